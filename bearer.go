@@ -1,0 +1,314 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// Bounds on attacker-controlled input, checked before any parsing.
+const (
+	maxTokenLen = 16 << 10
+	maxKIDLen   = 256
+)
+
+var (
+	errCritHeader     = errors.New(`"crit" header parameters are not supported`)
+	errBadKID         = errors.New(`"kid" header must be a non-empty string of at most 256 bytes`)
+	errNoKey          = errors.New("no verification key for this token")
+	errKeyType        = errors.New("key type does not match the token's algorithm")
+	errTooLong        = errors.New("token too long")
+	errAZP            = errors.New(`"azp" is missing or not an authorized party`)
+	errNonce          = errors.New(`"nonce" does not match`)
+	errMalformedAuthz = errors.New("malformed Authorization header")
+)
+
+// jwtVerifier verifies JWTs against one JWTConfig. It is safe for concurrent
+// use.
+type jwtVerifier struct {
+	cfg       *JWTConfig
+	parser    *jwt.Parser
+	validator *jwt.Validator
+	jwks      keyfunc.Keyfunc // nil without JWKSURLs
+}
+
+func newJWTVerifier(ctx context.Context, cfg *JWTConfig, s *settings, client *http.Client, field string) (*jwtVerifier, error) {
+	v := &jwtVerifier{
+		cfg: cfg,
+		// Claims are validated separately, so that a token whose only
+		// fault is its age can be told apart from a forged one.
+		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithoutClaimsValidation()),
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(s.Now),
+		jwt.WithIssuedAt(),
+		jwt.WithExpirationRequired(),
+	}
+	if !cfg.SkipIssuerCheck {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if !cfg.SkipAudienceCheck {
+		opts = append(opts, jwt.WithAudience(cfg.Audience...))
+	}
+	v.validator = jwt.NewValidator(opts...)
+	if len(cfg.JWKSURLs) > 0 {
+		logger := s.Logger
+		kf, err := keyfunc.NewDefaultOverrideCtx(ctx, cfg.JWKSURLs, keyfunc.Override{
+			Client:            client,
+			HTTPTimeout:       s.FetchTimeout,
+			RateLimitWaitMax:  s.FetchTimeout,
+			RefreshInterval:   cfg.JWKSRefreshInterval,
+			RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.JWKSMinRefreshInterval), 1),
+			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+				return func(ctx context.Context, err error) {
+					logger.WarnContext(ctx, "sessionkit: JWKS refresh failed; keeping the keys already held",
+						slog.String("config", field), slog.String("url", u), slog.String("error", err.Error()))
+				}
+			},
+		})
+		if err != nil {
+			return nil, configErr(field+".JWKSURLs", "%v", err)
+		}
+		v.jwks = kf
+	}
+	return v, nil
+}
+
+// verify checks raw and returns its claims. A token with a valid signature
+// and valid claims except an exp in the past returns its claims and an error
+// matching both ErrInvalidToken and ErrTokenExpired.
+func (v *jwtVerifier) verify(ctx context.Context, raw string) (jwt.MapClaims, error) {
+	if len(raw) > maxTokenLen {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errTooLong)
+	}
+	claims := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(raw, claims, v.keyfunc(ctx)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if err := v.validator.Validate(claims); err != nil {
+		if onlyExpired(err) {
+			return claims, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if len(v.cfg.AuthorizedParties) > 0 {
+		azp, _ := claims["azp"].(string)
+		if !slices.Contains(v.cfg.AuthorizedParties, azp) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errAZP)
+		}
+	}
+	return claims, nil
+}
+
+// onlyExpired reports whether a claims-validation error is exactly one
+// failure, and that failure is exp.
+func onlyExpired(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		return len(errs) == 1 && errors.Is(errs[0], jwt.ErrTokenExpired)
+	}
+	return errors.Is(err, jwt.ErrTokenExpired)
+}
+
+// keyfunc picks the verification key(s) for a token: static keys first, then
+// the JWK Sets. Only keys whose type matches the token's algorithm family
+// are ever returned, and a JWK Set never supplies an HMAC secret, so an
+// asymmetric public key can never verify an HS256 signature.
+func (v *jwtVerifier) keyfunc(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errCritHeader
+		}
+		family := algFamily(t.Method.Alg())
+		kid, hasKID := "", false
+		if k, ok := t.Header["kid"]; ok {
+			s, ok := k.(string)
+			if !ok || s == "" || len(s) > maxKIDLen {
+				return nil, errBadKID
+			}
+			kid, hasKID = s, true
+		}
+		var keys []jwt.VerificationKey
+		for _, sk := range v.cfg.StaticKeys {
+			if keyFamily(sk.Key) != family {
+				continue
+			}
+			if hasKID && sk.ID == kid {
+				return sk.Key, nil
+			}
+			if sk.ID == "" || !hasKID {
+				keys = append(keys, sk.Key)
+			}
+		}
+		if v.jwks != nil && family != "oct" {
+			k, err := v.jwks.KeyfuncCtx(ctx)(t)
+			switch kk := k.(type) {
+			case nil:
+				if len(keys) == 0 {
+					return nil, fmt.Errorf("%w: %w", errNoKey, err)
+				}
+			case jwt.VerificationKeySet:
+				for _, key := range kk.Keys {
+					if keyFamily(key) == family {
+						keys = append(keys, key)
+					}
+				}
+			default:
+				if keyFamily(kk) != family {
+					return nil, errKeyType
+				}
+				keys = append(keys, kk)
+			}
+		}
+		switch len(keys) {
+		case 0:
+			return nil, errNoKey
+		case 1:
+			return keys[0], nil
+		}
+		return jwt.VerificationKeySet{Keys: keys}, nil
+	}
+}
+
+// verifyIDToken verifies an OpenID Connect ID token for sign-in: the
+// checks of verify, an unexpired token, the nonce when one is expected, and
+// azp per OpenID Connect Core 3.1.3.7.
+func (v *jwtVerifier) verifyIDToken(ctx context.Context, raw, nonce string) (jwt.MapClaims, error) {
+	claims, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	aud, _ := claims.GetAudience()
+	azp, hasAZP := claims["azp"].(string)
+	if (len(aud) > 1 && !hasAZP) || (hasAZP && !slices.Contains(v.cfg.Audience, azp) && !v.cfg.SkipAudienceCheck) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errAZP)
+	}
+	if nonce != "" {
+		got, _ := claims["nonce"].(string)
+		if subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errNonce)
+		}
+	}
+	return claims, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header: ""
+// and nil when there is no such header (another scheme is not ours), an
+// error wrapping ErrInvalidToken when it is malformed.
+func bearerToken(r *http.Request) (string, error) {
+	vals := r.Header["Authorization"]
+	if len(vals) == 0 {
+		return "", nil
+	}
+	if len(vals) > 1 {
+		return "", fmt.Errorf("%w: %w: more than one header", ErrInvalidToken, errMalformedAuthz)
+	}
+	scheme, tok, _ := strings.Cut(vals[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", nil
+	}
+	tok = strings.TrimLeft(tok, " ")
+	if tok == "" {
+		return "", fmt.Errorf("%w: %w: empty token", ErrInvalidToken, errMalformedAuthz)
+	}
+	if len(tok) > maxTokenLen {
+		return "", fmt.Errorf("%w: %w", ErrInvalidToken, errTooLong)
+	}
+	if !isB64Token(tok) {
+		return "", fmt.Errorf("%w: %w: invalid characters", ErrInvalidToken, errMalformedAuthz)
+	}
+	return tok, nil
+}
+
+// isB64Token reports whether s matches RFC 6750's b64token.
+func isB64Token(s string) bool {
+	end := len(s)
+	for end > 0 && s[end-1] == '=' {
+		end--
+	}
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sessionFromClaims builds the snapshot of a bearer (or JWT-cookie) session.
+func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Time) *Session {
+	s := &Session{
+		Source:       src,
+		Status:       StatusActive,
+		ID:           claimString(claims, "sid"),
+		User:         userFromClaims(claims),
+		JWT:          raw,
+		JWTPayload:   map[string]any(claims),
+		AccessToken:  raw,
+		TokenType:    "Bearer",
+		LastActiveAt: now,
+	}
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		s.ExpireAt = exp.UTC()
+		s.AccessTokenExpiresAt = s.ExpireAt
+	}
+	if iat, _ := claims.GetIssuedAt(); iat != nil {
+		s.CreatedAt = iat.UTC()
+	}
+	if act, ok := claims["act"].(map[string]any); ok {
+		if sub, _ := act["sub"].(string); sub != "" {
+			s.Actor = &Actor{Subject: sub}
+		}
+	}
+	s.ActiveOrganizationID = claimString(claims, "org_id")
+	return s
+}
+
+// userFromClaims reads the standard OpenID Connect profile claims.
+func userFromClaims(c jwt.MapClaims) User {
+	return User{
+		ID:            claimString(c, "sub"),
+		Name:          claimString(c, "name"),
+		Email:         claimString(c, "email"),
+		Image:         claimString(c, "picture"),
+		FirstName:     claimString(c, "given_name"),
+		LastName:      claimString(c, "family_name"),
+		Username:      claimString(c, "preferred_username"),
+		EmailVerified: claimBool(c, "email_verified"),
+		PhoneNumber:   claimString(c, "phone_number"),
+		PhoneVerified: claimBool(c, "phone_number_verified"),
+	}
+}
+
+func claimString(c jwt.MapClaims, k string) string {
+	s, _ := c[k].(string)
+	return s
+}
+
+// claimBool accepts true and "true": some providers send booleans as strings.
+func claimBool(c jwt.MapClaims, k string) bool {
+	switch v := c[k].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}

@@ -1,0 +1,143 @@
+package sessionkit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+)
+
+// Callbacks are the hooks named after the useSession() callbacks of the
+// seeds. Every field is optional; a nil callback is skipped. They run
+// synchronously on the request's goroutine, so keep them fast. Each one that
+// receives a *Session receives its own copy. A callback that panics does not
+// take the request or the server down: the panic is recovered and logged to
+// Config.Logger, and the request goes on as if the callback had returned.
+//
+// "Decoded" below means: once per request by Middleware or Require, or once
+// per call of GetServerSession when the middleware did not run.
+type Callbacks struct {
+	// OnSignIn fires after SignIn has written a new session.
+	OnSignIn func(ctx context.Context, s *Session)
+
+	// OnSignOut fires after SignOut has cleared a session; s is the session
+	// that was signed out, or nil if the request carried no valid one.
+	OnSignOut func(ctx context.Context, s *Session)
+
+	// OnSessionUpdate fires after a session was changed and re-written by
+	// UpdateSession, with the new snapshot. It does not fire for re-issues
+	// that change no data (key rotation, idle-timeout sliding).
+	OnSessionUpdate func(ctx context.Context, s *Session)
+
+	// OnSessionExpired fires when a cookie session is decoded whose lifetime
+	// is over: status expired or abandoned. The request then has no active
+	// session.
+	OnSessionExpired func(ctx context.Context, s *Session)
+
+	// OnAccessTokenExpired fires when an active cookie session is decoded
+	// whose OAuth access token has expired (AccessTokenExpiresAt has passed)
+	// and was not refreshed. The session stays active: it is the provider's
+	// token that lapsed, not the session.
+	OnAccessTokenExpired func(ctx context.Context, s *Session)
+
+	// OnAccessTokenError fires when an active cookie session is decoded that
+	// carries a token error (Session.Error, such as
+	// "RefreshAccessTokenError" after a failed refresh). err wraps the error
+	// that was recorded.
+	OnAccessTokenError func(ctx context.Context, s *Session, err error)
+
+	// OnIdTokenExpired fires when an active cookie session is decoded whose
+	// ID token has expired (IDTokenExpiresAt has passed).
+	OnIdTokenExpired func(ctx context.Context, s *Session)
+
+	// OnIdTokenError fires when SignIn rejects an ID token; err wraps
+	// ErrInvalidIDToken and the cause.
+	OnIdTokenError func(ctx context.Context, err error)
+
+	// OnJwtExpired fires when a bearer JWT (or JWT cookie) is decoded whose
+	// signature and claims are valid but whose exp has passed; s is the
+	// expired session.
+	OnJwtExpired func(ctx context.Context, s *Session)
+
+	// OnJwtError fires when a session credential fails verification: a
+	// bearer JWT or JWT cookie (err wraps ErrInvalidToken), a malformed
+	// Authorization header (ErrInvalidToken), or the encrypted session
+	// cookie, which is this library's session token (err wraps
+	// ErrInvalidCookie). The request then has no session.
+	OnJwtError func(ctx context.Context, err error)
+
+	// OnUnauthenticated fires when Require meets a request with no active
+	// session; err tells why (ErrNoSession, ErrSessionExpired, or an error
+	// wrapping ErrInvalidToken or ErrInvalidCookie). It may write the
+	// response itself and return true; returning false lets Require write
+	// its default 401 or 303.
+	OnUnauthenticated func(w http.ResponseWriter, r *http.Request, err error) bool
+}
+
+// safely runs f, recovering and logging a panic. It reports whether f
+// returned normally.
+func (m *Manager) safely(ctx context.Context, name string, f func()) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			m.cfg.Logger.ErrorContext(ctx, "sessionkit: callback panicked",
+				"callback", name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	f()
+	return true
+}
+
+func (m *Manager) fireSession(ctx context.Context, name string, cb func(context.Context, *Session), s *Session) {
+	if cb == nil {
+		return
+	}
+	c := s.Clone()
+	m.safely(ctx, name, func() { cb(ctx, c) })
+}
+
+func (m *Manager) fireErr(ctx context.Context, name string, cb func(context.Context, error), err error) {
+	if cb == nil {
+		return
+	}
+	m.safely(ctx, name, func() { cb(ctx, err) })
+}
+
+// fireDecoded fires the callbacks that describe a freshly decoded session.
+func (m *Manager) fireDecoded(ctx context.Context, s *Session, err error) {
+	cb := &m.cfg.Callbacks
+	switch {
+	case s == nil:
+		if err != nil && err != ErrNoSession {
+			m.fireErr(ctx, "OnJwtError", cb.OnJwtError, err)
+		}
+	case s.Source != SourceCookie:
+		if s.Status == StatusExpired {
+			m.fireSession(ctx, "OnJwtExpired", cb.OnJwtExpired, s)
+		}
+	case s.Status == StatusExpired || s.Status == StatusAbandoned:
+		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
+	case s.Status == StatusActive:
+		now := m.cfg.Now()
+		if s.Error != "" && cb.OnAccessTokenError != nil {
+			terr := &TokenError{Code: s.Error}
+			c := s.Clone()
+			m.safely(ctx, "OnAccessTokenError", func() { cb.OnAccessTokenError(ctx, c, terr) })
+		}
+		if s.AccessToken != "" && !s.AccessTokenExpiresAt.IsZero() && !now.Before(s.AccessTokenExpiresAt) {
+			m.fireSession(ctx, "OnAccessTokenExpired", cb.OnAccessTokenExpired, s)
+		}
+		if s.IDToken != "" && !s.IDTokenExpiresAt.IsZero() && !now.Before(s.IDTokenExpiresAt) {
+			m.fireSession(ctx, "OnIdTokenExpired", cb.OnIdTokenExpired, s)
+		}
+	}
+}
+
+// TokenError is a token problem recorded on a session (Session.Error), such
+// as a failed access-token refresh.
+type TokenError struct {
+	// Code is the recorded error, for example "RefreshAccessTokenError".
+	Code string
+}
+
+func (e *TokenError) Error() string { return "sessionkit: session token error: " + e.Code }

@@ -1,0 +1,490 @@
+package sessionkit
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero values of Config and JWTConfig.
+const (
+	DefaultCookieName    = "sessionkit"
+	DefaultBasePath      = "/api/auth"
+	DefaultLifetime      = 30 * 24 * time.Hour
+	DefaultLeeway        = 5 * time.Second
+	MaxLeeway            = 5 * time.Minute
+	DefaultJWKSRefresh   = time.Hour
+	DefaultJWKSMinWait   = time.Minute
+	DefaultFetchTimeout  = 10 * time.Second
+	DefaultMaxCookieSize = 16 * 4096
+)
+
+// Config configures a Manager. The zero value of every field is a safe,
+// documented default; New validates the whole struct and names the field of
+// anything it rejects in a *ConfigError.
+type Config struct {
+	// Keys seal the session cookie: each pair authenticates (HMAC-SHA256 with
+	// HashKey) and encrypts (AES-256 with BlockKey). The first pair seals new
+	// cookies; every pair opens them, so a key is rotated by putting the new
+	// pair first and keeping the old one until its cookies have expired. A
+	// cookie opened with an older pair is re-issued with the first one.
+	// KeyPairFromSecret derives a pair from a passphrase.
+	//
+	// Keys may be empty only when Bearer is set: the Manager then reads bearer
+	// JWTs and never writes cookies.
+	Keys []KeyPair
+
+	// CookieName is the session cookie's name, without prefix. Default
+	// DefaultCookieName. The Manager adds the "__Host-" prefix (Path "/", no
+	// Domain) or the "__Secure-" prefix (otherwise) whenever the cookie is
+	// Secure, and splits values larger than a browser accepts into chunks
+	// named CookieName.0, CookieName.1, ...
+	CookieName string
+	// CookieDomain is the cookie's Domain attribute. Default empty (host-only,
+	// which allows the stronger "__Host-" prefix).
+	CookieDomain string
+	// CookiePath is the cookie's Path attribute. Default "/".
+	CookiePath string
+	// CookieSameSite is the cookie's SameSite attribute. Default
+	// http.SameSiteLaxMode. SameSiteNoneMode requires Secure cookies.
+	CookieSameSite http.SameSite
+	// InsecureCookies drops the Secure attribute and the cookie prefixes on
+	// every request. Without it cookies are Secure except for requests that
+	// arrive over plain HTTP at a loopback host (127.0.0.0/8, ::1,
+	// localhost), so local development works with no setting at all.
+	// InsecureCookies MUST NOT be set in production.
+	InsecureCookies bool
+	// MaxCookieSize caps the encoded size of a session across all of its
+	// chunks, and the bytes of chunks the Manager will read from a request.
+	// Default DefaultMaxCookieSize (64 KiB).
+	MaxCookieSize int
+
+	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
+	// CreatedAt + Lifetime). Default DefaultLifetime (30 days).
+	Lifetime time.Duration
+	// IdleTimeout, when set, ends a session that records no activity for
+	// that long (status abandoned): ExpireAt = LastActiveAt + IdleTimeout,
+	// never past AbandonAt. The middleware records activity by re-issuing the
+	// cookie at most once per IdleTimeout/10. Default 0: no idle timeout,
+	// ExpireAt = AbandonAt.
+	IdleTimeout time.Duration
+
+	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
+	// optionally, a JWT cookie) as a session.
+	Bearer *JWTConfig
+	// IDToken, when set, is how SignIn verifies an OpenID Connect ID token:
+	// Issuer is the provider's issuer and Audience holds the client ID.
+	// SignIn refuses a token carrying an id_token when IDToken is nil.
+	IDToken *JWTConfig
+
+	// BasePath is where Handler's session endpoints are mounted. Default
+	// DefaultBasePath ("/api/auth").
+	BasePath string
+	// SignInURL is where Require sends page requests that have no active
+	// session, with a callbackUrl query parameter holding the request's path
+	// and query. Default BasePath + "/signin".
+	SignInURL string
+
+	// HTTPClient fetches JWK Sets. Default: a client with FetchTimeout as its
+	// timeout. Responses larger than 1 MiB are refused either way.
+	HTTPClient *http.Client
+	// FetchTimeout bounds each outgoing request. Default DefaultFetchTimeout.
+	FetchTimeout time.Duration
+
+	// Callbacks are fired as the Manager observes sign-ins, expiries and
+	// errors. See Callbacks for exactly when each fires.
+	Callbacks Callbacks
+
+	// Logger receives the library's few log lines (a recovered panic in a
+	// callback, a failed JWKS refresh). It never receives a credential.
+	// Default slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock every expiry is computed against. Default time.Now.
+	Now func() time.Time
+}
+
+// KeyPair is one set of cookie keys.
+type KeyPair struct {
+	// HashKey authenticates the cookie with HMAC-SHA256: at least 32 bytes.
+	HashKey []byte
+	// BlockKey encrypts the cookie with AES-256: exactly 32 bytes.
+	BlockKey []byte
+}
+
+// KeyPairFromSecret derives a KeyPair from secret with HKDF-SHA256, so that a
+// single configuration string (for example $SESSIONKIT_SECRET) can key the
+// cookies. secret must hold at least 32 bytes; generate it with a CSPRNG
+// (for example `openssl rand -base64 48`).
+func KeyPairFromSecret(secret string) (KeyPair, error) {
+	if len(secret) < 32 {
+		return KeyPair{}, errors.New("sessionkit: secret must be at least 32 bytes")
+	}
+	hash, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit cookie hash key v1", 32)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("sessionkit: deriving hash key: %w", err)
+	}
+	block, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit cookie block key v1", 32)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("sessionkit: deriving block key: %w", err)
+	}
+	return KeyPair{HashKey: hash, BlockKey: block}, nil
+}
+
+// JWTConfig says which JWTs to trust and how to check them. It is used for
+// bearer sessions (Config.Bearer) and for ID tokens at sign-in
+// (Config.IDToken).
+type JWTConfig struct {
+	// JWKSURLs are JWK Set endpoints to take verification keys from. Each must
+	// be an absolute https URL (http is accepted only for loopback hosts).
+	// Keys are fetched when the Manager is created, refreshed every
+	// JWKSRefreshInterval, and refreshed early when a token names an unknown
+	// "kid", at most once per JWKSMinRefreshInterval. When a refresh fails the
+	// keys already held go on working.
+	JWKSURLs []string
+	// StaticKeys are verification keys known in advance, tried before the
+	// JWK Sets.
+	StaticKeys []StaticKey
+	// Algorithms is the allow-list of "alg" values. Default: RS256, RS384,
+	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA. "none" is
+	// never accepted; HS256/384/512 are accepted only if listed here and
+	// only with a []byte StaticKey, so an RSA public key can never be used
+	// as an HMAC secret.
+	Algorithms []string
+
+	// Issuer is the required "iss". Required unless SkipIssuerCheck.
+	Issuer string
+	// Audience lists accepted "aud" values; the token must carry at least one
+	// of them. Required unless SkipAudienceCheck.
+	Audience []string
+	// AuthorizedParties, when set, lists accepted "azp" values (the client a
+	// token was issued to); a token without azp, or with another, is refused.
+	AuthorizedParties []string
+
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default
+	// DefaultLeeway (5 s); at most MaxLeeway.
+	Leeway time.Duration
+
+	// CookieName, for Config.Bearer only, also reads the JWT from the cookie
+	// of this name when there is no session cookie and no Authorization
+	// header (as Clerk's "__session"). Default: no JWT cookie.
+	CookieName string
+
+	// JWKSRefreshInterval is how often JWK Sets are re-fetched in the
+	// background. Default DefaultJWKSRefresh (1 h).
+	JWKSRefreshInterval time.Duration
+	// JWKSMinRefreshInterval is the least time between two refreshes caused
+	// by unknown "kid"s, which bounds what a flood of forged tokens can
+	// cost. Default DefaultJWKSMinWait (1 min).
+	JWKSMinRefreshInterval time.Duration
+
+	// SessionFromClaims, when set, runs after the standard claims have been
+	// copied to the session and may fill in more (organization, workspace,
+	// custom fields) or reject the token by returning an error, which is
+	// then reported like any other verification failure.
+	SessionFromClaims func(claims map[string]any, s *Session) error
+
+	// SkipIssuerCheck accepts any "iss". It MUST NOT be set unless the keys
+	// are trusted for one issuer only.
+	SkipIssuerCheck bool
+	// SkipAudienceCheck accepts any "aud". It MUST NOT be set unless every
+	// token the keys sign is meant for this server; otherwise a token issued
+	// to another application is accepted here.
+	SkipAudienceCheck bool
+}
+
+// StaticKey is a verification key configured in advance.
+type StaticKey struct {
+	// ID matches the token's "kid" header; empty matches any kid.
+	ID string
+	// Key is an *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or a
+	// []byte HMAC secret of at least 32 bytes.
+	Key any
+}
+
+var defaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// algFamily groups algorithms by the key type they verify with.
+func algFamily(alg string) string {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return "RSA"
+	case "ES256", "ES384", "ES512":
+		return "EC"
+	case "EdDSA":
+		return "OKP"
+	case "HS256", "HS384", "HS512":
+		return "oct"
+	}
+	return ""
+}
+
+// keyFamily is the algorithm family a key verifies for, or "" if unsupported.
+func keyFamily(key any) string {
+	switch key.(type) {
+	case *rsa.PublicKey:
+		return "RSA"
+	case *ecdsa.PublicKey:
+		return "EC"
+	case ed25519.PublicKey:
+		return "OKP"
+	case []byte:
+		return "oct"
+	}
+	return ""
+}
+
+// settings is a validated Config with its defaults applied.
+type settings struct {
+	Config
+	bearer  *JWTConfig
+	idToken *JWTConfig
+}
+
+func (c Config) withDefaults() (settings, error) {
+	s := settings{Config: c}
+	if s.CookieName == "" {
+		s.CookieName = DefaultCookieName
+	}
+	if s.CookiePath == "" {
+		s.CookiePath = "/"
+	}
+	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
+		s.CookieSameSite = http.SameSiteLaxMode
+	}
+	if s.MaxCookieSize == 0 {
+		s.MaxCookieSize = DefaultMaxCookieSize
+	}
+	if s.Lifetime == 0 {
+		s.Lifetime = DefaultLifetime
+	}
+	if s.BasePath == "" {
+		s.BasePath = DefaultBasePath
+	}
+	s.BasePath = strings.TrimRight(s.BasePath, "/")
+	if s.SignInURL == "" {
+		s.SignInURL = s.BasePath + "/signin"
+	}
+	if s.FetchTimeout == 0 {
+		s.FetchTimeout = DefaultFetchTimeout
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if err := s.validate(); err != nil {
+		return settings{}, err
+	}
+	var err error
+	if c.Bearer != nil {
+		if s.bearer, err = c.Bearer.withDefaults("Bearer"); err != nil {
+			return settings{}, err
+		}
+	}
+	if c.IDToken != nil {
+		if s.idToken, err = c.IDToken.withDefaults("IDToken"); err != nil {
+			return settings{}, err
+		}
+		if s.idToken.CookieName != "" {
+			return settings{}, configErr("IDToken.CookieName", "is only meaningful for Config.Bearer")
+		}
+	}
+	return s, nil
+}
+
+func (s *settings) validate() error {
+	if len(s.Keys) == 0 && s.Bearer == nil {
+		return configErr("Keys", "at least one key pair is required (or set Config.Bearer for bearer-only sessions)")
+	}
+	for i, k := range s.Keys {
+		if len(k.HashKey) < 32 {
+			return configErr(fmt.Sprintf("Keys[%d].HashKey", i), "must be at least 32 bytes, got %d", len(k.HashKey))
+		}
+		if len(k.BlockKey) != 32 {
+			return configErr(fmt.Sprintf("Keys[%d].BlockKey", i), "must be exactly 32 bytes (AES-256), got %d", len(k.BlockKey))
+		}
+		if subtle.ConstantTimeCompare(k.HashKey[:32], k.BlockKey) == 1 {
+			return configErr(fmt.Sprintf("Keys[%d]", i), "HashKey and BlockKey must differ")
+		}
+		if allZero(k.HashKey) || allZero(k.BlockKey) {
+			return configErr(fmt.Sprintf("Keys[%d]", i), "keys must not be all zero bytes")
+		}
+	}
+	if !validCookieName(s.CookieName) {
+		return configErr("CookieName", "%q is not a valid cookie name", s.CookieName)
+	}
+	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
+		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
+	}
+	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n") {
+		return configErr("CookiePath", "%q must start with / and hold no ';'", s.CookiePath)
+	}
+	if s.CookieDomain != "" && (strings.ContainsAny(s.CookieDomain, ";/ \r\n") || strings.Contains(s.CookieDomain, "..")) {
+		return configErr("CookieDomain", "%q is not a valid domain", s.CookieDomain)
+	}
+	switch s.CookieSameSite {
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if s.InsecureCookies {
+			return configErr("CookieSameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies")
+		}
+	default:
+		return configErr("CookieSameSite", "unknown value %d", s.CookieSameSite)
+	}
+	if s.MaxCookieSize < 4096 {
+		return configErr("MaxCookieSize", "must be at least 4096 bytes, got %d", s.MaxCookieSize)
+	}
+	if s.Lifetime < 0 {
+		return configErr("Lifetime", "must not be negative")
+	}
+	if s.IdleTimeout < 0 {
+		return configErr("IdleTimeout", "must not be negative")
+	}
+	if s.IdleTimeout > s.Lifetime {
+		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
+	}
+	if s.FetchTimeout < 0 {
+		return configErr("FetchTimeout", "must not be negative")
+	}
+	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
+		return configErr("BasePath", "%q must start with /", s.BasePath)
+	}
+	if u, err := url.Parse(s.SignInURL); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		return configErr("SignInURL", "%q is not a valid http(s) URL or path", s.SignInURL)
+	}
+	return nil
+}
+
+func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
+	j := *c
+	if j.Leeway == 0 {
+		j.Leeway = DefaultLeeway
+	}
+	if j.JWKSRefreshInterval == 0 {
+		j.JWKSRefreshInterval = DefaultJWKSRefresh
+	}
+	if j.JWKSMinRefreshInterval == 0 {
+		j.JWKSMinRefreshInterval = DefaultJWKSMinWait
+	}
+	if len(j.Algorithms) == 0 {
+		j.Algorithms = defaultAlgorithms
+	}
+	if len(j.JWKSURLs) == 0 && len(j.StaticKeys) == 0 {
+		return nil, configErr(field+".JWKSURLs", "at least one JWKS URL or static key is required")
+	}
+	for i, raw := range j.JWKSURLs {
+		if err := checkFetchURL(raw); err != nil {
+			return nil, configErr(fmt.Sprintf("%s.JWKSURLs[%d]", field, i), "%v", err)
+		}
+	}
+	hasHMACKey := false
+	for i, k := range j.StaticKeys {
+		f := keyFamily(k.Key)
+		switch {
+		case f == "":
+			return nil, configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "unsupported key type %T", k.Key)
+		case f == "oct":
+			if len(k.Key.([]byte)) < 32 {
+				return nil, configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "an HMAC secret must be at least 32 bytes")
+			}
+			hasHMACKey = true
+		}
+	}
+	for i, alg := range j.Algorithms {
+		f := algFamily(alg)
+		switch {
+		case strings.EqualFold(alg, "none"):
+			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), `"none" is never allowed`)
+		case f == "":
+			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "unknown algorithm %q", alg)
+		case f == "oct" && !hasHMACKey:
+			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "%s needs a []byte StaticKey", alg)
+		}
+	}
+	if j.Issuer == "" && !j.SkipIssuerCheck {
+		return nil, configErr(field+".Issuer", "is required (or set SkipIssuerCheck, which MUST NOT be used with shared keys)")
+	}
+	if len(j.Audience) == 0 && !j.SkipAudienceCheck {
+		return nil, configErr(field+".Audience", "is required (or set SkipAudienceCheck)")
+	}
+	for i, a := range j.Audience {
+		if a == "" {
+			return nil, configErr(fmt.Sprintf("%s.Audience[%d]", field, i), "must not be empty")
+		}
+	}
+	if j.Leeway < 0 || j.Leeway > MaxLeeway {
+		return nil, configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
+	}
+	if j.JWKSRefreshInterval < 0 {
+		return nil, configErr(field+".JWKSRefreshInterval", "must not be negative")
+	}
+	if j.JWKSMinRefreshInterval < 0 {
+		return nil, configErr(field+".JWKSMinRefreshInterval", "must not be negative")
+	}
+	if j.CookieName != "" && !validCookieName(j.CookieName) {
+		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
+	}
+	return &j, nil
+}
+
+// checkFetchURL accepts absolute https URLs, and http URLs to loopback hosts.
+func checkFetchURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	switch {
+	case u.Host == "":
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%q must use https (http is accepted for loopback hosts only)", raw)
+	}
+	return fmt.Errorf("%q must be an http(s) URL", raw)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

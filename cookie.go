@@ -1,0 +1,319 @@
+package sessionkit
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// Browsers keep a cookie whose name and value together stay within 4096
+// bytes. Each chunk is sized so that its whole Set-Cookie line (name, value
+// and attributes) stays within that, which satisfies the strictest of them.
+const (
+	browserCookieLimit = 4096
+	// attrBudget is room for "; Path=...; Domain=...; Expires=<29 bytes>;
+	// Max-Age=<10>; HttpOnly; Secure; SameSite=Strict" beyond Path and Domain.
+	attrBudget = 110
+	maxChunks  = 64
+)
+
+// cookieCodec seals sessions into cookies and reads them back: securecookie
+// (HMAC-SHA256 then AES-256-CTR, rotated keys) over the binary payload, split
+// into chunks when one cookie cannot hold it.
+type cookieCodec struct {
+	codecs   []*securecookie.SecureCookie // [0] seals; all open
+	name     string                       // unprefixed name, also bound into the MAC
+	domain   string
+	path     string
+	sameSite http.SameSite
+	insecure bool
+	maxSize  int
+	// chunkSize is the largest value one cookie carries, for the longest
+	// (prefixed, two-digit chunk index) name.
+	chunkSize int
+}
+
+func newCookieCodec(s *settings) *cookieCodec {
+	c := &cookieCodec{
+		name:     s.CookieName,
+		domain:   s.CookieDomain,
+		path:     s.CookiePath,
+		sameSite: s.CookieSameSite,
+		insecure: s.InsecureCookies,
+		maxSize:  s.MaxCookieSize,
+	}
+	for _, k := range s.Keys {
+		sc := securecookie.New(k.HashKey, k.BlockKey)
+		sc.SetSerializer(securecookie.NopEncoder{})
+		sc.MaxAge(0) // lifetimes live in the payload, against Config.Now
+		sc.MaxLength(s.MaxCookieSize)
+		c.codecs = append(c.codecs, sc)
+	}
+	longest := len("__Secure-") + len(c.name) + len(".00")
+	c.chunkSize = browserCookieLimit - longest - 1 - len(c.path) - len(c.domain) - attrBudget
+	return c
+}
+
+// secure reports whether cookies for r are Secure (and prefixed): always,
+// except over plain HTTP to a loopback host or with InsecureCookies.
+func (c *cookieCodec) secure(r *http.Request) bool {
+	if c.insecure {
+		return false
+	}
+	if r == nil || r.TLS != nil {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return !isLoopbackHost(host)
+}
+
+// cookieName is the name the session cookie has for r.
+func (c *cookieCodec) cookieName(r *http.Request) string {
+	if !c.secure(r) {
+		return c.name
+	}
+	if c.domain == "" && c.path == "/" {
+		return "__Host-" + c.name
+	}
+	return "__Secure-" + c.name
+}
+
+// seal encodes a payload into a cookie value with the first key pair.
+func (c *cookieCodec) seal(payload []byte) (string, error) {
+	v, err := c.codecs[0].Encode(c.name, payload)
+	if err != nil {
+		if strings.Contains(err.Error(), "too long") {
+			return "", fmt.Errorf("%w: more than %d bytes", ErrSessionTooLarge, c.maxSize)
+		}
+		return "", fmt.Errorf("sessionkit: sealing session cookie: %w", err)
+	}
+	return v, nil
+}
+
+// open authenticates and decrypts a cookie value, trying each key pair in
+// order. rotated reports that a key other than the first one opened it.
+func (c *cookieCodec) open(value string) (payload []byte, rotated bool, err error) {
+	for i, sc := range c.codecs {
+		var p []byte
+		if err = sc.Decode(c.name, value, &p); err == nil {
+			return p, i > 0, nil
+		}
+	}
+	return nil, false, fmt.Errorf("%w: %w", ErrInvalidCookie, errNoKeyOpens)
+}
+
+var errNoKeyOpens = errors.New("no configured key authenticates it")
+
+// cookieJar is what read found of the session cookie in a request.
+type cookieJar struct {
+	whole   string   // value of the unchunked cookie, if any
+	chunks  []string // values of name.0, name.1, ... by index; "" where missing
+	present bool     // some cookie of ours was there
+	size    int      // bytes of our cookie values
+	tooMany bool     // a chunk index at or past maxChunks
+}
+
+// read collects the session cookie for name from r's Cookie headers,
+// without allocating for the cookies it skips. It returns the joined value,
+// whether any cookie of ours was present, and an error wrapping
+// ErrInvalidCookie for a chunk set that cannot be whole (missing,
+// duplicated, too many, too large).
+func (c *cookieCodec) read(r *http.Request, name string) (value string, present bool, err error) {
+	jar := c.scan(r, name)
+	if !jar.present || (jar.whole == "" && len(jar.chunks) == 0 && !jar.tooMany) {
+		return "", false, nil // absent, or an empty value left by a clear
+	}
+	if jar.size > c.maxSize {
+		return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, jar.size, c.maxSize)
+	}
+	if jar.whole != "" {
+		return jar.whole, true, nil
+	}
+	if jar.tooMany {
+		return "", true, fmt.Errorf("%w: too many chunks", ErrInvalidCookie)
+	}
+	var b strings.Builder
+	b.Grow(jar.size)
+	for i, v := range jar.chunks {
+		if v == "" {
+			return "", true, fmt.Errorf("%w: chunk %d is missing", ErrInvalidCookie, i)
+		}
+		b.WriteString(v)
+	}
+	return b.String(), true, nil
+}
+
+// scan finds name and name.N among r's cookies. For a name sent twice (a
+// stale cookie with another Path or Domain) the first one wins, as browsers
+// send the most specific path first.
+func (c *cookieCodec) scan(r *http.Request, name string) cookieJar {
+	var jar cookieJar
+	wholeSeen := false
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || !strings.HasPrefix(k, name) {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			rest := k[len(name):]
+			if rest == "" {
+				jar.present = true
+				if !wholeSeen {
+					wholeSeen = true
+					jar.whole = v
+					jar.size += len(v)
+				}
+				continue
+			}
+			idx, ok := chunkIndex(rest)
+			if !ok {
+				continue
+			}
+			jar.present = true
+			if idx >= maxChunks {
+				jar.tooMany = true
+				continue
+			}
+			for len(jar.chunks) <= idx {
+				jar.chunks = append(jar.chunks, "")
+			}
+			if jar.chunks[idx] == "" {
+				jar.chunks[idx] = v
+				jar.size += len(v)
+			}
+		}
+	}
+	return jar
+}
+
+// chunkIndex parses ".N" (N decimal, no sign, no leading zeros).
+func chunkIndex(rest string) (int, bool) {
+	if len(rest) < 2 || rest[0] != '.' || len(rest) > 4 {
+		return 0, false
+	}
+	digits := rest[1:]
+	if len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// write sets the session cookie holding value on w, chunked when needed,
+// expiring at expires, and expires any cookie of ours in r that this write
+// does not replace (stale chunks after a shrink, the whole cookie after a
+// growth).
+func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
+	name := c.cookieName(r)
+	secure := c.secure(r)
+	maxAge := int(expires.Sub(now) / time.Second)
+	if maxAge <= 0 {
+		return c.clear(w, r)
+	}
+	var written []string
+	if len(value) <= c.chunkSize {
+		c.set(w, name, value, secure, maxAge, expires)
+		written = append(written, name)
+	} else {
+		n := (len(value) + c.chunkSize - 1) / c.chunkSize
+		if n > maxChunks {
+			return fmt.Errorf("%w: %d chunks", ErrSessionTooLarge, n)
+		}
+		for i := range n {
+			chunk := value[i*c.chunkSize : min((i+1)*c.chunkSize, len(value))]
+			cn := name + "." + strconv.Itoa(i)
+			c.set(w, cn, chunk, secure, maxAge, expires)
+			written = append(written, cn)
+		}
+	}
+	c.expireStale(w, r, name, secure, written)
+	return nil
+}
+
+// clear expires every cookie of ours that r carries, and the whole cookie
+// name even if r does not carry it.
+func (c *cookieCodec) clear(w http.ResponseWriter, r *http.Request) error {
+	name := c.cookieName(r)
+	secure := c.secure(r)
+	c.expire(w, name, secure)
+	c.expireStale(w, r, name, secure, []string{name})
+	return nil
+}
+
+func (c *cookieCodec) expireStale(w http.ResponseWriter, r *http.Request, name string, secure bool, keep []string) {
+	if r == nil {
+		return
+	}
+	jar := c.scan(r, name)
+	if jar.whole != "" && !contains(keep, name) {
+		c.expire(w, name, secure)
+	}
+	for i, v := range jar.chunks {
+		cn := name + "." + strconv.Itoa(i)
+		if v != "" && !contains(keep, cn) {
+			c.expire(w, cn, secure)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cookieCodec) set(w http.ResponseWriter, name, value string, secure bool, maxAge int, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     c.path,
+		Domain:   c.cookieDomain(name),
+		Expires:  expires.UTC(),
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: c.sameSite,
+	})
+}
+
+func (c *cookieCodec) expire(w http.ResponseWriter, name string, secure bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    "",
+		Path:     c.path,
+		Domain:   c.cookieDomain(name),
+		Expires:  time.Unix(1, 0).UTC(),
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: c.sameSite,
+	})
+}
+
+// cookieDomain drops the Domain for "__Host-" cookies, which must not have
+// one.
+func (c *cookieCodec) cookieDomain(name string) string {
+	if strings.HasPrefix(name, "__Host-") {
+		return ""
+	}
+	return c.domain
+}

@@ -1,0 +1,232 @@
+package sessionkit
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// The cookie payload is a compact binary record, sealed by securecookie:
+//
+//	version byte (payloadV1)
+//	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, activeSignInID
+//	count of sign-ins, then each sign-in:
+//	  id, provider, user (8 strings + a flags byte), accessToken, tokenType,
+//	  accessTokenExpiresAt, refreshToken, idToken, idTokenExpiresAt,
+//	  actor subject, organization, workspace, createdAt
+//
+// Strings are a uvarint length and the bytes; times are uvarint Unix seconds,
+// 0 for the zero time. Every read is bounds-checked, so any byte string
+// decodes to a session or to errMalformedPayload, never a panic.
+const (
+	payloadV1   = 1
+	maxSignIns  = 16
+	userFlagEV  = 1 << 0 // email verified
+	userFlagPV  = 1 << 1 // phone verified
+	userFlagAll = userFlagEV | userFlagPV
+)
+
+var errMalformedPayload = errors.New("malformed session payload")
+
+// appendPayload appends the encoding of s to b. The session's top-level
+// fields must already be folded into its active sign-in.
+func appendPayload(b []byte, s *Session) []byte {
+	b = append(b, payloadV1)
+	b = appendString(b, s.ID)
+	b = appendTime(b, s.CreatedAt)
+	b = appendTime(b, s.LastActiveAt)
+	b = appendTime(b, s.ExpireAt)
+	b = appendTime(b, s.AbandonAt)
+	status := s.Status
+	if status == StatusActive || status == StatusExpired || status == StatusAbandoned {
+		status = "" // computed on decode
+	}
+	b = appendString(b, string(status))
+	b = appendString(b, s.Error)
+	b = appendString(b, s.ActiveSignInID)
+	b = binary.AppendUvarint(b, uint64(len(s.SignIns)))
+	for i := range s.SignIns {
+		in := &s.SignIns[i]
+		b = appendString(b, in.ID)
+		b = appendString(b, in.Provider)
+		u := &in.User
+		for _, f := range [...]string{u.ID, u.Name, u.Email, u.Image, u.FirstName, u.LastName, u.Username, u.PhoneNumber} {
+			b = appendString(b, f)
+		}
+		var flags byte
+		if u.EmailVerified {
+			flags |= userFlagEV
+		}
+		if u.PhoneVerified {
+			flags |= userFlagPV
+		}
+		b = append(b, flags)
+		b = appendString(b, in.AccessToken)
+		b = appendString(b, in.TokenType)
+		b = appendTime(b, in.AccessTokenExpiresAt)
+		b = appendString(b, in.RefreshToken)
+		b = appendString(b, in.IDToken)
+		b = appendTime(b, in.IDTokenExpiresAt)
+		actor := ""
+		if in.Actor != nil {
+			actor = in.Actor.Subject
+		}
+		b = appendString(b, actor)
+		b = appendString(b, in.ActiveOrganizationID)
+		b = appendString(b, in.ActiveWorkspaceID)
+		b = appendTime(b, in.CreatedAt)
+	}
+	return b
+}
+
+// decodePayload decodes a payload written by appendPayload. The session's
+// strings share one allocation.
+func decodePayload(p []byte) (*Session, error) {
+	if len(p) == 0 || p[0] != payloadV1 {
+		return nil, errMalformedPayload
+	}
+	r := payloadReader{s: string(p[1:])}
+	s := &Session{Source: SourceCookie}
+	s.ID = r.str()
+	s.CreatedAt = r.time()
+	s.LastActiveAt = r.time()
+	s.ExpireAt = r.time()
+	s.AbandonAt = r.time()
+	switch st := Status(r.str()); st {
+	case "":
+	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:
+		s.Status = st
+	default:
+		r.fail()
+	}
+	s.Error = r.str()
+	s.ActiveSignInID = r.str()
+	n := r.uvarint()
+	if n > maxSignIns || r.err != nil {
+		return nil, errMalformedPayload
+	}
+	if n > 0 {
+		s.SignIns = make([]SignIn, n)
+	}
+	for i := range s.SignIns {
+		in := &s.SignIns[i]
+		in.ID = r.str()
+		in.Provider = r.str()
+		u := &in.User
+		for _, f := range [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber} {
+			*f = r.str()
+		}
+		flags := r.byte()
+		if flags&^userFlagAll != 0 {
+			r.fail()
+		}
+		u.EmailVerified = flags&userFlagEV != 0
+		u.PhoneVerified = flags&userFlagPV != 0
+		in.AccessToken = r.str()
+		in.TokenType = r.str()
+		in.AccessTokenExpiresAt = r.time()
+		in.RefreshToken = r.str()
+		in.IDToken = r.str()
+		in.IDTokenExpiresAt = r.time()
+		if a := r.str(); a != "" {
+			in.Actor = &Actor{Subject: a}
+		}
+		in.ActiveOrganizationID = r.str()
+		in.ActiveWorkspaceID = r.str()
+		in.CreatedAt = r.time()
+	}
+	if r.err != nil || r.off != len(r.s) {
+		return nil, errMalformedPayload
+	}
+	if len(s.SignIns) > 0 && s.activeSignIn() < 0 {
+		return nil, errMalformedPayload
+	}
+	s.mirrorActive()
+	return s, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(max(t.Unix(), 1)))
+}
+
+type payloadReader struct {
+	s   string
+	off int
+	err error
+}
+
+func (r *payloadReader) fail() { r.err = errMalformedPayload }
+
+func (r *payloadReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	var v uint64
+	var shift uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if r.off >= len(r.s) {
+			r.fail()
+			return 0
+		}
+		c := r.s[r.off]
+		r.off++
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				r.fail()
+				return 0
+			}
+			return v | uint64(c)<<shift
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	r.fail()
+	return 0
+}
+
+func (r *payloadReader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.s)-r.off) {
+		r.fail()
+		return ""
+	}
+	v := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
+	return v
+}
+
+func (r *payloadReader) byte() byte {
+	if r.err != nil || r.off >= len(r.s) {
+		r.fail()
+		return 0
+	}
+	c := r.s[r.off]
+	r.off++
+	return c
+}
+
+// maxUnix bounds decoded times to what time.Unix represents sensibly.
+const maxUnix = 1 << 40
+
+func (r *payloadReader) time() time.Time {
+	v := r.uvarint()
+	if v == 0 || r.err != nil {
+		return time.Time{}
+	}
+	if v > maxUnix {
+		r.fail()
+		return time.Time{}
+	}
+	return time.Unix(int64(v), 0).UTC()
+}

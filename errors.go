@@ -1,0 +1,64 @@
+package sessionkit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Callers branch on them with errors.Is; the errors the
+// library returns wrap them with context and, where there is one, the cause.
+var (
+	// ErrNoSession means the request carries no session credential at all.
+	ErrNoSession = errors.New("sessionkit: no session")
+
+	// ErrSessionExpired means the session was recognised but its lifetime is
+	// over (Status expired or abandoned).
+	ErrSessionExpired = errors.New("sessionkit: session expired")
+
+	// ErrInvalidCookie means a session cookie was present but could not be
+	// authenticated, decrypted or decoded: tampered, truncated, missing a
+	// chunk, too large, or sealed with a key that is no longer configured.
+	ErrInvalidCookie = errors.New("sessionkit: invalid session cookie")
+
+	// ErrInvalidToken means a bearer JWT (or a JWT read from a cookie) failed
+	// verification: malformed, bad signature, disallowed algorithm, unknown
+	// key, or a claim check (iss, aud, azp, nbf, iat) that failed.
+	ErrInvalidToken = errors.New("sessionkit: invalid token")
+
+	// ErrTokenExpired means a JWT with a valid signature and valid claims was
+	// presented after its exp (plus leeway). It is always joined with
+	// ErrInvalidToken, so errors.Is matches both.
+	ErrTokenExpired = errors.New("sessionkit: token expired")
+
+	// ErrInvalidIDToken means an OpenID Connect ID token failed verification
+	// during sign-in.
+	ErrInvalidIDToken = errors.New("sessionkit: invalid id token")
+
+	// ErrCookiesDisabled is returned by methods that write a session cookie
+	// when the Manager was configured without cookie keys (bearer-only).
+	ErrCookiesDisabled = errors.New("sessionkit: cookie sessions are not configured")
+
+	// ErrSessionTooLarge means an encoded session would need more cookie
+	// chunks than the Manager allows.
+	ErrSessionTooLarge = errors.New("sessionkit: session too large for cookies")
+
+	// ErrInvalidSession is returned by SignIn and UpdateSession when the
+	// session they would write is not acceptable (for example, no user ID).
+	ErrInvalidSession = errors.New("sessionkit: invalid session")
+)
+
+// ConfigError reports a Config field that New rejected. Field is the
+// field's path as written in Go source, such as "Keys[1].BlockKey" or
+// "Bearer.JWKSURLs[0]".
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("sessionkit: Config.%s: %s", e.Field, e.Reason)
+}
+
+func configErr(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

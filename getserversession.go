@@ -1,0 +1,172 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// GetServerSession returns the session of r as it is at this moment. When
+// Middleware or Require ran for r it returns their snapshot; otherwise it
+// decodes r's credentials on demand (and fires the decode callbacks). It
+// never writes a response, so on demand it neither re-issues a cookie nor
+// records activity.
+//
+// The results are:
+//   - an active session and nil;
+//   - nil and ErrNoSession when r carries no session credential;
+//   - nil and an error wrapping ErrInvalidCookie or ErrInvalidToken when the
+//     credential failed verification;
+//   - an inactive session and an error wrapping ErrSessionExpired when the
+//     session was recognised but is over: Session.Status says how (for a
+//     bearer JWT the error also wraps ErrTokenExpired).
+//
+// The Session returned belongs to the request; changing it changes no other
+// request's snapshot.
+func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
+	if st := stateFrom(r.Context()); st != nil {
+		return st.session, st.err
+	}
+	d := m.decode(r)
+	m.fireDecoded(r.Context(), d.session, d.err)
+	return d.session, d.err
+}
+
+// decoded is the outcome of reading a request's credentials.
+type decoded struct {
+	requestState
+	// reissue means the cookie must be sealed again: it was opened with an
+	// old key, or activity moved its idle expiry.
+	reissue bool
+}
+
+// decode reads r's session credentials, in order: the session cookie, an
+// "Authorization: Bearer" JWT or, when there is no such header, the JWT
+// cookie. The first active session
+// wins; failing that, the first inactive session; failing that, the first
+// error; failing that, ErrNoSession. It writes nothing.
+func (m *Manager) decode(r *http.Request) decoded {
+	now := m.cfg.Now()
+	var fallback *decoded
+	consider := func(d decoded) bool {
+		if d.session.Active() {
+			return true
+		}
+		if fallback == nil || (fallback.session == nil && d.session != nil) {
+			fallback = &d
+		}
+		return false
+	}
+	if m.cookies != nil {
+		if d, ok := m.decodeCookie(r, now); ok && consider(d) {
+			return d
+		}
+	}
+	if m.bearer != nil {
+		tok, err := bearerToken(r)
+		switch {
+		case err != nil:
+			consider(decoded{requestState: requestState{err: err}})
+		case tok != "":
+			if d := m.decodeJWT(r.Context(), tok, SourceBearer, now); consider(d) {
+				return d
+			}
+		case m.cfg.bearer.CookieName != "":
+			if c, err := r.Cookie(m.cfg.bearer.CookieName); err == nil && c.Value != "" {
+				if d := m.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now); consider(d) {
+					return d
+				}
+			}
+		}
+	}
+	if fallback != nil {
+		return *fallback
+	}
+	return decoded{requestState: requestState{err: ErrNoSession}}
+}
+
+// decodeCookie reads the session cookie. ok is false when r has none.
+func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
+	value, present, err := m.cookies.read(r, m.cookies.cookieName(r))
+	if !present {
+		return d, false
+	}
+	if err != nil {
+		d.err = err
+		return d, true
+	}
+	payload, rotated, err := m.cookies.open(value)
+	if err != nil {
+		d.err = err
+		return d, true
+	}
+	s, err := decodePayload(payload)
+	if err == nil && (len(s.SignIns) == 0 || s.User.ID == "") {
+		err = errMalformedPayload
+	}
+	if err != nil {
+		d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+		return d, true
+	}
+	s.Status = statusAt(s, now)
+	d.session = s
+	d.reissue = rotated
+	switch s.Status {
+	case StatusActive:
+		if m.slideIdle(s, now) {
+			d.reissue = true
+		}
+	case StatusExpired, StatusAbandoned:
+		d.err = ErrSessionExpired
+	default:
+		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	}
+	return d, true
+}
+
+// slideIdle records activity on an active session when an idle timeout is
+// configured and the last record is older than a tenth of it. It reports
+// whether it changed the session.
+func (m *Manager) slideIdle(s *Session, now time.Time) bool {
+	idle := m.cfg.IdleTimeout
+	if idle <= 0 || now.Sub(s.LastActiveAt) < idle/10 {
+		return false
+	}
+	s.LastActiveAt = now.UTC().Truncate(time.Second)
+	s.ExpireAt = s.LastActiveAt.Add(idle)
+	if !s.AbandonAt.IsZero() && s.ExpireAt.After(s.AbandonAt) {
+		s.ExpireAt = s.AbandonAt
+	}
+	return true
+}
+
+// decodeJWT verifies a bearer JWT or JWT cookie.
+func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
+	var d decoded
+	claims, err := m.bearer.verify(ctx, raw)
+	if claims == nil {
+		d.err = err
+		return d
+	}
+	s := sessionFromClaims(claims, raw, src, now)
+	if err != nil { // valid but expired
+		s.Status = StatusExpired
+		d.session, d.err = s, fmt.Errorf("%w: %w", ErrSessionExpired, err)
+		return d
+	}
+	if hook := m.cfg.bearer.SessionFromClaims; hook != nil {
+		var herr error
+		if !m.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
+			herr = errors.New("SessionFromClaims panicked")
+		}
+		if herr != nil {
+			d.err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
+			return d
+		}
+		s.Status, s.Source, s.JWT = StatusActive, src, raw
+	}
+	d.session = s
+	return d
+}

@@ -1,0 +1,115 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Manager decodes, verifies and issues sessions. Create one with New and
+// share it: it is safe for concurrent use. Call Close when it is no longer
+// needed, to stop its background JWKS refreshes.
+type Manager struct {
+	cfg     settings
+	cookies *cookieCodec // nil when Config.Keys is empty (bearer-only)
+	bearer  *jwtVerifier // nil without Config.Bearer
+	idToken *jwtVerifier // nil without Config.IDToken
+	cancel  context.CancelFunc
+}
+
+// New validates cfg, applies its defaults and returns a Manager. Every
+// invalid field is reported as a *ConfigError naming it. When cfg lists JWKS
+// URLs, New fetches them once (bounded by Config.FetchTimeout); a fetch that
+// fails is logged and retried when a token needs a key, so a provider that is
+// down at start-up does not stop the application from starting.
+func New(cfg Config) (*Manager, error) {
+	s, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{cfg: s, cancel: cancel}
+	if len(s.Keys) > 0 {
+		m.cookies = newCookieCodec(&s)
+	}
+	client := limitedClient(s.HTTPClient, s.FetchTimeout)
+	if s.bearer != nil {
+		if m.bearer, err = newJWTVerifier(ctx, s.bearer, &s, client, "Bearer"); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	if s.idToken != nil {
+		if m.idToken, err = newJWTVerifier(ctx, s.idToken, &s, client, "IDToken"); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Close stops the Manager's background work (JWKS refreshes). A closed
+// Manager still verifies with the keys it holds. Close always returns nil.
+func (m *Manager) Close() error {
+	m.cancel()
+	return nil
+}
+
+// maxFetchBody bounds what the Manager reads from any remote endpoint.
+const maxFetchBody = 1 << 20
+
+var errBodyTooLarge = errors.New("sessionkit: response body exceeds 1 MiB")
+
+// limitedClient returns a copy of c (or a new client) whose responses are
+// cut off with an error past maxFetchBody bytes.
+func limitedClient(c *http.Client, timeout time.Duration) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	} else {
+		out.Timeout = timeout
+	}
+	base := out.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	out.Transport = limitTransport{base: base}
+	return &out
+}
+
+type limitTransport struct{ base http.RoundTripper }
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: maxFetchBody}
+	return resp, nil
+}
+
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }

@@ -1,0 +1,143 @@
+package sessionkit
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Middleware decodes the session of every request and attaches the
+// snapshot to its context, for FromContext and GetServerSession. It never
+// rejects a request: an invalid or expired credential yields no active
+// session, the matching callback fires, and next runs.
+//
+// When a cookie session was opened with an old key, or activity moved its
+// idle expiry, Middleware re-issues the cookie by adding Set-Cookie headers
+// before next runs; next must not remove them. The ResponseWriter passed to
+// next is the one Middleware received, unwrapped.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, m.attach(w, r))
+	})
+}
+
+// attach decodes r once (a request that already went through Middleware is
+// returned as it is), re-issues the cookie if needed, fires the decode
+// callbacks and returns r with the state in its context.
+func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
+	if stateFrom(r.Context()) != nil {
+		return r
+	}
+	d := m.decode(r)
+	// The refresh step (access token near expiry, refresh token present)
+	// belongs here, between decoding and the callbacks, so that handlers and
+	// callbacks see the refreshed tokens.
+	if d.reissue {
+		if err := m.writeSession(w, r, d.session); err != nil {
+			m.cfg.Logger.WarnContext(r.Context(), "sessionkit: re-issuing the session cookie failed", "error", err.Error())
+		}
+	}
+	m.fireDecoded(r.Context(), d.session, d.err)
+	st := d.requestState
+	return r.WithContext(withState(r.Context(), &st))
+}
+
+// Require protects next: it runs Middleware's decoding and lets the request
+// through only with an active session. Otherwise OnUnauthenticated may write
+// the response; if it does not, Require answers an API request (one with an
+// Authorization header, a method other than GET and HEAD, a JSON Accept
+// header, or the Sec-Fetch-Mode of a fetch) with 401, a JSON error body and a
+// WWW-Authenticate header (error="invalid_token" when a bearer token was
+// presented and refused), and a page request with a 303 redirect to
+// Config.SignInURL carrying the request's path and query as callbackUrl.
+func (m *Manager) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = m.attach(w, r)
+		st := stateFrom(r.Context())
+		if st.session.Active() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		err := st.err
+		if err == nil {
+			err = ErrNoSession
+		}
+		if cb := m.cfg.Callbacks.OnUnauthenticated; cb != nil {
+			handled := false
+			m.safely(r.Context(), "OnUnauthenticated", func() { handled = cb(w, r, err) })
+			if handled {
+				return
+			}
+		}
+		m.deny(w, r, err)
+	})
+}
+
+// deny writes Require's default response for a request without an active
+// session.
+func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
+	if !isAPIRequest(r) {
+		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
+		return
+	}
+	code, desc := "unauthenticated", "no session"
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		code, desc = "invalid_token", "the token has expired"
+	case errors.Is(err, ErrInvalidToken):
+		code, desc = "invalid_token", "the token is invalid"
+	case errors.Is(err, ErrSessionExpired):
+		code, desc = "session_expired", "the session has expired"
+	case errors.Is(err, ErrInvalidCookie):
+		code, desc = "invalid_session", "the session cookie is invalid"
+	}
+	h := w.Header()
+	if code == "invalid_token" {
+		h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
+	} else {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{code, desc})
+}
+
+// signInRedirect is SignInURL with callbackUrl set to r's path and query.
+func (m *Manager) signInRedirect(r *http.Request) string {
+	u, err := url.Parse(m.cfg.SignInURL)
+	if err != nil { // validated by New
+		return m.cfg.SignInURL
+	}
+	q := u.Query()
+	q.Set("callbackUrl", r.URL.RequestURI())
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// isAPIRequest tells a request made by code from a page navigation.
+func isAPIRequest(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	switch r.Header.Get("Sec-Fetch-Mode") {
+	case "cors", "no-cors", "same-origin":
+		return true
+	case "navigate":
+		return false
+	}
+	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}

@@ -1,0 +1,297 @@
+package sessionkit
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Status is the state of a session, with the seven values of Clerk's
+// SessionStatus. Only StatusActive allows activity.
+type Status string
+
+// The statuses a session can have.
+const (
+	// StatusActive: the session is valid and all activity is allowed.
+	StatusActive Status = "active"
+	// StatusExpired: the session's lifetime is over: ExpireAt has passed and
+	// it was not an idle timeout, or the absolute lifetime (AbandonAt) has
+	// passed.
+	StatusExpired Status = "expired"
+	// StatusAbandoned: the session went unused for longer than the idle
+	// timeout (Config.IdleTimeout) before its absolute lifetime ended.
+	StatusAbandoned Status = "abandoned"
+	// StatusEnded: the user signed out of the session. Needs a Store.
+	StatusEnded Status = "ended"
+	// StatusRemoved: the user signed out and the session was removed from
+	// the client. Needs a Store.
+	StatusRemoved Status = "removed"
+	// StatusReplaced: a newer session on the same client superseded this
+	// one. Needs a Store.
+	StatusReplaced Status = "replaced"
+	// StatusRevoked: the application or an administrator ended the session.
+	// Needs a Store.
+	StatusRevoked Status = "revoked"
+)
+
+// Source tells which credential a session was read from.
+type Source string
+
+// The credentials a session can come from.
+const (
+	// SourceCookie: the encrypted session cookie that SignIn writes.
+	SourceCookie Source = "cookie"
+	// SourceBearer: an "Authorization: Bearer <JWT>" header.
+	SourceBearer Source = "bearer"
+	// SourceJWTCookie: a JWT read from the cookie named by
+	// JWTConfig.CookieName (as Clerk's "__session").
+	SourceJWTCookie Source = "jwt_cookie"
+)
+
+// User is the user a session (or one of its sign-ins) belongs to. The first
+// four fields are Auth.js's user; the rest are the richer fields of Clerk's
+// user object. From an ID token or a bearer JWT they are filled from the
+// standard OpenID Connect claims (sub, name, email, picture, given_name,
+// family_name, preferred_username, email_verified, phone_number,
+// phone_number_verified).
+type User struct {
+	ID            string `json:"id"`
+	Name          string `json:"name,omitempty"`
+	Email         string `json:"email,omitempty"`
+	Image         string `json:"image,omitempty"`
+	FirstName     string `json:"firstName,omitempty"`
+	LastName      string `json:"lastName,omitempty"`
+	Username      string `json:"username,omitempty"`
+	EmailVerified bool   `json:"emailVerified,omitempty"`
+	PhoneNumber   string `json:"phoneNumber,omitempty"`
+	PhoneVerified bool   `json:"phoneVerified,omitempty"`
+}
+
+// Actor is the party acting on behalf of the user when a session was
+// started by impersonation: the JWT "act" claim (RFC 8693).
+type Actor struct {
+	// Subject is the actor's "sub".
+	Subject string `json:"sub"`
+}
+
+// SignIn is one account signed in to a session. A session holds one sign-in,
+// or several in multi-sign-in mode, exactly one of them active; the
+// Session's own user, token and scope fields mirror the active one.
+//
+// The token fields are tagged `json:"-"` so that encoding a SignIn or a
+// Session to JSON never leaks a credential by accident.
+type SignIn struct {
+	ID                   string    `json:"id"`
+	Provider             string    `json:"provider,omitempty"`
+	User                 User      `json:"user"`
+	AccessToken          string    `json:"-"`
+	TokenType            string    `json:"-"`
+	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
+	RefreshToken         string    `json:"-"`
+	IDToken              string    `json:"-"`
+	IDTokenExpiresAt     time.Time `json:"idTokenExpiresAt,omitzero"`
+	Actor                *Actor    `json:"actor,omitempty"`
+	ActiveOrganizationID string    `json:"activeOrganizationId,omitempty"`
+	ActiveWorkspaceID    string    `json:"activeWorkspaceId,omitempty"`
+	CreatedAt            time.Time `json:"createdAt,omitzero"`
+}
+
+// Session is the snapshot of a request's session: who is calling, with which
+// tokens, in which scope, and whether that is still valid, as of the moment
+// the request was decoded. Every request gets its own Session: a handler may
+// change its copy freely and no other request sees the change. A Session is
+// not safe for concurrent mutation; Clone it before handing it to another
+// goroutine that writes.
+//
+// The fields that hold credentials (AccessToken, RefreshToken, IDToken, JWT)
+// are tagged `json:"-"`; encode them deliberately if a client must see one.
+type Session struct {
+	// ID identifies the session. Cookie sessions get a fresh random ID on
+	// every sign-in; bearer sessions take it from the token's "sid" claim.
+	ID string `json:"id,omitempty"`
+	// Status is computed against Config.Now when the request is decoded.
+	Status Status `json:"status"`
+	// Source is the credential the session was read from.
+	Source Source `json:"source"`
+	// User is the active sign-in's user.
+	User User `json:"user"`
+
+	// CreatedAt is when the session was created (a bearer JWT's iat).
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// LastActiveAt is when the session last recorded activity.
+	LastActiveAt time.Time `json:"lastActiveAt,omitzero"`
+	// ExpireAt is when the session stops being active (Auth.js's
+	// "expires"); with an idle timeout it slides forward on activity, never
+	// past AbandonAt. For a bearer JWT it is the token's exp.
+	ExpireAt time.Time `json:"expireAt,omitzero"`
+	// AbandonAt is the end of the session's absolute lifetime.
+	AbandonAt time.Time `json:"abandonAt,omitzero"`
+
+	// Provider names the identity provider of the active sign-in.
+	Provider string `json:"provider,omitempty"`
+	// AccessToken is the active sign-in's OAuth access token; for a bearer
+	// session it is the presented JWT.
+	AccessToken          string    `json:"-"`
+	TokenType            string    `json:"-"`
+	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
+	RefreshToken         string    `json:"-"`
+	// IDToken is the raw OpenID Connect ID token, verified at sign-in.
+	IDToken          string    `json:"-"`
+	IDTokenExpiresAt time.Time `json:"idTokenExpiresAt,omitzero"`
+
+	// JWT is the raw JWT the session was read from (bearer or JWT cookie
+	// sessions); empty for cookie sessions.
+	JWT string `json:"-"`
+	// JWTPayload holds the verified claims of JWT, decoded from JSON.
+	JWTPayload map[string]any `json:"jwtPayload,omitempty"`
+
+	// Error records a problem with the session's tokens that did not end the
+	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
+	// access-token refresh failed.
+	Error string `json:"error,omitempty"`
+
+	// Actor is set when the session was started by impersonation.
+	Actor *Actor `json:"actor,omitempty"`
+	// ActiveOrganizationID and ActiveWorkspaceID are the active sign-in's
+	// scope.
+	ActiveOrganizationID string `json:"activeOrganizationId,omitempty"`
+	ActiveWorkspaceID    string `json:"activeWorkspaceId,omitempty"`
+
+	// SignIns lists every sign-in of the session; ActiveSignInID names the
+	// active one. A session from SignIn holds exactly one.
+	SignIns        []SignIn `json:"signIns,omitempty"`
+	ActiveSignInID string   `json:"activeSignInId,omitempty"`
+}
+
+// Active reports whether the session allows activity.
+func (s *Session) Active() bool {
+	return s != nil && s.Status == StatusActive
+}
+
+// Clone returns a deep copy of s that shares no mutable state with it.
+func (s *Session) Clone() *Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Actor = cloneActor(s.Actor)
+	c.JWTPayload = cloneClaims(s.JWTPayload)
+	if s.SignIns != nil {
+		c.SignIns = slices.Clone(s.SignIns)
+		for i := range c.SignIns {
+			c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
+		}
+	}
+	return &c
+}
+
+func cloneActor(a *Actor) *Actor {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}
+
+// cloneClaims deep-copies a decoded JSON object: maps and slices are copied,
+// scalars (string, float64, bool, json.Number, nil) are immutable.
+func cloneClaims(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	c := maps.Clone(m)
+	for k, v := range c {
+		c[k] = cloneJSONValue(v)
+	}
+	return c
+}
+
+func cloneJSONValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return cloneClaims(t)
+	case []any:
+		c := make([]any, len(t))
+		for i, e := range t {
+			c[i] = cloneJSONValue(e)
+		}
+		return c
+	case []string:
+		return slices.Clone(t)
+	default:
+		return v
+	}
+}
+
+// activeSignIn returns the index of the active sign-in, or -1.
+func (s *Session) activeSignIn() int {
+	for i := range s.SignIns {
+		if s.SignIns[i].ID == s.ActiveSignInID {
+			return i
+		}
+	}
+	return -1
+}
+
+// mirrorActive copies the active sign-in's fields to the session's top-level
+// fields, which is how a decoded session is presented.
+func (s *Session) mirrorActive() {
+	i := s.activeSignIn()
+	if i < 0 {
+		return
+	}
+	in := &s.SignIns[i]
+	s.Provider = in.Provider
+	s.User = in.User
+	s.AccessToken = in.AccessToken
+	s.TokenType = in.TokenType
+	s.AccessTokenExpiresAt = in.AccessTokenExpiresAt
+	s.RefreshToken = in.RefreshToken
+	s.IDToken = in.IDToken
+	s.IDTokenExpiresAt = in.IDTokenExpiresAt
+	s.Actor = cloneActor(in.Actor)
+	s.ActiveOrganizationID = in.ActiveOrganizationID
+	s.ActiveWorkspaceID = in.ActiveWorkspaceID
+}
+
+// foldActive copies the session's top-level fields back into the active
+// sign-in, which is how a changed session is persisted: what a handler set at
+// the top level is what is written.
+func (s *Session) foldActive() {
+	i := s.activeSignIn()
+	if i < 0 {
+		return
+	}
+	in := &s.SignIns[i]
+	in.Provider = s.Provider
+	in.User = s.User
+	in.AccessToken = s.AccessToken
+	in.TokenType = s.TokenType
+	in.AccessTokenExpiresAt = s.AccessTokenExpiresAt
+	in.RefreshToken = s.RefreshToken
+	in.IDToken = s.IDToken
+	in.IDTokenExpiresAt = s.IDTokenExpiresAt
+	in.Actor = cloneActor(s.Actor)
+	in.ActiveOrganizationID = s.ActiveOrganizationID
+	in.ActiveWorkspaceID = s.ActiveWorkspaceID
+}
+
+// statusAt computes the lifetime status of a stored session at now.
+// Statuses that only a Store can record (ended, removed, replaced, revoked)
+// are kept as they are.
+func statusAt(s *Session, now time.Time) Status {
+	switch s.Status {
+	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:
+		return s.Status
+	}
+	if !s.AbandonAt.IsZero() && !now.Before(s.AbandonAt) {
+		return StatusExpired
+	}
+	if !s.ExpireAt.IsZero() && !now.Before(s.ExpireAt) {
+		if s.AbandonAt.IsZero() || s.ExpireAt.Before(s.AbandonAt) {
+			return StatusAbandoned
+		}
+		return StatusExpired
+	}
+	return StatusActive
+}

@@ -1,0 +1,226 @@
+package sessionkit
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// SignInParams is what SignIn makes a session from: an OAuth token, a user,
+// or both.
+type SignInParams struct {
+	// Token holds the provider's tokens. Its "id_token" extra, when present,
+	// is verified with Config.IDToken (signature, iss, aud, azp, exp, iat and
+	// Nonce) and its claims fill the user.
+	Token *oauth2.Token
+	// Nonce is the nonce sent in the authorization request; when set, the ID
+	// token must carry it.
+	Nonce string
+	// User sets the user, or, with an ID token, adds to what its claims
+	// say: its non-empty fields win, except ID, which must equal the ID
+	// token's "sub" if both are given.
+	User *User
+	// Provider names the identity provider (for example "oidc").
+	Provider string
+	// Actor marks an impersonated session.
+	Actor *Actor
+	// OrganizationID and WorkspaceID set the initial scope.
+	OrganizationID string
+	WorkspaceID    string
+}
+
+// SignIn starts a new session from p and writes its cookie to w. The session
+// always gets a new random ID, whatever r carried, so a session ID planted
+// before sign-in is never promoted (no fixation). It fires OnSignIn, or
+// OnIdTokenError when the ID token is refused, and returns the new session.
+func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams) (*Session, error) {
+	if m.cookies == nil {
+		return nil, ErrCookiesDisabled
+	}
+	ctx := r.Context()
+	now := m.cfg.Now().UTC().Truncate(time.Second)
+	in := SignIn{
+		ID:                   "sin_" + rand.Text(),
+		Provider:             p.Provider,
+		Actor:                cloneActor(p.Actor),
+		ActiveOrganizationID: p.OrganizationID,
+		ActiveWorkspaceID:    p.WorkspaceID,
+		CreatedAt:            now,
+	}
+	if t := p.Token; t != nil {
+		in.AccessToken = t.AccessToken
+		in.TokenType = t.Type()
+		in.AccessTokenExpiresAt = t.Expiry.UTC()
+		in.RefreshToken = t.RefreshToken
+		raw, _ := t.Extra("id_token").(string)
+		switch {
+		case raw != "":
+			user, exp, err := m.verifyIDToken(r, raw, p.Nonce)
+			if err != nil {
+				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+				return nil, err
+			}
+			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
+		case p.Nonce != "":
+			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
+			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+			return nil, err
+		}
+	}
+	if p.User != nil {
+		if in.User.ID != "" && p.User.ID != "" && p.User.ID != in.User.ID {
+			return nil, fmt.Errorf("%w: User.ID does not match the ID token's subject", ErrInvalidSession)
+		}
+		mergeUser(&in.User, p.User)
+	}
+	if in.User.ID == "" {
+		return nil, fmt.Errorf("%w: no user ID (give SignInParams.User.ID or an ID token)", ErrInvalidSession)
+	}
+	s := &Session{
+		ID:             "sess_" + rand.Text(),
+		Status:         StatusActive,
+		Source:         SourceCookie,
+		CreatedAt:      now,
+		LastActiveAt:   now,
+		AbandonAt:      now.Add(m.cfg.Lifetime),
+		SignIns:        []SignIn{in},
+		ActiveSignInID: in.ID,
+	}
+	s.ExpireAt = s.AbandonAt
+	if m.cfg.IdleTimeout > 0 {
+		s.ExpireAt = now.Add(m.cfg.IdleTimeout)
+	}
+	s.mirrorActive()
+	if err := m.writeSession(w, r, s); err != nil {
+		return nil, err
+	}
+	m.fireSession(ctx, "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
+	return s, nil
+}
+
+func (m *Manager) verifyIDToken(r *http.Request, raw, nonce string) (User, time.Time, error) {
+	if m.idToken == nil {
+		return User{}, time.Time{}, fmt.Errorf("%w: the token carries an id_token but Config.IDToken is not set", ErrInvalidIDToken)
+	}
+	claims, err := m.idToken.verifyIDToken(r.Context(), raw, nonce)
+	if err != nil {
+		return User{}, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+	}
+	user := userFromClaims(claims)
+	if user.ID == "" {
+		return User{}, time.Time{}, fmt.Errorf("%w: no sub claim", ErrInvalidIDToken)
+	}
+	var exp time.Time
+	if e, _ := claims.GetExpirationTime(); e != nil {
+		exp = e.UTC()
+	}
+	return user, exp, nil
+}
+
+// mergeUser copies the non-empty fields of src over dst.
+func mergeUser(dst, src *User) {
+	set := func(d *string, s string) {
+		if s != "" {
+			*d = s
+		}
+	}
+	set(&dst.ID, src.ID)
+	set(&dst.Name, src.Name)
+	set(&dst.Email, src.Email)
+	set(&dst.Image, src.Image)
+	set(&dst.FirstName, src.FirstName)
+	set(&dst.LastName, src.LastName)
+	set(&dst.Username, src.Username)
+	set(&dst.PhoneNumber, src.PhoneNumber)
+	dst.EmailVerified = dst.EmailVerified || src.EmailVerified
+	dst.PhoneVerified = dst.PhoneVerified || src.PhoneVerified
+}
+
+// SignOut clears the session cookie of r, every chunk of it, and fires
+// OnSignOut with the session that was signed out (nil if r carried no
+// readable one). A bearer JWT cannot be signed out: it stays valid until it
+// expires.
+func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
+	if m.cookies == nil {
+		return ErrCookiesDisabled
+	}
+	var s *Session
+	if st := stateFrom(r.Context()); st != nil {
+		s = st.session
+	} else if d, ok := m.decodeCookie(r, m.cfg.Now()); ok {
+		s = d.session
+	}
+	if s != nil && s.Source != SourceCookie {
+		s = nil
+	}
+	if err := m.cookies.clear(w, r); err != nil {
+		return err
+	}
+	m.fireSession(r.Context(), "OnSignOut", m.cfg.Callbacks.OnSignOut, s)
+	return nil
+}
+
+// UpdateSession changes the active cookie session of r with update, which
+// receives a copy, writes the result to w and fires OnSessionUpdate. It
+// returns the new snapshot. update may change the user, tokens, error,
+// actor, scope and sign-ins; the session's identity and lifetime (ID,
+// Status, Source, CreatedAt, LastActiveAt, ExpireAt, AbandonAt) are kept as
+// they were. An error from update is returned as it is and nothing is
+// written. Without an active cookie session UpdateSession returns the error
+// GetServerSession would.
+func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
+	if m.cookies == nil {
+		return nil, ErrCookiesDisabled
+	}
+	cur, err := m.GetServerSession(r)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Source != SourceCookie {
+		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
+	}
+	s := cur.Clone()
+	if err := update(s); err != nil {
+		return nil, err
+	}
+	s.ID, s.Status, s.Source = cur.ID, cur.Status, cur.Source
+	s.CreatedAt, s.LastActiveAt, s.ExpireAt, s.AbandonAt = cur.CreatedAt, cur.LastActiveAt, cur.ExpireAt, cur.AbandonAt
+	if s.activeSignIn() < 0 {
+		return nil, fmt.Errorf("%w: ActiveSignInID names no sign-in", ErrInvalidSession)
+	}
+	if s.User.ID == "" {
+		return nil, fmt.Errorf("%w: no user ID", ErrInvalidSession)
+	}
+	if err := m.writeSession(w, r, s); err != nil {
+		return nil, err
+	}
+	if st := stateFrom(r.Context()); st != nil {
+		st.session = s.Clone()
+	}
+	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
+	return s, nil
+}
+
+// writeSession seals s into its cookie on w, replacing whatever r carried.
+func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Session) error {
+	if len(s.SignIns) > maxSignIns {
+		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
+	}
+	s.foldActive()
+	value, err := m.cookies.seal(appendPayload(make([]byte, 0, 512), s))
+	if err != nil {
+		return err
+	}
+	expires := s.ExpireAt
+	if expires.IsZero() {
+		expires = s.AbandonAt
+	}
+	if expires.IsZero() {
+		return errors.New("sessionkit: session has no expiry")
+	}
+	return m.cookies.write(w, r, value, expires, m.cfg.Now())
+}
