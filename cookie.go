@@ -119,34 +119,44 @@ type cookieJar struct {
 	chunks  []string // values of name.0, name.1, ... by index; "" where missing
 	present bool     // some cookie of ours was there
 	size    int      // bytes of our cookie values
-	tooMany bool     // a chunk index at or past maxChunks
 }
 
 // read collects the session cookie for name from r's Cookie headers,
-// without allocating for the cookies it skips. It returns the joined value,
+// without allocating for the cookies it skips. Chunks are joined from
+// name.0 up to the first missing index; any beyond are leftovers (the
+// authentication of the joined value decides). It returns the value,
 // whether any cookie of ours was present, and an error wrapping
-// ErrInvalidCookie for a chunk set that cannot be whole (missing,
-// duplicated, too many, too large).
+// ErrInvalidCookie when what is present cannot be a session (no chunk 0,
+// too large).
 func (c *cookieCodec) read(r *http.Request, name string) (value string, present bool, err error) {
 	jar := c.scan(r, name)
-	if !jar.present || (jar.whole == "" && len(jar.chunks) == 0 && !jar.tooMany) {
-		return "", false, nil // absent, or an empty value left by a clear
-	}
-	if jar.size > c.maxSize {
-		return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, jar.size, c.maxSize)
+	if !jar.present {
+		return "", false, nil
 	}
 	if jar.whole != "" {
+		if len(jar.whole) > c.maxSize {
+			return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, len(jar.whole), c.maxSize)
+		}
 		return jar.whole, true, nil
 	}
-	if jar.tooMany {
-		return "", true, fmt.Errorf("%w: too many chunks", ErrInvalidCookie)
+	n, size := 0, 0
+	for n < len(jar.chunks) && jar.chunks[n] != "" {
+		size += len(jar.chunks[n])
+		n++
+	}
+	switch {
+	case n == 0 && jar.size == 0:
+		return "", false, nil // only empty values, as a clear leaves them
+	case n == 0:
+		return "", true, fmt.Errorf("%w: chunk 0 is missing", ErrInvalidCookie)
+	case size > c.maxSize:
+		return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, size, c.maxSize)
+	case n == 1:
+		return jar.chunks[0], true, nil
 	}
 	var b strings.Builder
-	b.Grow(jar.size)
-	for i, v := range jar.chunks {
-		if v == "" {
-			return "", true, fmt.Errorf("%w: chunk %d is missing", ErrInvalidCookie, i)
-		}
+	b.Grow(size)
+	for _, v := range jar.chunks[:n] {
 		b.WriteString(v)
 	}
 	return b.String(), true, nil
@@ -184,8 +194,7 @@ func (c *cookieCodec) scan(r *http.Request, name string) cookieJar {
 			}
 			jar.present = true
 			if idx >= maxChunks {
-				jar.tooMany = true
-				continue
+				continue // not a chunk we ever write
 			}
 			for len(jar.chunks) <= idx {
 				jar.chunks = append(jar.chunks, "")

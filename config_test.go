@@ -1,0 +1,145 @@
+package sessionkit
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	good := cookieKeyGen()
+	bearer := func(mod func(*JWTConfig)) *JWTConfig {
+		j := &JWTConfig{JWKSURLs: []string{"https://idp.example/jwks"}, Issuer: testIssuer, Audience: []string{testAudience}}
+		mod(j)
+		return j
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"no keys no bearer", Config{}, "Keys"},
+		{"short hash key", Config{Keys: []KeyPair{{HashKey: randBytes(16), BlockKey: randBytes(32)}}}, "Keys[0].HashKey"},
+		{"short block key", Config{Keys: []KeyPair{{HashKey: randBytes(32), BlockKey: randBytes(16)}}}, "Keys[0].BlockKey"},
+		{"second pair bad", Config{Keys: []KeyPair{good, {HashKey: randBytes(32)}}}, "Keys[1].BlockKey"},
+		{"same hash and block", Config{Keys: []KeyPair{{HashKey: good.HashKey, BlockKey: good.HashKey}}}, "Keys[0]"},
+		{"zero keys", Config{Keys: []KeyPair{{HashKey: make([]byte, 32), BlockKey: randBytes(32)}}}, "Keys[0]"},
+		{"prefixed cookie name", Config{Keys: []KeyPair{good}, CookieName: "__Host-s"}, "CookieName"},
+		{"bad cookie name", Config{Keys: []KeyPair{good}, CookieName: "a;b"}, "CookieName"},
+		{"bad path", Config{Keys: []KeyPair{good}, CookiePath: "app"}, "CookiePath"},
+		{"bad domain", Config{Keys: []KeyPair{good}, CookieDomain: "a;b.example"}, "CookieDomain"},
+		{"samesite none insecure", Config{Keys: []KeyPair{good}, CookieSameSite: http.SameSiteNoneMode, InsecureCookies: true}, "CookieSameSite"},
+		{"unknown samesite", Config{Keys: []KeyPair{good}, CookieSameSite: 9}, "CookieSameSite"},
+		{"small max size", Config{Keys: []KeyPair{good}, MaxCookieSize: 100}, "MaxCookieSize"},
+		{"negative lifetime", Config{Keys: []KeyPair{good}, Lifetime: -time.Second}, "Lifetime"},
+		{"negative idle", Config{Keys: []KeyPair{good}, IdleTimeout: -time.Second}, "IdleTimeout"},
+		{"idle past lifetime", Config{Keys: []KeyPair{good}, Lifetime: time.Hour, IdleTimeout: 2 * time.Hour}, "IdleTimeout"},
+		{"negative fetch timeout", Config{Keys: []KeyPair{good}, FetchTimeout: -1}, "FetchTimeout"},
+		{"bad base path", Config{Keys: []KeyPair{good}, BasePath: "api"}, "BasePath"},
+		{"bad sign-in url", Config{Keys: []KeyPair{good}, SignInURL: "javascript:alert(1)"}, "SignInURL"},
+		{"bearer without keys", Config{Bearer: &JWTConfig{Issuer: testIssuer, Audience: []string{testAudience}}}, "Bearer.JWKSURLs"},
+		{"jwks not http", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSURLs = []string{"ftp://idp.example/jwks"} })}, "Bearer.JWKSURLs[0]"},
+		{"jwks plain http remote", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSURLs = []string{"http://idp.example/jwks"} })}, "Bearer.JWKSURLs[0]"},
+		{"jwks relative", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSURLs = []string{"/jwks"} })}, "Bearer.JWKSURLs[0]"},
+		{"alg none", Config{Bearer: bearer(func(j *JWTConfig) { j.Algorithms = []string{"none"} })}, "Bearer.Algorithms[0]"},
+		{"unknown alg", Config{Bearer: bearer(func(j *JWTConfig) { j.Algorithms = []string{"RS256", "XX999"} })}, "Bearer.Algorithms[1]"},
+		{"hmac without secret", Config{Bearer: bearer(func(j *JWTConfig) { j.Algorithms = []string{"HS256"} })}, "Bearer.Algorithms[0]"},
+		{"short hmac secret", Config{Bearer: bearer(func(j *JWTConfig) { j.StaticKeys = []StaticKey{{Key: []byte("short")}} })}, "Bearer.StaticKeys[0].Key"},
+		{"unsupported static key", Config{Bearer: bearer(func(j *JWTConfig) { j.StaticKeys = []StaticKey{{Key: rsaKeyOnce()}} })}, "Bearer.StaticKeys[0].Key"},
+		{"no issuer", Config{Bearer: bearer(func(j *JWTConfig) { j.Issuer = "" })}, "Bearer.Issuer"},
+		{"no audience", Config{Bearer: bearer(func(j *JWTConfig) { j.Audience = nil })}, "Bearer.Audience"},
+		{"empty audience", Config{Bearer: bearer(func(j *JWTConfig) { j.Audience = []string{""} })}, "Bearer.Audience[0]"},
+		{"negative leeway", Config{Bearer: bearer(func(j *JWTConfig) { j.Leeway = -time.Second })}, "Bearer.Leeway"},
+		{"huge leeway", Config{Bearer: bearer(func(j *JWTConfig) { j.Leeway = time.Hour })}, "Bearer.Leeway"},
+		{"negative refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSRefreshInterval = -1 })}, "Bearer.JWKSRefreshInterval"},
+		{"negative min refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSMinRefreshInterval = -1 })}, "Bearer.JWKSMinRefreshInterval"},
+		{"bad jwt cookie name", Config{Bearer: bearer(func(j *JWTConfig) { j.CookieName = "a b" })}, "Bearer.CookieName"},
+		{"id token cookie", Config{Keys: []KeyPair{good}, IDToken: bearer(func(j *JWTConfig) { j.CookieName = "x" })}, "IDToken.CookieName"},
+		{"id token no issuer", Config{Keys: []KeyPair{good}, IDToken: bearer(func(j *JWTConfig) { j.Issuer = "" })}, "IDToken.Issuer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := New(tt.cfg)
+			if err == nil {
+				_ = m.Close()
+				t.Fatalf("New: got nil error, want one naming %s", tt.field)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("New: got %T %v, want *ConfigError", err, err)
+			}
+			if ce.Field != tt.field {
+				t.Errorf("ConfigError.Field: got %q, want %q (%v)", ce.Field, tt.field, err)
+			}
+			if !strings.HasPrefix(err.Error(), "sessionkit: Config."+tt.field) {
+				t.Errorf("message: got %q, want it to start with the field", err)
+			}
+		})
+	}
+}
+
+func TestNewAcceptsZeroDefaults(t *testing.T) {
+	m := mustNew(t, Config{Keys: []KeyPair{cookieKeyGen()}})
+	s := m.cfg
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"CookieName", s.CookieName, DefaultCookieName},
+		{"CookiePath", s.CookiePath, "/"},
+		{"CookieSameSite", s.CookieSameSite, http.SameSiteLaxMode},
+		{"Lifetime", s.Lifetime, DefaultLifetime},
+		{"BasePath", s.BasePath, DefaultBasePath},
+		{"SignInURL", s.SignInURL, DefaultBasePath + "/signin"},
+		{"FetchTimeout", s.FetchTimeout, DefaultFetchTimeout},
+		{"MaxCookieSize", s.MaxCookieSize, DefaultMaxCookieSize},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestNewBearerDefaults(t *testing.T) {
+	m := mustNew(t, Config{Bearer: &JWTConfig{
+		StaticKeys: []StaticKey{{Key: rsaSigner().public()}},
+		Issuer:     testIssuer, Audience: []string{testAudience},
+	}})
+	b := m.cfg.bearer
+	if b.Leeway != DefaultLeeway || b.JWKSRefreshInterval != DefaultJWKSRefresh || b.JWKSMinRefreshInterval != DefaultJWKSMinWait {
+		t.Errorf("defaults: got leeway %v refresh %v min %v", b.Leeway, b.JWKSRefreshInterval, b.JWKSMinRefreshInterval)
+	}
+	for _, a := range b.Algorithms {
+		if strings.HasPrefix(a, "HS") || a == "none" {
+			t.Errorf("default algorithms include %s", a)
+		}
+	}
+	if m.cookies != nil {
+		t.Error("bearer-only manager has a cookie codec")
+	}
+}
+
+func TestKeyPairFromSecret(t *testing.T) {
+	if _, err := KeyPairFromSecret("too short"); err == nil {
+		t.Fatal("short secret: got nil error")
+	}
+	secret := strings.Repeat("s3cr3t-", 6)
+	a, err := KeyPairFromSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := KeyPairFromSecret(secret)
+	c, _ := KeyPairFromSecret(secret + "x")
+	if string(a.HashKey) != string(b.HashKey) || string(a.BlockKey) != string(b.BlockKey) {
+		t.Error("same secret gave different keys")
+	}
+	if string(a.HashKey) == string(c.HashKey) || string(a.HashKey) == string(a.BlockKey) {
+		t.Error("keys not independent")
+	}
+	if _, err := New(Config{Keys: []KeyPair{a}}); err != nil {
+		t.Errorf("derived pair rejected: %v", err)
+	}
+}
