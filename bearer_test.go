@@ -1,0 +1,508 @@
+package sessionkit
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// bearerFixture is a Manager that trusts a live JWKS server.
+type bearerFixture struct {
+	clk  *clock
+	jwks *jwksServer
+	m    *Manager
+	// callbacks seen
+	jwtErr     error
+	jwtExpired *Session
+}
+
+func newBearerFixture(t *testing.T, mod func(*Config)) *bearerFixture {
+	t.Helper()
+	f := &bearerFixture{clk: newClock()}
+	f.jwks = newJWKSServer(t, rsaSigner(), ecSigner(), edSigner())
+	cfg := testConfig(f.clk, f.jwks.URL)
+	cfg.Callbacks.OnJwtError = func(_ contextT, err error) { f.jwtErr = err }
+	cfg.Callbacks.OnJwtExpired = func(_ contextT, s *Session) { f.jwtExpired = s }
+	if mod != nil {
+		mod(&cfg)
+	}
+	f.m = mustNew(t, cfg)
+	return f
+}
+
+// do sends a request with the given Authorization header through the
+// middleware and returns what the handler saw.
+func (f *bearerFixture) do(authz string) *capture {
+	f.jwtErr, f.jwtExpired = nil, nil
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/v1/me", nil)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	var c capture
+	serve(f.m.Middleware(c.handler(f.m)), req)
+	return &c
+}
+
+func TestBearerValid(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	for _, s := range []signer{rsaSigner(), ecSigner(), edSigner()} {
+		t.Run(s.alg, func(t *testing.T) {
+			claims := claimsFor(t0)
+			claims["org_id"] = "org_7"
+			claims["act"] = map[string]any{"sub": "admin_1"}
+			claims["email_verified"] = true
+			raw := s.mint(t, claims)
+			c := f.do("Bearer " + raw)
+			if !c.ok {
+				t.Fatalf("got no session: %v", c.srvErr)
+			}
+			got := c.session
+			checks := []struct {
+				name      string
+				got, want any
+			}{
+				{"Source", got.Source, SourceBearer},
+				{"ID", got.ID, "sess_bearer_1"},
+				{"User.ID", got.User.ID, "user_1"},
+				{"User.Email", got.User.Email, "ada@example.com"},
+				{"User.EmailVerified", got.User.EmailVerified, true},
+				{"JWT", got.JWT, raw},
+				{"AccessToken", got.AccessToken, raw},
+				{"ExpireAt", got.ExpireAt, t0.Add(10 * time.Minute)},
+				{"CreatedAt", got.CreatedAt, t0},
+				{"ActiveOrganizationID", got.ActiveOrganizationID, "org_7"},
+				{"Actor", got.Actor.Subject, "admin_1"},
+				{"JWTPayload.sub", got.JWTPayload["sub"], "user_1"},
+			}
+			for _, ch := range checks {
+				if ch.got != ch.want {
+					t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+				}
+			}
+			if f.jwtErr != nil {
+				t.Errorf("OnJwtError fired: %v", f.jwtErr)
+			}
+		})
+	}
+}
+
+func TestBearerRejects(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.AuthorizedParties = []string{"web-app"} })
+	rs := rsaSigner()
+	good := func() jwt.MapClaims { c := claimsFor(t0); c["azp"] = "web-app"; return c }
+	with := func(k string, v any) jwt.MapClaims { c := good(); c[k] = v; return c }
+	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
+	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKeyOnce().PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	other := signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()} // right kid, wrong key
+
+	noneToken := func() string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodNone, good())
+		tok.Header["kid"] = "rsa-1"
+		raw, _ := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+		return raw
+	}
+	hsWithPublicKey := func(secret []byte) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, good())
+		tok.Header["kid"] = "rsa-1"
+		raw, _ := tok.SignedString(secret)
+		return raw
+	}
+	headerToken := func(h map[string]any) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, good())
+		for k, v := range h {
+			tok.Header[k] = v
+		}
+		raw, _ := tok.SignedString(rsaKeyOnce())
+		return raw
+	}
+	valid := rs.mint(t, good())
+	parts := strings.Split(valid, ".")
+
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"alg none", noneToken()},
+		{"HS256 with RSA public key PEM", hsWithPublicKey(pubPEM)},
+		{"HS256 with RSA public key DER", hsWithPublicKey(pubDER)},
+		{"signed by another key, same kid", other.mint(t, good())},
+		{"wrong issuer", rs.mint(t, with("iss", "https://evil.example"))},
+		{"no issuer", rs.mint(t, without("iss"))},
+		{"wrong audience", rs.mint(t, with("aud", "api://other"))},
+		{"audience list without ours", rs.mint(t, with("aud", []string{"a", "b"}))},
+		{"no audience", rs.mint(t, without("aud"))},
+		{"wrong azp (token for another client)", rs.mint(t, with("azp", "other-app"))},
+		{"no azp", rs.mint(t, without("azp"))},
+		{"no exp", rs.mint(t, without("exp"))},
+		{"nbf past leeway", rs.mint(t, with("nbf", t0.Add(DefaultLeeway+time.Second).Unix()))},
+		{"iat past leeway", rs.mint(t, with("iat", t0.Add(DefaultLeeway+time.Second).Unix()))},
+		{"exp as string", rs.mint(t, with("exp", "tomorrow"))},
+		{"unknown kid", signer{kid: "nope", alg: "RS256", key: rsaKeyOnce()}.mint(t, good())},
+		{"kid path traversal", headerToken(map[string]any{"kid": "../../../../etc/passwd"})},
+		{"kid sql", headerToken(map[string]any{"kid": "x' OR '1'='1"})},
+		{"kid absurdly long", headerToken(map[string]any{"kid": strings.Repeat("k", 10000)})},
+		{"kid not a string", headerToken(map[string]any{"kid": 42})},
+		{"crit header", headerToken(map[string]any{"kid": "rsa-1", "crit": []string{"exp"}})},
+		{"jku to attacker keys", other.withHeader(t, good(), map[string]any{"jku": "https://evil.example/jwks"})},
+		{"x5u to attacker keys", other.withHeader(t, good(), map[string]any{"x5u": "https://evil.example/cert"})},
+		{"ES256 signature on RS256 header", parts[0] + "." + parts[1] + "." + strings.Split(ecSigner().mint(t, good()), ".")[2]},
+		{"payload swapped", parts[0] + "." + strings.Split(rs.mint(t, with("sub", "admin")), ".")[1] + "." + parts[2]},
+		{"signature stripped", parts[0] + "." + parts[1] + "."},
+		{"two parts", parts[0] + "." + parts[1]},
+		{"garbage", "not.a.jwt"},
+		{"too long", strings.Repeat("a", maxTokenLen+1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := f.do("Bearer " + tt.token)
+			if c.ok || c.srvSess != nil {
+				t.Fatalf("got a session, want none")
+			}
+			if !errors.Is(c.srvErr, ErrInvalidToken) {
+				t.Errorf("error: got %v, want ErrInvalidToken", c.srvErr)
+			}
+			if !errors.Is(f.jwtErr, ErrInvalidToken) {
+				t.Errorf("OnJwtError: got %v, want ErrInvalidToken", f.jwtErr)
+			}
+			if f.jwtExpired != nil {
+				t.Error("OnJwtExpired fired")
+			}
+		})
+	}
+	if c := f.do("Bearer " + valid); !c.ok {
+		t.Fatalf("control token refused: %v", c.srvErr)
+	}
+}
+
+// withHeader mints claims with extra header fields.
+func (s signer) withHeader(t testing.TB, claims jwt.MapClaims, h map[string]any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), claims)
+	tok.Header["kid"] = s.kid
+	for k, v := range h {
+		tok.Header[k] = v
+	}
+	raw, err := tok.SignedString(s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestBearerLeewayEdges(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	rs := rsaSigner()
+	l := DefaultLeeway
+	tests := []struct {
+		name        string
+		claim       string
+		at          time.Time
+		wantActive  bool
+		wantExpired bool
+	}{
+		{"exp inside leeway", "exp", t0.Add(-l + time.Second), true, false},
+		{"exp at leeway", "exp", t0.Add(-l), false, true},
+		{"exp long ago", "exp", t0.Add(-time.Hour), false, true},
+		{"nbf inside leeway", "nbf", t0.Add(l - time.Second), true, false},
+		{"nbf past leeway", "nbf", t0.Add(l + time.Second), false, false},
+		{"iat inside leeway", "iat", t0.Add(l - time.Second), true, false},
+		{"iat past leeway", "iat", t0.Add(l + time.Second), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			claims := claimsFor(t0)
+			if tt.claim == "exp" {
+				claims["iat"], claims["nbf"] = t0.Add(-2*time.Hour).Unix(), t0.Add(-2*time.Hour).Unix()
+			}
+			claims[tt.claim] = tt.at.Unix()
+			c := f.do("Bearer " + rs.mint(t, claims))
+			if c.ok != tt.wantActive {
+				t.Fatalf("active: got %v, want %v (%v)", c.ok, tt.wantActive, c.srvErr)
+			}
+			if tt.wantExpired {
+				if c.srvSess == nil || c.srvSess.Status != StatusExpired {
+					t.Fatalf("got %v, want an expired session", c.srvSess)
+				}
+				for _, want := range []error{ErrSessionExpired, ErrTokenExpired, ErrInvalidToken} {
+					if !errors.Is(c.srvErr, want) {
+						t.Errorf("error %v does not match %v", c.srvErr, want)
+					}
+				}
+				if f.jwtExpired == nil || f.jwtExpired.User.ID != "user_1" {
+					t.Error("OnJwtExpired did not fire with the session")
+				}
+				if f.jwtErr != nil {
+					t.Errorf("OnJwtError fired for an expired token: %v", f.jwtErr)
+				}
+			} else if f.jwtExpired != nil {
+				t.Error("OnJwtExpired fired")
+			}
+		})
+	}
+}
+
+func TestBearerAuthorizationHeader(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	raw := rsaSigner().mint(t, claimsFor(t0))
+	tests := []struct {
+		name      string
+		header    []string
+		wantOK    bool
+		wantError bool
+	}{
+		{"none", nil, false, false},
+		{"bearer", []string{"Bearer " + raw}, true, false},
+		{"lowercase scheme", []string{"bearer " + raw}, true, false},
+		{"extra spaces", []string{"Bearer    " + raw}, true, false},
+		{"basic is not ours", []string{"Basic dXNlcjpwYXNz"}, false, false},
+		{"scheme only", []string{"Bearer"}, false, true},
+		{"empty token", []string{"Bearer   "}, false, true},
+		{"space inside token", []string{"Bearer " + raw + " x"}, false, true},
+		{"control char", []string{"Bearer " + raw + "\x01"}, false, true},
+		{"two headers", []string{"Bearer " + raw, "Bearer " + raw}, false, true},
+		{"padding only", []string{"Bearer ===="}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+			req.Header["Authorization"] = tt.header
+			var c capture
+			f.jwtErr = nil
+			rec := serve(f.m.Middleware(c.handler(f.m)), req)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("got %d, want 200", rec.Code)
+			}
+			if c.ok != tt.wantOK {
+				t.Errorf("ok: got %v, want %v (%v)", c.ok, tt.wantOK, c.srvErr)
+			}
+			if gotErr := errors.Is(c.srvErr, ErrInvalidToken); gotErr != tt.wantError {
+				t.Errorf("ErrInvalidToken: got %v (%v), want %v", gotErr, c.srvErr, tt.wantError)
+			}
+			if !tt.wantOK && !tt.wantError && !errors.Is(c.srvErr, ErrNoSession) {
+				t.Errorf("got %v, want ErrNoSession", c.srvErr)
+			}
+		})
+	}
+}
+
+func TestBearerJWKSDownKeepsCachedKeys(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	raw := rsaSigner().mint(t, claimsFor(t0))
+	if c := f.do("Bearer " + raw); !c.ok {
+		t.Fatalf("before outage: %v", c.srvErr)
+	}
+	f.jwks.down.Store(true)
+	for _, s := range []signer{rsaSigner(), ecSigner(), edSigner()} {
+		if c := f.do("Bearer " + s.mint(t, claimsFor(t0))); !c.ok {
+			t.Errorf("%s during outage: %v", s.alg, c.srvErr)
+		}
+	}
+	// Garbage from the endpoint does not replace the cached keys either.
+	f.jwks.down.Store(false)
+	f.jwks.setBody([]byte(`{"keys": [ not json`))
+	if c := f.do("Bearer " + signer{kid: "unknown", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))); c.ok {
+		t.Error("unknown kid accepted")
+	}
+	if c := f.do("Bearer " + raw); !c.ok {
+		t.Errorf("after garbage JWKS: %v", c.srvErr)
+	}
+}
+
+func TestBearerUnknownKIDRefreshIsRateLimited(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	start := f.jwks.hits.Load()
+	// The provider rotates in a new key; a token signed with it triggers one
+	// refresh and is accepted.
+	f.jwks.setSigners(rsaSigner(), rsa2Signer())
+	if c := f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0))); !c.ok {
+		t.Fatalf("rotated key not picked up: %v", c.srvErr)
+	}
+	if got := f.jwks.hits.Load() - start; got != 1 {
+		t.Errorf("JWKS fetches for the new kid: got %d, want 1", got)
+	}
+	// A flood of unknown kids right after costs no further fetch and no
+	// wait.
+	began := time.Now()
+	for i := 0; i < 20; i++ {
+		forged := signer{kid: "forged-" + string(rune('a'+i)), alg: "RS256", key: rsaKeyOnce()}
+		if c := f.do("Bearer " + forged.mint(t, claimsFor(t0))); c.ok {
+			t.Fatal("forged kid accepted")
+		}
+	}
+	if got := f.jwks.hits.Load() - start; got != 1 {
+		t.Errorf("JWKS fetches after the flood: got %d, want still 1", got)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("flood of unknown kids took %v; the rate limit must refuse, not wait", d)
+	}
+}
+
+func TestBearerJWKSDownAtStart(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	jwks.down.Store(true)
+	clk := newClock()
+	cfg := testConfig(clk, jwks.URL)
+	m := mustNew(t, cfg) // starts although the provider is down
+	raw := rsaSigner().mint(t, claimsFor(t0))
+	req := func() *capture {
+		r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+		r.Header.Set("Authorization", "Bearer "+raw)
+		var c capture
+		serve(m.Middleware(c.handler(m)), r)
+		return &c
+	}
+	if c := req(); c.ok {
+		t.Fatal("accepted a token with no keys")
+	}
+	jwks.down.Store(false)
+	// The unknown-kid refresh was spent on the failed attempt; the next one
+	// is allowed after JWKSMinRefreshInterval. Use a manager with a short one.
+	cfg.Bearer.JWKSMinRefreshInterval = time.Millisecond
+	m2 := mustNew(t, cfg)
+	r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	r.Header.Set("Authorization", "Bearer "+raw)
+	var c capture
+	serve(m2.Middleware(c.handler(m2)), r)
+	if !c.ok {
+		t.Fatalf("after recovery: %v", c.srvErr)
+	}
+}
+
+func TestBearerSlowJWKSIsBounded(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(newClock(), jwks.URL)
+	cfg.FetchTimeout = 300 * time.Millisecond
+	m := mustNew(t, cfg)
+	jwks.delay.Store(int64(10 * time.Second))
+	began := time.Now()
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	var c capture
+	serve(m.Middleware(c.handler(m)), req)
+	if c.ok {
+		t.Fatal("accepted")
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Errorf("a slow JWKS held the request for %v, want about FetchTimeout", d)
+	}
+	jwks.delay.Store(0)
+}
+
+func TestBearerFromCookie(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.CookieName = "__session" })
+	raw := edSigner().mint(t, claimsFor(t0))
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.AddCookie(&http.Cookie{Name: "__session", Value: raw})
+	var c capture
+	serve(f.m.Middleware(c.handler(f.m)), req)
+	if !c.ok || c.session.Source != SourceJWTCookie {
+		t.Fatalf("got ok %v source %v err %v, want a jwt_cookie session", c.ok, c.session, c.srvErr)
+	}
+	// A forged JWT cookie is refused like a forged header.
+	req = httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.AddCookie(&http.Cookie{Name: "__session", Value: "x.y.z"})
+	var c2 capture
+	serve(f.m.Middleware(c2.handler(f.m)), req)
+	if c2.ok || !errors.Is(c2.srvErr, ErrInvalidToken) {
+		t.Fatalf("forged JWT cookie: got ok %v err %v", c2.ok, c2.srvErr)
+	}
+}
+
+func TestBearerSessionFromClaimsHook(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) {
+		c.Bearer.SessionFromClaims = func(claims map[string]any, s *Session) error {
+			switch claims["role"] {
+			case "banned":
+				return errors.New("user is banned")
+			case "panic":
+				panic("hook bug")
+			}
+			s.ActiveWorkspaceID, _ = claims["ws"].(string)
+			return nil
+		}
+	})
+	rs := rsaSigner()
+	claims := claimsFor(t0)
+	claims["ws"] = "ws_9"
+	if c := f.do("Bearer " + rs.mint(t, claims)); !c.ok || c.session.ActiveWorkspaceID != "ws_9" {
+		t.Fatalf("hook not applied: %v", c.srvErr)
+	}
+	for _, role := range []string{"banned", "panic"} {
+		claims["role"] = role
+		c := f.do("Bearer " + rs.mint(t, claims))
+		if c.ok || !errors.Is(c.srvErr, ErrInvalidToken) {
+			t.Errorf("%s: got ok %v err %v, want refused", role, c.ok, c.srvErr)
+		}
+	}
+}
+
+func TestBearerStaticKeys(t *testing.T) {
+	secret := randBytes(32)
+	clk := newClock()
+	m := mustNew(t, Config{
+		Now: clk.Now,
+		Bearer: &JWTConfig{
+			StaticKeys: []StaticKey{{ID: "ed", Key: edSigner().public()}, {Key: secret}},
+			Algorithms: []string{"EdDSA", "HS256"},
+			Issuer:     testIssuer,
+			Audience:   []string{testAudience},
+		},
+	})
+	do := func(raw string) *capture {
+		req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+		req.Header.Set("Authorization", "Bearer "+raw)
+		var c capture
+		serve(m.Middleware(c.handler(m)), req)
+		return &c
+	}
+	tests := []struct {
+		name   string
+		raw    string
+		wantOK bool
+	}{
+		{"eddsa by kid", signer{kid: "ed", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), true},
+		{"eddsa no kid", signer{alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), true},
+		{"hs256 shared secret", signer{alg: "HS256", key: secret}.mint(t, claimsFor(t0)), true},
+		{"hs256 wrong secret", signer{alg: "HS256", key: randBytes(32)}.mint(t, claimsFor(t0)), false},
+		{"hs256 keyed with the ed25519 public key", signer{alg: "HS256", key: []byte(edSigner().public().(ed25519.PublicKey))}.mint(t, claimsFor(t0)), false},
+		{"rs256 not allowed", rsaSigner().mint(t, claimsFor(t0)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if c := do(tt.raw); c.ok != tt.wantOK {
+				t.Errorf("got ok %v (%v), want %v", c.ok, c.srvErr, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestCookieWinsOverBearer(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	cookies := signInCookies(t, f.m, SignInParams{User: &User{ID: "cookie_user"}})
+	req := requestWith("https://app.example/", cookies)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	var c capture
+	serve(f.m.Middleware(c.handler(f.m)), req)
+	if !c.ok || c.session.User.ID != "cookie_user" {
+		t.Fatalf("got %v, want the cookie session", c.session)
+	}
+	// An expired cookie session gives way to a valid bearer token.
+	f.clk.Advance(DefaultLifetime)
+	req = requestWith("https://app.example/", cookies)
+	claims := claimsFor(f.clk.Now())
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claims))
+	var c2 capture
+	serve(f.m.Middleware(c2.handler(f.m)), req)
+	if !c2.ok || c2.session.Source != SourceBearer {
+		t.Fatalf("got %v %v, want the bearer session", c2.session, c2.srvErr)
+	}
+}
