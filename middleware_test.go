@@ -1,0 +1,280 @@
+package sessionkit
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRequire(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	cookies := signInCookies(t, f.m, SignInParams{User: &User{ID: "u"}})
+	validBearer := rsaSigner().mint(t, claimsFor(t0))
+	expiredClaims := claimsFor(t0.Add(-time.Hour))
+	expiredBearer := rsaSigner().mint(t, expiredClaims)
+
+	tests := []struct {
+		name         string
+		method       string
+		target       string
+		headers      map[string]string
+		cookies      []*http.Cookie
+		wantCode     int
+		wantLocation string
+		wantWWW      string
+		wantError    string
+	}{
+		{name: "cookie session passes", target: "/dash", cookies: cookies, wantCode: 200},
+		{name: "bearer passes", target: "/api/x", headers: map[string]string{"Authorization": "Bearer " + validBearer}, wantCode: 200},
+		{name: "page without session redirects", target: "/dash?tab=2", headers: map[string]string{"Accept": "text/html"},
+			wantCode: 303, wantLocation: "/api/auth/signin?callbackUrl=" + url.QueryEscape("/dash?tab=2")},
+		{name: "navigation redirects", target: "/dash", headers: map[string]string{"Sec-Fetch-Mode": "navigate", "Accept": "*/*"},
+			wantCode: 303, wantLocation: "/api/auth/signin?callbackUrl=%2Fdash"},
+		{name: "json api without session", target: "/api/x", headers: map[string]string{"Accept": "application/json"},
+			wantCode: 401, wantWWW: "Bearer", wantError: "unauthenticated"},
+		{name: "fetch without session", target: "/api/x", headers: map[string]string{"Sec-Fetch-Mode": "cors"},
+			wantCode: 401, wantWWW: "Bearer", wantError: "unauthenticated"},
+		{name: "post without session", method: http.MethodPost, target: "/api/x",
+			wantCode: 401, wantWWW: "Bearer", wantError: "unauthenticated"},
+		{name: "invalid bearer", target: "/api/x", headers: map[string]string{"Authorization": "Bearer x.y.z"},
+			wantCode: 401, wantWWW: `Bearer error="invalid_token", error_description="the token is invalid"`, wantError: "invalid_token"},
+		{name: "expired bearer", target: "/api/x", headers: map[string]string{"Authorization": "Bearer " + expiredBearer},
+			wantCode: 401, wantWWW: `Bearer error="invalid_token", error_description="the token has expired"`, wantError: "invalid_token"},
+		{name: "malformed authorization", target: "/api/x", headers: map[string]string{"Authorization": "Bearer"},
+			wantCode: 401, wantWWW: `Bearer error="invalid_token", error_description="the token is invalid"`, wantError: "invalid_token"},
+		{name: "tampered cookie api", target: "/api/x", headers: map[string]string{"Accept": "application/json", "Cookie": "__Host-sessionkit=AAAA"},
+			wantCode: 401, wantWWW: "Bearer", wantError: "invalid_session"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := tt.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			req := httptest.NewRequest(method, "https://app.example"+tt.target, nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			for _, c := range tt.cookies {
+				req.AddCookie(c)
+			}
+			called := false
+			rec := serve(f.m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				called = true
+				if _, ok := FromContext(r.Context()); !ok {
+					t.Error("handler behind Require has no session")
+				}
+			})), req)
+			if rec.Code != tt.wantCode {
+				t.Fatalf("code: got %d, want %d (%s)", rec.Code, tt.wantCode, rec.Body)
+			}
+			if called != (tt.wantCode == 200) {
+				t.Errorf("handler called: %v", called)
+			}
+			if got := rec.Header().Get("Location"); got != tt.wantLocation {
+				t.Errorf("Location: got %q, want %q", got, tt.wantLocation)
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.wantWWW {
+				t.Errorf("WWW-Authenticate: got %q, want %q", got, tt.wantWWW)
+			}
+			if tt.wantError != "" {
+				var body struct {
+					Error       string `json:"error"`
+					Description string `json:"error_description"`
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error != tt.wantError {
+					t.Errorf("body: got %s (%v), want error %q", rec.Body, err, tt.wantError)
+				}
+				if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type: got %q", ct)
+				}
+				if strings.Contains(rec.Body.String(), validBearer[:20]) {
+					t.Error("body leaks the token")
+				}
+			}
+		})
+	}
+}
+
+func TestRequireExpiredCookieSession(t *testing.T) {
+	clk := newClock()
+	m := mustNew(t, testConfig(clk, ""))
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	clk.Advance(DefaultLifetime + time.Second)
+	req := requestWith("https://app.example/api", cookies)
+	req.Header.Set("Accept", "application/json")
+	rec := serve(m.Require(http.NotFoundHandler()), req)
+	if rec.Code != 401 || !strings.Contains(rec.Body.String(), "session_expired") {
+		t.Fatalf("got %d %s, want 401 session_expired", rec.Code, rec.Body)
+	}
+}
+
+func TestRequireOnUnauthenticated(t *testing.T) {
+	tests := []struct {
+		name     string
+		cb       func(w http.ResponseWriter, r *http.Request, err error) bool
+		wantCode int
+	}{
+		{"takes over", func(w http.ResponseWriter, r *http.Request, err error) bool {
+			if !errors.Is(err, ErrNoSession) {
+				t.Errorf("err: got %v, want ErrNoSession", err)
+			}
+			http.Error(w, "custom", http.StatusTeapot)
+			return true
+		}, http.StatusTeapot},
+		{"declines", func(http.ResponseWriter, *http.Request, error) bool { return false }, http.StatusSeeOther},
+		{"panics", func(http.ResponseWriter, *http.Request, error) bool { panic("boom") }, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(newClock(), "")
+			cfg.Callbacks.OnUnauthenticated = tt.cb
+			m := mustNew(t, cfg)
+			rec := serve(m.Require(http.NotFoundHandler()), httptest.NewRequest(http.MethodGet, "https://app.example/page", nil))
+			if rec.Code != tt.wantCode {
+				t.Errorf("got %d, want %d", rec.Code, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestRequireAfterMiddlewareDecodesOnce(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	expired := 0
+	cfg.Callbacks.OnSessionExpired = func(contextT, *Session) { expired++ }
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	clk.Advance(DefaultLifetime)
+	serve(m.Middleware(m.Require(http.NotFoundHandler())), requestWith("https://app.example/", cookies))
+	if expired != 1 {
+		t.Errorf("OnSessionExpired fired %d times, want 1", expired)
+	}
+}
+
+func TestSignInURLWithQuery(t *testing.T) {
+	cfg := testConfig(newClock(), "")
+	cfg.SignInURL = "https://login.example/start?app=demo"
+	m := mustNew(t, cfg)
+	rec := serve(m.Require(http.NotFoundHandler()), httptest.NewRequest(http.MethodGet, "https://app.example/a?b=c", nil))
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if loc.Host != "login.example" || loc.Query().Get("app") != "demo" || loc.Query().Get("callbackUrl") != "/a?b=c" {
+		t.Errorf("Location: got %s", loc)
+	}
+}
+
+// TestSnapshotIsolation proves that a handler mutating its snapshot never
+// changes another request's, under concurrency.
+func TestSnapshotIsolation(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	cookies := signInCookies(t, f.m, SignInParams{
+		Token: tokenOf("at", "rt", t0.Add(time.Hour)),
+		User:  &User{ID: "user_iso", Email: "iso@example.com"},
+	})
+	claims := claimsFor(t0)
+	claims["groups"] = []any{"a", "b"}
+	claims["meta"] = map[string]any{"k": "v"}
+	bearer := rsaSigner().mint(t, claims)
+
+	h := f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := FromContext(r.Context())
+		if !ok {
+			t.Error("no session")
+			return
+		}
+		// Read first: every request must see pristine values.
+		if s.User.Email != "iso@example.com" && s.User.Email != "ada@example.com" {
+			t.Errorf("saw a mutated email %q", s.User.Email)
+		}
+		if s.JWTPayload != nil {
+			if g := s.JWTPayload["groups"].([]any); g[0] != "a" {
+				t.Errorf("saw mutated groups %v", g)
+			}
+			if mm := s.JWTPayload["meta"].(map[string]any); mm["k"] != "v" {
+				t.Errorf("saw mutated meta %v", mm)
+			}
+			s.JWTPayload["groups"].([]any)[0] = "MUTATED"
+			s.JWTPayload["meta"].(map[string]any)["k"] = "MUTATED"
+			s.JWTPayload["new"] = true
+		}
+		s.User.Email = "mutated@example.com"
+		s.AccessToken = "mutated"
+		if len(s.SignIns) > 0 {
+			s.SignIns[0].User.ID = "mutated"
+			s.SignIns[0].Actor = &Actor{Subject: "mutated"}
+		}
+	}))
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			serve(h, requestWith("https://app.example/", cookies))
+		}()
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			serve(h, req)
+		}()
+	}
+	wg.Wait()
+}
+
+func TestSessionClone(t *testing.T) {
+	s := &Session{
+		User:       User{ID: "u"},
+		Actor:      &Actor{Subject: "a"},
+		JWTPayload: map[string]any{"l": []any{map[string]any{"x": 1.0}}, "s": []string{"q"}},
+		SignIns:    []SignIn{{ID: "1", Actor: &Actor{Subject: "b"}}},
+	}
+	c := s.Clone()
+	c.Actor.Subject = "changed"
+	c.JWTPayload["l"].([]any)[0].(map[string]any)["x"] = 2.0
+	c.JWTPayload["s"].([]string)[0] = "changed"
+	c.SignIns[0].Actor.Subject = "changed"
+	c.SignIns[0].ID = "changed"
+	if s.Actor.Subject != "a" || s.JWTPayload["l"].([]any)[0].(map[string]any)["x"] != 1.0 ||
+		s.JWTPayload["s"].([]string)[0] != "q" || s.SignIns[0].Actor.Subject != "b" || s.SignIns[0].ID != "1" {
+		t.Errorf("Clone shares state: %+v", s)
+	}
+	if (*Session)(nil).Clone() != nil {
+		t.Error("nil Clone")
+	}
+}
+
+func TestIsAPIRequest(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string
+		headers map[string]string
+		want    bool
+	}{
+		{"plain get", "GET", nil, false},
+		{"browser navigation", "GET", map[string]string{"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}, false},
+		{"json accept", "GET", map[string]string{"Accept": "application/json"}, true},
+		{"json and html accept", "GET", map[string]string{"Accept": "text/html, application/json"}, false},
+		{"xhr", "GET", map[string]string{"X-Requested-With": "XMLHttpRequest"}, true},
+		{"fetch", "GET", map[string]string{"Sec-Fetch-Mode": "cors"}, true},
+		{"authorization", "GET", map[string]string{"Authorization": "Bearer x"}, true},
+		{"post", "POST", nil, true},
+		{"head", "HEAD", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, "/", nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			if got := isAPIRequest(req); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
