@@ -47,7 +47,7 @@ func newJWTVerifier(ctx context.Context, cfg *JWTConfig, s *settings, client *ht
 		cfg: cfg,
 		// Claims are validated separately, so that a token whose only
 		// fault is its age can be told apart from a forged one.
-		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithoutClaimsValidation()),
+		parser: jwt.NewParser(jwt.WithValidMethods(cfg.Algorithms), jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding()),
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithLeeway(cfg.Leeway),

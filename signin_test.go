@@ -1,0 +1,245 @@
+package sessionkit
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+)
+
+// oidcFixture is a Manager that verifies ID tokens for testClientID
+// against a live JWKS server.
+func oidcFixture(t *testing.T) (*Manager, *clock) {
+	t.Helper()
+	jwks := newJWKSServer(t, rsaSigner(), ecSigner())
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.IDToken = &JWTConfig{JWKSURLs: []string{jwks.URL}, Issuer: testIssuer, Audience: []string{testClientID}}
+	return mustNew(t, cfg), clk
+}
+
+func idClaims(now time.Time) jwt.MapClaims {
+	return jwt.MapClaims{
+		"iss": testIssuer, "aud": testClientID, "sub": "oidc_user", "nonce": "nonce-1",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"email": "grace@example.com", "email_verified": true, "name": "Grace Hopper",
+		"given_name": "Grace", "family_name": "Hopper", "picture": "https://img.example/g.png",
+		"preferred_username": "grace",
+	}
+}
+
+func withIDToken(raw string) *oauth2.Token {
+	return tokenOf("at", "rt", t0.Add(time.Hour)).WithExtra(map[string]any{"id_token": raw})
+}
+
+func TestSignInWithIDToken(t *testing.T) {
+	m, _ := oidcFixture(t)
+	raw := rsaSigner().mint(t, idClaims(t0))
+	rec := httptest.NewRecorder()
+	s, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
+		SignInParams{Token: withIDToken(raw), Nonce: "nonce-1", Provider: "oidc", User: &User{Image: "https://img.example/override.png"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := User{ID: "oidc_user", Name: "Grace Hopper", Email: "grace@example.com", EmailVerified: true,
+		Image: "https://img.example/override.png", FirstName: "Grace", LastName: "Hopper", Username: "grace"}
+	if s.User != want {
+		t.Errorf("User: got %+v, want %+v", s.User, want)
+	}
+	if s.IDToken != raw || !s.IDTokenExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("IDToken: got %q %v", s.IDToken, s.IDTokenExpiresAt)
+	}
+	var c capture
+	serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", rec.Result().Cookies()))
+	if !c.ok || c.session.IDToken != raw || c.session.User != want {
+		t.Errorf("read back: %+v", c.session)
+	}
+}
+
+func TestSignInRejectsBadIDTokens(t *testing.T) {
+	m, _ := oidcFixture(t)
+	rs := rsaSigner()
+	with := func(k string, v any) jwt.MapClaims { c := idClaims(t0); c[k] = v; return c }
+	without := func(k string) jwt.MapClaims { c := idClaims(t0); delete(c, k); return c }
+	tests := []struct {
+		name  string
+		token *oauth2.Token
+		nonce string
+		user  *User
+		want  error
+	}{
+		{"bad signature", withIDToken(signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()}.mint(t, idClaims(t0))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong audience", withIDToken(rs.mint(t, with("aud", "someone-else"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong issuer", withIDToken(rs.mint(t, with("iss", "https://evil.example"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong nonce", withIDToken(rs.mint(t, idClaims(t0))), "nonce-2", nil, ErrInvalidIDToken},
+		{"missing nonce", withIDToken(rs.mint(t, without("nonce"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"expired", withIDToken(rs.mint(t, with("exp", t0.Add(-time.Minute).Unix()))), "nonce-1", nil, ErrInvalidIDToken},
+		{"multi aud without azp", withIDToken(rs.mint(t, with("aud", []string{testClientID, "other"}))), "nonce-1", nil, ErrInvalidIDToken},
+		{"azp another client", withIDToken(rs.mint(t, with("azp", "other"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"no sub", withIDToken(rs.mint(t, without("sub"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"nonce expected, no id token", tokenOf("at", "", time.Time{}), "nonce-1", &User{ID: "u"}, ErrInvalidIDToken},
+		{"user id differs from sub", withIDToken(rs.mint(t, idClaims(t0))), "nonce-1", &User{ID: "someone_else"}, ErrInvalidSession},
+		{"no user at all", tokenOf("at", "", time.Time{}), "", nil, ErrInvalidSession},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			_, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
+				SignInParams{Token: tt.token, Nonce: tt.nonce, User: tt.user})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if len(rec.Header()["Set-Cookie"]) != 0 {
+				t.Error("a refused sign-in wrote a cookie")
+			}
+		})
+	}
+	// multi-audience with our azp is fine
+	c := with("aud", []string{testClientID, "other"})
+	c["azp"] = testClientID
+	if _, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
+		SignInParams{Token: withIDToken(rs.mint(t, c)), Nonce: "nonce-1"}); err != nil {
+		t.Errorf("multi aud with azp: %v", err)
+	}
+}
+
+func TestSignInIDTokenWithoutConfig(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
+		SignInParams{Token: withIDToken(rsaSigner().mint(t, idClaims(t0)))})
+	if !errors.Is(err, ErrInvalidIDToken) || !strings.Contains(err.Error(), "Config.IDToken") {
+		t.Fatalf("got %v, want ErrInvalidIDToken naming Config.IDToken", err)
+	}
+}
+
+func TestSignInRotatesSessionID(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	first := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	var before capture
+	serve(m.Middleware(before.handler(m)), requestWith("https://app.example/", first))
+	// Signing in on a request that already carries a session (a planted one,
+	// say) never keeps its ID.
+	rec := httptest.NewRecorder()
+	s, err := m.SignIn(rec, requestWith("https://app.example/", first), SignInParams{User: &User{ID: "u"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID == before.session.ID || s.ActiveSignInID == before.session.ActiveSignInID {
+		t.Errorf("session or sign-in ID kept across sign-in: %s", s.ID)
+	}
+}
+
+func TestSignOutClearsEveryChunk(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
+		t.Fatal(err)
+	}
+	chunks := rec.Result().Cookies()
+	out := httptest.NewRecorder()
+	if err := m.SignOut(out, requestWith("https://app.example/", chunks)); err != nil {
+		t.Fatal(err)
+	}
+	set, expired := splitSetCookies(out.Result().Cookies())
+	if len(set) != 0 {
+		t.Errorf("sign-out set %v", names(set))
+	}
+	want := map[string]bool{"__Host-sessionkit": true}
+	for _, c := range chunks {
+		want[c.Name] = true
+	}
+	for _, c := range expired {
+		delete(want, c.Name)
+		if !c.Secure || !c.HttpOnly || c.Path != "/" {
+			t.Errorf("%s expired without matching attributes", c.Name)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not cleared: %v", want)
+	}
+}
+
+func TestUpdateSession(t *testing.T) {
+	clk := newClock()
+	m := mustNew(t, testConfig(clk, ""))
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u", Name: "Old"}})
+	clk.Advance(time.Minute)
+	rec := httptest.NewRecorder()
+	req := requestWith("https://app.example/", cookies)
+	orig, _ := m.GetServerSession(req)
+	s, err := m.UpdateSession(rec, req, func(s *Session) error {
+		s.User.Name = "New"
+		s.ActiveOrganizationID = "org_9"
+		s.AbandonAt = s.AbandonAt.Add(1000 * time.Hour) // not allowed to stick
+		s.ID = "chosen"                                  // not allowed to stick
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.User.Name != "New" || s.ActiveOrganizationID != "org_9" || s.ID != orig.ID || !s.AbandonAt.Equal(orig.AbandonAt) {
+		t.Errorf("got %+v", s)
+	}
+	var c capture
+	serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", rec.Result().Cookies()))
+	if !c.ok || c.session.User.Name != "New" || c.session.SignIns[0].User.Name != "New" || c.session.ActiveOrganizationID != "org_9" {
+		t.Errorf("read back: %+v", c.session)
+	}
+
+	// Errors: from the callback, without a session, with a bad result.
+	boom := errors.New("no")
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(*Session) error { return boom }); err != boom {
+		t.Errorf("got %v, want the callback's error", err)
+	}
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", nil), func(*Session) error { return nil }); !errors.Is(err, ErrNoSession) {
+		t.Errorf("got %v, want ErrNoSession", err)
+	}
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(s *Session) error { s.User.ID = ""; return nil }); !errors.Is(err, ErrInvalidSession) {
+		t.Errorf("got %v, want ErrInvalidSession", err)
+	}
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(s *Session) error { s.ActiveSignInID = "x"; return nil }); !errors.Is(err, ErrInvalidSession) {
+		t.Errorf("got %v, want ErrInvalidSession", err)
+	}
+}
+
+func TestGetServerSessionWithoutMiddleware(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.IdleTimeout = time.Hour
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	clk.Advance(30 * time.Minute)
+	s, err := m.GetServerSession(requestWith("https://app.example/", cookies))
+	if err != nil || !s.Active() || s.User.ID != "u" {
+		t.Fatalf("got %v %v", s, err)
+	}
+	if _, err := m.GetServerSession(requestWith("https://app.example/", nil)); !errors.Is(err, ErrNoSession) {
+		t.Errorf("no cookie: got %v", err)
+	}
+	if s, ok := FromContext(requestWith("https://app.example/", cookies).Context()); ok || s != nil {
+		t.Error("FromContext without middleware returned a session")
+	}
+}
+
+func TestBearerOnlyManagerWritesNoCookies(t *testing.T) {
+	m := mustNew(t, Config{Bearer: &JWTConfig{StaticKeys: []StaticKey{{Key: edSigner().public()}}, Issuer: testIssuer, Audience: []string{testAudience}}})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	if _, err := m.SignIn(rec, req, SignInParams{User: &User{ID: "u"}}); !errors.Is(err, ErrCookiesDisabled) {
+		t.Errorf("SignIn: got %v", err)
+	}
+	if err := m.SignOut(rec, req); !errors.Is(err, ErrCookiesDisabled) {
+		t.Errorf("SignOut: got %v", err)
+	}
+	req.Header.Set("Cookie", "sessionkit=whatever")
+	var c capture
+	serve(m.Middleware(c.handler(m)), req)
+	if !errors.Is(c.srvErr, ErrNoSession) {
+		t.Errorf("cookie read by a bearer-only manager: %v", c.srvErr)
+	}
+}
