@@ -176,7 +176,7 @@ func TestUpdateSession(t *testing.T) {
 		s.User.Name = "New"
 		s.ActiveOrganizationID = "org_9"
 		s.AbandonAt = s.AbandonAt.Add(1000 * time.Hour) // not allowed to stick
-		s.ID = "chosen"                                  // not allowed to stick
+		s.ID = "chosen"                                 // not allowed to stick
 		return nil
 	})
 	if err != nil {
