@@ -506,3 +506,39 @@ func TestCookieWinsOverBearer(t *testing.T) {
 		t.Fatalf("got %v %v, want the bearer session", c2.session, c2.srvErr)
 	}
 }
+
+func TestBearerSeveralJWKSURLs(t *testing.T) {
+	a := newJWKSServer(t, rsaSigner())
+	b := newJWKSServer(t, edSigner())
+	cfg := testConfig(newClock(), a.URL)
+	cfg.Bearer.JWKSURLs = append(cfg.Bearer.JWKSURLs, b.URL)
+	m := mustNew(t, cfg)
+	for _, s := range []signer{rsaSigner(), edSigner()} {
+		req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+		req.Header.Set("Authorization", "Bearer "+s.mint(t, claimsFor(t0)))
+		var c capture
+		serve(m.Middleware(c.handler(m)), req)
+		if !c.ok {
+			t.Errorf("%s from the JWKS at %s refused: %v", s.alg, map[string]string{"RS256": a.URL, "EdDSA": b.URL}[s.alg], c.srvErr)
+		}
+	}
+}
+
+func TestJWKSResponseSizeIsCapped(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	jwks.setBody([]byte(`{"keys":[` + strings.Repeat(" ", maxFetchBody) + `]}`))
+	logger, logs := quietLogger()
+	cfg := testConfig(newClock(), jwks.URL)
+	cfg.Logger = logger
+	m := mustNew(t, cfg)
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	var c capture
+	serve(m.Middleware(c.handler(m)), req)
+	if c.ok {
+		t.Fatal("key from an oversized JWKS accepted")
+	}
+	if !strings.Contains(logs.String(), "exceeds 1 MiB") {
+		t.Errorf("oversized JWKS not reported: %s", logs)
+	}
+}
