@@ -5,15 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // Bounds on attacker-controlled input, checked before any parsing.
@@ -39,7 +36,7 @@ type jwtVerifier struct {
 	cfg       *JWTConfig
 	parser    *jwt.Parser
 	validator *jwt.Validator
-	jwks      keyfunc.Keyfunc // nil without JWKSURLs
+	jwks      *remoteKeySet // nil without JWKSURLs
 }
 
 func newJWTVerifier(ctx context.Context, cfg *JWTConfig, s *settings, client *http.Client, field string) (*jwtVerifier, error) {
@@ -63,24 +60,11 @@ func newJWTVerifier(ctx context.Context, cfg *JWTConfig, s *settings, client *ht
 	}
 	v.validator = jwt.NewValidator(opts...)
 	if len(cfg.JWKSURLs) > 0 {
-		logger := s.Logger
-		kf, err := keyfunc.NewDefaultOverrideCtx(ctx, cfg.JWKSURLs, keyfunc.Override{
-			Client:            client,
-			HTTPTimeout:       s.FetchTimeout,
-			RateLimitWaitMax:  s.FetchTimeout,
-			RefreshInterval:   cfg.JWKSRefreshInterval,
-			RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.JWKSMinRefreshInterval), 1),
-			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
-				return func(ctx context.Context, err error) {
-					logger.WarnContext(ctx, "sessionkit: JWKS refresh failed; keeping the keys already held",
-						slog.String("config", field), slog.String("url", u), slog.String("error", err.Error()))
-				}
-			},
-		})
+		jwks, err := newRemoteKeySet(ctx, cfg, s, client, field)
 		if err != nil {
-			return nil, configErr(field+".JWKSURLs", "%v", err)
+			return nil, &ConfigError{Field: field + ".JWKSURLs", Reason: "cannot build the key set", Err: err}
 		}
-		v.jwks = kf
+		v.jwks = jwks
 	}
 	return v, nil
 }
@@ -96,17 +80,18 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (jwt.MapClaims, er
 	if _, err := v.parser.ParseWithClaims(raw, claims, v.keyfunc(ctx)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if err := v.validator.Validate(claims); err != nil {
-		if onlyExpired(err) {
-			return claims, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
 	if len(v.cfg.AuthorizedParties) > 0 {
 		azp, _ := claims["azp"].(string)
 		if !slices.Contains(v.cfg.AuthorizedParties, azp) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errAZP)
 		}
+	}
+	// Only a token that passes every other check is reported as expired.
+	if err := v.validator.Validate(claims); err != nil {
+		if onlyExpired(err) {
+			return claims, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	return claims, nil
 }
@@ -152,24 +137,11 @@ func (v *jwtVerifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 			}
 		}
 		if v.jwks != nil && family != "oct" {
-			k, err := v.jwks.KeyfuncCtx(ctx)(t)
-			switch kk := k.(type) {
-			case nil:
-				if len(keys) == 0 {
-					return nil, fmt.Errorf("%w: %w", errNoKey, err)
-				}
-			case jwt.VerificationKeySet:
-				for _, key := range kk.Keys {
-					if keyFamily(key) == family {
-						keys = append(keys, key)
-					}
-				}
-			default:
-				if keyFamily(kk) != family {
-					return nil, errKeyType
-				}
-				keys = append(keys, kk)
+			remote, err := v.jwks.keys(ctx, t, family)
+			if err != nil && len(keys) == 0 {
+				return nil, err
 			}
+			keys = append(keys, remote...)
 		}
 		switch len(keys) {
 		case 0:

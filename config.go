@@ -27,7 +27,7 @@ const (
 	DefaultJWKSRefresh   = time.Hour
 	DefaultJWKSMinWait   = time.Minute
 	DefaultFetchTimeout  = 10 * time.Second
-	DefaultMaxCookieSize = 16 * 4096
+	DefaultMaxCookieSize = 16 << 10
 )
 
 // Config configures a Manager. The zero value of every field is a safe,
@@ -47,9 +47,8 @@ type Config struct {
 
 	// CookieName is the session cookie's name, without prefix. Default
 	// DefaultCookieName. The Manager adds the "__Host-" prefix (Path "/", no
-	// Domain) or the "__Secure-" prefix (otherwise) whenever the cookie is
-	// Secure, and splits values larger than a browser accepts into chunks
-	// named CookieName.0, CookieName.1, ...
+	// Domain) or else the "__Secure-" prefix, and splits values larger than
+	// a browser accepts into chunks named <name>.0, <name>.1, ...
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute. Default empty (host-only,
 	// which allows the stronger "__Host-" prefix).
@@ -59,15 +58,21 @@ type Config struct {
 	// CookieSameSite is the cookie's SameSite attribute. Default
 	// http.SameSiteLaxMode. SameSiteNoneMode requires Secure cookies.
 	CookieSameSite http.SameSite
-	// InsecureCookies drops the Secure attribute and the cookie prefixes on
-	// every request. Without it cookies are Secure except for requests that
-	// arrive over plain HTTP at a loopback host (127.0.0.0/8, ::1,
-	// localhost), so local development works with no setting at all.
-	// InsecureCookies MUST NOT be set in production.
+	// InsecureCookies drops the Secure attribute and the cookie prefix.
+	// Cookies are Secure by default on every request, plain HTTP included:
+	// Chrome, Firefox, curl and Go's cookiejar treat http://localhost and
+	// http://127.0.0.1 as secure origins, so local development works
+	// without this switch. Safari does not; set it for development in
+	// Safari or on a non-loopback plain-HTTP host. The Manager never guesses
+	// from the request, because a TLS-terminating proxy makes every request
+	// look like plain HTTP to a loopback host. InsecureCookies MUST NOT be
+	// set in production.
 	InsecureCookies bool
 	// MaxCookieSize caps the encoded size of a session across all of its
-	// chunks, and the bytes of chunks the Manager will read from a request.
-	// Default DefaultMaxCookieSize (64 KiB).
+	// chunks, and the bytes of chunks the Manager reads from a request.
+	// Default DefaultMaxCookieSize (16 KiB). Mind the servers in front of
+	// the application: nginx refuses a request header line over 8 KiB with
+	// its default large_client_header_buffers.
 	MaxCookieSize int
 
 	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
@@ -329,11 +334,14 @@ func (s *settings) validate() error {
 	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
 		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
 	}
-	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n") {
-		return configErr("CookiePath", "%q must start with / and hold no ';'", s.CookiePath)
+	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n") || len(s.CookiePath) > 1024 {
+		return configErr("CookiePath", "%q must start with /, hold no ';' and be at most 1024 bytes", s.CookiePath)
 	}
-	if s.CookieDomain != "" && (strings.ContainsAny(s.CookieDomain, ";/ \r\n") || strings.Contains(s.CookieDomain, "..")) {
+	if s.CookieDomain != "" && (strings.ContainsAny(s.CookieDomain, ";/ \r\n") || strings.Contains(s.CookieDomain, "..") || len(s.CookieDomain) > 253) {
 		return configErr("CookieDomain", "%q is not a valid domain", s.CookieDomain)
+	}
+	if len(s.CookieName) > 256 {
+		return configErr("CookieName", "must be at most 256 bytes")
 	}
 	switch s.CookieSameSite {
 	case http.SameSiteLaxMode, http.SameSiteStrictMode:
@@ -387,7 +395,7 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	}
 	for i, raw := range j.JWKSURLs {
 		if err := checkFetchURL(raw); err != nil {
-			return nil, configErr(fmt.Sprintf("%s.JWKSURLs[%d]", field, i), "%v", err)
+			return nil, &ConfigError{Field: fmt.Sprintf("%s.JWKSURLs[%d]", field, i), Reason: "invalid JWKS URL", Err: err}
 		}
 	}
 	hasHMACKey := false
@@ -444,19 +452,20 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL", raw)
+		return errors.New("not a URL")
 	}
+	shown := redactURL(raw)
 	switch {
 	case u.Host == "":
-		return fmt.Errorf("%q is not an absolute URL", raw)
+		return fmt.Errorf("%s is not an absolute URL", shown)
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
-		return fmt.Errorf("%q must use https (http is accepted for loopback hosts only)", raw)
+		return fmt.Errorf("%s must use https (http is accepted for loopback hosts only)", shown)
 	}
-	return fmt.Errorf("%q must be an http(s) URL", raw)
+	return fmt.Errorf("%s must be an http(s) URL", shown)
 }
 
 func isLoopbackHost(host string) bool {

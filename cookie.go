@@ -3,7 +3,6 @@ package sessionkit
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,73 +27,68 @@ const (
 // into chunks when one cookie cannot hold it.
 type cookieCodec struct {
 	codecs   []*securecookie.SecureCookie // [0] seals; all open
-	name     string                       // unprefixed name, also bound into the MAC
+	name     string                       // the cookie's name, prefix included; bound into the MAC
 	domain   string
 	path     string
 	sameSite http.SameSite
-	insecure bool
+	secure   bool
 	maxSize  int
 	// chunkSize is the largest value one cookie carries, for the longest
-	// (prefixed, two-digit chunk index) name.
+	// (two-digit chunk index) name.
 	chunkSize int
+}
+
+// cookieName is the session cookie's name: the configured name with the
+// "__Host-" prefix (host-only, Path "/") or the "__Secure-" prefix, unless
+// cookies are insecure.
+func cookieName(s *settings) string {
+	switch {
+	case s.InsecureCookies:
+		return s.CookieName
+	case s.CookieDomain == "" && s.CookiePath == "/":
+		return "__Host-" + s.CookieName
+	}
+	return "__Secure-" + s.CookieName
+}
+
+// chunkSizeFor is the largest cookie value that keeps a chunk's whole
+// Set-Cookie line within a browser's limit.
+func chunkSizeFor(s *settings) int {
+	longest := len(cookieName(s)) + len(".00")
+	return browserCookieLimit - longest - 1 - len(s.CookiePath) - len(s.CookieDomain) - attrBudget
 }
 
 func newCookieCodec(s *settings) *cookieCodec {
 	c := &cookieCodec{
-		name:     s.CookieName,
-		domain:   s.CookieDomain,
-		path:     s.CookiePath,
-		sameSite: s.CookieSameSite,
-		insecure: s.InsecureCookies,
-		maxSize:  s.MaxCookieSize,
+		name:      cookieName(s),
+		domain:    s.CookieDomain,
+		path:      s.CookiePath,
+		sameSite:  s.CookieSameSite,
+		secure:    !s.InsecureCookies,
+		maxSize:   s.MaxCookieSize,
+		chunkSize: chunkSizeFor(s),
+	}
+	if strings.HasPrefix(c.name, "__Host-") {
+		c.domain = "" // a __Host- cookie must not carry a Domain
 	}
 	for _, k := range s.Keys {
 		sc := securecookie.New(k.HashKey, k.BlockKey)
 		sc.SetSerializer(securecookie.NopEncoder{})
-		sc.MaxAge(0) // lifetimes live in the payload, against Config.Now
-		sc.MaxLength(s.MaxCookieSize)
+		sc.MaxAge(0)    // lifetimes live in the payload, against Config.Now
+		sc.MaxLength(0) // sizes are checked by seal and read
 		c.codecs = append(c.codecs, sc)
 	}
-	longest := len("__Secure-") + len(c.name) + len(".00")
-	c.chunkSize = browserCookieLimit - longest - 1 - len(c.path) - len(c.domain) - attrBudget
 	return c
-}
-
-// secure reports whether cookies for r are Secure (and prefixed): always,
-// except over plain HTTP to a loopback host or with InsecureCookies.
-func (c *cookieCodec) secure(r *http.Request) bool {
-	if c.insecure {
-		return false
-	}
-	if r == nil || r.TLS != nil {
-		return true
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	return !isLoopbackHost(host)
-}
-
-// cookieName is the name the session cookie has for r.
-func (c *cookieCodec) cookieName(r *http.Request) string {
-	if !c.secure(r) {
-		return c.name
-	}
-	if c.domain == "" && c.path == "/" {
-		return "__Host-" + c.name
-	}
-	return "__Secure-" + c.name
 }
 
 // seal encodes a payload into a cookie value with the first key pair.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
 	v, err := c.codecs[0].Encode(c.name, payload)
 	if err != nil {
-		if strings.Contains(err.Error(), "too long") {
-			return "", fmt.Errorf("%w: more than %d bytes", ErrSessionTooLarge, c.maxSize)
-		}
 		return "", fmt.Errorf("sessionkit: sealing session cookie: %w", err)
+	}
+	if len(v) > c.maxSize {
+		return "", fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, len(v), c.maxSize)
 	}
 	return v, nil
 }
@@ -121,15 +115,15 @@ type cookieJar struct {
 	size    int      // bytes of our cookie values
 }
 
-// read collects the session cookie for name from r's Cookie headers,
+// read collects the session cookie from r's Cookie headers,
 // without allocating for the cookies it skips. Chunks are joined from
 // name.0 up to the first missing index; any beyond are leftovers (the
 // authentication of the joined value decides). It returns the value,
 // whether any cookie of ours was present, and an error wrapping
 // ErrInvalidCookie when what is present cannot be a session (no chunk 0,
 // too large).
-func (c *cookieCodec) read(r *http.Request, name string) (value string, present bool, err error) {
-	jar := c.scan(r, name)
+func (c *cookieCodec) read(r *http.Request) (value string, present bool, err error) {
+	jar := c.scan(r, c.name)
 	if !jar.present {
 		return "", false, nil
 	}
@@ -229,15 +223,14 @@ func chunkIndex(rest string) (int, bool) {
 // does not replace (stale chunks after a shrink, the whole cookie after a
 // growth).
 func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
-	name := c.cookieName(r)
-	secure := c.secure(r)
+	name := c.name
 	maxAge := int(expires.Sub(now) / time.Second)
 	if maxAge <= 0 {
 		return c.clear(w, r)
 	}
 	var written []string
 	if len(value) <= c.chunkSize {
-		c.set(w, name, value, secure, maxAge, expires)
+		c.set(w, name, value, maxAge, expires)
 		written = append(written, name)
 	} else {
 		n := (len(value) + c.chunkSize - 1) / c.chunkSize
@@ -247,36 +240,34 @@ func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string
 		for i := range n {
 			chunk := value[i*c.chunkSize : min((i+1)*c.chunkSize, len(value))]
 			cn := name + "." + strconv.Itoa(i)
-			c.set(w, cn, chunk, secure, maxAge, expires)
+			c.set(w, cn, chunk, maxAge, expires)
 			written = append(written, cn)
 		}
 	}
-	c.expireStale(w, r, name, secure, written)
+	c.expireStale(w, r, written)
 	return nil
 }
 
 // clear expires every cookie of ours that r carries, and the whole cookie
 // name even if r does not carry it.
 func (c *cookieCodec) clear(w http.ResponseWriter, r *http.Request) error {
-	name := c.cookieName(r)
-	secure := c.secure(r)
-	c.expire(w, name, secure)
-	c.expireStale(w, r, name, secure, []string{name})
+	c.expire(w, c.name)
+	c.expireStale(w, r, []string{c.name})
 	return nil
 }
 
-func (c *cookieCodec) expireStale(w http.ResponseWriter, r *http.Request, name string, secure bool, keep []string) {
+func (c *cookieCodec) expireStale(w http.ResponseWriter, r *http.Request, keep []string) {
 	if r == nil {
 		return
 	}
-	jar := c.scan(r, name)
-	if jar.whole != "" && !contains(keep, name) {
-		c.expire(w, name, secure)
+	jar := c.scan(r, c.name)
+	if jar.whole != "" && !contains(keep, c.name) {
+		c.expire(w, c.name)
 	}
 	for i, v := range jar.chunks {
-		cn := name + "." + strconv.Itoa(i)
+		cn := c.name + "." + strconv.Itoa(i)
 		if v != "" && !contains(keep, cn) {
-			c.expire(w, cn, secure)
+			c.expire(w, cn)
 		}
 	}
 }
@@ -290,39 +281,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *cookieCodec) set(w http.ResponseWriter, name, value string, secure bool, maxAge int, expires time.Time) {
+func (c *cookieCodec) set(w http.ResponseWriter, name, value string, maxAge int, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     c.path,
-		Domain:   c.cookieDomain(name),
+		Domain:   c.domain,
 		Expires:  expires.UTC(),
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   secure,
+		Secure:   c.secure,
 		SameSite: c.sameSite,
 	})
 }
 
-func (c *cookieCodec) expire(w http.ResponseWriter, name string, secure bool) {
+func (c *cookieCodec) expire(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    "",
 		Path:     c.path,
-		Domain:   c.cookieDomain(name),
+		Domain:   c.domain,
 		Expires:  time.Unix(1, 0).UTC(),
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   secure,
+		Secure:   c.secure,
 		SameSite: c.sameSite,
 	})
-}
-
-// cookieDomain drops the Domain for "__Host-" cookies, which must not have
-// one.
-func (c *cookieCodec) cookieDomain(name string) string {
-	if strings.HasPrefix(name, "__Host-") {
-		return ""
-	}
-	return c.domain
 }

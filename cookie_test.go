@@ -83,13 +83,18 @@ func TestCookieAttributes(t *testing.T) {
 	}{
 		{"https host-only", "https://app.example/", nil, "__Host-sessionkit", true, ""},
 		{"plain http remote host stays secure", "http://app.example/", nil, "__Host-sessionkit", true, ""},
-		{"plain http loopback ip", "http://127.0.0.1:8080/", nil, "sessionkit", false, ""},
-		{"plain http localhost", "http://localhost:8080/", nil, "sessionkit", false, ""},
-		{"plain http ipv6 loopback", "http://[::1]:8080/", nil, "sessionkit", false, ""},
+		// Loopback over plain HTTP stays Secure and prefixed: browsers and
+		// Go's cookiejar treat it as a secure origin, and a proxy in front
+		// would make every production request look like this.
+		{"plain http loopback ip", "http://127.0.0.1:8080/", nil, "__Host-sessionkit", true, ""},
+		{"plain http localhost", "http://localhost:8080/", nil, "__Host-sessionkit", true, ""},
+		{"plain http ipv6 loopback", "http://[::1]:8080/", nil, "__Host-sessionkit", true, ""},
+		{"proxied https seen as loopback", "http://127.0.0.1:8080/", func(c *Config) {}, "__Host-sessionkit", true, ""},
 		{"https loopback", "https://127.0.0.1/", nil, "__Host-sessionkit", true, ""},
 		{"domain gives __Secure-", "https://app.example/", func(c *Config) { c.CookieDomain = "example.com" }, "__Secure-sessionkit", true, "example.com"},
 		{"path gives __Secure-", "https://app.example/", func(c *Config) { c.CookiePath = "/app" }, "__Secure-sessionkit", true, ""},
 		{"insecure", "https://app.example/", func(c *Config) { c.InsecureCookies = true }, "sessionkit", false, ""},
+		{"insecure with domain", "http://app.example/", func(c *Config) { c.InsecureCookies = true; c.CookieDomain = "example.com" }, "sessionkit", false, "example.com"},
 		{"custom name", "https://app.example/", func(c *Config) { c.CookieName = "sid" }, "__Host-sid", true, ""},
 	}
 	for _, tt := range tests {

@@ -53,11 +53,19 @@ var (
 type ConfigError struct {
 	Field  string
 	Reason string
+	// Err is the underlying error, if any.
+	Err error
 }
 
 func (e *ConfigError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("sessionkit: Config.%s: %s: %v", e.Field, e.Reason, e.Err)
+	}
 	return fmt.Sprintf("sessionkit: Config.%s: %s", e.Field, e.Reason)
 }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func configErr(field, format string, args ...any) error {
 	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}

@@ -89,7 +89,7 @@ func (m *Manager) decode(r *http.Request) decoded {
 
 // decodeCookie reads the session cookie. ok is false when r has none.
 func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
-	value, present, err := m.cookies.read(r, m.cookies.cookieName(r))
+	value, present, err := m.cookies.read(r)
 	if !present {
 		return d, false
 	}

@@ -248,7 +248,21 @@ func mustNew(t testing.TB, cfg Config) *Manager {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
+	settle(m)
 	return m
+}
+
+// settle waits for the JWKS fetches New started, so tests count fetches
+// from a known point.
+func settle(m *Manager) {
+	for _, v := range []*jwtVerifier{m.bearer, m.idToken} {
+		if v == nil || v.jwks == nil {
+			continue
+		}
+		if ch := v.jwks.running(); ch != nil {
+			<-ch
+		}
+	}
 }
 
 // capture is a handler that records the snapshot it was given.

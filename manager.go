@@ -20,10 +20,12 @@ type Manager struct {
 }
 
 // New validates cfg, applies its defaults and returns a Manager. Every
-// invalid field is reported as a *ConfigError naming it. When cfg lists JWKS
-// URLs, New fetches them once (bounded by Config.FetchTimeout); a fetch that
-// fails is logged and retried when a token needs a key, so a provider that is
-// down at start-up does not stop the application from starting.
+// invalid field is reported as a *ConfigError naming it. New does not wait
+// for the network: JWK Sets are fetched in the background, and a request
+// that needs a key before the first fetch ends waits for it (bounded by
+// Config.FetchTimeout and the request's context). A provider that is down
+// at start-up does not stop the application from starting; the fetch is
+// retried with backoff.
 func New(cfg Config) (*Manager, error) {
 	s, err := cfg.withDefaults()
 	if err != nil {
@@ -50,10 +52,16 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Close stops the Manager's background work (JWKS refreshes). A closed
-// Manager still verifies with the keys it holds. Close always returns nil.
+// Close stops the Manager's background work (JWKS refreshes) and waits
+// for it to end. A closed Manager still verifies with the keys it holds.
+// Close always returns nil.
 func (m *Manager) Close() error {
 	m.cancel()
+	for _, v := range []*jwtVerifier{m.bearer, m.idToken} {
+		if v != nil && v.jwks != nil {
+			v.jwks.wait()
+		}
+	}
 	return nil
 }
 

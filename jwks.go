@@ -1,0 +1,284 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// remoteKeySet holds the keys of one or more JWK Set URLs. It fetches them
+// in the background (at start, every refresh interval, and with backoff
+// after a failure) and on demand when a token names a key it does not hold,
+// at most once per minimum interval. A request never starts more than one
+// fetch, never waits on the rate limit, and waits for a fetch that is
+// already running only until its own context ends; the fetch itself runs
+// on the key set's context, so a client that hangs up cannot cancel it.
+// Keys held stay in use while fetches fail. Safe for concurrent use.
+type remoteKeySet struct {
+	ctx     context.Context // the Manager's: ends background work
+	urls    []string
+	client  *http.Client
+	timeout time.Duration
+	every   time.Duration
+	limiter *rate.Limiter
+	logger  *slog.Logger
+	field   string
+
+	store *jwkset.MemoryJWKSet
+	kf    keyfunc.Keyfunc
+
+	mu       sync.Mutex
+	perURL   map[string][]jwkset.JWK
+	inflight chan struct{} // closed when the running fetch ends; nil when none
+	wg       sync.WaitGroup
+}
+
+// sigUses are the JWK "use" values a verification key may carry.
+var sigUses = []jwkset.USE{jwkset.UseSig, ""}
+
+func newRemoteKeySet(ctx context.Context, cfg *JWTConfig, s *settings, client *http.Client, field string) (*remoteKeySet, error) {
+	k := &remoteKeySet{
+		ctx:     ctx,
+		urls:    cfg.JWKSURLs,
+		client:  client,
+		timeout: s.FetchTimeout,
+		every:   cfg.JWKSRefreshInterval,
+		limiter: rate.NewLimiter(rate.Every(cfg.JWKSMinRefreshInterval), 1),
+		logger:  s.Logger,
+		field:   field,
+		store:   jwkset.NewMemoryStorage(),
+		perURL:  map[string][]jwkset.JWK{},
+	}
+	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: k.store, UseWhitelist: sigUses})
+	if err != nil {
+		return nil, err
+	}
+	k.kf = kf
+	first := k.start()
+	k.wg.Add(1)
+	go k.background(first)
+	return k, nil
+}
+
+// background refreshes on a timer, sooner after a failure, until the
+// Manager closes.
+func (k *remoteKeySet) background(first chan struct{}) {
+	defer k.wg.Done()
+	wait := func(ch chan struct{}) {
+		select {
+		case <-ch:
+		case <-k.ctx.Done():
+		}
+	}
+	wait(first)
+	backoff := time.Second
+	for {
+		next := k.every
+		if k.empty() {
+			next = min(backoff, k.every)
+			backoff = min(2*backoff, k.every)
+		} else {
+			backoff = time.Second
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-k.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait(k.start())
+	}
+}
+
+// wait blocks until the background goroutine has ended; the caller must
+// have cancelled the context first.
+func (k *remoteKeySet) wait() { k.wg.Wait() }
+
+func (k *remoteKeySet) empty() bool {
+	all, _ := k.store.KeyReadAll(k.ctx)
+	return len(all) == 0
+}
+
+// start begins a fetch of every URL unless one is running, and returns the
+// channel closed when the running fetch ends.
+func (k *remoteKeySet) start() chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.inflight != nil {
+		return k.inflight
+	}
+	done := make(chan struct{})
+	k.inflight = done
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		k.fetchAll()
+		k.mu.Lock()
+		k.inflight = nil
+		k.mu.Unlock()
+		close(done)
+	}()
+	return done
+}
+
+// running returns the channel of the running fetch, or nil.
+func (k *remoteKeySet) running() chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.inflight
+}
+
+func (k *remoteKeySet) fetchAll() {
+	ctx, cancel := context.WithTimeout(k.ctx, k.timeout)
+	defer cancel()
+	type result struct {
+		url  string
+		keys []jwkset.JWK
+		err  error
+	}
+	results := make(chan result, len(k.urls))
+	for _, u := range k.urls {
+		go func() {
+			keys, err := k.fetch(ctx, u)
+			results <- result{u, keys, err}
+		}()
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	changed := false
+	for range k.urls {
+		r := <-results
+		if r.err != nil {
+			k.logger.WarnContext(ctx, "sessionkit: JWKS fetch failed; keeping the keys already held",
+				slog.String("config", k.field), slog.String("url", redactURL(r.url)), slog.String("error", r.err.Error()))
+			continue
+		}
+		k.perURL[r.url] = r.keys
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	var all []jwkset.JWK
+	for _, u := range k.urls {
+		all = append(all, k.perURL[u]...)
+	}
+	_ = k.store.KeyReplaceAll(ctx, all) // the memory store never fails
+}
+
+var errJWKSStatus = errors.New("unexpected HTTP status")
+
+func (k *remoteKeySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json, application/jwk-set+json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w %d", errJWKSStatus, resp.StatusCode)
+	}
+	var set jwkset.JWKSMarshal
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return nil, fmt.Errorf("decoding JWK Set: %w", err)
+	}
+	keys := make([]jwkset.JWK, 0, len(set.Keys))
+	for _, m := range set.Keys {
+		j, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: true}, jwkset.JWKValidateOptions{})
+		if err != nil {
+			continue // unsupported or invalid keys are skipped, not fatal
+		}
+		keys = append(keys, j)
+	}
+	return keys, nil
+}
+
+// keys returns the verification keys of family for t: the key named by its
+// kid, or, without a kid, every signature key of that family whose alg pin
+// allows t's algorithm. When there is none it joins a running fetch, or
+// starts one if the rate limit allows, and looks again.
+func (k *remoteKeySet) keys(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
+	if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
+		return keys, err
+	}
+	ch := k.running()
+	if ch == nil && k.limiter.Allow() {
+		ch = k.start()
+	}
+	if ch == nil {
+		return nil, errNoKey
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errNoKey, ctx.Err())
+	}
+	if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
+		return keys, err
+	}
+	return nil, errNoKey
+}
+
+// find looks keys up without fetching. A key of the wrong family is an
+// error; a missing key is not.
+func (k *remoteKeySet) find(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
+	if _, ok := t.Header["kid"]; ok {
+		key, err := k.kf.KeyfuncCtx(ctx)(t)
+		switch {
+		case errors.Is(err, jwkset.ErrKeyNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		case keyFamily(key) != family:
+			return nil, errKeyType
+		}
+		return []jwt.VerificationKey{key}, nil
+	}
+	all, _ := k.store.KeyReadAll(ctx)
+	alg := t.Method.Alg()
+	var keys []jwt.VerificationKey
+	for _, j := range all {
+		m := j.Marshal()
+		if (m.USE != jwkset.UseSig && m.USE != "") || (m.ALG != "" && m.ALG.String() != alg) {
+			continue
+		}
+		key := j.Key()
+		if p, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+			key = p.Public()
+		}
+		if keyFamily(key) == family {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+// redactURL hides userinfo and the query of a URL for logs and errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "redacted"
+	}
+	return u.String()
+}
