@@ -42,8 +42,8 @@ type Callbacks struct {
 
 	// OnAccessTokenError fires when an active cookie session is decoded that
 	// carries a token error (Session.Error, such as
-	// "RefreshAccessTokenError" after a failed refresh). err wraps the error
-	// that was recorded.
+	// "RefreshAccessTokenError" after a failed refresh). err is a
+	// *TokenError holding the recorded code.
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
 	// OnIdTokenExpired fires when an active cookie session is decoded whose
@@ -59,11 +59,12 @@ type Callbacks struct {
 	// expired session.
 	OnJwtExpired func(ctx context.Context, s *Session)
 
-	// OnJwtError fires when a session credential fails verification: a
-	// bearer JWT or JWT cookie (err wraps ErrInvalidToken), a malformed
-	// Authorization header (ErrInvalidToken), or the encrypted session
-	// cookie, which is this library's session token (err wraps
-	// ErrInvalidCookie). The request then has no session.
+	// OnJwtError fires once for each session credential of a request that
+	// fails verification: a bearer JWT or JWT cookie (err wraps
+	// ErrInvalidToken), a malformed Authorization header (ErrInvalidToken),
+	// or the encrypted session cookie, which is this library's session token
+	// (err wraps ErrInvalidCookie). It fires even when another credential of
+	// the same request yields the session.
 	OnJwtError func(ctx context.Context, err error)
 
 	// OnUnauthenticated fires when Require meets a request with no active
@@ -80,8 +81,10 @@ func (m *Manager) safely(ctx context.Context, name string, f func()) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
+			// Only the panic's type is logged: its value could hold a
+			// session and its tokens.
 			m.cfg.Logger.ErrorContext(ctx, "sessionkit: callback panicked",
-				"callback", name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				"callback", name, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 		}
 	}()
 	f()
@@ -103,9 +106,13 @@ func (m *Manager) fireErr(ctx context.Context, name string, cb func(context.Cont
 	m.safely(ctx, name, func() { cb(ctx, err) })
 }
 
-// fireDecoded fires the callbacks that describe a freshly decoded session.
-func (m *Manager) fireDecoded(ctx context.Context, s *Session, err error) {
+// fireDecoded fires the callbacks that describe a freshly decoded request.
+func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 	cb := &m.cfg.Callbacks
+	for _, e := range d.rejected {
+		m.fireErr(ctx, "OnJwtError", cb.OnJwtError, e)
+	}
+	s, err := d.session, d.err
 	switch {
 	case s == nil:
 		if err != nil && err != ErrNoSession {

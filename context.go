@@ -1,15 +1,25 @@
 package sessionkit
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // ctxKey is the unexported key of the request state in a context.
 type ctxKey struct{}
 
 // requestState is what the middleware decoded for one request. It belongs to
-// that request alone.
+// that request alone; UpdateSession may replace the session while other
+// goroutines of the request read it, hence the atomic pointer.
 type requestState struct {
-	session *Session // nil when the request carries no recognisable session
-	err     error    // nil exactly when session is active
+	session atomic.Pointer[Session] // nil when the request carries no recognisable session
+	err     error                   // nil exactly when the session is active
+}
+
+func newRequestState(s *Session, err error) *requestState {
+	st := &requestState{err: err}
+	st.session.Store(s)
+	return st
 }
 
 func stateFrom(ctx context.Context) *requestState {
@@ -29,8 +39,11 @@ func withState(ctx context.Context, st *requestState) context.Context {
 // why it is inactive.
 func FromContext(ctx context.Context) (*Session, bool) {
 	st := stateFrom(ctx)
-	if st == nil || !st.session.Active() {
+	if st == nil {
 		return nil, false
 	}
-	return st.session, true
+	if s := st.session.Load(); s.Active() {
+		return s, true
+	}
+	return nil, false
 }

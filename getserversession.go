@@ -27,18 +27,22 @@ import (
 // request's snapshot.
 func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
 	if st := stateFrom(r.Context()); st != nil {
-		return st.session, st.err
+		return st.session.Load(), st.err
 	}
 	d := m.decode(r)
-	m.fireDecoded(r.Context(), d.session, d.err)
+	m.fireDecoded(r.Context(), d)
 	return d.session, d.err
 }
 
 // decoded is the outcome of reading a request's credentials.
 type decoded struct {
-	requestState
-	// reissue means the cookie must be sealed again: it was opened with an
-	// old key, or activity moved its idle expiry.
+	session *Session // nil when no credential yielded a session
+	err     error    // nil exactly when session is active
+	// rejected holds the failures of credentials that lost to the one
+	// decoded (a forged bearer token beside an expired cookie, say).
+	rejected []error
+	// reissue means the cookie must be sealed again: it was opened with a
+	// key other than the first.
 	reissue bool
 }
 
@@ -50,7 +54,11 @@ type decoded struct {
 func (m *Manager) decode(r *http.Request) decoded {
 	now := m.cfg.Now()
 	var fallback *decoded
+	var rejected []error
 	consider := func(d decoded) bool {
+		if d.session == nil && d.err != nil {
+			rejected = append(rejected, d.err)
+		}
 		if d.session.Active() {
 			return true
 		}
@@ -59,32 +67,42 @@ func (m *Manager) decode(r *http.Request) decoded {
 		}
 		return false
 	}
+	// withRejected attaches the failures of the other credentials to the
+	// outcome, so that each one is reported.
+	withRejected := func(d decoded) decoded {
+		for _, e := range rejected {
+			if e != d.err {
+				d.rejected = append(d.rejected, e)
+			}
+		}
+		return d
+	}
 	if m.cookies != nil {
 		if d, ok := m.decodeCookie(r, now); ok && consider(d) {
-			return d
+			return withRejected(d)
 		}
 	}
 	if m.bearer != nil {
 		tok, err := bearerToken(r)
 		switch {
 		case err != nil:
-			consider(decoded{requestState: requestState{err: err}})
+			consider(decoded{err: err})
 		case tok != "":
 			if d := m.decodeJWT(r.Context(), tok, SourceBearer, now); consider(d) {
-				return d
+				return withRejected(d)
 			}
-		case m.cfg.bearer.CookieName != "":
+		case m.cfg.bearer.CookieName != "" && len(r.Header["Authorization"]) == 0:
 			if c, err := r.Cookie(m.cfg.bearer.CookieName); err == nil && c.Value != "" {
 				if d := m.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now); consider(d) {
-					return d
+					return withRejected(d)
 				}
 			}
 		}
 	}
 	if fallback != nil {
-		return *fallback
+		return withRejected(*fallback)
 	}
-	return decoded{requestState: requestState{err: ErrNoSession}}
+	return decoded{err: ErrNoSession}
 }
 
 // decodeCookie reads the session cookie. ok is false when r has none.
@@ -110,14 +128,13 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 		return d, true
 	}
+	// With a Store, this is where the cookie's session ID would be looked
+	// up and the stored state (and ended, revoked, ... statuses) loaded.
 	s.Status = statusAt(s, now)
 	d.session = s
 	d.reissue = rotated
 	switch s.Status {
 	case StatusActive:
-		if m.slideIdle(s, now) {
-			d.reissue = true
-		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
 	default:
@@ -151,11 +168,6 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		return d
 	}
 	s := sessionFromClaims(claims, raw, src, now)
-	if err != nil { // valid but expired
-		s.Status = StatusExpired
-		d.session, d.err = s, fmt.Errorf("%w: %w", ErrSessionExpired, err)
-		return d
-	}
 	if hook := m.cfg.bearer.SessionFromClaims; hook != nil {
 		var herr error
 		if !m.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
@@ -168,5 +180,9 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		s.Status, s.Source, s.JWT = StatusActive, src, raw
 	}
 	d.session = s
+	if err != nil { // valid in every respect but its age
+		s.Status = StatusExpired
+		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, err)
+	}
 	return d
 }

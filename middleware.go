@@ -31,32 +31,47 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		return r
 	}
 	d := m.decode(r)
+	if d.session.Active() && d.session.Source == SourceCookie && m.slideIdle(d.session, m.cfg.Now()) {
+		d.reissue = true
+	}
 	// The refresh step (access token near expiry, refresh token present)
 	// belongs here, between decoding and the callbacks, so that handlers and
 	// callbacks see the refreshed tokens.
 	if d.reissue {
 		if err := m.writeSession(w, r, d.session); err != nil {
 			m.cfg.Logger.WarnContext(r.Context(), "sessionkit: re-issuing the session cookie failed", "error", err.Error())
+		} else {
+			// A response that sets one user's cookie must not be shared.
+			h := w.Header()
+			h.Add("Vary", "Cookie")
+			if h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "private")
+			}
 		}
 	}
-	m.fireDecoded(r.Context(), d.session, d.err)
-	st := d.requestState
-	return r.WithContext(withState(r.Context(), &st))
+	m.fireDecoded(r.Context(), d)
+	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.err)))
 }
 
 // Require protects next: it runs Middleware's decoding and lets the request
 // through only with an active session. Otherwise OnUnauthenticated may write
-// the response; if it does not, Require answers an API request (one with an
-// Authorization header, a method other than GET and HEAD, a JSON Accept
-// header, or the Sec-Fetch-Mode of a fetch) with 401, a JSON error body and a
-// WWW-Authenticate header (error="invalid_token" when a bearer token was
-// presented and refused), and a page request with a 303 redirect to
-// Config.SignInURL carrying the request's path and query as callbackUrl.
+// the response; if it does not, Require answers:
+//
+//   - a page request (a navigation, or a GET or HEAD that asks for no JSON)
+//     with a 303 redirect to Config.SignInURL, carrying the request's path
+//     and query as callbackUrl;
+//   - an API request (an Authorization header, the Sec-Fetch-Mode of a
+//     fetch, a JSON Accept header, or another method) with 401, a JSON body
+//     {"error", "error_description"} and "WWW-Authenticate: Bearer", which
+//     carries error="invalid_token" when a bearer token was presented in
+//     the Authorization header and refused;
+//   - a malformed Authorization header with 400 and error="invalid_request"
+//     (RFC 6750).
 func (m *Manager) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = m.attach(w, r)
 		st := stateFrom(r.Context())
-		if st.session.Active() {
+		if st.session.Load().Active() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -82,8 +97,10 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
 		return
 	}
-	code, desc := "unauthenticated", "no session"
+	status, code, desc := http.StatusUnauthorized, "unauthenticated", "no session"
 	switch {
+	case errors.Is(err, errMalformedAuthz), errors.Is(err, errTooLong) && hasBearerHeader(r):
+		status, code, desc = http.StatusBadRequest, "invalid_request", "the Authorization header is malformed"
 	case errors.Is(err, ErrTokenExpired):
 		code, desc = "invalid_token", "the token has expired"
 	case errors.Is(err, ErrInvalidToken):
@@ -94,15 +111,15 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 		code, desc = "invalid_session", "the session cookie is invalid"
 	}
 	h := w.Header()
-	if code == "invalid_token" {
-		h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
+	if (code == "invalid_token" || code == "invalid_request") && hasBearerHeader(r) {
+		h.Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
 	} else {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusUnauthorized)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
@@ -116,9 +133,28 @@ func (m *Manager) signInRedirect(r *http.Request) string {
 		return m.cfg.SignInURL
 	}
 	q := u.Query()
-	q.Set("callbackUrl", r.URL.RequestURI())
+	q.Set("callbackUrl", localPath(r.URL.RequestURI()))
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// localPath returns p if it is a path on this site, and "/" for anything a
+// browser could read as another origin ("//host", "/\\host", a scheme).
+func localPath(p string) string {
+	if p == "" || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}
+
+func hasBearerHeader(r *http.Request) bool {
+	for _, v := range r.Header["Authorization"] {
+		scheme, _, _ := strings.Cut(v, " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			return true
+		}
+	}
+	return false
 }
 
 // isAPIRequest tells a request made by code from a page navigation.
@@ -126,14 +162,14 @@ func isAPIRequest(r *http.Request) bool {
 	if r.Header.Get("Authorization") != "" {
 		return true
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return true
-	}
 	switch r.Header.Get("Sec-Fetch-Mode") {
-	case "cors", "no-cors", "same-origin":
+	case "cors", "no-cors", "same-origin", "websocket":
 		return true
 	case "navigate":
 		return false
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
 	}
 	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
 		return true

@@ -47,7 +47,13 @@ func TestRequire(t *testing.T) {
 		{name: "expired bearer", target: "/api/x", headers: map[string]string{"Authorization": "Bearer " + expiredBearer},
 			wantCode: 401, wantWWW: `Bearer error="invalid_token", error_description="the token has expired"`, wantError: "invalid_token"},
 		{name: "malformed authorization", target: "/api/x", headers: map[string]string{"Authorization": "Bearer"},
-			wantCode: 401, wantWWW: `Bearer error="invalid_token", error_description="the token is invalid"`, wantError: "invalid_token"},
+			wantCode: 400, wantWWW: `Bearer error="invalid_request", error_description="the Authorization header is malformed"`, wantError: "invalid_request"},
+		{name: "form post navigation redirects", method: http.MethodPost, target: "/settings", headers: map[string]string{"Sec-Fetch-Mode": "navigate", "Accept": "text/html"},
+			wantCode: 303, wantLocation: "/api/auth/signin?callbackUrl=%2Fsettings"},
+		{name: "protocol-relative path is not a callback", target: "//evil.example/x", headers: map[string]string{"Accept": "text/html"},
+			wantCode: 303, wantLocation: "/api/auth/signin?callbackUrl=%2F"},
+		{name: "backslash path is not a callback", target: "/%5Cevil.example", headers: map[string]string{"Accept": "text/html"},
+			wantCode: 303, wantLocation: "/api/auth/signin?callbackUrl=%2F%255Cevil.example"},
 		{name: "tampered cookie api", target: "/api/x", headers: map[string]string{"Accept": "application/json", "Cookie": "__Host-sessionkit=AAAA"},
 			wantCode: 401, wantWWW: "Bearer", wantError: "invalid_session"},
 	}
@@ -94,11 +100,27 @@ func TestRequire(t *testing.T) {
 				if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type: got %q", ct)
 				}
+				if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+					t.Errorf("Cache-Control: got %q, want no-store", cc)
+				}
 				if strings.Contains(rec.Body.String(), validBearer[:20]) {
 					t.Error("body leaks the token")
 				}
 			}
 		})
+	}
+}
+
+// An invalid JWT cookie is an invalid token, but no bearer token was
+// presented, so WWW-Authenticate carries no error (RFC 6750 3).
+func TestRequireInvalidJWTCookie(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.CookieName = "__session" })
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/api", nil)
+	req.Header.Set("Accept", "application/json")
+	req.AddCookie(&http.Cookie{Name: "__session", Value: "a.b.c"})
+	rec := serve(f.m.Require(http.NotFoundHandler()), req)
+	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != "Bearer" || !strings.Contains(rec.Body.String(), "invalid_token") {
+		t.Fatalf("got %d %q %s", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body)
 	}
 }
 

@@ -150,7 +150,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	var s *Session
 	if st := stateFrom(r.Context()); st != nil {
-		s = st.session
+		s = st.session.Load()
 	} else if d, ok := m.decodeCookie(r, m.cfg.Now()); ok {
 		s = d.session
 	}
@@ -199,7 +199,7 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 		return nil, err
 	}
 	if st := stateFrom(r.Context()); st != nil {
-		st.session = s.Clone()
+		st.session.Store(s.Clone())
 	}
 	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
 	return s, nil

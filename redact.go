@@ -1,0 +1,70 @@
+package sessionkit
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// A Session or SignIn formatted with fmt (%v, %+v, %#v, %s) or logged with
+// log/slog shows its credentials as "[redacted]": only encoding/json with
+// explicit effort, or reading the fields, reveals a token.
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// String describes the session without its credentials.
+func (s Session) String() string {
+	return fmt.Sprintf("Session{ID:%s Status:%s Source:%s User:%s Provider:%s CreatedAt:%s LastActiveAt:%s ExpireAt:%s AbandonAt:%s "+
+		"AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s JWT:%s Error:%s Actor:%v Org:%s Workspace:%s SignIns:%d Active:%s}",
+		s.ID, s.Status, s.Source, s.User.ID, s.Provider, fmtTime(s.CreatedAt), fmtTime(s.LastActiveAt), fmtTime(s.ExpireAt), fmtTime(s.AbandonAt),
+		redacted(s.AccessToken), fmtTime(s.AccessTokenExpiresAt), redacted(s.RefreshToken), redacted(s.IDToken), redacted(s.JWT),
+		s.Error, s.Actor, s.ActiveOrganizationID, s.ActiveWorkspaceID, len(s.SignIns), s.ActiveSignInID)
+}
+
+// GoString is String, so that %#v redacts too.
+func (s Session) GoString() string { return s.String() }
+
+// LogValue presents the session to log/slog without its credentials.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", s.ID),
+		slog.String("status", string(s.Status)),
+		slog.String("source", string(s.Source)),
+		slog.String("user", s.User.ID),
+		slog.String("provider", s.Provider),
+		slog.Time("expireAt", s.ExpireAt),
+		slog.String("error", s.Error),
+		slog.String("activeOrganizationId", s.ActiveOrganizationID),
+	)
+}
+
+// String describes the sign-in without its credentials.
+func (in SignIn) String() string {
+	return fmt.Sprintf("SignIn{ID:%s Provider:%s User:%s AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s Actor:%v Org:%s Workspace:%s}",
+		in.ID, in.Provider, in.User.ID, redacted(in.AccessToken), fmtTime(in.AccessTokenExpiresAt),
+		redacted(in.RefreshToken), redacted(in.IDToken), in.Actor, in.ActiveOrganizationID, in.ActiveWorkspaceID)
+}
+
+// GoString is String, so that %#v redacts too.
+func (in SignIn) GoString() string { return in.String() }
+
+// LogValue presents the sign-in to log/slog without its credentials.
+func (in SignIn) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", in.ID),
+		slog.String("provider", in.Provider),
+		slog.String("user", in.User.ID),
+	)
+}
