@@ -1,10 +1,13 @@
 package sessionkit
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -540,5 +543,236 @@ func TestJWKSResponseSizeIsCapped(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "exceeds 1 MiB") {
 		t.Errorf("oversized JWKS not reported: %s", logs)
+	}
+}
+
+// verifyErr runs raw through m's bearer verifier directly and returns the
+// error, so tests can assert the precise cause.
+func verifyErr(m *Manager, raw string) error {
+	_, err := m.bearer.verify(context.Background(), raw)
+	return err
+}
+
+// The allow-list alone refuses an algorithm whose key is available.
+func TestBearerAllowListAlone(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.Algorithms = []string{"RS256"} })
+	err := verifyErr(f.m, ecSigner().mint(t, claimsFor(t0)))
+	if !errors.Is(err, jwt.ErrTokenSignatureInvalid) || !strings.Contains(err.Error(), "signing method ES256 is invalid") {
+		t.Fatalf("got %v, want the allow-list refusal", err)
+	}
+}
+
+func TestBearerKeyFamilyGuards(t *testing.T) {
+	secret := randBytes(32)
+	octSecret := randBytes(32)
+	jwks := newJWKSServer(t)
+	jwks.setBody([]byte(`{"keys":[` +
+		`{"kty":"oct","kid":"oct-1","k":"` + b64(octSecret) + `"},` +
+		mustJSON(ecSigner().jwk()) + `,` + mustJSON(rsaSigner().jwk()) + `]}`))
+	clk := newClock()
+	cfg := testConfig(clk, jwks.URL)
+	cfg.Bearer.Algorithms = []string{"RS256", "ES256", "EdDSA", "HS256"}
+	cfg.Bearer.StaticKeys = []StaticKey{{Key: secret}, {ID: "static-rsa", Key: rsaSigner().public()}}
+	m := mustNew(t, cfg)
+
+	tests := []struct {
+		name string
+		raw  string
+		want error
+	}{
+		// A JWK Set never supplies an HMAC secret, even when HS256 is allowed.
+		{"hs256 with the JWKS oct key", signer{kid: "oct-1", alg: "HS256", key: octSecret}.mint(t, claimsFor(t0)), jwt.ErrTokenSignatureInvalid},
+		// A JWKS key of another family is refused before verification.
+		{"rs256 naming an EC key", signer{kid: "ec-1", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), errKeyType},
+		// A static key of another family is never offered.
+		{"eddsa naming a static RSA key", signer{kid: "static-rsa", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), errNoKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := verifyErr(m, tt.raw); !errors.Is(err, tt.want) || !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+	// Controls: the right keys still work.
+	for _, raw := range []string{
+		signer{alg: "HS256", key: secret}.mint(t, claimsFor(t0)),
+		signer{kid: "static-rsa", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)),
+		ecSigner().mint(t, claimsFor(t0)),
+	} {
+		if err := verifyErr(m, raw); err != nil {
+			t.Errorf("control refused: %v", err)
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// A token is reported expired only when its age is its only fault.
+func TestBearerExpiredPlusAnotherFault(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) {
+		c.Bearer.AuthorizedParties = []string{"web-app"}
+		c.Bearer.SessionFromClaims = func(claims map[string]any, s *Session) error {
+			if claims["banned"] == true {
+				return errors.New("banned")
+			}
+			return nil
+		}
+	})
+	expired := func(k string, v any) string {
+		c := claimsFor(t0.Add(-time.Hour))
+		c["azp"] = "web-app"
+		if k != "" {
+			c[k] = v
+		}
+		return rsaSigner().mint(t, c)
+	}
+	tests := []struct {
+		name        string
+		raw         string
+		wantExpired bool
+	}{
+		{"expired only", expired("", nil), true},
+		{"expired and wrong aud", expired("aud", "api://other"), false},
+		{"expired and wrong iss", expired("iss", "https://evil.example"), false},
+		{"expired and wrong azp", expired("azp", "other-app"), false},
+		{"expired and refused by the hook", expired("banned", true), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := f.do("Bearer " + tt.raw)
+			if c.ok {
+				t.Fatal("active")
+			}
+			if got := c.srvSess != nil && errors.Is(c.srvErr, ErrTokenExpired); got != tt.wantExpired {
+				t.Fatalf("expired session: got %v (%v), want %v", got, c.srvErr, tt.wantExpired)
+			}
+			if (f.jwtExpired != nil) != tt.wantExpired || (f.jwtErr != nil) == tt.wantExpired {
+				t.Errorf("callbacks: expired %v error %v", f.jwtExpired != nil, f.jwtErr)
+			}
+		})
+	}
+}
+
+func TestBearerInputCauses(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	valid := rsaSigner().mint(t, claimsFor(t0))
+	// A signature whose last base64url character carries non-zero padding
+	// bits decodes to the same bytes in lenient mode; strict mode refuses it.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, valid[len(valid)-1])
+	malleable := valid[:len(valid)-1] + string(alphabet[last|1])
+	if malleable == valid {
+		malleable = valid[:len(valid)-1] + string(alphabet[last|2])
+	}
+	kidToken := func(kid any) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claimsFor(t0))
+		tok.Header["kid"] = kid
+		raw, _ := tok.SignedString(rsaKeyOnce())
+		return raw
+	}
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"too long", verifyErr(f.m, strings.Repeat("a", maxTokenLen+1)), errTooLong},
+		{"kid too long", verifyErr(f.m, kidToken(strings.Repeat("k", maxKIDLen+1))), errBadKID},
+		{"kid empty", verifyErr(f.m, kidToken("")), errBadKID},
+		{"kid number", verifyErr(f.m, kidToken(7)), errBadKID},
+		{"non-canonical base64", verifyErr(f.m, malleable), jwt.ErrTokenMalformed},
+		{"header too long", headerErr("Bearer " + strings.Repeat("a", maxTokenLen+1)), errTooLong},
+		{"header bad chars", headerErr("Bearer a b"), errMalformedAuthz},
+		{"header empty", headerErr("Bearer "), errMalformedAuthz},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !errors.Is(tt.err, tt.want) || !errors.Is(tt.err, ErrInvalidToken) {
+				t.Fatalf("got %v, want %v", tt.err, tt.want)
+			}
+		})
+	}
+	if err := verifyErr(f.m, valid); err != nil {
+		t.Fatalf("control: %v", err)
+	}
+}
+
+func headerErr(h string) error {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", h)
+	_, err := bearerToken(r)
+	return err
+}
+
+// A requester that hangs up does not cancel the refresh it started, so it
+// cannot starve the refresh of a rotated key.
+func TestBearerRefreshSurvivesCanceledRequester(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	f.jwks.setSigners(rsaSigner(), rsa2Signer())
+	f.jwks.delay.Store(int64(200 * time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+signer{kid: "junk", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	serve(f.m.Middleware(http.NotFoundHandler()), req)
+	settle(f.m)
+	f.jwks.delay.Store(0)
+	// The refresh completed: the rotated key is known without another fetch.
+	if c := f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0))); !c.ok {
+		t.Fatalf("rotated key refused after a canceled requester: %v", c.srvErr)
+	}
+}
+
+// With a minimum interval shorter than FetchTimeout a forged kid is still
+// refused at once, never held until the limiter allows.
+func TestBearerForgedKIDNotHeld(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.JWKSMinRefreshInterval = 3 * time.Second })
+	forged := func(i int) string {
+		return signer{kid: fmt.Sprintf("forged-%d", i), alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))
+	}
+	f.do("Bearer " + forged(0)) // spends the limiter
+	settle(f.m)
+	for i := 1; i < 4; i++ {
+		began := time.Now()
+		f.do("Bearer " + forged(i))
+		if d := time.Since(began); d > time.Second {
+			t.Fatalf("forged kid %d held for %v", i, d)
+		}
+	}
+}
+
+// A token without kid triggers a fetch when no key is held (the provider
+// was down at start-up).
+func TestBearerNoKIDFetchesWhenEmpty(t *testing.T) {
+	jwks := newJWKSServer(t, edSigner())
+	jwks.down.Store(true)
+	m := mustNew(t, testConfig(newClock(), jwks.URL))
+	jwks.down.Store(false)
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+signer{alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)))
+	var c capture
+	serve(m.Middleware(c.handler(m)), req)
+	if !c.ok {
+		t.Fatalf("kid-less token after recovery: %v", c.srvErr)
+	}
+}
+
+// A JWK marked for encryption never verifies a signature.
+func TestBearerSkipsEncryptionKeys(t *testing.T) {
+	jwks := newJWKSServer(t)
+	k := edSigner().jwk()
+	k["use"] = "enc"
+	jwks.setBody([]byte(`{"keys":[` + mustJSON(k) + `]}`))
+	m := mustNew(t, testConfig(newClock(), jwks.URL))
+	for _, s := range []signer{edSigner(), {alg: "EdDSA", key: edKeyOnce()}} {
+		if err := verifyErr(m, s.mint(t, claimsFor(t0))); err == nil {
+			t.Errorf("kid %q: verified with a use=enc key", s.kid)
+		}
 	}
 }

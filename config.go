@@ -337,8 +337,8 @@ func (s *settings) validate() error {
 	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n") || len(s.CookiePath) > 1024 {
 		return configErr("CookiePath", "%q must start with /, hold no ';' and be at most 1024 bytes", s.CookiePath)
 	}
-	if s.CookieDomain != "" && (strings.ContainsAny(s.CookieDomain, ";/ \r\n") || strings.Contains(s.CookieDomain, "..") || len(s.CookieDomain) > 253) {
-		return configErr("CookieDomain", "%q is not a valid domain", s.CookieDomain)
+	if s.CookieDomain != "" && !validCookieDomain(s.CookieDomain) {
+		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
 	}
 	if len(s.CookieName) > 256 {
 		return configErr("CookieName", "must be at most 256 bytes")
@@ -484,6 +484,31 @@ func validCookieName(name string) bool {
 		c := name[i]
 		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
 			return false
+		}
+	}
+	return true
+}
+
+// validCookieDomain accepts a host name (labels of 1 to 63 letters, digits
+// and hyphens, not starting or ending with a hyphen, at most 253 bytes in
+// all, an optional leading dot) or an IP address.
+func validCookieDomain(d string) bool {
+	if net.ParseIP(d) != nil {
+		return !strings.Contains(d, ":")
+	}
+	d = strings.TrimPrefix(d, ".")
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
 		}
 	}
 	return true

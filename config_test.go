@@ -30,6 +30,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"bad cookie name", Config{Keys: []KeyPair{good}, CookieName: "a;b"}, "CookieName"},
 		{"bad path", Config{Keys: []KeyPair{good}, CookiePath: "app"}, "CookiePath"},
 		{"bad domain", Config{Keys: []KeyPair{good}, CookieDomain: "a;b.example"}, "CookieDomain"},
+		{"domain with port", Config{Keys: []KeyPair{good}, CookieDomain: "example.com:443"}, "CookieDomain"},
+		{"domain label too long", Config{Keys: []KeyPair{good}, CookieDomain: strings.Repeat("x", 64) + ".example"}, "CookieDomain"},
 		{"samesite none insecure", Config{Keys: []KeyPair{good}, CookieSameSite: http.SameSiteNoneMode, InsecureCookies: true}, "CookieSameSite"},
 		{"unknown samesite", Config{Keys: []KeyPair{good}, CookieSameSite: 9}, "CookieSameSite"},
 		{"small max size", Config{Keys: []KeyPair{good}, MaxCookieSize: 100}, "MaxCookieSize"},

@@ -446,3 +446,155 @@ func TestCookieIdleSliding(t *testing.T) {
 		}
 	}
 }
+
+// sealedCookie seals s with m's keys and returns the raw cookie value.
+func sealedCookie(t *testing.T, m *Manager, s *Session) string {
+	t.Helper()
+	v, err := m.cookies.seal(appendPayload(nil, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A payload that authenticates but holds no usable session is refused.
+func TestCookieAuthenticatedButEmpty(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	noSignIns := &Session{ID: "s", AbandonAt: t0.Add(time.Hour), ExpireAt: t0.Add(time.Hour)}
+	noUser := samplePayloadSession()
+	noUser.SignIns[0].User.ID = ""
+	for name, s := range map[string]*Session{"no sign-ins": noSignIns, "no user": noUser} {
+		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		req.Header.Set("Cookie", "__Host-sessionkit="+sealedCookie(t, m, s))
+		if _, err := m.GetServerSession(req); !errors.Is(err, ErrInvalidCookie) {
+			t.Errorf("%s: got %v, want ErrInvalidCookie", name, err)
+		}
+	}
+}
+
+func TestCookieReadRules(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
+		t.Fatal(err)
+	}
+	chunks := rec.Result().Cookies()
+	whole := signInCookies(t, m, SignInParams{User: &User{ID: "whole_user"}})[0]
+	get := func(cookie string) (*Session, error) {
+		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		req.Header.Set("Cookie", cookie)
+		return m.GetServerSession(req)
+	}
+	// The whole cookie wins over chunks sent beside it.
+	if s, err := get(chunks[0].Name + "=" + chunks[0].Value + "; " + whole.Name + "=" + whole.Value); err != nil || s.User.ID != "whole_user" {
+		t.Errorf("whole beside chunks: got %v %v", s, err)
+	}
+	// A quoted value (RFC 6265 allows DQUOTEs) is read.
+	if s, err := get(whole.Name + `="` + whole.Value + `"`); err != nil || s.User.ID != "whole_user" {
+		t.Errorf("quoted value: %v", err)
+	}
+	// "name.01" is not chunk 1: with it in place of ".1" the value is short.
+	var parts []string
+	for i, c := range chunks {
+		n := c.Name
+		if i == 1 {
+			n = "__Host-sessionkit.01"
+		}
+		parts = append(parts, n+"="+c.Value)
+	}
+	if _, err := get(strings.Join(parts, "; ")); !errors.Is(err, ErrInvalidCookie) {
+		t.Errorf("leading-zero index read as a chunk: %v", err)
+	}
+	// A value above MaxCookieSize is refused before any crypto, even if
+	// it would authenticate.
+	cfg := testConfig(newClock(), "")
+	cfg.Keys = m.cfg.Keys
+	cfg.MaxCookieSize = 4096
+	small := mustNew(t, cfg)
+	req := requestWith("https://app.example/", chunks)
+	if _, err := small.GetServerSession(req); !errors.Is(err, ErrInvalidCookie) || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("oversized chunks: got %v", err)
+	}
+	req = httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	req.Header.Set("Cookie", "__Host-sessionkit="+strings.Repeat("A", 4097))
+	if _, err := small.GetServerSession(req); !errors.Is(err, ErrInvalidCookie) || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("oversized whole cookie: got %v", err)
+	}
+}
+
+// The longest path, domain and name New accepts still leave room for
+// chunks.
+func TestCookieLongestAttributes(t *testing.T) {
+	cfg := testConfig(newClock(), "")
+	cfg.CookiePath = "/" + strings.Repeat("p", 1023)
+	cfg.CookieDomain = strings.Repeat(strings.Repeat("d", 63)+".", 3) + strings.Repeat("e", 61)
+	cfg.CookieName = strings.Repeat("n", 256)
+	m := mustNew(t, cfg)
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rec.Header()["Set-Cookie"] {
+		if len(l) > browserCookieLimit {
+			t.Errorf("Set-Cookie line of %d bytes", len(l))
+		}
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.CookiePath = "/" + strings.Repeat("p", 1024) },
+		func(c *Config) { c.CookieDomain = strings.Repeat(strings.Repeat("d", 63)+".", 4) },
+		func(c *Config) { c.CookieDomain = strings.Repeat("d", 64) + ".example" },
+		func(c *Config) { c.CookieDomain = "-bad.example" },
+		func(c *Config) { c.CookieDomain = "a_b.example" },
+		func(c *Config) { c.CookieName = strings.Repeat("n", 257) },
+	} {
+		c := testConfig(newClock(), "")
+		bad(&c)
+		if m, err := New(c); err == nil {
+			_ = m.Close()
+			t.Error("New accepted an attribute past its bound")
+		}
+	}
+}
+
+// Idle sliding never moves ExpireAt past the absolute lifetime.
+func TestCookieIdleSlidingStopsAtAbandonAt(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.Lifetime, cfg.IdleTimeout = 2*time.Hour, time.Hour
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	clk.Advance(50 * time.Minute)
+	cookies = serve(m.Middleware(http.NotFoundHandler()), requestWith("https://app.example/", cookies)).Result().Cookies()
+	clk.Advance(55 * time.Minute) // inside the idle window that slid at 50 minutes
+	var c capture
+	rec := serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", cookies))
+	if !c.ok {
+		t.Fatalf("session lost: %v", c.srvErr)
+	}
+	if !c.session.ExpireAt.Equal(t0.Add(2*time.Hour)) || !c.session.ExpireAt.Equal(c.session.AbandonAt) {
+		t.Fatalf("ExpireAt %v, want the absolute end %v", c.session.ExpireAt, t0.Add(2*time.Hour))
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "private" || rec.Header().Get("Vary") != "Cookie" {
+		t.Errorf("re-issue: Cache-Control %q Vary %q", cc, rec.Header().Get("Vary"))
+	}
+	clk.Advance(15 * time.Minute) // 120 minutes: the absolute lifetime
+	var c2 capture
+	serve(m.Middleware(c2.handler(m)), requestWith("https://app.example/", rec.Result().Cookies()))
+	if c2.ok || c2.srvSess == nil || c2.srvSess.Status != StatusExpired {
+		t.Fatalf("after the absolute lifetime: %v", c2.srvSess)
+	}
+}
+
+// On demand, GetServerSession neither slides nor writes.
+func TestGetServerSessionOnDemandDoesNotSlide(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.IdleTimeout = time.Hour
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	clk.Advance(50 * time.Minute)
+	s, err := m.GetServerSession(requestWith("https://app.example/", cookies))
+	if err != nil || !s.ExpireAt.Equal(t0.Add(time.Hour)) || !s.LastActiveAt.Equal(t0) {
+		t.Fatalf("got ExpireAt %v LastActiveAt %v (%v), want the stored values", s.ExpireAt, s.LastActiveAt, err)
+	}
+}

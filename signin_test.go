@@ -243,3 +243,33 @@ func TestBearerOnlyManagerWritesNoCookies(t *testing.T) {
 		t.Errorf("cookie read by a bearer-only manager: %v", c.srvErr)
 	}
 }
+
+// Behind the middleware, UpdateSession replaces the request's snapshot for
+// later GetServerSession calls, and SignOut reports no session for a
+// bearer request.
+func TestUpdateAndSignOutBehindMiddleware(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	var signedOut []*Session
+	f.m.cfg.Callbacks.OnSignOut = func(_ contextT, s *Session) { signedOut = append(signedOut, s) }
+	cookies := signInCookies(t, f.m, SignInParams{User: &User{ID: "u"}})
+	h := f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := f.m.UpdateSession(w, r, func(s *Session) error { s.ActiveWorkspaceID = "ws_new"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := f.m.GetServerSession(r); s.ActiveWorkspaceID != "ws_new" {
+			t.Errorf("GetServerSession after update: %q", s.ActiveWorkspaceID)
+		}
+	}))
+	serve(h, requestWith("https://app.example/", cookies))
+
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	serve(f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f.m.SignOut(w, r); err != nil {
+			t.Fatal(err)
+		}
+	})), req)
+	if len(signedOut) != 1 || signedOut[0] != nil {
+		t.Errorf("OnSignOut for a bearer request: got %v, want one nil session", signedOut)
+	}
+}
