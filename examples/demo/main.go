@@ -18,6 +18,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -49,12 +50,21 @@ func run(logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The demo serves plain HTTP. Chrome, Firefox and curl keep Secure
+	// cookies from a loopback host, Safari does not: on loopback, drop
+	// Secure so the demo works in every browser. Real deployments keep the
+	// default (Secure, __Host- prefix) and serve HTTPS.
+	insecure := isLoopbackAddr(addr)
+	if insecure {
+		logger.Warn("development mode: session cookies without Secure, for plain HTTP on loopback")
+	}
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys:        []sessionkit.KeyPair{keys},
-		Lifetime:    24 * time.Hour,
-		IdleTimeout: time.Hour,
-		SignInURL:   "/signin",
-		Logger:      logger,
+		Keys:            []sessionkit.KeyPair{keys},
+		InsecureCookies: insecure,
+		Lifetime:        24 * time.Hour,
+		IdleTimeout:     time.Hour,
+		SignInURL:       "/signin",
+		Logger:          logger,
 		Callbacks: sessionkit.Callbacks{
 			OnSignIn:  func(ctx contextT, s *sessionkit.Session) { logger.InfoContext(ctx, "signed in", "user", s.User.ID) },
 			OnSignOut: func(ctx contextT, s *sessionkit.Session) { logger.InfoContext(ctx, "signed out") },
@@ -127,6 +137,19 @@ func localPath(p string) string {
 		return "/"
 	}
 	return p
+}
+
+// isLoopbackAddr reports whether a listen address is on a loopback host.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envOr(k, def string) string {
