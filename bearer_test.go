@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"go.uber.org/goleak"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -775,4 +776,27 @@ func TestBearerSkipsEncryptionKeys(t *testing.T) {
 			t.Errorf("kid %q: verified with a use=enc key", s.kid)
 		}
 	}
+}
+
+// Close stops every background goroutine of a Manager with JWK Sets, even
+// while a fetch hangs.
+func TestCloseStopsBackgroundWork(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	jwks := newJWKSServer(t, rsaSigner())
+	jwks.delay.Store(int64(time.Hour))
+	cfg := testConfig(newClock(), jwks.URL)
+	cfg.IDToken = &JWTConfig{JWKSURLs: []string{jwks.URL}, Issuer: testIssuer, Audience: []string{testClientID}}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = m.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return while a JWKS fetch hung")
+	}
+	jwks.delay.Store(0)
+	jwks.Close() // before goleak looks: t.Cleanup would run after it
 }

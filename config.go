@@ -178,12 +178,14 @@ type JWTConfig struct {
 	AuthorizedParties []string
 
 	// Leeway is the clock skew allowed on exp, nbf and iat. Default
-	// DefaultLeeway (5 s); at most MaxLeeway.
+	// DefaultLeeway (5 s); at most MaxLeeway. Zero means the default; for
+	// no leeway at all, set 1ns.
 	Leeway time.Duration
 
 	// CookieName, for Config.Bearer only, also reads the JWT from the cookie
-	// of this name when there is no session cookie and no Authorization
-	// header (as Clerk's "__session"). Default: no JWT cookie.
+	// of this name (as Clerk's "__session") when the request has no
+	// Authorization header and no active session cookie. Default: no JWT
+	// cookie.
 	CookieName string
 
 	// JWKSRefreshInterval is how often JWK Sets are re-fetched in the
@@ -191,7 +193,8 @@ type JWTConfig struct {
 	JWKSRefreshInterval time.Duration
 	// JWKSMinRefreshInterval is the least time between two refreshes caused
 	// by unknown "kid"s, which bounds what a flood of forged tokens can
-	// cost. Default DefaultJWKSMinWait (1 min).
+	// cost: past it a token with an unknown kid is refused at once. Default
+	// DefaultJWKSMinWait (1 min).
 	JWKSMinRefreshInterval time.Duration
 
 	// SessionFromClaims, when set, runs after the standard claims have been
