@@ -413,11 +413,7 @@ func TestCookieLifetime(t *testing.T) {
 }
 
 func TestCookieIdleSliding(t *testing.T) {
-	clk := newClock()
-	cfg := testConfig(clk, "")
-	cfg.IdleTimeout = time.Hour
-	m := mustNew(t, cfg)
-	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	m, clk, cookies := idleSession(t, time.Hour)
 
 	// Within a tenth of the idle timeout: no write.
 	clk.Advance(5 * time.Minute)
@@ -587,11 +583,7 @@ func TestCookieIdleSlidingStopsAtAbandonAt(t *testing.T) {
 
 // On demand, GetServerSession neither slides nor writes.
 func TestGetServerSessionOnDemandDoesNotSlide(t *testing.T) {
-	clk := newClock()
-	cfg := testConfig(clk, "")
-	cfg.IdleTimeout = time.Hour
-	m := mustNew(t, cfg)
-	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	m, clk, cookies := idleSession(t, time.Hour)
 	clk.Advance(50 * time.Minute)
 	s, err := m.GetServerSession(requestWith("https://app.example/", cookies))
 	if err != nil || !s.ExpireAt.Equal(t0.Add(time.Hour)) || !s.LastActiveAt.Equal(t0) {

@@ -325,3 +325,14 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 type contextT = context.Context
 
 func fakeTLS() *tls.ConnectionState { return &tls.ConnectionState{HandshakeComplete: true} }
+
+// idleSession signs user "u" in through a Manager with the given idle
+// timeout and returns it, its clock and the session cookies.
+func idleSession(t *testing.T, idle time.Duration) (*Manager, *clock, []*http.Cookie) {
+	t.Helper()
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.IdleTimeout = idle
+	m := mustNew(t, cfg)
+	return m, clk, signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+}

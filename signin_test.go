@@ -208,11 +208,7 @@ func TestUpdateSession(t *testing.T) {
 }
 
 func TestGetServerSessionWithoutMiddleware(t *testing.T) {
-	clk := newClock()
-	cfg := testConfig(clk, "")
-	cfg.IdleTimeout = time.Hour
-	m := mustNew(t, cfg)
-	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	m, clk, cookies := idleSession(t, time.Hour)
 	clk.Advance(30 * time.Minute)
 	s, err := m.GetServerSession(requestWith("https://app.example/", cookies))
 	if err != nil || !s.Active() || s.User.ID != "u" {
