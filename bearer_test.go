@@ -800,3 +800,32 @@ func TestCloseStopsBackgroundWork(t *testing.T) {
 	jwks.delay.Store(0)
 	jwks.Close() // before goleak looks: t.Cleanup would run after it
 }
+
+// The JWT cookie is not read when the request has an Authorization header
+// of any scheme.
+func TestJWTCookieIgnoredWithAuthorizationHeader(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.CookieName = "__session" })
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.AddCookie(&http.Cookie{Name: "__session", Value: edSigner().mint(t, claimsFor(t0))})
+	req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	var c capture
+	serve(f.m.Middleware(c.handler(f.m)), req)
+	if c.ok {
+		t.Fatal("JWT cookie read despite an Authorization header")
+	}
+}
+
+// The hook may fill fields, not change what the token is.
+func TestSessionFromClaimsCannotForgeStatus(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) {
+		c.Bearer.SessionFromClaims = func(_ map[string]any, s *Session) error {
+			s.Status, s.Source, s.JWT = StatusRevoked, SourceCookie, "other"
+			return nil
+		}
+	})
+	raw := rsaSigner().mint(t, claimsFor(t0))
+	c := f.do("Bearer " + raw)
+	if !c.ok || c.session.Source != SourceBearer || c.session.JWT != raw {
+		t.Fatalf("hook changed the token's identity: %v", c.session)
+	}
+}

@@ -275,3 +275,48 @@ func TestCallbacksReceiveCopies(t *testing.T) {
 		t.Errorf("handler saw %q", c.session.User.ID)
 	}
 }
+
+// A panic's value can hold a session; only its type reaches the log.
+func TestCallbackPanicValueNotLogged(t *testing.T) {
+	cfg := testConfig(newClock(), "")
+	logger, logs := quietLogger()
+	cfg.Logger = logger
+	cfg.Callbacks.OnSignIn = func(_ contextT, s *Session) { panic("refresh token: RT-SECRET-VALUE") }
+	m := mustNew(t, cfg)
+	signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	if out := logs.String(); strings.Contains(out, "RT-SECRET-VALUE") || !strings.Contains(out, "panic_type=string") {
+		t.Errorf("log: %s", out)
+	}
+}
+
+// Every refused credential is reported once, even when another credential
+// of the request yields the session.
+func TestOnJwtErrorForLosingCredentials(t *testing.T) {
+	rec := &cbRecorder{}
+	jwks := newJWKSServer(t, rsaSigner())
+	clk := newClock()
+	cfg := testConfig(clk, jwks.URL)
+	cfg.Callbacks = rec.callbacks()
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	rec.take()
+
+	// A tampered cookie beside a valid bearer token.
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	req.Header.Set("Cookie", "__Host-sessionkit=Zm9v")
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	var c capture
+	serve(m.Middleware(c.handler(m)), req)
+	if got := rec.take(); !c.ok || !slices.Equal(got, []string{"OnJwtError"}) {
+		t.Errorf("tampered cookie + bearer: ok %v fired %v", c.ok, got)
+	}
+	// A forged bearer token beside an expired cookie session.
+	clk.Advance(DefaultLifetime)
+	req = requestWith("https://app.example/", cookies)
+	req.Header.Set("Authorization", "Bearer a.b.c")
+	var c2 capture
+	serve(m.Middleware(c2.handler(m)), req)
+	if got := rec.take(); c2.srvSess == nil || c2.srvSess.Source != SourceCookie || !slices.Equal(got, []string{"OnJwtError", "OnSessionExpired"}) {
+		t.Errorf("forged bearer + expired cookie: session %v fired %v", c2.srvSess, got)
+	}
+}

@@ -590,3 +590,28 @@ func TestGetServerSessionOnDemandDoesNotSlide(t *testing.T) {
 		t.Fatalf("got ExpireAt %v LastActiveAt %v (%v), want the stored values", s.ExpireAt, s.LastActiveAt, err)
 	}
 }
+
+func TestCookieChunkNames(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	whole := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})[0]
+	tests := []struct {
+		name   string
+		cookie string
+		want   error
+	}{
+		{"only chunk 1", "__Host-sessionkit.1=" + whole.Value, ErrInvalidCookie},
+		{"a longer name is not ours", "__Host-sessionkitx=" + whole.Value, ErrNoSession},
+		{"an empty chunk 0 is no cookie", "__Host-sessionkit.0=", ErrNoSession},
+		{"the whole value as chunk 0", "__Host-sessionkit.0=" + whole.Value, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+			req.Header.Set("Cookie", tt.cookie)
+			_, err := m.GetServerSession(req)
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

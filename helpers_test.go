@@ -144,6 +144,7 @@ type jwksServer struct {
 	body    []byte // when set, served instead of the key set
 	down    atomic.Bool
 	delay   atomic.Int64 // nanoseconds
+	status  atomic.Int64 // when set, the status served with the key set
 	hits    atomic.Int64
 }
 
@@ -164,6 +165,9 @@ func newJWKSServer(t testing.TB, signers ...signer) *jwksServer {
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
+		if code := j.status.Load(); code != 0 {
+			w.WriteHeader(int(code))
+		}
 		if j.body != nil {
 			_, _ = w.Write(j.body)
 			return

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,11 +40,16 @@ type remoteKeySet struct {
 	store *jwkset.MemoryJWKSet
 	kf    keyfunc.Keyfunc
 
+	// mu guards the fields below; it is never held across network I/O.
 	mu       sync.Mutex
 	perURL   map[string][]jwkset.JWK
 	inflight chan struct{} // closed when the running fetch ends; nil when none
+	closed   bool          // set by wait: no fetch starts after it
 	wg       sync.WaitGroup
 }
+
+// closedCh is returned by start once the key set is closed.
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // sigUses are the JWK "use" values a verification key may carry.
 var sigUses = []jwkset.USE{jwkset.UseSig, ""}
@@ -103,9 +109,14 @@ func (k *remoteKeySet) background(first chan struct{}) {
 	}
 }
 
-// wait blocks until the background goroutine has ended; the caller must
-// have cancelled the context first.
-func (k *remoteKeySet) wait() { k.wg.Wait() }
+// wait stops new fetches and blocks until the background goroutines have
+// ended; the caller must have cancelled the context first.
+func (k *remoteKeySet) wait() {
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	k.wg.Wait()
+}
 
 func (k *remoteKeySet) empty() bool {
 	all, _ := k.store.KeyReadAll(k.ctx)
@@ -117,6 +128,9 @@ func (k *remoteKeySet) empty() bool {
 func (k *remoteKeySet) start() chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.closed {
+		return closedCh
+	}
 	if k.inflight != nil {
 		return k.inflight
 	}
@@ -156,21 +170,23 @@ func (k *remoteKeySet) fetchAll() {
 			results <- result{u, keys, err}
 		}()
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	changed := false
+	var fresh []result
 	for range k.urls {
 		r := <-results
 		if r.err != nil {
 			k.logger.WarnContext(ctx, "sessionkit: JWKS fetch failed; keeping the keys already held",
-				slog.String("config", k.field), slog.String("url", redactURL(r.url)), slog.String("error", r.err.Error()))
+				slog.String("config", k.field), slog.String("url", redactURL(r.url)), slog.String("error", redactErr(r.err, r.url)))
 			continue
 		}
-		k.perURL[r.url] = r.keys
-		changed = true
+		fresh = append(fresh, r)
 	}
-	if !changed {
+	if len(fresh) == 0 {
 		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range fresh {
+		k.perURL[r.url] = r.keys
 	}
 	var all []jwkset.JWK
 	for _, u := range k.urls {
@@ -223,6 +239,11 @@ func (k *remoteKeySet) keys(ctx context.Context, t *jwt.Token, family string) ([
 		ch = k.start()
 	}
 	if ch == nil {
+		// Refused by the rate limit; a fetch may have ended since the
+		// first look, so look once more.
+		if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
+			return keys, err
+		}
 		return nil, errNoKey
 	}
 	select {
@@ -268,6 +289,23 @@ func (k *remoteKeySet) find(ctx context.Context, t *jwt.Token, family string) ([
 		}
 	}
 	return keys, nil
+}
+
+// redactErr renders err without the URL's password or query, which
+// net/http errors may quote.
+func redactErr(err error, raw string) string {
+	msg := err.Error()
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return msg
+	}
+	if u.RawQuery != "" {
+		msg = strings.ReplaceAll(msg, u.RawQuery, "redacted")
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "redacted")
+	}
+	return msg
 }
 
 // redactURL hides userinfo and the query of a URL for logs and errors.

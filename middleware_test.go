@@ -3,6 +3,7 @@ package sessionkit
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -299,4 +300,67 @@ func TestIsAPIRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A bearer session never gets a cookie, idle timeout or not.
+func TestBearerNeverWritesCookies(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) { c.IdleTimeout = time.Hour })
+	c := claimsFor(t0.Add(-30 * time.Minute))
+	c["exp"] = t0.Add(time.Hour).Unix()
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, c))
+	var cp capture
+	rec := serve(f.m.Middleware(cp.handler(f.m)), req)
+	if !cp.ok || len(rec.Header()["Set-Cookie"]) != 0 {
+		t.Fatalf("ok %v, Set-Cookie %v", cp.ok, rec.Header()["Set-Cookie"])
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	tests := map[string]string{
+		"/a?b=c": "/a?b=c", "/": "/", "": "/", "a": "/", "https://evil.example/": "/",
+		"//evil.example": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
+	}
+	for in, want := range tests {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDenyDetails(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api", nil)
+	req.Header.Set("Authorization", "bearer x.y.z") // scheme is case-insensitive
+	m.deny(rec, req, errorsJoin(ErrInvalidToken))
+	if got := rec.Header().Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+		t.Errorf("lowercase bearer: WWW-Authenticate %q", got)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("no nosniff")
+	}
+	// A too-long JWT cookie is an invalid token, not a malformed header.
+	rec = httptest.NewRecorder()
+	apiReq := httptest.NewRequest(http.MethodGet, "/api", nil)
+	apiReq.Header.Set("Accept", "application/json")
+	m.deny(rec, apiReq, errorsJoin(ErrInvalidToken, errTooLong))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("too-long JWT cookie: got %d, want 401", rec.Code)
+	}
+	for _, mode := range []string{"cors", "no-cors", "same-origin", "websocket"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Sec-Fetch-Mode", mode)
+		if !isAPIRequest(r) {
+			t.Errorf("Sec-Fetch-Mode %s is not an API request", mode)
+		}
+	}
+}
+
+func errorsJoin(errs ...error) error {
+	err := errs[0]
+	for _, e := range errs[1:] {
+		err = fmt.Errorf("%w: %w", err, e)
+	}
+	return err
 }

@@ -1,0 +1,144 @@
+package sessionkit
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Concurrent requests naming the same new key share one fetch.
+func TestJWKSConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	start := f.jwks.hits.Load()
+	f.jwks.setSigners(rsaSigner(), rsa2Signer())
+	f.jwks.delay.Store(int64(200 * time.Millisecond))
+	raw := rsa2Signer().mint(t, claimsFor(t0))
+	var wg sync.WaitGroup
+	fails := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.m.bearer.verify(context.Background(), raw); err != nil {
+				fails <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(fails)
+	for err := range fails {
+		t.Errorf("a request sharing the fetch failed: %v", err)
+	}
+	if got := f.jwks.hits.Load() - start; got != 1 {
+		t.Errorf("fetches: got %d, want 1", got)
+	}
+}
+
+// A request waiting for a running fetch leaves when its own context ends.
+func TestJWKSWaitHonoursRequestContext(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	f.jwks.delay.Store(int64(2 * time.Second))
+	f.m.bearer.jwks.start() // a slow fetch is running
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := f.m.bearer.verify(ctx, signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if d := time.Since(began); d > 500*time.Millisecond {
+		t.Errorf("held for %v past a 20ms context", d)
+	}
+	f.jwks.delay.Store(0)
+}
+
+func TestJWKSBadResponses(t *testing.T) {
+	good := `{"keys":[` + mustJSON(rsaSigner().jwk()) + `]}`
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		wantKey bool
+	}{
+		{"500 with a key set is ignored", http.StatusInternalServerError, good, false},
+		{"404 is ignored", http.StatusNotFound, good, false},
+		{"one bad key is skipped, the rest kept", 0, `{"keys":[{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"},{"kty":"weird","kid":"x"},` + mustJSON(rsaSigner().jwk()) + `]}`, true},
+		{"not json", 0, `<html>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jwks := newJWKSServer(t)
+			jwks.status.Store(int64(tt.status))
+			jwks.setBody([]byte(tt.body))
+			m := mustNew(t, testConfig(newClock(), jwks.URL))
+			err := verifyErr(m, rsaSigner().mint(t, claimsFor(t0)))
+			if (err == nil) != tt.wantKey {
+				t.Errorf("got %v, want key %v", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+// The key set's URL never reaches a log line or an error with its password
+// or query.
+func TestJWKSURLRedacted(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	jwks.down.Store(true)
+	secretURL := strings.Replace(jwks.URL, "http://", "http://user:hunter2@", 1) + "/keys?api_key=s3cr3t"
+	logger, logs := quietLogger()
+	cfg := testConfig(newClock(), secretURL)
+	cfg.Logger = logger
+	mustNew(t, cfg)
+	bad := testConfig(newClock(), "ftp://user:hunter2@idp.example/?api_key=s3cr3t")
+	_, err := New(bad)
+	for name, out := range map[string]string{"log": logs.String(), "error": err.Error()} {
+		if strings.Contains(out, "hunter2") || strings.Contains(out, "s3cr3t") {
+			t.Errorf("%s leaks the URL's secrets: %s", name, out)
+		}
+	}
+	if !strings.Contains(logs.String(), "JWKS fetch failed") {
+		t.Errorf("failure not logged: %s", logs)
+	}
+}
+
+// A static key without ID verifies a token whose kid the JWK Set does not
+// know.
+func TestStaticKeyBesideJWKS(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(newClock(), jwks.URL)
+	cfg.Bearer.StaticKeys = []StaticKey{{Key: edSigner().public()}}
+	m := mustNew(t, cfg)
+	if err := verifyErr(m, signer{kid: "not-in-jwks", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0))); err != nil {
+		t.Fatalf("static key not used: %v", err)
+	}
+}
+
+// Requests that race Close neither panic nor leave a fetch behind.
+func TestJWKSCloseRacesRequests(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(newClock(), jwks.URL)
+	cfg.Bearer.JWKSMinRefreshInterval = time.Nanosecond
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				_ = verifyErr(m, signer{kid: "unknown", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	_ = m.Close()
+	wg.Wait()
+	if ch := m.bearer.jwks.start(); ch != closedCh {
+		t.Error("a fetch started after Close")
+	}
+}
