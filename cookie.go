@@ -68,9 +68,6 @@ func newCookieCodec(s *settings) *cookieCodec {
 		maxSize:   s.MaxCookieSize,
 		chunkSize: chunkSizeFor(s),
 	}
-	if strings.HasPrefix(c.name, "__Host-") {
-		c.domain = "" // a __Host- cookie must not carry a Domain
-	}
 	for _, k := range s.Keys {
 		sc := securecookie.New(k.HashKey, k.BlockKey)
 		sc.SetSerializer(securecookie.NopEncoder{})
