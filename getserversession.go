@@ -47,10 +47,11 @@ type decoded struct {
 }
 
 // decode reads r's session credentials, in order: the session cookie, an
-// "Authorization: Bearer" JWT or, when there is no such header, the JWT
-// cookie. The first active session
-// wins; failing that, the first inactive session; failing that, the first
-// error; failing that, ErrNoSession. It writes nothing.
+// "Authorization: Bearer" JWT or, when there is no Authorization header,
+// the JWT cookie. The first active session wins; failing that, the first
+// inactive session; failing that, the first error; failing that,
+// ErrNoSession. Every other refused credential is kept in rejected. It
+// writes nothing.
 func (m *Manager) decode(r *http.Request) decoded {
 	now := m.cfg.Now()
 	var fallback *decoded
