@@ -39,13 +39,13 @@ func New(cfg Config) (*Manager, error) {
 	client := limitedClient(s.HTTPClient, s.FetchTimeout)
 	if s.bearer != nil {
 		if m.bearer, err = newJWTVerifier(ctx, s.bearer, &s, client, "Bearer"); err != nil {
-			cancel()
+			_ = m.Close()
 			return nil, err
 		}
 	}
 	if s.idToken != nil {
 		if m.idToken, err = newJWTVerifier(ctx, s.idToken, &s, client, "IDToken"); err != nil {
-			cancel()
+			_ = m.Close() // stops the Bearer key set, if one started
 			return nil, err
 		}
 	}
