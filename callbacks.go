@@ -147,4 +147,5 @@ type TokenError struct {
 	Code string
 }
 
+// Error names the recorded code.
 func (e *TokenError) Error() string { return "sessionkit: session token error: " + e.Code }

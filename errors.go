@@ -51,12 +51,15 @@ var (
 // field's path as written in Go source, such as "Keys[1].BlockKey" or
 // "Bearer.JWKSURLs[0]".
 type ConfigError struct {
-	Field  string
+	// Field is the rejected field's path, such as "Keys[0].HashKey".
+	Field string
+	// Reason says what is wrong with it.
 	Reason string
 	// Err is the underlying error, if any.
 	Err error
 }
 
+// Error names the field and the reason.
 func (e *ConfigError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("sessionkit: Config.%s: %s: %v", e.Field, e.Reason, e.Err)

@@ -55,16 +55,26 @@ const (
 // family_name, preferred_username, email_verified, phone_number,
 // phone_number_verified).
 type User struct {
-	ID            string `json:"id"`
-	Name          string `json:"name,omitempty"`
-	Email         string `json:"email,omitempty"`
-	Image         string `json:"image,omitempty"`
-	FirstName     string `json:"firstName,omitempty"`
-	LastName      string `json:"lastName,omitempty"`
-	Username      string `json:"username,omitempty"`
-	EmailVerified bool   `json:"emailVerified,omitempty"`
-	PhoneNumber   string `json:"phoneNumber,omitempty"`
-	PhoneVerified bool   `json:"phoneVerified,omitempty"`
+	// ID is the user's stable identifier ("sub"); a session always has one.
+	ID string `json:"id"`
+	// Name is the full display name ("name").
+	Name string `json:"name,omitempty"`
+	// Email is the primary email address ("email").
+	Email string `json:"email,omitempty"`
+	// Image is the URL of the user's picture ("picture").
+	Image string `json:"image,omitempty"`
+	// FirstName is the given name ("given_name").
+	FirstName string `json:"firstName,omitempty"`
+	// LastName is the family name ("family_name").
+	LastName string `json:"lastName,omitempty"`
+	// Username is the preferred username ("preferred_username").
+	Username string `json:"username,omitempty"`
+	// EmailVerified reports that the provider verified Email.
+	EmailVerified bool `json:"emailVerified,omitempty"`
+	// PhoneNumber is the primary phone number ("phone_number").
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+	// PhoneVerified reports that the provider verified PhoneNumber.
+	PhoneVerified bool `json:"phoneVerified,omitempty"`
 }
 
 // Actor is the party acting on behalf of the user when a session was
@@ -81,19 +91,32 @@ type Actor struct {
 // The token fields are tagged `json:"-"` so that encoding a SignIn or a
 // Session to JSON never leaks a credential by accident.
 type SignIn struct {
-	ID                   string    `json:"id"`
-	Provider             string    `json:"provider,omitempty"`
-	User                 User      `json:"user"`
-	AccessToken          string    `json:"-"`
-	TokenType            string    `json:"-"`
+	// ID identifies the sign-in within its session (random, "sin_...").
+	ID string `json:"id"`
+	// Provider names the identity provider the user signed in with.
+	Provider string `json:"provider,omitempty"`
+	// User is the account signed in.
+	User User `json:"user"`
+	// AccessToken is the provider's OAuth access token.
+	AccessToken string `json:"-"`
+	// TokenType is the access token's type, usually "Bearer".
+	TokenType string `json:"-"`
+	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
-	RefreshToken         string    `json:"-"`
-	IDToken              string    `json:"-"`
-	IDTokenExpiresAt     time.Time `json:"idTokenExpiresAt,omitzero"`
-	Actor                *Actor    `json:"actor,omitempty"`
-	ActiveOrganizationID string    `json:"activeOrganizationId,omitempty"`
-	ActiveWorkspaceID    string    `json:"activeWorkspaceId,omitempty"`
-	CreatedAt            time.Time `json:"createdAt,omitzero"`
+	// RefreshToken is the provider's refresh token, if any.
+	RefreshToken string `json:"-"`
+	// IDToken is the raw OpenID Connect ID token, verified at sign-in.
+	IDToken string `json:"-"`
+	// IDTokenExpiresAt is the ID token's exp.
+	IDTokenExpiresAt time.Time `json:"idTokenExpiresAt,omitzero"`
+	// Actor is set when the sign-in is an impersonation.
+	Actor *Actor `json:"actor,omitempty"`
+	// ActiveOrganizationID is the organization the sign-in acts in.
+	ActiveOrganizationID string `json:"activeOrganizationId,omitempty"`
+	// ActiveWorkspaceID is the workspace the sign-in acts in.
+	ActiveWorkspaceID string `json:"activeWorkspaceId,omitempty"`
+	// CreatedAt is when the user signed in.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
 // Session is the snapshot of a request's session: who is calling, with which
@@ -131,12 +154,17 @@ type Session struct {
 	Provider string `json:"provider,omitempty"`
 	// AccessToken is the active sign-in's OAuth access token; for a bearer
 	// session it is the presented JWT.
-	AccessToken          string    `json:"-"`
-	TokenType            string    `json:"-"`
+	AccessToken string `json:"-"`
+	// TokenType is the access token's type, usually "Bearer".
+	TokenType string `json:"-"`
+	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
-	RefreshToken         string    `json:"-"`
+	// RefreshToken is the active sign-in's refresh token, if any. It is
+	// never sent to clients.
+	RefreshToken string `json:"-"`
 	// IDToken is the raw OpenID Connect ID token, verified at sign-in.
-	IDToken          string    `json:"-"`
+	IDToken string `json:"-"`
+	// IDTokenExpiresAt is the ID token's exp.
 	IDTokenExpiresAt time.Time `json:"idTokenExpiresAt,omitzero"`
 
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
@@ -152,15 +180,17 @@ type Session struct {
 
 	// Actor is set when the session was started by impersonation.
 	Actor *Actor `json:"actor,omitempty"`
-	// ActiveOrganizationID and ActiveWorkspaceID are the active sign-in's
-	// scope.
+	// ActiveOrganizationID is the active sign-in's organization; a bearer
+	// session takes it from the "org_id" claim.
 	ActiveOrganizationID string `json:"activeOrganizationId,omitempty"`
-	ActiveWorkspaceID    string `json:"activeWorkspaceId,omitempty"`
+	// ActiveWorkspaceID is the active sign-in's workspace.
+	ActiveWorkspaceID string `json:"activeWorkspaceId,omitempty"`
 
-	// SignIns lists every sign-in of the session; ActiveSignInID names the
-	// active one. A session from SignIn holds exactly one.
-	SignIns        []SignIn `json:"signIns,omitempty"`
-	ActiveSignInID string   `json:"activeSignInId,omitempty"`
+	// SignIns lists every sign-in of the session. A session from SignIn
+	// holds exactly one; bearer sessions hold none.
+	SignIns []SignIn `json:"signIns,omitempty"`
+	// ActiveSignInID names the active entry of SignIns.
+	ActiveSignInID string `json:"activeSignInId,omitempty"`
 }
 
 // Active reports whether the session allows activity.

@@ -28,9 +28,10 @@ type SignInParams struct {
 	Provider string
 	// Actor marks an impersonated session.
 	Actor *Actor
-	// OrganizationID and WorkspaceID set the initial scope.
+	// OrganizationID sets the initial organization scope.
 	OrganizationID string
-	WorkspaceID    string
+	// WorkspaceID sets the initial workspace scope.
+	WorkspaceID string
 }
 
 // SignIn starts a new session from p and writes its cookie to w. The session
