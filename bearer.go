@@ -186,8 +186,8 @@ func bearerToken(r *http.Request) (string, error) {
 	if len(vals) > 1 {
 		return "", fmt.Errorf("%w: %w: more than one header", ErrInvalidToken, errMalformedAuthz)
 	}
-	scheme, tok, _ := strings.Cut(vals[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	tok, ok := bearerCredentials(vals[0])
+	if !ok {
 		return "", nil
 	}
 	tok = strings.TrimLeft(tok, " ")
@@ -195,12 +195,19 @@ func bearerToken(r *http.Request) (string, error) {
 		return "", fmt.Errorf("%w: %w: empty token", ErrInvalidToken, errMalformedAuthz)
 	}
 	if len(tok) > maxTokenLen {
-		return "", fmt.Errorf("%w: %w", ErrInvalidToken, errTooLong)
+		return "", fmt.Errorf("%w: %w: %w", ErrInvalidToken, errMalformedAuthz, errTooLong)
 	}
 	if !isB64Token(tok) {
 		return "", fmt.Errorf("%w: %w: invalid characters", ErrInvalidToken, errMalformedAuthz)
 	}
 	return tok, nil
+}
+
+// bearerCredentials splits an Authorization header value: ok reports the
+// Bearer scheme (case-insensitive), and rest is what follows its space.
+func bearerCredentials(v string) (rest string, ok bool) {
+	scheme, rest, _ := strings.Cut(v, " ")
+	return rest, strings.EqualFold(scheme, "Bearer")
 }
 
 // isB64Token reports whether s matches RFC 6750's b64token.

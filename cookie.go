@@ -292,16 +292,7 @@ func (c *cookieCodec) set(w http.ResponseWriter, name, value string, maxAge int,
 	})
 }
 
+// expire deletes the cookie name: empty, Max-Age=0, expired long ago.
 func (c *cookieCodec) expire(w http.ResponseWriter, name string) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     name,
-		Value:    "",
-		Path:     c.path,
-		Domain:   c.domain,
-		Expires:  time.Unix(1, 0).UTC(),
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   c.secure,
-		SameSite: c.sameSite,
-	})
+	c.set(w, name, "", -1, time.Unix(1, 0))
 }

@@ -299,11 +299,7 @@ func TestCookieTamperingEveryByte(t *testing.T) {
 
 func TestCookieChunkAttacks(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
-		t.Fatal(err)
-	}
-	chunks := rec.Result().Cookies()
+	chunks := signInCookies(t, m, bigSession())
 	if len(chunks) < 3 {
 		t.Fatalf("want at least 3 chunks, got %d", len(chunks))
 	}
@@ -470,11 +466,7 @@ func TestCookieAuthenticatedButEmpty(t *testing.T) {
 
 func TestCookieReadRules(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
-		t.Fatal(err)
-	}
-	chunks := rec.Result().Cookies()
+	chunks := signInCookies(t, m, bigSession())
 	whole := signInCookies(t, m, SignInParams{User: &User{ID: "whole_user"}})[0]
 	get := func(cookie string) (*Session, error) {
 		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)

@@ -53,12 +53,24 @@ type decoded struct {
 // ErrNoSession. Every other refused credential is kept in rejected. It
 // writes nothing.
 func (m *Manager) decode(r *http.Request) decoded {
+	var rejected []error
+	d := m.pick(r, &rejected)
+	for _, e := range rejected {
+		if e != d.err {
+			d.rejected = append(d.rejected, e)
+		}
+	}
+	return d
+}
+
+// pick runs decode's order of credentials and returns the winner,
+// appending the error of every credential refused outright to rejected.
+func (m *Manager) pick(r *http.Request, rejected *[]error) decoded {
 	now := m.cfg.Now()
 	var fallback *decoded
-	var rejected []error
 	consider := func(d decoded) bool {
 		if d.session == nil && d.err != nil {
-			rejected = append(rejected, d.err)
+			*rejected = append(*rejected, d.err)
 		}
 		if d.session.Active() {
 			return true
@@ -68,19 +80,9 @@ func (m *Manager) decode(r *http.Request) decoded {
 		}
 		return false
 	}
-	// withRejected attaches the failures of the other credentials to the
-	// outcome, so that each one is reported.
-	withRejected := func(d decoded) decoded {
-		for _, e := range rejected {
-			if e != d.err {
-				d.rejected = append(d.rejected, e)
-			}
-		}
-		return d
-	}
 	if m.cookies != nil {
 		if d, ok := m.decodeCookie(r, now); ok && consider(d) {
-			return withRejected(d)
+			return d
 		}
 	}
 	if m.bearer != nil {
@@ -90,18 +92,18 @@ func (m *Manager) decode(r *http.Request) decoded {
 			consider(decoded{err: err})
 		case tok != "":
 			if d := m.decodeJWT(r.Context(), tok, SourceBearer, now); consider(d) {
-				return withRejected(d)
+				return d
 			}
 		case m.cfg.bearer.CookieName != "" && len(r.Header["Authorization"]) == 0:
 			if c, err := r.Cookie(m.cfg.bearer.CookieName); err == nil && c.Value != "" {
 				if d := m.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now); consider(d) {
-					return withRejected(d)
+					return d
 				}
 			}
 		}
 	}
 	if fallback != nil {
-		return withRejected(*fallback)
+		return *fallback
 	}
 	return decoded{err: ErrNoSession}
 }

@@ -99,7 +99,7 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status, code, desc := http.StatusUnauthorized, "unauthenticated", "no session"
 	switch {
-	case errors.Is(err, errMalformedAuthz), errors.Is(err, errTooLong) && hasBearerHeader(r):
+	case errors.Is(err, errMalformedAuthz):
 		status, code, desc = http.StatusBadRequest, "invalid_request", "the Authorization header is malformed"
 	case errors.Is(err, ErrTokenExpired):
 		code, desc = "invalid_token", "the token has expired"
@@ -149,8 +149,7 @@ func localPath(p string) string {
 
 func hasBearerHeader(r *http.Request) bool {
 	for _, v := range r.Header["Authorization"] {
-		scheme, _, _ := strings.Cut(v, " ")
-		if strings.EqualFold(scheme, "Bearer") {
+		if _, ok := bearerCredentials(v); ok {
 			return true
 		}
 	}

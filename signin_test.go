@@ -136,11 +136,7 @@ func TestSignInRotatesSessionID(t *testing.T) {
 
 func TestSignOutClearsEveryChunk(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), bigSession()); err != nil {
-		t.Fatal(err)
-	}
-	chunks := rec.Result().Cookies()
+	chunks := signInCookies(t, m, bigSession())
 	out := httptest.NewRecorder()
 	if err := m.SignOut(out, requestWith("https://app.example/", chunks)); err != nil {
 		t.Fatal(err)
