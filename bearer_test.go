@@ -785,9 +785,13 @@ func TestCloseStopsBackgroundWork(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	jwks.delay.Store(int64(time.Hour))
 	cfg := testConfig(newClock(), jwks.URL)
-	cfg.IDToken = &JWTConfig{JWKSURLs: []string{jwks.URL}, Issuer: testIssuer, Audience: []string{testClientID}}
+	cfg.Providers = []Provider{testProvider(jwks.URL)}
 	m, err := New(cfg)
 	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.provider("oidc")
+	if _, err := p.resolve(context.Background()); err != nil { // starts the provider's key set
 		t.Fatal(err)
 	}
 	done := make(chan struct{})

@@ -152,12 +152,12 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 			get(e, e.m.Middleware(http.NotFoundHandler()), rec.Result().Cookies())
 		}, []string{"OnSignIn", "OnSessionUpdate", "OnAccessTokenError"}},
 		{"id token expired", func(e *env) {
-			c := signInCookies(e.t, e.m, SignInParams{Token: idToken(e, 10*time.Minute), Nonce: "n-1"})
+			c := signInCookies(e.t, e.m, SignInParams{Token: idToken(e, 10*time.Minute), Nonce: "n-1", Provider: "oidc"})
 			e.clk.Advance(11 * time.Minute)
 			get(e, e.m.Middleware(http.NotFoundHandler()), c)
 		}, []string{"OnSignIn", "OnIdTokenExpired"}},
 		{"id token error", func(e *env) {
-			_, err := e.m.SignIn(httptest.NewRecorder(), requestWith(https, nil), SignInParams{Token: idToken(e, 10*time.Minute), Nonce: "other"})
+			_, err := e.m.SignIn(httptest.NewRecorder(), requestWith(https, nil), SignInParams{Token: idToken(e, 10*time.Minute), Nonce: "other", Provider: "oidc"})
 			if err == nil {
 				e.t.Fatal("SignIn accepted a wrong nonce")
 			}
@@ -213,7 +213,7 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 			jwks := newJWKSServer(t, rsaSigner())
 			clk := newClock()
 			cfg := testConfig(clk, jwks.URL)
-			cfg.IDToken = &JWTConfig{JWKSURLs: []string{jwks.URL}, Issuer: testIssuer, Audience: []string{testClientID}}
+			cfg.Providers = []Provider{testProvider(jwks.URL)}
 			cfg.Callbacks = rec.callbacks()
 			logger, logs := quietLogger()
 			cfg.Logger = logger

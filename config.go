@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -88,10 +89,11 @@ type Config struct {
 	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
 	// optionally, a JWT cookie) as a session.
 	Bearer *JWTConfig
-	// IDToken, when set, is how SignIn verifies an OpenID Connect ID token:
-	// Issuer is the provider's issuer and Audience holds the client ID.
-	// SignIn refuses a token carrying an id_token when IDToken is nil.
-	IDToken *JWTConfig
+	// Providers are the identity providers users sign in with. SignIn
+	// verifies the ID token of SignInParams.Provider's provider, and the
+	// middleware refreshes access tokens through the provider named by the
+	// session. Default: none.
+	Providers []Provider
 
 	// BasePath is where Handler's session endpoints are mounted. Default
 	// DefaultBasePath ("/api/auth").
@@ -147,9 +149,9 @@ func KeyPairFromSecret(secret string) (KeyPair, error) {
 	return KeyPair{HashKey: hash, BlockKey: block}, nil
 }
 
-// JWTConfig says which JWTs to trust and how to check them. It is used for
-// bearer sessions (Config.Bearer) and for ID tokens at sign-in
-// (Config.IDToken).
+// JWTConfig says which JWTs to trust and how to check them, for bearer
+// sessions (Config.Bearer). A Provider's ID tokens are checked with a
+// JWTConfig built from the Provider.
 type JWTConfig struct {
 	// JWKSURLs are JWK Set endpoints to take verification keys from. Each must
 	// be an absolute https URL (http is accepted only for loopback hosts).
@@ -256,8 +258,7 @@ func keyFamily(key any) string {
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	Config
-	bearer  *JWTConfig
-	idToken *JWTConfig
+	bearer *JWTConfig
 }
 
 func (c Config) withDefaults() (settings, error) {
@@ -302,13 +303,26 @@ func (c Config) withDefaults() (settings, error) {
 			return settings{}, err
 		}
 	}
-	if c.IDToken != nil {
-		if s.idToken, err = c.IDToken.withDefaults("IDToken"); err != nil {
+	s.Providers = slices.Clone(c.Providers)
+	seen := map[string]bool{}
+	for i := range s.Providers {
+		p := &s.Providers[i]
+		field := fmt.Sprintf("Providers[%d]", i)
+		if err := p.validate(field); err != nil {
 			return settings{}, err
 		}
-		if s.idToken.CookieName != "" {
-			return settings{}, configErr("IDToken.CookieName", "is only meaningful for Config.Bearer")
+		if seen[p.ID] {
+			return settings{}, configErr(field+".ID", "%q is used twice", p.ID)
 		}
+		seen[p.ID] = true
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+		if p.Leeway == 0 {
+			p.Leeway = DefaultLeeway
+		}
+		p.Scopes = slices.Clone(p.Scopes)
+		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
 	}
 	return s, nil
 }

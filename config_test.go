@@ -15,6 +15,13 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		mod(j)
 		return j
 	}
+	prov := func(mod func(*Provider)) Provider {
+		p := testProvider("https://idp.example/jwks")
+		if mod != nil {
+			mod(&p)
+		}
+		return p
+	}
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -58,8 +65,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSRefreshInterval = -1 })}, "Bearer.JWKSRefreshInterval"},
 		{"negative min refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSMinRefreshInterval = -1 })}, "Bearer.JWKSMinRefreshInterval"},
 		{"bad jwt cookie name", Config{Bearer: bearer(func(j *JWTConfig) { j.CookieName = "a b" })}, "Bearer.CookieName"},
-		{"id token cookie", Config{Keys: []KeyPair{good}, IDToken: bearer(func(j *JWTConfig) { j.CookieName = "x" })}, "IDToken.CookieName"},
-		{"id token no issuer", Config{Keys: []KeyPair{good}, IDToken: bearer(func(j *JWTConfig) { j.Issuer = "" })}, "IDToken.Issuer"},
+		{"provider bad id", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.ID = "Bad ID" })}}, "Providers[0].ID"},
+		{"provider id twice", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(nil), prov(nil)}}, "Providers[1].ID"},
+		{"provider no client", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.ClientID = "" })}}, "Providers[0].ClientID"},
+		{"provider no endpoints", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer, p.TokenURL = "", "" })}}, "Providers[0].Issuer"},
+		{"provider http issuer", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer = "http://idp.example" })}}, "Providers[0].Issuer"},
+		{"provider bad token URL", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.TokenURL = "/token" })}}, "Providers[0].TokenURL"},
+		{"provider HMAC alg", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.IDTokenAlgorithms = []string{"HS256"} })}}, "Providers[0].IDTokenAlgorithms"},
+		{"provider huge leeway", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Leeway = time.Hour })}}, "Providers[0].Leeway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,3 +11,5 @@ require (
 	golang.org/x/oauth2 v0.36.0
 	golang.org/x/time v0.15.0
 )
+
+require golang.org/x/sync v0.22.0 // indirect

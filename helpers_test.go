@@ -228,6 +228,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // testConfig is a cookie + bearer config against jwks, with clk as clock.
+// testProvider is an OpenID Connect provider with explicit endpoints (no
+// discovery) whose ID tokens are verified against jwksURL.
+func testProvider(jwksURL string) Provider {
+	return Provider{ID: "oidc", Issuer: testIssuer, ClientID: testClientID,
+		AuthURL: testIssuer + "/authorize", TokenURL: testIssuer + "/token", JWKSURL: jwksURL}
+}
+
 func testConfig(clk *clock, jwksURL string) Config {
 	logger, _ := quietLogger()
 	cfg := Config{
@@ -259,8 +266,11 @@ func mustNew(t testing.TB, cfg Config) *Manager {
 // settle waits for the JWKS fetches New started, so tests count fetches
 // from a known point.
 func settle(m *Manager) {
-	for _, v := range []*jwtVerifier{m.bearer, m.idToken} {
-		if v == nil || v.jwks == nil {
+	m.mu.Lock()
+	verifiers := m.verifiers
+	m.mu.Unlock()
+	for _, v := range verifiers {
+		if v.jwks == nil {
 			continue
 		}
 		if ch := v.jwks.running(); ch != nil {

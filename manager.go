@@ -3,8 +3,10 @@ package sessionkit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -12,11 +14,17 @@ import (
 // share it: it is safe for concurrent use. Call Close when it is no longer
 // needed, to stop its background JWKS refreshes.
 type Manager struct {
-	cfg     settings
-	cookies *cookieCodec // nil when Config.Keys is empty (bearer-only)
-	bearer  *jwtVerifier // nil without Config.Bearer
-	idToken *jwtVerifier // nil without Config.IDToken
-	cancel  context.CancelFunc
+	cfg       settings
+	cookies   *cookieCodec // nil when Config.Keys is empty (bearer-only)
+	bearer    *jwtVerifier // nil without Config.Bearer
+	providers []*provider
+	client    *http.Client // size-limited, for every outgoing request
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	mu        sync.Mutex
+	closed    bool
+	verifiers []*jwtVerifier // started key sets, waited for by Close
 }
 
 // New validates cfg, applies its defaults and returns a Manager. Every
@@ -32,33 +40,51 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{cfg: s, cancel: cancel}
+	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout)}
 	if len(s.Keys) > 0 {
 		m.cookies = newCookieCodec(&s)
 	}
-	client := limitedClient(s.HTTPClient, s.FetchTimeout)
-	if s.bearer != nil {
-		if m.bearer, err = newJWTVerifier(ctx, s.bearer, &s, client, "Bearer"); err != nil {
-			_ = m.Close()
-			return nil, err
-		}
+	for i, p := range s.Providers {
+		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
 	}
-	if s.idToken != nil {
-		if m.idToken, err = newJWTVerifier(ctx, s.idToken, &s, client, "IDToken"); err != nil {
-			_ = m.Close() // stops the Bearer key set, if one started
+	if s.bearer != nil {
+		if m.bearer, err = m.startVerifier(s.bearer, "Bearer"); err != nil {
+			_ = m.Close()
 			return nil, err
 		}
 	}
 	return m, nil
 }
 
+// startVerifier builds a verifier for cfg whose key set, if any, is
+// fetched in the background until Close.
+func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtVerifier, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errManagerClosed
+	}
+	v, err := newJWTVerifier(m.ctx, cfg, &m.cfg, m.client, field)
+	if err != nil {
+		return nil, err
+	}
+	m.verifiers = append(m.verifiers, v)
+	return v, nil
+}
+
+var errManagerClosed = errors.New("sessionkit: manager closed")
+
 // Close stops the Manager's background work (JWKS refreshes) and waits
 // for it to end. A closed Manager still verifies with the keys it holds.
 // Close always returns nil.
 func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	verifiers := m.verifiers
+	m.mu.Unlock()
 	m.cancel()
-	for _, v := range []*jwtVerifier{m.bearer, m.idToken} {
-		if v != nil && v.jwks != nil {
+	for _, v := range verifiers {
+		if v.jwks != nil {
 			v.jwks.wait()
 		}
 	}

@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -14,8 +15,9 @@ import (
 // or both.
 type SignInParams struct {
 	// Token holds the provider's tokens. Its "id_token" extra, when present,
-	// is verified with Config.IDToken (signature, iss, aud, azp, exp, iat and
-	// Nonce) and its claims fill the user.
+	// is verified against the Config.Providers entry named by Provider
+	// (signature, iss, aud, azp, exp, iat and Nonce) and its claims fill
+	// the user.
 	Token *oauth2.Token
 	// Nonce is the nonce sent in the authorization request; when set, the ID
 	// token must carry it.
@@ -24,7 +26,9 @@ type SignInParams struct {
 	// say: its non-empty fields win, except ID, which must equal the ID
 	// token's "sub" if both are given.
 	User *User
-	// Provider names the identity provider (for example "oidc").
+	// Provider is the ID of the Config.Providers entry the tokens come
+	// from; the middleware refreshes the access token through it. It may
+	// name no configured provider only when Token carries no ID token.
 	Provider string
 	// Actor marks an impersonated session.
 	Actor *Actor
@@ -60,7 +64,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		raw, _ := t.Extra("id_token").(string)
 		switch {
 		case raw != "":
-			user, exp, err := m.verifyIDToken(r, raw, p.Nonce)
+			user, exp, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
 			if err != nil {
 				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
 				return nil, err
@@ -103,11 +107,20 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	return s, nil
 }
 
-func (m *Manager) verifyIDToken(r *http.Request, raw, nonce string) (User, time.Time, error) {
-	if m.idToken == nil {
-		return User{}, time.Time{}, fmt.Errorf("%w: the token carries an id_token but Config.IDToken is not set", ErrInvalidIDToken)
+// verifyIDToken verifies raw as an ID token of the provider named id.
+func (m *Manager) verifyIDToken(ctx context.Context, id, raw, nonce string) (User, time.Time, error) {
+	p, err := m.provider(id)
+	if err != nil {
+		return User{}, time.Time{}, fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
 	}
-	claims, err := m.idToken.verifyIDToken(r.Context(), raw, nonce)
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return User{}, time.Time{}, err
+	}
+	if rp.idToken == nil {
+		return User{}, time.Time{}, fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", ErrInvalidIDToken, id)
+	}
+	claims, err := rp.idToken.verifyIDToken(ctx, raw, nonce)
 	if err != nil {
 		return User{}, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}

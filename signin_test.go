@@ -19,7 +19,7 @@ func oidcFixture(t *testing.T) (*Manager, *clock) {
 	jwks := newJWKSServer(t, rsaSigner(), ecSigner())
 	clk := newClock()
 	cfg := testConfig(clk, "")
-	cfg.IDToken = &JWTConfig{JWKSURLs: []string{jwks.URL}, Issuer: testIssuer, Audience: []string{testClientID}}
+	cfg.Providers = []Provider{testProvider(jwks.URL)}
 	return mustNew(t, cfg), clk
 }
 
@@ -90,7 +90,7 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			_, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-				SignInParams{Token: tt.token, Nonce: tt.nonce, User: tt.user})
+				SignInParams{Token: tt.token, Nonce: tt.nonce, User: tt.user, Provider: "oidc"})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
@@ -103,7 +103,7 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 	c := with("aud", []string{testClientID, "other"})
 	c["azp"] = testClientID
 	if _, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-		SignInParams{Token: withIDToken(rs.mint(t, c)), Nonce: "nonce-1"}); err != nil {
+		SignInParams{Token: withIDToken(rs.mint(t, c)), Nonce: "nonce-1", Provider: "oidc"}); err != nil {
 		t.Errorf("multi aud with azp: %v", err)
 	}
 }
@@ -111,9 +111,9 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 func TestSignInIDTokenWithoutConfig(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
 	_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-		SignInParams{Token: withIDToken(rsaSigner().mint(t, idClaims(t0)))})
-	if !errors.Is(err, ErrInvalidIDToken) || !strings.Contains(err.Error(), "Config.IDToken") {
-		t.Fatalf("got %v, want ErrInvalidIDToken naming Config.IDToken", err)
+		SignInParams{Token: withIDToken(rsaSigner().mint(t, idClaims(t0))), Provider: "oidc"})
+	if !errors.Is(err, ErrInvalidIDToken) || !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `"oidc"`) {
+		t.Fatalf("got %v, want ErrInvalidIDToken and ErrUnknownProvider naming the provider", err)
 	}
 }
 

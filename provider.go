@@ -1,0 +1,327 @@
+package sessionkit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+)
+
+// Provider is an OAuth 2.0 or OpenID Connect identity provider: users sign
+// in with it, SignIn verifies its ID tokens, and the middleware refreshes
+// its access tokens. A session names its provider in Session.Provider.
+//
+// An OpenID Connect provider needs only ID, Issuer, ClientID and
+// ClientSecret: its endpoints and keys are discovered from
+// Issuer + "/.well-known/openid-configuration" when first needed (never
+// inside New), and a failed discovery is retried on a later request. A
+// plain OAuth 2.0 provider leaves Issuer empty and sets AuthURL and
+// TokenURL. Endpoints set explicitly win over discovered ones.
+type Provider struct {
+	// ID names the provider in URLs ({BasePath}/signin/{ID}) and in
+	// Session.Provider: 1 to 32 characters of a-z, 0-9, '-' and '_'.
+	// Required and unique.
+	ID string
+	// Name is the provider's display name. Default ID.
+	Name string
+
+	// Issuer is the OpenID Connect issuer URL. ID tokens must carry it as
+	// "iss" and the discovery document must name it exactly.
+	Issuer string
+	// ClientID is the OAuth client ID; ID tokens must carry it in "aud".
+	ClientID string
+	// ClientSecret is the OAuth client secret; empty for a public client.
+	ClientSecret string
+	// Scopes are requested at sign-in. Default "openid", "profile",
+	// "email" for an OpenID Connect provider, none otherwise. Add
+	// "offline_access" (or what the provider wants) to get a refresh token.
+	Scopes []string
+
+	// AuthURL is the authorization endpoint. Default: discovered.
+	AuthURL string
+	// TokenURL is the token endpoint. Default: discovered.
+	TokenURL string
+	// UserInfoURL is the userinfo endpoint. Default: discovered.
+	UserInfoURL string
+	// JWKSURL is where the keys that sign ID tokens are. Default:
+	// discovered. Without it (and without an Issuer) the provider's
+	// tokens carry no ID token that can be verified, and a token response
+	// that holds one is refused.
+	JWKSURL string
+	// AuthStyle is how the client authenticates at the token endpoint.
+	// Default oauth2.AuthStyleAutoDetect.
+	AuthStyle oauth2.AuthStyle
+
+	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
+	// the asymmetric algorithms of JWTConfig.Algorithms.
+	IDTokenAlgorithms []string
+	// Leeway is the clock skew allowed on ID token times. Default
+	// DefaultLeeway; at most MaxLeeway.
+	Leeway time.Duration
+
+	// Refresh, when set, replaces the standard refresh_token grant for
+	// providers that need more than it sends. It receives the provider's
+	// OAuth configuration (endpoints filled in) and the session's current
+	// token, and returns the new token: a new refresh token replaces the
+	// old one, none keeps it, and an "id_token" extra is verified as at
+	// sign-in. Return an *oauth2.RetrieveError with ErrorCode
+	// "invalid_grant" when the refresh token is dead, so that it is not
+	// retried.
+	Refresh func(ctx context.Context, conf *oauth2.Config, current *oauth2.Token) (*oauth2.Token, error)
+}
+
+var providerIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// discoveryRetry is the least time between two discovery attempts of a
+// provider after one failed.
+const discoveryRetry = 10 * time.Second
+
+// ErrProviderUnavailable is returned when a provider's endpoints or keys
+// cannot be discovered.
+var ErrProviderUnavailable = errors.New("sessionkit: identity provider unavailable")
+
+// ErrUnknownProvider is returned for a provider ID that is not configured.
+var ErrUnknownProvider = errors.New("sessionkit: unknown provider")
+
+func (p *Provider) validate(field string) error {
+	if !providerIDPattern.MatchString(p.ID) {
+		return configErr(field+".ID", "%q must be 1 to 32 characters of a-z, 0-9, '-' and '_'", p.ID)
+	}
+	if p.ClientID == "" {
+		return configErr(field+".ClientID", "is required")
+	}
+	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
+		return configErr(field+".Issuer", "is required unless AuthURL and TokenURL are both set")
+	}
+	for name, raw := range map[string]string{"Issuer": p.Issuer, "AuthURL": p.AuthURL, "TokenURL": p.TokenURL, "UserInfoURL": p.UserInfoURL, "JWKSURL": p.JWKSURL} {
+		if raw == "" {
+			continue
+		}
+		if err := checkFetchURL(raw); err != nil {
+			return &ConfigError{Field: field + "." + name, Reason: "invalid URL", Err: err}
+		}
+	}
+	for _, alg := range p.IDTokenAlgorithms {
+		if f := algFamily(alg); f == "" || f == "oct" {
+			return configErr(field+".IDTokenAlgorithms", "%q is not an asymmetric JWS algorithm", alg)
+		}
+	}
+	if p.Leeway < 0 || p.Leeway > MaxLeeway {
+		return configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
+	}
+	return nil
+}
+
+// provider is a configured Provider with its discovered endpoints.
+type provider struct {
+	cfg    Provider
+	m      *Manager
+	field  string
+	ready  atomic.Pointer[resolvedProvider]
+	flight singleflight.Group
+
+	mu       sync.Mutex
+	failedAt time.Time
+	failErr  error
+}
+
+// resolvedProvider is a provider whose endpoints are known.
+type resolvedProvider struct {
+	oauth2  oauth2.Config     // RedirectURL is left empty
+	meta    discoveryDocument // what discovery said, with overrides applied
+	idToken *jwtVerifier      // nil without a JWKS URL
+}
+
+// discoveryDocument is the part of an OpenID Provider Metadata document
+// that sessionkit uses.
+type discoveryDocument struct {
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	UserInfoEndpoint      string   `json:"userinfo_endpoint"`
+	JWKSURI               string   `json:"jwks_uri"`
+	EndSessionEndpoint    string   `json:"end_session_endpoint"`
+	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+}
+
+// provider returns the configured provider with the given ID.
+func (m *Manager) provider(id string) (*provider, error) {
+	for _, p := range m.providers {
+		if p.cfg.ID == id {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownProvider, id)
+}
+
+// resolve returns p's endpoints, discovering them on first use. Concurrent
+// callers share one discovery; each waits at most until its ctx is done.
+// After a failure, callers get the same error without a new attempt for
+// discoveryRetry.
+func (p *provider) resolve(ctx context.Context) (*resolvedProvider, error) {
+	if r := p.ready.Load(); r != nil {
+		return r, nil
+	}
+	p.mu.Lock()
+	if !p.failedAt.IsZero() && p.m.cfg.Now().Sub(p.failedAt) < discoveryRetry {
+		err := p.failErr
+		p.mu.Unlock()
+		return nil, err
+	}
+	p.mu.Unlock()
+	ch := p.flight.DoChan("resolve", func() (any, error) {
+		if r := p.ready.Load(); r != nil {
+			return r, nil
+		}
+		// Detached from the first caller's context: the result serves
+		// every waiter, and later requests.
+		fctx, cancel := context.WithTimeout(p.m.ctx, p.m.cfg.FetchTimeout)
+		defer cancel()
+		r, err := p.discover(fctx)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err != nil {
+			p.failedAt, p.failErr = p.m.cfg.Now(), err
+			return nil, err
+		}
+		p.failedAt, p.failErr = time.Time{}, nil
+		p.ready.Store(r)
+		return r, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*resolvedProvider), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, p.cfg.ID, ctx.Err())
+	}
+}
+
+// discover fetches the discovery document (for an OpenID Connect provider
+// with endpoints left to discovery) and builds the ID token verifier.
+func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
+	c := p.cfg
+	meta := discoveryDocument{Issuer: c.Issuer, AuthorizationEndpoint: c.AuthURL, TokenEndpoint: c.TokenURL,
+		UserInfoEndpoint: c.UserInfoURL, JWKSURI: c.JWKSURL}
+	if c.Issuer != "" && (c.AuthURL == "" || c.TokenURL == "" || c.JWKSURL == "") {
+		d, err := p.fetchDiscovery(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
+		}
+		set := func(dst *string, v string) {
+			if *dst == "" {
+				*dst = v
+			}
+		}
+		set(&meta.AuthorizationEndpoint, d.AuthorizationEndpoint)
+		set(&meta.TokenEndpoint, d.TokenEndpoint)
+		set(&meta.UserInfoEndpoint, d.UserInfoEndpoint)
+		set(&meta.JWKSURI, d.JWKSURI)
+		meta.EndSessionEndpoint = d.EndSessionEndpoint
+		meta.CodeChallengeMethods = d.CodeChallengeMethods
+	}
+	r := &resolvedProvider{meta: meta, oauth2: oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Scopes:       c.Scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   meta.AuthorizationEndpoint,
+			TokenURL:  meta.TokenEndpoint,
+			AuthStyle: c.AuthStyle,
+		},
+	}}
+	if r.oauth2.Scopes == nil && c.Issuer != "" {
+		r.oauth2.Scopes = []string{"openid", "profile", "email"}
+	}
+	if meta.JWKSURI != "" {
+		algs := c.IDTokenAlgorithms
+		if len(algs) == 0 {
+			algs = defaultAlgorithms
+		}
+		jc := &JWTConfig{
+			JWKSURLs:   []string{meta.JWKSURI},
+			Algorithms: algs,
+			Issuer:     c.Issuer,
+			Audience:   []string{c.ClientID},
+			Leeway:     c.Leeway,
+		}
+		if c.Issuer == "" {
+			jc.SkipIssuerCheck = true // a plain OAuth 2.0 provider with its own JWKS: keys trusted for it alone
+		}
+		jc, err := jc.withDefaults(p.field)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
+		}
+		v, err := p.m.startVerifier(jc, p.field)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
+		}
+		r.idToken = v
+	}
+	return r, nil
+}
+
+func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, error) {
+	u := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.m.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %s", redactErr(err, u))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("discovery: %s answered %s", redactURL(u), resp.Status)
+	}
+	var d discoveryDocument
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return nil, fmt.Errorf("discovery: malformed document: %w", err)
+	}
+	// OpenID Connect Discovery 1.0, section 4.3: the issuer must be
+	// exactly the one asked for, or the document is an impersonation.
+	if d.Issuer != p.cfg.Issuer {
+		return nil, fmt.Errorf("discovery: the document names issuer %q, want %q", d.Issuer, p.cfg.Issuer)
+	}
+	for name, raw := range map[string]string{"authorization_endpoint": d.AuthorizationEndpoint, "token_endpoint": d.TokenEndpoint, "jwks_uri": d.JWKSURI} {
+		if err := checkFetchURL(raw); err != nil {
+			return nil, fmt.Errorf("discovery: %s: %w", name, err)
+		}
+	}
+	for name, raw := range map[string]string{"userinfo_endpoint": d.UserInfoEndpoint, "end_session_endpoint": d.EndSessionEndpoint} {
+		if raw == "" {
+			continue
+		}
+		if err := checkFetchURL(raw); err != nil {
+			return nil, fmt.Errorf("discovery: %s: %w", name, err)
+		}
+	}
+	return &d, nil
+}
+
+// supportsS256 reports whether the provider is known to accept PKCE with
+// S256. A provider that does not say is sent PKCE anyway (RFC 9700 2.1.1:
+// servers that do not support it ignore the parameters).
+func (r *resolvedProvider) supportsS256() bool {
+	return len(r.meta.CodeChallengeMethods) == 0 || slices.Contains(r.meta.CodeChallengeMethods, "S256")
+}
+
+// oauthContext returns ctx carrying the Manager's size-limited HTTP client
+// for golang.org/x/oauth2.
+func (m *Manager) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, m.client)
+}
