@@ -25,8 +25,10 @@ type Callbacks struct {
 	OnSignOut func(ctx context.Context, s *Session)
 
 	// OnSessionUpdate fires after a session was changed and re-written by
-	// UpdateSession, with the new snapshot. It does not fire for re-issues
-	// that change no data (key rotation, idle-timeout sliding).
+	// UpdateSession, and once per successful access-token refresh (for the
+	// first request that applies it), with the new snapshot. It does not
+	// fire for re-issues that change no data (key rotation, idle-timeout
+	// sliding).
 	OnSessionUpdate func(ctx context.Context, s *Session)
 
 	// OnSessionExpired fires when a cookie session is decoded whose lifetime
@@ -36,14 +38,17 @@ type Callbacks struct {
 
 	// OnAccessTokenExpired fires when an active cookie session is decoded
 	// whose OAuth access token has expired (AccessTokenExpiresAt has passed)
-	// and was not refreshed. The session stays active: it is the provider's
+	// and could not be refreshed. The session stays active: it is the provider's
 	// token that lapsed, not the session.
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded that
 	// carries a token error (Session.Error, such as
-	// "RefreshAccessTokenError" after a failed refresh). err is a
-	// *TokenError holding the recorded code.
+	// RefreshAccessTokenError after a failed refresh), including the
+	// request whose refresh just failed. err is a *TokenError holding the
+	// recorded code and, on the request that saw the refresh fail, its
+	// cause (errors.Is(err, ErrRefreshTokenInvalid) tells a dead refresh
+	// token from a transient failure, which is retried on a later request).
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
 	// OnIdTokenExpired fires when an active cookie session is decoded whose
@@ -126,8 +131,11 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
 	case s.Status == StatusActive:
 		now := m.cfg.Now()
+		if d.updated {
+			m.fireSession(ctx, "OnSessionUpdate", cb.OnSessionUpdate, s)
+		}
 		if s.Error != "" && cb.OnAccessTokenError != nil {
-			terr := &TokenError{Code: s.Error}
+			terr := &TokenError{Code: s.Error, Err: d.refreshErr}
 			c := s.Clone()
 			m.safely(ctx, "OnAccessTokenError", func() { cb.OnAccessTokenError(ctx, c, terr) })
 		}
@@ -143,9 +151,22 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 // TokenError is a token problem recorded on a session (Session.Error), such
 // as a failed access-token refresh.
 type TokenError struct {
-	// Code is the recorded error, for example "RefreshAccessTokenError".
+	// Code is the recorded error, for example RefreshAccessTokenError.
 	Code string
+	// Err is the cause, when the request that reports it is the one that
+	// saw it happen: a failed refresh wraps ErrRefreshFailed, and also
+	// ErrRefreshTokenInvalid when the provider refused the refresh token.
+	// Nil when the error was recorded by an earlier request.
+	Err error
 }
 
-// Error names the recorded code.
-func (e *TokenError) Error() string { return "sessionkit: session token error: " + e.Code }
+// Error names the recorded code and the cause, if known.
+func (e *TokenError) Error() string {
+	if e.Err != nil {
+		return "sessionkit: session token error: " + e.Code + ": " + e.Err.Error()
+	}
+	return "sessionkit: session token error: " + e.Code
+}
+
+// Unwrap returns the cause.
+func (e *TokenError) Unwrap() error { return e.Err }

@@ -29,6 +29,7 @@ const (
 	DefaultJWKSMinWait   = time.Minute
 	DefaultFetchTimeout  = 10 * time.Second
 	DefaultMaxCookieSize = 16 << 10
+	DefaultRefreshLeeway = time.Minute
 )
 
 // Config configures a Manager. The zero value of every field is a safe,
@@ -94,6 +95,20 @@ type Config struct {
 	// middleware refreshes access tokens through the provider named by the
 	// session. Default: none.
 	Providers []Provider
+
+	// RefreshLeeway is how long before its access token expires a cookie
+	// session is refreshed: the middleware refreshes a session whose
+	// access token expires within the leeway and that holds a refresh
+	// token, through the Provider named by the session. The effective
+	// leeway never exceeds half the token's lifetime, so a provider that
+	// issues 20-second tokens is asked once per 10 seconds, not on every
+	// request. Default DefaultRefreshLeeway (1 min). A negative value turns
+	// refreshing off.
+	RefreshLeeway time.Duration
+	// RefreshTimeout bounds one refresh at the token endpoint, whoever
+	// waits for it; each waiting request also stops waiting when its own
+	// context ends. Default FetchTimeout.
+	RefreshTimeout time.Duration
 
 	// BasePath is where Handler's session endpoints are mounted. Default
 	// DefaultBasePath ("/api/auth").
@@ -288,6 +303,12 @@ func (c Config) withDefaults() (settings, error) {
 	if s.FetchTimeout == 0 {
 		s.FetchTimeout = DefaultFetchTimeout
 	}
+	if s.RefreshLeeway == 0 {
+		s.RefreshLeeway = DefaultRefreshLeeway
+	}
+	if s.RefreshTimeout == 0 {
+		s.RefreshTimeout = s.FetchTimeout
+	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -383,6 +404,9 @@ func (s *settings) validate() error {
 	}
 	if s.FetchTimeout < 0 {
 		return configErr("FetchTimeout", "must not be negative")
+	}
+	if s.RefreshTimeout < 0 {
+		return configErr("RefreshTimeout", "must not be negative")
 	}
 	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
 		return configErr("BasePath", "%q must start with /", s.BasePath)

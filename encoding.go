@@ -8,18 +8,19 @@ import (
 
 // The cookie payload is a compact binary record, sealed by securecookie:
 //
-//	version byte (payloadV1)
+//	version byte (payloadV2; payloadV1 lacks accessTokenIssuedAt and is still read)
 //	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, activeSignInID
 //	count of sign-ins, then each sign-in:
 //	  id, provider, user (8 strings + a flags byte), accessToken, tokenType,
 //	  accessTokenExpiresAt, refreshToken, idToken, idTokenExpiresAt,
-//	  actor subject, organization, workspace, createdAt
+//	  actor subject, organization, workspace, createdAt, accessTokenIssuedAt
 //
 // Strings are a uvarint length and the bytes; times are uvarint Unix seconds,
 // 0 for the zero time. Every read is bounds-checked, so any byte string
 // decodes to a session or to errMalformedPayload, never a panic.
 const (
 	payloadV1   = 1
+	payloadV2   = 2
 	maxSignIns  = 16
 	userFlagEV  = 1 << 0 // email verified
 	userFlagPV  = 1 << 1 // phone verified
@@ -31,7 +32,7 @@ var errMalformedPayload = errors.New("malformed session payload")
 // appendPayload appends the encoding of s to b. The session's top-level
 // fields must already be folded into its active sign-in.
 func appendPayload(b []byte, s *Session) []byte {
-	b = append(b, payloadV1)
+	b = append(b, payloadV2)
 	b = appendString(b, s.ID)
 	b = appendTime(b, s.CreatedAt)
 	b = appendTime(b, s.LastActiveAt)
@@ -75,6 +76,7 @@ func appendPayload(b []byte, s *Session) []byte {
 		b = appendString(b, in.ActiveOrganizationID)
 		b = appendString(b, in.ActiveWorkspaceID)
 		b = appendTime(b, in.CreatedAt)
+		b = appendTime(b, in.AccessTokenIssuedAt)
 	}
 	return b
 }
@@ -82,9 +84,10 @@ func appendPayload(b []byte, s *Session) []byte {
 // decodePayload decodes a payload written by appendPayload. The session's
 // strings share one allocation.
 func decodePayload(p []byte) (*Session, error) {
-	if len(p) == 0 || p[0] != payloadV1 {
+	if len(p) == 0 || (p[0] != payloadV1 && p[0] != payloadV2) {
 		return nil, errMalformedPayload
 	}
+	version := p[0]
 	r := payloadReader{s: string(p[1:])}
 	s := &Session{Source: SourceCookie}
 	s.ID = r.str()
@@ -134,6 +137,9 @@ func decodePayload(p []byte) (*Session, error) {
 		in.ActiveOrganizationID = r.str()
 		in.ActiveWorkspaceID = r.str()
 		in.CreatedAt = r.time()
+		if version >= payloadV2 {
+			in.AccessTokenIssuedAt = r.time()
+		}
 	}
 	if r.err != nil || r.off != len(r.s) {
 		return nil, errMalformedPayload

@@ -79,7 +79,7 @@ func TestPayloadRejects(t *testing.T) {
 		p    []byte
 	}{
 		{"empty", nil},
-		{"unknown version", append([]byte{2}, good[1:]...)},
+		{"unknown version", append([]byte{3}, good[1:]...)},
 		{"trailing bytes", append(append([]byte(nil), good...), 0)},
 		{"truncated", good[:len(good)-1]},
 		{"no active sign-in", withSession(func(s *Session) { s.ActiveSignInID = "missing" })},

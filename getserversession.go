@@ -42,8 +42,13 @@ type decoded struct {
 	// decoded (a forged bearer token beside an expired cookie, say).
 	rejected []error
 	// reissue means the cookie must be sealed again: it was opened with a
-	// key other than the first.
+	// key other than the first, its idle expiry moved, or it was refreshed.
 	reissue bool
+	// refreshErr is why refreshing the session's access token failed.
+	refreshErr error
+	// updated means this request is the first to apply a refresh, which
+	// fires OnSessionUpdate.
+	updated bool
 }
 
 // decode reads r's session credentials, in order: the session cookie, an

@@ -18,6 +18,7 @@ type Manager struct {
 	cookies   *cookieCodec // nil when Config.Keys is empty (bearer-only)
 	bearer    *jwtVerifier // nil without Config.Bearer
 	providers []*provider
+	refresher *refresher
 	client    *http.Client // size-limited, for every outgoing request
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -44,6 +45,7 @@ func New(cfg Config) (*Manager, error) {
 	if len(s.Keys) > 0 {
 		m.cookies = newCookieCodec(&s)
 	}
+	m.refresher = newRefresher(m)
 	for i, p := range s.Providers {
 		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
 	}

@@ -13,9 +13,14 @@ import (
 // rejects a request: an invalid or expired credential yields no active
 // session, the matching callback fires, and next runs.
 //
-// When a cookie session was opened with an old key, or activity moved its
-// idle expiry, Middleware re-issues the cookie by adding Set-Cookie headers
-// before next runs; next must not remove them. The ResponseWriter passed to
+// When the access token of a cookie session is due for refresh (see
+// Config.RefreshLeeway), Middleware refreshes it before next runs, so next
+// sees the new tokens; concurrent requests of one session share one
+// refresh. A failed refresh never fails the request: the session stays, with
+// Error set to RefreshAccessTokenError. When the session was refreshed,
+// opened with an old key, or activity moved its idle expiry, Middleware
+// re-issues the cookie by adding Set-Cookie headers before next runs; next
+// must not remove them. The ResponseWriter passed to
 // next is the one Middleware received, unwrapped.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,12 +36,17 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		return r
 	}
 	d := m.decode(r)
-	if d.session.Active() && d.session.Source == SourceCookie && m.slideIdle(d.session, m.cfg.Now()) {
-		d.reissue = true
+	if d.session.Active() && d.session.Source == SourceCookie {
+		now := m.cfg.Now()
+		if m.slideIdle(d.session, now) {
+			d.reissue = true
+		}
+		// Refreshed before the callbacks fire and the handler runs, so
+		// that both see the new tokens.
+		if m.refreshDue(d.session, now) {
+			m.refresher.refresh(r.Context(), &d)
+		}
 	}
-	// The refresh step (access token near expiry, refresh token present)
-	// belongs here, between decoding and the callbacks, so that handlers and
-	// callbacks see the refreshed tokens.
 	if d.reissue {
 		if err := m.writeSession(w, r, d.session); err != nil {
 			m.cfg.Logger.WarnContext(r.Context(), "sessionkit: re-issuing the session cookie failed", "error", err.Error())

@@ -59,7 +59,11 @@ type Provider struct {
 	// that holds one is refused.
 	JWKSURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
-	// Default oauth2.AuthStyleAutoDetect.
+	// Default: what the discovery document's
+	// token_endpoint_auth_methods_supported names (HTTP Basic first), or
+	// else oauth2.AuthStyleAutoDetect, which retries a failed request with
+	// the other style. Set it for a plain OAuth 2.0 provider, so that a
+	// refused refresh token is not sent twice.
 	AuthStyle oauth2.AuthStyle
 
 	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
@@ -152,6 +156,7 @@ type discoveryDocument struct {
 	JWKSURI               string   `json:"jwks_uri"`
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // provider returns the configured provider with the given ID.
@@ -231,6 +236,22 @@ func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 		set(&meta.JWKSURI, d.JWKSURI)
 		meta.EndSessionEndpoint = d.EndSessionEndpoint
 		meta.CodeChallengeMethods = d.CodeChallengeMethods
+		meta.TokenAuthMethods = d.TokenAuthMethods
+		if meta.TokenAuthMethods == nil {
+			meta.TokenAuthMethods = []string{"client_secret_basic"} // the default of Discovery 1.0, section 3
+		}
+	}
+	authStyle := c.AuthStyle
+	if authStyle == oauth2.AuthStyleAutoDetect && meta.TokenAuthMethods != nil {
+		// Auto-detection sends a failed request again with the other
+		// style, which would send a refresh token twice; a discovered
+		// provider says which style it takes.
+		switch {
+		case slices.Contains(meta.TokenAuthMethods, "client_secret_basic"):
+			authStyle = oauth2.AuthStyleInHeader
+		case slices.Contains(meta.TokenAuthMethods, "client_secret_post"):
+			authStyle = oauth2.AuthStyleInParams
+		}
 	}
 	r := &resolvedProvider{meta: meta, oauth2: oauth2.Config{
 		ClientID:     c.ClientID,
@@ -239,7 +260,7 @@ func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   meta.AuthorizationEndpoint,
 			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: c.AuthStyle,
+			AuthStyle: authStyle,
 		},
 	}}
 	if r.oauth2.Scopes == nil && c.Issuer != "" {

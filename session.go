@@ -103,6 +103,10 @@ type SignIn struct {
 	TokenType string `json:"-"`
 	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
+	// AccessTokenIssuedAt is when AccessToken was obtained (at sign-in or
+	// the last refresh). With AccessTokenExpiresAt it gives the token's
+	// lifetime, which caps the refresh leeway (see Config.RefreshLeeway).
+	AccessTokenIssuedAt time.Time `json:"-"`
 	// RefreshToken is the provider's refresh token, if any.
 	RefreshToken string `json:"-"`
 	// IDToken is the raw OpenID Connect ID token, verified at sign-in.

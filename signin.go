@@ -60,6 +60,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		in.AccessToken = t.AccessToken
 		in.TokenType = t.Type()
 		in.AccessTokenExpiresAt = t.Expiry.UTC()
+		in.AccessTokenIssuedAt = now
 		in.RefreshToken = t.RefreshToken
 		raw, _ := t.Extra("id_token").(string)
 		switch {
