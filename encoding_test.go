@@ -98,3 +98,23 @@ func TestPayloadRejects(t *testing.T) {
 		})
 	}
 }
+
+// A payload of the previous version (no access-token issue time) still
+// decodes, so upgrading does not sign anyone out.
+func TestPayloadV1StillDecodes(t *testing.T) {
+	in := &Session{ID: "s", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "a",
+		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, AccessToken: "at", AccessTokenIssuedAt: t0}}}
+	v2 := appendPayload(nil, in)
+	v1 := append([]byte{payloadV1}, v2[1:]...)
+	v1 = v1[:len(v1)-len(appendTime(nil, t0))] // drop the issue time
+	s, err := decodePayload(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AccessToken != "at" || !s.SignIns[0].AccessTokenIssuedAt.IsZero() {
+		t.Fatalf("got %q %v", s.AccessToken, s.SignIns[0].AccessTokenIssuedAt)
+	}
+	if s2, err := decodePayload(v2); err != nil || !s2.SignIns[0].AccessTokenIssuedAt.Equal(t0) {
+		t.Fatalf("v2: %v %v", err, s2)
+	}
+}

@@ -7,9 +7,12 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+
 	"github.com/sessionkit/sessionkit"
 )
 
@@ -139,4 +142,64 @@ func mustKeys() sessionkit.KeyPair {
 		panic(err)
 	}
 	return k
+}
+
+// The middleware refreshes an access token that is about to expire before
+// the handler runs, through the provider the session was signed in with,
+// and writes the new tokens back to the cookie. Here the provider's token
+// endpoint is a stand-in that rotates tokens on each call.
+func ExampleManager_Middleware_refresh() {
+	var calls atomic.Int64
+	tokenEndpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1) + 1
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"access-%d","refresh_token":"refresh-%d","token_type":"Bearer","expires_in":3600}`, n, n)
+	}))
+	defer tokenEndpoint.Close()
+
+	m, err := sessionkit.New(sessionkit.Config{
+		Keys: []sessionkit.KeyPair{mustKeys()},
+		Providers: []sessionkit.Provider{{
+			ID: "idp", ClientID: "app", ClientSecret: "secret",
+			AuthURL: tokenEndpoint.URL + "/authorize", TokenURL: tokenEndpoint.URL + "/token",
+			AuthStyle: oauth2.AuthStyleInHeader,
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		// An access token that has just expired: due for refresh.
+		tok := &oauth2.Token{AccessToken: "access-1", RefreshToken: "refresh-1", Expiry: time.Now().Add(-time.Second)}
+		if _, err := m.SignIn(w, r, sessionkit.SignInParams{Token: tok, Provider: "idp", User: &sessionkit.User{ID: "user_1"}}); err != nil {
+			http.Error(w, "sign-in failed", http.StatusBadRequest)
+		}
+	})
+	mux.HandleFunc("/api", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := sessionkit.FromContext(r.Context())
+		fmt.Fprintf(w, "calling the API with %s", s.AccessToken)
+	})
+	srv := httptest.NewTLSServer(m.Middleware(mux))
+	defer srv.Close()
+
+	client := srv.Client()
+	client.Jar = newJar()
+	readAll(must(client.Get(srv.URL + "/login")))
+	fmt.Println(readAll(must(client.Get(srv.URL + "/api"))))
+	fmt.Println(readAll(must(client.Get(srv.URL + "/api"))))
+	fmt.Println("token endpoint calls:", calls.Load())
+	// Output:
+	// calling the API with access-2
+	// calling the API with access-2
+	// token endpoint calls: 1
+}
+
+func must(resp *http.Response, err error) *http.Response {
+	if err != nil {
+		log.Fatal(err)
+	}
+	return resp
 }

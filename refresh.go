@@ -88,6 +88,9 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 		s.Source != SourceCookie || s.Status != StatusActive {
 		return false
 	}
+	if _, err := m.provider(s.Provider); err != nil {
+		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
+	}
 	leeway := m.cfg.RefreshLeeway
 	if i := s.activeSignIn(); i >= 0 {
 		if issued := s.SignIns[i].AccessTokenIssuedAt; !issued.IsZero() {

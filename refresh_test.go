@@ -1,0 +1,211 @@
+package sessionkit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+func TestRefreshDue(t *testing.T) {
+	m := mustNew(t, refreshConfig(newClock(), "https://idp.example/token", nil))
+	session := func(mod func(*Session)) *Session {
+		s := &Session{Status: StatusActive, Source: SourceCookie, Provider: "idp", RefreshToken: "rt",
+			AccessTokenExpiresAt: t0.Add(time.Hour), ActiveSignInID: "a",
+			SignIns: []SignIn{{ID: "a", AccessTokenIssuedAt: t0}}}
+		if mod != nil {
+			mod(s)
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		s    *Session
+		now  time.Time
+		want bool
+	}{
+		{"fresh token", session(nil), t0, false},
+		{"just outside the leeway", session(nil), t0.Add(time.Hour - time.Minute - time.Second), false},
+		{"within the leeway", session(nil), t0.Add(time.Hour - time.Minute), true},
+		{"expired", session(nil), t0.Add(2 * time.Hour), true},
+		{"no refresh token", session(func(s *Session) { s.RefreshToken = "" }), t0.Add(2 * time.Hour), false},
+		{"no expiry", session(func(s *Session) { s.AccessTokenExpiresAt = time.Time{} }), t0.Add(2 * time.Hour), false},
+		{"bearer session", session(func(s *Session) { s.Source = SourceBearer }), t0.Add(2 * time.Hour), false},
+		{"ended session", session(func(s *Session) { s.Status = StatusEnded }), t0.Add(2 * time.Hour), false},
+		{"unconfigured provider", session(func(s *Session) { s.Provider = "gone" }), t0.Add(2 * time.Hour), false},
+		{"20 s token at 9 s: leeway capped at 10 s", session(func(s *Session) { s.AccessTokenExpiresAt = t0.Add(20 * time.Second) }), t0.Add(9 * time.Second), false},
+		{"20 s token at 10 s", session(func(s *Session) { s.AccessTokenExpiresAt = t0.Add(20 * time.Second) }), t0.Add(10 * time.Second), true},
+		{"issue time unknown: full leeway", session(func(s *Session) {
+			s.AccessTokenExpiresAt = t0.Add(20 * time.Second)
+			s.SignIns[0].AccessTokenIssuedAt = time.Time{}
+		}), t0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.refreshDue(tt.s, tt.now); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	off := mustNew(t, refreshConfig(newClock(), "https://idp.example/token", func(c *Config) { c.RefreshLeeway = -1 }))
+	if off.refreshDue(session(nil), t0.Add(2*time.Hour)) {
+		t.Error("a negative RefreshLeeway did not turn refreshing off")
+	}
+}
+
+// through runs req through m's middleware and returns the handler's
+// snapshot (the active session, or the one GetServerSession reports).
+func through(m *Manager, req *http.Request) *Session {
+	c := &capture{}
+	serve(m.Middleware(c.handler(m)), req)
+	if c.session != nil {
+		return c.session
+	}
+	return c.srvSess
+}
+
+// tokenEndpoint is a token endpoint that answers refresh requests with
+// respond and counts them.
+type tokenEndpoint struct {
+	*httptest.Server
+	calls   atomic.Int64
+	respond func(w http.ResponseWriter, r *http.Request)
+}
+
+func newTokenEndpoint(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *tokenEndpoint {
+	te := &tokenEndpoint{respond: respond}
+	te.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		te.calls.Add(1)
+		te.respond(w, r)
+	}))
+	t.Cleanup(te.Close)
+	return te
+}
+
+func tokenJSON(w http.ResponseWriter, v map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refreshConfig is a cookie Manager with one plain OAuth 2.0 provider "idp"
+// whose token endpoint is tokenURL.
+func refreshConfig(clk *clock, tokenURL string, mod func(*Config)) Config {
+	cfg := testConfig(clk, "")
+	cfg.Providers = []Provider{{ID: "idp", ClientID: "c", ClientSecret: "s",
+		AuthURL: "https://idp.example/auth", TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return cfg
+}
+
+func TestRefreshKeepsRefreshTokenWhenNotRotated(t *testing.T) {
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") != "rt-1" {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600})
+	})
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, te.URL, nil))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0.Add(time.Minute)), Provider: "idp", User: &User{ID: "u"}})
+	clk.Advance(30 * time.Second) // half the token's lifetime
+	s := through(m, requestWith("https://app.example/", cookies))
+	if s.AccessToken != "at-2" || s.RefreshToken != "rt-1" || s.Error != "" {
+		t.Fatalf("got access %q refresh %q error %q, want at-2, rt-1 kept, no error", s.AccessToken, s.RefreshToken, s.Error)
+	}
+	if got := te.calls.Load(); got != 1 {
+		t.Fatalf("token calls: got %d, want 1", got)
+	}
+}
+
+func TestRefreshHook(t *testing.T) {
+	var got atomic.Value
+	hook := func(ctx context.Context, conf *oauth2.Config, cur *oauth2.Token) (*oauth2.Token, error) {
+		got.Store(conf.Endpoint.TokenURL + " " + cur.RefreshToken)
+		return &oauth2.Token{AccessToken: "hooked", RefreshToken: "rt-2", Expiry: t0.Add(time.Hour)}, nil
+	}
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, "https://idp.example/token", func(c *Config) { c.Providers[0].Refresh = hook }))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "idp", User: &User{ID: "u"}})
+	s := through(m, requestWith("https://app.example/", cookies))
+	if s.AccessToken != "hooked" || s.RefreshToken != "rt-2" {
+		t.Fatalf("got %q %q, want the hook's tokens", s.AccessToken, s.RefreshToken)
+	}
+	if got.Load() != "https://idp.example/token rt-1" {
+		t.Fatalf("hook saw %q", got.Load())
+	}
+}
+
+func TestRefreshHookPanicIsATransientFailure(t *testing.T) {
+	logger, logs := quietLogger()
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, "https://idp.example/token", func(c *Config) {
+		c.Logger = logger
+		c.Providers[0].Refresh = func(context.Context, *oauth2.Config, *oauth2.Token) (*oauth2.Token, error) {
+			panic("secret-in-panic")
+		}
+	}))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "idp", User: &User{ID: "u"}})
+	rec := serve(m.Middleware(http.NotFoundHandler()), requestWith("https://app.example/", cookies))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status: got %d, want the handler's 404", rec.Code)
+	}
+	s := through(m, requestWith("https://app.example/", cookies))
+	if s.Error != RefreshAccessTokenError || s.RefreshToken != "rt-1" {
+		t.Fatalf("got error %q refresh %q, want the error and the token kept", s.Error, s.RefreshToken)
+	}
+	if out := logs.String(); !strings.Contains(out, "Provider.Refresh") || strings.Contains(out, "secret-in-panic") {
+		t.Fatalf("log: %s", out)
+	}
+}
+
+// The token endpoint's error body may echo what it was sent; the error
+// handed to callbacks carries only the status and the OAuth error code.
+func TestRefreshErrorQuotesNoResponseBody(t *testing.T) {
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"echo ` + r.PostFormValue("refresh_token") + `"}`))
+	})
+	var cbErr atomic.Value
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, te.URL, func(c *Config) {
+		c.Callbacks.OnAccessTokenError = func(_ context.Context, _ *Session, err error) { cbErr.Store(err) }
+	}))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-secret", t0), Provider: "idp", User: &User{ID: "u"}})
+	through(m, requestWith("https://app.example/", cookies))
+	err, _ := cbErr.Load().(error)
+	if !errors.Is(err, ErrRefreshFailed) || errors.Is(err, ErrRefreshTokenInvalid) {
+		t.Fatalf("got %v, want a transient ErrRefreshFailed", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "rt-secret") || !strings.Contains(msg, "503") || !strings.Contains(msg, "temporarily_unavailable") {
+		t.Fatalf("error text: %q", err)
+	}
+}
+
+// A bearer session is never refreshed and never gets a cookie.
+func TestRefreshNeverOnBearer(t *testing.T) {
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) { t.Error("token endpoint called") })
+	clk := newClock()
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := refreshConfig(clk, te.URL, nil)
+	cfg.Bearer = testConfig(clk, jwks.URL).Bearer
+	m := mustNew(t, cfg)
+	claims := claimsFor(t0)
+	claims["exp"] = t0.Add(time.Second).Unix()
+	req := requestWith("https://app.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claims))
+	rec := serve(m.Middleware(http.NotFoundHandler()), req)
+	if len(rec.Result().Cookies()) != 0 {
+		t.Fatal("a bearer request got a cookie")
+	}
+}
