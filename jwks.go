@@ -128,6 +128,27 @@ func (k *remoteKeySet) empty() bool {
 func (k *remoteKeySet) start() chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	return k.startLocked()
+}
+
+// joinOrStart returns the running fetch, or starts one if the rate limit
+// allows, or returns nil. Looking and starting under one lock means that a
+// request never sees "no fetch running" while another has just been
+// allowed to start one.
+func (k *remoteKeySet) joinOrStart() chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.inflight != nil {
+		return k.inflight
+	}
+	if !k.limiter.Allow() {
+		return nil
+	}
+	return k.startLocked()
+}
+
+// startLocked is start with k.mu held.
+func (k *remoteKeySet) startLocked() chan struct{} {
 	if k.closed {
 		return closedCh
 	}
@@ -234,10 +255,7 @@ func (k *remoteKeySet) keys(ctx context.Context, t *jwt.Token, family string) ([
 	if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
 		return keys, err
 	}
-	ch := k.running()
-	if ch == nil && k.limiter.Allow() {
-		ch = k.start()
-	}
+	ch := k.joinOrStart()
 	if ch == nil {
 		// Refused by the rate limit; a fetch may have ended since the
 		// first look, so look once more.

@@ -95,7 +95,11 @@ func TestDiscoveryRejects(t *testing.T) {
 		doc  func(base string) any
 	}{
 		{"provider down", func(string) any { return nil }},
-		{"another issuer", func(base string) any { m := goodDoc(base).(map[string]any); m["issuer"] = "https://evil.example"; return m }},
+		{"another issuer", func(base string) any {
+			m := goodDoc(base).(map[string]any)
+			m["issuer"] = "https://evil.example"
+			return m
+		}},
 		{"plain http token endpoint off loopback", func(base string) any {
 			m := goodDoc(base).(map[string]any)
 			m["token_endpoint"] = "http://idp.example/token"
