@@ -69,6 +69,15 @@ func newJWTVerifier(ctx context.Context, cfg *JWTConfig, s *settings, client *ht
 	return v, nil
 }
 
+// generation identifies the verifier's current keys: it changes whenever
+// its JWK Sets are fetched again, which invalidates cached verifications.
+func (v *jwtVerifier) generation() uint64 {
+	if v.jwks == nil {
+		return 0
+	}
+	return v.jwks.gen.Load()
+}
+
 // verify checks raw and returns its claims. A token with a valid signature
 // and valid claims except an exp in the past returns its claims and an error
 // matching both ErrInvalidToken and ErrTokenExpired.

@@ -31,17 +31,27 @@ func benchToken() *oauth2.Token {
 
 // BenchmarkMiddleware measures the per-request cost through ServeHTTP of a
 // handler behind Middleware, beside the bare handler. The *_cold cases
-// verify the credential from scratch on every request.
+// verify the credential from scratch on every request (cache off); the
+// *_cached cases present a credential seen before. The handler reads the
+// session with FromContext (which makes the request's own copy), except in
+// the *_noread cases, which measure the middleware alone.
 func BenchmarkMiddleware(b *testing.B) {
 	clk := newClock()
 	jwks := newJWKSServer(b, rsaSigner(), ecSigner(), edSigner())
 	cfg := testConfig(clk, jwks.URL)
-	m := mustNew(b, cfg)
+	cfg.CacheBytes = -1
+	m := mustNew(b, cfg) // cold: the cache is off
 	var sink *Session
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sink, _ = FromContext(r.Context())
 	})
 	wrapped := m.Middleware(handler)
+	cfg.CacheBytes = 0
+	cached := mustNew(b, cfg) // same keys, cache on
+	wrappedCached := cached.Middleware(handler)
+	// The middleware alone: a handler that does not read the session.
+	bareHandler := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	wrappedCachedNoRead := cached.Middleware(bareHandler)
 
 	// A cookie session holding access, refresh and ID tokens.
 	rec := httptest.NewRecorder()
@@ -77,6 +87,12 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bearer_rs256_cold", wrapped, bearer(rsaSigner()), SourceBearer},
 		{"bearer_es256_cold", wrapped, bearer(ecSigner()), SourceBearer},
 		{"bearer_eddsa_cold", wrapped, bearer(edSigner()), SourceBearer},
+		{"cookie_cached", wrappedCached, cookieReq, SourceCookie},
+		{"bearer_rs256_cached", wrappedCached, bearer(rsaSigner()), SourceBearer},
+		{"bearer_es256_cached", wrappedCached, bearer(ecSigner()), SourceBearer},
+		{"bare_noread", bareHandler, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), ""},
+		{"cookie_cached_noread", wrappedCachedNoRead, cookieReq, ""},
+		{"bearer_rs256_cached_noread", wrappedCachedNoRead, bearer(rsaSigner()), ""},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

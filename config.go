@@ -110,6 +110,18 @@ type Config struct {
 	// context ends. Default FetchTimeout.
 	RefreshTimeout time.Duration
 
+	// CacheBytes is the memory budget of the verified-credential cache: a
+	// cookie or bearer JWT that verified is remembered by its exact bytes,
+	// so that the next request presenting it skips decryption or signature
+	// verification and decoding. An entry is used only until the
+	// credential's own expiry, only while the keys that verified it are
+	// unchanged (a JWK Set re-fetch drops the bearer entries), and never
+	// for a session that must be refreshed or re-issued; SignOut drops the
+	// signed-out cookie's entry. Each request still gets its own copy of
+	// the session. Default DefaultCacheBytes (32 MiB); a negative value
+	// turns the cache off.
+	CacheBytes int
+
 	// BasePath is where Handler's session endpoints are mounted. Default
 	// DefaultBasePath ("/api/auth").
 	BasePath string
@@ -302,6 +314,9 @@ func (c Config) withDefaults() (settings, error) {
 	}
 	if s.FetchTimeout == 0 {
 		s.FetchTimeout = DefaultFetchTimeout
+	}
+	if s.CacheBytes == 0 {
+		s.CacheBytes = DefaultCacheBytes
 	}
 	if s.RefreshLeeway == 0 {
 		s.RefreshLeeway = DefaultRefreshLeeway

@@ -12,14 +12,46 @@ type ctxKey struct{}
 // that request alone; UpdateSession may replace the session while other
 // goroutines of the request read it, hence the atomic pointer.
 type requestState struct {
-	session atomic.Pointer[Session] // nil when the request carries no recognisable session
+	// Context is the request's context, which the state extends: one
+	// allocation instead of a state and a context.WithValue.
+	context.Context
+	session atomic.Pointer[Session] // the request's own copy; nil until made when shared is set
+	shared  *Session                // from the verified-credential cache: copied on first use
 	err     error                   // nil exactly when the session is active
 }
 
-func newRequestState(s *Session, err error) *requestState {
+// newRequestState holds s, which is shared with other requests (and so
+// copied before the request sees it) when shared is true.
+func newRequestState(s *Session, shared bool, err error) *requestState {
 	st := &requestState{err: err}
-	st.session.Store(s)
+	if shared {
+		st.shared = s
+	} else {
+		st.session.Store(s)
+	}
 	return st
+}
+
+// load returns the request's own session, copying the shared one the first
+// time.
+func (st *requestState) load() *Session {
+	if s := st.session.Load(); s != nil || st.shared == nil {
+		return s
+	}
+	c := st.shared.Clone()
+	if st.session.CompareAndSwap(nil, c) {
+		return c
+	}
+	return st.session.Load()
+}
+
+// active reports whether the request has an active session, without
+// copying it.
+func (st *requestState) active() bool {
+	if s := st.session.Load(); s != nil {
+		return s.Active()
+	}
+	return st.shared.Active()
 }
 
 func stateFrom(ctx context.Context) *requestState {
@@ -28,7 +60,16 @@ func stateFrom(ctx context.Context) *requestState {
 }
 
 func withState(ctx context.Context, st *requestState) context.Context {
-	return context.WithValue(ctx, ctxKey{}, st)
+	st.Context = ctx
+	return st
+}
+
+// Value returns the state for ctxKey and asks the parent context otherwise.
+func (st *requestState) Value(key any) any {
+	if key == (ctxKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
 }
 
 // FromContext returns the request's session snapshot, put there by
@@ -42,8 +83,8 @@ func FromContext(ctx context.Context) (*Session, bool) {
 	if st == nil {
 		return nil, false
 	}
-	if s := st.session.Load(); s.Active() {
-		return s, true
+	if st.active() {
+		return st.load(), true
 	}
 	return nil, false
 }

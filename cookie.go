@@ -106,10 +106,12 @@ var errNoKeyOpens = errors.New("no configured key authenticates it")
 
 // cookieJar is what read found of the session cookie in a request.
 type cookieJar struct {
-	whole   string   // value of the unchunked cookie, if any
-	chunks  []string // values of name.0, name.1, ... by index; "" where missing
-	present bool     // some cookie of ours was there
-	size    int      // bytes of our cookie values
+	one     [1]string         // backs parts for an unchunked cookie
+	whole   string            // value of the unchunked cookie, if any
+	chunks  [maxChunks]string // values of name.0, name.1, ... by index; "" where missing
+	nchunks int               // 1 + the highest index seen
+	present bool              // some cookie of ours was there
+	size    int               // bytes of our cookie values
 }
 
 // read collects the session cookie from r's Cookie headers,
@@ -120,44 +122,66 @@ type cookieJar struct {
 // ErrInvalidCookie when what is present cannot be a session (no chunk 0,
 // too large).
 func (c *cookieCodec) read(r *http.Request) (value string, present bool, err error) {
-	jar := c.scan(r, c.name)
+	var jar cookieJar
+	c.scan(r, c.name, &jar)
+	parts, present, err := c.parts(&jar)
+	if !present || err != nil {
+		return "", present, err
+	}
+	return joinParts(parts), true, nil
+}
+
+// parts returns the pieces of the session cookie found by scan, in order:
+// the unchunked value, or the chunks from name.0 up to the first missing
+// index. Their concatenation is the sealed value.
+func (c *cookieCodec) parts(jar *cookieJar) (parts []string, present bool, err error) {
 	if !jar.present {
-		return "", false, nil
+		return nil, false, nil
 	}
 	if jar.whole != "" {
 		if len(jar.whole) > c.maxSize {
-			return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, len(jar.whole), c.maxSize)
+			return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, len(jar.whole), c.maxSize)
 		}
-		return jar.whole, true, nil
+		jar.one[0] = jar.whole
+		return jar.one[:], true, nil
 	}
 	n, size := 0, 0
-	for n < len(jar.chunks) && jar.chunks[n] != "" {
+	for n < jar.nchunks && jar.chunks[n] != "" {
 		size += len(jar.chunks[n])
 		n++
 	}
 	switch {
 	case n == 0 && jar.size == 0:
-		return "", false, nil // only empty values, as a clear leaves them
+		return nil, false, nil // only empty values, as a clear leaves them
 	case n == 0:
-		return "", true, fmt.Errorf("%w: chunk 0 is missing", ErrInvalidCookie)
+		return nil, true, fmt.Errorf("%w: chunk 0 is missing", ErrInvalidCookie)
 	case size > c.maxSize:
-		return "", true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, size, c.maxSize)
-	case n == 1:
-		return jar.chunks[0], true, nil
+		return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, size, c.maxSize)
+	}
+	return jar.chunks[:n], true, nil
+}
+
+// joinParts concatenates parts, without copying when there is one.
+func joinParts(parts []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
 	var b strings.Builder
 	b.Grow(size)
-	for _, v := range jar.chunks[:n] {
-		b.WriteString(v)
+	for _, p := range parts {
+		b.WriteString(p)
 	}
-	return b.String(), true, nil
+	return b.String()
 }
 
 // scan finds name and name.N among r's cookies. For a name sent twice (a
 // stale cookie with another Path or Domain) the first one wins, as browsers
 // send the most specific path first.
-func (c *cookieCodec) scan(r *http.Request, name string) cookieJar {
-	var jar cookieJar
+func (c *cookieCodec) scan(r *http.Request, name string, jar *cookieJar) {
 	wholeSeen := false
 	for _, line := range r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
@@ -187,16 +211,13 @@ func (c *cookieCodec) scan(r *http.Request, name string) cookieJar {
 			if idx >= maxChunks {
 				continue // not a chunk we ever write
 			}
-			for len(jar.chunks) <= idx {
-				jar.chunks = append(jar.chunks, "")
-			}
+			jar.nchunks = max(jar.nchunks, idx+1)
 			if jar.chunks[idx] == "" {
 				jar.chunks[idx] = v
 				jar.size += len(v)
 			}
 		}
 	}
-	return jar
 }
 
 // chunkIndex parses ".N" (N decimal, no sign, no leading zeros).
@@ -257,11 +278,12 @@ func (c *cookieCodec) expireStale(w http.ResponseWriter, r *http.Request, keep [
 	if r == nil {
 		return
 	}
-	jar := c.scan(r, c.name)
+	var jar cookieJar
+	c.scan(r, c.name, &jar)
 	if jar.whole != "" && !contains(keep, c.name) {
 		c.expire(w, c.name)
 	}
-	for i, v := range jar.chunks {
+	for i, v := range jar.chunks[:jar.nchunks] {
 		cn := c.name + "." + strconv.Itoa(i)
 		if v != "" && !contains(keep, cn) {
 			c.expire(w, cn)

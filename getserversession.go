@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -27,9 +28,10 @@ import (
 // request's snapshot.
 func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
 	if st := stateFrom(r.Context()); st != nil {
-		return st.session.Load(), st.err
+		return st.load(), st.err
 	}
 	d := m.decode(r)
+	d.own()
 	m.fireDecoded(r.Context(), d)
 	return d.session, d.err
 }
@@ -49,6 +51,17 @@ type decoded struct {
 	// updated means this request is the first to apply a refresh, which
 	// fires OnSessionUpdate.
 	updated bool
+	// shared means session came from the verified-credential cache: it is
+	// shared with other requests and must be copied before any change.
+	shared bool
+}
+
+// own makes d's session the request's own copy, so that it may be changed.
+func (d *decoded) own() {
+	if d.shared {
+		d.session = d.session.Clone()
+		d.shared = false
+	}
 }
 
 // decode reads r's session credentials, in order: the session cookie, an
@@ -115,7 +128,9 @@ func (m *Manager) pick(r *http.Request, rejected *[]error) decoded {
 
 // decodeCookie reads the session cookie. ok is false when r has none.
 func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
-	value, present, err := m.cookies.read(r)
+	var jar cookieJar
+	m.cookies.scan(r, m.cookies.name, &jar)
+	parts, present, err := m.cookies.parts(&jar)
 	if !present {
 		return d, false
 	}
@@ -123,6 +138,11 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		d.err = err
 		return d, true
 	}
+	if s := m.cache.get(SourceCookie, 0, parts, now); s != nil && statusAt(s, now) == StatusActive {
+		d.session, d.shared = s, true
+		return d, true
+	}
+	value := joinParts(parts)
 	payload, rotated, err := m.cookies.open(value)
 	if err != nil {
 		d.err = err
@@ -143,6 +163,9 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	d.reissue = rotated
 	switch s.Status {
 	case StatusActive:
+		if !rotated && m.cache != nil { // a cookie sealed with an old key is re-issued, not cached
+			m.cache.put(SourceCookie, 0, strings.Clone(value), s.Clone(), cacheUntil(s), now)
+		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
 	default:
@@ -155,10 +178,10 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 // configured and the last record is older than a tenth of it. It reports
 // whether it changed the session.
 func (m *Manager) slideIdle(s *Session, now time.Time) bool {
-	idle := m.cfg.IdleTimeout
-	if idle <= 0 || now.Sub(s.LastActiveAt) < idle/10 {
+	if !m.idleDue(s, now) {
 		return false
 	}
+	idle := m.cfg.IdleTimeout
 	s.LastActiveAt = now.UTC().Truncate(time.Second)
 	s.ExpireAt = s.LastActiveAt.Add(idle)
 	if !s.AbandonAt.IsZero() && s.ExpireAt.After(s.AbandonAt) {
@@ -167,9 +190,20 @@ func (m *Manager) slideIdle(s *Session, now time.Time) bool {
 	return true
 }
 
+// idleDue reports whether slideIdle would record activity on s at now.
+func (m *Manager) idleDue(s *Session, now time.Time) bool {
+	idle := m.cfg.IdleTimeout
+	return idle > 0 && now.Sub(s.LastActiveAt) >= idle/10
+}
+
 // decodeJWT verifies a bearer JWT or JWT cookie.
 func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
 	var d decoded
+	gen := m.bearer.generation()
+	if s := m.cache.get(src, gen, []string{raw}, now); s != nil {
+		d.session, d.shared = s, true
+		return d
+	}
 	claims, err := m.bearer.verify(ctx, raw)
 	if claims == nil {
 		d.err = err
@@ -191,6 +225,10 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	if err != nil { // valid in every respect but its age
 		s.Status = StatusExpired
 		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, err)
+		return d
+	}
+	if m.cache != nil {
+		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
 	}
 	return d
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -39,6 +40,7 @@ type remoteKeySet struct {
 
 	store *jwkset.MemoryJWKSet
 	kf    keyfunc.Keyfunc
+	gen   atomic.Uint64 // advances with every key set fetched
 
 	// mu guards the fields below; it is never held across network I/O.
 	mu       sync.Mutex
@@ -214,6 +216,7 @@ func (k *remoteKeySet) fetchAll() {
 		all = append(all, k.perURL[u]...)
 	}
 	_ = k.store.KeyReplaceAll(ctx, all) // the memory store never fails
+	k.gen.Add(1)
 }
 
 var errJWKSStatus = errors.New("unexpected HTTP status")

@@ -19,6 +19,7 @@ type Manager struct {
 	bearer    *jwtVerifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
+	cache     *credCache // nil when disabled
 	client    *http.Client // size-limited, for every outgoing request
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -46,6 +47,7 @@ func New(cfg Config) (*Manager, error) {
 		m.cookies = newCookieCodec(&s)
 	}
 	m.refresher = newRefresher(m)
+	m.cache = newCredCache(s.CacheBytes)
 	for i, p := range s.Providers {
 		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
 	}

@@ -38,12 +38,16 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 	d := m.decode(r)
 	if d.session.Active() && d.session.Source == SourceCookie {
 		now := m.cfg.Now()
-		if m.slideIdle(d.session, now) {
-			d.reissue = true
+		if m.idleDue(d.session, now) {
+			d.own()
+			if m.slideIdle(d.session, now) {
+				d.reissue = true
+			}
 		}
 		// Refreshed before the callbacks fire and the handler runs, so
 		// that both see the new tokens.
 		if m.refreshDue(d.session, now) {
+			d.own()
 			m.refresher.refresh(r.Context(), &d)
 		}
 	}
@@ -60,7 +64,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		}
 	}
 	m.fireDecoded(r.Context(), d)
-	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.err)))
+	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
 }
 
 // Require protects next: it runs Middleware's decoding and lets the request
@@ -81,7 +85,7 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = m.attach(w, r)
 		st := stateFrom(r.Context())
-		if st.session.Load().Active() {
+		if st.active() {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -161,12 +161,20 @@ type discoveryDocument struct {
 
 // provider returns the configured provider with the given ID.
 func (m *Manager) provider(id string) (*provider, error) {
-	for _, p := range m.providers {
-		if p.cfg.ID == id {
-			return p, nil
-		}
+	if p := m.findProvider(id); p != nil {
+		return p, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownProvider, id)
+}
+
+// findProvider returns the configured provider with the given ID, or nil.
+func (m *Manager) findProvider(id string) *provider {
+	for _, p := range m.providers {
+		if p.cfg.ID == id {
+			return p
+		}
+	}
+	return nil
 }
 
 // resolve returns p's endpoints, discovering them on first use. Concurrent

@@ -88,7 +88,7 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 		s.Source != SourceCookie || s.Status != StatusActive {
 		return false
 	}
-	if _, err := m.provider(s.Provider); err != nil {
+	if m.findProvider(s.Provider) == nil {
 		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
 	}
 	leeway := m.cfg.RefreshLeeway

@@ -207,16 +207,32 @@ func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
 	}
-	c := *s
-	c.Actor = cloneActor(s.Actor)
-	c.JWTPayload = cloneClaims(s.JWTPayload)
-	if s.SignIns != nil {
-		c.SignIns = slices.Clone(s.SignIns)
-		for i := range c.SignIns {
-			c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
+	var c *Session
+	if len(s.SignIns) == 1 {
+		// One allocation for the session and its sign-in, the common case.
+		b := &sessionWithSignIn{Session: *s}
+		b.signIns[0] = s.SignIns[0]
+		b.Session.SignIns = b.signIns[:]
+		c = &b.Session
+	} else {
+		cp := *s
+		c = &cp
+		if s.SignIns != nil {
+			c.SignIns = slices.Clone(s.SignIns)
 		}
 	}
-	return &c
+	c.Actor = cloneActor(s.Actor)
+	c.JWTPayload = cloneClaims(s.JWTPayload)
+	for i := range c.SignIns {
+		c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
+	}
+	return c
+}
+
+// sessionWithSignIn lets Clone allocate a session and its sign-in at once.
+type sessionWithSignIn struct {
+	Session
+	signIns [1]SignIn
 }
 
 func cloneActor(a *Actor) *Actor {

@@ -165,12 +165,17 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	var s *Session
 	if st := stateFrom(r.Context()); st != nil {
-		s = st.session.Load()
+		s = st.load()
 	} else if d, ok := m.decodeCookie(r, m.cfg.Now()); ok {
 		s = d.session
 	}
 	if s != nil && s.Source != SourceCookie {
 		s = nil
+	}
+	var jar cookieJar
+	m.cookies.scan(r, m.cookies.name, &jar)
+	if parts, _, err := m.cookies.parts(&jar); err == nil && len(parts) > 0 {
+		m.cache.evict(parts)
 	}
 	if err := m.cookies.clear(w, r); err != nil {
 		return err

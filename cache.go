@@ -1,0 +1,176 @@
+package sessionkit
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// DefaultCacheBytes is the default memory budget of the verified-credential
+// cache (Config.CacheBytes).
+const DefaultCacheBytes = 32 << 20
+
+const (
+	cacheShards = 16
+	// entryOverhead approximates the bytes of an entry beyond its
+	// credential: the decoded session, whose strings are about as long as
+	// the credential's plaintext, and the bookkeeping.
+	entryOverhead = 512
+)
+
+// credCache remembers credentials that verified, so that a request that
+// presents the same bytes again skips the decryption or signature check
+// and the decoding. An entry is found only by the exact credential bytes;
+// it is valid until the credential's own expiry and only while the key set
+// that verified it is unchanged; the memory it holds is capped. The cached
+// session is shared and never mutated: each request that uses it gets a
+// copy before anything can change it. Safe for concurrent use.
+type credCache struct {
+	seed   maphash.Seed
+	budget int // bytes per shard
+	shards [cacheShards]cacheShard
+}
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	entries map[uint64]*cacheEntry
+	bytes   int
+}
+
+type cacheEntry struct {
+	cred    string    // the exact credential: joined cookie chunks or a raw JWT
+	src     Source    // which decoder verified it
+	gen     uint64    // the key-set generation it was verified with
+	until   time.Time // never used at or after: the credential's expiry
+	session *Session  // immutable
+	size    int
+}
+
+// newCredCache returns a cache holding at most budget bytes, or nil
+// (disabled) for a budget of 0 or less.
+func newCredCache(budget int) *credCache {
+	if budget <= 0 {
+		return nil
+	}
+	c := &credCache{seed: maphash.MakeSeed(), budget: max(budget/cacheShards, 1)}
+	for i := range c.shards {
+		c.shards[i].entries = map[uint64]*cacheEntry{}
+	}
+	return c
+}
+
+// hashTail is how many trailing bytes of a credential are hashed.
+const hashTail = 64
+
+// hashParts hashes the concatenation of parts: its length and its last
+// hashTail bytes. Both kinds of credential end in a MAC or a signature, so
+// the tail is as unpredictable as the whole, and a lookup hashes 64 bytes
+// instead of several kilobytes; equalParts then compares every byte.
+func (c *credCache) hashParts(parts []string) uint64 {
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	var tail [hashTail + 8]byte
+	n := 0
+	for i := len(parts) - 1; i >= 0 && n < hashTail; i-- {
+		p := parts[i]
+		take := min(len(p), hashTail-n)
+		copy(tail[hashTail-n-take:], p[len(p)-take:])
+		n += take
+	}
+	b := tail[hashTail-n:]
+	b = binary.LittleEndian.AppendUint64(b[:n:n+8], uint64(total))
+	return maphash.Bytes(c.seed, b)
+}
+
+// equalParts reports whether s is the concatenation of parts.
+func equalParts(s string, parts []string) bool {
+	for _, p := range parts {
+		if len(s) < len(p) || s[:len(p)] != p {
+			return false
+		}
+		s = s[len(p):]
+	}
+	return s == ""
+}
+
+// get returns the session cached for the credential made of parts, verified
+// by src with key-set generation gen, if it is still valid at now.
+func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *Session {
+	if c == nil {
+		return nil
+	}
+	h := c.hashParts(parts)
+	sh := &c.shards[h%cacheShards]
+	sh.mu.RLock()
+	e := sh.entries[h]
+	sh.mu.RUnlock()
+	if e == nil || e.src != src || e.gen != gen || !now.Before(e.until) || !equalParts(e.cred, parts) {
+		return nil
+	}
+	return e.session
+}
+
+// put caches s, verified from cred by src with generation gen, until
+// until. s must not be changed afterwards.
+func (c *credCache) put(src Source, gen uint64, cred string, s *Session, until time.Time, now time.Time) {
+	if c == nil || !now.Before(until) {
+		return
+	}
+	e := &cacheEntry{cred: cred, src: src, gen: gen, until: until, session: s, size: 2*len(cred) + entryOverhead}
+	if e.size > c.budget {
+		return
+	}
+	h := c.hashParts([]string{cred})
+	sh := &c.shards[h%cacheShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old := sh.entries[h]; old != nil {
+		sh.bytes -= old.size
+		delete(sh.entries, h)
+	}
+	if sh.bytes+e.size > c.budget {
+		for k, old := range sh.entries { // expired ones first
+			if !now.Before(old.until) {
+				sh.bytes -= old.size
+				delete(sh.entries, k)
+			}
+		}
+		for k, old := range sh.entries { // then any: map order is random
+			if sh.bytes+e.size <= c.budget {
+				break
+			}
+			sh.bytes -= old.size
+			delete(sh.entries, k)
+		}
+	}
+	sh.entries[h] = e
+	sh.bytes += e.size
+}
+
+// evict forgets the credential made of parts.
+func (c *credCache) evict(parts []string) {
+	if c == nil {
+		return
+	}
+	h := c.hashParts(parts)
+	sh := &c.shards[h%cacheShards]
+	sh.mu.Lock()
+	if e := sh.entries[h]; e != nil && equalParts(e.cred, parts) {
+		sh.bytes -= e.size
+		delete(sh.entries, h)
+	}
+	sh.mu.Unlock()
+}
+
+// cacheUntil is how long a verified session may be served from the cache:
+// until it stops being active on its own.
+func cacheUntil(s *Session) time.Time {
+	until := s.ExpireAt
+	if !s.AbandonAt.IsZero() && (until.IsZero() || s.AbandonAt.Before(until)) {
+		until = s.AbandonAt
+	}
+	return until
+}

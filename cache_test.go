@@ -1,0 +1,189 @@
+package sessionkit
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func cookieParts(t *testing.T, m *Manager, cookies []*http.Cookie) []string {
+	t.Helper()
+	var jar cookieJar
+	m.cookies.scan(requestWith("https://app.example/", cookies), m.cookies.name, &jar)
+	parts, _, err := m.cookies.parts(&jar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts
+}
+
+func TestCacheServesRepeatRequests(t *testing.T) {
+	clk := newClock()
+	m := mustNew(t, testConfig(clk, ""))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at", "rt", t0.Add(time.Hour)), User: &User{ID: "u"}})
+	if m.cache.get(SourceCookie, 0, cookieParts(t, m, cookies), clk.Now()) != nil {
+		t.Fatal("cached before any request")
+	}
+	first := through(m, requestWith("https://app.example/", cookies))
+	cached := m.cache.get(SourceCookie, 0, cookieParts(t, m, cookies), clk.Now())
+	if cached == nil {
+		t.Fatal("not cached after a request")
+	}
+	// Each request gets its own copy: changing it changes neither the
+	// cache nor the next request.
+	first.User.Email = "changed@example.com"
+	first.SignIns[0].User.Email = "changed@example.com"
+	second := through(m, requestWith("https://app.example/", cookies))
+	if second == cached || second.User.Email == "changed@example.com" || cached.User.Email == "changed@example.com" || &second.SignIns[0] == &cached.SignIns[0] {
+		t.Fatal("a handler's change reached the cache or another request")
+	}
+	// Never past the session's own expiry.
+	clk.Advance(DefaultLifetime)
+	if s := through(m, requestWith("https://app.example/", cookies)); s.Active() {
+		t.Fatal("an expired session was served from the cache")
+	}
+}
+
+func TestCacheDisabled(t *testing.T) {
+	cfg := testConfig(newClock(), "")
+	cfg.CacheBytes = -1
+	m := mustNew(t, cfg)
+	if m.cache != nil {
+		t.Fatal("a negative CacheBytes left the cache on")
+	}
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	if s := through(m, requestWith("https://app.example/", cookies)); !s.Active() {
+		t.Fatal("no session without the cache")
+	}
+}
+
+func TestCacheSignOutEvicts(t *testing.T) {
+	clk := newClock()
+	m := mustNew(t, testConfig(clk, ""))
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
+	through(m, requestWith("https://app.example/", cookies))
+	rec := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.SignOut(w, r); err != nil {
+			t.Error(err)
+		}
+	}), requestWith("https://app.example/", cookies))
+	_ = rec
+	if m.cache.get(SourceCookie, 0, cookieParts(t, m, cookies), clk.Now()) != nil {
+		t.Fatal("the signed-out cookie is still cached")
+	}
+}
+
+// A cached session that must slide its idle expiry or be refreshed is
+// copied first: the cached entry never changes.
+func TestCacheSharedSessionIsNeverChanged(t *testing.T) {
+	m, clk, cookies := idleSession(t, time.Hour)
+	through(m, requestWith("https://app.example/", cookies))
+	cached := m.cache.get(SourceCookie, 0, cookieParts(t, m, cookies), clk.Now())
+	if cached == nil {
+		t.Fatal("not cached")
+	}
+	before := cached.LastActiveAt
+	clk.Advance(10 * time.Minute)
+	rec := serve(m.Middleware(http.NotFoundHandler()), requestWith("https://app.example/", cookies))
+	if len(rec.Result().Cookies()) == 0 {
+		t.Fatal("activity was not recorded")
+	}
+	if !cached.LastActiveAt.Equal(before) {
+		t.Fatal("the cached session was changed in place")
+	}
+}
+
+func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
+	f := newBearerFixture(t, nil)
+	raw := rsaSigner().mint(t, claimsFor(t0))
+	if c := f.do("Bearer " + raw); !c.ok {
+		t.Fatal("valid token refused")
+	}
+	gen := f.m.bearer.generation()
+	if f.m.cache.get(SourceBearer, gen, []string{raw}, f.clk.Now()) == nil {
+		t.Fatal("not cached")
+	}
+	// The provider drops the key; a token with an unknown kid makes the
+	// Manager fetch the set again.
+	f.jwks.setSigners(rsa2Signer())
+	f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0)))
+	if f.m.bearer.generation() == gen {
+		t.Fatal("the key set generation did not move")
+	}
+	if c := f.do("Bearer " + raw); c.ok {
+		t.Fatal("a token signed by a removed key was served from the cache")
+	}
+}
+
+func TestCacheBudget(t *testing.T) {
+	c := newCredCache(64 << 10)
+	s := &Session{Status: StatusActive}
+	for i := range 1000 {
+		c.put(SourceBearer, 0, fmt.Sprintf("%04d", i)+strings.Repeat("x", 1000), s, t0.Add(time.Hour), t0)
+	}
+	total, n := 0, 0
+	for i := range c.shards {
+		total += c.shards[i].bytes
+		n += len(c.shards[i].entries)
+	}
+	if total > 64<<10 || n == 0 {
+		t.Fatalf("got %d bytes in %d entries, want at most %d", total, n, 64<<10)
+	}
+	// An entry past its credential's expiry is never returned.
+	c.put(SourceBearer, 0, "short-lived", s, t0.Add(time.Second), t0)
+	if c.get(SourceBearer, 0, []string{"short-lived"}, t0.Add(time.Second)) != nil {
+		t.Fatal("served at its expiry")
+	}
+	if c.get(SourceBearer, 0, []string{"short-", "lived"}, t0) == nil {
+		t.Fatal("chunked lookup missed")
+	}
+	if c.get(SourceJWTCookie, 0, []string{"short-lived"}, t0) != nil || c.get(SourceBearer, 1, []string{"short-lived"}, t0) != nil {
+		t.Fatal("served for another source or key generation")
+	}
+}
+
+func TestCacheConcurrentHandlersOwnTheirCopies(t *testing.T) {
+	m := mustNew(t, testConfig(newClock(), ""))
+	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u", Email: "a@example.com"}})
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := FromContext(r.Context())
+		if !ok || s.User.Email != "a@example.com" {
+			t.Error("saw another request's change")
+			return
+		}
+		s.User.Email = "mine@example.com"
+		s.SignIns[0].ID = "x"
+	}))
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				serve(h, requestWith("https://app.example/", cookies))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// The cached path allocates at most 3 times per request, the copy the
+// handler reads included (issue #7's budget).
+func TestCacheAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	m := mustNew(t, testConfig(newClock(), ""))
+	cookies := signInCookies(t, m, SignInParams{Token: benchToken(), User: &User{ID: "u"}})
+	req := requestWith("https://app.example/", cookies)
+	var sink *Session
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = FromContext(r.Context()) }))
+	w := &discardWriter{h: http.Header{}}
+	h.ServeHTTP(w, req)
+	if got := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) }); got > 3 || sink == nil {
+		t.Fatalf("allocations per cached request: got %v, want at most 3", got)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sessionkit
+
+const raceEnabled = false
