@@ -19,7 +19,7 @@ type Manager struct {
 	bearer    *jwtVerifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
-	cache     *credCache // nil when disabled
+	cache     *credCache   // nil when disabled
 	client    *http.Client // size-limited, for every outgoing request
 	ctx       context.Context
 	cancel    context.CancelFunc
