@@ -621,7 +621,7 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 		if len(body.Data) > 0 && string(body.Data) != "null" {
 			b.data = body.Data
 		}
-	case "", "application/x-www-form-urlencoded", "multipart/form-data":
+	case "", "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			if tooLarge(err) {
 				return b, &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -251,4 +252,35 @@ func replaceParam(t *testing.T, raw, k, v string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// TestSignInForm signs in as next-auth's signIn("oidc", {redirect: false})
+// does (a form with csrfToken, callbackUrl and json=true, answered with
+// {"url"}) and signs out as Auth.js v5's client does (X-Auth-Return-Redirect).
+func TestSignInForm(t *testing.T) {
+	a := startApp(t, appOptions{})
+	b := newBrowser(t)
+	token := b.csrf(a)
+	r := b.post(a.URL+"/api/auth/signin/oidc", url.Values{"csrfToken": {token}, "callbackUrl": {a.URL + "/protected"}, "json": {"true"}},
+		map[string]string{"Origin": a.URL, "Sec-Fetch-Site": "same-origin"})
+	var v struct{ URL string }
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil || r.status != http.StatusOK || !strings.HasPrefix(v.URL, a.idp.URL()+"/authorize?") {
+		t.Fatalf("POST /signin/oidc: got %d %q, want 200 {\"url\": the provider}", r.status, r.body)
+	}
+	if r := b.get(b.authorize(a, v.URL)); r.status != http.StatusFound || r.location != a.URL+"/protected" {
+		t.Fatalf("callback: got %d to %q, want 302 to /protected", r.status, r.location)
+	}
+	if s := b.session(a); s["status"] != "active" {
+		t.Fatalf("session: got %v, want active", s)
+	}
+	r = b.post(a.URL+"/api/auth/signout", url.Values{"csrfToken": {token}, "callbackUrl": {"/"}}, map[string]string{"X-Auth-Return-Redirect": "1"})
+	if r.status != http.StatusOK || r.body != `{"url":"`+a.URL+`/"}`+"\n" || !clearsSession(r.header) {
+		t.Fatalf("v5 sign-out: got %d %q, want 200 {\"url\"} and the cookie cleared", r.status, r.body)
+	}
+	// Without json, a plain form post is answered with a redirect.
+	b.signIn(a, "/")
+	r = b.post(a.URL+"/api/auth/signout", url.Values{"csrfToken": {token}}, nil)
+	if r.status != http.StatusFound || r.location != a.URL+"/" {
+		t.Fatalf("form sign-out: got %d to %q, want 302 to %s/", r.status, r.location, a.URL)
+	}
 }
