@@ -162,6 +162,12 @@ type Config struct {
 	// error answers 400 and changes nothing. Default nil: POST /session
 	// changes nothing and answers the session, as a poll does.
 	UpdateFromClient func(r *http.Request, s *Session, data json.RawMessage) error
+	// NullSession answers GET {BasePath}/session with null instead of {}
+	// when there is no active session, as Auth.js v5 does: set it for the
+	// v5 client (next-auth@5), which reads {} as a session. Default false:
+	// {}, which next-auth v4's client reads as signed out (and null makes
+	// it log a fetch error).
+	NullSession bool
 }
 
 // KeyPair is one set of cookie keys.

@@ -23,7 +23,7 @@ import (
 //
 // Paths are relative to BasePath:
 //
-//	GET  /session           the session as JSON (see below); {} when signed out
+//	GET  /session           the session as JSON (see below); {} when signed out (null with Config.NullSession)
 //	POST /session           client update (Auth.js update(data)); CSRF-checked
 //	GET  /csrf              {"csrfToken": "..."} and the double-submit cookie
 //	GET  /providers         {"<id>": {"id","name","type","signinUrl","callbackUrl"}}
@@ -311,10 +311,15 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 }
 
 // writeSession answers the request's session, or {} without an active
-// one (next-auth v4 reads {} as signed out; null would be a fetch error).
+// one (next-auth v4 reads {} as signed out; null would be a fetch error),
+// or null with Config.NullSession (Auth.js v5).
 func (h *authHandler) writeSession(w http.ResponseWriter, s *Session) {
 	if !s.Active() {
-		writeJSON(w, http.StatusOK, struct{}{})
+		if h.m.cfg.NullSession {
+			writeJSON(w, http.StatusOK, nil)
+		} else {
+			writeJSON(w, http.StatusOK, struct{}{})
+		}
 		return
 	}
 	writeJSON(w, http.StatusOK, h.clientSession(s))

@@ -238,6 +238,14 @@ func TestHandlerSignOutAndUpdate(t *testing.T) {
 	}
 }
 
+func TestHandlerNullSession(t *testing.T) {
+	_, h := handlerManager(t, func(c *Config) { c.NullSession = true })
+	rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/session", nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != "null\n" {
+		t.Fatalf("got %d %q, want 200 null", rec.Code, rec.Body)
+	}
+}
+
 func TestHandlerBearerOnly(t *testing.T) {
 	j := newJWKSServer(t, signer{kid: "k", alg: "RS256", key: rsaKeyOnce()})
 	cfg := testConfig(newClock(), j.URL)

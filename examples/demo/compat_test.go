@@ -26,9 +26,10 @@ func requireTool(t *testing.T, ok bool, what string) {
 	t.Skip(what)
 }
 
-// TestNextAuthClient runs next-auth v4's client functions (getProviders,
+// TestNextAuthClient runs next-auth's client functions (getProviders,
 // getSession, getCsrfToken, signOut) in Node against the demo, with the
-// cookies of a browser that signed in, through compat/nextauth/compat.cjs.
+// cookies of a browser that signed in: v4 through compat/nextauth/compat.cjs,
+// v5 through compat5.mjs against a demo with NullSession.
 func TestNextAuthClient(t *testing.T) {
 	dir, err := filepath.Abs(filepath.Join("..", "..", "compat", "nextauth"))
 	if err != nil {
@@ -36,10 +37,40 @@ func TestNextAuthClient(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	requireTool(t, err == nil, "node is not installed")
-	_, err = os.Stat(filepath.Join(dir, "node_modules", "next-auth", "react", "index.js"))
-	requireTool(t, err == nil, "next-auth is not installed: run `npm ci` in compat/nextauth")
+	for _, tc := range []struct {
+		name, script, module string
+		nullSession          bool
+	}{
+		{"v4", "compat.cjs", "next-auth", false},
+		{"v5", "compat5.mjs", "next-auth-v5", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err = os.Stat(filepath.Join(dir, "node_modules", tc.module, "package.json"))
+			requireTool(t, err == nil, tc.module+" is not installed: run `npm ci` in compat/nextauth")
+			d := startDemoWith(t, options{autoLogin: "ada", nullSession: tc.nullSession})
+			cookies := signedInCookies(t, d)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, tc.script)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(),
+				"NEXTAUTH_URL="+d.URL+"/api/auth",
+				"SESSIONKIT_COOKIES="+cookies,
+				"EXPECT_EMAIL=ada@example.com",
+			)
+			out, err := cmd.CombinedOutput()
+			t.Logf("node %s:\n%s", tc.script, out)
+			if err != nil {
+				t.Fatalf("next-auth %s client checks failed: %v", tc.name, err)
+			}
+		})
+	}
+}
 
-	d := startDemo(t, "ada")
+// signedInCookies signs in to d with a Go client and returns its cookies
+// as a Cookie header value.
+func signedInCookies(t *testing.T, d *demo) string {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -56,19 +87,5 @@ func TestNextAuthClient(t *testing.T) {
 	for _, c := range jar.Cookies(u) {
 		cookies = append(cookies, c.Name+"="+c.Value)
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "compat.cjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"NEXTAUTH_URL="+d.URL+"/api/auth",
-		"SESSIONKIT_COOKIES="+strings.Join(cookies, "; "),
-		"EXPECT_EMAIL=ada@example.com",
-	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("node compat.cjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("next-auth client checks failed: %v", err)
-	}
+	return strings.Join(cookies, "; ")
 }

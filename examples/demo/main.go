@@ -66,6 +66,7 @@ type options struct {
 	issuer, clientID, clientSecret string        // empty issuer: the embedded devoidc
 	autoLogin                      string        // devoidc: sign this user in without the login page (tests)
 	accessTokenTTL                 time.Duration // devoidc: default 1 minute
+	nullSession                    bool          // answer null for no session (Auth.js v5 clients)
 }
 
 // demo is the running application and, without a real provider, the
@@ -173,6 +174,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		Providers:       []sessionkit.Provider{provider},
 		Bearer:          bearer,
 		InsecureCookies: insecure,
+		NullSession:     o.nullSession,
 		Lifetime:        24 * time.Hour,
 		IdleTimeout:     time.Hour,
 		HTTPClient:      client,

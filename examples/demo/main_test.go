@@ -17,9 +17,15 @@ import (
 // provider; autoLogin skips devoidc's login page.
 func startDemo(t *testing.T, autoLogin string) *demo {
 	t.Helper()
+	return startDemoWith(t, options{autoLogin: autoLogin})
+}
+
+// startDemoWith runs the demo with o on a free loopback port.
+func startDemoWith(t *testing.T, o options) *demo {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	d, err := start(context.Background(), logger, options{addr: "127.0.0.1:0", secret: strings.Repeat("demo-test-secret-", 3),
-		autoLogin: autoLogin, accessTokenTTL: 30 * time.Second})
+	o.addr, o.secret, o.accessTokenTTL = "127.0.0.1:0", strings.Repeat("demo-test-secret-", 3), 30*time.Second
+	d, err := start(context.Background(), logger, o)
 	if err != nil {
 		t.Fatal(err)
 	}
