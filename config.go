@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,9 @@ const (
 	DefaultFetchTimeout  = 10 * time.Second
 	DefaultMaxCookieSize = 16 << 10
 	DefaultRefreshLeeway = time.Minute
+	// DefaultSignInStateLifetime is the default of
+	// Config.SignInStateLifetime.
+	DefaultSignInStateLifetime = 10 * time.Minute
 )
 
 // Config configures a Manager. The zero value of every field is a safe,
@@ -147,6 +151,50 @@ type Config struct {
 
 	// Now is the clock every expiry is computed against. Default time.Now.
 	Now func() time.Time
+
+	// The fields below configure Handler, the Auth.js-compatible session
+	// endpoints and the OAuth 2.0 / OpenID Connect sign-in.
+
+	// URL is the application's public origin, such as
+	// "https://app.example" (scheme, host, optional port; no path, query or
+	// user info). Handler builds the OAuth redirect URI
+	// (URL + BasePath + "/callback/{provider}") and absolute redirect URLs
+	// from it, and accepts only callbackUrl values on this origin. Default
+	// empty: the origin of each request (https when it arrived over TLS,
+	// else http, with its Host header). Set it in production, and always
+	// behind a proxy or load balancer, where the request's own scheme and
+	// host are not the ones the browser used.
+	URL string
+	// ExposeAccessToken adds the active OAuth access token to the JSON of
+	// GET {BasePath}/session as "accessToken", for single-page applications
+	// that call the provider's APIs themselves. Default false: the access
+	// token stays on the server, and so does the ID token. The refresh
+	// token is never exposed.
+	ExposeAccessToken bool
+	// SignOutRedirect is where Handler's sign-out sends the browser when
+	// the request names no callbackUrl: a path on this site or a URL on
+	// URL's origin. Default "/".
+	SignOutRedirect string
+	// SignInStateLifetime bounds how long a user may take at the provider:
+	// the state, nonce and PKCE verifier of a sign-in live in a sealed
+	// cookie that expires after it. Default DefaultSignInStateLifetime
+	// (10 minutes).
+	SignInStateLifetime time.Duration
+	// UpdateFromClient, when set, handles the session updates that clients
+	// send to POST {BasePath}/session (Auth.js's update(data)): it receives
+	// the request, a copy of the session to change, and the "data" member
+	// of the request body as raw JSON (nil when absent). Anything it may
+	// be given comes from the browser: validate it. The changed session is
+	// written as UpdateSession writes it and fires OnSessionUpdate; an
+	// error answers 400 and changes nothing. Default nil: POST /session
+	// changes nothing and answers the session, as a poll does.
+	UpdateFromClient func(r *http.Request, s *Session, data json.RawMessage) error
+	// NullSession answers GET {BasePath}/session with null instead of {}
+	// when there is no active session, as Auth.js v5 does: set it for the
+	// v5 client (next-auth@5), which reads {} as a session. Default false:
+	// {}, which next-auth v4's client reads as signed out (and null makes
+	// it log a fetch error).
+	NullSession bool
 }
 
 // KeyPair is one set of cookie keys.
@@ -359,6 +407,9 @@ func (c Config) withDefaults() (settings, error) {
 		}
 		p.Scopes = slices.Clone(p.Scopes)
 		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
+	}
+	if err := s.handlerDefaults(); err != nil {
+		return settings{}, err
 	}
 	return s, nil
 }

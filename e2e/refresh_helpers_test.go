@@ -21,9 +21,9 @@ import (
 )
 
 const (
-	clientID     = "app"
-	clientSecret = "app-secret"
-	redirectURI  = "http://127.0.0.1:9/callback"
+	rfClientID     = "app"
+	rfClientSecret = "app-secret"
+	rfRedirectURI  = "http://127.0.0.1:9/callback"
 )
 
 // clock is the Manager's clock: real time (the provider's) plus an offset
@@ -168,7 +168,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		o.accessTTL = 5 * time.Minute
 	}
 	op, err := devoidc.Listen("127.0.0.1:0", devoidc.Config{
-		Clients:        []devoidc.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{redirectURI}}},
+		Clients:        []devoidc.Client{{ID: rfClientID, Secret: rfClientSecret, RedirectURIs: []string{rfRedirectURI}}},
 		AutoLogin:      "ada",
 		AccessTokenTTL: o.accessTTL,
 	})
@@ -184,7 +184,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	cfg := sessionkit.Config{
 		Keys: []sessionkit.KeyPair{keys},
 		Providers: []sessionkit.Provider{{
-			ID: "oidc", Issuer: op.URL(), ClientID: clientID, ClientSecret: clientSecret,
+			ID: "oidc", Issuer: op.URL(), ClientID: rfClientID, ClientSecret: rfClientSecret,
 			TokenURL: w.proxy.URL + "/oauth/token",
 			Scopes:   []string{"openid", "profile", "email", "offline_access"},
 		}},
@@ -215,13 +215,13 @@ func (w *world) signInExpiring(d time.Duration) []*http.Cookie {
 	t := w.t
 	t.Helper()
 	conf := &oauth2.Config{
-		ClientID: clientID, ClientSecret: clientSecret, RedirectURL: redirectURI,
+		ClientID: rfClientID, ClientSecret: rfClientSecret, RedirectURL: rfRedirectURI,
 		Endpoint: oauth2.Endpoint{AuthURL: w.op.URL() + "/authorize", TokenURL: w.op.URL() + "/oauth/token"},
 		Scopes:   []string{"openid", "profile", "email", "offline_access"},
 	}
 	verifier := oauth2.GenerateVerifier()
 	browser := &http.Client{CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), redirectURI) {
+		if strings.HasPrefix(req.URL.String(), rfRedirectURI) {
 			return http.ErrUseLastResponse
 		}
 		return nil

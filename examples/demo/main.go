@@ -1,150 +1,317 @@
-// Command demo is a small web app on sessionkit: sign in as a demo user,
-// see the session on a server-rendered page, call a protected JSON API,
-// sign out. It needs no setup:
+// Command demo is a small web app on sessionkit: sign in with OpenID
+// Connect, see the session on a server-rendered page, call a protected
+// JSON API, watch a client page poll the session the way useSession()
+// does, and sign out. It needs no setup:
 //
 //	go run ./examples/demo
 //
-// then open http://127.0.0.1:8080. SESSIONKIT_ADDR moves the address;
-// SESSIONKIT_SECRET (at least 32 bytes) keys the cookies, otherwise an
-// ephemeral key is generated and sessions end when the demo stops.
+// then open http://127.0.0.1:8080. Without configuration it starts an
+// embedded development OpenID Connect provider (devoidc) on another
+// loopback port, with a login page to pick a demo user and short token
+// lifetimes; it is for development only and MUST NOT be used in
+// production.
 //
-// The sign-in here is a stand-in that trusts the form: it is for trying
-// the library, not for production.
+// Environment:
+//
+//	SESSIONKIT_ADDR                 listen address (default 127.0.0.1:8080)
+//	SESSIONKIT_URL                  public origin, when not http://<SESSIONKIT_ADDR>
+//	SESSIONKIT_SECRET               cookie secret, at least 32 bytes (default: ephemeral)
+//	SESSIONKIT_OIDC_ISSUER          a real provider instead of devoidc; its redirect URI
+//	SESSIONKIT_OIDC_CLIENT_ID       is <URL>/api/auth/callback/oidc, for example
+//	SESSIONKIT_OIDC_CLIENT_SECRET   http://127.0.0.1:8080/api/auth/callback/oidc
 package main
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/devoidc"
 )
-
-var users = map[string]sessionkit.User{
-	"ada":   {ID: "user_ada", Name: "Ada Lovelace", Email: "ada@example.com", EmailVerified: true},
-	"grace": {ID: "user_grace", Name: "Grace Hopper", Email: "grace@example.com", EmailVerified: true},
-}
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(logger); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, logger, options{
+		addr:         envOr("SESSIONKIT_ADDR", "127.0.0.1:8080"),
+		url:          os.Getenv("SESSIONKIT_URL"),
+		secret:       os.Getenv("SESSIONKIT_SECRET"),
+		issuer:       os.Getenv("SESSIONKIT_OIDC_ISSUER"),
+		clientID:     os.Getenv("SESSIONKIT_OIDC_CLIENT_ID"),
+		clientSecret: os.Getenv("SESSIONKIT_OIDC_CLIENT_SECRET"),
+	}); err != nil {
 		logger.Error("demo stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger) error {
-	addr := envOr("SESSIONKIT_ADDR", "127.0.0.1:8080")
-	secret := os.Getenv("SESSIONKIT_SECRET")
+// options configure the demo.
+type options struct {
+	addr, url, secret              string
+	issuer, clientID, clientSecret string        // empty issuer: the embedded devoidc
+	autoLogin                      string        // devoidc: sign this user in without the login page (tests)
+	accessTokenTTL                 time.Duration // devoidc: default 1 minute
+	nullSession                    bool          // answer null for no session (Auth.js v5 clients)
+}
+
+// demo is the running application and, without a real provider, the
+// embedded one.
+type demo struct {
+	URL    string // the app's public origin
+	Issuer string
+	m      *sessionkit.Manager
+	idp    *devoidc.Server
+	srv    *http.Server
+	ln     net.Listener
+	tr     *http.Transport
+}
+
+func run(ctx context.Context, logger *slog.Logger, o options) error {
+	d, err := start(ctx, logger, o)
+	if err != nil {
+		return err
+	}
+	logger.Info("demo listening", "url", d.URL, "provider", d.Issuer)
+	errc := make(chan error, 1)
+	go func() { errc <- d.srv.Serve(d.ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	}
+	d.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// start listens on o.addr, starts devoidc unless a real provider is
+// configured, and builds the Manager and the handler. The caller serves
+// d.srv on d.ln and calls Close.
+func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return nil, err
+	}
+	d := &demo{ln: ln, URL: "http://" + ln.Addr().String(), tr: &http.Transport{}}
+	ok := false
+	defer func() {
+		if !ok {
+			d.Close()
+		}
+	}()
+	if o.url != "" {
+		d.URL = strings.TrimSuffix(o.url, "/")
+	}
+	secret := o.secret
 	if secret == "" {
 		secret = rand.Text() + rand.Text()
 		logger.Warn("SESSIONKIT_SECRET is not set: using an ephemeral key; sessions end when the demo stops")
 	}
 	keys, err := sessionkit.KeyPairFromSecret(secret)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The demo serves plain HTTP. Chrome, Firefox and curl keep Secure
-	// cookies from a loopback host, Safari does not: on loopback, drop
-	// Secure so the demo works in every browser. Real deployments keep the
-	// default (Secure, __Host- prefix) and serve HTTPS.
-	insecure := isLoopbackAddr(addr)
+	provider := sessionkit.Provider{ID: "oidc", Name: "OpenID Connect",
+		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
+		Scopes: []string{"openid", "profile", "email", "offline_access"}}
+	if o.issuer == "" {
+		ttl := o.accessTokenTTL
+		if ttl == 0 {
+			ttl = time.Minute
+		}
+		provider.Name, provider.ClientID, provider.ClientSecret = "Development provider (devoidc)", "demo", rand.Text()
+		d.idp, err = devoidc.Listen("127.0.0.1:0", devoidc.Config{
+			Clients:        []devoidc.Client{{ID: provider.ClientID, Secret: provider.ClientSecret, RedirectURIs: []string{d.URL + "/api/auth/callback/oidc"}}},
+			AccessTokenTTL: ttl,
+			AutoLogin:      o.autoLogin,
+		})
+		if err != nil {
+			return nil, err
+		}
+		provider.Issuer = d.idp.URL()
+		logger.Warn("using the embedded development OpenID Connect provider (devoidc): not for production", "issuer", provider.Issuer)
+	} else if o.clientID == "" {
+		return nil, errors.New("SESSIONKIT_OIDC_ISSUER is set but SESSIONKIT_OIDC_CLIENT_ID is not")
+	}
+	d.Issuer = provider.Issuer
+	client := &http.Client{Transport: d.tr, Timeout: 10 * time.Second}
+
+	// Bearer JWTs from the provider (its ID tokens, or JWT access tokens
+	// issued to this client) are accepted by /api/me too.
+	var bearer *sessionkit.JWTConfig
+	if jwks, err := discoverJWKS(ctx, client, provider.Issuer); err != nil {
+		logger.Warn("bearer tokens disabled: the provider's JWKS could not be discovered", "error", err)
+	} else {
+		bearer = &sessionkit.JWTConfig{JWKSURLs: []string{jwks}, Issuer: provider.Issuer, Audience: []string{provider.ClientID}}
+	}
+	u, _ := url.Parse(d.URL)
+	insecure := u.Scheme == "http" && isLoopbackHost(u.Hostname())
 	if insecure {
-		logger.Warn("development mode: session cookies without Secure, for plain HTTP on loopback")
+		// Safari keeps no Secure cookie from http://127.0.0.1; real
+		// deployments keep the default (Secure, __Host- prefix) on HTTPS.
+		logger.Warn("development mode: cookies without Secure, for plain HTTP on loopback")
 	}
-	m, err := sessionkit.New(sessionkit.Config{
+	d.m, err = sessionkit.New(sessionkit.Config{
 		Keys:            []sessionkit.KeyPair{keys},
+		URL:             d.URL,
+		Providers:       []sessionkit.Provider{provider},
+		Bearer:          bearer,
 		InsecureCookies: insecure,
+		NullSession:     o.nullSession,
 		Lifetime:        24 * time.Hour,
 		IdleTimeout:     time.Hour,
-		SignInURL:       "/signin",
+		HTTPClient:      client,
 		Logger:          logger,
 		Callbacks: sessionkit.Callbacks{
-			OnSignIn:  func(ctx contextT, s *sessionkit.Session) { logger.InfoContext(ctx, "signed in", "user", s.User.ID) },
-			OnSignOut: func(ctx contextT, s *sessionkit.Session) { logger.InfoContext(ctx, "signed out") },
-			OnSessionExpired: func(ctx contextT, s *sessionkit.Session) {
+			OnSignIn: func(ctx context.Context, s *sessionkit.Session) {
+				logger.InfoContext(ctx, "signed in", "user", s.User.ID)
+			},
+			OnSignOut: func(ctx context.Context, s *sessionkit.Session) { logger.InfoContext(ctx, "signed out") },
+			OnSessionExpired: func(ctx context.Context, s *sessionkit.Session) {
 				logger.InfoContext(ctx, "session expired", "user", s.User.ID)
 			},
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer m.Close()
+	d.srv = &http.Server{Handler: canonicalHost(u.Host, newHandler(d.m)), ReadHeaderTimeout: 10 * time.Second}
+	ok = true
+	return d, nil
+}
 
-	handler := newHandler(m)
-	srv := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("demo listening", "url", "http://"+addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+// Close stops the app, the Manager and devoidc.
+func (d *demo) Close() {
+	if d.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = d.srv.Shutdown(ctx)
+		cancel()
 	}
-	return nil
+	d.ln.Close()
+	if d.m != nil {
+		d.m.Close()
+	}
+	if d.idp != nil {
+		d.idp.Close()
+	}
+	d.tr.CloseIdleConnections()
 }
 
 // newHandler is the demo's whole HTTP surface.
 func newHandler(m *sessionkit.Manager) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
-		render(w, homePage, s)
-	})
-	mux.HandleFunc("GET /signin", func(w http.ResponseWriter, r *http.Request) {
-		render(w, signInPage, r.URL.Query().Get("callbackUrl"))
-	})
-	mux.HandleFunc("POST /signin", func(w http.ResponseWriter, r *http.Request) {
-		u, ok := users[r.FormValue("user")]
-		if !ok {
-			http.Error(w, "unknown demo user", http.StatusBadRequest)
-			return
-		}
-		if _, err := m.SignIn(w, r, sessionkit.SignInParams{User: &u, Provider: "demo"}); err != nil {
-			http.Error(w, "sign-in failed", http.StatusBadRequest)
-			return
-		}
-		http.Redirect(w, r, localPath(r.FormValue("callbackUrl")), http.StatusSeeOther)
-	})
-	mux.HandleFunc("POST /signout", func(w http.ResponseWriter, r *http.Request) {
-		if err := m.SignOut(w, r); err != nil {
-			http.Error(w, "sign-out failed", http.StatusInternalServerError)
-			return
-		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		render(w, homePage, view(s))
 	})
 	mux.Handle("GET /protected", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
-		render(w, protectedPage, s)
+		render(w, protectedPage, view(s))
 	})))
 	mux.Handle("GET /api/me", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(s)
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(me{
+			User:                 s.User,
+			Status:               s.Status,
+			Source:               s.Source,
+			ExpiresAt:            s.ExpireAt,
+			AccessTokenExpiresAt: s.AccessTokenExpiresAt,
+			AccessTokenSHA256:    fingerprint(s.AccessToken),
+			Error:                s.Error,
+		})
 	})))
-
-	// Cross-origin POSTs (login CSRF, sign-out CSRF) are refused.
-	return http.NewCrossOriginProtection().Handler(m.Middleware(mux))
+	mux.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
+		render(w, clientPage, nil)
+	})
+	return m.Middleware(mux)
 }
 
-// localPath keeps a redirect target on this site: a path, not "//host" or
-// "/\host".
-func localPath(p string) string {
-	if len(p) == 0 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) {
-		return "/"
+// me is the JSON of /api/me.
+type me struct {
+	User                 sessionkit.User   `json:"user"`
+	Status               sessionkit.Status `json:"status"`
+	Source               sessionkit.Source `json:"source"`
+	ExpiresAt            time.Time         `json:"expiresAt"`
+	AccessTokenExpiresAt time.Time         `json:"accessTokenExpiresAt,omitzero"`
+	// AccessTokenSHA256 identifies the current access token without
+	// showing it: it changes when the token is refreshed.
+	AccessTokenSHA256 string `json:"accessTokenSha256,omitempty"`
+	Error             string `json:"error,omitempty"`
+}
+
+// fingerprint is the first 12 hex digits of the SHA-256 of a token.
+func fingerprint(tok string) string {
+	if tok == "" {
+		return ""
 	}
-	return p
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:6])
 }
 
-// isLoopbackAddr reports whether a listen address is on a loopback host.
-func isLoopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
+// discoverJWKS reads jwks_uri from the issuer's discovery document.
+func discoverJWKS(ctx context.Context, c *http.Client, issuer string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return false
+		return "", err
 	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("discovery answered %s", resp.Status)
+	}
+	var doc struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&doc); err != nil || doc.JWKSURI == "" {
+		return "", errors.New("discovery document without jwks_uri")
+	}
+	return doc.JWKSURI, nil
+}
+
+// canonicalHost redirects requests for another host name (localhost
+// instead of 127.0.0.1) to the configured one, so that cookies and the
+// OAuth redirect URI agree.
+func canonicalHost(host string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Host, host) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			u := *r.URL
+			u.Scheme, u.Host = "http", host
+			if r.TLS != nil {
+				u.Scheme = "https"
+			}
+			http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
@@ -157,11 +324,4 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-func render(w http.ResponseWriter, t *template.Template, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := t.Execute(w, data); err != nil {
-		http.Error(w, "template error", http.StatusInternalServerError)
-	}
 }

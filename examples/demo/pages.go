@@ -1,41 +1,109 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/sessionkit/sessionkit"
 )
 
-type contextT = context.Context
+// pageData is what the server-rendered pages show of a session.
+type pageData struct {
+	S                  *sessionkit.Session
+	Name               string
+	AccessFingerprint  string
+	AccessTokenExpires string
+	IDTokenExpires     string
+}
 
-const layout = `<!doctype html><html><head><meta charset="utf-8"><title>sessionkit demo</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;line-height:1.5}
-dt{font-weight:600}code{background:#f3f3f3;padding:0 .2rem}</style></head><body>
-<h1><a href="/">sessionkit demo</a></h1>{{template "body" .}}</body></html>`
+func view(s *sessionkit.Session) pageData {
+	if s == nil {
+		return pageData{}
+	}
+	name := s.User.Name
+	if name == "" {
+		name = s.User.FirstName + " " + s.User.LastName
+	}
+	return pageData{S: s, Name: name, AccessFingerprint: fingerprint(s.AccessToken),
+		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), IDTokenExpires: fmtTime(s.IDTokenExpiresAt)}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(time.RFC3339) + " (in " + time.Until(t).Round(time.Second).String() + ")"
+}
+
+const layout = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sessionkit demo</title>
+<style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+dt{font-weight:600}code,pre{background:#f3f3f3;padding:0 .2rem}nav a{margin-right:1rem}</style></head><body>
+<h1><a href="/">sessionkit demo</a></h1>
+<nav><a href="/">Home</a><a href="/protected">Protected page</a><a href="/api/me">/api/me</a><a href="/client">Client page</a><a href="/api/auth/session">/api/auth/session</a></nav>
+{{template "body" .}}</body></html>`
 
 func page(body string) *template.Template {
 	return template.Must(template.Must(template.New("layout").Parse(layout)).New("body").Parse(body))
 }
 
-var homePage = page(`{{if .}}
-<p>Signed in as <b id="user">{{.User.Name}}</b> (<span id="email">{{.User.Email}}</span>).</p>
+var homePage = page(`{{with .S}}
+<p>Signed in as <b id="user">{{$.Name}}</b> (<span id="email">{{.User.Email}}</span>) with <code>{{.Provider}}</code>.</p>
 <dl><dt>Status</dt><dd id="status">{{.Status}}</dd>
-<dt>Session</dt><dd><code>{{.ID}}</code></dd>
-<dt>Created</dt><dd>{{.CreatedAt}}</dd>
-<dt>Last active</dt><dd>{{.LastActiveAt}}</dd>
-<dt>Expires (idle)</dt><dd>{{.ExpireAt}}</dd>
-<dt>Abandoned at (absolute)</dt><dd>{{.AbandonAt}}</dd></dl>
-<p><a href="/protected">Protected page</a> · <a href="/api/me">/api/me</a></p>
-<form method="post" action="/signout"><button id="signout">Sign out</button></form>
+<dt>Session</dt><dd><code>{{.ID}}</code>, created {{.CreatedAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
+<dt>Session expires (idle)</dt><dd>{{.ExpireAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}, at the latest {{.AbandonAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
+<dt>Access token</dt><dd>fingerprint <code id="access-fp">{{$.AccessFingerprint}}</code>, expires {{$.AccessTokenExpires}}</dd>
+<dt>ID token expires</dt><dd>{{$.IDTokenExpires}}</dd>
+{{if .Error}}<dt>Token error</dt><dd id="token-error">{{.Error}}</dd>{{end}}</dl>
+<p>The access token fingerprint changes when the token is refreshed: reload after it expires.</p>
+<p><a id="signout" href="/api/auth/signout?callbackUrl=%2F">Sign out</a></p>
 {{else}}
-<p>You are not signed in. <a id="signin" href="/signin">Sign in</a> or try the
+<p id="signed-out">You are not signed in. <a id="signin" href="/api/auth/signin?callbackUrl=%2F">Sign in</a> or open the
 <a href="/protected">protected page</a> (you will be sent to sign in first).</p>
 {{end}}`)
 
-var signInPage = page(`<p>Pick a demo user (development only: this form is trusted).</p>
-<form method="post" action="/signin">
-<input type="hidden" name="callbackUrl" value="{{.}}">
-<button name="user" value="ada">Ada Lovelace</button>
-<button name="user" value="grace">Grace Hopper</button>
-</form>`)
+var protectedPage = page(`<p id="protected">Only signed-in users see this page, <b id="user">{{.Name}}</b>.</p>`)
 
-var protectedPage = page(`<p>Only signed-in users see this page, {{.User.Name}}.</p>`)
+// clientPage polls GET /api/auth/session as next-auth's useSession() does
+// (on load, every 5 s and when the tab becomes visible) and signs out as
+// its signOut() does: fetch /csrf, POST /signout with json=true, follow
+// the returned url.
+var clientPage = page(`<p>Status: <b id="status">loading</b></p>
+<pre id="session">…</pre>
+<p><button id="client-signout" hidden>Sign out (client-side)</button></p>
+<script>
+const base = "/api/auth";
+async function poll() {
+  const res = await fetch(base + "/session", {headers: {"Content-Type": "application/json"}});
+  const data = await res.json();
+  const signedIn = res.ok && Object.keys(data).length > 0;
+  document.getElementById("status").textContent = signedIn ? "authenticated" : "unauthenticated";
+  document.getElementById("session").textContent = JSON.stringify(data, null, 2);
+  document.getElementById("client-signout").hidden = !signedIn;
+}
+async function signOut() {
+  const {csrfToken} = await (await fetch(base + "/csrf")).json();
+  const res = await fetch(base + "/signout", {method: "POST",
+    headers: {"Content-Type": "application/x-www-form-urlencoded"},
+    body: new URLSearchParams({csrfToken, callbackUrl: location.href, json: "true"})});
+  const {url} = await res.json();
+  await poll();
+  if (url && url !== location.href) location.href = url;
+}
+document.getElementById("client-signout").addEventListener("click", signOut);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") poll(); });
+poll();
+setInterval(poll, 5000);
+</script>`)
+
+func render(w http.ResponseWriter, t *template.Template, data any) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		http.Error(w, "template error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b.Bytes())
+}

@@ -1,0 +1,188 @@
+package sessionkit
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ErrInvalidCallbackURL is returned (and answered with 400) for a
+// callbackUrl that is not a path on this site or a URL on its origin: the
+// endpoints never redirect anywhere else.
+var ErrInvalidCallbackURL = errors.New("sessionkit: invalid callbackUrl")
+
+// maxCallbackURL bounds the callbackUrl accepted, which ends up in a cookie.
+const maxCallbackURL = 2048
+
+// appOrigin is an origin ("https://app.example:8443") split for comparison.
+type appOrigin struct {
+	scheme string // "http" or "https"
+	host   string // lower-case host[:port], default port dropped
+}
+
+func (o appOrigin) String() string { return o.scheme + "://" + o.host }
+
+// parseOrigin parses raw as an http(s) origin: scheme and host, an optional
+// port, at most a "/" as path, nothing else.
+func parseOrigin(raw string) (appOrigin, error) {
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' || r >= 0x80 }) {
+		return appOrigin{}, errors.New("holds a control character, space, backslash or non-ASCII byte")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return appOrigin{}, errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return appOrigin{}, errors.New("scheme must be http or https")
+	case u.Host == "" || u.Opaque != "":
+		return appOrigin{}, errors.New("has no host")
+	case u.User != nil:
+		return appOrigin{}, errors.New("must not hold user info")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return appOrigin{}, errors.New("must be an origin only: no path, query or fragment")
+	}
+	return normOrigin(u.Scheme, u.Host), nil
+}
+
+// normOrigin lower-cases scheme and host and drops the scheme's default
+// port.
+func normOrigin(scheme, host string) appOrigin {
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	switch {
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		host = strings.TrimSuffix(host, ":80")
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = strings.TrimSuffix(host, ":443")
+	}
+	return appOrigin{scheme: scheme, host: host}
+}
+
+// safeCallbackURL returns the absolute URL on origin that raw names, or an
+// error wrapping ErrInvalidCallbackURL. raw is either a path on this site
+// ("/dashboard?tab=2") or an absolute http(s) URL whose origin is origin.
+//
+// It is deliberately stricter than a URL parser, because the browser that
+// follows the redirect parses differently from Go: it refuses control
+// characters, spaces, backslashes and non-ASCII bytes anywhere (browsers
+// drop tabs and newlines and read "\" as "/", so "/\t/evil" or "/\evil"
+// would become "//evil"); a path that begins "//" (a scheme-relative URL);
+// a path holding "//", "." or ".." segments; user info
+// ("https://app@evil"); and each of these once percent-decoded, up to three
+// times, so that a later decode cannot reveal one either.
+func safeCallbackURL(raw string, origin appOrigin) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: %s", ErrInvalidCallbackURL, why)
+	}
+	if raw == "" {
+		return bad("empty")
+	}
+	if len(raw) > maxCallbackURL {
+		return bad(fmt.Sprintf("longer than %d bytes", maxCallbackURL))
+	}
+	if i := strings.IndexFunc(raw, unsafeURLRune); i >= 0 {
+		return bad("holds a control character, space, backslash or non-ASCII byte")
+	}
+	var path, rest string
+	if raw[0] == '/' {
+		path, rest = splitPath(raw)
+	} else {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return bad("not a URL")
+		}
+		if u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.Host == "" {
+			return bad("neither a path nor an absolute http(s) URL")
+		}
+		if u.User != nil {
+			return bad("holds user info")
+		}
+		// The scheme and host must be spelled as parsed: no tricks the
+		// parser forgave (such as "https:/app.example").
+		if !strings.HasPrefix(strings.ToLower(raw), strings.ToLower(u.Scheme+"://"+u.Host)) {
+			return bad("malformed authority")
+		}
+		if normOrigin(u.Scheme, u.Host) != origin {
+			return bad("not on this site's origin")
+		}
+		path, rest = splitPath(raw[len(u.Scheme+"://"+u.Host):])
+		if path == "" {
+			path = "/"
+		}
+		if path[0] != '/' {
+			return bad("malformed path")
+		}
+	}
+	if err := checkPath(path); err != nil {
+		return bad(err.Error())
+	}
+	// The query and fragment stay as they are; decoded, they must still be
+	// free of what a browser would rewrite.
+	if err := checkDecoded(rest); err != nil {
+		return bad(err.Error())
+	}
+	return origin.String() + path + rest, nil
+}
+
+// unsafeURLRune reports bytes that never belong in a callbackUrl.
+func unsafeURLRune(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == '\\' || r >= 0x80
+}
+
+// splitPath cuts s at its first "?" or "#".
+func splitPath(s string) (path, rest string) {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+// checkPath refuses a path that a browser or a later decode could read as
+// another origin or another directory.
+func checkPath(p string) error {
+	for range 4 {
+		if p == "" || p[0] != '/' {
+			return errors.New("not a path")
+		}
+		if strings.Contains(p, "//") {
+			return errors.New(`the path holds "//"`)
+		}
+		for seg := range strings.SplitSeq(p, "/") {
+			if seg == "." || seg == ".." {
+				return errors.New(`the path holds a "." or ".." segment`)
+			}
+		}
+		if strings.IndexFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) >= 0 {
+			return errors.New("the path holds an encoded control character or backslash")
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil {
+			return errors.New("the path holds a malformed escape")
+		}
+		if d == p {
+			return nil
+		}
+		p = d
+	}
+	return errors.New("the path is encoded too many times")
+}
+
+// checkDecoded refuses a query or fragment whose decoded forms hold
+// control characters or backslashes.
+func checkDecoded(s string) error {
+	for range 4 {
+		if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) >= 0 {
+			return errors.New("the query holds an encoded control character or backslash")
+		}
+		d, err := url.QueryUnescape(s)
+		if err != nil {
+			return errors.New("the query holds a malformed escape")
+		}
+		if d == s {
+			return nil
+		}
+		s = d
+	}
+	return errors.New("the query is encoded too many times")
+}

@@ -1,0 +1,89 @@
+package sessionkit
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestCSRFGuard(t *testing.T) {
+	oldKeys, newKeys := cookieKeyGen(), cookieKeyGen()
+	old, err := newCSRFGuard([]KeyPair{oldKeys}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := newCSRFGuard([]KeyPair{newKeys, oldKeys}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := newCSRFGuard([]KeyPair{cookieKeyGen()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, cookie := old.issue()
+	token2, _ := old.issue()
+	if len(token) != 64 || !strings.HasPrefix(cookie, token+"|") || len(cookie) != 129 || token == token2 {
+		t.Fatalf("issue: got %q, %q; want a fresh 64-hex token and token|mac", token, cookie)
+	}
+	mac := cookie[65:]
+	for _, tc := range []struct {
+		name              string
+		g                 *csrfGuard
+		cookie, submitted string
+		want              bool
+	}{
+		{"match", old, cookie, token, true},
+		{"match after key rotation", rotated, cookie, token, true},
+		{"another server's cookie", stranger, cookie, token, false},
+		{"another token", old, cookie, token2, false},
+		{"empty submission", old, cookie, "", false},
+		{"no cookie", old, "", token, false},
+		{"cookie without mac", old, token, token, false},
+		{"forged mac", old, token + "|" + strings.Repeat("0", 64), token, false},
+		{"mac of another token", old, token2 + "|" + mac, token2, false},
+		{"upper-case token", old, strings.ToUpper(token) + "|" + mac, strings.ToUpper(token), false},
+		{"trailing data", old, cookie + "|x", token, false},
+		{"prefix of the token", old, cookie, token[:63], false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.g.verify(tc.cookie, tc.submitted); got != tc.want {
+				t.Fatalf("verify: got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSRFGuardOrigin(t *testing.T) {
+	g, err := newCSRFGuard([]KeyPair{cookieKeyGen()}, "https://app.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, cookie := g.issue()
+	for _, tc := range []struct {
+		name   string
+		host   string
+		header map[string]string
+		ok     bool
+	}{
+		{"no browser headers", "app.example", nil, true},
+		{"same-origin fetch", "app.example", map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		{"user-initiated", "app.example", map[string]string{"Sec-Fetch-Site": "none"}, true},
+		{"cross-site", "app.example", map[string]string{"Sec-Fetch-Site": "cross-site"}, false},
+		{"same-site subdomain", "app.example", map[string]string{"Sec-Fetch-Site": "same-site"}, false},
+		{"foreign Origin", "app.example", map[string]string{"Origin": "https://evil.example"}, false},
+		{"matching Origin", "app.example", map[string]string{"Origin": "https://app.example"}, true},
+		{"trusted origin behind a proxy", "internal:8080", map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "https://"+tc.host+"/api/auth/signout", nil)
+			r.Host = tc.host
+			for k, v := range tc.header {
+				r.Header.Set(k, v)
+			}
+			if err := g.check(r, cookie, token); (err == nil) != tc.ok {
+				t.Fatalf("check: got %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

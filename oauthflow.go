@@ -1,0 +1,273 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+)
+
+// signInFlow is what a sign-in in progress must remember between the
+// authorization request and the callback. It lives in a cookie sealed with
+// the session keys (authenticated and encrypted, its name bound into the
+// MAC), so the browser that started the sign-in is the only one that can
+// finish it, and it cannot read or change it.
+type signInFlow struct {
+	Provider string `json:"p"`
+	State    string `json:"s"`
+	Nonce    string `json:"n,omitempty"`
+	Verifier string `json:"v,omitempty"`
+	Callback string `json:"c"` // validated, absolute
+	Redirect string `json:"r"` // the redirect_uri sent
+	Expires  int64  `json:"e"` // Unix seconds
+}
+
+// Errors of the callback, each answered with a 4xx.
+var (
+	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
+	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
+	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
+	errNoCode        = errors.New("the callback carries no authorization code")
+	errCodeRefused   = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
+)
+
+// sealFlow seals f into the flow cookie's value.
+func (h *authHandler) sealFlow(f *signInFlow) (string, error) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", err
+	}
+	v, err := h.m.cookies.codecs[0].Encode(h.flowCookie, b)
+	if err != nil {
+		return "", fmt.Errorf("sessionkit: sealing the sign-in state: %w", err)
+	}
+	return v, nil
+}
+
+// openFlow reads the flow cookie of r, if it is one this server sealed
+// and it has not expired.
+func (h *authHandler) openFlow(r *http.Request) (*signInFlow, bool) {
+	c, err := r.Cookie(h.flowCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 4096 {
+		return nil, false
+	}
+	for _, sc := range h.m.cookies.codecs {
+		var b []byte
+		if sc.Decode(h.flowCookie, c.Value, &b) != nil {
+			continue
+		}
+		var f signInFlow
+		if json.Unmarshal(b, &f) != nil {
+			return nil, false
+		}
+		if h.m.cfg.Now().Unix() >= f.Expires || f.State == "" {
+			return nil, false
+		}
+		return &f, true
+	}
+	return nil, false
+}
+
+// authParams are the authorization request parameters a sign-in request
+// may pass through to the provider, as Auth.js's signIn(provider, options,
+// authorizationParams) does.
+var authParams = []string{"login_hint", "prompt", "ui_locales", "max_age", "acr_values"}
+
+// startSignIn begins the authorization-code flow with provider id: it
+// seals state, nonce and PKCE verifier into the flow cookie and returns the
+// provider's authorization URL.
+func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, callback string, extra url.Values) (string, *handlerError) {
+	p, err := h.m.provider(id)
+	if err != nil {
+		return "", &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
+	defer cancel()
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return "", providerDown(id)
+	}
+	origin := h.originOf(r)
+	conf := rp.oauth2 // a copy: RedirectURL is per request
+	conf.RedirectURL = origin.String() + h.base + "/callback/" + id
+	f := &signInFlow{
+		Provider: id,
+		State:    rand.Text(),
+		Callback: callback,
+		Redirect: conf.RedirectURL,
+		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
+	}
+	var opts []oauth2.AuthCodeOption
+	if rp.supportsS256() {
+		f.Verifier = oauth2.GenerateVerifier()
+		opts = append(opts, oauth2.S256ChallengeOption(f.Verifier))
+	}
+	if rp.idToken != nil && slices.Contains(conf.Scopes, "openid") {
+		f.Nonce = rand.Text()
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.Nonce))
+	}
+	for _, k := range authParams {
+		if v := extra.Get(k); v != "" && len(v) <= 256 {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	value, err := h.sealFlow(f)
+	if err != nil {
+		return "", &handlerError{http.StatusInternalServerError, "Configuration", "the sign-in state could not be sealed"}
+	}
+	h.setCookie(w, h.flowCookie, value, int(h.m.cfg.SignInStateLifetime/time.Second))
+	return conf.AuthCodeURL(f.State, opts...), nil
+}
+
+// finishSignIn handles the provider's redirect back: it checks the state
+// against the flow cookie, exchanges the code with the PKCE verifier,
+// signs the user in (which verifies the ID token and its nonce) and
+// returns where to send the browser.
+func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id string) (string, *handlerError) {
+	f, ok := h.openFlow(r)
+	// The flow cookie serves one callback, whatever its outcome.
+	h.expireCookie(w, h.flowCookie)
+	p, err := h.m.provider(id)
+	if err != nil {
+		return "", &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+	}
+	if !ok {
+		return "", invalidCheck(errNoFlow)
+	}
+	if f.Provider != id {
+		return "", invalidCheck(errFlowProvider)
+	}
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
+		return "", invalidCheck(errStateMismatch)
+	}
+	if e := q.Get("error"); e != "" {
+		status := http.StatusBadRequest
+		if e == "access_denied" {
+			status = http.StatusForbidden
+		}
+		return "", &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + sanitizeCode(e)}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return "", invalidCheck(errNoCode)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
+	defer cancel()
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return "", providerDown(id)
+	}
+	conf := rp.oauth2
+	conf.RedirectURL = f.Redirect
+	var opts []oauth2.AuthCodeOption
+	if f.Verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(f.Verifier))
+	}
+	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, opts...)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+			return "", &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
+		}
+		return "", providerDown(id)
+	}
+	params := SignInParams{Token: tok, Nonce: f.Nonce, Provider: id}
+	if raw, _ := tok.Extra("id_token").(string); raw == "" && rp.meta.UserInfoEndpoint != "" {
+		u, err := h.m.fetchUserInfo(ctx, rp.meta.UserInfoEndpoint, tok)
+		if err != nil {
+			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("the user info of provider %q could not be read", id)}
+		}
+		params.User = u
+	}
+	if _, err := h.m.SignIn(w, r, params); err != nil {
+		switch {
+		case errors.Is(err, ErrProviderUnavailable):
+			return "", providerDown(id)
+		case errors.Is(err, ErrInvalidIDToken):
+			return "", &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
+		case errors.Is(err, ErrInvalidSession):
+			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}
+		}
+		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: sign-in failed", "provider", id, "error", err.Error())
+		return "", &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
+	}
+	return f.Callback, nil
+}
+
+func invalidCheck(err error) *handlerError {
+	return &handlerError{http.StatusBadRequest, "InvalidCheck", err.Error()}
+}
+
+// providerDown is the answer when the provider cannot be reached or
+// answers with a server error: an upstream failure, hence 502.
+func providerDown(id string) *handlerError {
+	return &handlerError{http.StatusBadGateway, "ProviderUnavailable",
+		fmt.Sprintf("the identity provider %q could not be reached or failed; try again later", id)}
+}
+
+// sanitizeCode keeps an error code from the provider printable and short.
+func sanitizeCode(s string) string {
+	b := make([]byte, 0, min(len(s), 64))
+	for i := 0; i < len(s) && len(b) < 64; i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 0 {
+		return "error"
+	}
+	return string(b)
+}
+
+// fetchUserInfo reads the user from a plain OAuth 2.0 provider's userinfo
+// endpoint, for token responses without an ID token: "sub", or else "id"
+// (a string or a number), and the standard profile claims.
+func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth2.Token) (*User, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	tok.SetAuthHeader(req)
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("sessionkit: userinfo: %s", redactErr(err, endpoint))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("sessionkit: userinfo: %s answered %s", redactURL(endpoint), resp.Status)
+	}
+	var claims map[string]any
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil {
+		return nil, fmt.Errorf("sessionkit: userinfo: malformed: %w", err)
+	}
+	u := userFromClaims(jwt.MapClaims(claims))
+	if u.ID == "" {
+		switch v := claims["id"].(type) {
+		case string:
+			u.ID = v
+		case json.Number:
+			if _, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+				u.ID = v.String()
+			}
+		}
+	}
+	if u.ID == "" {
+		return nil, errors.New("sessionkit: userinfo: no sub or id")
+	}
+	return &u, nil
+}
