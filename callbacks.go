@@ -153,10 +153,11 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 type TokenError struct {
 	// Code is the recorded error, for example RefreshAccessTokenError.
 	Code string
-	// Err is the cause, when the request that reports it is the one that
-	// saw it happen: a failed refresh wraps ErrRefreshFailed, and also
+	// Err is the cause, when this process knows it (the request that saw
+	// the refresh fail, or one that skipped a retry during the backoff): a
+	// failed refresh wraps ErrRefreshFailed, and also
 	// ErrRefreshTokenInvalid when the provider refused the refresh token.
-	// Nil when the error was recorded by an earlier request.
+	// Nil when the error was recorded in the cookie by an earlier request.
 	Err error
 }
 

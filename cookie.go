@@ -241,6 +241,7 @@ func chunkIndex(rest string) (int, bool) {
 // does not replace (stale chunks after a shrink, the whole cookie after a
 // growth).
 func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
+	c.dropEarlier(w)
 	name := c.name
 	maxAge := int(expires.Sub(now) / time.Second)
 	if maxAge <= 0 {
@@ -269,9 +270,37 @@ func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string
 // clear expires every cookie of ours that r carries, and the whole cookie
 // name even if r does not carry it.
 func (c *cookieCodec) clear(w http.ResponseWriter, r *http.Request) error {
+	c.dropEarlier(w)
 	c.expire(w, c.name)
 	c.expireStale(w, r, []string{c.name})
 	return nil
+}
+
+// dropEarlier removes the session cookie lines set earlier in the same
+// response (the middleware re-issues a refreshed cookie before the handler
+// runs, and the handler may then sign out or sign in): only the last
+// write of a response may stand, whatever chunking each write used. What
+// the request itself carried is expired by expireStale.
+func (c *cookieCodec) dropEarlier(w http.ResponseWriter) {
+	h := w.Header()
+	lines := h["Set-Cookie"]
+	kept := lines[:0]
+	for _, line := range lines {
+		name, _, _ := strings.Cut(line, "=")
+		if name == c.name {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(name, c.name); ok {
+			if _, chunk := chunkIndex(rest); chunk {
+				continue
+			}
+		}
+		kept = append(kept, line)
+	}
+	if len(kept) != len(lines) {
+		clear(lines[len(kept):])
+		h["Set-Cookie"] = kept
+	}
 }
 
 func (c *cookieCodec) expireStale(w http.ResponseWriter, r *http.Request, keep []string) {

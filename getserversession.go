@@ -200,9 +200,17 @@ func (m *Manager) idleDue(s *Session, now time.Time) bool {
 func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
 	var d decoded
 	gen := m.bearer.generation()
+	hook := m.cfg.bearer.SessionFromClaims
 	if s := m.cache.get(src, gen, []string{raw}, now); s != nil {
-		d.session, d.shared = s, true
-		return d
+		if hook == nil {
+			d.session, d.shared = s, true
+			return d
+		}
+		// The hook may reject a token it accepted before (a deny-list,
+		// say), so it runs on every request, on the request's own copy
+		// of the session as it was before any hook ran.
+		c := s.Clone()
+		return m.runClaimsHook(ctx, hook, c.JWTPayload, c, raw, src, nil)
 	}
 	claims, err := m.bearer.verify(ctx, raw)
 	if claims == nil {
@@ -210,25 +218,37 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		return d
 	}
 	s := sessionFromClaims(claims, raw, src, now)
-	if hook := m.cfg.bearer.SessionFromClaims; hook != nil {
-		var herr error
-		if !m.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
-			herr = errors.New("SessionFromClaims panicked")
-		}
-		if herr != nil {
-			d.err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
-			return d
-		}
-		s.Status, s.Source, s.JWT = StatusActive, src, raw
-	}
-	d.session = s
-	if err != nil { // valid in every respect but its age
-		s.Status = StatusExpired
-		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, err)
-		return d
-	}
-	if m.cache != nil {
+	if err == nil && m.cache != nil {
+		// Cached as verified, before the hook, until the token's own exp.
 		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
+	}
+	if hook != nil {
+		return m.runClaimsHook(ctx, hook, claims, s, raw, src, err)
+	}
+	return expiredOr(s, err)
+}
+
+// runClaimsHook runs Bearer.SessionFromClaims on s and returns the decoding
+// outcome; verr is the verifier's verdict on the token's age.
+func (m *Manager) runClaimsHook(ctx context.Context, hook func(map[string]any, *Session) error, claims map[string]any, s *Session, raw string, src Source, verr error) decoded {
+	var herr error
+	if !m.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
+		herr = errors.New("SessionFromClaims panicked")
+	}
+	if herr != nil {
+		return decoded{err: fmt.Errorf("%w: %w", ErrInvalidToken, herr)}
+	}
+	s.Status, s.Source, s.JWT = StatusActive, src, raw
+	return expiredOr(s, verr)
+}
+
+// expiredOr is the outcome for a verified JWT session s: expired when the
+// verifier found the token valid in every respect but its age.
+func expiredOr(s *Session, verr error) decoded {
+	d := decoded{session: s}
+	if verr != nil {
+		s.Status = StatusExpired
+		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, verr)
 	}
 	return d
 }

@@ -87,6 +87,7 @@ func (m *Manager) Close() error {
 	verifiers := m.verifiers
 	m.mu.Unlock()
 	m.cancel()
+	m.refresher.close()
 	for _, v := range verifiers {
 		if v.jwks != nil {
 			v.jwks.wait()
@@ -114,7 +115,29 @@ func limitedClient(c *http.Client, timeout time.Duration) *http.Client {
 		base = http.DefaultTransport
 	}
 	out.Transport = limitTransport{base: base}
+	if out.CheckRedirect == nil {
+		out.CheckRedirect = safeRedirect
+	}
 	return &out
+}
+
+// safeRedirect is the redirect policy of the Manager's outgoing requests
+// when the configured client sets none: a request that carries a body (a
+// token request, with a refresh token or a code and the client secret) is
+// never re-sent elsewhere, and a GET (discovery, JWK Sets) follows at most
+// three redirects, each to a URL the Manager would fetch in the first place
+// (https, or http on loopback).
+func safeRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > 0 && via[0].Method != http.MethodGet {
+		return fmt.Errorf("sessionkit: refusing to follow a redirect of a %s request", via[0].Method)
+	}
+	if len(via) >= 3 {
+		return errors.New("sessionkit: stopped after 3 redirects")
+	}
+	if err := checkFetchURL(req.URL.String()); err != nil {
+		return fmt.Errorf("sessionkit: refusing a redirect: %w", err)
+	}
+	return nil
 }
 
 type limitTransport struct{ base http.RoundTripper }

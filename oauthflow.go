@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -43,22 +44,35 @@ var (
 
 // sealFlow seals f into the flow cookie's value.
 func (h *authHandler) sealFlow(f *signInFlow) (string, error) {
-	b, err := json.Marshal(f)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "&" in a callbackUrl would take 6 bytes
+	if err := enc.Encode(f); err != nil {
 		return "", err
 	}
-	v, err := h.m.cookies.codecs[0].Encode(h.flowCookie, b)
+	v, err := h.m.cookies.codecs[0].Encode(h.flowCookie, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: sealing the sign-in state: %w", err)
 	}
+	if len(v) > maxFlowCookie {
+		return "", errFlowTooLarge
+	}
 	return v, nil
 }
+
+// maxFlowCookie is the largest flow cookie openFlow accepts, and about
+// what a browser keeps.
+const maxFlowCookie = 4096
+
+// errFlowTooLarge: the sign-in state (mostly the callbackUrl) would not
+// fit in a cookie.
+var errFlowTooLarge = errors.New("the callbackUrl is too long to carry through the sign-in")
 
 // openFlow reads the flow cookie of r, if it is one this server sealed
 // and it has not expired.
 func (h *authHandler) openFlow(r *http.Request) (*signInFlow, bool) {
 	c, err := r.Cookie(h.flowCookie)
-	if err != nil || c.Value == "" || len(c.Value) > 4096 {
+	if err != nil || c.Value == "" || len(c.Value) > maxFlowCookie {
 		return nil, false
 	}
 	for _, sc := range h.m.cookies.codecs {
@@ -122,6 +136,9 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 		}
 	}
 	value, err := h.sealFlow(f)
+	if errors.Is(err, errFlowTooLarge) {
+		return "", &handlerError{http.StatusBadRequest, "InvalidCallbackUrl", err.Error()}
+	}
 	if err != nil {
 		return "", &handlerError{http.StatusInternalServerError, "Configuration", "the sign-in state could not be sealed"}
 	}
@@ -198,6 +215,8 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 			return "", &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
 		case errors.Is(err, ErrInvalidSession):
 			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}
+		case errors.Is(err, ErrSessionTooLarge):
+			return "", &handlerError{http.StatusBadGateway, "OAuthTokenTooLarge", fmt.Sprintf("the tokens of provider %q do not fit in the session cookie (raise MaxCookieSize)", id)}
 		}
 		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: sign-in failed", "provider", id, "error", err.Error())
 		return "", &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}

@@ -59,11 +59,11 @@ type Provider struct {
 	// that holds one is refused.
 	JWKSURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
-	// Default: what the discovery document's
-	// token_endpoint_auth_methods_supported names (HTTP Basic first), or
-	// else oauth2.AuthStyleAutoDetect, which retries a failed request with
-	// the other style. Set it for a plain OAuth 2.0 provider, so that a
-	// refused refresh token is not sent twice.
+	// Default (oauth2.AuthStyleAutoDetect): HTTP Basic, which RFC 6749
+	// requires every server to support, or the form when the discovery
+	// document lists client_secret_post and not client_secret_basic. The
+	// Manager never auto-detects, because x/oauth2 would send a refused
+	// request again, and with it a refresh token or a code.
 	AuthStyle oauth2.AuthStyle
 
 	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
@@ -250,14 +250,15 @@ func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 		}
 	}
 	authStyle := c.AuthStyle
-	if authStyle == oauth2.AuthStyleAutoDetect && meta.TokenAuthMethods != nil {
+	if authStyle == oauth2.AuthStyleAutoDetect {
 		// Auto-detection sends a failed request again with the other
-		// style, which would send a refresh token twice; a discovered
-		// provider says which style it takes.
-		switch {
-		case slices.Contains(meta.TokenAuthMethods, "client_secret_basic"):
-			authStyle = oauth2.AuthStyleInHeader
-		case slices.Contains(meta.TokenAuthMethods, "client_secret_post"):
+		// style, which would send a refresh token or a code twice. HTTP
+		// Basic is what every server must support (RFC 6749, 2.3.1) and
+		// the default of OpenID Connect Discovery; a provider that lists
+		// only client_secret_post gets the form.
+		authStyle = oauth2.AuthStyleInHeader
+		if meta.TokenAuthMethods != nil && !slices.Contains(meta.TokenAuthMethods, "client_secret_basic") &&
+			slices.Contains(meta.TokenAuthMethods, "client_secret_post") {
 			authStyle = oauth2.AuthStyleInParams
 		}
 	}
@@ -326,10 +327,29 @@ func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, erro
 	if d.Issuer != p.cfg.Issuer {
 		return nil, fmt.Errorf("discovery: the document names issuer %q, want %q", d.Issuer, p.cfg.Issuer)
 	}
-	for name, raw := range map[string]string{"authorization_endpoint": d.AuthorizationEndpoint, "token_endpoint": d.TokenEndpoint, "jwks_uri": d.JWKSURI} {
+	required := map[string]string{}
+	if p.cfg.AuthURL == "" {
+		required["authorization_endpoint"] = d.AuthorizationEndpoint
+	}
+	if p.cfg.TokenURL == "" {
+		required["token_endpoint"] = d.TokenEndpoint
+	}
+	if p.cfg.JWKSURL == "" {
+		required["jwks_uri"] = d.JWKSURI
+	}
+	for name, raw := range required {
 		if err := checkFetchURL(raw); err != nil {
 			return nil, fmt.Errorf("discovery: %s: %w", name, err)
 		}
+	}
+	if p.cfg.AuthURL != "" {
+		d.AuthorizationEndpoint = ""
+	}
+	if p.cfg.TokenURL != "" {
+		d.TokenEndpoint = ""
+	}
+	if p.cfg.JWKSURL != "" {
+		d.JWKSURI = ""
 	}
 	for name, raw := range map[string]string{"userinfo_endpoint": d.UserInfoEndpoint, "end_session_endpoint": d.EndSessionEndpoint} {
 		if raw == "" {

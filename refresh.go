@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,10 +32,12 @@ var (
 )
 
 const (
-	// refreshGrace is how long the outcome of a refresh is kept for
+	// refreshGrace is the least time the outcome of a refresh is kept for
 	// requests that still carry the refresh token it used: they take the
-	// new tokens instead of sending a rotated-out token again.
-	refreshGrace = 30 * time.Second
+	// new tokens instead of sending a rotated-out token again. A success
+	// is kept as long as the new access token lives, up to refreshMemory.
+	refreshGrace  = 30 * time.Second
+	refreshMemory = 24 * time.Hour
 	// refreshBackoffMin and refreshBackoffMax bound the pause after a
 	// transient refresh failure before the same refresh token is tried
 	// again; the pause doubles with each failure in a row.
@@ -52,7 +55,9 @@ type refresher struct {
 	flight singleflight.Group
 
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]*refreshEntry
+	entries map[refreshKey]*refreshEntry
+	closed  bool
+	wg      sync.WaitGroup // running refreshes
 }
 
 // refreshEntry is the outcome of the last refresh of one refresh token.
@@ -73,11 +78,12 @@ type refreshResult struct {
 	idToken  string
 	idExp    time.Time
 	user     *User // from the new ID token; nil without one
+	idErr    error // the new ID token was refused; the old one is kept
 	updated  atomic.Bool
 }
 
 func newRefresher(m *Manager) *refresher {
-	return &refresher{m: m, entries: map[[sha256.Size]byte]*refreshEntry{}}
+	return &refresher{m: m, entries: map[refreshKey]*refreshEntry{}}
 }
 
 // refreshDue reports whether s should be refreshed at now: an active cookie
@@ -102,31 +108,71 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	return !now.Before(s.AccessTokenExpiresAt.Add(-leeway))
 }
 
+// refreshInput is what a refresh needs of a session, copied so that the
+// refresh never reads a session a handler may be changing.
+type refreshInput struct {
+	provider     string
+	refreshToken string
+	accessToken  string
+	tokenType    string
+	expiry       time.Time
+	userID       string
+}
+
+type refreshKey [sha256.Size]byte
+
+func keyOf(provider, refreshToken string) refreshKey {
+	return sha256.Sum256([]byte(provider + "\x00" + refreshToken))
+}
+
+// errRefreshWait is reported to a request that stopped waiting for a
+// refresh after RefreshTimeout.
+var errRefreshWait = errors.New("the refresh did not finish within RefreshTimeout")
+
+// errRefreshClosed is reported once the Manager is closed.
+var errRefreshClosed = errors.New("the manager is closed")
+
+// errSubjectChanged: the refreshed ID token names another user.
+var errSubjectChanged = errors.New("the refreshed ID token names another subject")
+
 // refresh refreshes the access token of d's session, which refreshDue
 // accepted, and updates d: the session's tokens on success, its Error on
 // failure, and whether the cookie must be re-written. It never fails the
-// request.
+// request, and it waits no longer than RefreshTimeout or the request's
+// context.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	s := d.session
-	key := sha256.Sum256([]byte(s.Provider + "\x00" + s.RefreshToken))
-	now := rf.m.cfg.Now()
-
-	if e := rf.recent(key, now); e != nil {
-		if e.res != nil { // refreshed a moment ago: take its tokens
+	in := refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
+		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+	key := keyOf(in.provider, in.refreshToken)
+	if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
+		if e.res != nil { // refreshed before: take the newest tokens
 			rf.apply(d, e.res)
 		} else { // failed a moment ago: do not ask the provider again yet
 			rf.fail(d, e.err, false)
 		}
 		return
 	}
-	ch := rf.flight.DoChan(string(key[:]), func() (any, error) {
-		// A flight that ended between recent and DoChan has recorded its
+	ch := rf.flight.DoChan(string(key[:]), func() (v any, err error) {
+		// A flight that ended between latest and DoChan has recorded its
 		// outcome: use it rather than send a rotated-out token again.
-		if e := rf.recent(key, rf.m.cfg.Now()); e != nil {
+		if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
 			return e.res, e.err
 		}
-		return rf.run(key, s)
+		if !rf.begin() {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
+		}
+		defer rf.wg.Done()
+		defer func() {
+			if p := recover(); p != nil { // a panicking Config.Now or transport must not crash the process
+				rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
+				v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
+			}
+		}()
+		return rf.run(key, in)
 	})
+	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
+	defer timer.Stop()
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -134,17 +180,56 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 			return
 		}
 		rf.apply(d, r.Val.(*refreshResult))
+	case <-timer.C:
+		// The refresh outlived its timeout (a hook or transport that does
+		// not honour its context): go on without it, writing nothing.
+		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
 	case <-ctx.Done():
 		// The client gave up; the refresh goes on for the others. This
 		// request keeps the session it has and writes nothing.
 	}
 }
 
-// recent returns the outcome recorded for key that still applies at now: a
-// success within the grace window, or a failure before its retry time.
-func (rf *refresher) recent(key [sha256.Size]byte, now time.Time) *refreshEntry {
+// begin registers a running refresh for Close to wait for; it reports false
+// once the refresher is closed.
+func (rf *refresher) begin() bool {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
+	if rf.closed {
+		return false
+	}
+	rf.wg.Add(1)
+	return true
+}
+
+// close stops new refreshes and waits for the running ones, which the
+// Manager's context has cancelled.
+func (rf *refresher) close() {
+	rf.mu.Lock()
+	rf.closed = true
+	rf.mu.Unlock()
+	rf.wg.Wait()
+}
+
+// latest returns the outcome recorded for key that still applies at now,
+// following a success to the outcome of the refresh token it returned, so
+// that an old cookie gets the newest tokens, never a rotated-out one.
+func (rf *refresher) latest(provider string, key refreshKey, now time.Time) *refreshEntry {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	e := rf.recentLocked(key, now)
+	for hops := 0; e != nil && e.res != nil && hops < 16; hops++ {
+		next := rf.recentLocked(keyOf(provider, e.res.token.RefreshToken), now)
+		if next == nil || next.res == nil {
+			break // the newest success; a newer failure is the newer token's own business
+		}
+		e = next
+	}
+	return e
+}
+
+// recentLocked returns the entry of key that still applies at now.
+func (rf *refresher) recentLocked(key refreshKey, now time.Time) *refreshEntry {
 	e := rf.entries[key]
 	if e == nil {
 		return nil
@@ -158,20 +243,36 @@ func (rf *refresher) recent(key [sha256.Size]byte, now time.Time) *refreshEntry 
 	return e
 }
 
+// permanent reports whether err means the refresh token must not be used
+// again.
+func permanent(err error) bool {
+	return errors.Is(err, ErrRefreshTokenInvalid) || errors.Is(err, errSubjectChanged)
+}
+
 // run performs one refresh, detached from any request's context, and
-// records its outcome.
-func (rf *refresher) run(key [sha256.Size]byte, s *Session) (*refreshResult, error) {
+// records its outcome. A success is remembered for as long as the new
+// access token lives (at least refreshGrace), so that a request carrying a
+// cookie from before the rotation, however late, gets the new tokens.
+func (rf *refresher) run(key refreshKey, in refreshInput) (*refreshResult, error) {
 	m := rf.m
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
 	defer cancel()
-	res, err := m.exchangeRefreshToken(ctx, s)
+	res, err := m.exchangeRefreshToken(ctx, in)
 	now := m.cfg.Now()
 
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	prev := rf.entries[key]
 	e := &refreshEntry{res: res, err: err, until: now.Add(refreshGrace)}
-	if err != nil && !errors.Is(err, ErrRefreshTokenInvalid) {
+	switch {
+	case err == nil:
+		if exp := res.token.Expiry; exp.After(e.until) {
+			e.until = exp
+			if limit := now.Add(refreshMemory); limit.Before(exp) {
+				e.until = limit
+			}
+		}
+	case !permanent(err):
 		e.failures = 1
 		if prev != nil && prev.res == nil {
 			e.failures = prev.failures + 1
@@ -179,26 +280,42 @@ func (rf *refresher) run(key [sha256.Size]byte, s *Session) (*refreshResult, err
 		e.until = now.Add(min(refreshBackoffMin<<min(e.failures-1, 10), refreshBackoffMax))
 	}
 	if len(rf.entries) >= maxRefreshEntries {
-		for k, old := range rf.entries {
-			if now.After(old.until) {
-				delete(rf.entries, k)
-			}
-		}
-		for k := range rf.entries { // still full: make room
-			if len(rf.entries) < maxRefreshEntries {
-				break
-			}
-			delete(rf.entries, k)
-		}
+		rf.pruneLocked(now)
 	}
 	rf.entries[key] = e
 	return res, err
 }
 
-// exchangeRefreshToken asks s's provider for new tokens and verifies a new
-// ID token.
-func (m *Manager) exchangeRefreshToken(ctx context.Context, s *Session) (*refreshResult, error) {
-	p, err := m.provider(s.Provider)
+// pruneLocked makes room: expired entries first, then failures, then the
+// successes closest to their end.
+func (rf *refresher) pruneLocked(now time.Time) {
+	for k, e := range rf.entries {
+		if !now.Before(e.until) || e.res == nil {
+			delete(rf.entries, k)
+		}
+	}
+	for len(rf.entries) >= maxRefreshEntries {
+		var oldest refreshKey
+		var until time.Time
+		n := 0
+		for k, e := range rf.entries { // a sample of 8, as Redis evicts
+			if n == 0 || e.until.Before(until) {
+				oldest, until = k, e.until
+			}
+			if n++; n == 8 {
+				break
+			}
+		}
+		delete(rf.entries, oldest)
+	}
+}
+
+// exchangeRefreshToken asks in's provider for new tokens and verifies a new
+// ID token. Once the provider has answered with tokens, the old refresh
+// token is spent: a new ID token that fails verification is reported in the
+// result (idErr), not as a failure that would keep the old token.
+func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
+	p, err := m.provider(in.provider)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
@@ -207,7 +324,8 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, s *Session) (*refres
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
 	conf := rp.oauth2
-	current := &oauth2.Token{AccessToken: s.AccessToken, TokenType: s.TokenType, RefreshToken: s.RefreshToken, Expiry: s.AccessTokenExpiresAt}
+	conf.Scopes = slices.Clone(conf.Scopes)
+	current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
 	octx := m.oauthContext(ctx)
 	var tok *oauth2.Token
 	if p.cfg.Refresh != nil {
@@ -216,33 +334,38 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, s *Session) (*refres
 			err = errors.New("Provider.Refresh panicked")
 		}
 	} else {
-		tok, err = conf.TokenSource(octx, &oauth2.Token{RefreshToken: s.RefreshToken}).Token()
+		tok, err = conf.TokenSource(octx, &oauth2.Token{RefreshToken: in.refreshToken}).Token()
 	}
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrRefreshFailed, s.Provider, redactRetrieveError(err))
+		return nil, fmt.Errorf("%w: %s: %w", ErrRefreshFailed, in.provider, redactRetrieveError(err))
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return nil, fmt.Errorf("%w: %s: the token response holds no access token", ErrRefreshFailed, s.Provider)
+		return nil, fmt.Errorf("%w: %s: the token response holds no access token", ErrRefreshFailed, in.provider)
 	}
 	res := &refreshResult{token: tok, issuedAt: m.cfg.Now().UTC().Truncate(time.Second)}
 	if res.token.RefreshToken == "" { // the provider does not rotate: keep the old one
 		res.token = cloneToken(tok)
-		res.token.RefreshToken = s.RefreshToken
+		res.token.RefreshToken = in.refreshToken
 	}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		// OpenID Connect Core 12.2: the new ID token is verified as at
 		// sign-in (without a nonce) and must name the same subject.
-		user, exp, err := m.verifyIDToken(ctx, s.Provider, raw, "")
-		if err == nil && user.ID != s.User.ID {
-			err = fmt.Errorf("%w: the refreshed ID token names another subject", ErrInvalidIDToken)
+		user, exp, err := m.verifyIDToken(ctx, in.provider, raw, "")
+		if err == nil && user.ID != in.userID {
+			err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
 		}
 		if err != nil {
 			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+			if errors.Is(err, errSubjectChanged) {
+				// Tokens for someone else: use none of them.
+				return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+			}
+			res.idErr = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+			return res, nil
 		}
 		res.idToken, res.idExp, res.user = raw, exp, &user
 	}
@@ -285,6 +408,10 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 		mergeUser(&s.User, res.user)
 	}
 	s.Error = ""
+	if res.idErr != nil { // new tokens, but the new ID token was refused: the old one stays
+		s.Error = RefreshAccessTokenError
+		d.refreshErr = res.idErr
+	}
 	if i := s.activeSignIn(); i >= 0 {
 		s.SignIns[i].AccessTokenIssuedAt = res.issuedAt
 	}
@@ -301,7 +428,7 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 func (rf *refresher) fail(d *decoded, err error, write bool) {
 	s := d.session
 	s.Error = RefreshAccessTokenError
-	if errors.Is(err, ErrRefreshTokenInvalid) {
+	if permanent(err) {
 		s.RefreshToken = ""
 		write = true // a dead token must not stay in the cookie
 	}
