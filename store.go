@@ -49,7 +49,8 @@ type Record struct {
 	// ExpireAt is when the store drops the record: from that instant on it
 	// is invisible to Load and the listings, and its memory is reclaimed
 	// soon after. Required. Stores compare it with their own clock (a
-	// memstore's Config.Now, a Redis server's clock).
+	// memstore's Config.Now, a Redis server's clock), and may keep it to
+	// their resolution (Redis: a millisecond).
 	ExpireAt time.Time
 	// Data is the encoded session, opaque to the store.
 	Data []byte

@@ -12,7 +12,10 @@
 // It needs Redis 6 or later (RESP3) on a single server, optionally with
 // replicas or Sentinel. Redis Cluster is not supported: a write updates a
 // session and its index keys atomically in one script, and those keys hash
-// to different slots.
+// to different slots. Keep Redis's maxmemory-policy at noeviction (its
+// default): an evicting policy would sign users out at random and break
+// the indexes, where noeviction makes a full Redis refuse new sessions
+// with an error.
 //
 // Keys, with the default prefix "sessionkit:":
 //
