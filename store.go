@@ -80,8 +80,8 @@ type Record struct {
 // share nothing with the store, so callers may modify them.
 //
 // Implementations must be safe for concurrent use, by many goroutines and,
-// for shared stores, many processes. The package storetest under
-// internal/ holds the conformance suite the stores of this module pass.
+// for shared stores, many processes. The stores of this repository pass
+// one conformance suite, internal/storetest.
 type Store interface {
 	// Load returns the live record of the session id, or ErrNotFound.
 	Load(ctx context.Context, id string) (Record, error)
@@ -127,10 +127,13 @@ type Store interface {
 	// positive; stores may round it up to their resolution (Redis: 1 ms).
 	//
 	// Lock does not wait because what a loser wants is the winner's
-	// result, not the lock: to refresh a session once across instances,
-	// the winner saves the refreshed record and unlocks, and the losers
-	// poll Load until Version advances (or the lock's ttl passes, or
-	// their ctx is done) and use the winner's record.
+	// result, not the lock. To refresh a session once across instances,
+	// each instance that finds it due calls Lock. The holder loads the
+	// record again (someone may have refreshed it already), refreshes,
+	// saves and unlocks. The others poll Load until Version advances and
+	// use that record, calling Lock again between polls, so that one of
+	// them takes over if the holder dies; they stop when their ctx is
+	// done.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
 
 	// Consume marks key as used for ttl and reports whether this call was
