@@ -1,0 +1,516 @@
+// Package memstore is an in-process sessionkit.Store: the embedded default
+// for server-side sessions on a single instance. Records, locks and
+// one-time markers live in this process's memory, bounded by
+// Config.MaxSessions, and are lost when it exits; for several instances
+// behind a load balancer, use the Redis store (package redisstore), which
+// they can share.
+package memstore
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sessionkit/sessionkit"
+)
+
+// Defaults for the zero values of Config.
+const (
+	// DefaultMaxSessions bounds a Store's records when Config.MaxSessions
+	// is zero. At 2 to 4 KiB per encoded session with OAuth tokens, that is
+	// a few hundred MiB at most.
+	DefaultMaxSessions = 100_000
+	// DefaultSweepInterval is how often expired entries are reclaimed when
+	// Config.SweepInterval is zero.
+	DefaultSweepInterval = time.Minute
+)
+
+// ErrFull means the store holds Config.MaxSessions live records (or as
+// many held locks, or as many one-time markers) and refuses a new one.
+// Updates of existing records always go through.
+var ErrFull = errors.New("sessionkit: memstore: store full")
+
+// sweepBatch is the most entries a sweep removes while holding the store's
+// lock, so that requests wait at most that long.
+const sweepBatch = 256
+
+// Config configures a Store. The zero value is valid.
+type Config struct {
+	// MaxSessions caps the records the store holds; it also caps, each on
+	// its own, the locks held and the one-time markers (Consume) kept.
+	// Default DefaultMaxSessions. Once the cap is reached, creating a
+	// record, a lock or a marker first reclaims what has expired and, if
+	// nothing has, fails with ErrFull. The store never evicts a live
+	// session to make room: that would sign out a user chosen by whoever
+	// can create sessions fastest, and turn a compare-and-set into a
+	// spurious ErrNotFound. Refusing new sign-ins is visible, and leaves
+	// the signed-in users alone.
+	MaxSessions int
+	// SweepInterval is how often a background goroutine reclaims the
+	// memory of expired entries. Default DefaultSweepInterval. Expired
+	// entries are invisible from the instant they expire, swept or not; a
+	// sweep holds the store's lock for at most a small batch of removals
+	// at a time, so requests never wait for a whole sweep.
+	SweepInterval time.Duration
+	// Now is the store's clock, compared with Record.ExpireAt and lock and
+	// marker lifetimes. Default time.Now.
+	Now func() time.Time
+}
+
+// Store is an in-memory sessionkit.Store. It is safe for concurrent use.
+// Create it with New and stop its sweeper with Close.
+type Store struct {
+	now func() time.Time
+	max int
+
+	mu       sync.RWMutex
+	sessions map[string]*entry
+	byUser   map[string]map[string]struct{}
+	bySID    map[string]map[string]struct{}
+	locks    map[string]*lockEntry
+	marks    map[string]*item
+	expiries expiries
+	tokens   uint64 // the last lock token handed out
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+var _ sessionkit.Store = (*Store)(nil)
+
+// New returns a Store configured by cfg, with its sweeper running. It
+// reports a field of cfg that is out of range.
+func New(cfg Config) (*Store, error) {
+	switch {
+	case cfg.MaxSessions < 0:
+		return nil, errors.New("sessionkit: memstore: Config.MaxSessions must not be negative")
+	case cfg.SweepInterval < 0:
+		return nil, errors.New("sessionkit: memstore: Config.SweepInterval must not be negative")
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Store{
+		now:      cfg.Now,
+		max:      cfg.MaxSessions,
+		sessions: make(map[string]*entry),
+		byUser:   make(map[string]map[string]struct{}),
+		bySID:    make(map[string]map[string]struct{}),
+		locks:    make(map[string]*lockEntry),
+		marks:    make(map[string]*item),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go s.sweeper(cfg.SweepInterval)
+	return s, nil
+}
+
+// Close stops the sweeper and waits for it to return. The store stays
+// usable (expired entries stay invisible, though no longer reclaimed in
+// the background), so requests still in flight during a shutdown do not
+// fail. Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+	})
+	return nil
+}
+
+// Len reports how many records the store holds, counting expired records
+// not yet reclaimed; compare it with Config.MaxSessions.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+// Load implements sessionkit.Store.
+func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return sessionkit.Record{}, err
+	}
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.sessions[id]
+	if e == nil || !e.at.After(now) {
+		return sessionkit.Record{}, sessionkit.ErrNotFound
+	}
+	return e.record(), nil
+}
+
+// Save implements sessionkit.Store.
+func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+	if err := validate(&rec); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.sessions[rec.ID]
+	if e != nil && !e.at.After(now) {
+		s.remove(&e.item)
+		e = nil
+	}
+	switch {
+	case rec.Version == 0 && e != nil:
+		return 0, sessionkit.ErrConflict
+	case rec.Version != 0 && e == nil:
+		return 0, sessionkit.ErrNotFound
+	case rec.Version != 0 && e.version != rec.Version:
+		return 0, sessionkit.ErrConflict
+	}
+	version := rec.Version + 1
+	if !rec.ExpireAt.After(now) { // saved as expired: gone
+		if e != nil {
+			s.remove(&e.item)
+		}
+		return version, nil
+	}
+	if e == nil {
+		if !s.room(kindSession, now) {
+			return 0, ErrFull
+		}
+		e = &entry{item: item{kind: kindSession, key: rec.ID, at: rec.ExpireAt}}
+		s.sessions[rec.ID] = e
+		heap.Push(&s.expiries, &e.item)
+	} else {
+		s.unindex(e)
+		e.at = rec.ExpireAt
+		heap.Fix(&s.expiries, e.index)
+	}
+	e.userID = rec.UserID
+	e.sids = slices.Clone(rec.ProviderSessionIDs)
+	e.data = bytes.Clone(rec.Data)
+	e.version = version
+	addIndex(s.byUser, e.userID, e.key)
+	for _, sid := range e.sids {
+		addIndex(s.bySID, sid, e.key)
+	}
+	return version, nil
+}
+
+// Delete implements sessionkit.Store.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.sessions[id]; e != nil {
+		s.remove(&e.item)
+	}
+	return nil
+}
+
+// ListByUser implements sessionkit.Store.
+func (s *Store) ListByUser(ctx context.Context, userID string) ([]sessionkit.Record, error) {
+	return s.list(ctx, s.byUser, userID)
+}
+
+// ListByProviderSession implements sessionkit.Store.
+func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]sessionkit.Record, error) {
+	return s.list(ctx, s.bySID, sid)
+}
+
+func (s *Store) list(ctx context.Context, index map[string]map[string]struct{}, key string) ([]sessionkit.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var recs []sessionkit.Record
+	for id := range index[key] {
+		if e := s.sessions[id]; e != nil && e.at.After(now) {
+			recs = append(recs, e.record())
+		}
+	}
+	return recs, nil
+}
+
+// Lock implements sessionkit.Store. Its unlock func never fails but for a
+// done ctx.
+func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
+	if err := checkKey("Lock", key, ttl); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.locks[key]
+	switch {
+	case l != nil && l.at.After(now):
+		return nil, sessionkit.ErrLocked
+	case l != nil:
+		l.at = now.Add(ttl)
+		heap.Fix(&s.expiries, l.index)
+	default:
+		if !s.room(kindLock, now) {
+			return nil, ErrFull
+		}
+		l = &lockEntry{item: item{kind: kindLock, key: key, at: now.Add(ttl)}}
+		s.locks[key] = l
+		heap.Push(&s.expiries, &l.item)
+	}
+	s.tokens++
+	token := s.tokens
+	l.token = token
+	return func(ctx context.Context) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// The token tells this holder's lock from a later holder's, once
+		// this one's has expired and the key been locked again.
+		if l := s.locks[key]; l != nil && l.token == token {
+			s.remove(&l.item)
+		}
+		return nil
+	}, nil
+}
+
+// Consume implements sessionkit.Store.
+func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := checkKey("Consume", key, ttl); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.marks[key]
+	switch {
+	case m != nil && m.at.After(now):
+		return false, nil
+	case m != nil:
+		m.at = now.Add(ttl)
+		heap.Fix(&s.expiries, m.index)
+	default:
+		if !s.room(kindMark, now) {
+			return false, ErrFull
+		}
+		m = &item{kind: kindMark, key: key, at: now.Add(ttl)}
+		s.marks[key] = m
+		heap.Push(&s.expiries, m)
+	}
+	return true, nil
+}
+
+// room reports whether the table of kind k can take one more entry,
+// reclaiming expired entries (of any table) while it is full. The store's
+// lock must be held. Each expired entry is reclaimed once, so the work is
+// amortized over the writes that made the entries.
+func (s *Store) room(k kind, now time.Time) bool {
+	for s.count(k) >= s.max {
+		if len(s.expiries) == 0 || s.expiries[0].at.After(now) {
+			return false
+		}
+		s.remove(s.expiries[0])
+	}
+	return true
+}
+
+func (s *Store) count(k kind) int {
+	switch k {
+	case kindSession:
+		return len(s.sessions)
+	case kindLock:
+		return len(s.locks)
+	}
+	return len(s.marks)
+}
+
+func (s *Store) sweeper(every time.Duration) {
+	defer close(s.done)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweep reclaims every expired entry, a batch at a time.
+func (s *Store) sweep() {
+	for {
+		now := s.now()
+		s.mu.Lock()
+		n := 0
+		for ; n < sweepBatch && len(s.expiries) > 0 && !s.expiries[0].at.After(now); n++ {
+			s.remove(s.expiries[0])
+		}
+		s.mu.Unlock()
+		if n < sweepBatch {
+			return
+		}
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+	}
+}
+
+// remove drops an entry from its table, its indexes and the expiry heap.
+// The store's lock must be held.
+func (s *Store) remove(it *item) {
+	heap.Remove(&s.expiries, it.index)
+	switch it.kind {
+	case kindSession:
+		e := s.sessions[it.key]
+		s.unindex(e)
+		delete(s.sessions, it.key)
+	case kindLock:
+		delete(s.locks, it.key)
+	case kindMark:
+		delete(s.marks, it.key)
+	}
+}
+
+func (s *Store) unindex(e *entry) {
+	removeIndex(s.byUser, e.userID, e.key)
+	for _, sid := range e.sids {
+		removeIndex(s.bySID, sid, e.key)
+	}
+}
+
+func addIndex(index map[string]map[string]struct{}, key, id string) {
+	set := index[key]
+	if set == nil {
+		set = make(map[string]struct{})
+		index[key] = set
+	}
+	set[id] = struct{}{}
+}
+
+func removeIndex(index map[string]map[string]struct{}, key, id string) {
+	if set := index[key]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(index, key)
+		}
+	}
+}
+
+func validate(rec *sessionkit.Record) error {
+	bad := ""
+	switch {
+	case rec.ID == "":
+		bad = "empty ID"
+	case rec.UserID == "":
+		bad = "empty UserID"
+	case rec.ExpireAt.IsZero():
+		bad = "zero ExpireAt"
+	}
+	for _, sid := range rec.ProviderSessionIDs {
+		if sid == "" || strings.IndexByte(sid, 0) >= 0 {
+			bad = "a ProviderSessionIDs entry is empty or holds a NUL byte"
+		}
+	}
+	if bad != "" {
+		return fmt.Errorf("sessionkit: memstore: invalid record: %s", bad)
+	}
+	return nil
+}
+
+func checkKey(op, key string, ttl time.Duration) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("sessionkit: memstore: %s: empty key", op)
+	case ttl <= 0:
+		return fmt.Errorf("sessionkit: memstore: %s: ttl must be positive, got %s", op, ttl)
+	}
+	return nil
+}
+
+type kind uint8
+
+const (
+	kindSession kind = iota
+	kindLock
+	kindMark
+)
+
+// item is an entry of any table, as the expiry heap orders it.
+type item struct {
+	kind  kind
+	key   string
+	at    time.Time // expiry
+	index int       // in the heap
+}
+
+type entry struct {
+	item
+	userID  string
+	sids    []string
+	version uint64
+	data    []byte
+}
+
+func (e *entry) record() sessionkit.Record {
+	return sessionkit.Record{
+		ID:                 e.key,
+		UserID:             e.userID,
+		ProviderSessionIDs: slices.Clone(e.sids),
+		Version:            e.version,
+		ExpireAt:           e.at,
+		Data:               bytes.Clone(e.data),
+	}
+}
+
+type lockEntry struct {
+	item
+	token uint64
+}
+
+// expiries is a min-heap of items by expiry.
+type expiries []*item
+
+func (h expiries) Len() int           { return len(h) }
+func (h expiries) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiries) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *expiries) Push(x any) {
+	it := x.(*item)
+	it.index = len(*h)
+	*h = append(*h, it)
+}
+func (h *expiries) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	it.index = -1
+	return it
+}

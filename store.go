@@ -1,0 +1,145 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Store reports for the outcomes its callers branch on. A Store
+// returns them as they are or wrapped (callers test them with errors.Is);
+// any other non-nil error is a system error, such as an unreachable server
+// or a malformed argument.
+var (
+	// ErrNotFound means the store holds no live record for the session ID:
+	// it never existed, was deleted, or has expired. Load returns it, and
+	// so does Save when it updates a record that is gone.
+	ErrNotFound = errors.New("sessionkit: session not found in store")
+
+	// ErrConflict means Save lost a compare-and-set: the record's version in
+	// the store is not the one the caller read (another writer got there
+	// first), or Save tried to create a record whose ID is taken.
+	ErrConflict = errors.New("sessionkit: session changed in store (version conflict)")
+
+	// ErrLocked means Store.Lock found the lock held by someone else.
+	ErrLocked = errors.New("sessionkit: lock held by another holder")
+)
+
+// Record is what a Store keeps for one server-side session. The store
+// treats Data as opaque bytes (the Manager's encoding of the session) and
+// indexes only the other fields.
+type Record struct {
+	// ID identifies the session: an opaque, high-entropy string chosen by
+	// the Manager. Required.
+	ID string
+	// UserID is the user the session belongs to; ListByUser finds the
+	// session by it. Required. An update may change it.
+	UserID string
+	// ProviderSessionIDs are identity-provider session IDs ("sid" claims)
+	// that ListByProviderSession finds the session by, for OpenID Connect
+	// back-channel logout. The store compares them as opaque strings, so
+	// the caller qualifies each with its issuer. Each must be non-empty
+	// and hold no NUL byte. An update replaces the whole list.
+	ProviderSessionIDs []string
+	// Version is the record's generation, assigned by the store: 1 when the
+	// record is created, one more on every successful Save after that.
+	// Save compares it to the stored version (compare-and-set); 0 asks Save
+	// to create the record.
+	Version uint64
+	// ExpireAt is when the store drops the record: from that instant on it
+	// is invisible to Load and the listings, and its memory is reclaimed
+	// soon after. Required. Stores compare it with their own clock (a
+	// memstore's Config.Now, a Redis server's clock), and may keep it to
+	// their resolution (Redis: a millisecond).
+	ExpireAt time.Time
+	// Data is the encoded session, opaque to the store.
+	Data []byte
+}
+
+// Store keeps server-side sessions, so that they can be listed, revoked and
+// shared by many instances of an application. With a Store, the session
+// cookie holds only the session ID; the state lives here.
+//
+// Records are written with compare-and-set: every Save names the version it
+// read, and fails with ErrConflict if another writer saved in between, so
+// two instances never silently overwrite each other. Deletion is
+// unconditional. Records expire by themselves at Record.ExpireAt.
+//
+// Not found is reported as the error ErrNotFound, never as a zero Record
+// with a nil error; lock contention as ErrLocked, a lost compare-and-set as
+// ErrConflict. Every other error is a system error. Every method honours
+// its context: it returns no later than shortly after ctx is done, with an
+// error that wraps ctx.Err() when that is why it stopped.
+//
+// Session IDs, lock keys and one-time keys live in three separate
+// namespaces: Lock("x") and Consume("x") touch no session "x", nor each
+// other.
+//
+// A Store's Records are the caller's own: Save keeps no reference to the
+// Record it is given, and the Records that Load and the listings return
+// share nothing with the store, so callers may modify them.
+//
+// Implementations must be safe for concurrent use, by many goroutines and,
+// for shared stores, many processes. The stores of this repository pass
+// one conformance suite, internal/storetest.
+type Store interface {
+	// Load returns the live record of the session id, or ErrNotFound.
+	Load(ctx context.Context, id string) (Record, error)
+
+	// Save writes rec and returns the version it now has.
+	//
+	// With rec.Version 0 it creates the record, and fails with ErrConflict
+	// if a live record with that ID exists. Otherwise it updates the
+	// record whose stored version is rec.Version: it fails with
+	// ErrConflict if the stored version differs, and with ErrNotFound if
+	// there is no live record. The returned version is rec.Version+1.
+	//
+	// A record saved with an ExpireAt already past is stored as expired:
+	// Save succeeds, and the record is gone.
+	Save(ctx context.Context, rec Record) (version uint64, err error)
+
+	// Delete removes the session id and its index entries. Deleting a
+	// record that does not exist is not an error.
+	Delete(ctx context.Context, id string) error
+
+	// ListByUser returns the live records of userID, in no particular
+	// order; none is not an error.
+	//
+	// Signing a user out everywhere is done from this listing, record by
+	// record, rather than by the store: the Manager saves each record with
+	// the status revoked in its Data (which only it can encode), so that
+	// the user's other devices learn why they were signed out, and a
+	// compare-and-set conflict with a concurrent refresh is retried rather
+	// than lost.
+	ListByUser(ctx context.Context, userID string) ([]Record, error)
+
+	// ListByProviderSession returns the live records that list sid in
+	// their ProviderSessionIDs, in no particular order; none is not an
+	// error.
+	ListByProviderSession(ctx context.Context, sid string) ([]Record, error)
+
+	// Lock acquires the lock named key for at most ttl, without waiting:
+	// if another holder has it, Lock returns ErrLocked at once. The
+	// returned unlock releases the lock if this holder still has it, and
+	// does nothing if the lock expired meanwhile (even if someone else
+	// holds it now); calling it again is harmless. A holder that dies
+	// without unlocking blocks others until ttl has passed. ttl must be
+	// positive; stores may round it up to their resolution (Redis: 1 ms).
+	//
+	// Lock does not wait because what a loser wants is the winner's
+	// result, not the lock. To refresh a session once across instances,
+	// each instance that finds it due calls Lock. The holder loads the
+	// record again (someone may have refreshed it already), refreshes,
+	// saves and unlocks. The others poll Load until Version advances and
+	// use that record, calling Lock again between polls, so that one of
+	// them takes over if the holder dies; they stop when their ctx is
+	// done.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
+
+	// Consume marks key as used for ttl and reports whether this call was
+	// the first to do so: across all callers, exactly one call per key
+	// gets first == true until ttl has passed. It serves one-time tokens,
+	// such as the "jti" of a back-channel logout token (replay check) and
+	// single-use tickets. ttl must be positive.
+	Consume(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
+}
