@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -248,7 +247,7 @@ func (a advAttack) request() *http.Request {
 // every part of the outcome.
 func (e *advEnv) run(t *testing.T, a advAttack) {
 	t.Helper()
-	if a.bug != "" && os.Getenv("SESSIONKIT_RUN_BUGS") == "" {
+	if a.bug != "" && !runBugs() {
 		t.Skip("BUG: " + a.bug + " (SESSIONKIT_RUN_BUGS=1 runs it)")
 	}
 	w := a.want
@@ -606,7 +605,7 @@ func reversed(s []string) []string {
 func TestAdversarialOversizedHeadersOverHTTP(t *testing.T) {
 	e := newAdvEnv(t)
 	srv := httptest.NewServer(e.m.Require(http.NotFoundHandler()))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the parallel subtests
 	tests := []struct {
 		name   string
 		header string
@@ -621,6 +620,7 @@ func TestAdversarialOversizedHeadersOverHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 			if err != nil {
 				t.Fatal(err)
@@ -691,5 +691,141 @@ func TestAdversarialSessionFixation(t *testing.T) {
 				t.Errorf("planted cookies left behind: %v", slices.Sorted(maps.Keys(jar)))
 			}
 		})
+	}
+}
+
+// rotatingIdP is a token endpoint that rotates refresh tokens and detects
+// reuse as providers do (RFC 9700 4.14.2): a rotated-out refresh token
+// presented again revokes the whole family, so that neither the thief nor
+// the victim can go on with it.
+type rotatingIdP struct {
+	clk   *clock
+	mu    sync.Mutex
+	n     int
+	live  map[string]bool // refresh tokens that may be used
+	dead  map[string]bool // rotated-out refresh tokens
+	calls int
+	reuse int
+}
+
+func (p *rotatingIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := r.PostFormValue("refresh_token")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	switch {
+	case p.live[rt]:
+		delete(p.live, rt)
+		p.dead[rt] = true
+		p.n++
+		next := "rt-" + itoa(p.n)
+		p.live[next] = true
+		tokenJSON(w, map[string]any{"access_token": "at-" + itoa(p.n), "token_type": "Bearer", "refresh_token": next,
+			"expires_in": int(p.clk.Now().Add(time.Minute).Sub(time.Now()).Seconds())})
+	default:
+		if p.dead[rt] {
+			p.reuse++
+			clear(p.live) // the family is revoked
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+	}
+}
+
+// Refresh-token reuse after rotation: the first wave refreshes once and
+// rotates the token; within the grace window the old cookie gets the new
+// tokens without a call; after it, a second wave replaying the old cookie
+// (a stale tab, or a thief) sends the rotated-out token once, the provider
+// revokes the family, and every request of the wave keeps its session,
+// flagged, with the dead token dropped. The legitimate cookie's next
+// refresh is refused as well; it too is flagged, never lost or crashed.
+func TestAdversarialRefreshTokenReuse(t *testing.T) {
+	clk := newClock()
+	idp := &rotatingIdP{clk: clk, live: map[string]bool{"rt-0": true}, dead: map[string]bool{}}
+	srv := httptest.NewServer(idp)
+	defer srv.Close()
+	rec := &advRecorder{}
+	m := mustNew(t, refreshConfig(clk, srv.URL, func(c *Config) { c.Callbacks = rec.callbacks() }))
+	old := signInCookies(t, m, SignInParams{Token: tokenOf("at-0", "rt-0", t0.Add(time.Minute)), Provider: "idp", User: &User{ID: "u"}})
+	clk.Advance(time.Minute)
+
+	type seen struct {
+		c       *capture
+		cookies []*http.Cookie
+		code    int
+	}
+	wave := func(n int, cookies []*http.Cookie) []seen {
+		out := make([]seen, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var c capture
+				resp := serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", cookies))
+				out[i] = seen{&c, mergeCookies(cookies, resp.Result().Cookies()), resp.Code}
+			}()
+		}
+		wg.Wait()
+		return out
+	}
+	calls := func() int { idp.mu.Lock(); defer idp.mu.Unlock(); return idp.calls }
+	reuses := func() int { idp.mu.Lock(); defer idp.mu.Unlock(); return idp.reuse }
+
+	first := wave(10, old)
+	if calls() != 1 {
+		t.Fatalf("first wave: %d token calls, want 1", calls())
+	}
+	for i, s := range first {
+		if s.code != http.StatusOK || !s.c.ok || s.c.session.AccessToken != "at-1" || s.c.session.RefreshToken != "rt-1" {
+			t.Fatalf("first wave, request %d: code %d ok %v tokens %q/%q, want at-1/rt-1", i, s.code, s.c.ok, s.c.session.AccessToken, s.c.session.RefreshToken)
+		}
+	}
+	current := first[0].cookies
+	rec.take()
+
+	clk.Advance(refreshGrace / 2)
+	if s := wave(1, old)[0]; s.c.session.AccessToken != "at-1" || calls() != 1 {
+		t.Fatalf("old cookie within the grace window: token %q, %d calls; want at-1 and no call", s.c.session.AccessToken, calls())
+	}
+	rec.take()
+
+	clk.Advance(refreshGrace)
+	second := wave(10, old)
+	if calls() != 2 || reuses() != 1 {
+		t.Fatalf("second wave: %d token calls (reuse detected %d times), want exactly one more call", calls(), reuses())
+	}
+	for i, s := range second {
+		if s.code != http.StatusOK || !s.c.ok || s.c.session.User.ID != "u" {
+			t.Fatalf("second wave, request %d: code %d ok %v; want the session kept", i, s.code, s.c.ok)
+		}
+		if s.c.session.Error != RefreshAccessTokenError || s.c.session.RefreshToken != "" {
+			t.Errorf("second wave, request %d: error %q refresh token %q, want the flag and the token dropped", i, s.c.session.Error, s.c.session.RefreshToken)
+		}
+	}
+	invalid := 0
+	for _, c := range rec.take() {
+		if c.name == "OnAccessTokenError" && errors.Is(c.err, ErrRefreshTokenInvalid) {
+			invalid++
+		}
+	}
+	if invalid != len(second) {
+		t.Errorf("OnAccessTokenError with ErrRefreshTokenInvalid fired %d times, want %d (once per request)", invalid, len(second))
+	}
+	// The replayed cookie, re-issued without a refresh token, never sends
+	// one again.
+	before := calls()
+	wave(3, second[0].cookies)
+	if calls() != before {
+		t.Errorf("the flagged cookie caused %d more token calls", calls()-before)
+	}
+
+	// The legitimate holder's next refresh meets the revoked family.
+	clk.Advance(time.Minute)
+	s := wave(1, current)[0]
+	if s.code != http.StatusOK || !s.c.ok || s.c.session.Error != RefreshAccessTokenError || s.c.session.RefreshToken != "" {
+		t.Fatalf("legitimate cookie after the revocation: code %d ok %v error %q refresh %q; want kept, flagged, token dropped",
+			s.code, s.c.ok, s.c.session.Error, s.c.session.RefreshToken)
 	}
 }

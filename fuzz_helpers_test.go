@@ -44,8 +44,9 @@ func (t *inprocTransport) count(path string) int {
 
 func (t *inprocTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(r.Body)
 		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	t.mu.Lock()
 	f := t.routes[r.URL.Path]
