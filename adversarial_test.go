@@ -410,9 +410,9 @@ func TestAdversarialBearer(t *testing.T) {
 		{name: "nbf within the leeway", authz: byRSA(advClaims("nbf", at(l-time.Second)), nil), want: advOK("user_1")},
 		{name: "iat in the future beyond the leeway", authz: byRSA(advClaims("iat", at(l+time.Minute)), nil), want: advBadToken(jwt.ErrTokenUsedBeforeIssued)},
 		{name: "iat within the leeway", authz: byRSA(advClaims("iat", at(l-time.Second)), nil), want: advOK("user_1")},
-		{name: "nbf absurdly far in the future", authz: byRSA(advClaims("nbf", 1e300), nil), want: advBadToken(jwt.ErrTokenNotValidYet),
+		{name: "nbf absurdly far in the future", authz: byRSA(advClaims("nbf", 1e300), nil), want: advBadToken(nil),
 			bug: "a NumericDate past 2^63 s wraps when jwt converts it to time.Time (int64(float64)), so nbf/iat that far ahead pass"},
-		{name: "iat absurdly far in the future", authz: byRSA(advClaims("iat", 1e19), nil), want: advBadToken(jwt.ErrTokenUsedBeforeIssued),
+		{name: "iat absurdly far in the future", authz: byRSA(advClaims("iat", 1e19), nil), want: advBadToken(nil),
 			bug: "a NumericDate past 2^63 s wraps when jwt converts it to time.Time (int64(float64)), so nbf/iat that far ahead pass"},
 
 		// Issuer, audience, authorized party: tokens meant for someone else.
