@@ -721,7 +721,7 @@ func (p *rotatingIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next := "rt-" + itoa(p.n)
 		p.live[next] = true
 		tokenJSON(w, map[string]any{"access_token": "at-" + itoa(p.n), "token_type": "Bearer", "refresh_token": next,
-			"expires_in": int(p.clk.Now().Add(time.Minute).Sub(time.Now()).Seconds())})
+			"expires_in": expiresIn(p.clk, time.Minute)})
 	default:
 		if p.dead[rt] {
 			p.reuse++

@@ -147,9 +147,19 @@ func healthyToken(clk *clock, n *int, mu *sync.Mutex) http.HandlerFunc {
 		*n++
 		at := "at-fresh-" + itoa(*n)
 		mu.Unlock()
-		tokenJSON(w, map[string]any{"access_token": at, "token_type": "Bearer",
-			"expires_in": int(clk.Now().Add(time.Hour).Sub(time.Now()).Seconds())})
+		tokenJSON(w, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": expiresIn(clk, time.Hour)})
 	}
+}
+
+// expiresIn is the expires_in that makes golang.org/x/oauth2, which adds
+// it to the real clock, compute an expiry d after clk's now. It is never 0,
+// which would mean "no expiry".
+func expiresIn(clk *clock, d time.Duration) int {
+	s := int(clk.Now().Add(d).Sub(time.Now()).Seconds())
+	if s == 0 {
+		s = 1
+	}
+	return s
 }
 
 // mergeCookies applies the Set-Cookie lines of resp to jar, as a browser
