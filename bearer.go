@@ -26,6 +26,7 @@ var (
 	errKeyType        = errors.New("key type does not match the token's algorithm")
 	errTooLong        = errors.New("token too long")
 	errAZP            = errors.New(`"azp" is missing or not an authorized party`)
+	errTimeRange      = errors.New("a time claim is out of range")
 	errNonce          = errors.New(`"nonce" does not match`)
 	errMalformedAuthz = errors.New("malformed Authorization header")
 )
@@ -89,6 +90,13 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (jwt.MapClaims, er
 	if _, err := v.parser.ParseWithClaims(raw, claims, v.keyfunc(ctx)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	// jwt/v5 turns a NumericDate past 2^63 ns into a time that wraps: such
+	// an nbf or iat would pass. No real token carries one.
+	for _, name := range [...]string{"exp", "nbf", "iat"} {
+		if f, ok := claims[name].(float64); ok && (f < 0 || f > maxNumericDate) {
+			return nil, fmt.Errorf("%w: %w: %s", ErrInvalidToken, errTimeRange, name)
+		}
+	}
 	if len(v.cfg.AuthorizedParties) > 0 {
 		azp, _ := claims["azp"].(string)
 		if !slices.Contains(v.cfg.AuthorizedParties, azp) {
@@ -104,6 +112,10 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (jwt.MapClaims, er
 	}
 	return claims, nil
 }
+
+// maxNumericDate is the last second representable as a time.Time in
+// nanoseconds since the Unix epoch (year 2262).
+const maxNumericDate = 9223372036
 
 // onlyExpired reports whether a claims-validation error is exactly one
 // failure, and that failure is exp.

@@ -229,6 +229,11 @@ func chunkIndex(rest string) (int, bool) {
 	if len(digits) > 1 && digits[0] == '0' {
 		return 0, false
 	}
+	for i := 0; i < len(digits); i++ { // Atoi would take a sign
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || n < 0 {
 		return 0, false

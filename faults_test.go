@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -391,25 +390,20 @@ func TestFaultsJWKS(t *testing.T) {
 	type row struct {
 		name  string
 		fault http.HandlerFunc
-		bug   string
 	}
 	var rows []row
 	for _, f := range faults {
 		rows = append(rows, row{name: f.name, fault: f.fault})
 	}
-	const emptyBug = "a JWK Set with no usable key (HTTP 200) replaces the keys held, so one bad answer refuses every bearer token until the next fetch"
 	rows = append(rows,
-		row{"an empty key set with 200", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"keys":[]}`) }, emptyBug},
+		row{"an empty key set with 200", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"keys":[]}`) }},
 		row{"only unusable keys with 200", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"keys":[{"kty":"RSA","kid":"rsa-1","n":"!!","e":"AQAB"},{"kty":"weird"}]}`)
-		}, emptyBug},
+		}},
 	)
 	for _, tt := range rows {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if tt.bug != "" && !runBugs() {
-				t.Skip("BUG: " + tt.bug + " (SESSIONKIT_RUN_BUGS=1 runs it)")
-			}
 			srv := newFaultyServer(t)
 			var mu sync.Mutex
 			signers := []signer{rsaSigner()}
@@ -472,9 +466,6 @@ func TestFaultsJWKS(t *testing.T) {
 	}
 }
 
-// runBugs reports whether rows marked with a known bug should run.
-func runBugs() bool { return os.Getenv("SESSIONKIT_RUN_BUGS") != "" }
-
 // A key removed from the JWK Set stops verifying once the set is fetched
 // again (here, because a token names a new key).
 func TestFaultsJWKSRotatedOutKeyStopsVerifying(t *testing.T) {
@@ -497,11 +488,7 @@ func TestFaultsJWKSRotatedOutKeyStopsVerifying(t *testing.T) {
 // configured URLs obey, nor carry a token request's secrets to another
 // origin. The transport is in process: no request leaves the machine.
 func TestFaultsRedirectPolicy(t *testing.T) {
-	const bug = "the Manager's HTTP client follows redirects to http:// and other origins: keys fetched in the clear, refresh tokens and client secrets re-posted on 307/308"
 	t.Run("JWKS redirected to plain http", func(t *testing.T) {
-		if !runBugs() {
-			t.Skip("BUG: " + bug + " (SESSIONKIT_RUN_BUGS=1 runs it)")
-		}
 		tr := newInprocTransport()
 		tr.handle("/keys", func(r *http.Request) *http.Response {
 			resp := response(http.StatusFound, "", nil)
@@ -517,9 +504,6 @@ func TestFaultsRedirectPolicy(t *testing.T) {
 		}
 	})
 	t.Run("discovery redirected to plain http", func(t *testing.T) {
-		if !runBugs() {
-			t.Skip("BUG: " + bug + " (SESSIONKIT_RUN_BUGS=1 runs it)")
-		}
 		tr := newInprocTransport()
 		tr.handle("/.well-known/openid-configuration", func(r *http.Request) *http.Response {
 			resp := response(http.StatusFound, "", nil)
@@ -538,9 +522,6 @@ func TestFaultsRedirectPolicy(t *testing.T) {
 		}
 	})
 	t.Run("token request redirected to another origin", func(t *testing.T) {
-		if !runBugs() {
-			t.Skip("BUG: " + bug + " (SESSIONKIT_RUN_BUGS=1 runs it)")
-		}
 		tr := newInprocTransport()
 		tr.handle("/token", func(r *http.Request) *http.Response {
 			resp := response(http.StatusTemporaryRedirect, "", nil)

@@ -247,8 +247,14 @@ func (k *remoteKeySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error
 		}
 		keys = append(keys, j)
 	}
+	if len(keys) == 0 {
+		// One bad answer must not take away the keys held.
+		return nil, errNoUsableKey
+	}
 	return keys, nil
 }
+
+var errNoUsableKey = errors.New("the JWK Set holds no usable key")
 
 // keys returns the verification keys of family for t: the key named by its
 // kid, or, without a kid, every signature key of that family whose alg pin
