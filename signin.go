@@ -227,6 +227,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // they were. An error from update is returned as it is and nothing is
 // written. Without an active cookie session UpdateSession returns the error
 // GetServerSession would.
+//
+// With a Config.Store the change is saved in the Store with
+// compare-and-set: if another instance wrote the session in between,
+// update runs again on the newer session, so it may run more than once and
+// must only change the session it is given. The session's generation
+// advances and its cookie is re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
