@@ -44,8 +44,14 @@ type cacheEntry struct {
 	gen     uint64    // the key-set generation it was verified with
 	until   time.Time // never used at or after: the credential's expiry
 	session *Session  // immutable
+	ref     cookieRef // for sourceRef entries: what a store-backed cookie refers to
 	size    int
 }
+
+// sourceRef keys the cache entries of store-backed cookies, which hold only
+// the decoded reference: the session itself is read from the Store on
+// every request, so that a revocation takes effect at once.
+const sourceRef Source = "store-ref"
 
 // newCredCache returns a cache holding at most budget bytes, or nil
 // (disabled) for a budget of 0 or less.
@@ -113,17 +119,46 @@ func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *
 	return e.session
 }
 
+// getRef returns the reference cached for the store-backed cookie made of
+// parts.
+func (c *credCache) getRef(parts []string, now time.Time) (cookieRef, bool) {
+	if c == nil {
+		return cookieRef{}, false
+	}
+	h := c.hashParts(parts)
+	sh := &c.shards[h%cacheShards]
+	sh.mu.RLock()
+	e := sh.entries[h]
+	sh.mu.RUnlock()
+	if e == nil || e.src != sourceRef || !now.Before(e.until) || !equalParts(e.cred, parts) {
+		return cookieRef{}, false
+	}
+	return e.ref, true
+}
+
+// putRef caches the reference of a store-backed cookie until until.
+func (c *credCache) putRef(cred string, ref cookieRef, until, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.insert(&cacheEntry{cred: cred, src: sourceRef, until: until, ref: ref, size: 2*len(cred) + len(ref.id) + 64}, now)
+}
+
 // put caches s, verified from cred by src with generation gen, until
 // until. s must not be changed afterwards.
 func (c *credCache) put(src Source, gen uint64, cred string, s *Session, until time.Time, now time.Time) {
 	if c == nil || !now.Before(until) {
 		return
 	}
-	e := &cacheEntry{cred: cred, src: src, gen: gen, until: until, session: s, size: 2*len(cred) + entryOverhead}
-	if e.size > c.budget {
+	c.insert(&cacheEntry{cred: cred, src: src, gen: gen, until: until, session: s, size: 2*len(cred) + entryOverhead}, now)
+}
+
+// insert adds e, making room within the shard's budget.
+func (c *credCache) insert(e *cacheEntry, now time.Time) {
+	if !now.Before(e.until) || e.size > c.budget {
 		return
 	}
-	h := c.hashParts([]string{cred})
+	h := c.hashParts([]string{e.cred})
 	sh := &c.shards[h%cacheShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

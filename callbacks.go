@@ -2,6 +2,7 @@ package sessionkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -31,10 +32,21 @@ type Callbacks struct {
 	// sliding).
 	OnSessionUpdate func(ctx context.Context, s *Session)
 
-	// OnSessionExpired fires when a cookie session is decoded whose lifetime
-	// is over: status expired or abandoned. The request then has no active
-	// session.
+	// OnSessionExpired fires when a cookie session is decoded that is no
+	// longer active: status expired or abandoned, or, with a Config.Store,
+	// ended, removed, replaced or revoked (s.Status says which). The
+	// request then has no active session. A store-backed session that the
+	// Store no longer holds (expired and dropped, or deleted) is no
+	// session at all: nothing fires.
 	OnSessionExpired func(ctx context.Context, s *Session)
+
+	// OnTokenTheftDetected fires, with a Config.Store, when a request
+	// presents a session cookie of an older generation after TheftGrace:
+	// the session's cookie was re-issued (refresh, update) and someone
+	// still uses the old one, so it was copied. The session has been
+	// revoked before the callback runs (s.Status is revoked); both the
+	// user and the copier must sign in again. OnSessionExpired fires too.
+	OnTokenTheftDetected func(ctx context.Context, s *Session)
 
 	// OnAccessTokenExpired fires when an active cookie session is decoded
 	// whose OAuth access token has expired (AccessTokenExpiresAt has passed)
@@ -120,14 +132,19 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 	s, err := d.session, d.err
 	switch {
 	case s == nil:
-		if err != nil && err != ErrNoSession {
+		if errors.Is(err, ErrStoreUnavailable) {
+			m.cfg.Logger.WarnContext(ctx, "sessionkit: session store unavailable; the request has no session", "error", err.Error())
+		} else if err != nil && err != ErrNoSession {
 			m.fireErr(ctx, "OnJwtError", cb.OnJwtError, err)
 		}
 	case s.Source != SourceCookie:
 		if s.Status == StatusExpired {
 			m.fireSession(ctx, "OnJwtExpired", cb.OnJwtExpired, s)
 		}
-	case s.Status == StatusExpired || s.Status == StatusAbandoned:
+	case s.Status != StatusActive:
+		if d.theft {
+			m.fireSession(ctx, "OnTokenTheftDetected", cb.OnTokenTheftDetected, s)
+		}
 		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
 	case s.Status == StatusActive:
 		now := m.cfg.Now()

@@ -91,6 +91,26 @@ type Config struct {
 	// ExpireAt = AbandonAt.
 	IdleTimeout time.Duration
 
+	// Store, when set, keeps cookie sessions on the server: SignIn saves
+	// the session in the Store and the cookie holds only its ID and
+	// generation (still sealed with Keys), so that sessions can be ended,
+	// revoked, listed and signed out everywhere (End, Revoke, RevokeUser,
+	// ListSessions, back-channel logout), refreshed once across many
+	// instances, and so that a copied cookie is detected (see TheftGrace
+	// and Callbacks.OnTokenTheftDetected). Every request reads its session
+	// from the Store. Store-backed and stateless cookies do not mix: with
+	// a Store, a stateless cookie is refused as invalid, and without one,
+	// a store-backed cookie is. Requires Keys.
+	//
+	// When the Store fails (an unreachable Redis, a timeout), the Manager
+	// fails closed: the request has no session (Middleware goes on
+	// without one and logs a warning; Require answers 503), and no call
+	// waits past its request's context or the Store's own timeout.
+	//
+	// Default nil: stateless cookies, the whole session sealed in the
+	// cookie.
+	Store Store
+
 	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
 	// optionally, a JWT cookie) as a session.
 	Bearer *JWTConfig
@@ -415,6 +435,9 @@ func (c Config) withDefaults() (settings, error) {
 }
 
 func (s *settings) validate() error {
+	if s.Store != nil && len(s.Keys) == 0 {
+		return configErr("Store", "needs cookie keys (Config.Keys): the session cookie refers to the stored session")
+	}
 	if len(s.Keys) == 0 && s.Bearer == nil {
 		return configErr("Keys", "at least one key pair is required (or set Config.Bearer for bearer-only sessions)")
 	}

@@ -236,3 +236,112 @@ func (r *payloadReader) time() time.Time {
 	}
 	return time.Unix(int64(v), 0).UTC()
 }
+
+// With a Store, the cookie holds a reference to the stored session, not the
+// session: payloadRef, the session ID and the generation the cookie was
+// issued at (see storeMeta). decodePayload refuses it, so a Manager without
+// the Store never takes a reference for a session.
+const payloadRef = 0x80
+
+// appendRef appends the cookie payload that refers to session id at
+// generation gen.
+func appendRef(b []byte, id string, gen uint64) []byte {
+	b = append(b, payloadRef)
+	b = appendString(b, id)
+	return binary.AppendUvarint(b, gen)
+}
+
+// decodeRef decodes a payload written by appendRef.
+func decodeRef(p []byte) (cookieRef, error) {
+	if len(p) == 0 || p[0] != payloadRef {
+		return cookieRef{}, errMalformedPayload
+	}
+	r := payloadReader{s: string(p[1:])}
+	ref := cookieRef{id: r.str(), gen: r.uvarint()}
+	if r.err != nil || r.off != len(r.s) || ref.id == "" || ref.gen == 0 {
+		return cookieRef{}, errMalformedPayload
+	}
+	return ref, nil
+}
+
+// cookieRef is what a store-backed session cookie says: which session, and
+// the generation it was issued at.
+type cookieRef struct {
+	id  string
+	gen uint64
+}
+
+// The Data of a stored Record is a small header, then the session payload
+// of appendPayload:
+//
+//	storeDataV1, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures
+const storeDataV1 = 1
+
+// storeMeta is what the Manager keeps beside a stored session.
+type storeMeta struct {
+	// gen is the session's generation: 1 at sign-in, one more every time
+	// its cookie is re-issued with new contents (refresh, update). Cookies
+	// carry the generation they were issued at; an older one, presented
+	// after the grace window, is a copied cookie.
+	gen uint64
+	// rotatedAt is when gen last advanced; a cookie of gen-1 is accepted
+	// until rotatedAt + theftGrace, for requests in flight.
+	rotatedAt time.Time
+	// retryAt is when a refresh that failed transiently may be tried
+	// again, by any instance; failures counts them in a row.
+	retryAt  time.Time
+	failures uint64
+}
+
+// appendStored appends the Data of a stored session to b.
+func appendStored(b []byte, meta storeMeta, s *Session) []byte {
+	b = append(b, storeDataV1)
+	b = binary.AppendUvarint(b, meta.gen)
+	b = appendMilli(b, meta.rotatedAt)
+	b = appendMilli(b, meta.retryAt)
+	b = binary.AppendUvarint(b, meta.failures)
+	return appendPayload(b, s)
+}
+
+// decodeStored decodes a Record's Data written by appendStored.
+func decodeStored(p []byte) (storeMeta, *Session, error) {
+	if len(p) == 0 || p[0] != storeDataV1 {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	r := payloadReader{s: string(p[1:])}
+	var meta storeMeta
+	meta.gen = r.uvarint()
+	meta.rotatedAt = r.milli()
+	meta.retryAt = r.milli()
+	meta.failures = r.uvarint()
+	if r.err != nil || meta.gen == 0 {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	s, err := decodePayload(p[1+r.off:])
+	if err != nil {
+		return storeMeta{}, nil, err
+	}
+	if len(s.SignIns) == 0 || s.User.ID == "" {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	return meta, s, nil
+}
+
+func appendMilli(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(max(t.UnixMilli(), 1)))
+}
+
+func (r *payloadReader) milli() time.Time {
+	v := r.uvarint()
+	if v == 0 || r.err != nil {
+		return time.Time{}
+	}
+	if v > maxUnix*1000 {
+		r.fail()
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v)).UTC()
+}

@@ -54,6 +54,11 @@ type decoded struct {
 	// shared means session came from the verified-credential cache: it is
 	// shared with other requests and must be copied before any change.
 	shared bool
+	// st is the stored state of a store-backed session (nil otherwise).
+	st *storeState
+	// theft means the request presented a superseded cookie, and the
+	// session was revoked for it.
+	theft bool
 }
 
 // own makes d's session the request's own copy, so that it may be changed.
@@ -138,6 +143,9 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		d.err = err
 		return d, true
 	}
+	if m.cfg.Store != nil {
+		return m.decodeStoredCookie(r.Context(), parts, now), true
+	}
 	if s := m.cache.get(SourceCookie, 0, parts, now); s != nil && statusAt(s, now) == StatusActive {
 		d.session, d.shared = s, true
 		return d, true
@@ -156,8 +164,6 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 		return d, true
 	}
-	// With a Store, this is where the cookie's session ID would be looked
-	// up and the stored state (and ended, revoked, ... statuses) loaded.
 	s.Status = statusAt(s, now)
 	d.session = s
 	d.reissue = rotated

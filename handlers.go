@@ -34,6 +34,7 @@ import (
 //	GET  /signout           an HTML page that confirms sign-out
 //	POST /signout           clear the session cookie, CSRF-checked; json=true answers {"url"}
 //	GET  /error             an HTML page for ?error=CODE
+//	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (with a Config.Store; see BackChannelLogout)
 //
 // The session JSON has Auth.js's shape, {"user": {"name", "email",
 // "image"}, "expires": ISO 8601}, and adds "status", "provider",
@@ -183,6 +184,8 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt = route{get: h.signOutPage, post: h.postSignOut, cookies: true}
 	case "error":
 		rt = route{get: h.errorPage}
+	case "backchannel-logout":
+		rt = route{post: h.backchannelLogout}
 	default:
 		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
 		return

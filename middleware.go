@@ -36,6 +36,9 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		return r
 	}
 	d := m.decode(r)
+	if d.st != nil {
+		return m.attachStored(w, r, d)
+	}
 	if d.session.Active() && d.session.Source == SourceCookie {
 		now := m.cfg.Now()
 		if m.idleDue(d.session, now) {
@@ -67,6 +70,35 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
 }
 
+// attachStored is attach for a store-backed cookie session: activity is
+// recorded in the Store (throttled), a refresh is shared by every instance,
+// and the cookie, which holds only the session's ID and generation, is
+// re-issued when its generation or key is out of date.
+func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded) *http.Request {
+	ctx := r.Context()
+	if d.session.Active() {
+		now := m.cfg.Now()
+		m.touchStored(ctx, &d, now)
+		if m.storedRefreshDue(d.session, d.st, now) {
+			d.own()
+			m.refresher.refreshStored(ctx, &d)
+		}
+	}
+	if d.reissue && d.session.Active() {
+		if err := m.writeRef(w, r, d.st.id, d.st.meta.gen, d.session); err != nil {
+			m.cfg.Logger.WarnContext(ctx, "sessionkit: re-issuing the session cookie failed", "error", err.Error())
+		} else {
+			h := w.Header()
+			h.Add("Vary", "Cookie")
+			if h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "private")
+			}
+		}
+	}
+	m.fireDecoded(ctx, d)
+	return r.WithContext(withState(ctx, newRequestState(d.session, d.shared, d.err)))
+}
+
 // Require protects next: it runs Middleware's decoding and lets the request
 // through only with an active session. Otherwise OnUnauthenticated may write
 // the response; if it does not, Require answers:
@@ -80,7 +112,10 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 //     carries error="invalid_token" when a bearer token was presented in
 //     the Authorization header and refused;
 //   - a malformed Authorization header with 400 and error="invalid_request"
-//     (RFC 6750).
+//     (RFC 6750);
+//   - any request with 503 and a JSON body when the Config.Store failed
+//     (ErrStoreUnavailable): the Manager fails closed, without a session,
+//     but does not send the user to sign in again.
 func (m *Manager) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = m.attach(w, r)
@@ -107,6 +142,18 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 // deny writes Require's default response for a request without an active
 // session.
 func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrStoreUnavailable) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}{"temporarily_unavailable", "the session store is unavailable"})
+		return
+	}
 	if !isAPIRequest(r) {
 		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
 		return

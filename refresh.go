@@ -354,7 +354,7 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*r
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		// OpenID Connect Core 12.2: the new ID token is verified as at
 		// sign-in (without a nonce) and must name the same subject.
-		user, exp, err := m.verifyIDToken(ctx, in.provider, raw, "")
+		user, exp, _, err := m.verifyIDToken(ctx, in.provider, raw, "")
 		if err == nil && user.ID != in.userID {
 			err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
 		}

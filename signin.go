@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -48,6 +49,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	}
 	ctx := r.Context()
 	now := m.cfg.Now().UTC().Truncate(time.Second)
+	var psids []string
 	in := SignIn{
 		ID:                   "sin_" + rand.Text(),
 		Provider:             p.Provider,
@@ -65,12 +67,15 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		raw, _ := t.Extra("id_token").(string)
 		switch {
 		case raw != "":
-			user, exp, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
+			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
 			if err != nil {
 				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
 				return nil, err
 			}
 			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
+			if sid != "" {
+				psids = append(psids, sid)
+			}
 		case p.Nonce != "":
 			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
 			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
@@ -101,39 +106,54 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		s.ExpireAt = now.Add(m.cfg.IdleTimeout)
 	}
 	s.mirrorActive()
-	if err := m.writeSession(w, r, s); err != nil {
+	if m.cfg.Store != nil {
+		if err := m.signInStored(w, r, s, psids); err != nil {
+			return nil, err
+		}
+	} else if err := m.writeSession(w, r, s); err != nil {
 		return nil, err
 	}
 	m.fireSession(ctx, "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
 	return s, nil
 }
 
-// verifyIDToken verifies raw as an ID token of the provider named id.
-func (m *Manager) verifyIDToken(ctx context.Context, id, raw, nonce string) (User, time.Time, error) {
+// verifyIDToken verifies raw as an ID token of the provider named id. psid
+// is the provider's session ID ("sid"), qualified with its issuer, or "".
+func (m *Manager) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
 	p, err := m.provider(id)
 	if err != nil {
-		return User{}, time.Time{}, fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
 	}
 	rp, err := p.resolve(ctx)
 	if err != nil {
-		return User{}, time.Time{}, err
+		return User{}, time.Time{}, "", err
 	}
 	if rp.idToken == nil {
-		return User{}, time.Time{}, fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", ErrInvalidIDToken, id)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", ErrInvalidIDToken, id)
 	}
 	claims, err := rp.idToken.verifyIDToken(ctx, raw, nonce)
 	if err != nil {
-		return User{}, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
-	user := userFromClaims(claims)
+	user = userFromClaims(claims)
 	if user.ID == "" {
-		return User{}, time.Time{}, fmt.Errorf("%w: no sub claim", ErrInvalidIDToken)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: no sub claim", ErrInvalidIDToken)
 	}
-	var exp time.Time
 	if e, _ := claims.GetExpirationTime(); e != nil {
 		exp = e.UTC()
 	}
-	return user, exp, nil
+	if sid, _ := claims["sid"].(string); sid != "" {
+		iss, _ := claims["iss"].(string)
+		psid = providerSessionID(iss, sid)
+	}
+	return user, exp, psid, nil
+}
+
+// providerSessionID qualifies an identity provider's session ID with its
+// issuer, as Record.ProviderSessionIDs holds it. A NUL byte, which a Store
+// refuses, is dropped.
+func providerSessionID(iss, sid string) string {
+	return strings.ReplaceAll(iss+" "+sid, "\x00", "")
 }
 
 // mergeUser copies the non-empty fields of src over dst.
@@ -157,8 +177,10 @@ func mergeUser(dst, src *User) {
 
 // SignOut clears the session cookie of r, every chunk of it, and fires
 // OnSignOut with the session that was signed out (nil if r carried no
-// readable one). A bearer JWT cannot be signed out: it stays valid until it
-// expires.
+// readable one). With a Config.Store it also ends the stored session
+// (status ended); if the Store fails, the cookie is cleared all the same
+// and the error, wrapping ErrStoreUnavailable, is returned. A bearer JWT
+// cannot be signed out: it stays valid until it expires.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if m.cookies == nil {
 		return ErrCookiesDisabled
@@ -172,6 +194,16 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if s != nil && s.Source != SourceCookie {
 		s = nil
 	}
+	var serr error
+	if m.cfg.Store != nil {
+		// The stored session is ended, so that a copy of the cookie is
+		// worth nothing either.
+		if ref, _, ok := m.requestRef(r); ok {
+			if _, _, err := m.mutate(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, ErrNotFound) {
+				serr = err
+			}
+		}
+	}
 	var jar cookieJar
 	m.cookies.scan(r, m.cookies.name, &jar)
 	if parts, _, err := m.cookies.parts(&jar); err == nil && len(parts) > 0 {
@@ -180,8 +212,11 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if err := m.cookies.clear(w, r); err != nil {
 		return err
 	}
+	if s != nil && serr == nil && m.cfg.Store != nil {
+		s.Status = StatusEnded
+	}
 	m.fireSession(r.Context(), "OnSignOut", m.cfg.Callbacks.OnSignOut, s)
-	return nil
+	return serr
 }
 
 // UpdateSession changes the active cookie session of r with update, which
@@ -192,6 +227,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // they were. An error from update is returned as it is and nothing is
 // written. Without an active cookie session UpdateSession returns the error
 // GetServerSession would.
+//
+// With a Config.Store the change is saved in the Store with
+// compare-and-set: if another instance wrote the session in between,
+// update runs again on the newer session, so it may run more than once and
+// must only change the session it is given. The session's generation
+// advances and its cookie is re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
@@ -202,6 +243,9 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	}
 	if cur.Source != SourceCookie {
 		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
+	}
+	if m.cfg.Store != nil {
+		return m.updateStored(w, r, cur, update)
 	}
 	s := cur.Clone()
 	if err := update(s); err != nil {
@@ -223,6 +267,67 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	}
 	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
 	return s, nil
+}
+
+// signInStored saves the new session s in the Store and writes its
+// cookie. A session the client carried before is marked replaced.
+func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psids []string) error {
+	ctx := r.Context()
+	if old, _, ok := m.requestRef(r); ok {
+		if _, _, err := m.mutate(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
+			m.cfg.Logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
+		}
+	}
+	now := m.cfg.Now()
+	st := &storeState{id: s.ID, psids: psids, meta: storeMeta{gen: 1, rotatedAt: now}}
+	if _, err := m.saveState(ctx, s, st); err != nil {
+		return err
+	}
+	return m.writeRef(w, r, s.ID, st.meta.gen, s)
+}
+
+// updateStored is UpdateSession with a Store: update is applied to the
+// stored session (again, to the newer one, if another instance wrote in
+// between), the session's generation advances and its cookie is
+// re-issued.
+func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error) (*Session, error) {
+	var out *Session
+	_, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+		}
+		c := s.Clone()
+		if err := update(c); err != nil {
+			return false, err
+		}
+		c.ID, c.Status, c.Source = s.ID, s.Status, s.Source
+		c.CreatedAt, c.LastActiveAt, c.ExpireAt, c.AbandonAt = s.CreatedAt, s.LastActiveAt, s.ExpireAt, s.AbandonAt
+		if c.activeSignIn() < 0 {
+			return false, fmt.Errorf("%w: ActiveSignInID names no sign-in", ErrInvalidSession)
+		}
+		if c.User.ID == "" {
+			return false, fmt.Errorf("%w: no user ID", ErrInvalidSession)
+		}
+		*s = *c
+		meta.gen++
+		meta.rotatedAt = now
+		out = c
+		return true, nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrNoSession
+		}
+		return nil, err
+	}
+	if err := m.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
+		return nil, err
+	}
+	if rs := stateFrom(r.Context()); rs != nil {
+		rs.session.Store(out.Clone())
+	}
+	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, out)
+	return out.Clone(), nil
 }
 
 // writeSession seals s into its cookie on w, replacing whatever r carried.

@@ -1,0 +1,219 @@
+package sessionkit_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/memstore"
+)
+
+const (
+	bclIssuer   = "https://idp.example"
+	bclClientID = "app-client"
+)
+
+// bclProvider is an OpenID Connect provider's keys, served as a JWK Set.
+type bclProvider struct {
+	key  *rsa.PrivateKey
+	jwks *httptest.Server
+}
+
+func newBCLProvider(t *testing.T) *bclProvider {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bclProvider{key: key}
+	b64 := base64.RawURLEncoding.EncodeToString
+	p.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{map[string]any{
+			"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+			"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
+		}}})
+	}))
+	t.Cleanup(p.jwks.Close)
+	return p
+}
+
+func sign(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = "k1"
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func logoutClaims(mod func(jwt.MapClaims)) jwt.MapClaims {
+	now := time.Now()
+	c := jwt.MapClaims{
+		"iss": bclIssuer, "aud": bclClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+		"jti": rand.Text(), "sid": "idp-sid-1", "sub": "user-1",
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	}
+	if mod != nil {
+		mod(c)
+	}
+	return c
+}
+
+func TestBackChannelLogout(t *testing.T) {
+	idp := newBCLProvider(t)
+	store, err := memstore.New(memstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	m, err := sessionkit.New(sessionkit.Config{
+		Keys:   []sessionkit.KeyPair{keys},
+		Store:  store,
+		Logger: slog.New(slog.DiscardHandler),
+		Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
+			AuthURL: bclIssuer + "/authorize", TokenURL: bclIssuer + "/token", JWKSURL: idp.jwks.URL}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	h := m.Handler()
+
+	// signIn starts a session whose ID token carries the provider session sid.
+	signIn := func(t *testing.T, sub, sid string) []*http.Cookie {
+		t.Helper()
+		now := time.Now()
+		idt := sign(t, idp.key, jwt.MapClaims{"iss": bclIssuer, "aud": bclClientID, "sub": sub, "sid": sid,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		tok := (&oauth2.Token{AccessToken: "at", TokenType: "Bearer"}).WithExtra(map[string]any{"id_token": idt})
+		rec := httptest.NewRecorder()
+		if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
+			sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
+			t.Fatalf("SignIn: %v", err)
+		}
+		return rec.Result().Cookies()
+	}
+	active := func(cookies []*http.Cookie) bool {
+		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		_, err := m.GetServerSession(req)
+		return err == nil
+	}
+	post := func(token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/backchannel-logout",
+			strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	forger, _ := rsa.GenerateKey(rand.Reader, 2048)
+	valid := sign(t, idp.key, logoutClaims(nil))
+	tests := []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"forged signature", sign(t, forger, logoutClaims(nil)), http.StatusBadRequest},
+		{"wrong audience", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["aud"] = "another-app" })), http.StatusBadRequest},
+		{"unknown issuer", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })), http.StatusBadRequest},
+		{"nonce present", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["nonce"] = "n" })), http.StatusBadRequest},
+		{"no events", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "events") })), http.StatusBadRequest},
+		{"wrong event", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["events"] = map[string]any{"x": map[string]any{}} })), http.StatusBadRequest},
+		{"no sid nor sub", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "sid"); delete(c, "sub") })), http.StatusBadRequest},
+		{"no jti", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "jti") })), http.StatusBadRequest},
+		{"no iat", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "iat") })), http.StatusBadRequest},
+		{"expired", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), http.StatusBadRequest},
+		{"not a JWT", "garbage", http.StatusBadRequest},
+		{"missing", "", http.StatusBadRequest},
+	}
+	victim := signIn(t, "user-1", "idp-sid-1")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := post(tt.token)
+			if rec.Code != tt.want {
+				t.Fatalf("status: got %d, want %d (%s)", rec.Code, tt.want, rec.Body)
+			}
+			var body map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == "" {
+				t.Fatalf("body: got %q, want a JSON error", rec.Body)
+			}
+			if !active(victim) {
+				t.Fatal("a refused logout token signed the user out")
+			}
+		})
+	}
+
+	other := signIn(t, "user-2", "idp-sid-2")
+	t.Run("valid sid", func(t *testing.T) {
+		if rec := post(valid); rec.Code != http.StatusOK {
+			t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body)
+		}
+		if active(victim) {
+			t.Fatal("the session of the logged-out sid is still active")
+		}
+		if !active(other) {
+			t.Fatal("another provider session was signed out too")
+		}
+	})
+	t.Run("replayed", func(t *testing.T) {
+		if rec := post(valid); rec.Code != http.StatusBadRequest {
+			t.Fatalf("status: got %d, want 400", rec.Code)
+		}
+	})
+	t.Run("valid sub only", func(t *testing.T) {
+		a, b := signIn(t, "user-3", "idp-sid-3"), signIn(t, "user-3", "idp-sid-4")
+		tok := sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "sid"); c["sub"] = "user-3" }))
+		if rec := post(tok); rec.Code != http.StatusOK {
+			t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body)
+		}
+		if active(a) || active(b) {
+			t.Fatal("a session of the logged-out user is still active")
+		}
+		if !active(other) {
+			t.Fatal("another user was signed out too")
+		}
+	})
+}
+
+func TestBackChannelLogoutNeedsStore(t *testing.T) {
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.BackChannelLogout(context.Background(), "x"); err != sessionkit.ErrStoreRequired {
+		t.Fatalf("got %v, want ErrStoreRequired", err)
+	}
+	for _, f := range []func() error{
+		func() error { return m.Revoke(context.Background(), "id") },
+		func() error { return m.RevokeUser(context.Background(), "u") },
+		func() error { _, err := m.ListSessions(context.Background(), "u"); return err },
+	} {
+		if err := f(); err != sessionkit.ErrStoreRequired {
+			t.Fatalf("got %v, want ErrStoreRequired", err)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package sessionkit_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/memstore"
+)
+
+// downStore is a memstore whose Load fails while down is set, as a Redis
+// that went away.
+type downStore struct {
+	*memstore.Store
+	down atomic.Bool
+}
+
+func (s *downStore) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	if s.down.Load() {
+		return sessionkit.Record{}, errors.New("dial tcp 127.0.0.1:6379: connection refused")
+	}
+	return s.Store.Load(ctx, id)
+}
+
+func TestStoreUnavailableFailsClosed(t *testing.T) {
+	ms, err := memstore.New(memstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ms.Close() })
+	store := &downStore{Store: ms}
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "https://app.example/api", nil)
+		r.Header.Set("Accept", "application/json")
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		return r
+	}
+	store.down.Store(true)
+
+	tests := []struct {
+		name string
+		h    http.Handler
+		want int
+	}{
+		{"Middleware goes on without a session", m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := sessionkit.FromContext(r.Context()); ok {
+				t.Error("got a session while the store is down")
+			}
+		})), http.StatusOK},
+		{"Require answers 503", m.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("Require let the request through")
+		})), http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tt.h.ServeHTTP(rec, req())
+			if rec.Code != tt.want {
+				t.Fatalf("status: got %d, want %d", rec.Code, tt.want)
+			}
+		})
+	}
+	if _, err := m.GetServerSession(req()); !errors.Is(err, sessionkit.ErrStoreUnavailable) {
+		t.Fatalf("GetServerSession: got %v, want ErrStoreUnavailable", err)
+	}
+	store.down.Store(false)
+	if _, err := m.GetServerSession(req()); err != nil {
+		t.Fatalf("store back: got %v, want the session", err)
+	}
+}

@@ -1,0 +1,579 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Errors of the store-backed session verbs.
+var (
+	// ErrStoreRequired is returned by the methods that need server-side
+	// state (Touch, End, Remove, Revoke, RevokeUser, ListSessions) when
+	// the Manager has no Config.Store.
+	ErrStoreRequired = errors.New("sessionkit: a session store is required (Config.Store)")
+
+	// ErrStoreUnavailable means the Store failed with a system error (an
+	// unreachable Redis, a timeout). The Manager fails closed: the request
+	// has no session, and Require answers 503.
+	ErrStoreUnavailable = errors.New("sessionkit: session store unavailable")
+
+	// ErrTokenTheft means a session cookie of an older generation was
+	// presented after the grace window: the cookie was copied, and the
+	// session has been revoked. It is reported wrapped with
+	// ErrSessionExpired.
+	ErrTokenTheft = errors.New("sessionkit: a superseded session cookie was presented again (theft suspected)")
+)
+
+const (
+	// TheftGrace is how long after a session's cookie is re-issued
+	// (refresh, update) the cookie of the previous generation is still
+	// accepted, for requests that were in flight. Past it, that cookie is
+	// taken for a copy: the session is revoked.
+	TheftGrace = 30 * time.Second
+	// DefaultTouchInterval is how often, at most, the middleware records
+	// activity (LastActiveAt) on a store-backed session when
+	// Config.IdleTimeout is not set; with it, the interval is a tenth of
+	// the timeout.
+	DefaultTouchInterval = 5 * time.Minute
+
+	// casRetries bounds the reload-and-reapply rounds of a write that
+	// keeps losing compare-and-set races.
+	casRetries = 8
+	// refreshPoll is how often an instance that lost the refresh lock
+	// looks for the winner's result.
+	refreshPoll = 20 * time.Millisecond
+	// lockSlack is how much longer than RefreshTimeout the refresh lock
+	// lives: the winner saves after the token endpoint answered.
+	lockSlack = 10 * time.Second
+	// saveTimeout bounds writes that must not be lost with the request's
+	// context, such as saving tokens the provider has already rotated.
+	saveTimeout = 10 * time.Second
+	// refCacheLife bounds how long a store-backed cookie's reference is
+	// kept in the verified-credential cache.
+	refCacheLife = 24 * time.Hour
+)
+
+// storeState is what a request knows of its stored session beside the
+// session itself.
+type storeState struct {
+	id        string
+	version   uint64
+	psids     []string
+	meta      storeMeta
+	cookieGen uint64 // the generation the request's cookie carries
+}
+
+// storeErr wraps a system error of the Store; ErrNotFound and ErrConflict
+// pass as they are.
+func storeErr(err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+}
+
+// fromRecord decodes a stored session.
+func fromRecord(rec Record) (*Session, *storeState, error) {
+	meta, s, err := decodeStored(rec.Data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
+	}
+	s.ID = rec.ID
+	return s, &storeState{id: rec.ID, version: rec.Version, psids: rec.ProviderSessionIDs, meta: meta, cookieGen: meta.gen}, nil
+}
+
+// loadRecord loads and decodes session id.
+func (m *Manager) loadRecord(ctx context.Context, id string) (*Session, *storeState, error) {
+	rec, err := m.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, nil, storeErr(err)
+	}
+	return fromRecord(rec)
+}
+
+// recordExpiry is when the store may drop s.
+func recordExpiry(s *Session) time.Time {
+	if !s.ExpireAt.IsZero() {
+		return s.ExpireAt
+	}
+	return s.AbandonAt
+}
+
+// saveState writes s with st's version (0 creates it) and returns the new
+// version.
+func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (uint64, error) {
+	if len(s.SignIns) > maxSignIns {
+		return 0, fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
+	}
+	s.foldActive()
+	v, err := m.cfg.Store.Save(ctx, Record{
+		ID:                 st.id,
+		UserID:             s.User.ID,
+		ProviderSessionIDs: st.psids,
+		Version:            st.version,
+		ExpireAt:           recordExpiry(s),
+		Data:               appendStored(make([]byte, 0, 512), st.meta, s),
+	})
+	return v, storeErr(err)
+}
+
+// mutate applies f to the stored session id and saves the result with
+// compare-and-set; on a conflict it reloads and applies f again, to the
+// newer record. f gets the session with its status computed at now, and
+// reports whether it changed anything; an error from f is returned as it
+// is, with nothing written.
+func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+	for range casRetries {
+		s, st, err := m.loadRecord(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		now := m.cfg.Now()
+		s.Status = statusAt(s, now)
+		changed, err := f(s, &st.meta, now)
+		if err != nil || !changed {
+			return s, st, err
+		}
+		v, err := m.saveState(ctx, s, st)
+		if err == nil {
+			st.version = v
+			return s, st, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: session %s kept changing", ErrConflict, id)
+}
+
+// decodeStoredCookie reads a store-backed session cookie made of parts:
+// the cookie names a session and a generation, and the Store holds the
+// session. The verified-credential cache keeps only the cookie's
+// reference, so the Store is asked on every request.
+func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now time.Time) (d decoded) {
+	ref, ok := m.cache.getRef(parts, now)
+	if !ok {
+		value := joinParts(parts)
+		payload, rotated, err := m.cookies.open(value)
+		if err != nil {
+			d.err = err
+			return d
+		}
+		if ref, err = decodeRef(payload); err != nil {
+			d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+			return d
+		}
+		if rotated {
+			d.reissue = true // sealed with an old key: sealed again, not cached
+		} else {
+			m.cache.putRef(strings.Clone(value), ref, now.Add(refCacheLife), now)
+		}
+	}
+	s, st, err := m.loadRecord(ctx, ref.id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		d.err = ErrNoSession // ended and gone, expired, or never stored
+		return d
+	case err != nil:
+		d.err = err
+		return d
+	}
+	st.cookieGen = ref.gen
+	d.st = st
+	switch {
+	case ref.gen == st.meta.gen:
+	case ref.gen+1 == st.meta.gen && now.Before(st.meta.rotatedAt.Add(TheftGrace)):
+		d.reissue = true // in flight during a re-issue: catch up
+	case ref.gen < st.meta.gen:
+		// A cookie that was replaced long ago: someone kept a copy.
+		if statusAt(s, now) == StatusActive {
+			if _, _, err := m.mutate(ctx, st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
+				m.cfg.Logger.ErrorContext(ctx, "sessionkit: revoking a session after a cookie replay failed", "error", err.Error())
+			}
+			d.theft = true
+		}
+		s.Status = StatusRevoked
+		d.session = s
+		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, ErrTokenTheft)
+		return d
+	default:
+		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
+		return d
+	}
+	s.Status = statusAt(s, now)
+	d.session = s
+	switch s.Status {
+	case StatusActive:
+	case StatusExpired, StatusAbandoned:
+		d.err = ErrSessionExpired
+	default:
+		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	}
+	return d
+}
+
+// setStatus returns a mutation that gives an active session the terminal
+// status to; an inactive session is left as it is.
+func setStatus(to Status) func(*Session, *storeMeta, time.Time) (bool, error) {
+	return func(s *Session, _ *storeMeta, _ time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, nil
+		}
+		s.Status = to
+		return true, nil
+	}
+}
+
+// touchInterval is the least time between two activity records of the
+// middleware on a stored session.
+func (m *Manager) touchInterval() time.Duration {
+	if m.cfg.IdleTimeout > 0 {
+		return m.cfg.IdleTimeout / 10
+	}
+	return DefaultTouchInterval
+}
+
+// touch records activity on s at now: LastActiveAt, and with an idle
+// timeout ExpireAt, never past AbandonAt.
+func (m *Manager) touch(s *Session, now time.Time) {
+	s.LastActiveAt = now.UTC().Truncate(time.Second)
+	if idle := m.cfg.IdleTimeout; idle > 0 {
+		s.ExpireAt = s.LastActiveAt.Add(idle)
+		if !s.AbandonAt.IsZero() && s.ExpireAt.After(s.AbandonAt) {
+			s.ExpireAt = s.AbandonAt
+		}
+	}
+}
+
+// touchStored records activity on the request's stored session when the
+// last record is older than touchInterval. A lost race or a store error
+// leaves the session as it is: activity is recorded best-effort.
+func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
+	every := m.touchInterval()
+	if now.Sub(d.session.LastActiveAt) < every {
+		return
+	}
+	s, st, err := m.mutate(ctx, d.st.id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive || now.Sub(s.LastActiveAt) < every {
+			return false, nil // another request recorded it
+		}
+		m.touch(s, now)
+		return true, nil
+	})
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			m.cfg.Logger.WarnContext(ctx, "sessionkit: recording session activity failed", "error", err.Error())
+		}
+		return
+	}
+	d.own()
+	d.session.LastActiveAt, d.session.ExpireAt = s.LastActiveAt, s.ExpireAt
+	d.st.version = st.version
+}
+
+// writeRef writes the cookie that refers to stored session id at
+// generation gen, living until the session's absolute end.
+func (m *Manager) writeRef(w http.ResponseWriter, r *http.Request, id string, gen uint64, s *Session) error {
+	value, err := m.cookies.seal(appendRef(make([]byte, 0, 64), id, gen))
+	if err != nil {
+		return err
+	}
+	expires := s.AbandonAt
+	if expires.IsZero() {
+		expires = s.ExpireAt
+	}
+	if expires.IsZero() {
+		return errors.New("sessionkit: session has no expiry")
+	}
+	return m.cookies.write(w, r, value, expires, m.cfg.Now())
+}
+
+// requestRef returns the reference of r's store-backed cookie, if it
+// carries a valid one.
+func (m *Manager) requestRef(r *http.Request) (cookieRef, []string, bool) {
+	var jar cookieJar
+	m.cookies.scan(r, m.cookies.name, &jar)
+	parts, present, err := m.cookies.parts(&jar)
+	if !present || err != nil {
+		return cookieRef{}, nil, false
+	}
+	if ref, ok := m.cache.getRef(parts, m.cfg.Now()); ok {
+		return ref, parts, true
+	}
+	payload, _, err := m.cookies.open(joinParts(parts))
+	if err != nil {
+		return cookieRef{}, parts, false
+	}
+	ref, err := decodeRef(payload)
+	return ref, parts, err == nil
+}
+
+// storedResult is the outcome of one store-backed refresh flight.
+type storedResult struct {
+	session    *Session // shared by the waiters: cloned before use
+	st         storeState
+	refreshErr error
+	fresh      bool // this flight refreshed the tokens
+	updated    atomic.Bool
+}
+
+// storedRefreshDue is refreshDue for a stored session, which also waits
+// out the backoff after a transient failure, whichever instance saw it.
+func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bool {
+	return m.refreshDue(s, now) && !now.Before(st.meta.retryAt)
+}
+
+// refreshStored refreshes the stored session of d once across every
+// instance sharing the Store: in this process, concurrent requests of the
+// session share one flight; across processes, the flight that takes the
+// Store's lock "refresh:"+id refreshes and saves, and the others poll the
+// Store until they see its result. Each request waits at most
+// RefreshTimeout and until its context ends.
+func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
+	s := d.session
+	in := refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
+		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+	id := d.st.id
+	ch := rf.flight.DoChan("store\x00"+id, func() (v any, err error) {
+		if !rf.begin() {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
+		}
+		defer rf.wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
+				v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
+			}
+		}()
+		return rf.runStored(id, in)
+	})
+	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			s.Error = RefreshAccessTokenError
+			d.refreshErr = r.Err
+			return
+		}
+		res := r.Val.(*storedResult)
+		cookieGen := d.st.cookieGen
+		st := res.st
+		st.cookieGen = cookieGen
+		d.session, d.shared, d.st = res.session.Clone(), false, &st
+		d.refreshErr = res.refreshErr
+		if st.meta.gen != cookieGen {
+			d.reissue = true
+		}
+		if res.fresh && res.updated.CompareAndSwap(false, true) {
+			d.updated = true
+		}
+	case <-timer.C:
+		s.Error = RefreshAccessTokenError
+		d.refreshErr = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
+	case <-ctx.Done():
+	}
+}
+
+// runStored takes the refresh lock or waits for its holder's result.
+func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
+	m := rf.m
+	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
+	defer cancel()
+	for {
+		unlock, err := m.cfg.Store.Lock(ctx, "refresh:"+id, m.cfg.RefreshTimeout+lockSlack)
+		if err == nil {
+			res, err := rf.refreshLocked(ctx, id, in)
+			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
+			_ = unlock(uctx)
+			ucancel()
+			return res, err
+		}
+		if !errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
+		}
+		// Another instance refreshes: wait for its result.
+		s, st, err := m.loadRecord(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		}
+		now := m.cfg.Now()
+		s.Status = statusAt(s, now)
+		if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
+			return &storedResult{session: s, st: *st}, nil
+		}
+		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
+		}
+	}
+}
+
+// refreshLocked refreshes session id while holding its refresh lock, unless
+// the record shows that someone already did, and saves the outcome.
+func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
+	m := rf.m
+	s, st, err := m.loadRecord(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+	}
+	now := m.cfg.Now()
+	s.Status = statusAt(s, now)
+	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
+		return &storedResult{session: s, st: *st}, nil
+	}
+	res, xerr := m.exchangeRefreshToken(ctx, in)
+	// The provider may have rotated the refresh token: what it answered
+	// is saved even if ctx is nearly done.
+	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
+	defer cancel()
+	var refreshErr error
+	s, st, err = m.mutate(sctx, id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+		if s.RefreshToken != in.refreshToken {
+			return false, nil // the lock expired and someone else refreshed
+		}
+		d := decoded{session: s}
+		if xerr == nil {
+			rf.apply(&d, res)
+			meta.gen++
+			meta.rotatedAt = now
+			meta.failures, meta.retryAt = 0, time.Time{}
+		} else {
+			rf.fail(&d, xerr, true)
+			if !permanent(xerr) {
+				meta.failures++
+				meta.retryAt = now.Add(min(refreshBackoffMin<<min(meta.failures-1, 10), refreshBackoffMax))
+			}
+		}
+		refreshErr = d.refreshErr
+		return true, nil
+	})
+	if err != nil {
+		m.cfg.Logger.Error("sessionkit: saving a refreshed session failed", "error", err.Error())
+		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+	}
+	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
+}
+
+// Touch records activity on the stored session id: LastActiveAt becomes
+// now and, with Config.IdleTimeout, ExpireAt slides to now + IdleTimeout,
+// never past AbandonAt. It returns an error wrapping ErrSessionExpired for
+// a session that is not active, ErrNotFound for one the Store does not
+// hold, and ErrStoreRequired without a Store. The middleware records
+// activity by itself, at most once per DefaultTouchInterval (a tenth of
+// IdleTimeout when set); Touch is for activity it does not see.
+func (m *Manager) Touch(ctx context.Context, id string) error {
+	if m.cfg.Store == nil {
+		return ErrStoreRequired
+	}
+	_, _, err := m.mutate(ctx, id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+		}
+		m.touch(s, now)
+		return true, nil
+	})
+	return err
+}
+
+// End ends the stored session id (status ended), as signing out does.
+// Requests that present its cookie get no active session, and
+// OnSessionExpired fires for them. Ending a session that is not active
+// changes nothing and is not an error; one the Store does not hold
+// returns ErrNotFound; without a Store, ErrStoreRequired.
+func (m *Manager) End(ctx context.Context, id string) error {
+	return m.setStatusOf(ctx, id, StatusEnded)
+}
+
+// Remove removes the stored session id from its client (status removed),
+// as End does otherwise.
+func (m *Manager) Remove(ctx context.Context, id string) error {
+	return m.setStatusOf(ctx, id, StatusRemoved)
+}
+
+// Revoke revokes the stored session id (status revoked): the application
+// or an administrator ended it. Otherwise as End.
+func (m *Manager) Revoke(ctx context.Context, id string) error {
+	return m.setStatusOf(ctx, id, StatusRevoked)
+}
+
+func (m *Manager) setStatusOf(ctx context.Context, id string, to Status) error {
+	if m.cfg.Store == nil {
+		return ErrStoreRequired
+	}
+	_, _, err := m.mutate(ctx, id, setStatus(to))
+	return err
+}
+
+// RevokeUser revokes every active session of userID (sign out
+// everywhere). It goes on past a session it cannot revoke, and returns
+// the errors joined.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
+	if m.cfg.Store == nil {
+		return ErrStoreRequired
+	}
+	recs, err := m.cfg.Store.ListByUser(ctx, userID)
+	if err != nil {
+		return storeErr(err)
+	}
+	return m.revokeRecords(ctx, recs, nil)
+}
+
+// revokeRecords revokes the sessions of recs that keep accepts (all with
+// a nil keep).
+func (m *Manager) revokeRecords(ctx context.Context, recs []Record, keep func(*Session) bool) error {
+	var errs []error
+	for _, rec := range recs {
+		if keep != nil {
+			s, _, err := fromRecord(rec)
+			if err != nil || !keep(s) {
+				continue
+			}
+		}
+		if _, _, err := m.mutate(ctx, rec.ID, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ListSessions returns the stored sessions of userID, most recently active
+// first, each with its status computed now: active ones, and those ended,
+// revoked, ... that the Store still holds. The sessions carry their tokens
+// (in fields that JSON encoding skips); they are the caller's own.
+func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
+	if m.cfg.Store == nil {
+		return nil, ErrStoreRequired
+	}
+	recs, err := m.cfg.Store.ListByUser(ctx, userID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	now := m.cfg.Now()
+	out := make([]*Session, 0, len(recs))
+	for _, rec := range recs {
+		s, _, err := fromRecord(rec)
+		if err != nil {
+			continue
+		}
+		s.Status = statusAt(s, now)
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Session) int {
+		if c := b.LastActiveAt.Compare(a.LastActiveAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
