@@ -15,6 +15,7 @@ require (
 	github.com/gorilla/securecookie v1.1.2 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
