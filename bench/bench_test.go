@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// verifyEventually runs p once, retrying for a few seconds while it fails:
+// sessionkit fetches its JWK Set in the background after New, so its first
+// bearer requests may come before the keys.
+func verifyEventually(p *peer) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := p.verify()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPeersDecode checks that every contender really decodes the session
+// (its handler reads every field back), so no benchmark measures a no-op.
+func TestPeersDecode(t *testing.T) {
+	for _, p := range peers(t) {
+		t.Run(p.name, func(t *testing.T) {
+			if err := verifyEventually(p); err != nil {
+				t.Fatal(err)
+			}
+			// And again: what a benchmark iteration does.
+			if err := p.verify(); err != nil {
+				t.Fatalf("second request: %v", err)
+			}
+		})
+	}
+}
+
+// BenchmarkPeers measures one request through ServeHTTP for every
+// contender, on the same session data and tokens, with a handler that reads
+// the session (the verify_only cases check a signature and nothing else).
+// Every request is a fresh shallow copy of the peer's request, as net/http
+// gives each request its own *http.Request (gorilla/sessions stores its
+// registry in it); the copy is one allocation in every case, bare included.
+// Cookie peers also report the size of their Cookie header (cookie-B) and
+// how many cookies it holds.
+func BenchmarkPeers(b *testing.B) {
+	for _, p := range peers(b) {
+		b.Run(p.name, func(b *testing.B) {
+			if err := verifyEventually(p); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			if p.op != nil {
+				for b.Loop() {
+					if err := p.op(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return
+			}
+			w := &discardWriter{h: http.Header{}}
+			for b.Loop() {
+				p.serveOnce(w)
+			}
+			if n, size := cookieSize(p.req); n > 0 {
+				b.ReportMetric(float64(size), "cookie-B")
+				b.ReportMetric(float64(n), "cookies")
+			}
+		})
+	}
+}
+
+// cookieSize returns how many cookies r carries and the length of its
+// Cookie header.
+func cookieSize(r *http.Request) (n, size int) {
+	for _, line := range r.Header["Cookie"] {
+		n += strings.Count(line, ";") + 1
+		size += len(line)
+	}
+	return n, size
+}
