@@ -2,7 +2,6 @@ package bench
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -43,8 +42,8 @@ func TestPeersDecode(t *testing.T) {
 // Every request is a fresh shallow copy of the peer's request, as net/http
 // gives each request its own *http.Request (gorilla/sessions stores its
 // registry in it); the copy is one allocation in every case, bare included.
-// Cookie peers also report the size of their Cookie header (cookie-B) and
-// how many cookies it holds.
+// Cookie peers also report the size of their Cookie header (cookie-B), of
+// the cookie values alone (value-B), and how many cookies it holds.
 func BenchmarkPeers(b *testing.B) {
 	for _, p := range peers(b) {
 		b.Run(p.name, func(b *testing.B) {
@@ -64,20 +63,24 @@ func BenchmarkPeers(b *testing.B) {
 			for b.Loop() {
 				p.serveOnce(w)
 			}
-			if n, size := cookieSize(p.req); n > 0 {
-				b.ReportMetric(float64(size), "cookie-B")
+			if n, header, values := cookieSize(p.req); n > 0 {
+				b.ReportMetric(float64(header), "cookie-B")
+				b.ReportMetric(float64(values), "value-B")
 				b.ReportMetric(float64(n), "cookies")
 			}
 		})
 	}
 }
 
-// cookieSize returns how many cookies r carries and the length of its
-// Cookie header.
-func cookieSize(r *http.Request) (n, size int) {
+// cookieSize returns how many cookies r carries, the length of its Cookie
+// header and the length of the cookie values alone.
+func cookieSize(r *http.Request) (n, header, values int) {
 	for _, line := range r.Header["Cookie"] {
-		n += strings.Count(line, ";") + 1
-		size += len(line)
+		header += len(line)
 	}
-	return n, size
+	for _, c := range r.Cookies() {
+		n++
+		values += len(c.Value)
+	}
+	return n, header, values
 }
