@@ -10,8 +10,17 @@
 // install wrk), else with a Go load generator. Every round is bounded by
 // -d and the program stops by itself.
 //
+// With -refresh it checks the other half of goal 4 instead: -c clients
+// (64 by default there) share one cookie session whose access tokens live
+// -ttl, each client keeping the cookies the server sets, for -d. The
+// token endpoint (a Provider.Refresh hook that rotates refresh tokens and
+// refuses a reused one, as a provider with reuse detection does) must be
+// called exactly once per expiry: never twice with one refresh token, and
+// no request may see a failed refresh.
+//
 //	go run ./bench/cmd/load                 # 3 rounds of 10 s per server
 //	go run ./bench/cmd/load -d 5s -rounds 5 -c 64 -gen go
+//	go run ./bench/cmd/load -refresh        # 64 clients, 10 s, 2 s tokens
 package main
 
 import (
@@ -46,7 +55,19 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds per server (alternating)")
 	conns := flag.Int("c", 32, "connections")
 	gen := flag.String("gen", "auto", "load generator: wrk, go, or auto (wrk if on PATH)")
+	refresh := flag.Bool("refresh", false, "check one token-endpoint call per expiry under load instead")
+	ttl := flag.Duration("ttl", 2*time.Second, "with -refresh: access token lifetime")
 	flag.Parse()
+	if *refresh {
+		c := *conns
+		if !isFlagSet("c") {
+			c = 64
+		}
+		if err := runRefresh(*dur, *ttl, c); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *gen == "auto" {
 		*gen = "go"
 		if _, err := exec.LookPath("wrk"); err == nil {
@@ -261,6 +282,132 @@ func driveGo(url string, headers map[string]string, conns int, dur time.Duration
 		return 0, errors.Join(fmt.Errorf("%d failed requests", n), err)
 	}
 	return float64(ok.Load()) / elapsed.Seconds(), nil
+}
+
+func isFlagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// runRefresh serves Middleware with a session whose access tokens live ttl
+// to conns clients for dur, and checks that the token endpoint is called
+// exactly once per expiry.
+func runRefresh(dur, ttl time.Duration, conns int) error {
+	var (
+		mu      sync.Mutex
+		current = "refresh-0" // the one refresh token the provider accepts
+		calls   int
+		reused  int
+	)
+	refreshHook := func(_ context.Context, _ *oauth2.Config, t *oauth2.Token) (*oauth2.Token, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if t.RefreshToken != current {
+			reused++
+			return nil, &oauth2.RetrieveError{ErrorCode: "invalid_grant"}
+		}
+		current = "refresh-" + strconv.Itoa(calls)
+		return &oauth2.Token{AccessToken: "access-" + strconv.Itoa(calls) + strings.Repeat("a", 880),
+			RefreshToken: current, TokenType: "Bearer", Expiry: time.Now().Add(ttl)}, nil
+	}
+	var failed atomic.Int64
+	m, err := sessionkit.New(sessionkit.Config{
+		Keys: []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}},
+		Providers: []sessionkit.Provider{{ID: "idp", ClientID: "load", AuthURL: "https://idp.example/authorize",
+			TokenURL: "https://idp.example/token", AuthStyle: oauth2.AuthStyleInHeader, Refresh: refreshHook}},
+		Callbacks: sessionkit.Callbacks{
+			OnAccessTokenError: func(context.Context, *sessionkit.Session, error) { failed.Add(1) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/callback", nil), sessionkit.SignInParams{
+		Token: &oauth2.Token{AccessToken: strings.Repeat("a", 900), RefreshToken: current, TokenType: "Bearer",
+			Expiry: time.Now().Add(ttl)},
+		User: &sessionkit.User{ID: "user_load"}, Provider: "idp",
+	}); err != nil {
+		return err
+	}
+	initial := rec.Result().Cookies()
+
+	var stale atomic.Int64 // responses whose session carried a failed refresh
+	srv, err := serve(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := sessionkit.FromContext(r.Context())
+		if !ok {
+			http.Error(w, "no session", http.StatusUnauthorized)
+			return
+		}
+		if s.Error != "" {
+			stale.Add(1)
+		}
+		_, _ = io.WriteString(w, s.User.ID)
+	})))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var ok, bad atomic.Int64
+	start := time.Now()
+	deadline := start.Add(dur)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			jar := map[string]string{}
+			for _, c := range initial {
+				jar[c.Name] = c.Value
+			}
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+				for k, v := range jar {
+					req.AddCookie(&http.Cookie{Name: k, Value: v})
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					bad.Add(1)
+					continue
+				}
+				ok.Add(1)
+				for _, c := range resp.Cookies() { // what a browser keeps
+					if c.MaxAge < 0 || c.Value == "" {
+						delete(jar, c.Name)
+					} else {
+						jar[c.Name] = c.Value
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	mu.Lock()
+	defer mu.Unlock()
+	// The refresh is due once half the token's lifetime has passed (the
+	// effective leeway is min(RefreshLeeway, ttl/2)).
+	expected := int(elapsed / (ttl / 2))
+	fmt.Printf("%d clients, %s, access tokens of %s (refreshed every %s): %d requests (%.0f req/s), %d failed\n",
+		conns, elapsed.Round(time.Millisecond), ttl, ttl/2, ok.Load(), float64(ok.Load())/elapsed.Seconds(), bad.Load())
+	fmt.Printf("token endpoint calls: %d (about %d expiries in %s), refresh tokens reused: %d, failed refreshes: %d, responses with RefreshAccessTokenError: %d\n",
+		calls, expected, elapsed.Round(time.Millisecond), reused, failed.Load(), stale.Load())
+	if reused > 0 || failed.Load() > 0 || stale.Load() > 0 || bad.Load() > 0 || calls == 0 || calls > expected+1 {
+		return errors.New("NOT MET: not exactly one token-endpoint call per expiry")
+	}
+	fmt.Println("met: one token-endpoint call per expiry, no refresh token sent twice")
+	return nil
 }
 
 func median(v []float64) float64 {
