@@ -35,9 +35,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +48,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/bench/internal/cputime"
 )
 
 func main() {
@@ -115,28 +116,45 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 	if body, err := get(protected.URL, headers); err != nil || body != "user_load" {
 		return fmt.Errorf("Require refused the session: %q %v", body, err)
 	}
-	fmt.Printf("generator %s, %d connections, %d rounds of %s per server, Cookie header %d bytes, GOMAXPROCS %s\n",
-		gen, conns, rounds, dur, len(cookie), os.Getenv("GOMAXPROCS"))
+	fmt.Printf("generator %s, %d connections, %d rounds of %s per server, Cookie header %d bytes, GOMAXPROCS %d\n",
+		gen, conns, rounds, dur, len(cookie), runtime.GOMAXPROCS(0))
 
-	var bareRates, reqRates []float64
+	var bareRates, reqRates, pairs, bareCPU, reqCPU []float64
 	for i := range rounds {
-		for _, t := range []struct {
+		var rates [2]float64
+		for j, t := range []struct {
 			name  string
 			url   string
 			rates *[]float64
-		}{{"bare", bare.URL, &bareRates}, {"require_cached", protected.URL, &reqRates}} {
-			rate, err := drive(gen, t.url, headers, conns, dur)
+			cpu   *[]float64
+		}{{"bare", bare.URL, &bareRates, &bareCPU}, {"require_cached", protected.URL, &reqRates, &reqCPU}} {
+			c0 := cputime.Process()
+			rate, n, err := drive(gen, t.url, headers, conns, dur)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
+			rates[j] = rate
 			*t.rates = append(*t.rates, rate)
-			fmt.Printf("round %d  %-15s %10.0f req/s\n", i+1, t.name, rate)
+			cpu := ""
+			// With wrk the load generator is another process, so this
+			// process's CPU time is the servers' alone.
+			if gen == "wrk" && n > 0 {
+				perReq := float64((cputime.Process() - c0).Nanoseconds()) / float64(n) / 1000
+				*t.cpu = append(*t.cpu, perReq)
+				cpu = fmt.Sprintf("  server CPU %6.2f µs/req", perReq)
+			}
+			fmt.Printf("round %d  %-15s %10.0f req/s%s\n", i+1, t.name, rate, cpu)
 		}
+		pairs = append(pairs, rates[1]/rates[0])
 	}
 	b, r := median(bareRates), median(reqRates)
-	fmt.Printf("median         bare %10.0f req/s\n", b)
-	fmt.Printf("median require_cached %7.0f req/s\n", r)
-	fmt.Printf("ratio require_cached/bare = %.3f (goal >= 0.95)\n", r/b)
+	fmt.Printf("median bare           %10.0f req/s\n", b)
+	fmt.Printf("median require_cached %10.0f req/s\n", r)
+	fmt.Printf("req/s ratio require_cached/bare: %.3f of the medians, %.3f median of the %d paired rounds (goal >= 0.95)\n", r/b, median(pairs), len(pairs))
+	if len(bareCPU) > 0 {
+		bc, rc := median(bareCPU), median(reqCPU)
+		fmt.Printf("server CPU per request: bare %.2f µs, require_cached %.2f µs (+%.2f µs): at saturation require_cached serves %.3f of bare's req/s\n", bc, rc, rc-bc, bc/rc)
+	}
 	return nil
 }
 
@@ -203,7 +221,9 @@ func get(url string, headers map[string]string) (string, error) {
 	return string(b), err
 }
 
-func drive(gen, url string, headers map[string]string, conns int, dur time.Duration) (float64, error) {
+// drive loads url for dur and returns the requests per second and the
+// number of requests served.
+func drive(gen, url string, headers map[string]string, conns int, dur time.Duration) (float64, int64, error) {
 	if gen == "wrk" {
 		return driveWrk(url, headers, conns, dur)
 	}
@@ -212,12 +232,13 @@ func drive(gen, url string, headers map[string]string, conns int, dur time.Durat
 
 var (
 	wrkRate   = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkCount  = regexp.MustCompile(`(\d+) requests in`)
 	wrkErrors = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)|Socket errors: .*`)
 )
 
 // driveWrk runs wrk with one thread (the machine has two cores: one for
 // wrk, the rest for the server) for dur.
-func driveWrk(url string, headers map[string]string, conns int, dur time.Duration) (float64, error) {
+func driveWrk(url string, headers map[string]string, conns int, dur time.Duration) (float64, int64, error) {
 	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(dur.Seconds())) + "s"}
 	for k, v := range headers {
 		args = append(args, "-H", k+": "+v)
@@ -227,21 +248,29 @@ func driveWrk(url string, headers map[string]string, conns int, dur time.Duratio
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("wrk: %w: %s", err, out)
+		return 0, 0, fmt.Errorf("wrk: %w: %s", err, out)
 	}
 	if e := wrkErrors.Find(out); e != nil {
-		return 0, fmt.Errorf("wrk reported errors: %s", e)
+		return 0, 0, fmt.Errorf("wrk reported errors: %s", e)
 	}
 	mt := wrkRate.FindSubmatch(out)
 	if mt == nil {
-		return 0, fmt.Errorf("no Requests/sec in wrk's output: %s", out)
+		return 0, 0, fmt.Errorf("no Requests/sec in wrk's output: %s", out)
 	}
-	return strconv.ParseFloat(string(mt[1]), 64)
+	rate, err := strconv.ParseFloat(string(mt[1]), 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	var n int64
+	if c := wrkCount.FindSubmatch(out); c != nil {
+		n, _ = strconv.ParseInt(string(c[1]), 10, 64)
+	}
+	return rate, n, nil
 }
 
 // driveGo keeps conns keep-alive connections busy for dur and counts the
 // 200 responses.
-func driveGo(url string, headers map[string]string, conns int, dur time.Duration) (float64, error) {
+func driveGo(url string, headers map[string]string, conns int, dur time.Duration) (float64, int64, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -279,9 +308,9 @@ func driveGo(url string, headers map[string]string, conns int, dur time.Duration
 	elapsed := time.Since(start)
 	if n := bad.Load(); n > 0 {
 		err, _ := firstErr.Load().(error)
-		return 0, errors.Join(fmt.Errorf("%d failed requests", n), err)
+		return 0, 0, errors.Join(fmt.Errorf("%d failed requests", n), err)
 	}
-	return float64(ok.Load()) / elapsed.Seconds(), nil
+	return float64(ok.Load()) / elapsed.Seconds(), ok.Load(), nil
 }
 
 func isFlagSet(name string) bool {
