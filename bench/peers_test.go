@@ -565,3 +565,22 @@ func verifyOnly(tb testing.TB, f *fixture, alg string) *peer {
 	method := jwt.GetSigningMethod(alg)
 	return &peer{name: "verify_only_" + algName(alg), op: func() error { return method.Verify(signing, sig, key) }}
 }
+
+// TestGorillaDefaultLengthRefuses backs the note in BENCHMARKS.md: with its
+// default MaxLength (4096), gorilla/sessions' CookieStore refuses to save
+// the session, which is why the benchmark raises the limit.
+func TestGorillaDefaultLengthRefuses(t *testing.T) {
+	f := getFixture(t)
+	store := sessions.NewCookieStore(f.hashKey, f.blockKey)
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/callback", nil)
+	s, err := store.New(req, "session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.want()
+	s.Values["access_token"], s.Values["refresh_token"], s.Values["id_token"] = v.AccessToken, v.RefreshToken, v.IDToken
+	s.Values["user_id"], s.Values["email"], s.Values["name"] = v.UserID, v.Email, v.Name
+	if err := s.Save(req, httptest.NewRecorder()); err == nil {
+		t.Fatal("got no error, want the default 4096-byte limit to refuse the session")
+	}
+}
