@@ -5,12 +5,15 @@ go 1.26.0
 replace (
 	github.com/sessionkit/sessionkit => ../../
 	github.com/sessionkit/sessionkit/devoidc => ../../devoidc
+	github.com/sessionkit/sessionkit/redisstore => ../../redisstore
 )
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/redis/rueidis v1.0.79
 	github.com/sessionkit/sessionkit v0.0.0-00010101000000-000000000000
 	github.com/sessionkit/sessionkit/devoidc v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/sessionkit/redisstore v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -38,6 +41,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.46.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )

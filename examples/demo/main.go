@@ -19,6 +19,16 @@
 //	SESSIONKIT_OIDC_ISSUER          a real provider instead of devoidc; its redirect URI
 //	SESSIONKIT_OIDC_CLIENT_ID       is <URL>/api/auth/callback/oidc, for example
 //	SESSIONKIT_OIDC_CLIENT_SECRET   http://127.0.0.1:8080/api/auth/callback/oidc
+//	SESSIONKIT_REDIS_URL            keep sessions in Redis (redisstore), e.g. redis://127.0.0.1:6379/0
+//	SESSIONKIT_STORE                memory: keep sessions in this process (memstore);
+//	                                cookie: stateless cookies even with SESSIONKIT_REDIS_URL
+//
+// By default sessions live in stateless cookies, as with Auth.js: nothing
+// to run beside the demo. With SESSIONKIT_REDIS_URL (or
+// SESSIONKIT_STORE=memory) they live on the server, and the Sessions page
+// (/sessions, JSON at /api/sessions) lists the user's sessions and signs
+// them out everywhere. Run several demos on one Redis with one
+// SESSIONKIT_SECRET and they share their sessions.
 package main
 
 import (
@@ -29,6 +39,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,6 +65,8 @@ func main() {
 		issuer:       os.Getenv("SESSIONKIT_OIDC_ISSUER"),
 		clientID:     os.Getenv("SESSIONKIT_OIDC_CLIENT_ID"),
 		clientSecret: os.Getenv("SESSIONKIT_OIDC_CLIENT_SECRET"),
+		redisURL:     os.Getenv("SESSIONKIT_REDIS_URL"),
+		store:        os.Getenv("SESSIONKIT_STORE"),
 	}); err != nil {
 		logger.Error("demo stopped", "error", err)
 		os.Exit(1)
@@ -67,6 +80,9 @@ type options struct {
 	autoLogin                      string        // devoidc: sign this user in without the login page (tests)
 	accessTokenTTL                 time.Duration // devoidc: default 1 minute
 	nullSession                    bool          // answer null for no session (Auth.js v5 clients)
+	store                          string        // SESSIONKIT_STORE: "", memory, redis or cookie
+	redisURL                       string        // SESSIONKIT_REDIS_URL
+	redisPrefix                    string        // redisstore's key prefix (tests); default redisstore.DefaultPrefix
 }
 
 // demo is the running application and, without a real provider, the
@@ -79,6 +95,7 @@ type demo struct {
 	srv    *http.Server
 	ln     net.Listener
 	tr     *http.Transport
+	store  io.Closer // nil for stateless cookies
 }
 
 func run(ctx context.Context, logger *slog.Logger, o options) error {
@@ -151,6 +168,12 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		return nil, errors.New("SESSIONKIT_OIDC_ISSUER is set but SESSIONKIT_OIDC_CLIENT_ID is not")
 	}
 	d.Issuer = provider.Issuer
+	store, closer, storeName, err := openStore(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	d.store = closer
+	logger.Info("sessions", "kept_in", storeName)
 	client := &http.Client{Transport: d.tr, Timeout: 10 * time.Second}
 
 	// Bearer JWTs from the provider (its ID tokens, or JWT access tokens
@@ -170,6 +193,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	}
 	d.m, err = sessionkit.New(sessionkit.Config{
 		Keys:            []sessionkit.KeyPair{keys},
+		Store:           store,
 		URL:             d.URL,
 		Providers:       []sessionkit.Provider{provider},
 		Bearer:          bearer,
@@ -192,7 +216,11 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.srv = &http.Server{Handler: canonicalHost(u.Host, newHandler(d.m)), ReadHeaderTimeout: 10 * time.Second}
+	sp, err := newSessionsPage(d.m, secret, logger)
+	if err != nil {
+		return nil, err
+	}
+	d.srv = &http.Server{Handler: canonicalHost(u.Host, newHandler(d.m, sp)), ReadHeaderTimeout: 10 * time.Second}
 	ok = true
 	return d, nil
 }
@@ -208,6 +236,9 @@ func (d *demo) Close() {
 	if d.m != nil {
 		d.m.Close()
 	}
+	if d.store != nil {
+		d.store.Close()
+	}
 	if d.idp != nil {
 		d.idp.Close()
 	}
@@ -215,7 +246,7 @@ func (d *demo) Close() {
 }
 
 // newHandler is the demo's whole HTTP surface.
-func newHandler(m *sessionkit.Manager) http.Handler {
+func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -240,6 +271,9 @@ func newHandler(m *sessionkit.Manager) http.Handler {
 			Error:                s.Error,
 		})
 	})))
+	mux.Handle("GET /sessions", m.Require(http.HandlerFunc(sp.page)))
+	mux.Handle("GET /api/sessions", m.Require(http.HandlerFunc(sp.json)))
+	mux.Handle("POST /sessions/revoke-all", m.Require(http.HandlerFunc(sp.revokeAll)))
 	mux.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
 		render(w, clientPage, nil)
 	})

@@ -41,7 +41,7 @@ const layout = `<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
 dt{font-weight:600}code,pre{background:#f3f3f3;padding:0 .2rem}nav a{margin-right:1rem}</style></head><body>
 <h1><a href="/">sessionkit demo</a></h1>
-<nav><a href="/">Home</a><a href="/protected">Protected page</a><a href="/api/me">/api/me</a><a href="/client">Client page</a><a href="/api/auth/session">/api/auth/session</a></nav>
+<nav><a href="/">Home</a><a href="/protected">Protected page</a><a href="/api/me">/api/me</a><a href="/client">Client page</a><a href="/sessions">Sessions</a><a href="/api/auth/session">/api/auth/session</a></nav>
 {{template "body" .}}</body></html>`
 
 func page(body string) *template.Template {
