@@ -27,19 +27,21 @@ import (
 )
 
 // redisServer is a redis-server process of the test's own, on a free
-// loopback port, persisting every write to an append-only file in a
-// temporary directory so that a restart keeps the sessions.
+// loopback port. With persist, it writes every change to an append-only
+// file in a temporary directory (fsync always), so that a restart keeps
+// the sessions; without, a restart starts empty.
 type redisServer struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	t       *testing.T
+	bin     string
+	dir     string
+	port    int
+	persist bool
+	cmd     *exec.Cmd
 }
 
 // startRedisServer starts a redis-server. Without the binary the test is
 // skipped, except in CI (CI=true), where it must run.
-func startRedisServer(t *testing.T) *redisServer {
+func startRedisServer(t *testing.T, persist bool) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -54,7 +56,7 @@ func startRedisServer(t *testing.T) *redisServer {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	rs := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: port}
+	rs := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: port, persist: persist}
 	rs.start()
 	t.Cleanup(rs.kill)
 	return rs
@@ -66,9 +68,13 @@ func (rs *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0
 func (rs *redisServer) start() {
 	t := rs.t
 	t.Helper()
+	aof := "no"
+	if rs.persist {
+		aof = "yes"
+	}
 	cmd := exec.Command(rs.bin,
 		"--port", strconv.Itoa(rs.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--save", "", "--appendonly", aof, "--appendfsync", "always",
 		"--dir", rs.dir, "--logfile", filepath.Join(rs.dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
@@ -125,15 +131,30 @@ type restartOutcome struct {
 // own, with concurrent requests of store-backed sessions, kills the server
 // mid-run and restarts it. While it is down the Managers fail closed:
 // Middleware goes on without a session (never a 5xx), Require answers 503,
-// no request outlives its context, no cookie is cleared. The server
-// persists every write (appendonly, fsync always), so after the restart
-// every session is back: none is lost, and the session whose access token
-// expired meanwhile is refreshed once, for every instance.
+// no request outlives its context, no cookie is cleared.
+//
+// When the server persists every write (appendonly, fsync always), every
+// session is back after the restart: none is lost, and the session whose
+// access token expired meanwhile is refreshed once, for every instance.
+// When it persists nothing, the restarted server is empty: every request
+// gets no session (Require: 401, never a 5xx), and users sign in again.
 func TestRedisRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the redis-server restart test")
 	}
-	rs := startRedisServer(t)
+	for _, tt := range []struct {
+		name    string
+		persist bool
+	}{
+		{"appendonly", true},
+		{"no persistence", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testRedisRestart(t, tt.persist) })
+	}
+}
+
+func testRedisRestart(t *testing.T, persist bool) {
+	rs := startRedisServer(t, persist)
 
 	var calls atomic.Int64
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -236,7 +257,7 @@ func TestRedisRestart(t *testing.T) {
 		}
 		return out, seen
 	}
-	check := func(t *testing.T, phase string, o restartOutcome, wantRequire ...int) {
+	check := func(t *testing.T, phase string, o restartOutcome, mayClear bool, wantRequire ...int) {
 		t.Helper()
 		if o.mwCode >= 500 {
 			t.Errorf("%s: Middleware answered %d, want no 5xx", phase, o.mwCode)
@@ -248,7 +269,7 @@ func TestRedisRestart(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: Require answered %d, want one of %v", phase, o.status, wantRequire)
 		}
-		if o.cleared {
+		if o.cleared && !mayClear {
 			t.Errorf("%s: a response cleared the session cookie, want it kept", phase)
 		}
 		if o.took > reqTimeout+slack {
@@ -279,8 +300,9 @@ func TestRedisRestart(t *testing.T) {
 				case http.StatusServiceUnavailable:
 					unavailable.Add(1)
 				}
-				if o.mwCode >= 500 || (o.status != http.StatusOK && o.status != http.StatusServiceUnavailable) ||
-					o.cleared || o.took > reqTimeout+slack {
+				lost := !persist && o.status == http.StatusUnauthorized // after the restart
+				if o.mwCode >= 500 || (o.status != http.StatusOK && o.status != http.StatusServiceUnavailable && !lost) ||
+					(o.cleared && !lost) || o.took > reqTimeout+slack {
 					mu.Lock()
 					bad = append(bad, fmt.Sprintf("user %d: %+v", i%users, o))
 					mu.Unlock()
@@ -306,7 +328,7 @@ func TestRedisRestart(t *testing.T) {
 	for i := range users {
 		down.Go(func() {
 			o, _ := do(ms[i%3], i)
-			check(t, "Redis down", o, http.StatusServiceUnavailable)
+			check(t, "Redis down", o, false, http.StatusServiceUnavailable)
 			if o.session {
 				t.Errorf("Redis down: user %d has a session, want none (fail closed)", i)
 			}
@@ -328,45 +350,57 @@ func TestRedisRestart(t *testing.T) {
 	restarted := time.Now()
 	rs.start()
 	t.Logf("redis-server restarted in %v", time.Since(restarted))
-	// Recovery: the clients reconnect by themselves; every session is back
-	// on every instance.
+	// Recovery: the clients reconnect by themselves. With persistence,
+	// every session is back on every instance; without, every session is
+	// gone.
+	want := http.StatusOK
+	if !persist {
+		want = http.StatusUnauthorized
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for u := range users {
 		for i, m := range ms {
 			for {
 				o, s := do(m, u)
-				if o.status == http.StatusOK {
-					check(t, "after the restart", o, http.StatusOK)
-					if s == nil || s.ID != ids[u] {
-						t.Fatalf("after the restart: user %d on instance %d: got session %v, want %s", u, i, s, ids[u])
+				if o.status == http.StatusServiceUnavailable {
+					check(t, "recovering", o, false, http.StatusServiceUnavailable)
+					if time.Now().After(deadline) {
+						t.Fatalf("after the restart: user %d on instance %d: Require still answers 503 after 15s", u, i)
 					}
-					if u == 0 && (s.AccessToken != "at-2" || s.RefreshToken != "rt-2" || s.Error != "") {
-						t.Errorf("after the restart: instance %d: got access %q refresh %q error %q, want at-2, rt-2, none",
-							i, s.AccessToken, s.RefreshToken, s.Error)
-					}
-					break
+					time.Sleep(50 * time.Millisecond)
+					continue
 				}
-				check(t, "recovering", o, http.StatusServiceUnavailable)
-				if time.Now().After(deadline) {
-					t.Fatalf("after the restart: user %d on instance %d: Require still answers %d, want 200 (session lost?)", u, i, o.status)
+				check(t, "after the restart", o, !persist, want)
+				switch {
+				case !persist && s != nil:
+					t.Errorf("after a restart without persistence: user %d on instance %d has a session, want none", u, i)
+				case persist && (s == nil || s.ID != ids[u]):
+					t.Fatalf("after the restart: user %d on instance %d: got session %v, want %s", u, i, s, ids[u])
+				case persist && u == 0 && (s.AccessToken != "at-2" || s.RefreshToken != "rt-2" || s.Error != ""):
+					t.Errorf("after the restart: instance %d: got access %q refresh %q error %q, want at-2, rt-2, none",
+						i, s.AccessToken, s.RefreshToken, s.Error)
 				}
-				time.Sleep(50 * time.Millisecond)
+				break
 			}
 		}
 	}
-	t.Logf("every session back on every instance %v after the restart began", time.Since(restarted))
+	t.Logf("every instance answers for every user %v after the restart began", time.Since(restarted))
 	close(stop)
 	wg.Wait()
 	if len(bad) > 0 {
 		t.Errorf("%d of %d background requests broke the failure mode, first: %s", len(bad), total.Load(), bad[0])
 	}
-	if c := calls.Load(); c != 1 {
-		t.Errorf("token endpoint calls: got %d, want 1 (one refresh across the instances, after the restart)", c)
+	wantCalls, wantListed := int64(1), 1
+	if !persist {
+		wantCalls, wantListed = 0, 0
+	}
+	if c := calls.Load(); c != wantCalls {
+		t.Errorf("token endpoint calls: got %d, want %d (with the sessions back, one refresh across the instances)", c, wantCalls)
 	}
 	for i, m := range ms {
 		list, err := m.ListSessions(t.Context(), "user-3")
-		if err != nil || len(list) != 1 || list[0].Status != sessionkit.StatusActive {
-			t.Errorf("ListSessions on instance %d after the restart: got %d sessions, error %v, want 1 active", i, len(list), err)
+		if err != nil || len(list) != wantListed || (persist && list[0].Status != sessionkit.StatusActive) {
+			t.Errorf("ListSessions on instance %d after the restart: got %d sessions, error %v, want %d active", i, len(list), err, wantListed)
 		}
 	}
 	t.Logf("%d background requests: %d served, %d answered 503 while Redis was down or reconnecting",
