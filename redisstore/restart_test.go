@@ -312,6 +312,10 @@ func testRedisRestart(t *testing.T, persist bool) {
 		})
 	}
 
+	// A failing check must not leave the load running past the cleanups.
+	stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopLoad()
+
 	time.Sleep(300 * time.Millisecond)
 	if served.Load() == 0 {
 		t.Error("before the kill: no request was served")
@@ -385,8 +389,7 @@ func testRedisRestart(t *testing.T, persist bool) {
 		}
 	}
 	t.Logf("every instance answers for every user %v after the restart began", time.Since(restarted))
-	close(stop)
-	wg.Wait()
+	stopLoad()
 	if len(bad) > 0 {
 		t.Errorf("%d of %d background requests broke the failure mode, first: %s", len(bad), total.Load(), bad[0])
 	}
