@@ -20,6 +20,7 @@ type Manager struct {
 	providers []*provider
 	refresher *refresher
 	cache     *credCache   // nil when disabled
+	minter    *minter      // nil without Config.Tokens
 	client    *http.Client // size-limited, for every outgoing request
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -42,7 +43,14 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout)}
+	var mt *minter
+	if s.Tokens != nil {
+		if mt, err = newMinter(s.Tokens, &s); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt}
 	if len(s.Keys) > 0 {
 		m.cookies = newCookieCodec(&s)
 	}
