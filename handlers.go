@@ -38,6 +38,7 @@ import (
 //	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (with a Config.Store; see BackChannelLogout)
 //	GET  /token?template=NAME {"jwt": "..."}: a token from GetToken (401 without a session, 404 for an unknown template)
 //	GET  /jwks.json         the JWK Set of Config.Tokens' keys
+//	POST /exchange          ticket: ExchangeTicket; CSRF-checked; 400 forged, 410 expired, 409 replayed (with a Config.Store)
 //	POST /switch            signInId: SwitchSignIn; CSRF-checked; 404 for an unknown sign-in
 //	POST /organization      organizationId: SwitchOrganization; CSRF-checked; 403 when AuthorizeScope refuses
 //	POST /workspace         workspaceId: SwitchWorkspace; CSRF-checked; 403 when AuthorizeScope refuses
@@ -198,6 +199,8 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt = route{get: h.getToken}
 	case "jwks.json":
 		rt = route{get: h.getJWKS}
+	case "exchange":
+		rt = route{post: h.postExchange, cookies: true}
 	case "switch":
 		rt = route{post: h.postSwitch, cookies: true}
 	case "organization":
