@@ -204,7 +204,12 @@ func TestExchangeEndpointImpersonation(t *testing.T) {
 	}
 	forged := []byte(ticket)
 	forged[10] ^= 1
-	wrongCSRF := func() *httptest.ResponseRecorder { tk := token; token = "nope"; defer func() { token = tk }(); return post(ticket) }
+	wrongCSRF := func() *httptest.ResponseRecorder {
+		tk := token
+		token = "nope"
+		defer func() { token = tk }()
+		return post(ticket)
+	}
 	f.advance(0)
 	for _, tt := range []struct {
 		name string
