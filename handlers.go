@@ -66,9 +66,13 @@ import (
 // or the HTML pages (double submit, compared in constant time).
 //
 // Status codes: 400 for malformed input, a bad callbackUrl, a missing or
-// mismatched state, a refused authorization code or ID token; 403 for CSRF
-// failures and access_denied; 404 for unknown paths and providers (and for
-// the cookie endpoints when Config.Keys is empty); 405 for a wrong method;
+// mismatched state, a refused authorization code or ID token, a forged
+// ticket; 401 when /token, /switch, /organization or /workspace find no
+// active session; 403 for CSRF failures, access_denied and refused scope
+// switches; 404 for unknown paths, providers, templates and sign-ins (and
+// for the cookie endpoints when Config.Keys is empty, the token endpoints
+// without Config.Tokens, /exchange without Config.Store); 405 for a wrong
+// method; 409 for a ticket used before; 410 for an expired ticket;
 // 413 for a body over 64 KiB; 502 when the provider cannot be reached or
 // fails (an upstream failure). Errors are JSON ({"error", "message"}) for
 // API requests and JSON-only endpoints, an HTML page otherwise. No answer

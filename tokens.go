@@ -304,7 +304,10 @@ func (mt *minter) forget(id string) {
 // cached tokens unreachable.
 //
 // Without an active session GetToken returns an error (ErrNoSession or
-// ErrSessionExpired), never an empty token. It is safe for concurrent use.
+// ErrSessionExpired), never an empty token. GetToken mints for any active
+// session it is given, bearer sessions included; GET {BasePath}/token
+// serves cookie sessions only, so that a presented JWT cannot be
+// exchanged for a fresh one. It is safe for concurrent use.
 func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opts ...TokenOption) (string, error) {
 	mt := m.minter
 	if mt == nil {
@@ -369,8 +372,11 @@ func (mt *minter) put(id, fp, template string, c cachedToken, now time.Time) {
 					delete(mt.cache, k)
 				}
 			}
+			// Still full of live tokens: drop a tenth, arbitrary
+			// sessions (map order), so that the sweep above is not paid
+			// on every put. A dropped token is minted again when asked.
 			for k := range mt.cache {
-				if len(mt.cache) < mt.max {
+				if len(mt.cache) < mt.max-mt.max/10 {
 					break
 				}
 				delete(mt.cache, k)
@@ -466,7 +472,9 @@ func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string)
 		return
 	}
 	s, _ := h.m.GetServerSession(r)
-	if !s.Active() {
+	// Only cookie sessions: a bearer JWT (perhaps one of these tokens)
+	// must not buy a fresh token, which would extend it forever.
+	if !s.Active() || s.Source != SourceCookie {
 		h.fail(w, r, &handlerError{http.StatusUnauthorized, "SessionRequired", "no active session"}, true)
 		return
 	}

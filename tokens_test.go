@@ -402,3 +402,19 @@ func BenchmarkGetToken(b *testing.B) {
 		}
 	})
 }
+
+func TestTokenEndpointRefusesBearer(t *testing.T) {
+	clk := newClock()
+	jw := newJWKSServer(t, edSigner())
+	cfg := testConfig(clk, jw.URL)
+	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {}}}
+	m := mustNew(t, cfg)
+	req := requestWith("https://app.example/api/auth/token?template=api", nil)
+	req.Header.Set("Authorization", "Bearer "+edSigner().mint(t, claimsFor(clk.Now())))
+	if s, err := m.GetServerSession(req); err != nil || !s.Active() {
+		t.Fatalf("the bearer session: got %v, %v; want an active one", s, err)
+	}
+	if rec := serve(m.Handler(), req); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("GET /token with a bearer JWT: got %d %q, want 401", rec.Code, rec.Body)
+	}
+}
