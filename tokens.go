@@ -55,8 +55,11 @@ type TokenConfig struct {
 	// keeping the old one until the tokens it signed have expired (the
 	// longest template Lifetime). Required: at least one.
 	Keys []SigningKey
-	// Templates are the token templates by name. A name may be empty:
-	// GET {BasePath}/token without ?template= asks for it.
+	// Templates are the token templates by name. The empty name is the
+	// session token that GetToken(ctx, s, "") and GET {BasePath}/token
+	// without ?template= return (Clerk's getToken()); unless Templates
+	// defines it, it is a template with no claims of its own, no audience
+	// and the default lifetime.
 	Templates map[string]TokenTemplate
 	// Issuer is the "iss" of every token. Default Config.URL + BasePath,
 	// or "sessionkit" without Config.URL.
@@ -235,6 +238,9 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 		mt.keys = append(mt.keys, tk)
 	}
 	mt.jwks, _ = json.Marshal(set)
+	if _, ok := c.Templates[""]; !ok {
+		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime}
+	}
 	for name, t := range c.Templates {
 		field := fmt.Sprintf("Tokens.Templates[%q]", name)
 		if t.Lifetime == 0 {
@@ -269,15 +275,18 @@ func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // fingerprint identifies the state of a session that tokens are minted
 // from: any change of sign-in, user, scope, actor or tokens (a refresh)
 // gives another fingerprint, so tokens cached before it are never served
-// after it.
+// after it, on any instance. (UpdateSession and SignOut also drop the
+// session's cached tokens on the instance that runs them, which covers
+// what a template's Claims function reads beyond these fields.)
 func fingerprint(s *Session) string {
 	h := sha256.New()
 	act := ""
 	if s.Actor != nil {
 		act = s.Actor.Subject
 	}
-	for _, v := range [...]string{s.ActiveSignInID, s.User.ID, s.User.Email, s.User.Name, s.ActiveOrganizationID,
-		s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken, s.Provider, string(s.Status)} {
+	for _, v := range [...]string{s.ActiveSignInID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
+		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken,
+		s.Provider, string(s.Status)} {
 		fmt.Fprintf(h, "%d:%s", len(v), v)
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -242,6 +242,9 @@ func TestGetTokenErrors(t *testing.T) {
 			}
 		})
 	}
+	if c := claimsOf(t, mustToken(t, m, live, "")); c["sub"] != "u1" || c["aud"] != nil {
+		t.Errorf("default template: got %v, want sub and no aud", c)
+	}
 	c := claimsOf(t, mustToken(t, m, live, "custom"))
 	if c["role"] != "admin" || c["n"] != float64(2) {
 		t.Errorf("custom claims: got %v, want role and n", c)
@@ -416,5 +419,34 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 	}
 	if rec := serve(m.Handler(), req); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("GET /token with a bearer JWT: got %d %q, want 401", rec.Code, rec.Body)
+	}
+}
+
+func TestGetTokenConcurrent(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: edKeyOnce()}}, MaxCachedSessions: 8}
+	m := mustNew(t, cfg)
+	done := make(chan string)
+	for i := range 32 {
+		go func() {
+			s := &Session{ID: "sess_" + string(rune('a'+i%16)), Status: StatusActive, User: User{ID: "u"}}
+			tok, err := m.GetToken(context.Background(), s, "")
+			if err != nil {
+				tok = ""
+			}
+			done <- tok
+		}()
+	}
+	for range 32 {
+		if tok := <-done; tok == "" {
+			t.Error("a concurrent GetToken failed")
+		}
+	}
+	m.minter.mu.Lock()
+	n := len(m.minter.cache)
+	m.minter.mu.Unlock()
+	if n > 8 {
+		t.Errorf("cache size: got %d sessions, want at most MaxCachedSessions (8)", n)
 	}
 }
