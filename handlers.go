@@ -28,7 +28,8 @@ import (
 //	GET  /csrf              {"csrfToken": "..."} and the double-submit cookie
 //	GET  /providers         {"<id>": {"id","name","type","signinUrl","callbackUrl"}}
 //	GET  /signin            an HTML page with a button per provider
-//	GET  /signin/{id}       302 to the provider's authorization endpoint
+//	GET  /signin/{id}       302 to the provider's authorization endpoint; ?addAccount=true adds the
+//	                        account to the current session (AddSignIn) instead of replacing it
 //	POST /signin/{id}       the same, CSRF-checked; json=true answers {"url"}
 //	GET  /callback/{id}     the provider's redirect back; 302 to callbackUrl
 //	GET  /signout           an HTML page that confirms sign-out

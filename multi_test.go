@@ -236,3 +236,33 @@ func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestSignInFlowAddAccount(t *testing.T) {
+	m, h := handlerManager(t, nil)
+	for _, tt := range []struct {
+		name  string
+		query string
+		add   bool
+	}{
+		{"replace", "", false},
+		{"add", "?addAccount=true", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/signin/oidc"+tt.query, nil))
+			if rec.Code != http.StatusFound {
+				t.Fatalf("GET /signin/oidc: got %d %q, want 302", rec.Code, rec.Body)
+			}
+			var f signInFlow
+			found := false
+			for _, c := range rec.Result().Cookies() {
+				var b []byte
+				if c.Name == "__Host-sessionkit.oauth-state" && m.cookies.codecs[0].Decode(c.Name, c.Value, &b) == nil {
+					found = json.Unmarshal(b, &f) == nil
+				}
+			}
+			if !found || f.Add != tt.add {
+				t.Fatalf("flow: got %+v (found %v), want Add %v", f, found, tt.add)
+			}
+		})
+	}
+}
