@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/hkdf"
@@ -215,6 +216,20 @@ type Config struct {
 	// {}, which next-auth v4's client reads as signed out (and null makes
 	// it log a fetch error).
 	NullSession bool
+
+	// Tokens, when set, lets the Manager mint short-lived JWTs for its
+	// sessions from named templates (GetToken, GET {BasePath}/token) and
+	// publish their keys (GET {BasePath}/jwks.json). Default nil: no
+	// tokens; the two endpoints answer 404.
+	Tokens *TokenConfig
+	// AuthorizeScope decides whether the session s may switch to the
+	// organization (kind ScopeOrganization) or workspace (kind
+	// ScopeWorkspace) id; a nil error allows it. It runs for
+	// SwitchOrganization, SwitchWorkspace and their endpoints; an error
+	// (or a panic) refuses the switch with ErrScopeForbidden. id may be
+	// empty: leaving the organization or workspace. Default nil: every
+	// switch is refused.
+	AuthorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
 }
 
 // KeyPair is one set of cookie keys.

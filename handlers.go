@@ -28,19 +28,29 @@ import (
 //	GET  /csrf              {"csrfToken": "..."} and the double-submit cookie
 //	GET  /providers         {"<id>": {"id","name","type","signinUrl","callbackUrl"}}
 //	GET  /signin            an HTML page with a button per provider
-//	GET  /signin/{id}       302 to the provider's authorization endpoint
+//	GET  /signin/{id}       302 to the provider's authorization endpoint; ?addAccount=true adds the
+//	                        account to the current session (AddSignIn) instead of replacing it
 //	POST /signin/{id}       the same, CSRF-checked; json=true answers {"url"}
 //	GET  /callback/{id}     the provider's redirect back; 302 to callbackUrl
 //	GET  /signout           an HTML page that confirms sign-out
-//	POST /signout           clear the session cookie, CSRF-checked; json=true answers {"url"}
+//	POST /signout           clear the session cookie, CSRF-checked; json=true answers {"url"};
+//	                        with signInId, sign that sign-in out only (SignOutOne) and answer the session JSON
 //	GET  /error             an HTML page for ?error=CODE
 //	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (with a Config.Store; see BackChannelLogout)
+//	GET  /token?template=NAME {"jwt": "..."}: a token from GetToken (401 without a session, 404 for an unknown template)
+//	GET  /jwks.json         the JWK Set of Config.Tokens' keys
+//	POST /exchange          ticket: ExchangeTicket; CSRF-checked; 400 forged, 410 expired, 409 replayed (with a Config.Store)
+//	POST /switch            signInId: SwitchSignIn; CSRF-checked; 404 for an unknown sign-in
+//	POST /organization      organizationId: SwitchOrganization; CSRF-checked; 403 when AuthorizeScope refuses
+//	POST /workspace         workspaceId: SwitchWorkspace; CSRF-checked; 403 when AuthorizeScope refuses
 //
 // The session JSON has Auth.js's shape, {"user": {"name", "email",
 // "image"}, "expires": ISO 8601}, and adds "status", "provider",
 // "accessTokenExpiresAt", "idTokenExpiresAt", "activeSignInId",
-// "activeOrganizationId", "activeWorkspaceId", "error", "actor" and the
-// user's "id". It never holds the refresh token or the ID token, and holds
+// "activeOrganizationId", "activeWorkspaceId", "error", "actor", the
+// user's "id" and, for a session with several sign-ins, "signIns" (each
+// with "id", "user", "provider", "activeOrganizationId",
+// "activeWorkspaceId" and "actor"). It never holds the refresh token or the ID token, and holds
 // the access token ("accessToken") only with Config.ExposeAccessToken.
 //
 // Sign-in is the authorization-code flow with PKCE (S256), state and, for
@@ -57,9 +67,13 @@ import (
 // or the HTML pages (double submit, compared in constant time).
 //
 // Status codes: 400 for malformed input, a bad callbackUrl, a missing or
-// mismatched state, a refused authorization code or ID token; 403 for CSRF
-// failures and access_denied; 404 for unknown paths and providers (and for
-// the cookie endpoints when Config.Keys is empty); 405 for a wrong method;
+// mismatched state, a refused authorization code or ID token, a forged
+// ticket; 401 when /token, /switch, /organization or /workspace find no
+// active session; 403 for CSRF failures, access_denied and refused scope
+// switches; 404 for unknown paths, providers, templates and sign-ins (and
+// for the cookie endpoints when Config.Keys is empty, the token endpoints
+// without Config.Tokens, /exchange without Config.Store); 405 for a wrong
+// method; 409 for a ticket used before; 410 for an expired ticket;
 // 413 for a body over 64 KiB; 502 when the provider cannot be reached or
 // fails (an upstream failure). Errors are JSON ({"error", "message"}) for
 // API requests and JSON-only endpoints, an HTML page otherwise. No answer
@@ -186,6 +200,18 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt = route{get: h.errorPage}
 	case "backchannel-logout":
 		rt = route{post: h.backchannelLogout}
+	case "token":
+		rt = route{get: h.getToken}
+	case "jwks.json":
+		rt = route{get: h.getJWKS}
+	case "exchange":
+		rt = route{post: h.postExchange, cookies: true}
+	case "switch":
+		rt = route{post: h.postSwitch, cookies: true}
+	case "organization":
+		rt = route{post: h.postOrganization, cookies: true}
+	case "workspace":
+		rt = route{post: h.postWorkspace, cookies: true}
 	default:
 		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
 		return
@@ -283,6 +309,20 @@ type clientSession struct {
 	ActiveWorkspaceID    string     `json:"activeWorkspaceId,omitempty"`
 	Error                string     `json:"error,omitempty"`
 	Actor                *Actor     `json:"actor,omitempty"`
+	// SignIns lists the sign-ins of a multi-sign-in session (more than
+	// one), without their tokens.
+	SignIns []clientSignIn `json:"signIns,omitempty"`
+}
+
+// clientSignIn is one sign-in of a multi-sign-in session, in the JSON of
+// GET /session.
+type clientSignIn struct {
+	ID                   string     `json:"id"`
+	User                 clientUser `json:"user"`
+	Provider             string     `json:"provider,omitempty"`
+	ActiveOrganizationID string     `json:"activeOrganizationId,omitempty"`
+	ActiveWorkspaceID    string     `json:"activeWorkspaceId,omitempty"`
+	Actor                *Actor     `json:"actor,omitempty"`
 }
 
 func (h *authHandler) clientSession(s *Session) clientSession {
@@ -309,6 +349,17 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 	}
 	if h.m.cfg.ExposeAccessToken {
 		c.AccessToken = s.AccessToken
+	}
+	if len(s.SignIns) > 1 {
+		for _, in := range s.SignIns {
+			u := in.User
+			if in.ID == s.ActiveSignInID {
+				u = s.User
+			}
+			c.SignIns = append(c.SignIns, clientSignIn{ID: in.ID, Provider: in.Provider,
+				User:                 clientUser{ID: u.ID, Name: u.Name, Email: u.Email, Image: u.Image},
+				ActiveOrganizationID: in.ActiveOrganizationID, ActiveWorkspaceID: in.ActiveWorkspaceID, Actor: cloneActor(in.Actor)})
+		}
 	}
 	return c
 }
@@ -511,6 +562,18 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 		h.failRedirect(w, r, herr, "/signout?error=InvalidCallbackUrl", wantJSON)
 		return
 	}
+	if b.signInID != "" {
+		s, err := h.m.SignOutOne(w, r, b.signInID)
+		switch {
+		case err != nil:
+			h.failSwitch(w, r, err)
+		case s == nil: // the last sign-in: the session is over
+			h.redirect(w, r, cb, wantJSON)
+		default:
+			h.writeSession(w, s)
+		}
+		return
+	}
 	if err := h.m.SignOut(w, r); err != nil {
 		h.fail(w, r, &handlerError{http.StatusInternalServerError, "SignOutError", "the session could not be cleared"}, wantJSON)
 		return
@@ -585,6 +648,8 @@ type postBody struct {
 	callback  string
 	json      bool
 	data      json.RawMessage
+	// The arguments of the multi-session endpoints.
+	signInID, organizationID, workspaceID, ticket string
 }
 
 // callbackURL is the body's callbackUrl, or the query's.
@@ -614,6 +679,10 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 			CallbackURL *string         `json:"callbackUrl"`
 			JSON        json.RawMessage `json:"json"`
 			Data        json.RawMessage `json:"data"`
+			SignInID    *string         `json:"signInId"`
+			OrgID       *string         `json:"organizationId"`
+			WorkspaceID *string         `json:"workspaceId"`
+			Ticket      *string         `json:"ticket"`
 		}
 		if err != nil || (len(bytes.TrimSpace(raw)) > 0 && json.Unmarshal(raw, &body) != nil) {
 			return b, &handlerError{http.StatusBadRequest, "BadRequest", "the body is not a JSON object of the expected shape"}
@@ -623,6 +692,14 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 		}
 		if body.CallbackURL != nil {
 			b.callback = *body.CallbackURL
+		}
+		for _, f := range [...]struct {
+			dst *string
+			src *string
+		}{{&b.signInID, body.SignInID}, {&b.organizationID, body.OrgID}, {&b.workspaceID, body.WorkspaceID}, {&b.ticket, body.Ticket}} {
+			if f.src != nil {
+				*f.dst = *f.src
+			}
 		}
 		j := string(bytes.TrimSpace(body.JSON))
 		b.json = j == "true" || j == `"true"`
@@ -639,6 +716,10 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 		b.csrfToken = r.PostForm.Get("csrfToken")
 		b.callback = r.PostForm.Get("callbackUrl")
 		b.json = r.PostForm.Get("json") == "true"
+		b.signInID = r.PostForm.Get("signInId")
+		b.organizationID = r.PostForm.Get("organizationId")
+		b.workspaceID = r.PostForm.Get("workspaceId")
+		b.ticket = r.PostForm.Get("ticket")
 		if d := r.PostForm.Get("data"); d != "" && json.Valid([]byte(d)) {
 			b.data = json.RawMessage(d)
 		}

@@ -28,9 +28,10 @@ type signInFlow struct {
 	State    string `json:"s"`
 	Nonce    string `json:"n,omitempty"`
 	Verifier string `json:"v,omitempty"`
-	Callback string `json:"c"` // validated, absolute
-	Redirect string `json:"r"` // the redirect_uri sent
-	Expires  int64  `json:"e"` // Unix seconds
+	Callback string `json:"c"`           // validated, absolute
+	Redirect string `json:"r"`           // the redirect_uri sent
+	Expires  int64  `json:"e"`           // Unix seconds
+	Add      bool   `json:"a,omitempty"` // add the account to the session (AddSignIn)
 }
 
 // Errors of the callback, each answered with a 4xx.
@@ -120,6 +121,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 		Callback: callback,
 		Redirect: conf.RedirectURL,
 		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
+		Add:      extra.Get("addAccount") == "true",
 	}
 	var opts []oauth2.AuthCodeOption
 	if rp.supportsS256() {
@@ -207,7 +209,11 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 		}
 		params.User = u
 	}
-	if _, err := h.m.SignIn(w, r, params); err != nil {
+	signIn := h.m.SignIn
+	if f.Add {
+		signIn = h.m.AddSignIn
+	}
+	if _, err := signIn(w, r, params); err != nil {
 		switch {
 		case errors.Is(err, ErrProviderUnavailable):
 			return "", providerDown(id)

@@ -49,47 +49,9 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	}
 	ctx := r.Context()
 	now := m.cfg.Now().UTC().Truncate(time.Second)
-	var psids []string
-	in := SignIn{
-		ID:                   "sin_" + rand.Text(),
-		Provider:             p.Provider,
-		Actor:                cloneActor(p.Actor),
-		ActiveOrganizationID: p.OrganizationID,
-		ActiveWorkspaceID:    p.WorkspaceID,
-		CreatedAt:            now,
-	}
-	if t := p.Token; t != nil {
-		in.AccessToken = t.AccessToken
-		in.TokenType = t.Type()
-		in.AccessTokenExpiresAt = t.Expiry.UTC()
-		in.AccessTokenIssuedAt = now
-		in.RefreshToken = t.RefreshToken
-		raw, _ := t.Extra("id_token").(string)
-		switch {
-		case raw != "":
-			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
-			if err != nil {
-				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-				return nil, err
-			}
-			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
-			if sid != "" {
-				psids = append(psids, sid)
-			}
-		case p.Nonce != "":
-			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
-			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-			return nil, err
-		}
-	}
-	if p.User != nil {
-		if in.User.ID != "" && p.User.ID != "" && p.User.ID != in.User.ID {
-			return nil, fmt.Errorf("%w: User.ID does not match the ID token's subject", ErrInvalidSession)
-		}
-		mergeUser(&in.User, p.User)
-	}
-	if in.User.ID == "" {
-		return nil, fmt.Errorf("%w: no user ID (give SignInParams.User.ID or an ID token)", ErrInvalidSession)
+	in, psids, err := m.newSignIn(ctx, p, now)
+	if err != nil {
+		return nil, err
 	}
 	s := &Session{
 		ID:             "sess_" + rand.Text(),
@@ -115,6 +77,54 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	}
 	m.fireSession(ctx, "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
 	return s, nil
+}
+
+// newSignIn makes the sign-in p describes, verifying its ID token. It
+// returns the provider session IDs the ID token names.
+func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) (SignIn, []string, error) {
+	var psids []string
+	in := SignIn{
+		ID:                   "sin_" + rand.Text(),
+		Provider:             p.Provider,
+		Actor:                cloneActor(p.Actor),
+		ActiveOrganizationID: p.OrganizationID,
+		ActiveWorkspaceID:    p.WorkspaceID,
+		CreatedAt:            now,
+	}
+	if t := p.Token; t != nil {
+		in.AccessToken = t.AccessToken
+		in.TokenType = t.Type()
+		in.AccessTokenExpiresAt = t.Expiry.UTC()
+		in.AccessTokenIssuedAt = now
+		in.RefreshToken = t.RefreshToken
+		raw, _ := t.Extra("id_token").(string)
+		switch {
+		case raw != "":
+			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
+			if err != nil {
+				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+				return SignIn{}, nil, err
+			}
+			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
+			if sid != "" {
+				psids = append(psids, sid)
+			}
+		case p.Nonce != "":
+			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
+			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+			return SignIn{}, nil, err
+		}
+	}
+	if p.User != nil {
+		if in.User.ID != "" && p.User.ID != "" && p.User.ID != in.User.ID {
+			return SignIn{}, nil, fmt.Errorf("%w: User.ID does not match the ID token's subject", ErrInvalidSession)
+		}
+		mergeUser(&in.User, p.User)
+	}
+	if in.User.ID == "" {
+		return SignIn{}, nil, fmt.Errorf("%w: no user ID (give SignInParams.User.ID or an ID token)", ErrInvalidSession)
+	}
+	return in, psids, nil
 }
 
 // verifyIDToken verifies raw as an ID token of the provider named id. psid
@@ -194,6 +204,9 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if s != nil && s.Source != SourceCookie {
 		s = nil
 	}
+	if s != nil {
+		m.minter.forget(s.ID)
+	}
 	var serr error
 	if m.cfg.Store != nil {
 		// The stored session is ended, so that a copy of the cookie is
@@ -262,6 +275,7 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	if err := m.writeSession(w, r, s); err != nil {
 		return nil, err
 	}
+	m.minter.forget(s.ID)
 	if st := stateFrom(r.Context()); st != nil {
 		st.session.Store(s.Clone())
 	}
@@ -323,6 +337,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 	if err := m.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
 		return nil, err
 	}
+	m.minter.forget(st.id)
 	if rs := stateFrom(r.Context()); rs != nil {
 		rs.session.Store(out.Clone())
 	}

@@ -1,0 +1,131 @@
+package sessionkit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// ErrSignInNotFound means the session holds no sign-in with the given ID.
+var ErrSignInNotFound = errors.New("sessionkit: no such sign-in in the session")
+
+// errLastSignIn tells SignOutOne that the sign-in to drop is the last one.
+var errLastSignIn = errors.New("sessionkit: last sign-in")
+
+// AddSignIn signs another account in to r's active cookie session (a
+// browser signed in to several accounts) and makes it the active sign-in;
+// the other sign-ins stay, each with its own tokens and scope. p is
+// verified as SignIn verifies it. When r has no active cookie session,
+// AddSignIn is SignIn. A session holds at most 16 sign-ins; past that, or
+// past Config.MaxCookieSize for a stateless cookie, it returns an error
+// wrapping ErrSessionTooLarge and changes nothing. If the account is
+// already signed in to the session, its sign-in is replaced by the new
+// one. It fires OnSignIn with the resulting session.
+//
+// With a Config.Store the provider session ID of the added sign-in's ID
+// token is not recorded, so back-channel logout from its provider does not
+// reach the session.
+func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInParams) (*Session, error) {
+	if m.cookies == nil {
+		return nil, ErrCookiesDisabled
+	}
+	cur, err := m.GetServerSession(r)
+	if err != nil || !cur.Active() || cur.Source != SourceCookie {
+		return m.SignIn(w, r, p)
+	}
+	in, _, err := m.newSignIn(r.Context(), p, m.cfg.Now().UTC().Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	s, err := m.UpdateSession(w, r, func(s *Session) error {
+		s.foldActive()
+		kept := s.SignIns[:0]
+		for _, old := range s.SignIns {
+			if old.User.ID != in.User.ID {
+				kept = append(kept, old)
+			}
+		}
+		if len(kept) >= maxSignIns {
+			return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
+		}
+		s.SignIns = append(kept, in)
+		s.ActiveSignInID = in.ID
+		s.mirrorActive()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.fireSession(r.Context(), "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
+	return s, nil
+}
+
+// SwitchSignIn makes the sign-in id of r's active cookie session the
+// active one (Clerk's setActive / switchSignIn): the snapshot's user,
+// tokens and scope become that sign-in's. It returns an error wrapping
+// ErrSignInNotFound when the session holds no such sign-in, and otherwise
+// writes the session as UpdateSession does.
+func (m *Manager) SwitchSignIn(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
+	return m.UpdateSession(w, r, func(s *Session) error {
+		s.foldActive()
+		for i := range s.SignIns {
+			if s.SignIns[i].ID == id {
+				s.ActiveSignInID = id
+				s.mirrorActive()
+				return nil
+			}
+		}
+		return ErrSignInNotFound
+	})
+}
+
+// SignOutOne signs the sign-in id out of r's active cookie session. If
+// it was the active one, the first remaining sign-in becomes active. If it
+// was the last one, the whole session is signed out, as SignOut does, and
+// SignOutOne returns a nil session. It returns an error wrapping
+// ErrSignInNotFound when the session holds no such sign-in.
+func (m *Manager) SignOutOne(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
+	s, err := m.UpdateSession(w, r, func(s *Session) error {
+		s.foldActive()
+		i := -1
+		for j := range s.SignIns {
+			if s.SignIns[j].ID == id {
+				i = j
+			}
+		}
+		if i < 0 {
+			return ErrSignInNotFound
+		}
+		if len(s.SignIns) == 1 {
+			return errLastSignIn
+		}
+		s.SignIns = append(s.SignIns[:i:i], s.SignIns[i+1:]...)
+		if s.ActiveSignInID == id {
+			s.ActiveSignInID = s.SignIns[0].ID
+		}
+		s.mirrorActive()
+		return nil
+	})
+	if errors.Is(err, errLastSignIn) {
+		return nil, m.SignOut(w, r)
+	}
+	return s, err
+}
+
+func (h *authHandler) postSwitch(w http.ResponseWriter, r *http.Request, _ string) {
+	b, ok := h.checkedBody(w, r)
+	if !ok {
+		return
+	}
+	if b.signInID == "" {
+		h.fail(w, r, &handlerError{http.StatusBadRequest, "BadRequest", "signInId is required"}, true)
+		return
+	}
+	s, err := h.m.SwitchSignIn(w, r, b.signInID)
+	if err != nil {
+		h.failSwitch(w, r, err)
+		return
+	}
+	h.writeSession(w, s)
+}

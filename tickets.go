@@ -1,0 +1,223 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// Defaults and bounds of TicketParams.TTL.
+const (
+	// DefaultTicketTTL is the default lifetime of a ticket.
+	DefaultTicketTTL = 5 * time.Minute
+	// MaxTicketTTL is the longest lifetime a ticket may have.
+	MaxTicketTTL = time.Hour
+
+	// ticketName binds tickets into their MAC, so that no other value
+	// sealed with the cookie keys (a session cookie) passes for a ticket.
+	ticketName = "sessionkit.ticket"
+	// maxTicketLen bounds what ExchangeTicket reads.
+	maxTicketLen = 4096
+	// ticketSkew is the clock skew allowed between the instance that
+	// minted a ticket and the one that redeems it.
+	ticketSkew = 5 * time.Second
+)
+
+// Errors of the tickets.
+var (
+	// ErrInvalidTicket means a ticket is malformed, forged, or sealed with
+	// keys that are no longer configured.
+	ErrInvalidTicket = errors.New("sessionkit: invalid ticket")
+	// ErrTicketExpired means a genuine ticket was presented after its
+	// expiry.
+	ErrTicketExpired = errors.New("sessionkit: ticket expired")
+	// ErrTicketUsed means a genuine ticket was presented again: tickets
+	// are single use.
+	ErrTicketUsed = errors.New("sessionkit: ticket already used")
+)
+
+// TicketParams describes the session a ticket starts.
+type TicketParams struct {
+	// User is the user to sign in; User.ID is required.
+	User User
+	// Actor, when set, makes the ticket an impersonation ticket: the
+	// session it starts carries Session.Actor, minted tokens carry the
+	// "act" claim, and the exchange is audit-logged.
+	Actor *Actor
+	// OrganizationID and WorkspaceID set the session's initial scope.
+	OrganizationID, WorkspaceID string
+	// TTL is how long the ticket may be redeemed. Default
+	// DefaultTicketTTL (5 min); at most MaxTicketTTL.
+	TTL time.Duration
+}
+
+// ticketPayload is what a ticket seals.
+type ticketPayload struct {
+	V     int    `json:"v"`
+	JTI   string `json:"jti"`
+	User  User   `json:"user"`
+	Actor *Actor `json:"act,omitempty"`
+	Org   string `json:"org,omitempty"`
+	WS    string `json:"ws,omitempty"`
+	IAT   int64  `json:"iat"`
+	EXP   int64  `json:"exp"`
+}
+
+// ticketCodecs seal tickets with the cookie keys: [0] seals, all open.
+func ticketCodecs(keys []KeyPair) []*securecookie.SecureCookie {
+	out := make([]*securecookie.SecureCookie, 0, len(keys))
+	for _, k := range keys {
+		sc := securecookie.New(k.HashKey, k.BlockKey)
+		sc.SetSerializer(securecookie.NopEncoder{})
+		sc.MaxAge(0) // the expiry lives in the payload, against Config.Now
+		sc.MaxLength(maxTicketLen)
+		out = append(out, sc)
+	}
+	return out
+}
+
+// MintTicket returns a one-time ticket that ExchangeTicket (or POST
+// {BasePath}/exchange) redeems for a new session of p.User, for sign-in
+// links, a hand-off between domains of one application, or impersonation
+// (p.Actor). The ticket is authenticated and encrypted with Config.Keys;
+// it is a bearer credential until it is redeemed or expires: send it only
+// over TLS and never log it. Single use is enforced by the Store, which
+// MintTicket therefore requires (ErrStoreRequired). Minting an
+// impersonation ticket is audit-logged.
+func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error) {
+	if m.cookies == nil {
+		return "", ErrCookiesDisabled
+	}
+	if m.cfg.Store == nil {
+		return "", ErrStoreRequired
+	}
+	if p.User.ID == "" {
+		return "", fmt.Errorf("%w: TicketParams.User.ID is required", ErrInvalidSession)
+	}
+	if p.Actor != nil && p.Actor.Subject == "" {
+		return "", fmt.Errorf("%w: TicketParams.Actor.Subject is required", ErrInvalidSession)
+	}
+	ttl := p.TTL
+	if ttl == 0 {
+		ttl = DefaultTicketTTL
+	}
+	if ttl < 0 || ttl > MaxTicketTTL {
+		return "", fmt.Errorf("sessionkit: TicketParams.TTL must be between 0 and %s, got %s", MaxTicketTTL, ttl)
+	}
+	now := m.cfg.Now()
+	pl := ticketPayload{V: 1, JTI: rand.Text(), User: p.User, Actor: cloneActor(p.Actor), Org: p.OrganizationID, WS: p.WorkspaceID,
+		IAT: now.Unix(), EXP: now.Add(ttl).Unix()}
+	raw, err := json.Marshal(pl)
+	if err != nil {
+		return "", fmt.Errorf("sessionkit: encoding a ticket: %w", err)
+	}
+	t, err := m.tickets[0].Encode(ticketName, raw)
+	if err != nil {
+		return "", fmt.Errorf("sessionkit: sealing a ticket: %w", err)
+	}
+	if p.Actor != nil {
+		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation ticket minted", "actor", p.Actor.Subject, "user", p.User.ID, "ttl", ttl.String())
+	}
+	return t, nil
+}
+
+// openTicket authenticates, decrypts and checks the expiry of ticket.
+func (m *Manager) openTicket(ticket string, now time.Time) (ticketPayload, error) {
+	var pl ticketPayload
+	if ticket == "" || len(ticket) > maxTicketLen {
+		return pl, ErrInvalidTicket
+	}
+	var raw []byte
+	ok := false
+	for _, sc := range m.tickets {
+		if sc.Decode(ticketName, ticket, &raw) == nil {
+			ok = true
+			break
+		}
+	}
+	if !ok || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
+		return pl, ErrInvalidTicket
+	}
+	if !now.Before(time.Unix(pl.EXP, 0).Add(ticketSkew)) {
+		return pl, ErrTicketExpired
+	}
+	return pl, nil
+}
+
+// ExchangeTicket redeems a ticket from MintTicket: it starts a new
+// session for the ticket's user, as SignIn does (new session ID, cookie
+// written to w, OnSignIn fired), and returns it. A ticket is redeemed at
+// most once across every instance sharing the Store: a second exchange
+// returns ErrTicketUsed. A forged or malformed ticket returns
+// ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
+// an error wrapping ErrStoreUnavailable (and the ticket may be spent).
+// An impersonation session is audit-logged (actor and user, never the
+// ticket).
+func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {
+	if m.cookies == nil {
+		return nil, ErrCookiesDisabled
+	}
+	if m.cfg.Store == nil {
+		return nil, ErrStoreRequired
+	}
+	ctx := r.Context()
+	now := m.cfg.Now()
+	pl, err := m.openTicket(ticket, now)
+	if err != nil {
+		return nil, err
+	}
+	ttl := time.Unix(pl.EXP, 0).Add(ticketSkew).Sub(now) + time.Second
+	first, err := m.cfg.Store.Consume(ctx, "ticket:"+pl.JTI, ttl)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if !first {
+		m.cfg.Logger.WarnContext(ctx, "sessionkit: a used ticket was presented again", "user", pl.User.ID)
+		return nil, ErrTicketUsed
+	}
+	user := pl.User
+	s, err := m.SignIn(w, r, SignInParams{User: &user, Provider: "ticket", Actor: pl.Actor, OrganizationID: pl.Org, WorkspaceID: pl.WS})
+	if err != nil {
+		return nil, err
+	}
+	if pl.Actor != nil {
+		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation session started", "actor", pl.Actor.Subject, "user", pl.User.ID)
+	}
+	return s, nil
+}
+
+func (h *authHandler) postExchange(w http.ResponseWriter, r *http.Request, _ string) {
+	if h.m.cfg.Store == nil {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "tickets need a session store (Config.Store)"}, true)
+		return
+	}
+	b, ok := h.checkedBody(w, r)
+	if !ok {
+		return
+	}
+	s, err := h.m.ExchangeTicket(w, r, b.ticket)
+	var e *handlerError
+	switch {
+	case err == nil:
+		h.writeSession(w, s)
+		return
+	case errors.Is(err, ErrInvalidTicket):
+		e = &handlerError{http.StatusBadRequest, "InvalidTicket", "the ticket is not valid"}
+	case errors.Is(err, ErrTicketExpired):
+		e = &handlerError{http.StatusGone, "TicketExpired", "the ticket has expired"}
+	case errors.Is(err, ErrTicketUsed):
+		e = &handlerError{http.StatusConflict, "TicketUsed", "the ticket has already been used"}
+	case errors.Is(err, ErrStoreUnavailable):
+		e = &handlerError{http.StatusServiceUnavailable, "StoreUnavailable", "the session store is unavailable"}
+	default:
+		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: a ticket exchange failed", "error", err.Error())
+		e = &handlerError{http.StatusInternalServerError, "ExchangeError", "the ticket could not be exchanged"}
+	}
+	h.fail(w, r, e, true)
+}

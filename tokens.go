@@ -1,0 +1,516 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Defaults of TokenConfig and TokenTemplate.
+const (
+	// DefaultTokenLifetime is the default of TokenTemplate.Lifetime.
+	DefaultTokenLifetime = 60 * time.Second
+	// DefaultTokenCacheLeeway is the default of TokenConfig.CacheLeeway.
+	DefaultTokenCacheLeeway = 10 * time.Second
+	// DefaultTokenCacheSessions is the default of
+	// TokenConfig.MaxCachedSessions.
+	DefaultTokenCacheSessions = 10000
+)
+
+// Errors of GetToken.
+var (
+	// ErrTokensDisabled is returned by GetToken when Config.Tokens is nil.
+	ErrTokensDisabled = errors.New("sessionkit: session tokens are not configured (Config.Tokens)")
+	// ErrUnknownTemplate means GetToken was asked for a template that
+	// TokenConfig.Templates does not hold.
+	ErrUnknownTemplate = errors.New("sessionkit: unknown token template")
+	// ErrTemplate means a template's Claims function failed or returned a
+	// claim the Manager sets itself.
+	ErrTemplate = errors.New("sessionkit: token template failed")
+)
+
+// TokenConfig configures the short-lived JWTs that GetToken mints and GET
+// {BasePath}/token serves (Clerk's getToken({template})), and the JWK Set
+// that publishes their keys at GET {BasePath}/jwks.json.
+type TokenConfig struct {
+	// Keys sign the tokens. The first key signs; every key is published in
+	// the JWK Set, so a key is rotated by putting the new one first and
+	// keeping the old one until the tokens it signed have expired (the
+	// longest template Lifetime). Required: at least one.
+	Keys []SigningKey
+	// Templates are the token templates by name. The empty name is the
+	// session token that GetToken(ctx, s, "") and GET {BasePath}/token
+	// without ?template= return (Clerk's getToken()); unless Templates
+	// defines it, it is a template with no claims of its own, no audience
+	// and the default lifetime.
+	Templates map[string]TokenTemplate
+	// Issuer is the "iss" of every token. Default Config.URL + BasePath,
+	// or "sessionkit" without Config.URL.
+	Issuer string
+	// CacheLeeway is how long before its expiry a cached token stops being
+	// served: a caller always gets a token that is valid for at least
+	// this long. Default DefaultTokenCacheLeeway (10 s); it is capped at
+	// half of each template's lifetime. A negative value turns caching
+	// off.
+	CacheLeeway time.Duration
+	// MaxCachedSessions bounds how many sessions have cached tokens.
+	// Default DefaultTokenCacheSessions.
+	MaxCachedSessions int
+}
+
+// SigningKey is one token signing key.
+type SigningKey struct {
+	// ID is the key's "kid". Required and unique.
+	ID string
+	// Key is an ed25519.PrivateKey (EdDSA, recommended), an
+	// *ecdsa.PrivateKey on P-256 (ES256) or an *rsa.PrivateKey of at
+	// least 2048 bits (RS256).
+	Key crypto.Signer
+}
+
+// TokenTemplate describes one kind of token.
+type TokenTemplate struct {
+	// Lifetime is how long a token lives. Default DefaultTokenLifetime
+	// (60 s); at most 24 h.
+	Lifetime time.Duration
+	// Audience is the token's "aud"; empty omits the claim.
+	Audience []string
+	// Fields maps claim names to session fields, declaratively: each
+	// value is one of "user.id", "user.name", "user.email", "user.image",
+	// "user.username", "user.firstName", "user.lastName",
+	// "organization", "workspace", "actor", "provider", "signInId". An
+	// empty field is left out.
+	Fields map[string]string
+	// Static claims are added as they are (values must encode to JSON).
+	Static map[string]any
+	// Claims, when set, returns more claims for the session, after Fields
+	// and Static. It receives a copy of the session. It must not return
+	// the claims the Manager sets (sub, sid, iss, aud, iat, nbf, exp, jti,
+	// act, org_id, workspace_id); that is an error wrapping ErrTemplate.
+	Claims func(s *Session) (map[string]any, error)
+}
+
+// reservedClaims are the claims a template cannot set.
+var reservedClaims = map[string]bool{"sub": true, "sid": true, "iss": true, "aud": true, "iat": true,
+	"nbf": true, "exp": true, "jti": true, "act": true, "org_id": true, "workspace_id": true}
+
+// templateFields reads the session fields a TokenTemplate.Fields names.
+var templateFields = map[string]func(*Session) any{
+	"user.id":        func(s *Session) any { return s.User.ID },
+	"user.name":      func(s *Session) any { return s.User.Name },
+	"user.email":     func(s *Session) any { return s.User.Email },
+	"user.image":     func(s *Session) any { return s.User.Image },
+	"user.username":  func(s *Session) any { return s.User.Username },
+	"user.firstName": func(s *Session) any { return s.User.FirstName },
+	"user.lastName":  func(s *Session) any { return s.User.LastName },
+	"organization":   func(s *Session) any { return s.ActiveOrganizationID },
+	"workspace":      func(s *Session) any { return s.ActiveWorkspaceID },
+	"provider":       func(s *Session) any { return s.Provider },
+	"signInId":       func(s *Session) any { return s.ActiveSignInID },
+	"actor": func(s *Session) any {
+		if s.Actor == nil {
+			return ""
+		}
+		return s.Actor.Subject
+	},
+}
+
+// TokenOption changes one GetToken call.
+type TokenOption func(*tokenOptions)
+
+type tokenOptions struct{ skipCache bool }
+
+// SkipCache makes GetToken mint a new token even when a cached one is
+// still valid (Clerk's skipCache). The new token replaces the cached one.
+func SkipCache() TokenOption { return func(o *tokenOptions) { o.skipCache = true } }
+
+// tokenKey is a validated SigningKey.
+type tokenKey struct {
+	id     string
+	method jwt.SigningMethod
+	signer crypto.Signer
+	jwk    map[string]string
+}
+
+// minter mints tokens and caches them.
+type minter struct {
+	keys      []tokenKey
+	templates map[string]TokenTemplate
+	issuer    string
+	leeway    time.Duration
+	max       int
+	jwks      []byte // the JWK Set, encoded once
+
+	mu    sync.Mutex
+	cache map[string]*sessionTokens // by session ID
+}
+
+// sessionTokens are the cached tokens of one session in one state.
+type sessionTokens struct {
+	fp     string
+	tokens map[string]cachedToken // by template
+}
+
+type cachedToken struct {
+	jwt   string
+	useTo time.Time // served until then
+	exp   time.Time
+}
+
+// validateTokens checks c and builds the minter.
+func newMinter(c *TokenConfig, s *settings) (*minter, error) {
+	if len(c.Keys) == 0 {
+		return nil, configErr("Tokens.Keys", "at least one signing key is required")
+	}
+	mt := &minter{templates: map[string]TokenTemplate{}, issuer: c.Issuer, leeway: c.CacheLeeway, max: c.MaxCachedSessions, cache: map[string]*sessionTokens{}}
+	if mt.issuer == "" {
+		mt.issuer = "sessionkit"
+		if s.URL != "" {
+			mt.issuer = strings.TrimRight(s.URL, "/") + s.BasePath
+		}
+	}
+	if mt.leeway == 0 {
+		mt.leeway = DefaultTokenCacheLeeway
+	}
+	if mt.max == 0 {
+		mt.max = DefaultTokenCacheSessions
+	}
+	if mt.max < 0 {
+		return nil, configErr("Tokens.MaxCachedSessions", "must not be negative")
+	}
+	seen := map[string]bool{}
+	var set struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	for i, k := range c.Keys {
+		field := fmt.Sprintf("Tokens.Keys[%d]", i)
+		if k.ID == "" || seen[k.ID] {
+			return nil, configErr(field+".ID", "must be set and unique")
+		}
+		seen[k.ID] = true
+		tk := tokenKey{id: k.ID, signer: k.Key}
+		switch key := k.Key.(type) {
+		case ed25519.PrivateKey:
+			if len(key) != ed25519.PrivateKeySize {
+				return nil, configErr(field+".Key", "malformed ed25519 key")
+			}
+			tk.method = jwt.SigningMethodEdDSA
+			tk.jwk = map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url(key.Public().(ed25519.PublicKey))}
+		case *ecdsa.PrivateKey:
+			if key.Curve != elliptic.P256() {
+				return nil, configErr(field+".Key", "ECDSA keys must be on P-256 (ES256)")
+			}
+			tk.method = jwt.SigningMethodES256
+			ecdh, err := key.PublicKey.ECDH()
+			if err != nil {
+				return nil, &ConfigError{Field: field + ".Key", Reason: "invalid ECDSA key", Err: err}
+			}
+			raw := ecdh.Bytes() // 0x04 || X || Y
+			tk.jwk = map[string]string{"kty": "EC", "crv": "P-256", "x": b64url(raw[1:33]), "y": b64url(raw[33:65])}
+		case *rsa.PrivateKey:
+			if key.N.BitLen() < 2048 {
+				return nil, configErr(field+".Key", "RSA keys must have at least 2048 bits")
+			}
+			tk.method = jwt.SigningMethodRS256
+			tk.jwk = map[string]string{"kty": "RSA", "n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}
+		default:
+			return nil, configErr(field+".Key", "must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Key)
+		}
+		tk.jwk["kid"], tk.jwk["alg"], tk.jwk["use"] = k.ID, tk.method.Alg(), "sig"
+		set.Keys = append(set.Keys, tk.jwk)
+		mt.keys = append(mt.keys, tk)
+	}
+	mt.jwks, _ = json.Marshal(set)
+	if _, ok := c.Templates[""]; !ok {
+		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime}
+	}
+	for name, t := range c.Templates {
+		field := fmt.Sprintf("Tokens.Templates[%q]", name)
+		if t.Lifetime == 0 {
+			t.Lifetime = DefaultTokenLifetime
+		}
+		if t.Lifetime < time.Second || t.Lifetime > 24*time.Hour {
+			return nil, configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)
+		}
+		for claim, f := range t.Fields {
+			if reservedClaims[claim] {
+				return nil, configErr(field+".Fields", "claim %q is set by the Manager", claim)
+			}
+			if templateFields[f] == nil {
+				return nil, configErr(field+".Fields", "claim %q names unknown session field %q", claim, f)
+			}
+		}
+		for claim, v := range t.Static {
+			if reservedClaims[claim] {
+				return nil, configErr(field+".Static", "claim %q is set by the Manager", claim)
+			}
+			if _, err := json.Marshal(v); err != nil {
+				return nil, &ConfigError{Field: field + ".Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
+			}
+		}
+		mt.templates[name] = t
+	}
+	return mt, nil
+}
+
+func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// fingerprint identifies the state of a session that tokens are minted
+// from: any change of sign-in, user, scope, actor or tokens (a refresh)
+// gives another fingerprint, so tokens cached before it are never served
+// after it, on any instance. (UpdateSession and SignOut also drop the
+// session's cached tokens on the instance that runs them, which covers
+// what a template's Claims function reads beyond these fields.)
+func fingerprint(s *Session) string {
+	h := sha256.New()
+	act := ""
+	if s.Actor != nil {
+		act = s.Actor.Subject
+	}
+	for _, v := range [...]string{s.ActiveSignInID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
+		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken,
+		s.Provider, string(s.Status)} {
+		fmt.Fprintf(h, "%d:%s", len(v), v)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// forget drops the cached tokens of session id.
+func (mt *minter) forget(id string) {
+	if mt == nil || id == "" {
+		return
+	}
+	mt.mu.Lock()
+	delete(mt.cache, id)
+	mt.mu.Unlock()
+}
+
+// GetToken returns a short-lived JWT for s, minted from the named template
+// of Config.Tokens and signed with its first key: "sub" is the user's ID,
+// "sid" the session's ID, with "iss", "aud", "iat", "nbf", "exp", "jti",
+// "org_id" and "workspace_id" (when set), "act" (impersonation) and the
+// template's claims. A token is cached per session and template and served
+// again until shortly before it expires (TokenConfig.CacheLeeway); SkipCache
+// forces a new one. Any change of the session (another sign-in,
+// organization, workspace, actor, refreshed tokens, sign-out) makes the
+// cached tokens unreachable.
+//
+// Without an active session GetToken returns an error (ErrNoSession or
+// ErrSessionExpired), never an empty token. GetToken mints for any active
+// session it is given, bearer sessions included; GET {BasePath}/token
+// serves cookie sessions only, so that a presented JWT cannot be
+// exchanged for a fresh one. It is safe for concurrent use.
+func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opts ...TokenOption) (string, error) {
+	mt := m.minter
+	if mt == nil {
+		return "", ErrTokensDisabled
+	}
+	if s == nil {
+		return "", ErrNoSession
+	}
+	if !s.Active() {
+		return "", fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	}
+	if s.User.ID == "" {
+		return "", fmt.Errorf("%w: no user", ErrNoSession)
+	}
+	t, ok := mt.templates[template]
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownTemplate, template)
+	}
+	var o tokenOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	now := m.cfg.Now()
+	fp := fingerprint(s)
+	if !o.skipCache && mt.leeway >= 0 && s.ID != "" {
+		mt.mu.Lock()
+		if e := mt.cache[s.ID]; e != nil && e.fp == fp {
+			if c, ok := e.tokens[template]; ok && now.Before(c.useTo) {
+				mt.mu.Unlock()
+				return c.jwt, nil
+			}
+		}
+		mt.mu.Unlock()
+	}
+	raw, exp, err := m.mint(ctx, s, t, now)
+	if err != nil {
+		return "", err
+	}
+	if mt.leeway >= 0 && s.ID != "" {
+		lw := min(mt.leeway, t.Lifetime/2)
+		mt.put(s.ID, fp, template, cachedToken{jwt: raw, useTo: exp.Add(-lw), exp: exp}, now)
+	}
+	return raw, nil
+}
+
+// put caches a token, evicting expired entries, or else an arbitrary
+// session's, when the cache is full.
+func (mt *minter) put(id, fp, template string, c cachedToken, now time.Time) {
+	mt.mu.Lock()
+	defer mt.mu.Unlock()
+	e := mt.cache[id]
+	if e == nil || e.fp != fp {
+		if e == nil && len(mt.cache) >= mt.max {
+			for k, v := range mt.cache {
+				live := false
+				for _, t := range v.tokens {
+					live = live || now.Before(t.useTo)
+				}
+				if !live {
+					delete(mt.cache, k)
+				}
+			}
+			// Still full of live tokens: drop a tenth, arbitrary
+			// sessions (map order), so that the sweep above is not paid
+			// on every put. A dropped token is minted again when asked.
+			for k := range mt.cache {
+				if len(mt.cache) < mt.max-mt.max/10 {
+					break
+				}
+				delete(mt.cache, k)
+			}
+		}
+		e = &sessionTokens{fp: fp, tokens: map[string]cachedToken{}}
+		mt.cache[id] = e
+	}
+	e.tokens[template] = c
+}
+
+// mint signs a new token for s.
+func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now time.Time) (string, time.Time, error) {
+	mt := m.minter
+	iat := now.Truncate(time.Second)
+	exp := iat.Add(t.Lifetime)
+	claims := jwt.MapClaims{}
+	for claim, f := range t.Fields {
+		if v := templateFields[f](s); v != "" {
+			claims[claim] = v
+		}
+	}
+	for claim, v := range t.Static {
+		claims[claim] = v
+	}
+	if t.Claims != nil {
+		var extra map[string]any
+		var err error
+		if !m.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
+			return "", time.Time{}, fmt.Errorf("%w: Claims panicked", ErrTemplate)
+		}
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+		for claim, v := range extra {
+			if reservedClaims[claim] {
+				return "", time.Time{}, fmt.Errorf("%w: claim %q is set by the Manager", ErrTemplate, claim)
+			}
+			claims[claim] = v
+		}
+	}
+	claims["sub"] = s.User.ID
+	if s.ID != "" {
+		claims["sid"] = s.ID
+	}
+	claims["iss"] = mt.issuer
+	if len(t.Audience) > 0 {
+		claims["aud"] = t.Audience
+	}
+	claims["iat"] = iat.Unix()
+	claims["nbf"] = iat.Unix()
+	claims["exp"] = exp.Unix()
+	claims["jti"] = rand.Text()
+	if s.ActiveOrganizationID != "" {
+		claims["org_id"] = s.ActiveOrganizationID
+	}
+	if s.ActiveWorkspaceID != "" {
+		claims["workspace_id"] = s.ActiveWorkspaceID
+	}
+	if s.Actor != nil && s.Actor.Subject != "" {
+		claims["act"] = map[string]any{"sub": s.Actor.Subject}
+	}
+	k := mt.keys[0]
+	tok := jwt.NewWithClaims(k.method, claims)
+	tok.Header["kid"] = k.id
+	raw, err := tok.SignedString(k.signer)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("%w: signing: %w", ErrTemplate, err)
+	}
+	return raw, exp, nil
+}
+
+// JWKS returns the JWK Set (RFC 7517) of Config.Tokens' public keys, as
+// GET {BasePath}/jwks.json serves it, or nil without Config.Tokens.
+func (m *Manager) JWKS() []byte {
+	if m.minter == nil {
+		return nil
+	}
+	return append([]byte(nil), m.minter.jwks...)
+}
+
+// --- endpoints ---
+
+func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string) {
+	if h.m.minter == nil {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "session tokens are not configured"}, true)
+		return
+	}
+	q := r.URL.Query()
+	name := q.Get("template")
+	if _, ok := h.m.minter.templates[name]; !ok {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownTemplate", "no such token template"}, true)
+		return
+	}
+	s, _ := h.m.GetServerSession(r)
+	// Only cookie sessions: a bearer JWT (perhaps one of these tokens)
+	// must not buy a fresh token, which would extend it forever.
+	if !s.Active() || s.Source != SourceCookie {
+		h.fail(w, r, &handlerError{http.StatusUnauthorized, "SessionRequired", "no active session"}, true)
+		return
+	}
+	var opts []TokenOption
+	if q.Get("skipCache") == "true" {
+		opts = append(opts, SkipCache())
+	}
+	raw, err := h.m.GetToken(r.Context(), s, name, opts...)
+	if err != nil {
+		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: minting a token failed", "template", name, "error", err.Error())
+		h.fail(w, r, &handlerError{http.StatusInternalServerError, "TokenError", "the token could not be minted"}, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"jwt": raw})
+}
+
+func (h *authHandler) getJWKS(w http.ResponseWriter, r *http.Request, _ string) {
+	if h.m.minter == nil {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "session tokens are not configured"}, true)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/jwk-set+json")
+	// Public keys: cacheable, unlike the other endpoints' answers.
+	hd.Set("Cache-Control", "public, max-age=300")
+	hd.Del("Pragma")
+	hd.Del("Expires")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(h.m.minter.jwks)
+}
