@@ -648,7 +648,10 @@ func run(o options) ([]string, error) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				fmt.Printf("  %6.1fs %d requests, %d goroutines\n", time.Since(g.started).Seconds(), g.sent.Load(), runtime.NumGoroutine())
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms) // no GC: the live heap plus garbage
+				fmt.Printf("  %6.1fs %d requests, %d goroutines, heap %.1f MiB\n", time.Since(g.started).Seconds(), g.sent.Load(),
+					runtime.NumGoroutine(), float64(ms.HeapAlloc)/(1<<20))
 			}
 		}
 	})
