@@ -16,7 +16,10 @@
 // Midway (once a third of the requests are done) it injects a fault for
 // -fault: in its first half the token endpoint answers 500 and the JWK Set
 // endpoint 503; in its second half the token endpoint hangs (longer than
-// RefreshTimeout) and the JWK Set is still down.
+// RefreshTimeout, before it reads the token) and the JWK Set is still
+// down. With -lost-response the token endpoint instead rotates the refresh
+// token and then hangs: the answer is lost after the provider committed
+// the rotation. That run is expected to fail (see BENCHMARKS.md, Soak).
 //
 // It then checks, and exits non-zero when one fails:
 //
@@ -37,6 +40,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -45,6 +49,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,6 +88,8 @@ type options struct {
 	fault       time.Duration
 	grace       time.Duration
 	store       string
+	lost        bool
+	refreshTO   time.Duration
 }
 
 func main() {
@@ -98,6 +105,8 @@ func main() {
 	flag.DurationVar(&o.fault, "fault", 10*time.Second, "fault length: first half token endpoint 500 + JWKS 503, second half token endpoint hangs + JWKS 503")
 	flag.DurationVar(&o.grace, "grace", 30*time.Second, "time after the fault within which RefreshAccessTokenError must have cleared")
 	flag.StringVar(&o.store, "store", "none", "session store: none (stateless cookies) or memory")
+	flag.BoolVar(&o.lost, "lost-response", false, "in the fault's second half the token endpoint rotates the refresh token, then hangs (a response lost after the rotation) instead of hanging before it")
+	flag.DurationVar(&o.refreshTO, "refresh-timeout", 0, "Config.RefreshTimeout (0: the library's default, FetchTimeout, 10 s)")
 	flag.Parse()
 	if o.ttl < 2*time.Second || o.tabs < 1 || o.workers < 1 || o.n < 1 {
 		log.Fatal("soak: -ttl must be at least 2s, -tabs, -workers and -n at least 1")
@@ -178,12 +187,15 @@ func (s *signer) mint(sub string, lifetime time.Duration) (string, error) {
 
 // faults is the switchboard of the injected fault.
 type faults struct {
-	jwksDown   atomic.Bool
-	token500   atomic.Bool
-	tokenHang  atomic.Bool
-	stop       chan struct{} // closed at shutdown: releases hung handlers
-	jwksCalls  atomic.Int64
-	jwksFailed atomic.Int64
+	jwksDown  atomic.Bool
+	token500  atomic.Bool
+	tokenHang atomic.Bool
+	// loseResponse (with -lost-response, instead of tokenHang): the token
+	// endpoint rotates the refresh token, then hangs.
+	loseResponse atomic.Bool
+	stop         chan struct{} // closed at shutdown: releases hung handlers
+	jwksCalls    atomic.Int64
+	jwksFailed   atomic.Int64
 }
 
 func jwksHandler(signers []*signer, f *faults) http.Handler {
@@ -216,7 +228,9 @@ type tokenEndpoint struct {
 	mu       sync.Mutex
 	current  map[string]string // refresh token -> family, only the live one
 	spent    map[string]string // rotated-out refresh token -> family
-	revoked  map[string]bool   // family
+	spentAt  map[string]time.Time
+	reuses   []string        // how each reuse came about, for the report
+	revoked  map[string]bool // family
 	seq      int
 	ok       int64            // successful refreshes
 	byFamily map[string]int64 // successful refreshes per family
@@ -227,7 +241,7 @@ type tokenEndpoint struct {
 }
 
 func newTokenEndpoint(ttl time.Duration, f *faults) *tokenEndpoint {
-	return &tokenEndpoint{ttl: ttl, f: f, current: map[string]string{}, spent: map[string]string{},
+	return &tokenEndpoint{ttl: ttl, f: f, current: map[string]string{}, spent: map[string]string{}, spentAt: map[string]time.Time{},
 		revoked: map[string]bool{}, byFamily: map[string]int64{}}
 }
 
@@ -253,6 +267,8 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Hang before touching the token, as a stuck load balancer would,
 		// until the client gives up or the run ends.
 		te.failed.Add(1)
+		// Reading the body lets net/http see the client hang up.
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
 		case <-te.f.stop:
@@ -270,6 +286,8 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !live {
 		if fam, old := te.spent[rt]; old {
 			te.reuse.Add(1)
+			te.reuses = append(te.reuses, fmt.Sprintf("%s at %s: a refresh token rotated %s earlier (at %s) presented again",
+				fam, time.Now().Format("15:04:05.000"), time.Since(te.spentAt[rt]).Round(time.Millisecond), te.spentAt[rt].Format("15:04:05.000")))
 			te.revoked[fam] = true
 			for k, v := range te.current {
 				if v == fam {
@@ -284,12 +302,23 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(te.current, rt)
 	te.spent[rt] = family
+	te.spentAt[rt] = time.Now()
 	te.seq++
 	next := "rt-" + family + "-" + strconv.Itoa(te.seq) + "-" + b64(random(12))
 	te.current[next] = family
 	te.ok++
 	te.byFamily[family]++
 	te.mu.Unlock()
+	if te.f.loseResponse.Load() {
+		// The token is rotated but the answer never arrives in time: a
+		// response lost after the provider committed the rotation.
+		te.failed.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-te.f.stop:
+		}
+		return
+	}
 	te.answer(w, http.StatusOK, map[string]any{"access_token": "at-" + b64(random(24)), "token_type": "Bearer",
 		"expires_in": int(te.ttl / time.Second), "refresh_token": next})
 }
@@ -538,6 +567,8 @@ func run(o options) ([]string, error) {
 	}
 
 	var refreshErrors atomic.Int64
+	var causesMu sync.Mutex
+	causes := map[string]int{}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m, err := sessionkit.New(sessionkit.Config{
 		Keys:  []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}},
@@ -549,10 +580,18 @@ func run(o options) ([]string, error) {
 			Algorithms:          []string{"RS256", "PS256", "ES256", "EdDSA"},
 			JWKSRefreshInterval: time.Second, // so that the outage is seen
 		},
-		RefreshTimeout: 2 * time.Second,
+		RefreshTimeout: o.refreshTO,
 		Logger:         logger,
 		Callbacks: sessionkit.Callbacks{
-			OnAccessTokenError: func(context.Context, *sessionkit.Session, error) { refreshErrors.Add(1) },
+			OnAccessTokenError: func(_ context.Context, _ *sessionkit.Session, err error) {
+				refreshErrors.Add(1)
+				var te *sessionkit.TokenError
+				if errors.As(err, &te) && te.Err != nil { // the request that saw the refresh fail
+					causesMu.Lock()
+					causes[te.Err.Error()]++
+					causesMu.Unlock()
+				}
+			},
 		},
 	})
 	if err != nil {
@@ -597,8 +636,8 @@ func run(o options) ([]string, error) {
 	fmt.Printf("soak: %d requests at least (max %s), store %s, GOMAXPROCS %d\n", o.n, o.max, o.store, runtime.GOMAXPROCS(0))
 	fmt.Printf("users: %d cookie (%d workers), %d bearer (%d workers; RS256, PS256, ES256, EdDSA), %d refreshing browsers x %d tabs; access tokens %s\n",
 		o.cookieUsers, o.workers, o.bearerUsers, o.workers, o.browsers, o.tabs, o.ttl)
-	fmt.Printf("fault after %d requests, %s: %s token endpoint 500 + JWKS 503, then %s token endpoint hanging + JWKS 503; RefreshTimeout 2s; grace %s\n",
-		g.faultAt, o.fault, o.fault/2, o.fault-o.fault/2, o.grace)
+	fmt.Printf("fault after %d requests, %s: %s token endpoint 500 + JWKS 503, then %s token endpoint hanging + JWKS 503; RefreshTimeout %s; grace %s\n",
+		g.faultAt, o.fault, o.fault/2, o.fault-o.fault/2, cmp.Or(o.refreshTO, sessionkit.DefaultFetchTimeout), o.grace)
 
 	var warm memSample
 	warmAt := o.n / 10
@@ -627,7 +666,11 @@ func run(o options) ([]string, error) {
 		case <-ctx.Done():
 		}
 		f.token500.Store(false)
-		f.tokenHang.Store(true)
+		if o.lost {
+			f.loseResponse.Store(true)
+		} else {
+			f.tokenHang.Store(true)
+		}
 		fmt.Printf("  %6.1fs token endpoint hangs\n", time.Since(g.started).Seconds())
 		t.Reset(o.fault - o.fault/2)
 		select {
@@ -635,6 +678,7 @@ func run(o options) ([]string, error) {
 		case <-ctx.Done():
 		}
 		f.tokenHang.Store(false)
+		f.loseResponse.Store(false)
 		f.jwksDown.Store(false)
 		g.win.end.Store(int64(time.Since(g.started)))
 		fmt.Printf("  %6.1fs fault off\n", time.Since(g.started).Seconds())
@@ -812,6 +856,16 @@ func run(o options) ([]string, error) {
 		fmt.Printf("  refreshes vs expiries: %d refreshes for about %d expiries (%d browsers x %s outside the outage / %s, the effective leeway); per browser min %d median %d max %d (at most %d possible)\n",
 			okRefresh, expiries, len(browsers), (elapsed - outage).Round(100*time.Millisecond), half, perFamily[0], perFamily[len(perFamily)/2], perFamily[len(perFamily)-1], perBrowserMax)
 	}
+	causesMu.Lock()
+	for c, n := range causes {
+		fmt.Printf("  refresh failures seen: %5d x %s\n", n, c)
+	}
+	causesMu.Unlock()
+	te.mu.Lock()
+	for _, r := range te.reuses {
+		fmt.Println("  reuse:", r)
+	}
+	te.mu.Unlock()
 	fmt.Printf("JWKS: %d fetches, %d refused by the fault\n", f.jwksCalls.Load(), f.jwksFailed.Load())
 
 	// Shut down, then the last sample.
