@@ -858,7 +858,7 @@ func run(o options) ([]string, error) {
 	}
 	causesMu.Lock()
 	for c, n := range causes {
-		fmt.Printf("  refresh failures seen: %5d x %s\n", n, c)
+		fmt.Printf("  responses whose refresh failed, by cause: %6d x %s\n", n, c)
 	}
 	causesMu.Unlock()
 	te.mu.Lock()
