@@ -130,9 +130,13 @@ type Config struct {
 	// request. Default DefaultRefreshLeeway (1 min). A negative value turns
 	// refreshing off.
 	RefreshLeeway time.Duration
-	// RefreshTimeout bounds one refresh at the token endpoint, whoever
-	// waits for it; each waiting request also stops waiting when its own
-	// context ends. Default FetchTimeout.
+	// RefreshTimeout bounds how long a request waits for a refresh; it also
+	// stops waiting when its own context ends, and then goes on with the
+	// session it has, flagged. The exchange itself runs on for up to
+	// max(FetchTimeout, 2*RefreshTimeout), so that an answer that arrives
+	// late (the provider has already rotated the refresh token) is still
+	// recorded and used by the next request, which joins the running
+	// exchange rather than send the old token again. Default FetchTimeout.
 	RefreshTimeout time.Duration
 
 	// CacheBytes is the memory budget of the verified-credential cache: a

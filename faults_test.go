@@ -252,7 +252,10 @@ func TestFaultsTokenEndpoint(t *testing.T) {
 			srv.handle("/token", healthyToken(clk, &n, &mu))
 			rec := &advRecorder{}
 			m := mustNew(t, refreshConfig(clk, srv.URL+"/token", func(c *Config) {
+				// Requests stop waiting at 300 ms; a hung exchange ends at
+				// the client's 500 ms timeout and records its failure.
 				c.RefreshTimeout = 300 * time.Millisecond
+				c.FetchTimeout = 500 * time.Millisecond
 				c.Callbacks = rec.callbacks()
 			}))
 			jar := signInCookies(t, m, SignInParams{Token: tokenOf("at-0", "rt-0", t0.Add(-time.Second)), Provider: "idp", User: &User{ID: "u"}})

@@ -255,7 +255,11 @@ func permanent(err error) bool {
 // cookie from before the rotation, however late, gets the new tokens.
 func (rf *refresher) run(key refreshKey, in refreshInput) (*refreshResult, error) {
 	m := rf.m
-	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
+	// The exchange may outlive the requests waiting for it (they stop at
+	// RefreshTimeout): once the provider has rotated the refresh token, a
+	// late answer must still be recorded, or the next request would send
+	// the rotated-out token again.
+	ctx, cancel := context.WithTimeout(m.ctx, max(m.cfg.FetchTimeout, 2*m.cfg.RefreshTimeout))
 	defer cancel()
 	res, err := m.exchangeRefreshToken(ctx, in)
 	now := m.cfg.Now()

@@ -209,3 +209,39 @@ func TestRefreshNeverOnBearer(t *testing.T) {
 		t.Fatal("a bearer request got a cookie")
 	}
 }
+
+// A token response that arrives after the requests stopped waiting is still
+// recorded: the provider has rotated the refresh token, so the next request
+// must use that answer, not send the rotated-out token again (found by the
+// soak test).
+func TestRefreshLateAnswerIsKept(t *testing.T) {
+	var calls atomic.Int64
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(400 * time.Millisecond)
+		tokenJSON(w, map[string]any{"access_token": "at-2", "refresh_token": "rt-2", "token_type": "Bearer", "expires_in": 3600})
+	})
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, te.URL, func(c *Config) {
+		c.RefreshTimeout = 100 * time.Millisecond
+		c.FetchTimeout = 2 * time.Second
+	}))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0.Add(-time.Second)), Provider: "idp", User: &User{ID: "u"}})
+	if s := through(m, requestWith("https://app.example/", cookies)); s.AccessToken != "at-1" || s.Error != RefreshAccessTokenError {
+		t.Fatalf("first request: got %q %q, want the old token, flagged, after RefreshTimeout", s.AccessToken, s.Error)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := through(m, requestWith("https://app.example/", cookies))
+		if s.AccessToken == "at-2" && s.RefreshToken == "rt-2" && s.Error == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the late answer was never used: got %q %q", s.AccessToken, s.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("token calls: got %d, want 1 (the old refresh token sent again)", got)
+	}
+}

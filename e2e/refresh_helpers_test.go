@@ -190,6 +190,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		}},
 		Now:            w.clk.Now,
 		RefreshTimeout: 2 * time.Second,
+		FetchTimeout:   3 * time.Second, // a hung exchange ends at 3 s; requests stop waiting at 2 s
 		Callbacks:      w.cb.callbacks(),
 		Logger:         slog.New(slog.DiscardHandler),
 	}
