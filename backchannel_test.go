@@ -33,7 +33,7 @@ type bclProvider struct {
 	jwks *httptest.Server
 }
 
-func newBCLProvider(t *testing.T) *bclProvider {
+func newBCLProvider(t testing.TB) *bclProvider {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
