@@ -61,10 +61,10 @@ var homePage = page(`{{with .S}}
 <p>The access token fingerprint changes when the token is refreshed: reload after it expires.</p>
 <h2>Organization</h2>
 <p>Active organization: <b id="organization">{{or .ActiveOrganizationID "none (personal account)"}}</b></p>
-<p>{{range $.Organizations}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
+<div id="organizations">{{range $.Organizations}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
 <input type="hidden" name="organizationId" value="{{.}}"><button type="submit" id="org-{{.}}"{{if eq . $.S.ActiveOrganizationID}} disabled{{end}}>Switch to {{.}}</button></form>
 {{end}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
-<input type="hidden" name="organizationId" value=""><button type="submit" id="org-none"{{if not .ActiveOrganizationID}} disabled{{end}}>Personal account</button></form></p>
+<input type="hidden" name="organizationId" value=""><button type="submit" id="org-none"{{if not .ActiveOrganizationID}} disabled{{end}}>Personal account</button></form></div>
 <p><a id="api-token" href="/api/auth/token?template=api">Token from the <code>api</code> template</a>
 (<code>sub</code>, <code>email</code>, <code>org_id</code>, 5 minutes), verifiable with <a href="/api/auth/jwks.json">/api/auth/jwks.json</a>.</p>
 <h2>Accounts</h2>
