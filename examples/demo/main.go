@@ -1,7 +1,10 @@
 // Command demo is a small web app on sessionkit: sign in with OpenID
 // Connect, see the session on a server-rendered page, call a protected
 // JSON API, watch a client page poll the session the way useSession()
-// does, and sign out. It needs no setup:
+// does, switch between the demo organizations (org_acme, org_globex) and
+// between several signed-in accounts ("Add another account"), mint a JWT
+// from the token template "api" (GET /api/auth/token?template=api, keys at
+// /api/auth/jwks.json), and sign out. It needs no setup:
 //
 //	go run ./examples/demo
 //
