@@ -95,6 +95,34 @@ func TestBrowser(t *testing.T) {
 	if email, status := text("#email"), text("#status"); email != "ada@example.com" || status != "active" {
 		t.Fatalf("home page: got %q, %q; want ada@example.com, active", email, status)
 	}
+	// Switch organization with the home page's button (a POST with the
+	// csrfToken of /api/auth/csrf), then add Grace's account and switch
+	// back to Ada's, whose organization is kept.
+	waitFor := func(what, expr string) {
+		t.Helper()
+		// The page reloads after a switch, which interrupts a poll: retry.
+		do(what, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)))(ctx, tg)
+				if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+					return chromedp.Void{}, err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+	const orgIs = `document.getElementById("organization")?.textContent === `
+	do("switch to org_globex", chromedp.Click(css("#org-org_globex")))
+	waitFor("see org_globex active", orgIs+`"org_globex"`)
+	do("add another account", chromedp.Click(css("#add-account")), chromedp.WaitVisible(css("#login-grace")))
+	do("sign in as Grace", chromedp.Click(css("#login-grace")), chromedp.WaitVisible(css("#accounts")))
+	waitFor("see Grace active with two accounts", `document.getElementById("email")?.textContent === "grace@example.com" && document.querySelectorAll("li.account").length === 2`)
+	if org := text("#organization"); org == "org_globex" {
+		t.Fatalf("Grace's sign-in: got organization %q, want none", org)
+	}
+	do("switch back to Ada", chromedp.Click(css("button.switch-account")))
+	waitFor("see Ada active in org_globex", `document.getElementById("email")?.textContent === "ada@example.com" && `+orgIs+`"org_globex"`)
 	// The client page polls /api/auth/session as useSession() does.
 	do("open the client page", chromedp.Navigate(d.URL+"/client"), pollStatus("authenticated"))
 	var polled struct {

@@ -1,7 +1,10 @@
 // Command demo is a small web app on sessionkit: sign in with OpenID
 // Connect, see the session on a server-rendered page, call a protected
 // JSON API, watch a client page poll the session the way useSession()
-// does, and sign out. It needs no setup:
+// does, switch between the demo organizations (org_acme, org_globex) and
+// between several signed-in accounts ("Add another account"), mint a JWT
+// from the token template "api" (GET /api/auth/token?template=api, keys at
+// /api/auth/jwks.json), and sign out. It needs no setup:
 //
 //	go run ./examples/demo
 //
@@ -33,6 +36,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,6 +51,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -191,6 +197,10 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		// deployments keep the default (Secure, __Host- prefix) on HTTPS.
 		logger.Warn("development mode: cookies without Secure, for plain HTTP on loopback")
 	}
+	tokens, err := tokenConfig(secret)
+	if err != nil {
+		return nil, err
+	}
 	d.m, err = sessionkit.New(sessionkit.Config{
 		Keys:            []sessionkit.KeyPair{keys},
 		Store:           store,
@@ -203,6 +213,8 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		IdleTimeout:     time.Hour,
 		HTTPClient:      client,
 		Logger:          logger,
+		Tokens:          tokens,
+		AuthorizeScope:  authorizeScope,
 		Callbacks: sessionkit.Callbacks{
 			OnSignIn: func(ctx context.Context, s *sessionkit.Session) {
 				logger.InfoContext(ctx, "signed in", "user", s.User.ID)
@@ -223,6 +235,41 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	d.srv = &http.Server{Handler: canonicalHost(u.Host, newHandler(d.m, sp)), ReadHeaderTimeout: 10 * time.Second}
 	ok = true
 	return d, nil
+}
+
+// demoOrganizations are the organizations every demo user may act in.
+var demoOrganizations = []string{"org_acme", "org_globex"}
+
+// authorizeScope lets every user switch to one of demoOrganizations (or
+// leave the organization); a real application checks a membership.
+func authorizeScope(_ context.Context, _ *sessionkit.Session, kind sessionkit.ScopeKind, id string) error {
+	if kind != sessionkit.ScopeOrganization {
+		return errors.New("the demo has no workspaces")
+	}
+	if id == "" || slices.Contains(demoOrganizations, id) {
+		return nil
+	}
+	return fmt.Errorf("not a member of %q", id)
+}
+
+// tokenConfig defines the token template "api", served at
+// GET /api/auth/token?template=api: "sub" (the user's ID), "email",
+// "org_id" (the active organization) and a 5-minute lifetime, signed with
+// an Ed25519 key derived from the cookie secret, so that demos sharing a
+// secret (and a Redis) publish the same key at /api/auth/jwks.json.
+func tokenConfig(secret string) (*sessionkit.TokenConfig, error) {
+	seed, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit demo: token signing key", ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	key := ed25519.NewKeyFromSeed(seed)
+	sum := sha256.Sum256(key.Public().(ed25519.PublicKey))
+	return &sessionkit.TokenConfig{
+		Keys: []sessionkit.SigningKey{{ID: "demo-" + hex.EncodeToString(sum[:6]), Key: key}},
+		Templates: map[string]sessionkit.TokenTemplate{
+			"api": {Lifetime: 5 * time.Minute, Fields: map[string]string{"email": "user.email"}},
+		},
+	}, nil
 }
 
 // Close stops the app, the Manager and devoidc.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -99,12 +101,74 @@ func TestDemoFlow(t *testing.T) {
 	if !strings.Contains(body, `"email":"ada@example.com"`) || !strings.Contains(body, `"expires":"`) {
 		t.Fatalf("/api/auth/session: got %s", body)
 	}
-	// Sign out as next-auth's signOut() does.
-	_, body = get("/api/auth/csrf")
-	var c struct{ CSRFToken string }
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		t.Fatal(err)
+	// The "api" token template, verified with the published JWK Set.
+	claims := apiToken(t, get)
+	if claims["sub"] == "" || claims["sub"] == nil || claims["email"] != "ada@example.com" || claims["org_id"] != nil {
+		t.Fatalf("api token before a switch: got claims %v, want sub, email and no org_id", claims)
 	}
+	if lifetime := claims["exp"].(float64) - claims["iat"].(float64); lifetime != 300 {
+		t.Fatalf("api token lifetime: got %vs, want 300s", lifetime)
+	}
+	sub := claims["sub"]
+	csrf := func() string {
+		t.Helper()
+		_, body := get("/api/auth/csrf")
+		var c struct{ CSRFToken string }
+		if err := json.Unmarshal([]byte(body), &c); err != nil || c.CSRFToken == "" {
+			t.Fatalf("/api/auth/csrf: got %q (%v)", body, err)
+		}
+		return c.CSRFToken
+	}
+	post := func(path string, form url.Values) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, d.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", d.URL)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, read(t, resp)
+	}
+	// Switch organization as the home page's buttons do; one the user is
+	// no member of is refused.
+	if _, body = get("/"); !strings.Contains(body, `id="org-org_acme"`) || !strings.Contains(body, `id="add-account"`) || !strings.Contains(body, `class="active-account"`) {
+		t.Fatalf("home: got %q, want the organization and account switchers", body)
+	}
+	if resp, body := post("/api/auth/organization", url.Values{"csrfToken": {csrf()}, "organizationId": {"org_acme"}}); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, `"activeOrganizationId":"org_acme"`) {
+		t.Fatalf("POST /api/auth/organization: got %d %q, want the session in org_acme", resp.StatusCode, body)
+	}
+	if resp, body := post("/api/auth/organization", url.Values{"csrfToken": {csrf()}, "organizationId": {"org_initech"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("switch to a foreign organization: got %d %q, want 403", resp.StatusCode, body)
+	}
+	if resp, _ := post("/api/auth/organization", url.Values{"csrfToken": {"forged"}, "organizationId": {"org_globex"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("switch without the CSRF token: got %d, want 403", resp.StatusCode)
+	}
+	if _, body = get("/"); !strings.Contains(body, `id="organization">org_acme<`) {
+		t.Fatalf("home after the switch: got %q, want org_acme active", body)
+	}
+	// The token minted before the switch is not served after it.
+	if claims = apiToken(t, get); claims["org_id"] != "org_acme" || claims["sub"] != sub || claims["email"] != "ada@example.com" {
+		t.Fatalf("api token after the switch: got claims %v, want org_id org_acme", claims)
+	}
+	// The session lists its sign-ins; switching to the active one works.
+	_, body = get("/api/auth/session")
+	var sess struct {
+		ActiveSignInID string `json:"activeSignInId"`
+	}
+	_ = json.Unmarshal([]byte(body), &sess)
+	if sess.ActiveSignInID != "" {
+		if resp, body := post("/api/auth/switch", url.Values{"csrfToken": {csrf()}, "signInId": {sess.ActiveSignInID}}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /api/auth/switch: got %d %q", resp.StatusCode, body)
+		}
+	}
+	if resp, _ := post("/api/auth/switch", url.Values{"csrfToken": {csrf()}, "signInId": {"sin_nope"}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("switch to an unknown sign-in: got %d, want 404", resp.StatusCode)
+	}
+
+	// Sign out as next-auth's signOut() does.
+	c := struct{ CSRFToken string }{csrf()}
 	resp, err := client.PostForm(d.URL+"/api/auth/signout", url.Values{"csrfToken": {c.CSRFToken}, "callbackUrl": {d.URL + "/"}, "json": {"true"}})
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +200,68 @@ func TestDemoCanonicalHost(t *testing.T) {
 	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusTemporaryRedirect || got != d.URL+"/protected?x=1" {
 		t.Fatalf("got %d to %q, want 307 to %s/protected?x=1", resp.StatusCode, got, d.URL)
 	}
+}
+
+// apiToken fetches GET /api/auth/token?template=api, verifies its EdDSA
+// signature with the key of GET /api/auth/jwks.json and its time claims,
+// and returns its claims.
+func apiToken(t *testing.T, get func(path string, header ...string) (*http.Response, string)) map[string]any {
+	t.Helper()
+	resp, body := get("/api/auth/token?template=api")
+	var tok struct{ JWT string }
+	if err := json.Unmarshal([]byte(body), &tok); resp.StatusCode != http.StatusOK || err != nil || tok.JWT == "" {
+		t.Fatalf("/api/auth/token?template=api: got %d %q", resp.StatusCode, body)
+	}
+	resp, body = get("/api/auth/jwks.json")
+	var set struct {
+		Keys []struct{ Kty, Crv, Kid, X, Alg string }
+	}
+	if err := json.Unmarshal([]byte(body), &set); resp.StatusCode != http.StatusOK || err != nil || len(set.Keys) == 0 {
+		t.Fatalf("/api/auth/jwks.json: got %d %q", resp.StatusCode, body)
+	}
+	parts := strings.Split(tok.JWT, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token: got %q, want a JWS", tok.JWT)
+	}
+	var hdr struct{ Alg, Kid string }
+	decode := func(i int, v any) {
+		t.Helper()
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatalf("token part %d: %v", i, err)
+		}
+		if v != nil {
+			if err := json.Unmarshal(b, v); err != nil {
+				t.Fatalf("token part %d: %v", i, err)
+			}
+		}
+	}
+	decode(0, &hdr)
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || hdr.Alg != "EdDSA" {
+		t.Fatalf("token header: got %+v (%v), want EdDSA", hdr, err)
+	}
+	verified := false
+	for _, k := range set.Keys {
+		if k.Kid != hdr.Kid || k.Kty != "OKP" || k.Crv != "Ed25519" {
+			continue
+		}
+		pub, err := base64.RawURLEncoding.DecodeString(k.X)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			t.Fatalf("JWK %s: bad x", k.Kid)
+		}
+		verified = ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig)
+	}
+	if !verified {
+		t.Fatalf("token signed by %q does not verify with %s", hdr.Kid, body)
+	}
+	claims := map[string]any{}
+	decode(1, &claims)
+	now := float64(time.Now().Unix())
+	if exp, _ := claims["exp"].(float64); exp <= now || exp > now+301 {
+		t.Fatalf("token exp: got %v, want within 5 minutes", claims["exp"])
+	}
+	return claims
 }
 
 func read(t *testing.T, resp *http.Response) string {

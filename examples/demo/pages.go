@@ -16,6 +16,7 @@ type pageData struct {
 	AccessFingerprint  string
 	AccessTokenExpires string
 	IDTokenExpires     string
+	Organizations      []string // the organizations the user may switch to
 }
 
 func view(s *sessionkit.Session) pageData {
@@ -27,7 +28,8 @@ func view(s *sessionkit.Session) pageData {
 		name = s.User.FirstName + " " + s.User.LastName
 	}
 	return pageData{S: s, Name: name, AccessFingerprint: fingerprint(s.AccessToken),
-		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), IDTokenExpires: fmtTime(s.IDTokenExpiresAt)}
+		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), IDTokenExpires: fmtTime(s.IDTokenExpiresAt),
+		Organizations: demoOrganizations}
 }
 
 func fmtTime(t time.Time) string {
@@ -57,7 +59,37 @@ var homePage = page(`{{with .S}}
 <dt>ID token expires</dt><dd>{{$.IDTokenExpires}}</dd>
 {{if .Error}}<dt>Token error</dt><dd id="token-error">{{.Error}}</dd>{{end}}</dl>
 <p>The access token fingerprint changes when the token is refreshed: reload after it expires.</p>
+<h2>Organization</h2>
+<p>Active organization: <b id="organization">{{or .ActiveOrganizationID "none (personal account)"}}</b></p>
+<div id="organizations">{{range $.Organizations}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
+<input type="hidden" name="organizationId" value="{{.}}"><button type="submit" id="org-{{.}}"{{if eq . $.S.ActiveOrganizationID}} disabled{{end}}>Switch to {{.}}</button></form>
+{{end}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
+<input type="hidden" name="organizationId" value=""><button type="submit" id="org-none"{{if not .ActiveOrganizationID}} disabled{{end}}>Personal account</button></form></div>
+<p><a id="api-token" href="/api/auth/token?template=api">Token from the <code>api</code> template</a>
+(<code>sub</code>, <code>email</code>, <code>org_id</code>, 5 minutes), verifiable with <a href="/api/auth/jwks.json">/api/auth/jwks.json</a>.</p>
+<h2>Accounts</h2>
+<ul id="accounts">{{range .SignIns}}<li class="account"><b>{{.User.Email}}</b>{{with .User.Name}} ({{.}}){{end}} with <code>{{.Provider}}</code>
+{{if eq .ID $.S.ActiveSignInID}}<span class="active-account">(active)</span>{{else}}<form class="auth-post" method="post" action="/api/auth/switch" style="display:inline">
+<input type="hidden" name="signInId" value="{{.ID}}"><button type="submit" class="switch-account">Switch to this account</button></form>{{end}}</li>
+{{end}}</ul>
+<p><a id="add-account" href="/api/auth/signin/oidc?addAccount=true&amp;callbackUrl=%2F">Add another account</a></p>
 <p><a id="signout" href="/api/auth/signout?callbackUrl=%2F">Sign out</a></p>
+<script>
+// The forms POST to the Auth.js-style endpoints with the csrfToken of
+// GET /api/auth/csrf, as next-auth's client does, then reload the page.
+for (const form of document.querySelectorAll("form.auth-post")) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const {csrfToken} = await (await fetch("/api/auth/csrf")).json();
+    const body = new URLSearchParams(new FormData(form));
+    body.set("csrfToken", csrfToken);
+    const res = await fetch(form.action, {method: "POST", body,
+      headers: {"Content-Type": "application/x-www-form-urlencoded"}});
+    if (!res.ok) { alert("The switch failed: " + res.status); return; }
+    location.reload();
+  });
+}
+</script>
 {{else}}
 <p id="signed-out">You are not signed in. <a id="signin" href="/api/auth/signin?callbackUrl=%2F">Sign in</a> or open the
 <a href="/protected">protected page</a> (you will be sent to sign in first).</p>
