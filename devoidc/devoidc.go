@@ -39,17 +39,23 @@ type User struct {
 	// ID is the user's subject ("sub").
 	ID string
 	// Username is the preferred_username and the login name.
-	Username      string
-	FirstName     string
-	LastName      string
-	Email         string
+	Username string
+	// FirstName is the given_name.
+	FirstName string
+	// LastName is the family_name.
+	LastName string
+	// Email is the email claim.
+	Email string
+	// EmailVerified is the email_verified claim.
 	EmailVerified bool
 }
 
 // Client is an OAuth client registered with the provider: a confidential
 // web client that authenticates with its secret (HTTP Basic or form).
 type Client struct {
-	ID     string
+	// ID is the client_id.
+	ID string
+	// Secret is the client_secret.
 	Secret string
 	// RedirectURIs must match the authorization request's redirect_uri
 	// exactly; http URIs are accepted.
