@@ -114,26 +114,13 @@ type cookieJar struct {
 	size    int               // bytes of our cookie values
 }
 
-// read collects the session cookie from r's Cookie headers,
-// without allocating for the cookies it skips. Chunks are joined from
-// name.0 up to the first missing index; any beyond are leftovers (the
-// authentication of the joined value decides). It returns the value,
-// whether any cookie of ours was present, and an error wrapping
+// parts returns the pieces of the session cookie found by scan (which
+// allocates nothing for the cookies it skips), in order: the unchunked
+// value, or the chunks from name.0 up to the first missing index (any
+// beyond are leftovers; the authentication of the joined value decides).
+// Their concatenation, joinParts, is the sealed value. err wraps
 // ErrInvalidCookie when what is present cannot be a session (no chunk 0,
 // too large).
-func (c *cookieCodec) read(r *http.Request) (value string, present bool, err error) {
-	var jar cookieJar
-	c.scan(r, c.name, &jar)
-	parts, present, err := c.parts(&jar)
-	if !present || err != nil {
-		return "", present, err
-	}
-	return joinParts(parts), true, nil
-}
-
-// parts returns the pieces of the session cookie found by scan, in order:
-// the unchunked value, or the chunks from name.0 up to the first missing
-// index. Their concatenation is the sealed value.
 func (c *cookieCodec) parts(jar *cookieJar) (parts []string, present bool, err error) {
 	if !jar.present {
 		return nil, false, nil

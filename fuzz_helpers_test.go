@@ -17,11 +17,10 @@ import (
 type inprocTransport struct {
 	mu     sync.Mutex
 	routes map[string]func(*http.Request) *http.Response // by URL path
-	calls  map[string]int
 }
 
 func newInprocTransport() *inprocTransport {
-	return &inprocTransport{routes: map[string]func(*http.Request) *http.Response{}, calls: map[string]int{}}
+	return &inprocTransport{routes: map[string]func(*http.Request) *http.Response{}}
 }
 
 // handle sets what path answers.
@@ -36,12 +35,6 @@ func (t *inprocTransport) serve(path string, status int, contentType string, bod
 	t.handle(path, func(*http.Request) *http.Response { return response(status, contentType, body) })
 }
 
-func (t *inprocTransport) count(path string) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.calls[path]
-}
-
 func (t *inprocTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		body, _ := io.ReadAll(r.Body)
@@ -50,7 +43,6 @@ func (t *inprocTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.mu.Lock()
 	f := t.routes[r.URL.Path]
-	t.calls[r.URL.Path]++
 	t.mu.Unlock()
 	if f == nil {
 		return response(http.StatusNotFound, "text/plain", []byte("not found")), nil

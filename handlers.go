@@ -512,19 +512,8 @@ func (h *authHandler) getSignIn(w http.ResponseWriter, r *http.Request, id strin
 }
 
 func (h *authHandler) postSignIn(w http.ResponseWriter, r *http.Request, id string) {
-	b, herr := readBody(w, r)
-	if herr != nil {
-		h.fail(w, r, herr, true)
-		return
-	}
-	wantJSON := b.json || r.Header.Get("X-Auth-Return-Redirect") == "1"
-	if !h.csrfOK(r, b.csrfToken) {
-		h.failRedirect(w, r, errCSRFAnswer, "/signin?csrf=true", wantJSON)
-		return
-	}
-	cb, herr := h.callbackURL(r, b.callbackURL(r), "/")
-	if herr != nil {
-		h.failRedirect(w, r, herr, "/signin?error=InvalidCallbackUrl", wantJSON)
+	_, cb, wantJSON, ok := h.postForm(w, r, "/signin", "/")
+	if !ok {
 		return
 	}
 	u, herr := h.startSignIn(w, r, id, cb, r.URL.Query())
@@ -547,19 +536,8 @@ func (h *authHandler) callback(w http.ResponseWriter, r *http.Request, id string
 // --- sign-out ---
 
 func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ string) {
-	b, herr := readBody(w, r)
-	if herr != nil {
-		h.fail(w, r, herr, true)
-		return
-	}
-	wantJSON := b.json || r.Header.Get("X-Auth-Return-Redirect") == "1"
-	if !h.csrfOK(r, b.csrfToken) {
-		h.failRedirect(w, r, errCSRFAnswer, "/signout?csrf=true", wantJSON)
-		return
-	}
-	cb, herr := h.callbackURL(r, b.callbackURL(r), h.m.cfg.SignOutRedirect)
-	if herr != nil {
-		h.failRedirect(w, r, herr, "/signout?error=InvalidCallbackUrl", wantJSON)
+	b, cb, wantJSON, ok := h.postForm(w, r, "/signout", h.m.cfg.SignOutRedirect)
+	if !ok {
 		return
 	}
 	if b.signInID != "" {
@@ -579,6 +557,29 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 		return
 	}
 	h.redirect(w, r, cb, wantJSON)
+}
+
+// postForm reads the body of a POST to page ("/signin" or "/signout") and
+// checks its CSRF token and callbackUrl (defaulting to defaultCallback).
+// When one fails it answers, as next-auth's clients expect, and reports
+// false. wantJSON says whether the client asked for a JSON answer.
+func (h *authHandler) postForm(w http.ResponseWriter, r *http.Request, page, defaultCallback string) (b postBody, cb string, wantJSON, ok bool) {
+	b, herr := readBody(w, r)
+	if herr != nil {
+		h.fail(w, r, herr, true)
+		return b, "", false, false
+	}
+	wantJSON = b.json || r.Header.Get("X-Auth-Return-Redirect") == "1"
+	if !h.csrfOK(r, b.csrfToken) {
+		h.failRedirect(w, r, errCSRFAnswer, page+"?csrf=true", wantJSON)
+		return b, "", wantJSON, false
+	}
+	cb, herr = h.callbackURL(r, b.callbackURL(r), defaultCallback)
+	if herr != nil {
+		h.failRedirect(w, r, herr, page+"?error=InvalidCallbackUrl", wantJSON)
+		return b, "", wantJSON, false
+	}
+	return b, cb, wantJSON, true
 }
 
 // --- responses ---

@@ -287,7 +287,6 @@ type capture struct {
 	ok       bool
 	srvSess  *Session
 	srvErr   error
-	status   int
 	mutateFn func(*Session)
 }
 

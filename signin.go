@@ -260,6 +260,26 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	if m.cfg.Store != nil {
 		return m.updateStored(w, r, cur, update)
 	}
+	s, err := applyUpdate(cur, update)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.writeSession(w, r, s); err != nil {
+		return nil, err
+	}
+	m.minter.forget(s.ID)
+	if st := stateFrom(r.Context()); st != nil {
+		st.session.Store(s.Clone())
+	}
+	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
+	return s, nil
+}
+
+// applyUpdate runs update on a copy of cur and returns it, with cur's
+// identity and lifetime (ID, Status, Source, CreatedAt, LastActiveAt,
+// ExpireAt, AbandonAt) kept, after checking that the result still names its
+// active sign-in and a user.
+func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	s := cur.Clone()
 	if err := update(s); err != nil {
 		return nil, err
@@ -272,14 +292,6 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	if s.User.ID == "" {
 		return nil, fmt.Errorf("%w: no user ID", ErrInvalidSession)
 	}
-	if err := m.writeSession(w, r, s); err != nil {
-		return nil, err
-	}
-	m.minter.forget(s.ID)
-	if st := stateFrom(r.Context()); st != nil {
-		st.session.Store(s.Clone())
-	}
-	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
 	return s, nil
 }
 
@@ -310,17 +322,9 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 		}
-		c := s.Clone()
-		if err := update(c); err != nil {
+		c, err := applyUpdate(s, update)
+		if err != nil {
 			return false, err
-		}
-		c.ID, c.Status, c.Source = s.ID, s.Status, s.Source
-		c.CreatedAt, c.LastActiveAt, c.ExpireAt, c.AbandonAt = s.CreatedAt, s.LastActiveAt, s.ExpireAt, s.AbandonAt
-		if c.activeSignIn() < 0 {
-			return false, fmt.Errorf("%w: ActiveSignInID names no sign-in", ErrInvalidSession)
-		}
-		if c.User.ID == "" {
-			return false, fmt.Errorf("%w: no user ID", ErrInvalidSession)
 		}
 		*s = *c
 		meta.gen++

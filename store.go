@@ -3,6 +3,8 @@ package sessionkit
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,6 +56,42 @@ type Record struct {
 	ExpireAt time.Time
 	// Data is the encoded session, opaque to the store.
 	Data []byte
+}
+
+// Validate reports whether r meets what Store.Save requires: an ID, a
+// UserID, an ExpireAt, and ProviderSessionIDs that are non-empty and hold no
+// NUL byte. Stores call it before writing.
+func (r *Record) Validate() error {
+	bad := ""
+	switch {
+	case r.ID == "":
+		bad = "empty ID"
+	case r.UserID == "":
+		bad = "empty UserID"
+	case r.ExpireAt.IsZero():
+		bad = "zero ExpireAt"
+	}
+	for _, sid := range r.ProviderSessionIDs {
+		if sid == "" || strings.IndexByte(sid, 0) >= 0 {
+			bad = "a ProviderSessionIDs entry is empty or holds a NUL byte"
+		}
+	}
+	if bad != "" {
+		return fmt.Errorf("sessionkit: invalid record: %s", bad)
+	}
+	return nil
+}
+
+// ValidateLease reports whether key and ttl are valid arguments of
+// Store.Lock or Store.Consume (op names which). Stores call it first.
+func ValidateLease(op, key string, ttl time.Duration) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("sessionkit: %s: empty key", op)
+	case ttl <= 0:
+		return fmt.Errorf("sessionkit: %s: ttl must be positive, got %s", op, ttl)
+	}
+	return nil
 }
 
 // Store keeps server-side sessions, so that they can be listed, revoked and

@@ -400,14 +400,8 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
 		}
 		// Another instance refreshes: wait for its result.
-		s, st, err := m.loadRecord(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-		}
-		now := m.cfg.Now()
-		s.Status = statusAt(s, now)
-		if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
-			return &storedResult{session: s, st: *st}, nil
+		if res, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
+			return res, err
 		}
 		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
 		select {
@@ -419,10 +413,11 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	}
 }
 
-// refreshLocked refreshes session id while holding its refresh lock, unless
-// the record shows that someone already did, and saves the outcome.
-func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
-	m := rf.m
+// refreshedElsewhere loads session id and returns it as the outcome when
+// in's refresh token no longer needs exchanging: another instance refreshed
+// it, or the session is over. It returns nil and nil while the refresh is
+// still due.
+func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
 	s, st, err := m.loadRecord(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
@@ -432,13 +427,23 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
 		return &storedResult{session: s, st: *st}, nil
 	}
+	return nil, nil
+}
+
+// refreshLocked refreshes session id while holding its refresh lock, unless
+// the record shows that someone already did, and saves the outcome.
+func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
+	m := rf.m
+	if res, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
+		return res, err
+	}
 	res, xerr := m.exchangeRefreshToken(ctx, in)
 	// The provider may have rotated the refresh token: what it answered
 	// is saved even if ctx is nearly done.
 	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
-	s, st, err = m.mutate(sctx, id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	s, st, err := m.mutate(sctx, id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.RefreshToken != in.refreshToken {
 			return false, nil // the lock expired and someone else refreshed
 		}

@@ -11,9 +11,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -155,7 +153,7 @@ func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) 
 
 // Save implements sessionkit.Store.
 func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
-	if err := validate(&rec); err != nil {
+	if err := rec.Validate(); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -249,7 +247,7 @@ func (s *Store) list(ctx context.Context, index map[string]map[string]struct{}, 
 // Lock implements sessionkit.Store. Its unlock func never fails but for a
 // done ctx.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	if err := checkKey("Lock", key, ttl); err != nil {
+	if err := sessionkit.ValidateLease("Lock", key, ttl); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -293,7 +291,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 
 // Consume implements sessionkit.Store.
 func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if err := checkKey("Consume", key, ttl); err != nil {
+	if err := sessionkit.ValidateLease("Consume", key, ttl); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -418,37 +416,6 @@ func removeIndex(index map[string]map[string]struct{}, key, id string) {
 			delete(index, key)
 		}
 	}
-}
-
-func validate(rec *sessionkit.Record) error {
-	bad := ""
-	switch {
-	case rec.ID == "":
-		bad = "empty ID"
-	case rec.UserID == "":
-		bad = "empty UserID"
-	case rec.ExpireAt.IsZero():
-		bad = "zero ExpireAt"
-	}
-	for _, sid := range rec.ProviderSessionIDs {
-		if sid == "" || strings.IndexByte(sid, 0) >= 0 {
-			bad = "a ProviderSessionIDs entry is empty or holds a NUL byte"
-		}
-	}
-	if bad != "" {
-		return fmt.Errorf("sessionkit: memstore: invalid record: %s", bad)
-	}
-	return nil
-}
-
-func checkKey(op, key string, ttl time.Duration) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("sessionkit: memstore: %s: empty key", op)
-	case ttl <= 0:
-		return fmt.Errorf("sessionkit: memstore: %s: ttl must be positive, got %s", op, ttl)
-	}
-	return nil
 }
 
 type kind uint8

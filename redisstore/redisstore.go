@@ -335,7 +335,7 @@ func parseRecord(id string, vals []rueidis.RedisMessage) (rec sessionkit.Record,
 // Save implements sessionkit.Store. ExpireAt is compared with the Redis
 // server's clock and kept to the millisecond.
 func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
-	if err := validate(&rec); err != nil {
+	if err := rec.Validate(); err != nil {
 		return 0, err
 	}
 	ctx, cancel := s.bound(ctx)
@@ -419,7 +419,7 @@ func (s *Store) list(ctx context.Context, index, key string) ([]sessionkit.Recor
 // Lock implements sessionkit.Store with SET NX PX and a random token; the
 // unlock func deletes the key only if it still holds that token.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	if err := checkKey("Lock", key, ttl); err != nil {
+	if err := sessionkit.ValidateLease("Lock", key, ttl); err != nil {
 		return nil, err
 	}
 	token := rand.Text()
@@ -445,7 +445,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 
 // Consume implements sessionkit.Store with SET NX PX.
 func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if err := checkKey("Consume", key, ttl); err != nil {
+	if err := sessionkit.ValidateLease("Consume", key, ttl); err != nil {
 		return false, err
 	}
 	ctx, cancel := s.bound(ctx)
@@ -463,37 +463,6 @@ func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (boo
 // millis rounds ttl up to whole milliseconds, Redis's resolution.
 func millis(ttl time.Duration) int64 {
 	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
-}
-
-func validate(rec *sessionkit.Record) error {
-	bad := ""
-	switch {
-	case rec.ID == "":
-		bad = "empty ID"
-	case rec.UserID == "":
-		bad = "empty UserID"
-	case rec.ExpireAt.IsZero():
-		bad = "zero ExpireAt"
-	}
-	for _, sid := range rec.ProviderSessionIDs {
-		if sid == "" || strings.IndexByte(sid, 0) >= 0 {
-			bad = "a ProviderSessionIDs entry is empty or holds a NUL byte"
-		}
-	}
-	if bad != "" {
-		return fmt.Errorf("sessionkit: redisstore: invalid record: %s", bad)
-	}
-	return nil
-}
-
-func checkKey(op, key string, ttl time.Duration) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("sessionkit: redisstore: %s: empty key", op)
-	case ttl <= 0:
-		return fmt.Errorf("sessionkit: redisstore: %s: ttl must be positive, got %s", op, ttl)
-	}
-	return nil
 }
 
 // eval runs a script by its SHA1, or by its source if the server does not
