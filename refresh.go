@@ -243,6 +243,14 @@ func (rf *refresher) recentLocked(key refreshKey, now time.Time) *refreshEntry {
 	return e
 }
 
+// exchangeTimeout bounds a refresh exchange. It is longer than the
+// requests' wait (RefreshTimeout): once the provider has rotated the
+// refresh token, a late answer must still be recorded, or the next request
+// would send the rotated-out token again.
+func (m *Manager) exchangeTimeout() time.Duration {
+	return max(m.cfg.FetchTimeout, 2*m.cfg.RefreshTimeout)
+}
+
 // permanent reports whether err means the refresh token must not be used
 // again.
 func permanent(err error) bool {
@@ -255,11 +263,7 @@ func permanent(err error) bool {
 // cookie from before the rotation, however late, gets the new tokens.
 func (rf *refresher) run(key refreshKey, in refreshInput) (*refreshResult, error) {
 	m := rf.m
-	// The exchange may outlive the requests waiting for it (they stop at
-	// RefreshTimeout): once the provider has rotated the refresh token, a
-	// late answer must still be recorded, or the next request would send
-	// the rotated-out token again.
-	ctx, cancel := context.WithTimeout(m.ctx, max(m.cfg.FetchTimeout, 2*m.cfg.RefreshTimeout))
+	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
 	defer cancel()
 	res, err := m.exchangeRefreshToken(ctx, in)
 	now := m.cfg.Now()

@@ -49,7 +49,7 @@ const (
 	// refreshPoll is how often an instance that lost the refresh lock
 	// looks for the winner's result.
 	refreshPoll = 20 * time.Millisecond
-	// lockSlack is how much longer than RefreshTimeout the refresh lock
+	// lockSlack is how much longer than the exchange timeout the refresh lock
 	// lives: the winner saves after the token endpoint answered.
 	lockSlack = 10 * time.Second
 	// saveTimeout bounds writes that must not be lost with the request's
@@ -385,10 +385,10 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 // runStored takes the refresh lock or waits for its holder's result.
 func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
 	m := rf.m
-	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
 	defer cancel()
 	for {
-		unlock, err := m.cfg.Store.Lock(ctx, "refresh:"+id, m.cfg.RefreshTimeout+lockSlack)
+		unlock, err := m.cfg.Store.Lock(ctx, "refresh:"+id, m.exchangeTimeout()+lockSlack)
 		if err == nil {
 			res, err := rf.refreshLocked(ctx, id, in)
 			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
