@@ -1,6 +1,9 @@
 package sessionkit
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -63,6 +66,58 @@ func FuzzCSRFToken(f *testing.F) {
 		tok, mac, _ := strings.Cut(cookie, "|")
 		if tok != submitted || mac != g.mac(g.secrets[0], tok) || len(tok) != 64 {
 			t.Fatalf("verify(%q, %q) passed for a cookie the guard did not mint", cookie, submitted)
+		}
+	})
+}
+
+// FuzzSessionUpdateBody posts fuzzed bodies to POST /session (the client's
+// update()) with a valid CSRF token: never a panic, never a 5xx, and the
+// session keeps its user whatever the body says.
+func FuzzSessionUpdateBody(f *testing.F) {
+	m, h := handlerManager(f, func(c *Config) {
+		c.UpdateFromClient = func(r *http.Request, s *Session, data json.RawMessage) error {
+			var v struct{ Org string }
+			if err := json.Unmarshal(data, &v); err != nil {
+				return err
+			}
+			s.ActiveOrganizationID = v.Org
+			return nil
+		}
+	})
+	cookies := signInCookies(f, m, SignInParams{User: &User{ID: "u1", Email: "a@example.com"}})
+	rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/csrf", nil))
+	var v struct{ CSRFToken string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		f.Fatal(err)
+	}
+	csrfCookie := rec.Result().Cookies()[0]
+	for _, seed := range []string{
+		`{"csrfToken":"` + v.CSRFToken + `","data":{"org":"org_9"}}`,
+		`{"csrfToken":"` + v.CSRFToken + `","data":null}`,
+		`{"csrfToken":"` + v.CSRFToken + `","data":{"org":["x"]}}`,
+		`{"csrfToken":"` + v.CSRFToken + `"}`,
+		`{"csrfToken":"` + v.CSRFToken + `","data":{"user":{"id":"mallory"}}}`,
+		`{"csrfToken":`, `[]`, `null`, ``,
+	} {
+		f.Add(seed, true)
+	}
+	f.Add("csrfToken="+v.CSRFToken+"&data=%7B%7D", false)
+	f.Fuzz(func(t *testing.T, body string, isJSON bool) {
+		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/session", strings.NewReader(body))
+		req.Header.Set("Content-Type", map[bool]string{true: "application/json", false: "application/x-www-form-urlencoded"}[isJSON])
+		req.Header.Set("Origin", "https://app.example")
+		for _, c := range append(cookies, csrfCookie) {
+			req.AddCookie(c)
+		}
+		rec := serve(h, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for body %q", rec.Code, body)
+		}
+		if rec.Code == http.StatusOK {
+			var got struct{ User struct{ ID string } }
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.User.ID != "u1" {
+				t.Fatalf("200 with %q: the session lost or changed its user", rec.Body)
+			}
 		}
 	})
 }

@@ -15,7 +15,7 @@ import (
 
 // handlerManager is a Manager with one OpenID Connect provider whose
 // endpoints are configured (no discovery) and a public URL.
-func handlerManager(t *testing.T, change func(*Config)) (*Manager, http.Handler) {
+func handlerManager(t testing.TB, change func(*Config)) (*Manager, http.Handler) {
 	t.Helper()
 	cfg := testConfig(newClock(), "")
 	cfg.URL = "https://app.example"
