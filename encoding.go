@@ -291,6 +291,9 @@ type storeMeta struct {
 	// again, by any instance; failures counts them in a row.
 	retryAt  time.Time
 	failures uint64
+	// rotate, set by a mutation and never stored, asks mutate to save the
+	// session under a new ID (a privilege change) instead of in place.
+	rotate bool
 }
 
 // appendStored appends the Data of a stored session to b.

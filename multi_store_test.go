@@ -44,7 +44,7 @@ func TestMultiSignInWithStore(t *testing.T) {
 	tok1, _ := f.a.GetToken(ctx, first, "api")
 	r1 := httptest.NewRecorder()
 	s, err := f.a.AddSignIn(r1, withCookies(r0), sessionkit.SignInParams{User: &sessionkit.User{ID: "u2"}})
-	if err != nil || s.ID != first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" {
+	if err != nil || s.ID == first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" {
 		t.Fatalf("AddSignIn: got %+v, %v", s, err)
 	}
 	// The other instance sees the second account active.

@@ -131,8 +131,8 @@ func TestMultiSignIn(t *testing.T) {
 		t.Fatalf("AddSignIn: %v", err)
 	}
 	cookies = merge(cookies, rec)
-	if s.ID != first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" || s.AccessToken != "at-two" || s.ActiveOrganizationID != "" {
-		t.Fatalf("AddSignIn: got %+v, want the same session with u2 active", s)
+	if s.ID == first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" || s.AccessToken != "at-two" || s.ActiveOrganizationID != "" {
+		t.Fatalf("AddSignIn: got %+v, want the session under a new ID with u2 active", s)
 	}
 	got, _ := m.GetServerSession(requestWith("https://app.example/", cookies))
 	if got.User.ID != "u2" || got.AccessToken != "at-two" || len(got.SignIns) != 2 {

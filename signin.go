@@ -54,7 +54,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		return nil, err
 	}
 	s := &Session{
-		ID:             "sess_" + rand.Text(),
+		ID:             newSessionID(),
 		Status:         StatusActive,
 		Source:         SourceCookie,
 		CreatedAt:      now,
@@ -235,9 +235,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // UpdateSession changes the active cookie session of r with update, which
 // receives a copy, writes the result to w and fires OnSessionUpdate. It
 // returns the new snapshot. update may change the user, tokens, error,
-// actor, scope and sign-ins; the session's identity and lifetime (ID,
-// Status, Source, CreatedAt, LastActiveAt, ExpireAt, AbandonAt) are kept as
-// they were. An error from update is returned as it is and nothing is
+// actor, scope and sign-ins; the session's lifetime and state (Status,
+// Source, CreatedAt, LastActiveAt, ExpireAt, AbandonAt) are kept as they
+// were. The ID is kept too, unless update changes the session's privileges
+// (its active sign-in or user, the accounts signed in, the actor, the
+// organization or workspace): then the session gets a new random ID, so
+// that an ID known before the change is worth nothing after it. An error from update is returned as it is and nothing is
 // written. Without an active cookie session UpdateSession returns the error
 // GetServerSession would.
 //
@@ -245,7 +248,9 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // compare-and-set: if another instance wrote the session in between,
 // update runs again on the newer session, so it may run more than once and
 // must only change the session it is given. The session's generation
-// advances and its cookie is re-issued (see TheftGrace).
+// advances, or on a change of privileges the session moves to its new ID
+// (the old one forwards to it for requests in flight), and its cookie is
+// re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
@@ -264,10 +269,13 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 	if err != nil {
 		return nil, err
 	}
+	if privilegeChanged(cur, s) {
+		s.ID = newSessionID()
+	}
 	if err := m.writeSession(w, r, s); err != nil {
 		return nil, err
 	}
-	m.minter.forget(s.ID)
+	m.minter.forget(cur.ID)
 	if st := stateFrom(r.Context()); st != nil {
 		st.session.Store(s.Clone())
 	}
@@ -317,8 +325,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 // between), the session's generation advances and its cookie is
 // re-issued.
 func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error) (*Session, error) {
-	var out *Session
-	_, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	out, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 		}
@@ -326,10 +333,11 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		if err != nil {
 			return false, err
 		}
+		if meta.rotate = privilegeChanged(s, c); !meta.rotate {
+			meta.gen++
+			meta.rotatedAt = now
+		}
 		*s = *c
-		meta.gen++
-		meta.rotatedAt = now
-		out = c
 		return true, nil
 	})
 	if err != nil {
@@ -341,6 +349,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 	if err := m.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
 		return nil, err
 	}
+	m.minter.forget(cur.ID)
 	m.minter.forget(st.id)
 	if rs := stateFrom(r.Context()); rs != nil {
 		rs.session.Store(out.Clone())

@@ -2,6 +2,7 @@ package sessionkit
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -81,6 +82,13 @@ func storeErr(err error) error {
 
 // fromRecord decodes a stored session.
 func fromRecord(rec Record) (*Session, *storeState, error) {
+	if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
+		mv, err := decodeMoved(rec.Data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
+		}
+		return nil, nil, &errMoved{mv}
+	}
 	meta, s, err := decodeStored(rec.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
@@ -89,13 +97,24 @@ func fromRecord(rec Record) (*Session, *storeState, error) {
 	return s, &storeState{id: rec.ID, version: rec.Version, psids: rec.ProviderSessionIDs, meta: meta, cookieGen: meta.gen}, nil
 }
 
-// loadRecord loads and decodes session id.
+// loadRecord loads and decodes session id. For a forwarding stub (the
+// session moved to a new ID) it returns an *errMoved.
 func (m *Manager) loadRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	rec, err := m.cfg.Store.Load(ctx, id)
 	if err != nil {
 		return nil, nil, storeErr(err)
 	}
 	return fromRecord(rec)
+}
+
+// loadLive loads session id, following it to its new ID if it moved.
+func (m *Manager) loadLive(ctx context.Context, id string) (*Session, *storeState, error) {
+	s, st, err := m.loadRecord(ctx, id)
+	var mv *errMoved
+	if errors.As(err, &mv) {
+		return m.followMoved(ctx, mv.moved)
+	}
+	return s, st, err
 }
 
 // recordExpiry is when the store may drop s.
@@ -124,22 +143,35 @@ func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (ui
 	return v, storeErr(err)
 }
 
-// mutate applies f to the stored session id and saves the result with
-// compare-and-set; on a conflict it reloads and applies f again, to the
-// newer record. f gets the session with its status computed at now, and
-// reports whether it changed anything; an error from f is returned as it
-// is, with nothing written.
+// mutate applies f to the stored session id (to the session it moved to,
+// if it did) and saves the result with compare-and-set; on a conflict it
+// reloads and applies f again, to the newer record. f gets the session with
+// its status computed at now, and reports whether it changed anything; an
+// error from f is returned as it is, with nothing written. When f sets
+// meta.rotate, the session is saved under a new ID (see rotate.go), which
+// the returned session and state carry.
 func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
 	for range casRetries {
-		s, st, err := m.loadRecord(ctx, id)
+		s, st, err := m.loadLive(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
 		now := m.cfg.Now()
 		s.Status = statusAt(s, now)
+		prev := st.meta
 		changed, err := f(s, &st.meta, now)
 		if err != nil || !changed {
 			return s, st, err
+		}
+		if st.meta.rotate {
+			nst, err := m.moveState(ctx, s, st, prev, now)
+			if err == nil {
+				return s, nst, nil
+			}
+			if !errors.Is(err, ErrConflict) {
+				return nil, nil, err
+			}
+			continue
 		}
 		v, err := m.saveState(ctx, s, st)
 		if err == nil {
@@ -151,6 +183,38 @@ func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta
 		}
 	}
 	return nil, nil, fmt.Errorf("%w: session %s kept changing", ErrConflict, id)
+}
+
+// moveState saves s, read from st, under a new ID at generation 1, and then
+// turns st's record into a stub forwarding to it, with compare-and-set on
+// the version st read. prev is st's meta as read. If the stub cannot be
+// written, the new record is deleted and the error (ErrConflict when
+// another writer got there first) returned: no half-moved session remains.
+func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
+	s.ID = newSessionID()
+	nst := &storeState{id: s.ID, psids: st.psids, meta: storeMeta{gen: 1, rotatedAt: now}}
+	v, err := m.saveState(ctx, s, nst)
+	if err != nil {
+		return nil, err
+	}
+	nst.version = v
+	_, err = m.cfg.Store.Save(ctx, Record{
+		ID:       st.id,
+		UserID:   s.User.ID,
+		Version:  st.version,
+		ExpireAt: recordExpiry(s),
+		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, rotatedAt: prev.rotatedAt, movedAt: now}),
+	})
+	if err != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		if derr := m.cfg.Store.Delete(dctx, s.ID); derr != nil {
+			m.cfg.Logger.WarnContext(ctx, "sessionkit: removing the record of a failed session move failed", "error", derr.Error())
+		}
+		cancel()
+		s.ID = st.id
+		return nil, storeErr(err)
+	}
+	return nst, nil
 }
 
 // decodeStoredCookie reads a store-backed session cookie made of parts:
@@ -177,6 +241,22 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		}
 	}
 	s, st, err := m.loadRecord(ctx, ref.id)
+	var mv *errMoved
+	followed, copied := false, false
+	if errors.As(err, &mv) {
+		// The session moved to a new ID (a privilege change). A cookie
+		// that was current then, or one generation behind within the
+		// grace of that generation, was in flight: it follows. Any other
+		// is a copy.
+		if ref.gen > mv.gen {
+			d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
+			return d
+		}
+		inFlight := (ref.gen == mv.gen && now.Before(mv.movedAt.Add(TheftGrace))) ||
+			(ref.gen+1 == mv.gen && now.Before(mv.rotatedAt.Add(TheftGrace)))
+		s, st, err = m.followMoved(ctx, mv.moved)
+		followed, copied = true, !inFlight
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		d.err = ErrNoSession // ended and gone, expired, or never stored
@@ -185,25 +265,26 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		d.err = err
 		return d
 	}
-	st.cookieGen = ref.gen
 	d.st = st
 	switch {
+	case followed && !copied:
+		st.cookieGen = 0 // the cookie names the old ID: issue the new one
+		d.reissue = true
+	case followed:
+		m.revokeStolen(ctx, &d, s, now)
+		return d
 	case ref.gen == st.meta.gen:
+		st.cookieGen = ref.gen
 	case ref.gen+1 == st.meta.gen && now.Before(st.meta.rotatedAt.Add(TheftGrace)):
+		st.cookieGen = ref.gen
 		d.reissue = true // in flight during a re-issue: catch up
 	case ref.gen < st.meta.gen:
 		// A cookie that was replaced long ago: someone kept a copy.
-		if statusAt(s, now) == StatusActive {
-			if _, _, err := m.mutate(ctx, st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
-				m.cfg.Logger.ErrorContext(ctx, "sessionkit: revoking a session after a cookie replay failed", "error", err.Error())
-			}
-			d.theft = true
-		}
-		s.Status = StatusRevoked
-		d.session = s
-		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, ErrTokenTheft)
+		st.cookieGen = ref.gen
+		m.revokeStolen(ctx, &d, s, now)
 		return d
 	default:
+		d.st = nil
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 		return d
 	}
@@ -217,6 +298,20 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 	}
 	return d
+}
+
+// revokeStolen handles a copied cookie of the stored session s: an active
+// session is revoked, and d reports the theft.
+func (m *Manager) revokeStolen(ctx context.Context, d *decoded, s *Session, now time.Time) {
+	if statusAt(s, now) == StatusActive {
+		if _, _, err := m.mutate(ctx, d.st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
+			m.cfg.Logger.ErrorContext(ctx, "sessionkit: revoking a session after a cookie replay failed", "error", err.Error())
+		}
+		d.theft = true
+	}
+	s.Status = StatusRevoked
+	d.session = s
+	d.err = fmt.Errorf("%w: %w", ErrSessionExpired, ErrTokenTheft)
 }
 
 // setStatus returns a mutation that gives an active session the terminal
@@ -333,7 +428,7 @@ func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bo
 // refreshStored refreshes the stored session of d once across every
 // instance sharing the Store: in this process, concurrent requests of the
 // session share one flight; across processes, the flight that takes the
-// Store's lock "refresh:"+id refreshes and saves, and the others poll the
+// Store's lock of the refresh token refreshes and saves, and the others poll the
 // Store until they see its result. Each request waits at most
 // RefreshTimeout and until its context ends.
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
@@ -387,8 +482,13 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	m := rf.m
 	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
 	defer cancel()
+	// The lock is the refresh token's, not the session ID's: a session
+	// that moves to a new ID mid-refresh keeps its refresh token, which
+	// must still be exchanged once.
+	key := keyOf(in.provider, in.refreshToken)
+	lockKey := "refresh:" + hex.EncodeToString(key[:])
 	for {
-		unlock, err := m.cfg.Store.Lock(ctx, "refresh:"+id, m.exchangeTimeout()+lockSlack)
+		unlock, err := m.cfg.Store.Lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
 		if err == nil {
 			res, err := rf.refreshLocked(ctx, id, in)
 			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
@@ -418,7 +518,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 // it, or the session is over. It returns nil and nil while the refresh is
 // still due.
 func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
-	s, st, err := m.loadRecord(ctx, id)
+	s, st, err := m.loadLive(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
@@ -539,6 +639,9 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 func (m *Manager) revokeRecords(ctx context.Context, recs []Record, keep func(*Session) bool) error {
 	var errs []error
 	for _, rec := range recs {
+		if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
+			continue // a forwarding stub: its session is listed under its new ID
+		}
 		if keep != nil {
 			s, _, err := fromRecord(rec)
 			if err != nil || !keep(s) {

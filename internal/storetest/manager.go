@@ -26,12 +26,15 @@ type NewStores func(t *testing.T, n int) []sessionkit.Store
 
 // RunManager tests a Manager backed by the stores newStores returns: the
 // session lifecycle (sign-in, end, revoke, sign out everywhere, replaced),
-// one refresh across three instances under 300 concurrent requests, and
-// theft detection with a replayed cookie on another instance.
+// one refresh across three instances under 300 concurrent requests, theft
+// detection with a replayed cookie on another instance, and the session ID
+// rotating on every privilege change.
 func RunManager(t *testing.T, newStores NewStores) {
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newStores) })
 	t.Run("RefreshAcrossInstances", func(t *testing.T) { testRefreshAcrossInstances(t, newStores) })
 	t.Run("TheftDetection", func(t *testing.T) { testTheftDetection(t, newStores) })
+	t.Run("Rotation", func(t *testing.T) { testRotation(t, newStores) })
+	t.Run("RotationTheft", func(t *testing.T) { testRotationTheft(t, newStores) })
 }
 
 // mclock is real time plus an offset tests advance: the Manager's clock,
@@ -321,4 +324,150 @@ func testTheftDetection(t *testing.T, newStores NewStores) {
 	// (redisstore) learns of another instance's write one network hop
 	// later, so instance a may serve its cached record for a moment.
 	gone(t, a, current, "current cookie after the theft")
+}
+
+// update runs UpdateSession on m for the session of cookies and returns
+// the new session and its cookies.
+func update(t *testing.T, m *sessionkit.Manager, cookies []*http.Cookie, f func(*sessionkit.Session)) (*sessionkit.Session, []*http.Cookie) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s, err := m.UpdateSession(rec, request(cookies), func(s *sessionkit.Session) error { f(s); return nil })
+	if err != nil {
+		t.Fatalf("UpdateSession: %v", err)
+	}
+	return s, rec.Result().Cookies()
+}
+
+// eventually retries check on m until it holds, for at most 2 s: another
+// instance may see a write one network hop late (client-side caching).
+func eventually(t *testing.T, what string, check func() string) {
+	t.Helper()
+	var why string
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if why = check(); why == "" {
+			return
+		}
+	}
+	t.Fatalf("%s: %s", what, why)
+}
+
+func testRotation(t *testing.T, newStores NewStores) {
+	ctx := context.Background()
+	f := newFleet(t, newStores, 2, "")
+	a, b := f.ms[0], f.ms[1]
+	user := "u-" + rand.Text()
+	s0, c0 := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+
+	// An update that changes no privilege keeps the ID.
+	s1, c1 := update(t, a, c0, func(s *sessionkit.Session) { s.User.Name = "Renamed" })
+	if s1.ID != s0.ID {
+		t.Fatalf("a rename moved the session from %s to %s", s0.ID, s1.ID)
+	}
+
+	// A change of scope moves it to a new ID.
+	s2, c2 := update(t, a, c1, func(s *sessionkit.Session) { s.ActiveOrganizationID = "org_a" })
+	if s2.ID == s1.ID {
+		t.Fatal("switching organization kept the session ID")
+	}
+	eventually(t, "the new cookie on another instance", func() string {
+		got, _ := get(b, c2)
+		if got == nil || got.ID != s2.ID || got.ActiveOrganizationID != "org_a" {
+			return fmt.Sprintf("got %v, want session %s in org_a", got, s2.ID)
+		}
+		return ""
+	})
+	list, err := b.ListSessions(ctx, user)
+	if err != nil || len(list) != 1 || list[0].ID != s2.ID {
+		t.Fatalf("ListSessions: got %d sessions (%v), want only %s", len(list), err, s2.ID)
+	}
+
+	// Moved twice within the grace window: a cookie that was in flight
+	// through both follows to the newest ID, and gets its cookie.
+	s3, c3 := update(t, b, c2, func(s *sessionkit.Session) { s.ActiveWorkspaceID = "ws_1" })
+	if s3.ID == s2.ID {
+		t.Fatal("switching workspace kept the session ID")
+	}
+	var caughtUp []*http.Cookie
+	eventually(t, "the first cookie within the grace window", func() string {
+		got, set := get(b, c1)
+		if got == nil || got.ID != s3.ID || got.ActiveWorkspaceID != "ws_1" || len(set) == 0 {
+			return fmt.Sprintf("got %v with %d cookies set, want session %s and a new cookie", got, len(set), s3.ID)
+		}
+		caughtUp = set
+		return ""
+	})
+	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	for name, c := range map[string][]*http.Cookie{"current cookie": c3, "caught-up cookie": caughtUp} {
+		if got, _ := get(a, c); got == nil || got.ID != s3.ID {
+			t.Fatalf("%s after the grace window: got %v, want session %s", name, got, s3.ID)
+		}
+	}
+
+	// Concurrent privilege changes on two instances: compare-and-set
+	// makes one of them apply to the moved session; both land, and one
+	// live session remains.
+	var wg sync.WaitGroup
+	for i, m := range []*sessionkit.Manager{a, b} {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			if _, err := m.UpdateSession(rec, request(c3), func(s *sessionkit.Session) error {
+				if s.JWTPayload == nil {
+					s.JWTPayload = map[string]any{}
+				}
+				s.JWTPayload[fmt.Sprint("k", i)] = true
+				s.ActiveOrganizationID += fmt.Sprint("+", i)
+				return nil
+			}); err != nil {
+				t.Errorf("concurrent UpdateSession %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	eventually(t, "after two concurrent moves", func() string {
+		list, err := a.ListSessions(ctx, user)
+		if err != nil || len(list) != 1 {
+			return fmt.Sprintf("ListSessions: %d sessions (%v), want 1", len(list), err)
+		}
+		if org := list[0].ActiveOrganizationID; org != "org_a+0+1" && org != "org_a+1+0" {
+			return fmt.Sprintf("organization %q, want both updates applied", org)
+		}
+		return ""
+	})
+
+	// The verbs that name a session by ID reach it under an old ID too.
+	if err := b.Revoke(ctx, s0.ID); err != nil {
+		t.Fatalf("Revoke by the first ID: %v", err)
+	}
+	list, _ = a.ListSessions(ctx, user)
+	if len(list) != 1 || list[0].Status != sessionkit.StatusRevoked {
+		t.Fatalf("after Revoke by the first ID: %+v, want the one session revoked", list)
+	}
+
+	// A cookie of before the moves, replayed after the grace window, is a
+	// copy: with the session already revoked, it finds nothing to steal.
+	gone(t, a, c0, "first cookie after the grace window")
+}
+
+func testRotationTheft(t *testing.T, newStores NewStores) {
+	f := newFleet(t, newStores, 2, "")
+	a, b := f.ms[0], f.ms[1]
+	_, planted := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
+	// The victim adds an account: a privilege change.
+	rec := httptest.NewRecorder()
+	s, err := a.AddSignIn(rec, request(planted), sessionkit.SignInParams{User: &sessionkit.User{ID: "admin-" + rand.Text()}})
+	if err != nil {
+		t.Fatalf("AddSignIn: %v", err)
+	}
+	current := rec.Result().Cookies()
+	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	// Whoever kept the cookie of before the change gets no session, and
+	// the session it leads to is revoked.
+	gone(t, b, planted, "cookie of before the privilege change")
+	f.mu.Lock()
+	theft := f.theft
+	f.mu.Unlock()
+	if theft != 1 {
+		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", theft)
+	}
+	gone(t, a, current, "the session "+s.ID+" after the theft")
 }

@@ -1,0 +1,130 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Session IDs rotate when a session's privileges change, so that an ID
+// learned before the change (planted by an attacker, or leaked from a log)
+// is worth nothing after it. A privilege change is any change of who the
+// session acts as or in which scope: the active sign-in or its user, the
+// set of accounts signed in, the actor of an impersonation, the active
+// organization or workspace.
+//
+// Without a Store the ID lives in the cookie, which is sealed anew. With a
+// Store the session is saved under the new ID, and the record of the old ID
+// becomes a forwarding stub (storeMovedV1) that lives as long as the
+// session would have. A request still carrying the old cookie within
+// TheftGrace of the move, in flight while it happened, follows the stub to
+// the new session and gets the new cookie; past the grace window, the old
+// cookie is a copy, as a cookie of an old generation is: the session it
+// leads to is revoked.
+
+// storeMovedV1 starts the Data of a forwarding stub:
+//
+//	storeMovedV1, len(to), to, gen, rotatedAt (Unix ms), movedAt (Unix ms)
+//
+// gen and rotatedAt are the old record's when it moved: the generation its
+// cookies carry, and when that generation began.
+const storeMovedV1 = 2
+
+// maxMoves bounds how many stubs a lookup follows.
+const maxMoves = 16
+
+// moved is a decoded forwarding stub.
+type moved struct {
+	to        string
+	gen       uint64
+	rotatedAt time.Time
+	movedAt   time.Time
+}
+
+// errMoved is what fromRecord returns for a forwarding stub.
+type errMoved struct{ moved }
+
+func (e *errMoved) Error() string { return "sessionkit: stored session moved to a new ID" }
+
+func appendMoved(b []byte, mv moved) []byte {
+	b = append(b, storeMovedV1)
+	b = binary.AppendUvarint(b, uint64(len(mv.to)))
+	b = append(b, mv.to...)
+	b = binary.AppendUvarint(b, mv.gen)
+	b = appendMilli(b, mv.rotatedAt)
+	return appendMilli(b, mv.movedAt)
+}
+
+func decodeMoved(p []byte) (moved, error) {
+	if len(p) == 0 || p[0] != storeMovedV1 {
+		return moved{}, errMalformedPayload
+	}
+	r := payloadReader{s: string(p[1:])}
+	var mv moved
+	n := r.uvarint()
+	if r.err == nil && (n == 0 || n > uint64(len(r.s)-r.off) || n > 256) {
+		r.fail()
+	}
+	if r.err == nil {
+		mv.to = r.s[r.off : r.off+int(n)]
+		r.off += int(n)
+	}
+	mv.gen = r.uvarint()
+	mv.rotatedAt = r.milli()
+	mv.movedAt = r.milli()
+	if r.err != nil || r.off != len(r.s) || mv.gen == 0 {
+		return moved{}, errMalformedPayload
+	}
+	return mv, nil
+}
+
+// newSessionID returns a fresh random session ID.
+func newSessionID() string { return "sess_" + rand.Text() }
+
+// privilegeChanged reports whether b acts as someone else than a, or in
+// another scope: then its session ID must change.
+func privilegeChanged(a, b *Session) bool {
+	if a.ActiveSignInID != b.ActiveSignInID || a.User.ID != b.User.ID ||
+		a.ActiveOrganizationID != b.ActiveOrganizationID || a.ActiveWorkspaceID != b.ActiveWorkspaceID ||
+		!sameActor(a.Actor, b.Actor) || len(a.SignIns) != len(b.SignIns) {
+		return true
+	}
+	for i := range a.SignIns {
+		x, y := &a.SignIns[i], &b.SignIns[i]
+		if x.ID != y.ID || x.User.ID != y.User.ID || x.ActiveOrganizationID != y.ActiveOrganizationID ||
+			x.ActiveWorkspaceID != y.ActiveWorkspaceID || !sameActor(x.Actor, y.Actor) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameActor(a, b *Actor) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Subject == b.Subject
+}
+
+// followMoved loads the live session a stub leads to, following at most
+// maxMoves stubs.
+func (m *Manager) followMoved(ctx context.Context, mv moved) (*Session, *storeState, error) {
+	seen := []string{}
+	for range maxMoves {
+		if slices.Contains(seen, mv.to) {
+			break
+		}
+		seen = append(seen, mv.to)
+		s, st, err := m.loadRecord(ctx, mv.to)
+		var next *errMoved
+		if !errors.As(err, &next) {
+			return s, st, err
+		}
+		mv = next.moved
+	}
+	return nil, nil, fmt.Errorf("%w: too many moves", ErrInvalidSession)
+}
