@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,10 +35,12 @@ const (
 // (signature, iss, aud = ClientID, azp, exp), carry "iat", "jti", an
 // "events" claim holding the back-channel logout event, "sid" or "sub" (or
 // both), and no "nonce". Its "jti" is consumed in the Store: a token is
-// accepted once. The sessions revoked are those signed in through that
+// accepted once. The accounts signed out are the sign-ins through that
 // provider whose ID token carried that "sid" (and, when the token has
-// both, whose user is "sub"), or, with "sub" alone, every session of that
-// user signed in through that provider.
+// both, whose user is "sub"), or, with "sub" alone, every sign-in of that
+// user through that provider, in every session. A session left with no
+// account is revoked; a session signed in to other accounts too goes on
+// with them (see RevokeUser).
 //
 // Errors wrap ErrInvalidLogoutToken, ErrStoreUnavailable, or are
 // ErrStoreRequired without a Config.Store.
@@ -116,8 +119,12 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 	if err != nil {
 		return storeErr(err)
 	}
-	return m.revokeRecords(ctx, recs, func(s *Session) bool {
-		return s.Provider == p.cfg.ID && (sub == "" || s.User.ID == sub)
+	psid := providerSessionID(iss, sid)
+	return m.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
+		if in.Provider != p.cfg.ID || (sub != "" && in.User.ID != sub) {
+			return false
+		}
+		return sid == "" || slices.Contains(meta.signInsOf(psid), in.ID)
 	})
 }
 

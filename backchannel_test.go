@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,28 +98,37 @@ func TestBackChannelLogout(t *testing.T) {
 	t.Cleanup(func() { _ = m.Close() })
 	h := m.Handler()
 
-	// signIn starts a session whose ID token carries the provider session sid.
-	signIn := func(t *testing.T, sub, sid string) []*http.Cookie {
+	// addSignIn signs sub in to the session of cookies (a new one if
+	// none), with an ID token that carries the provider session sid.
+	addSignIn := func(t *testing.T, cookies []*http.Cookie, sub, sid string) []*http.Cookie {
 		t.Helper()
 		now := time.Now()
 		idt := sign(t, idp.key, jwt.MapClaims{"iss": bclIssuer, "aud": bclClientID, "sub": sub, "sid": sid,
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 		tok := (&oauth2.Token{AccessToken: "at", TokenType: "Bearer"}).WithExtra(map[string]any{"id_token": idt})
 		rec := httptest.NewRecorder()
-		if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-			sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
-			t.Fatalf("SignIn: %v", err)
-		}
-		return rec.Result().Cookies()
-	}
-	active := func(cookies []*http.Cookie) bool {
 		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
 		for _, c := range cookies {
 			req.AddCookie(c)
 		}
-		_, err := m.GetServerSession(req)
-		return err == nil
+		if _, err := m.AddSignIn(rec, req, sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
+			t.Fatalf("AddSignIn: %v", err)
+		}
+		return rec.Result().Cookies()
 	}
+	signIn := func(t *testing.T, sub, sid string) []*http.Cookie { return addSignIn(t, nil, sub, sid) }
+	session := func(cookies []*http.Cookie) *sessionkit.Session {
+		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		s, err := m.GetServerSession(req)
+		if err != nil {
+			return nil
+		}
+		return s
+	}
+	active := func(cookies []*http.Cookie) bool { return session(cookies) != nil }
 	post := func(token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/backchannel-logout",
 			strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
@@ -193,6 +203,47 @@ func TestBackChannelLogout(t *testing.T) {
 		}
 		if !active(other) {
 			t.Fatal("another user was signed out too")
+		}
+	})
+	// A browser signed in to several accounts: a logout signs out the
+	// account it names, active or not, and the others stay signed in.
+	t.Run("several accounts", func(t *testing.T) {
+		c := addSignIn(t, signIn(t, "user-5", "idp-sid-5"), "user-6", "idp-sid-6")
+		accounts := func(want ...string) {
+			t.Helper()
+			s := session(c)
+			if s == nil {
+				t.Fatalf("got no session, want accounts %q", want)
+			}
+			var got []string
+			for _, in := range s.SignIns {
+				got = append(got, in.User.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("got accounts %q, want %q", got, want)
+			}
+		}
+		accounts("user-5", "user-6")
+		logout := func(claims func(jwt.MapClaims)) {
+			t.Helper()
+			if rec := post(sign(t, idp.key, logoutClaims(claims))); rec.Code != http.StatusOK {
+				t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body)
+			}
+		}
+		// The active account's provider session.
+		logout(func(c jwt.MapClaims) { c["sid"], c["sub"] = "idp-sid-6", "user-6" })
+		accounts("user-5")
+		if s := session(c); s.User.ID != "user-5" {
+			t.Fatalf("active account: got %s, want user-5", s.User.ID)
+		}
+		// An account that is not the active one, by sub alone.
+		c = addSignIn(t, c, "user-7", "idp-sid-7")
+		logout(func(c jwt.MapClaims) { delete(c, "sid"); c["sub"] = "user-5" })
+		accounts("user-7")
+		// The last account: the session is revoked.
+		logout(func(c jwt.MapClaims) { c["sid"], c["sub"] = "idp-sid-7", "user-7" })
+		if active(c) {
+			t.Fatal("the session of the last account logged out is still active")
 		}
 	})
 }

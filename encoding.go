@@ -271,65 +271,6 @@ type cookieRef struct {
 	gen uint64
 }
 
-// The Data of a stored Record is a small header, then the session payload
-// of appendPayload:
-//
-//	storeDataV1, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures
-const storeDataV1 = 1
-
-// storeMeta is what the Manager keeps beside a stored session.
-type storeMeta struct {
-	// gen is the session's generation: 1 at sign-in, one more every time
-	// its cookie is re-issued with new contents (refresh, update). Cookies
-	// carry the generation they were issued at; an older one, presented
-	// after the grace window, is a copied cookie.
-	gen uint64
-	// rotatedAt is when gen last advanced; a cookie of gen-1 is accepted
-	// until rotatedAt + theftGrace, for requests in flight.
-	rotatedAt time.Time
-	// retryAt is when a refresh that failed transiently may be tried
-	// again, by any instance; failures counts them in a row.
-	retryAt  time.Time
-	failures uint64
-	// rotate, set by a mutation and never stored, asks mutate to save the
-	// session under a new ID (a privilege change) instead of in place.
-	rotate bool
-}
-
-// appendStored appends the Data of a stored session to b.
-func appendStored(b []byte, meta storeMeta, s *Session) []byte {
-	b = append(b, storeDataV1)
-	b = binary.AppendUvarint(b, meta.gen)
-	b = appendMilli(b, meta.rotatedAt)
-	b = appendMilli(b, meta.retryAt)
-	b = binary.AppendUvarint(b, meta.failures)
-	return appendPayload(b, s)
-}
-
-// decodeStored decodes a Record's Data written by appendStored.
-func decodeStored(p []byte) (storeMeta, *Session, error) {
-	if len(p) == 0 || p[0] != storeDataV1 {
-		return storeMeta{}, nil, errMalformedPayload
-	}
-	r := payloadReader{s: string(p[1:])}
-	var meta storeMeta
-	meta.gen = r.uvarint()
-	meta.rotatedAt = r.milli()
-	meta.retryAt = r.milli()
-	meta.failures = r.uvarint()
-	if r.err != nil || meta.gen == 0 {
-		return storeMeta{}, nil, errMalformedPayload
-	}
-	s, err := decodePayload(p[1+r.off:])
-	if err != nil {
-		return storeMeta{}, nil, err
-	}
-	if len(s.SignIns) == 0 || s.User.ID == "" {
-		return storeMeta{}, nil, errMalformedPayload
-	}
-	return meta, s, nil
-}
-
 func appendMilli(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, 0)

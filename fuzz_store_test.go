@@ -15,6 +15,11 @@ func FuzzStoredRecord(f *testing.F) {
 		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}}
 	s.mirrorActive()
 	f.Add(appendStored(nil, storeMeta{gen: 3, rotatedAt: t0, failures: 1}, s))
+	v2 := appendStored(nil, storeMeta{gen: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
+	f.Add(v2)
+	v1 := appendStored(nil, storeMeta{gen: 2}, s)
+	v1[0], v1 = storeDataV1, append(v1[:5], v1[6:]...) // no psid count
+	f.Add(v1)
 	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, rotatedAt: t0, movedAt: t0.Add(time.Second)}))
 	f.Add([]byte{storeMovedV1, 0})
 	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
@@ -36,7 +41,7 @@ func FuzzStoredRecord(f *testing.F) {
 			if err != nil {
 				t.Fatalf("re-encoded record does not decode: %v", err)
 			}
-			if !reflect.DeepEqual(got, again) || st.meta != st2.meta {
+			if !reflect.DeepEqual(got, again) || !reflect.DeepEqual(st.meta, st2.meta) {
 				t.Fatalf("round trip changed the record:\n%+v\n%+v", got, again)
 			}
 		}
@@ -60,5 +65,29 @@ func TestDecodeMoved(t *testing.T) {
 		if _, err := decodeMoved(p); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
+	}
+}
+
+// A record of the first format keeps working: its provider session IDs,
+// then the Record's, belong to the first sign-in.
+func TestDecodeStoredV1(t *testing.T) {
+	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "b",
+		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}}, {ID: "b", User: User{ID: "v"}}}}
+	s.mirrorActive()
+	v1 := appendStored(nil, storeMeta{gen: 2}, s)
+	v1[0], v1 = storeDataV1, append(v1[:5], v1[6:]...)
+	got, st, err := fromRecord(Record{ID: "sess_1", Data: v1, ProviderSessionIDs: []string{"iss sid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.User.ID != "v" || st.meta.gen != 2 || !reflect.DeepEqual(st.meta.psids, []ownedPSID{{"a", "iss sid"}}) {
+		t.Fatalf("got user %s, meta %+v", got.User.ID, st.meta)
+	}
+	if ids := st.meta.prunePSIDs(got); !reflect.DeepEqual(ids, []string{"iss sid"}) {
+		t.Fatalf("prunePSIDs: %q", ids)
+	}
+	got.SignIns = got.SignIns[1:]
+	if ids := st.meta.prunePSIDs(got); ids != nil {
+		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
 	}
 }

@@ -23,9 +23,11 @@ var errLastSignIn = errors.New("sessionkit: last sign-in")
 // already signed in to the session, its sign-in is replaced by the new
 // one. It fires OnSignIn with the resulting session.
 //
-// With a Config.Store the provider session ID of the added sign-in's ID
-// token is not recorded, so back-channel logout from its provider does not
-// reach the session.
+// With a Config.Store the session is listed under every account signed in
+// to it (Record.OtherUserIDs), and the provider session ID ("sid") of each
+// sign-in's ID token is recorded, so that RevokeUser and back-channel
+// logout reach an account that is not the active one; they sign that
+// account out of the session and leave the others signed in.
 func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInParams) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
@@ -34,11 +36,11 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 	if err != nil || !cur.Active() || cur.Source != SourceCookie {
 		return m.SignIn(w, r, p)
 	}
-	in, _, err := m.newSignIn(r.Context(), p, m.cfg.Now().UTC().Truncate(time.Second))
+	in, psid, err := m.newSignIn(r.Context(), p, m.cfg.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.UpdateSession(w, r, func(s *Session) error {
+	s, err := m.updateSession(w, r, func(s *Session) error {
 		s.foldActive()
 		kept := s.SignIns[:0]
 		for _, old := range s.SignIns {
@@ -53,7 +55,7 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 		s.ActiveSignInID = in.ID
 		s.mirrorActive()
 		return nil
-	})
+	}, ownedPSID{in.ID, psid})
 	if err != nil {
 		return nil, err
 	}

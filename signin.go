@@ -49,7 +49,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	}
 	ctx := r.Context()
 	now := m.cfg.Now().UTC().Truncate(time.Second)
-	in, psids, err := m.newSignIn(ctx, p, now)
+	in, psid, err := m.newSignIn(ctx, p, now)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	}
 	s.mirrorActive()
 	if m.cfg.Store != nil {
-		if err := m.signInStored(w, r, s, psids); err != nil {
+		if err := m.signInStored(w, r, s, psid); err != nil {
 			return nil, err
 		}
 	} else if err := m.writeSession(w, r, s); err != nil {
@@ -80,10 +80,10 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 }
 
 // newSignIn makes the sign-in p describes, verifying its ID token. It
-// returns the provider session IDs the ID token names.
-func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) (SignIn, []string, error) {
-	var psids []string
-	in := SignIn{
+// returns the provider session ID the ID token names, qualified with its
+// issuer, or "".
+func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) (in SignIn, psid string, err error) {
+	in = SignIn{
 		ID:                   "sin_" + rand.Text(),
 		Provider:             p.Provider,
 		Actor:                cloneActor(p.Actor),
@@ -103,28 +103,26 @@ func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) 
 			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
 			if err != nil {
 				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-				return SignIn{}, nil, err
+				return SignIn{}, "", err
 			}
 			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
-			if sid != "" {
-				psids = append(psids, sid)
-			}
+			psid = sid
 		case p.Nonce != "":
 			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
 			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-			return SignIn{}, nil, err
+			return SignIn{}, "", err
 		}
 	}
 	if p.User != nil {
 		if in.User.ID != "" && p.User.ID != "" && p.User.ID != in.User.ID {
-			return SignIn{}, nil, fmt.Errorf("%w: User.ID does not match the ID token's subject", ErrInvalidSession)
+			return SignIn{}, "", fmt.Errorf("%w: User.ID does not match the ID token's subject", ErrInvalidSession)
 		}
 		mergeUser(&in.User, p.User)
 	}
 	if in.User.ID == "" {
-		return SignIn{}, nil, fmt.Errorf("%w: no user ID (give SignInParams.User.ID or an ID token)", ErrInvalidSession)
+		return SignIn{}, "", fmt.Errorf("%w: no user ID (give SignInParams.User.ID or an ID token)", ErrInvalidSession)
 	}
-	return in, psids, nil
+	return in, psid, nil
 }
 
 // verifyIDToken verifies raw as an ID token of the provider named id. psid
@@ -252,6 +250,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // (the old one forwards to it for requests in flight), and its cookie is
 // re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
+	return m.updateSession(w, r, update, ownedPSID{})
+}
+
+// updateSession is UpdateSession; with a Store it also records psid, when
+// set, as a provider session of the updated session.
+func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, psid ownedPSID) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
 	}
@@ -263,7 +267,7 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
 	}
 	if m.cfg.Store != nil {
-		return m.updateStored(w, r, cur, update)
+		return m.updateStored(w, r, cur, update, psid)
 	}
 	s, err := applyUpdate(cur, update)
 	if err != nil {
@@ -305,7 +309,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 
 // signInStored saves the new session s in the Store and writes its
 // cookie. A session the client carried before is marked replaced.
-func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psids []string) error {
+func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psid string) error {
 	ctx := r.Context()
 	if old, _, ok := m.requestRef(r); ok {
 		if _, _, err := m.mutate(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
@@ -313,7 +317,8 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 		}
 	}
 	now := m.cfg.Now()
-	st := &storeState{id: s.ID, psids: psids, meta: storeMeta{gen: 1, rotatedAt: now}}
+	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, rotatedAt: now}}
+	st.meta.addPSID(s.ActiveSignInID, psid)
 	if _, err := m.saveState(ctx, s, st); err != nil {
 		return err
 	}
@@ -324,7 +329,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 // stored session (again, to the newer one, if another instance wrote in
 // between), the session's generation advances and its cookie is
 // re-issued.
-func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error) (*Session, error) {
+func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID) (*Session, error) {
 	out, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
@@ -333,6 +338,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		if err != nil {
 			return false, err
 		}
+		meta.addPSID(psid.signIn, psid.psid)
 		if meta.rotate = privilegeChanged(s, c); !meta.rotate {
 			meta.gen++
 			meta.rotatedAt = now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,9 +35,16 @@ type Record struct {
 	// ID identifies the session: an opaque, high-entropy string chosen by
 	// the Manager. Required.
 	ID string
-	// UserID is the user the session belongs to; ListByUser finds the
-	// session by it. Required. An update may change it.
+	// UserID is the user the session belongs to (the user of its active
+	// sign-in); ListByUser finds the session by it. Required. An update
+	// may change it.
 	UserID string
+	// OtherUserIDs are the users of the session's other sign-ins (a
+	// browser signed in to several accounts): ListByUser finds the session
+	// by each of them too. Each must be non-empty, differ from UserID and
+	// from the others, and hold no NUL byte. An update replaces the whole
+	// list.
+	OtherUserIDs []string
 	// ProviderSessionIDs are identity-provider session IDs ("sid" claims)
 	// that ListByProviderSession finds the session by, for OpenID Connect
 	// back-channel logout. The store compares them as opaque strings, so
@@ -59,8 +67,8 @@ type Record struct {
 }
 
 // Validate reports whether r meets what Store.Save requires: an ID, a
-// UserID, an ExpireAt, and ProviderSessionIDs that are non-empty and hold no
-// NUL byte. Stores call it before writing.
+// UserID, an ExpireAt, OtherUserIDs as that field says, and
+// ProviderSessionIDs that are non-empty and hold no NUL byte. Stores call it before writing.
 func (r *Record) Validate() error {
 	bad := ""
 	switch {
@@ -74,6 +82,11 @@ func (r *Record) Validate() error {
 	for _, sid := range r.ProviderSessionIDs {
 		if sid == "" || strings.IndexByte(sid, 0) >= 0 {
 			bad = "a ProviderSessionIDs entry is empty or holds a NUL byte"
+		}
+	}
+	for i, u := range r.OtherUserIDs {
+		if u == "" || u == r.UserID || strings.IndexByte(u, 0) >= 0 || slices.Contains(r.OtherUserIDs[:i], u) {
+			bad = "an OtherUserIDs entry is empty, repeated, equal to UserID or holds a NUL byte"
 		}
 	}
 	if bad != "" {
@@ -140,7 +153,8 @@ type Store interface {
 	// record that does not exist is not an error.
 	Delete(ctx context.Context, id string) error
 
-	// ListByUser returns the live records of userID, in no particular
+	// ListByUser returns the live records of userID, those whose UserID
+	// is userID and those that list it in OtherUserIDs, in no particular
 	// order; none is not an error.
 	//
 	// Signing a user out everywhere is done from this listing, record by

@@ -66,7 +66,6 @@ const (
 type storeState struct {
 	id        string
 	version   uint64
-	psids     []string
 	meta      storeMeta
 	cookieGen uint64 // the generation the request's cookie carries
 }
@@ -89,12 +88,12 @@ func fromRecord(rec Record) (*Session, *storeState, error) {
 		}
 		return nil, nil, &errMoved{mv}
 	}
-	meta, s, err := decodeStored(rec.Data)
+	meta, s, err := decodeStored(rec.Data, rec.ProviderSessionIDs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
 	}
 	s.ID = rec.ID
-	return s, &storeState{id: rec.ID, version: rec.Version, psids: rec.ProviderSessionIDs, meta: meta, cookieGen: meta.gen}, nil
+	return s, &storeState{id: rec.ID, version: rec.Version, meta: meta, cookieGen: meta.gen}, nil
 }
 
 // loadRecord loads and decodes session id. For a forwarding stub (the
@@ -135,7 +134,8 @@ func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (ui
 	v, err := m.cfg.Store.Save(ctx, Record{
 		ID:                 st.id,
 		UserID:             s.User.ID,
-		ProviderSessionIDs: st.psids,
+		OtherUserIDs:       otherUserIDs(s),
+		ProviderSessionIDs: st.meta.prunePSIDs(s),
 		Version:            st.version,
 		ExpireAt:           recordExpiry(s),
 		Data:               appendStored(make([]byte, 0, 512), st.meta, s),
@@ -192,7 +192,7 @@ func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta
 // another writer got there first) returned: no half-moved session remains.
 func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
-	nst := &storeState{id: s.ID, psids: st.psids, meta: storeMeta{gen: 1, rotatedAt: now}}
+	nst := &storeState{id: s.ID, meta: storeMeta{gen: 1, rotatedAt: now, psids: st.meta.psids}}
 	v, err := m.saveState(ctx, s, nst)
 	if err != nil {
 		return nil, err
@@ -620,9 +620,13 @@ func (m *Manager) setStatusOf(ctx context.Context, id string, to Status) error {
 	return err
 }
 
-// RevokeUser revokes every active session of userID (sign out
-// everywhere). It goes on past a session it cannot revoke, and returns
-// the errors joined.
+// RevokeUser signs userID out everywhere. Every active session where
+// userID is the only account signed in is revoked (status revoked); from a
+// session signed in to several accounts only userID's sign-in is removed,
+// and the first remaining one becomes active if it was. The session keeps
+// its ID and generation: its holder's cookie stays valid for the other
+// accounts. RevokeUser goes on past a session it cannot change, and
+// returns the errors joined.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	if m.cfg.Store == nil {
 		return ErrStoreRequired
@@ -631,32 +635,53 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return storeErr(err)
 	}
-	return m.revokeRecords(ctx, recs, nil)
+	return m.signOutAccounts(ctx, recs, func(_ *storeMeta, in *SignIn) bool { return in.User.ID == userID })
 }
 
-// revokeRecords revokes the sessions of recs that keep accepts (all with
-// a nil keep).
-func (m *Manager) revokeRecords(ctx context.Context, recs []Record, keep func(*Session) bool) error {
+// signOutAccounts removes the sign-ins that match accepts from each active
+// session of recs, as RevokeUser describes: a session left with none is
+// revoked instead. It goes on past a session it cannot change, and returns
+// the errors joined.
+func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func(meta *storeMeta, in *SignIn) bool) error {
 	var errs []error
 	for _, rec := range recs {
 		if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
 			continue // a forwarding stub: its session is listed under its new ID
 		}
-		if keep != nil {
-			s, _, err := fromRecord(rec)
-			if err != nil || !keep(s) {
-				continue
+		_, _, err := m.mutate(ctx, rec.ID, func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
+			if s.Status != StatusActive {
+				return false, nil
 			}
-		}
-		if _, _, err := m.mutate(ctx, rec.ID, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
+			s.foldActive()
+			var kept []SignIn
+			for i := range s.SignIns {
+				if !match(meta, &s.SignIns[i]) {
+					kept = append(kept, s.SignIns[i])
+				}
+			}
+			switch {
+			case len(kept) == len(s.SignIns):
+				return false, nil
+			case len(kept) == 0:
+				s.Status = StatusRevoked
+				return true, nil
+			}
+			s.SignIns = kept
+			if s.activeSignIn() < 0 {
+				s.ActiveSignInID = kept[0].ID
+			}
+			s.mirrorActive()
+			return true, nil
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// ListSessions returns the stored sessions of userID, most recently active
-// first, each with its status computed now: active ones, and those ended,
+// ListSessions returns the stored sessions userID is signed in to (as the
+// active account or another one), most recently active first, each with its status computed now: active ones, and those ended,
 // revoked, ... that the Store still holds. The sessions carry their tokens
 // (in fields that JSON encoding skips); they are the caller's own.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {

@@ -195,10 +195,14 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 		heap.Fix(&s.expiries, e.index)
 	}
 	e.userID = rec.UserID
+	e.others = slices.Clone(rec.OtherUserIDs)
 	e.sids = slices.Clone(rec.ProviderSessionIDs)
 	e.data = bytes.Clone(rec.Data)
 	e.version = version
 	addIndex(s.byUser, e.userID, e.key)
+	for _, u := range e.others {
+		addIndex(s.byUser, u, e.key)
+	}
 	for _, sid := range e.sids {
 		addIndex(s.bySID, sid, e.key)
 	}
@@ -395,6 +399,9 @@ func (s *Store) remove(it *item) {
 
 func (s *Store) unindex(e *entry) {
 	removeIndex(s.byUser, e.userID, e.key)
+	for _, u := range e.others {
+		removeIndex(s.byUser, u, e.key)
+	}
 	for _, sid := range e.sids {
 		removeIndex(s.bySID, sid, e.key)
 	}
@@ -437,6 +444,7 @@ type item struct {
 type entry struct {
 	item
 	userID  string
+	others  []string // OtherUserIDs
 	sids    []string
 	version uint64
 	data    []byte
@@ -446,6 +454,7 @@ func (e *entry) record() sessionkit.Record {
 	return sessionkit.Record{
 		ID:                 e.key,
 		UserID:             e.userID,
+		OtherUserIDs:       slices.Clone(e.others),
 		ProviderSessionIDs: slices.Clone(e.sids),
 		Version:            e.version,
 		ExpireAt:           e.at,

@@ -20,8 +20,10 @@
 // Keys, with the default prefix "sessionkit:":
 //
 //	sessionkit:s:<id>    hash: v (version), e (expiry, Unix ms), u (user ID),
-//	                     p (provider session IDs, NUL-separated), d (data)
-//	sessionkit:u:<user>  sorted set of the user's session IDs, scored by expiry
+//	                     p (provider session IDs, NUL-separated), d (data),
+//	                     o (other user IDs, NUL-separated; absent if none)
+//	sessionkit:u:<user>  sorted set of the IDs of the sessions the user is
+//	                     signed in to (u or o), scored by expiry
 //	sessionkit:p:<sid>   sorted set of a provider session's IDs, scored by expiry
 //	sessionkit:l:<key>   a lock: the holder's random token
 //	sessionkit:c:<key>   a one-time marker
@@ -261,7 +263,7 @@ func (s *Store) Close() error {
 func (s *Store) sessionKey(id string) string { return s.prefix + "s:" + id }
 
 // fields are the hash fields of a session, in the order Load reads them.
-var fields = []string{"v", "e", "u", "p", "d"}
+var fields = []string{"v", "e", "u", "p", "d", "o"}
 
 // Load implements sessionkit.Store.
 //
@@ -308,8 +310,11 @@ func parseRecord(id string, vals []rueidis.RedisMessage) (rec sessionkit.Record,
 	if len(vals) != len(fields) || vals[0].IsNil() {
 		return rec, false, nil
 	}
-	var str [5]string
+	var str [6]string
 	for i := range vals {
+		if i == 5 && vals[i].IsNil() {
+			continue // written before other user IDs were kept
+		}
 		if str[i], err = vals[i].ToString(); err != nil {
 			return rec, false, fmt.Errorf("sessionkit: redisstore: malformed session record: field %s: %w", fields[i], err)
 		}
@@ -329,6 +334,9 @@ func parseRecord(id string, vals []rueidis.RedisMessage) (rec sessionkit.Record,
 	if str[3] != "" {
 		rec.ProviderSessionIDs = strings.Split(str[3], "\x00")
 	}
+	if str[5] != "" {
+		rec.OtherUserIDs = strings.Split(str[5], "\x00")
+	}
 	return rec, true, nil
 }
 
@@ -347,6 +355,7 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 		rec.UserID,
 		strings.Join(rec.ProviderSessionIDs, "\x00"),
 		string(rec.Data),
+		strings.Join(rec.OtherUserIDs, "\x00"),
 	)
 	n, err := res.AsInt64()
 	switch {
@@ -526,26 +535,34 @@ end
 `
 
 // saveScript: KEYS[1] session key; ARGV prefix, id, expected version,
-// expiry (ms), user ID, provider session IDs (NUL-separated), data.
+// expiry (ms), user ID, provider session IDs (NUL-separated), data, other
+// user IDs (NUL-separated).
 // Replies with the new version, saveConflict or saveNotFound.
 var saveScript = newScript(luaLib + `
 local key, prefix, id = KEYS[1], ARGV[1], ARGV[2]
 local expected, exp = tonumber(ARGV[3]), ARGV[4]
-local old = redis.call('HMGET', key, 'v', 'u', 'p')
+local old = redis.call('HMGET', key, 'v', 'u', 'p', 'o')
 local cur = tonumber(old[1]) or 0
 if expected == 0 and cur ~= 0 then return 0 end
 if expected ~= 0 and cur == 0 then return -1 end
 if expected ~= cur then return 0 end
 local version = cur + 1
 if old[2] then redis.call('ZREM', prefix .. 'u:' .. old[2], id) end
+for _, u in ipairs(split(old[4])) do redis.call('ZREM', prefix .. 'u:' .. u, id) end
 for _, sid in ipairs(split(old[3])) do redis.call('ZREM', prefix .. 'p:' .. sid, id) end
 if tonumber(exp) <= now then
   redis.call('DEL', key)
   return version
 end
 redis.call('HSET', key, 'v', version, 'e', exp, 'u', ARGV[5], 'p', ARGV[6], 'd', ARGV[7])
+if ARGV[8] ~= '' then
+  redis.call('HSET', key, 'o', ARGV[8])
+else
+  redis.call('HDEL', key, 'o')
+end
 redis.call('PEXPIREAT', key, exp)
 index(prefix .. 'u:' .. ARGV[5], id, exp)
+for _, u in ipairs(split(ARGV[8])) do index(prefix .. 'u:' .. u, id, exp) end
 for _, sid in ipairs(split(ARGV[6])) do index(prefix .. 'p:' .. sid, id, exp) end
 return version
 `)
@@ -553,10 +570,13 @@ return version
 // deleteScript: KEYS[1] session key; ARGV prefix, id.
 var deleteScript = newScript(`
 local key, prefix, id = KEYS[1], ARGV[1], ARGV[2]
-local old = redis.call('HMGET', key, 'u', 'p')
+local old = redis.call('HMGET', key, 'u', 'p', 'o')
 if old[1] then redis.call('ZREM', prefix .. 'u:' .. old[1], id) end
 if old[2] then
   for sid in string.gmatch(old[2], '[^%z]+') do redis.call('ZREM', prefix .. 'p:' .. sid, id) end
+end
+if old[3] then
+  for u in string.gmatch(old[3], '[^%z]+') do redis.call('ZREM', prefix .. 'u:' .. u, id) end
 end
 redis.call('DEL', key)
 return 1
@@ -564,17 +584,20 @@ return 1
 
 // listScript: KEYS[1] index key; ARGV prefix, index kind ("u" or "p"),
 // indexed value. Prunes expired and stray members, and replies with id, v,
-// e, u, p, d of each live session, flattened.
+// e, u, p, d, o of each live session, flattened.
 var listScript = newScript(luaLib + `
 local ikey, prefix, kind, value = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now)
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', ikey, 0, -1)) do
-  local f = redis.call('HMGET', prefix .. 's:' .. id, 'v', 'e', 'u', 'p', 'd')
+  local f = redis.call('HMGET', prefix .. 's:' .. id, 'v', 'e', 'u', 'p', 'd', 'o')
   local member = false
   if f[1] then
     if kind == 'u' then
       member = f[3] == value
+      for _, u in ipairs(split(f[6])) do
+        if u == value then member = true end
+      end
     else
       for _, sid in ipairs(split(f[4])) do
         if sid == value then member = true end
@@ -583,7 +606,7 @@ for _, id in ipairs(redis.call('ZRANGE', ikey, 0, -1)) do
   end
   if member then
     out[#out + 1] = id
-    for i = 1, 5 do out[#out + 1] = f[i] end
+    for i = 1, 6 do out[#out + 1] = f[i] end
   else
     redis.call('ZREM', ikey, id)
   end

@@ -35,6 +35,7 @@ func RunManager(t *testing.T, newStores NewStores) {
 	t.Run("TheftDetection", func(t *testing.T) { testTheftDetection(t, newStores) })
 	t.Run("Rotation", func(t *testing.T) { testRotation(t, newStores) })
 	t.Run("RotationTheft", func(t *testing.T) { testRotationTheft(t, newStores) })
+	t.Run("SeveralAccounts", func(t *testing.T) { testSeveralAccounts(t, newStores) })
 }
 
 // mclock is real time plus an offset tests advance: the Manager's clock,
@@ -470,4 +471,76 @@ func testRotationTheft(t *testing.T, newStores NewStores) {
 		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", theft)
 	}
 	gone(t, a, current, "the session "+s.ID+" after the theft")
+}
+
+func testSeveralAccounts(t *testing.T, newStores NewStores) {
+	ctx := context.Background()
+	f := newFleet(t, newStores, 2, "")
+	a, b := f.ms[0], f.ms[1]
+	u1, u2, u3 := "u1-"+rand.Text(), "u2-"+rand.Text(), "u3-"+rand.Text()
+	_, c := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: u1}})
+	add := func(m *sessionkit.Manager, user string) *sessionkit.Session {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		s, err := m.AddSignIn(rec, request(c), sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+		if err != nil {
+			t.Fatalf("AddSignIn: %v", err)
+		}
+		c = rec.Result().Cookies()
+		return s
+	}
+	s := add(a, u2)
+	// The session is listed under both accounts, the active one and the
+	// other, on every instance.
+	for _, u := range []string{u1, u2} {
+		eventually(t, "ListSessions("+u+")", func() string {
+			list, err := b.ListSessions(ctx, u)
+			if err != nil || len(list) != 1 || list[0].ID != s.ID {
+				return fmt.Sprintf("got %d sessions (%v), want %s", len(list), err, s.ID)
+			}
+			return ""
+		})
+	}
+	accounts := func(m *sessionkit.Manager, active string, want ...string) {
+		t.Helper()
+		eventually(t, "accounts", func() string {
+			got, _ := get(m, c)
+			if got == nil {
+				return fmt.Sprintf("got no session, want %q", want)
+			}
+			var ids []string
+			for _, in := range got.SignIns {
+				ids = append(ids, in.User.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(want) || got.User.ID != active {
+				return fmt.Sprintf("got %q active %s, want %q active %s", ids, got.User.ID, want, active)
+			}
+			return ""
+		})
+	}
+	// Signing out everywhere an account that is not the active one
+	// removes it, and leaves the session to the other.
+	if err := b.RevokeUser(ctx, u1); err != nil {
+		t.Fatalf("RevokeUser(u1): %v", err)
+	}
+	accounts(a, u2, u2)
+	if list, _ := a.ListSessions(ctx, u1); len(list) != 0 {
+		t.Fatalf("ListSessions(u1) after RevokeUser: got %d sessions, want none", len(list))
+	}
+	// The active account: the other one becomes active.
+	add(b, u3)
+	accounts(a, u3, u2, u3)
+	if err := a.RevokeUser(ctx, u3); err != nil {
+		t.Fatalf("RevokeUser(u3): %v", err)
+	}
+	accounts(b, u2, u2)
+	// The last account: the session is revoked.
+	if err := a.RevokeUser(ctx, u2); err != nil {
+		t.Fatalf("RevokeUser(u2): %v", err)
+	}
+	gone(t, b, c, "the session after its last account was signed out everywhere")
+	list, err := a.ListSessions(ctx, u2)
+	if err != nil || len(list) != 1 || list[0].Status != sessionkit.StatusRevoked {
+		t.Fatalf("ListSessions(u2) at the end: %+v, %v; want the session, revoked", list, err)
+	}
 }

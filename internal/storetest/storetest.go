@@ -134,6 +134,8 @@ func sameRecord(got, want sessionkit.Record) string {
 		return fmt.Sprintf("ID: got %q, want %q", got.ID, want.ID)
 	case got.UserID != want.UserID:
 		return fmt.Sprintf("UserID: got %q, want %q", got.UserID, want.UserID)
+	case !slices.Equal(sorted(got.OtherUserIDs), sorted(want.OtherUserIDs)):
+		return fmt.Sprintf("OtherUserIDs: got %q, want %q", got.OtherUserIDs, want.OtherUserIDs)
 	case !slices.Equal(sorted(got.ProviderSessionIDs), sorted(want.ProviderSessionIDs)):
 		return fmt.Sprintf("ProviderSessionIDs: got %q, want %q", got.ProviderSessionIDs, want.ProviderSessionIDs)
 	case got.Version != want.Version:
@@ -284,6 +286,10 @@ func testInvalid(t *testing.T, h Harness) {
 		{"zero ExpireAt", func(r *sessionkit.Record) { r.ExpireAt = time.Time{} }},
 		{"empty provider session ID", func(r *sessionkit.Record) { r.ProviderSessionIDs = []string{"sid", ""} }},
 		{"NUL in provider session ID", func(r *sessionkit.Record) { r.ProviderSessionIDs = []string{"s\x00id"} }},
+		{"empty other user ID", func(r *sessionkit.Record) { r.OtherUserIDs = []string{"u2", ""} }},
+		{"NUL in other user ID", func(r *sessionkit.Record) { r.OtherUserIDs = []string{"u\x002"} }},
+		{"other user ID repeated", func(r *sessionkit.Record) { r.OtherUserIDs = []string{"u2", "u2"} }},
+		{"other user ID is UserID", func(r *sessionkit.Record) { r.OtherUserIDs = []string{r.UserID} }},
 	}
 	for _, tt := range tests {
 		t.Run("Save/"+tt.name, func(t *testing.T) {
@@ -429,7 +435,9 @@ func testListByUser(t *testing.T, h Harness) {
 	a1 := newRecord(h, "alice", longTTL)
 	a2 := newRecord(h, "alice", longTTL)
 	b1 := newRecord(h, "bob", longTTL)
-	for _, r := range []*sessionkit.Record{&a1, &a2, &b1} {
+	c1 := newRecord(h, "carol", longTTL) // signed in to alice's account too
+	c1.OtherUserIDs = []string{"alice"}
+	for _, r := range []*sessionkit.Record{&a1, &a2, &b1, &c1} {
 		r.Version = save(t, h, *r)
 	}
 	list := func(user string) []string {
@@ -450,14 +458,24 @@ func testListByUser(t *testing.T, h Harness) {
 		change     func()
 		alice, bob []string
 	}{
-		{"saved", func() {}, ids([]sessionkit.Record{a1, a2}), []string{b1.ID}},
+		{"saved", func() {}, ids([]sessionkit.Record{a1, a2, c1}), []string{b1.ID}},
 		{"moved to another user", func() {
 			a2.UserID = "bob"
 			a2.Version = save(t, h, a2)
-		}, []string{a1.ID}, ids([]sessionkit.Record{a2, b1})},
+		}, ids([]sessionkit.Record{a1, c1}), ids([]sessionkit.Record{a2, b1})},
+		{"other users replaced", func() {
+			c1.OtherUserIDs = []string{"bob", "dave"}
+			c1.Version = save(t, h, c1)
+		}, []string{a1.ID}, ids([]sessionkit.Record{a2, b1, c1})},
+		{"active user swapped with another", func() {
+			c1.UserID, c1.OtherUserIDs = "alice", []string{"carol"}
+			c1.Version = save(t, h, c1)
+		}, ids([]sessionkit.Record{a1, c1}), ids([]sessionkit.Record{a2, b1})},
 		{"deleted", func() {
-			if err := h.Store.Delete(ctx, b1.ID); err != nil {
-				t.Fatal(err)
+			for _, id := range []string{b1.ID, c1.ID} {
+				if err := h.Store.Delete(ctx, id); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}, []string{a1.ID}, []string{a2.ID}},
 	}
@@ -468,6 +486,12 @@ func testListByUser(t *testing.T, h Harness) {
 		}
 		if got := list("bob"); !slices.Equal(got, tt.bob) {
 			t.Errorf("%s: bob: got %q, want %q", tt.name, got, tt.bob)
+		}
+	}
+	// Carol's and dave's entries went with the record and the update.
+	for _, u := range []string{"carol", "dave"} {
+		if got := list(u); len(got) != 0 {
+			t.Errorf("%s: got %q, want none", u, got)
 		}
 	}
 }

@@ -1,0 +1,174 @@
+package sessionkit
+
+import (
+	"encoding/binary"
+	"slices"
+	"time"
+)
+
+// The Data of a stored Record is a small header, then the session payload
+// of appendPayload:
+//
+//	storeDataV2, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures,
+//	n, n × (sign-in ID, provider session ID)
+//
+// storeDataV1, still read, had no provider session IDs: they were the
+// Record's, and belonged to the session's first sign-in. A forwarding stub
+// starts with storeMovedV1 (rotate.go).
+const (
+	storeDataV1 = 1
+	storeDataV2 = 3
+)
+
+// maxStoredPSIDs bounds the provider session IDs a record keeps: one per
+// sign-in at most.
+const maxStoredPSIDs = maxSignIns
+
+// ownedPSID is a provider session ID (a "sid" qualified with its issuer)
+// and the sign-in whose ID token carried it.
+type ownedPSID struct {
+	signIn string
+	psid   string
+}
+
+// storeMeta is what the Manager keeps beside a stored session.
+type storeMeta struct {
+	// gen is the session's generation: 1 at sign-in, one more every time
+	// its cookie is re-issued with new contents (refresh, update). Cookies
+	// carry the generation they were issued at; an older one, presented
+	// after the grace window, is a copied cookie.
+	gen uint64
+	// rotatedAt is when gen last advanced; a cookie of gen-1 is accepted
+	// until rotatedAt + theftGrace, for requests in flight.
+	rotatedAt time.Time
+	// retryAt is when a refresh that failed transiently may be tried
+	// again, by any instance; failures counts them in a row.
+	retryAt  time.Time
+	failures uint64
+	// psids are the provider session IDs of the session's sign-ins, which
+	// back-channel logout finds the session by (Record.ProviderSessionIDs).
+	psids []ownedPSID
+	// rotate, set by a mutation and never stored, asks mutate to save the
+	// session under a new ID (a privilege change) instead of in place.
+	rotate bool
+}
+
+// addPSID records that sign-in in carries provider session psid.
+func (meta *storeMeta) addPSID(in, psid string) {
+	if psid == "" || slices.Contains(meta.psids, ownedPSID{in, psid}) {
+		return
+	}
+	meta.psids = append(meta.psids, ownedPSID{in, psid})
+}
+
+// prunePSIDs drops the provider session IDs of sign-ins s no longer holds,
+// and returns the remaining ones as Record.ProviderSessionIDs lists them.
+func (meta *storeMeta) prunePSIDs(s *Session) []string {
+	meta.psids = slices.DeleteFunc(meta.psids, func(o ownedPSID) bool {
+		return !slices.ContainsFunc(s.SignIns, func(in SignIn) bool { return in.ID == o.signIn })
+	})
+	if len(meta.psids) > maxStoredPSIDs {
+		meta.psids = meta.psids[len(meta.psids)-maxStoredPSIDs:]
+	}
+	var out []string
+	for _, o := range meta.psids {
+		if !slices.Contains(out, o.psid) {
+			out = append(out, o.psid)
+		}
+	}
+	return out
+}
+
+// signInsOf returns the IDs of the sign-ins that carry provider session
+// psid.
+func (meta *storeMeta) signInsOf(psid string) []string {
+	var out []string
+	for _, o := range meta.psids {
+		if o.psid == psid {
+			out = append(out, o.signIn)
+		}
+	}
+	return out
+}
+
+// appendStored appends the Data of a stored session to b.
+func appendStored(b []byte, meta storeMeta, s *Session) []byte {
+	b = append(b, storeDataV2)
+	b = binary.AppendUvarint(b, meta.gen)
+	b = appendMilli(b, meta.rotatedAt)
+	b = appendMilli(b, meta.retryAt)
+	b = binary.AppendUvarint(b, meta.failures)
+	b = binary.AppendUvarint(b, uint64(len(meta.psids)))
+	for _, o := range meta.psids {
+		b = appendString(b, o.signIn)
+		b = appendString(b, o.psid)
+	}
+	return appendPayload(b, s)
+}
+
+// decodeStored decodes a Record's Data written by appendStored. For the
+// older format, psids are the Record's ProviderSessionIDs, which belonged
+// to the first sign-in.
+func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
+	if len(p) == 0 || (p[0] != storeDataV1 && p[0] != storeDataV2) {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	r := payloadReader{s: string(p[1:])}
+	var meta storeMeta
+	meta.gen = r.uvarint()
+	meta.rotatedAt = r.milli()
+	meta.retryAt = r.milli()
+	meta.failures = r.uvarint()
+	if p[0] == storeDataV2 {
+		n := r.uvarint()
+		if n > maxStoredPSIDs {
+			r.fail()
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			o := ownedPSID{signIn: r.str(), psid: r.str()}
+			if o.signIn == "" || o.psid == "" {
+				r.fail()
+			}
+			meta.psids = append(meta.psids, o)
+		}
+	}
+	if r.err != nil || meta.gen == 0 {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	s, err := decodePayload(p[1+r.off:])
+	if err != nil {
+		return storeMeta{}, nil, err
+	}
+	if len(s.SignIns) == 0 || s.User.ID == "" {
+		return storeMeta{}, nil, errMalformedPayload
+	}
+	if p[0] == storeDataV1 {
+		for _, psid := range psids {
+			meta.addPSID(s.SignIns[0].ID, psid)
+		}
+	}
+	return meta, s, nil
+}
+
+// otherUserIDs returns Record.OtherUserIDs for s: the users of its
+// sign-ins other than its own, each once. An ID holding a NUL byte, which
+// a Store refuses, is left out.
+func otherUserIDs(s *Session) []string {
+	var out []string
+	for i := range s.SignIns {
+		id := s.SignIns[i].User.ID
+		if id != "" && id != s.User.ID && !slices.Contains(out, id) && !containsNUL(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func containsNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
