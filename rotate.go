@@ -19,12 +19,13 @@ import (
 //
 // Without a Store the ID lives in the cookie, which is sealed anew. With a
 // Store the session is saved under the new ID, and the record of the old ID
-// becomes a forwarding stub (storeMovedV1) that lives as long as the
-// session would have. A request still carrying the old cookie within
-// TheftGrace of the move, in flight while it happened, follows the stub to
-// the new session and gets the new cookie; past the grace window, the old
-// cookie is a copy, as a cookie of an old generation is: the session it
-// leads to is revoked.
+// becomes a forwarding stub (storeMovedV1) for stubLife. A request still
+// carrying the old cookie within TheftGrace of the move, in flight while
+// it happened, follows the stub to the new session and gets the new
+// cookie; past the grace window, the old cookie is a copy, as a cookie of
+// an old generation is: the session it leads to is revoked. Once the stub
+// is gone, the old cookie finds no session. Stubs live briefly so that a
+// client switching scope in a loop cannot fill the Store with them.
 
 // storeMovedV1 starts the Data of a forwarding stub:
 //
@@ -34,8 +35,12 @@ import (
 // cookies carry, and when that generation began.
 const storeMovedV1 = 2
 
-// maxMoves bounds how many stubs a lookup follows.
-const maxMoves = 16
+const (
+	// maxMoves bounds how many stubs a lookup follows.
+	maxMoves = 16
+	// stubLife is how long a forwarding stub is kept after the move.
+	stubLife = 2 * TheftGrace
+)
 
 // moved is a decoded forwarding stub.
 type moved struct {

@@ -185,6 +185,15 @@ func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta
 	return nil, nil, fmt.Errorf("%w: session %s kept changing", ErrConflict, id)
 }
 
+// stubExpiry is when the forwarding stub of a session s that moved at now
+// expires: stubLife later, or with the session if that is sooner.
+func stubExpiry(s *Session, now time.Time) time.Time {
+	if end := recordExpiry(s); end.Before(now.Add(stubLife)) {
+		return end
+	}
+	return now.Add(stubLife)
+}
+
 // moveState saves s, read from st, under a new ID at generation 1, and then
 // turns st's record into a stub forwarding to it, with compare-and-set on
 // the version st read. prev is st's meta as read. If the stub cannot be
@@ -202,7 +211,7 @@ func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, pre
 		ID:       st.id,
 		UserID:   s.User.ID,
 		Version:  st.version,
-		ExpireAt: recordExpiry(s),
+		ExpireAt: stubExpiry(s, now),
 		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, rotatedAt: prev.rotatedAt, movedAt: now}),
 	})
 	if err != nil {
