@@ -14,13 +14,13 @@ func FuzzStoredRecord(f *testing.F) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "a",
 		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}}
 	s.mirrorActive()
-	f.Add(appendStored(nil, storeMeta{gen: 3, rotatedAt: t0, failures: 1}, s))
-	v2 := appendStored(nil, storeMeta{gen: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
+	f.Add(appendStored(nil, storeMeta{gen: 3, floor: 2, rotatedAt: t0, failures: 1}, s))
+	v2 := appendStored(nil, storeMeta{gen: 1, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
 	f.Add(v2)
 	v1 := appendStored(nil, storeMeta{gen: 2}, s)
-	v1[0], v1 = storeDataV1, append(v1[:5], v1[6:]...) // no psid count
+	v1[0], v1 = storeDataV1, append(v1[:5], v1[8:]...) // no flags, floor nor psid count
 	f.Add(v1)
-	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, rotatedAt: t0, movedAt: t0.Add(time.Second)}))
+	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}))
 	f.Add([]byte{storeMovedV1, 0})
 	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -49,18 +49,20 @@ func FuzzStoredRecord(f *testing.F) {
 }
 
 func TestDecodeMoved(t *testing.T) {
-	good := moved{to: "sess_2", gen: 4, rotatedAt: t0, movedAt: t0.Add(time.Second)}
+	good := moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}
 	b := appendMoved(nil, good)
 	if got, err := decodeMoved(b); err != nil || got != good {
 		t.Fatalf("decodeMoved: %+v, %v", got, err)
 	}
 	for name, p := range map[string][]byte{
-		"empty":    nil,
-		"version":  append([]byte{9}, b[1:]...),
-		"trailing": append(append([]byte{}, b...), 0),
-		"short":    b[:len(b)-1],
-		"empty ID": appendMoved(nil, moved{gen: 1}),
-		"gen 0":    appendMoved(nil, moved{to: "x"}),
+		"empty":      nil,
+		"version":    append([]byte{9}, b[1:]...),
+		"trailing":   append(append([]byte{}, b...), 0),
+		"short":      b[:len(b)-1],
+		"empty ID":   appendMoved(nil, moved{gen: 1, from: 1}),
+		"gen 0":      appendMoved(nil, moved{to: "x"}),
+		"from 0":     appendMoved(nil, moved{to: "x", gen: 1}),
+		"from > gen": appendMoved(nil, moved{to: "x", gen: 1, from: 2}),
 	} {
 		if _, err := decodeMoved(p); err == nil {
 			t.Errorf("%s: decoded", name)
@@ -75,7 +77,7 @@ func TestDecodeStoredV1(t *testing.T) {
 		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}}, {ID: "b", User: User{ID: "v"}}}}
 	s.mirrorActive()
 	v1 := appendStored(nil, storeMeta{gen: 2}, s)
-	v1[0], v1 = storeDataV1, append(v1[:5], v1[6:]...)
+	v1[0], v1 = storeDataV1, append(v1[:5], v1[8:]...) // no flags, floor nor psid count
 	got, st, err := fromRecord(Record{ID: "sess_1", Data: v1, ProviderSessionIDs: []string{"iss sid"}})
 	if err != nil {
 		t.Fatal(err)

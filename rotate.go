@@ -29,10 +29,10 @@ import (
 
 // storeMovedV1 starts the Data of a forwarding stub:
 //
-//	storeMovedV1, len(to), to, gen, rotatedAt (Unix ms), movedAt (Unix ms)
+//	storeMovedV1, len(to), to, gen, from, movedAt (Unix ms)
 //
-// gen and rotatedAt are the old record's when it moved: the generation its
-// cookies carry, and when that generation began.
+// gen is the old record's generation when it moved, and from the oldest
+// generation whose cookie it still accepted then (storeMeta.acceptedFrom).
 const storeMovedV1 = 2
 
 const (
@@ -45,9 +45,9 @@ const (
 // moved is a decoded forwarding stub.
 type moved struct {
 	to        string
-	gen       uint64
-	rotatedAt time.Time
-	movedAt   time.Time
+	gen     uint64
+	from    uint64
+	movedAt time.Time
 }
 
 // errMoved is what fromRecord returns for a forwarding stub.
@@ -60,7 +60,7 @@ func appendMoved(b []byte, mv moved) []byte {
 	b = binary.AppendUvarint(b, uint64(len(mv.to)))
 	b = append(b, mv.to...)
 	b = binary.AppendUvarint(b, mv.gen)
-	b = appendMilli(b, mv.rotatedAt)
+	b = binary.AppendUvarint(b, mv.from)
 	return appendMilli(b, mv.movedAt)
 }
 
@@ -79,9 +79,9 @@ func decodeMoved(p []byte) (moved, error) {
 		r.off += int(n)
 	}
 	mv.gen = r.uvarint()
-	mv.rotatedAt = r.milli()
+	mv.from = r.uvarint()
 	mv.movedAt = r.milli()
-	if r.err != nil || r.off != len(r.s) || mv.gen == 0 {
+	if r.err != nil || r.off != len(r.s) || mv.gen == 0 || mv.from == 0 || mv.from > mv.gen {
 		return moved{}, errMalformedPayload
 	}
 	return mv, nil

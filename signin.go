@@ -317,7 +317,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 		}
 	}
 	now := m.cfg.Now()
-	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, rotatedAt: now}}
+	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now}}
 	st.meta.addPSID(s.ActiveSignInID, psid)
 	if _, err := m.saveState(ctx, s, st); err != nil {
 		return err
@@ -340,8 +340,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		}
 		meta.addPSID(psid.signIn, psid.psid)
 		if meta.rotate = privilegeChanged(s, c); !meta.rotate {
-			meta.gen++
-			meta.rotatedAt = now
+			meta.advance(now)
 		}
 		*s = *c
 		return true, nil

@@ -34,8 +34,9 @@ var (
 
 const (
 	// TheftGrace is how long after a session's cookie is re-issued
-	// (refresh, update) the cookie of the previous generation is still
-	// accepted, for requests that were in flight. Past it, that cookie is
+	// (refresh, update, recorded activity) the cookie of the previous
+	// generation is still accepted, for requests that were in flight.
+	// Past it, once a request has presented the new cookie, that cookie is
 	// taken for a copy: the session is revoked.
 	TheftGrace = 30 * time.Second
 	// DefaultTouchInterval is how often, at most, the middleware records
@@ -201,7 +202,7 @@ func stubExpiry(s *Session, now time.Time) time.Time {
 // another writer got there first) returned: no half-moved session remains.
 func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
-	nst := &storeState{id: s.ID, meta: storeMeta{gen: 1, rotatedAt: now, psids: st.meta.psids}}
+	nst := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now, psids: st.meta.psids}}
 	v, err := m.saveState(ctx, s, nst)
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, pre
 		UserID:   s.User.ID,
 		Version:  st.version,
 		ExpireAt: stubExpiry(s, now),
-		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, rotatedAt: prev.rotatedAt, movedAt: now}),
+		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, from: prev.acceptedFrom(now), movedAt: now}),
 	})
 	if err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
@@ -254,15 +255,13 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 	followed, copied := false, false
 	if errors.As(err, &mv) {
 		// The session moved to a new ID (a privilege change). A cookie
-		// that was current then, or one generation behind within the
-		// grace of that generation, was in flight: it follows. Any other
-		// is a copy.
+		// that was accepted then, presented within the grace window of the
+		// move, was in flight: it follows. Any other is a copy.
 		if ref.gen > mv.gen {
 			d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 			return d
 		}
-		inFlight := (ref.gen == mv.gen && now.Before(mv.movedAt.Add(TheftGrace))) ||
-			(ref.gen+1 == mv.gen && now.Before(mv.rotatedAt.Add(TheftGrace)))
+		inFlight := ref.gen >= mv.from && now.Before(mv.movedAt.Add(TheftGrace))
 		s, st, err = m.followMoved(ctx, mv.moved)
 		followed, copied = true, !inFlight
 	}
@@ -284,9 +283,11 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		return d
 	case ref.gen == st.meta.gen:
 		st.cookieGen = ref.gen
-	case ref.gen+1 == st.meta.gen && now.Before(st.meta.rotatedAt.Add(TheftGrace)):
+	case ref.gen < st.meta.gen && ref.gen >= st.meta.acceptedFrom(now):
+		// In flight during a re-issue, or the response that carried the
+		// new cookie never reached its client: catch up.
 		st.cookieGen = ref.gen
-		d.reissue = true // in flight during a re-issue: catch up
+		d.reissue = true
 	case ref.gen < st.meta.gen:
 		// A cookie that was replaced long ago: someone kept a copy.
 		st.cookieGen = ref.gen
@@ -357,19 +358,30 @@ func (m *Manager) touch(s *Session, now time.Time) {
 }
 
 // touchStored records activity on the request's stored session when the
-// last record is older than touchInterval. A lost race or a store error
-// leaves the session as it is: activity is recorded best-effort.
+// last record is older than touchInterval, and then starts a new
+// generation, so that a copied cookie is found out even in a session that
+// is never refreshed. It also records that the current generation's
+// cookie reached its client (storeMeta.seen). A lost race or a store error
+// leaves the session as it is: both are recorded best-effort.
 func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	every := m.touchInterval()
-	if now.Sub(d.session.LastActiveAt) < every {
+	cookieGen := d.st.cookieGen
+	current := cookieGen == d.st.meta.gen
+	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.seen) {
 		return
 	}
-	s, st, err := m.mutate(ctx, d.st.id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
-		if s.Status != StatusActive || now.Sub(s.LastActiveAt) < every {
-			return false, nil // another request recorded it
+	s, st, err := m.mutate(ctx, d.st.id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive || meta.gen != cookieGen {
+			return false, nil // over, or re-issued by another request
 		}
-		m.touch(s, now)
-		return true, nil
+		changed := !meta.seen
+		meta.seen = true
+		if now.Sub(s.LastActiveAt) >= every {
+			m.touch(s, now)
+			meta.advance(now)
+			changed = true
+		}
+		return changed, nil
 	})
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
@@ -379,7 +391,10 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	}
 	d.own()
 	d.session.LastActiveAt, d.session.ExpireAt = s.LastActiveAt, s.ExpireAt
-	d.st.version = st.version
+	d.st.version, d.st.meta = st.version, st.meta
+	if st.meta.gen != cookieGen && st.id == d.st.id {
+		d.reissue = true
+	}
 }
 
 // writeRef writes the cookie that refers to stored session id at
@@ -559,8 +574,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 		d := decoded{session: s}
 		if xerr == nil {
 			rf.apply(&d, res)
-			meta.gen++
-			meta.rotatedAt = now
+			meta.advance(now)
 			meta.failures, meta.retryAt = 0, time.Time{}
 		} else {
 			rf.fail(&d, xerr, true)

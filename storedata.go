@@ -10,7 +10,7 @@ import (
 // of appendPayload:
 //
 //	storeDataV2, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures,
-//	n, n × (sign-in ID, provider session ID)
+//	flags (bit 0: seen), floor, n, n × (sign-in ID, provider session ID)
 //
 // storeDataV1, still read, had no provider session IDs: they were the
 // Record's, and belonged to the session's first sign-in. A forwarding stub
@@ -38,9 +38,21 @@ type storeMeta struct {
 	// carry the generation they were issued at; an older one, presented
 	// after the grace window, is a copied cookie.
 	gen uint64
-	// rotatedAt is when gen last advanced; a cookie of gen-1 is accepted
-	// until rotatedAt + theftGrace, for requests in flight.
+	// rotatedAt is when gen last advanced; cookies of the generations from
+	// floor on are accepted until rotatedAt + TheftGrace, for requests in
+	// flight.
 	rotatedAt time.Time
+	// floor is the oldest generation still accepted while gen is in its
+	// grace window or unseen: the generation that was current when the
+	// latest run of rotations, each within TheftGrace of the one before,
+	// began (gen-1 after a single rotation). A request that both records
+	// activity and refreshes advances gen twice.
+	floor uint64
+	// seen means a request has presented the cookie of gen: its client
+	// got it. Until then a cookie of gen-1 is accepted past the grace
+	// window too (the response that carried the new cookie may have been
+	// lost), and brought up to date.
+	seen bool
 	// retryAt is when a refresh that failed transiently may be tried
 	// again, by any instance; failures counts them in a row.
 	retryAt  time.Time
@@ -51,6 +63,26 @@ type storeMeta struct {
 	// rotate, set by a mutation and never stored, asks mutate to save the
 	// session under a new ID (a privilege change) instead of in place.
 	rotate bool
+}
+
+// advance starts a new generation at now, whose cookie no client has
+// presented yet.
+func (meta *storeMeta) advance(now time.Time) {
+	meta.floor = meta.acceptedFrom(now)
+	meta.gen++
+	meta.rotatedAt = now
+	meta.seen = false
+}
+
+// acceptedFrom is the oldest generation whose cookie is accepted at now
+// (and brought up to date): floor while the current generation is in its
+// grace window or no client has presented its cookie yet, and otherwise
+// only the current one. An older cookie, presented at now, is a copy.
+func (meta *storeMeta) acceptedFrom(now time.Time) uint64 {
+	if meta.floor != 0 && meta.floor < meta.gen && (now.Before(meta.rotatedAt.Add(TheftGrace)) || !meta.seen) {
+		return meta.floor
+	}
+	return meta.gen
 }
 
 // addPSID records that sign-in in carries provider session psid.
@@ -98,6 +130,12 @@ func appendStored(b []byte, meta storeMeta, s *Session) []byte {
 	b = appendMilli(b, meta.rotatedAt)
 	b = appendMilli(b, meta.retryAt)
 	b = binary.AppendUvarint(b, meta.failures)
+	var flags uint64
+	if meta.seen {
+		flags |= 1
+	}
+	b = binary.AppendUvarint(b, flags)
+	b = binary.AppendUvarint(b, meta.floor)
 	b = binary.AppendUvarint(b, uint64(len(meta.psids)))
 	for _, o := range meta.psids {
 		b = appendString(b, o.signIn)
@@ -120,6 +158,12 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	meta.retryAt = r.milli()
 	meta.failures = r.uvarint()
 	if p[0] == storeDataV2 {
+		flags := r.uvarint()
+		if flags > 1 {
+			r.fail()
+		}
+		meta.seen = flags&1 != 0
+		meta.floor = r.uvarint()
 		n := r.uvarint()
 		if n > maxStoredPSIDs {
 			r.fail()
@@ -132,7 +176,12 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 			meta.psids = append(meta.psids, o)
 		}
 	}
-	if r.err != nil || meta.gen == 0 {
+	if p[0] == storeDataV1 {
+		// Accepted then: the generation before the current one, in its
+		// grace window.
+		meta.floor, meta.seen = max(meta.gen-1, 1), true
+	}
+	if r.err != nil || meta.gen == 0 || meta.floor > meta.gen {
 		return storeMeta{}, nil, errMalformedPayload
 	}
 	s, err := decodePayload(p[1+r.off:])

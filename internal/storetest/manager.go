@@ -36,6 +36,8 @@ func RunManager(t *testing.T, newStores NewStores) {
 	t.Run("Rotation", func(t *testing.T) { testRotation(t, newStores) })
 	t.Run("RotationTheft", func(t *testing.T) { testRotationTheft(t, newStores) })
 	t.Run("SeveralAccounts", func(t *testing.T) { testSeveralAccounts(t, newStores) })
+	t.Run("LostCookie", func(t *testing.T) { testLostCookie(t, newStores) })
+	t.Run("ActivityRotates", func(t *testing.T) { testActivityRotates(t, newStores) })
 }
 
 // mclock is real time plus an offset tests advance: the Manager's clock,
@@ -543,4 +545,84 @@ func testSeveralAccounts(t *testing.T, newStores NewStores) {
 	if err != nil || len(list) != 1 || list[0].Status != sessionkit.StatusRevoked {
 		t.Fatalf("ListSessions(u2) at the end: %+v, %v; want the session, revoked", list, err)
 	}
+}
+
+func (f *fleet) thefts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.theft
+}
+
+// A re-issued cookie whose response never reached the client: the client
+// comes back later with the cookie of before, and must not be taken for a
+// thief, as long as no one has presented the new cookie.
+func testLostCookie(t *testing.T, newStores NewStores) {
+	f := newFleet(t, newStores, 2, "")
+	a, b := f.ms[0], f.ms[1]
+	_, old := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
+	update(t, a, old, func(s *sessionkit.Session) { s.User.Name = "Renamed" }) // its cookie is lost
+	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	var caughtUp []*http.Cookie
+	eventually(t, "the cookie of before, its successor never presented", func() string {
+		got, set := get(b, old)
+		if got == nil || got.User.Name != "Renamed" || len(set) == 0 {
+			return fmt.Sprintf("got %v with %d cookies set, want the renamed session and a new cookie", got, len(set))
+		}
+		caughtUp = set
+		return ""
+	})
+	if n := f.thefts(); n != 0 {
+		t.Fatalf("OnTokenTheftDetected fired %d times, want 0", n)
+	}
+	// Once the new cookie has been presented, the old one is a copy.
+	if got, _ := get(a, caughtUp); got == nil {
+		t.Fatal("caught-up cookie: got no session")
+	}
+	update(t, a, caughtUp, func(s *sessionkit.Session) { s.User.Name = "Again" })
+	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	// The new cookie of the second update is lost too: caughtUp is
+	// still accepted. Not so the first cookie, two generations old.
+	eventually(t, "the caught-up cookie, its successor lost", func() string {
+		if got, set := get(b, caughtUp); got == nil || got.User.Name != "Again" || len(set) == 0 {
+			return fmt.Sprintf("got %v with %d cookies set, want the session and a new cookie", got, len(set))
+		}
+		return ""
+	})
+	gone(t, b, old, "a cookie two generations old")
+	if n := f.thefts(); n != 1 {
+		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", n)
+	}
+}
+
+// Recorded activity starts a new generation, so that a copied cookie is
+// found out in a session that is never refreshed or updated.
+func testActivityRotates(t *testing.T, newStores NewStores) {
+	f := newFleet(t, newStores, 2, "")
+	a, b := f.ms[0], f.ms[1]
+	_, c0 := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
+	stolen := c0
+	f.clk.Advance(sessionkit.DefaultTouchInterval + time.Second)
+	got, c1 := get(a, c0)
+	if got == nil || len(c1) == 0 {
+		t.Fatalf("after the touch interval: got %v with %d cookies set, want the session and a new cookie", got, len(c1))
+	}
+	// Other requests in flight with the cookie of before are fine.
+	eventually(t, "in flight", func() string {
+		if got, _ := get(b, c0); got == nil {
+			return "got no session"
+		}
+		return ""
+	})
+	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	eventually(t, "the new cookie presented", func() string {
+		if got, _ := get(b, c1); got == nil {
+			return "got no session"
+		}
+		return ""
+	})
+	gone(t, a, stolen, "the cookie of before, replayed later")
+	if n := f.thefts(); n != 1 {
+		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", n)
+	}
+	gone(t, b, c1, "the holder's cookie after the theft")
 }
