@@ -44,7 +44,7 @@ const (
 
 // moved is a decoded forwarding stub.
 type moved struct {
-	to        string
+	to      string
 	gen     uint64
 	from    uint64
 	movedAt time.Time
