@@ -15,9 +15,9 @@ import (
 	"github.com/sessionkit/sessionkit/memstore"
 )
 
-// A session that moved to a new ID leaves a stub that forwards for a
-// minute and then goes: the old cookie finds no session, and is not taken
-// for a theft then; the new one works on.
+// A session that moved to a new ID leaves a stub for a minute and then
+// goes: the old cookie finds no session, and is not taken for a theft
+// then; the new one works on.
 func TestRotationStubExpires(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -56,8 +56,8 @@ func TestRotationStubExpires(t *testing.T) {
 		t.Fatalf("UpdateSession: %v, %v; want a new ID", s1, err)
 	}
 	current := rec.Result().Cookies()
-	if got, err := m.GetServerSession(req(old)); err != nil || got.ID != s1.ID {
-		t.Fatalf("old cookie in flight: got %v, %v; want session %s", got, err, s1.ID)
+	if got, err := m.GetServerSession(req(old)); err == nil {
+		t.Fatalf("old cookie in flight: got %v, want no session", got)
 	}
 	advance(2*sessionkit.TheftGrace + time.Second)
 	if got, err := m.GetServerSession(req(old)); err == nil {
@@ -68,5 +68,122 @@ func TestRotationStubExpires(t *testing.T) {
 	}
 	if n := theft.Load(); n != 0 {
 		t.Fatalf("OnTokenTheftDetected fired %d times, want 0", n)
+	}
+}
+
+// fixture is a Manager on a memstore, both on a clock the test moves.
+type rotateFixture struct {
+	m       *sessionkit.Manager
+	advance func(time.Duration)
+}
+
+func newRotateFixture(t *testing.T, store func(clock func() time.Time) sessionkit.Store) *rotateFixture {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store(clock), Now: clock,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return &rotateFixture{m: m, advance: func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }}
+}
+
+func memStore(t *testing.T) func(func() time.Time) sessionkit.Store {
+	return func(clock func() time.Time) sessionkit.Store {
+		st, err := memstore.New(memstore.Config{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+}
+
+func cookieRequest(cookies []*http.Cookie) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	return r
+}
+
+// Session fixation through a privilege change: an attacker plants the
+// cookie of their own session in the victim's browser, and the victim
+// signs in to it with another account. The planted cookie, replayed at
+// once, must not reach the victim's account nor get its new cookie, and
+// cannot sign the victim out.
+func TestRotationFixation(t *testing.T) {
+	f := newRotateFixture(t, memStore(t))
+	m := f.m
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "mallory"}}); err != nil {
+		t.Fatal(err)
+	}
+	planted := rec.Result().Cookies()
+	rec = httptest.NewRecorder()
+	if _, err := m.AddSignIn(rec, cookieRequest(planted), sessionkit.SignInParams{User: &sessionkit.User{ID: "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	victim := rec.Result().Cookies()
+	f.advance(time.Second)
+	var seen *sessionkit.Session
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen, _ = sessionkit.FromContext(r.Context()) }))
+	arec := httptest.NewRecorder()
+	h.ServeHTTP(arec, cookieRequest(planted))
+	if seen != nil {
+		t.Fatalf("planted cookie after the privilege change: served as %q", seen.User.ID)
+	}
+	if got := arec.Result().Cookies(); len(got) != 0 {
+		t.Fatalf("planted cookie after the privilege change: got %d cookies set, want none", len(got))
+	}
+	if err := m.SignOut(httptest.NewRecorder(), cookieRequest(planted)); err != nil {
+		t.Fatalf("SignOut with the planted cookie: %v", err)
+	}
+	if s, err := m.GetServerSession(cookieRequest(victim)); err != nil || s.User.ID != "alice" {
+		t.Fatalf("victim: got %v, %v; want alice, still signed in", s, err)
+	}
+}
+
+// ambiguousStore reports the next update it applies as failed, as a Redis
+// whose reply was lost.
+type ambiguousStore struct {
+	*memstore.Store
+	failNext atomic.Bool
+}
+
+func (s *ambiguousStore) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+	v, err := s.Store.Save(ctx, rec)
+	if err == nil && rec.Version != 0 && s.failNext.CompareAndSwap(true, false) {
+		return 0, context.DeadlineExceeded
+	}
+	return v, err
+}
+
+// A move whose stub was written though the Store reported a failure is
+// taken as done: the session is not lost.
+func TestRotationAmbiguousFailure(t *testing.T) {
+	var store *ambiguousStore
+	f := newRotateFixture(t, func(clock func() time.Time) sessionkit.Store {
+		store = &ambiguousStore{Store: memStore(t)(clock).(*memstore.Store)}
+		return store
+	})
+	rec := httptest.NewRecorder()
+	if _, err := f.m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	store.failNext.Store(true)
+	rec2 := httptest.NewRecorder()
+	s, err := f.m.UpdateSession(rec2, cookieRequest(rec.Result().Cookies()), func(s *sessionkit.Session) error {
+		s.ActiveOrganizationID = "org"
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateSession: %v", err)
+	}
+	if got, err := f.m.GetServerSession(cookieRequest(rec2.Result().Cookies())); err != nil || got.ID != s.ID || got.ActiveOrganizationID != "org" {
+		t.Fatalf("after the move: got %v, %v; want session %s in org", got, err, s.ID)
 	}
 }

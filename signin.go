@@ -210,7 +210,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 		// The stored session is ended, so that a copy of the cookie is
 		// worth nothing either.
 		if ref, _, ok := m.requestRef(r); ok {
-			if _, _, err := m.mutate(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, ErrNotFound) {
+			if _, _, err := m.mutateOwn(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, ErrNotFound) {
 				serr = err
 			}
 		}
@@ -312,7 +312,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psid string) error {
 	ctx := r.Context()
 	if old, _, ok := m.requestRef(r); ok {
-		if _, _, err := m.mutate(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, _, err := m.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
 			m.cfg.Logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}

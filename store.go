@@ -158,11 +158,14 @@ type Store interface {
 	// order; none is not an error.
 	//
 	// Signing a user out everywhere is done from this listing, record by
-	// record, rather than by the store: the Manager saves each record with
-	// the status revoked in its Data (which only it can encode), so that
-	// the user's other devices learn why they were signed out, and a
+	// record, rather than by the store: the Manager saves each record
+	// without the user's sign-in, or with the status revoked when no other
+	// account is left, in its Data (which only it can encode), so that the
+	// user's other devices learn why they were signed out, and a
 	// compare-and-set conflict with a concurrent refresh is retried rather
-	// than lost.
+	// than lost. For a minute after a session moves to a new ID, the
+	// listing may also hold the small forwarding record of its old ID,
+	// which the Manager skips.
 	ListByUser(ctx context.Context, userID string) ([]Record, error)
 
 	// ListByProviderSession returns the live records that list sid in
@@ -182,10 +185,12 @@ type Store interface {
 	// result, not the lock. To refresh a session once across instances,
 	// each instance that finds it due calls Lock. The holder loads the
 	// record again (someone may have refreshed it already), refreshes,
-	// saves and unlocks. The others poll Load until Version advances and
-	// use that record, calling Lock again between polls, so that one of
-	// them takes over if the holder dies; they stop when their ctx is
-	// done.
+	// saves and unlocks. The others poll Load until the record holds a
+	// refresh token other than the one they would exchange, and use that
+	// record, calling Lock again between polls, so that one of them takes
+	// over if the holder dies; they stop when their ctx is done. The
+	// Manager names the lock after the refresh token ("refresh:" and a
+	// SHA-256 of provider and token), not the session.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
 
 	// Consume marks key as used for ttl and reports whether this call was

@@ -107,6 +107,16 @@ func (m *Manager) loadRecord(ctx context.Context, id string) (*Session, *storeSt
 	return fromRecord(rec)
 }
 
+// loadOwn loads session id, which is not found if it moved.
+func (m *Manager) loadOwn(ctx context.Context, id string) (*Session, *storeState, error) {
+	s, st, err := m.loadRecord(ctx, id)
+	var mv *errMoved
+	if errors.As(err, &mv) {
+		return nil, nil, ErrNotFound
+	}
+	return s, st, err
+}
+
 // loadLive loads session id, following it to its new ID if it moved.
 func (m *Manager) loadLive(ctx context.Context, id string) (*Session, *storeState, error) {
 	s, st, err := m.loadRecord(ctx, id)
@@ -152,8 +162,23 @@ func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (ui
 // meta.rotate, the session is saved under a new ID (see rotate.go), which
 // the returned session and state carry.
 func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+	return m.mutateAt(ctx, id, true, f)
+}
+
+// mutateOwn is mutate for a session named by a request's cookie: a session
+// that moved to a new ID is not followed (ErrNotFound), since the cookie of
+// before the move must not reach it (see decodeMovedCookie).
+func (m *Manager) mutateOwn(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+	return m.mutateAt(ctx, id, false, f)
+}
+
+func (m *Manager) mutateAt(ctx context.Context, id string, follow bool, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+	load := m.loadLive
+	if !follow {
+		load = m.loadOwn
+	}
 	for range casRetries {
-		s, st, err := m.loadLive(ctx, id)
+		s, st, err := load(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -200,27 +225,40 @@ func stubExpiry(s *Session, now time.Time) time.Time {
 // the version st read. prev is st's meta as read. If the stub cannot be
 // written, the new record is deleted and the error (ErrConflict when
 // another writer got there first) returned: no half-moved session remains.
+// Once the new record exists, the move goes on even if ctx ends, so that a
+// request that goes away mid-move leaves no orphan.
 func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
-	nst := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now, psids: st.meta.psids}}
+	meta := storeMeta{gen: 1, floor: 1, rotatedAt: now, retryAt: st.meta.retryAt, failures: st.meta.failures,
+		psids: slices.Clone(st.meta.psids)}
+	nst := &storeState{id: s.ID, meta: meta}
 	v, err := m.saveState(ctx, s, nst)
 	if err != nil {
+		s.ID = st.id
 		return nil, err
 	}
 	nst.version = v
-	_, err = m.cfg.Store.Save(ctx, Record{
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
+	_, err = m.cfg.Store.Save(wctx, Record{
 		ID:       st.id,
 		UserID:   s.User.ID,
 		Version:  st.version,
 		ExpireAt: stubExpiry(s, now),
 		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, from: prev.acceptedFrom(now), movedAt: now}),
 	})
+	if err != nil && !errors.Is(err, ErrConflict) {
+		// The write may have landed all the same (a reply lost).
+		_, _, lerr := m.loadRecord(wctx, st.id)
+		var mv *errMoved
+		if errors.As(lerr, &mv) && mv.to == s.ID {
+			err = nil
+		}
+	}
 	if err != nil {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-		if derr := m.cfg.Store.Delete(dctx, s.ID); derr != nil {
+		if derr := m.cfg.Store.Delete(wctx, s.ID); derr != nil {
 			m.cfg.Logger.WarnContext(ctx, "sessionkit: removing the record of a failed session move failed", "error", derr.Error())
 		}
-		cancel()
 		s.ID = st.id
 		return nil, storeErr(err)
 	}
@@ -252,18 +290,8 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 	}
 	s, st, err := m.loadRecord(ctx, ref.id)
 	var mv *errMoved
-	followed, copied := false, false
 	if errors.As(err, &mv) {
-		// The session moved to a new ID (a privilege change). A cookie
-		// that was accepted then, presented within the grace window of the
-		// move, was in flight: it follows. Any other is a copy.
-		if ref.gen > mv.gen {
-			d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
-			return d
-		}
-		inFlight := ref.gen >= mv.from && now.Before(mv.movedAt.Add(TheftGrace))
-		s, st, err = m.followMoved(ctx, mv.moved)
-		followed, copied = true, !inFlight
+		return m.decodeMovedCookie(ctx, ref, mv.moved, now)
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -275,12 +303,6 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 	}
 	d.st = st
 	switch {
-	case followed && !copied:
-		st.cookieGen = 0 // the cookie names the old ID: issue the new one
-		d.reissue = true
-	case followed:
-		m.revokeStolen(ctx, &d, s, now)
-		return d
 	case ref.gen == st.meta.gen:
 		st.cookieGen = ref.gen
 	case ref.gen < st.meta.gen && ref.gen >= st.meta.acceptedFrom(now):
@@ -307,6 +329,40 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 	default:
 		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 	}
+	return d
+}
+
+// decodeMovedCookie reads a cookie whose session moved to a new ID (its
+// privileges changed) since the cookie was issued. Such a cookie never
+// reaches the moved session: whoever planted it would (fixation). Within
+// the grace window of the move (a request in flight), or while no request
+// has presented the new cookie (the response that carried it may have
+// been lost), the request has no session. Later, the cookie was copied:
+// the session it moved to is revoked.
+func (m *Manager) decodeMovedCookie(ctx context.Context, ref cookieRef, mv moved, now time.Time) (d decoded) {
+	if ref.gen > mv.gen {
+		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
+		return d
+	}
+	s, st, err := m.followMoved(ctx, mv)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		d.err = ErrNoSession
+		return d
+	case err != nil:
+		d.err = err
+		return d
+	}
+	// The moved session's cookie reached its client if a request has
+	// presented it, or advanced its generation (which takes presenting it).
+	delivered := st.meta.seen || st.meta.gen > 1
+	if ref.gen >= mv.from && (now.Before(mv.movedAt.Add(TheftGrace)) || !delivered) {
+		d.err = ErrNoSession
+		return d
+	}
+	st.cookieGen = 0
+	d.st = st
+	m.revokeStolen(ctx, &d, s, now)
 	return d
 }
 
@@ -661,8 +717,8 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	return m.signOutAccounts(ctx, recs, func(_ *storeMeta, in *SignIn) bool { return in.User.ID == userID })
 }
 
-// signOutAccounts removes the sign-ins that match accepts from each active
-// session of recs, as RevokeUser describes: a session left with none is
+// signOutAccounts removes the sign-ins for which match reports true from
+// each active session of recs, as RevokeUser describes: a session left with none is
 // revoked instead. It goes on past a session it cannot change, and returns
 // the errors joined.
 func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func(meta *storeMeta, in *SignIn) bool) error {
@@ -703,10 +759,14 @@ func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func
 	return errors.Join(errs...)
 }
 
-// ListSessions returns the stored sessions userID is signed in to (as the
-// active account or another one), most recently active first, each with its status computed now: active ones, and those ended,
-// revoked, ... that the Store still holds. The sessions carry their tokens
-// (in fields that JSON encoding skips); they are the caller's own.
+// ListSessions returns the stored sessions userID is signed in to, most
+// recently active first, each with its status computed now: active ones,
+// and those ended, revoked, ... that the Store still holds. A session
+// signed in to several accounts is listed for each of them, whichever is
+// active (Session.User is the active one; Session.SignIns lists them all),
+// and Revoke ends it for all of them: RevokeUser signs one account out
+// and leaves the others. The sessions carry their tokens (in fields that
+// JSON encoding skips); they are the caller's own.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
 	if m.cfg.Store == nil {
 		return nil, ErrStoreRequired
