@@ -30,8 +30,7 @@ func view(s *sessionkit.Session) pageData {
 	}
 	return pageData{S: s, Name: name, AccessFingerprint: fingerprint(s.AccessToken),
 		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), AccessTokenIssued: accessTokenIssuedAt(s).UTC(),
-		IDTokenExpires: fmtTime(s.IDTokenExpiresAt),
-		Organizations:  demoOrganizations}
+		IDTokenExpires: fmtTime(s.IDTokenExpiresAt), Organizations: demoOrganizations}
 }
 
 // ago is how long ago t was, in whole seconds.
@@ -63,7 +62,7 @@ var homePage = page(`{{with .S}}
 <dt>Session</dt><dd><code>{{.ID}}</code>, created {{.CreatedAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Session expires (idle)</dt><dd>{{.ExpireAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}, at the latest {{.AbandonAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Access token</dt><dd>fingerprint <code id="access-fp">{{$.AccessFingerprint}}</code>, expires {{$.AccessTokenExpires}}</dd>
-<dt>Access token issued (last refreshed) at</dt><dd>{{with $.AccessTokenIssued}}{{if not .IsZero}}<time id="access-issued" datetime="{{.Format "2006-01-02T15:04:05.999999999Z07:00"}}">{{.Format "2006-01-02T15:04:05Z07:00"}}</time> (<span id="access-issued-ago">{{ago .}}</span> ago){{else}}—{{end}}{{end}}</dd>
+<dt>Access token issued (last refreshed) at</dt><dd>{{$t := $.AccessTokenIssued}}{{if $t.IsZero}}—{{else}}<time id="access-issued" datetime="{{$t.Format "2006-01-02T15:04:05.999999999Z07:00"}}">{{$t.Format "2006-01-02T15:04:05Z07:00"}}</time> (<span id="access-issued-ago">{{ago $t}}</span> ago){{end}}</dd>
 <dt>ID token expires</dt><dd>{{$.IDTokenExpires}}</dd>
 {{if .Error}}<dt>Token error</dt><dd id="token-error">{{.Error}}</dd>{{end}}</dl>
 <p>The access token fingerprint and its issue time change when the token is refreshed: a request
