@@ -21,14 +21,21 @@ func chromium() (string, bool) {
 	return "", false
 }
 
+// browserTokenTTL is the access token lifetime of TestBrowser's demo, set
+// as SESSIONKIT_DEV_TOKEN_TTL would: short, so that the browser's session
+// is refreshed (half the lifetime after each token is issued) while the
+// test waits.
+const browserTokenTTL = "4s"
+
 // TestBrowser drives headless Chromium through the demo: the protected
 // page sends it to sign in, it picks Ada on devoidc's login page, sees the
 // protected page and the home page, the client page's polling shows the
-// session, /api/me answers it, and it signs out.
+// session, /api/me answers it, reloading the home page refreshes the
+// access token, and it signs out.
 func TestBrowser(t *testing.T) {
 	bin, ok := chromium()
 	requireTool(t, ok, "Chromium is not installed (apt-get install chromium)")
-	d := startDemo(t, "") // devoidc shows its login page
+	d := startDemoWith(t, options{devTokenTTL: browserTokenTTL}) // devoidc shows its login page
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
@@ -40,7 +47,7 @@ func TestBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -138,6 +145,106 @@ func TestBrowser(t *testing.T) {
 	if u, _ := me["user"].(map[string]any); err != nil || u["email"] != "ada@example.com" || me["status"] != "active" || me["accessTokenSha256"] == "" {
 		t.Fatalf("/api/me: got %v, %v", me, err)
 	}
+
+	// Wait for a refresh. The browser reloads the home page, so that its
+	// own cookie is refreshed, until /api/me answers another access token;
+	// then the home page's "last refreshed" time has moved forward, with
+	// Ada still signed in, and the provider saw a refresh_token grant, not
+	// a new sign-in.
+	type home struct {
+		FP         string `json:"fp"`
+		Issued     string `json:"issued"`
+		Email      string `json:"email"`
+		Status     string `json:"status"`
+		TokenError string `json:"tokenError"`
+	}
+	readHome := func() home {
+		t.Helper()
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[home](`(() => {
+  const text = id => document.getElementById(id)?.textContent.trim() ?? "";
+  return {fp: text("access-fp"), issued: document.getElementById("access-issued")?.getAttribute("datetime") ?? "",
+    email: text("email"), status: text("status"), tokenError: text("token-error")};
+})()`))
+		if err != nil {
+			t.Fatalf("read the home page: %v", err)
+		}
+		return h
+	}
+	type meJSON struct {
+		User                struct{ Email string }
+		Status              string
+		AccessTokenIssuedAt time.Time
+		AccessTokenSHA256   string `json:"accessTokenSha256"`
+		Error               string
+	}
+	fetchMe := func() meJSON {
+		t.Helper()
+		m, err := chromedp.Run(ctx, chromedp.Evaluate[meJSON](`fetch("/api/me").then(r => r.json())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("fetch /api/me: %v", err)
+		}
+		return m
+	}
+	issuedAt := func(h home) time.Time {
+		t.Helper()
+		at, err := time.Parse(time.RFC3339Nano, h.Issued)
+		if err != nil {
+			t.Fatalf("home page: access token issued at %q: %v", h.Issued, err)
+		}
+		return at
+	}
+	reloadHome := chromedp.Steps(chromedp.Reload(), chromedp.WaitVisible(css("#access-issued")))
+	do("open the home page", chromedp.Navigate(d.URL+"/"), chromedp.WaitVisible(css("#access-issued")))
+	// The baseline: the home page and then /api/me show the same token. A
+	// refresh between the two reads, by the fetch of /api/me, makes them
+	// differ: reload and read again.
+	var me0 meJSON
+	var h0 home
+	for i := 0; ; i++ {
+		do("reload the home page", reloadHome)
+		if h0, me0 = readHome(), fetchMe(); h0.FP == me0.AccessTokenSHA256 {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("the home page shows token %s, then /api/me %s, 20 times over", h0.FP, me0.AccessTokenSHA256)
+		}
+	}
+	issued0 := issuedAt(h0)
+	if me0.AccessTokenSHA256 == "" || h0.Email != "ada@example.com" || me0.AccessTokenIssuedAt.IsZero() {
+		t.Fatalf("before the refresh: got /api/me %+v, home page %+v", me0, h0)
+	}
+	codes, refreshes := d.idp.CodeExchanges(), d.idp.Refreshes()
+	const refreshWait = 30 * time.Second
+	waitStart := time.Now()
+	deadline := waitStart.Add(refreshWait)
+	var me1 meJSON
+	for {
+		do("wait, then reload the home page", chromedp.Sleep(500*time.Millisecond), reloadHome)
+		if me1 = fetchMe(); me1.AccessTokenSHA256 != me0.AccessTokenSHA256 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no refresh within %s of reloading (access tokens of %s): /api/me still shows %+v, the home page %+v",
+				refreshWait, browserTokenTTL, me1, readHome())
+		}
+	}
+	t.Logf("refreshed %s after the baseline: token %s issued at %s, then %s issued at %s",
+		time.Since(waitStart).Round(time.Millisecond), me0.AccessTokenSHA256, h0.Issued, me1.AccessTokenSHA256, me1.AccessTokenIssuedAt.Format(time.RFC3339Nano))
+	do("reload the home page after the refresh", reloadHome)
+	h1 := readHome()
+	if issued1 := issuedAt(h1); !issued1.After(issued0) || h1.FP == h0.FP {
+		t.Fatalf("home page after the refresh: got token %s issued at %s, want another token than %s issued after %s", h1.FP, h1.Issued, h0.FP, h0.Issued)
+	}
+	if h1.Email != "ada@example.com" || h1.Status != "active" || h1.TokenError != "" {
+		t.Fatalf("home page after the refresh: got %+v, want Ada's active session without a token error", h1)
+	}
+	if me1.User.Email != "ada@example.com" || me1.Status != "active" || me1.Error != "" || !me1.AccessTokenIssuedAt.After(issued0) {
+		t.Fatalf("/api/me after the refresh: got %+v, want Ada's active session with a token issued after %s", me1, h0.Issued)
+	}
+	if c, r := d.idp.CodeExchanges(), d.idp.Refreshes(); c != codes || r <= refreshes {
+		t.Fatalf("provider during the wait: got %d code exchanges and %d refreshes, want %d and more than %d", c, r, codes, refreshes)
+	}
+
 	// Sign out through the confirmation page (a CSRF-checked form).
 	do("sign out", chromedp.Navigate(d.URL+"/"), chromedp.Click(css("a#signout")),
 		chromedp.WaitVisible(css("button#signout")), chromedp.Click(css("button#signout")),

@@ -11,8 +11,9 @@
 // then open http://127.0.0.1:8080. Without configuration it starts an
 // embedded development OpenID Connect provider (devoidc) on another
 // loopback port, with a login page to pick a demo user and short token
-// lifetimes; it is for development only and MUST NOT be used in
-// production.
+// lifetimes (1-minute access tokens by default, SESSIONKIT_DEV_TOKEN_TTL
+// to change), so that the home page shows refreshes happen; it is for
+// development only and MUST NOT be used in production.
 //
 // Environment:
 //
@@ -25,6 +26,15 @@
 //	SESSIONKIT_REDIS_URL            keep sessions in Redis (redisstore), e.g. redis://127.0.0.1:6379/0
 //	SESSIONKIT_STORE                memory: keep sessions in this process (memstore);
 //	                                cookie: stateless cookies even with SESSIONKIT_REDIS_URL
+//	SESSIONKIT_DEV_TOKEN_TTL        devoidc's access token lifetime, a Go duration of at
+//	                                least 2s (default 1m); ignored with a real provider
+//
+// A request refreshes the access token once it expires within a minute
+// (Config.RefreshLeeway), but not before half its lifetime has passed: 30 s
+// after it was issued with the default lifetime. With
+// SESSIONKIT_DEV_TOKEN_TTL=10s, reloading the home page every few seconds
+// shows the token's fingerprint and its "last refreshed" time change about
+// every 5 s.
 //
 // By default sessions live in stateless cookies, as with Auth.js: nothing
 // to run beside the demo. With SESSIONKIT_REDIS_URL (or
@@ -73,6 +83,7 @@ func main() {
 		clientSecret: os.Getenv("SESSIONKIT_OIDC_CLIENT_SECRET"),
 		redisURL:     os.Getenv("SESSIONKIT_REDIS_URL"),
 		store:        os.Getenv("SESSIONKIT_STORE"),
+		devTokenTTL:  os.Getenv("SESSIONKIT_DEV_TOKEN_TTL"),
 	}); err != nil {
 		logger.Error("demo stopped", "error", err)
 		os.Exit(1)
@@ -82,13 +93,38 @@ func main() {
 // options configure the demo.
 type options struct {
 	addr, url, secret              string
-	issuer, clientID, clientSecret string        // empty issuer: the embedded devoidc
-	autoLogin                      string        // devoidc: sign this user in without the login page (tests)
-	accessTokenTTL                 time.Duration // devoidc: default 1 minute
-	nullSession                    bool          // answer null for no session (Auth.js v5 clients)
-	store                          string        // SESSIONKIT_STORE: "", memory, redis or cookie
-	redisURL                       string        // SESSIONKIT_REDIS_URL
-	redisPrefix                    string        // redisstore's key prefix (tests); default redisstore.DefaultPrefix
+	issuer, clientID, clientSecret string // empty issuer: the embedded devoidc
+	autoLogin                      string // devoidc: sign this user in without the login page (tests)
+	devTokenTTL                    string // SESSIONKIT_DEV_TOKEN_TTL: devoidc's access token lifetime; see parseDevTokenTTL
+	nullSession                    bool   // answer null for no session (Auth.js v5 clients)
+	store                          string // SESSIONKIT_STORE: "", memory, redis or cookie
+	redisURL                       string // SESSIONKIT_REDIS_URL
+	redisPrefix                    string // redisstore's key prefix (tests); default redisstore.DefaultPrefix
+}
+
+// defaultDevTokenTTL is the lifetime of devoidc's access tokens without
+// SESSIONKIT_DEV_TOKEN_TTL.
+const defaultDevTokenTTL = time.Minute
+
+// minDevTokenTTL is the shortest SESSIONKIT_DEV_TOKEN_TTL: devoidc counts
+// expires_in in whole seconds and refuses shorter lifetimes.
+const minDevTokenTTL = 2 * time.Second
+
+// parseDevTokenTTL reads SESSIONKIT_DEV_TOKEN_TTL: empty means
+// defaultDevTokenTTL, anything else must be a Go duration ("30s", "2m") of
+// at least minDevTokenTTL.
+func parseDevTokenTTL(v string) (time.Duration, error) {
+	if v == "" {
+		return defaultDevTokenTTL, nil
+	}
+	ttl, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("SESSIONKIT_DEV_TOKEN_TTL=%q is not a Go duration such as 30s or 2m", v)
+	}
+	if ttl < minDevTokenTTL {
+		return 0, fmt.Errorf("SESSIONKIT_DEV_TOKEN_TTL=%q is too short: the access token lifetime must be at least %s", v, minDevTokenTTL)
+	}
+	return ttl, nil
 }
 
 // demo is the running application and, without a real provider, the
@@ -128,6 +164,10 @@ func run(ctx context.Context, logger *slog.Logger, o options) error {
 // configured, and builds the Manager and the handler. The caller serves
 // d.srv on d.ln and calls Close.
 func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
+	ttl, err := parseDevTokenTTL(o.devTokenTTL)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return nil, err
@@ -155,10 +195,6 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
 		Scopes: []string{"openid", "profile", "email", "offline_access"}}
 	if o.issuer == "" {
-		ttl := o.accessTokenTTL
-		if ttl == 0 {
-			ttl = time.Minute
-		}
 		provider.Name, provider.ClientID, provider.ClientSecret = "Development provider (devoidc)", "demo", rand.Text()
 		d.idp, err = devoidc.Listen("127.0.0.1:0", devoidc.Config{
 			Clients:        []devoidc.Client{{ID: provider.ClientID, Secret: provider.ClientSecret, RedirectURIs: []string{d.URL + "/api/auth/callback/oidc"}}},
@@ -169,9 +205,11 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 			return nil, err
 		}
 		provider.Issuer = d.idp.URL()
-		logger.Warn("using the embedded development OpenID Connect provider (devoidc): not for production", "issuer", provider.Issuer)
+		logger.Warn("using the embedded development OpenID Connect provider (devoidc): not for production", "issuer", provider.Issuer, "access_token_ttl", ttl)
 	} else if o.clientID == "" {
 		return nil, errors.New("SESSIONKIT_OIDC_ISSUER is set but SESSIONKIT_OIDC_CLIENT_ID is not")
+	} else if o.devTokenTTL != "" {
+		logger.Warn("SESSIONKIT_DEV_TOKEN_TTL is ignored: token lifetimes are the provider's", "issuer", o.issuer)
 	}
 	d.Issuer = provider.Issuer
 	store, closer, storeName, err := openStore(ctx, o)
@@ -314,6 +352,7 @@ func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 			Source:               s.Source,
 			ExpiresAt:            s.ExpireAt,
 			AccessTokenExpiresAt: s.AccessTokenExpiresAt,
+			AccessTokenIssuedAt:  accessTokenIssuedAt(s),
 			AccessTokenSHA256:    fingerprint(s.AccessToken),
 			Error:                s.Error,
 		})
@@ -334,10 +373,24 @@ type me struct {
 	Source               sessionkit.Source `json:"source"`
 	ExpiresAt            time.Time         `json:"expiresAt"`
 	AccessTokenExpiresAt time.Time         `json:"accessTokenExpiresAt,omitzero"`
+	// AccessTokenIssuedAt is when the access token was obtained: at
+	// sign-in or at its last refresh. Bearer sessions have none.
+	AccessTokenIssuedAt time.Time `json:"accessTokenIssuedAt,omitzero"`
 	// AccessTokenSHA256 identifies the current access token without
 	// showing it: it changes when the token is refreshed.
 	AccessTokenSHA256 string `json:"accessTokenSha256,omitempty"`
 	Error             string `json:"error,omitempty"`
+}
+
+// accessTokenIssuedAt is when the active sign-in's access token was
+// obtained (at sign-in or its last refresh); zero without a sign-in.
+func accessTokenIssuedAt(s *sessionkit.Session) time.Time {
+	for _, in := range s.SignIns {
+		if in.ID == s.ActiveSignInID {
+			return in.AccessTokenIssuedAt
+		}
+	}
+	return time.Time{}
 }
 
 // fingerprint is the first 12 hex digits of the SHA-256 of a token.

@@ -26,7 +26,10 @@ func startDemo(t *testing.T, autoLogin string) *demo {
 func startDemoWith(t *testing.T, o options) *demo {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	o.addr, o.secret, o.accessTokenTTL = "127.0.0.1:0", strings.Repeat("demo-test-secret-", 3), 30*time.Second
+	o.addr, o.secret = "127.0.0.1:0", strings.Repeat("demo-test-secret-", 3)
+	if o.devTokenTTL == "" {
+		o.devTokenTTL = "30s"
+	}
 	d, err := start(context.Background(), logger, o)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,8 @@ func TestDemoFlow(t *testing.T) {
 	if resp.Request.URL.String() != d.URL+"/protected" || !strings.Contains(body, "Ada Lovelace") {
 		t.Fatalf("after sign-in: got %s %q, want the protected page for Ada", resp.Request.URL, body)
 	}
-	if _, body = get("/"); !strings.Contains(body, `id="email">ada@example.com`) || !strings.Contains(body, `id="status">active`) {
+	if _, body = get("/"); !strings.Contains(body, `id="email">ada@example.com`) || !strings.Contains(body, `id="status">active`) ||
+		!strings.Contains(body, `id="access-issued" datetime="`) {
 		t.Fatalf("home signed in: got %q", body)
 	}
 	// The API answers the session.
@@ -90,10 +94,12 @@ func TestDemoFlow(t *testing.T) {
 		Status               string
 		User                 struct{ Email string }
 		AccessTokenExpiresAt time.Time
+		AccessTokenIssuedAt  time.Time
 		AccessTokenSHA256    string `json:"accessTokenSha256"`
 	}
 	if err := json.Unmarshal([]byte(body), &m); err != nil || m.Status != "active" || m.User.Email != "ada@example.com" ||
-		len(m.AccessTokenSHA256) != 12 || time.Until(m.AccessTokenExpiresAt) > 31*time.Second {
+		len(m.AccessTokenSHA256) != 12 || time.Until(m.AccessTokenExpiresAt) > 31*time.Second ||
+		m.AccessTokenIssuedAt.IsZero() || !m.AccessTokenIssuedAt.Before(m.AccessTokenExpiresAt) || time.Since(m.AccessTokenIssuedAt) < -time.Second {
 		t.Fatalf("/api/me: got %s (%v)", body, err)
 	}
 	// The session endpoint answers the Auth.js shape.
@@ -182,6 +188,45 @@ func TestDemoFlow(t *testing.T) {
 	}
 	if _, body = get("/api/auth/session"); body != "{}\n" {
 		t.Fatalf("/api/auth/session after sign-out: got %q, want {}", body)
+	}
+}
+
+func TestDevTokenTTL(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string // a substring of the error; "" for none
+	}{
+		{"", time.Minute, ""},
+		{"3s", 3 * time.Second, ""},
+		{"2s", 2 * time.Second, ""},
+		{"90m", 90 * time.Minute, ""},
+		{"1999ms", 0, "at least 2s"},
+		{"1s", 0, "at least 2s"},
+		{"0s", 0, "at least 2s"},
+		{"-5s", 0, "at least 2s"},
+		{"30", 0, "not a Go duration"},
+		{"soon", 0, "not a Go duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseDevTokenTTL(tt.in)
+			if tt.wantErr == "" {
+				if err != nil || got != tt.want {
+					t.Fatalf("got %s, %v; want %s", got, err, tt.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "SESSIONKIT_DEV_TOKEN_TTL") {
+				t.Fatalf("got %s, %v; want an error about SESSIONKIT_DEV_TOKEN_TTL saying %q", got, err, tt.wantErr)
+			}
+		})
+	}
+	// The demo refuses to start with a bad value, before it listens.
+	d, err := start(context.Background(), slog.New(slog.DiscardHandler), options{addr: "127.0.0.1:0", devTokenTTL: "1s"})
+	if err == nil {
+		d.Close()
+		t.Fatal("start with SESSIONKIT_DEV_TOKEN_TTL=1s: got no error")
 	}
 }
 

@@ -15,6 +15,7 @@ type pageData struct {
 	Name               string
 	AccessFingerprint  string
 	AccessTokenExpires string
+	AccessTokenIssued  time.Time // zero when unknown
 	IDTokenExpires     string
 	Organizations      []string // the organizations the user may switch to
 }
@@ -28,8 +29,13 @@ func view(s *sessionkit.Session) pageData {
 		name = s.User.FirstName + " " + s.User.LastName
 	}
 	return pageData{S: s, Name: name, AccessFingerprint: fingerprint(s.AccessToken),
-		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), IDTokenExpires: fmtTime(s.IDTokenExpiresAt),
-		Organizations: demoOrganizations}
+		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), AccessTokenIssued: accessTokenIssuedAt(s).UTC(),
+		IDTokenExpires: fmtTime(s.IDTokenExpiresAt), Organizations: demoOrganizations}
+}
+
+// ago is how long ago t was, in whole seconds.
+func ago(t time.Time) string {
+	return time.Since(t).Round(time.Second).String()
 }
 
 func fmtTime(t time.Time) string {
@@ -47,7 +53,7 @@ dt{font-weight:600}code,pre{background:#f3f3f3;padding:0 .2rem}nav a{margin-righ
 {{template "body" .}}</body></html>`
 
 func page(body string) *template.Template {
-	return template.Must(template.Must(template.New("layout").Parse(layout)).New("body").Parse(body))
+	return template.Must(template.Must(template.New("layout").Funcs(template.FuncMap{"ago": ago}).Parse(layout)).New("body").Parse(body))
 }
 
 var homePage = page(`{{with .S}}
@@ -56,9 +62,11 @@ var homePage = page(`{{with .S}}
 <dt>Session</dt><dd><code>{{.ID}}</code>, created {{.CreatedAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Session expires (idle)</dt><dd>{{.ExpireAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}, at the latest {{.AbandonAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Access token</dt><dd>fingerprint <code id="access-fp">{{$.AccessFingerprint}}</code>, expires {{$.AccessTokenExpires}}</dd>
+<dt>Access token issued (last refreshed) at</dt><dd>{{$t := $.AccessTokenIssued}}{{if $t.IsZero}}—{{else}}<time id="access-issued" datetime="{{$t.Format "2006-01-02T15:04:05.999999999Z07:00"}}">{{$t.Format "2006-01-02T15:04:05Z07:00"}}</time> (<span id="access-issued-ago">{{ago $t}}</span> ago){{end}}</dd>
 <dt>ID token expires</dt><dd>{{$.IDTokenExpires}}</dd>
 {{if .Error}}<dt>Token error</dt><dd id="token-error">{{.Error}}</dd>{{end}}</dl>
-<p>The access token fingerprint changes when the token is refreshed: reload after it expires.</p>
+<p>The access token fingerprint and its issue time change when the token is refreshed: a request
+refreshes it once half its lifetime has passed (or it expires within a minute). Reload to see it.</p>
 <h2>Organization</h2>
 <p>Active organization: <b id="organization">{{or .ActiveOrganizationID "none (personal account)"}}</b></p>
 <div id="organizations">{{range $.Organizations}}<form class="auth-post" method="post" action="/api/auth/organization" style="display:inline">
