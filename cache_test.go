@@ -126,8 +126,17 @@ func TestCacheBudget(t *testing.T) {
 	}
 	total, n := 0, 0
 	for i := range c.shards {
-		total += c.shards[i].bytes
-		n += len(c.shards[i].entries)
+		sh := &c.shards[i]
+		held := 0
+		sh.entries.Range(func(_, v any) bool {
+			held += v.(*cacheEntry).size
+			n++
+			return true
+		})
+		if held != sh.bytes {
+			t.Fatalf("shard %d: accounted %d bytes, holds %d", i, sh.bytes, held)
+		}
+		total += held
 	}
 	if total > 64<<10 || n == 0 {
 		t.Fatalf("got %d bytes in %d entries, want at most %d", total, n, 64<<10)
