@@ -260,7 +260,7 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 		ID:           claimString(claims, "sid"),
 		User:         userFromClaims(claims),
 		JWT:          raw,
-		JWTPayload:   map[string]any(claims),
+		claims:       sharedClaims(claims),
 		AccessToken:  raw,
 		TokenType:    "Bearer",
 		LastActiveAt: now,

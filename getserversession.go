@@ -220,7 +220,7 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		// say), so it runs on every request, on the request's own copy
 		// of the session as it was before any hook ran.
 		c := s.Clone()
-		return m.runClaimsHook(ctx, hook, c.JWTPayload, c, raw, src, nil)
+		return m.runClaimsHook(ctx, hook, c.Claims(), c, raw, src, nil)
 	}
 	claims, err := m.bearer.verify(ctx, raw)
 	if claims == nil {
@@ -233,7 +233,9 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
 	}
 	if hook != nil {
-		return m.runClaimsHook(ctx, hook, claims, s, raw, src, err)
+		// s.Claims(), s's own copy: claims themselves are shared with the
+		// cache entry and must not reach code that could change them.
+		return m.runClaimsHook(ctx, hook, s.Claims(), s, raw, src, err)
 	}
 	return expiredOr(s, err)
 }

@@ -1,8 +1,11 @@
 package sessionkit
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -174,8 +177,9 @@ type Session struct {
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
-	// JWTPayload holds the verified claims of JWT, decoded from JSON.
-	JWTPayload map[string]any `json:"jwtPayload,omitempty"`
+	// claims holds the verified claims of JWT: see Claims. Encoded to JSON
+	// as "jwtPayload".
+	claims *claimsBox
 
 	// Error records a problem with the session's tokens that did not end the
 	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
@@ -197,32 +201,156 @@ type Session struct {
 	ActiveSignInID string `json:"activeSignInId,omitempty"`
 }
 
+// Claims returns the verified claims of the session's JWT (a bearer or
+// JWT-cookie session), decoded from JSON; nil for a cookie session. The map
+// belongs to this Session like its other fields: a handler may change it,
+// and no other request sees the change.
+//
+// The claims are copied lazily: a session served from the
+// verified-credential cache shares the cached claims read-only until
+// Claims is first called on it, which makes the Session's own deep copy
+// (so a handler that never looks at the claims never pays for copying
+// them). Claims may be called from several goroutines at once; the copy
+// is made once. It replaces the exported field JWTPayload of earlier versions.
+func (s *Session) Claims() map[string]any {
+	if s == nil || s.claims == nil {
+		return nil
+	}
+	return s.claims.get()
+}
+
+// SetClaims replaces the session's claims with m, which the Session then
+// owns (it is not copied). For building a Session by hand, as a test or a
+// Config.Bearer.SessionFromClaims hook may.
+func (s *Session) SetClaims(m map[string]any) {
+	if m == nil {
+		s.claims = nil
+		return
+	}
+	b := &claimsBox{}
+	b.own.Store(&m)
+	s.claims = b
+}
+
+// claimsBox holds a Session's claims: shared is the verified map, which is
+// never changed and may be shared by many copies of a session; own is the
+// Session's own deep copy, made by the first Claims call. A box is never
+// shared between Sessions made by Clone, only between shallow copies of
+// one Session value (as a map field would be).
+type claimsBox struct {
+	shared map[string]any
+	own    atomic.Pointer[map[string]any]
+	mu     sync.Mutex // serializes making own
+}
+
+func (b *claimsBox) get() map[string]any {
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	m := cloneClaims(b.shared)
+	b.own.Store(&m)
+	return m
+}
+
+// cloneInto makes dst a box holding the same claims as b: sharing b's
+// verified map when b was never handed out by Claims, a deep copy of b's own
+// map otherwise.
+func (b *claimsBox) cloneInto(dst *claimsBox) {
+	if p := b.own.Load(); p != nil {
+		m := cloneClaims(*p)
+		dst.own.Store(&m)
+		return
+	}
+	dst.shared = b.shared
+}
+
+// sharedClaims returns a box that shares the verified claims m, which must
+// never be changed afterwards.
+func sharedClaims(m map[string]any) *claimsBox {
+	if m == nil {
+		return nil
+	}
+	return &claimsBox{shared: m}
+}
+
+// sessionNoMethods is Session without its methods, for MarshalJSON and
+// UnmarshalJSON.
+type sessionNoMethods Session
+
+type sessionClaimsJSON struct {
+	*sessionNoMethods
+	JWTPayload map[string]any `json:"jwtPayload,omitempty"`
+}
+
+// MarshalJSON encodes the session with its fields' tags, the claims (see
+// Claims) as "jwtPayload".
+func (s Session) MarshalJSON() ([]byte, error) {
+	var claims map[string]any
+	if s.claims != nil {
+		// Read-only: the shared map is never changed, so no copy is needed.
+		if p := s.claims.own.Load(); p != nil {
+			claims = *p
+		} else {
+			claims = s.claims.shared
+		}
+	}
+	return json.Marshal(sessionClaimsJSON{(*sessionNoMethods)(&s), claims})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	v := sessionClaimsJSON{sessionNoMethods: (*sessionNoMethods)(s)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	s.SetClaims(v.JWTPayload)
+	return nil
+}
+
 // Active reports whether the session allows activity.
 func (s *Session) Active() bool {
 	return s != nil && s.Status == StatusActive
 }
 
-// Clone returns a deep copy of s that shares no mutable state with it.
+// Clone returns a deep copy of s that shares no mutable state with it. The
+// copy of the claims is made lazily (see Claims).
 func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
 	}
 	var c *Session
-	if len(s.SignIns) == 1 {
-		// One allocation for the session and its sign-in, the common case.
+	switch {
+	case len(s.SignIns) == 1 && s.claims == nil:
+		// One allocation for the session and its sign-in, the common case
+		// of a cookie session.
 		b := &sessionWithSignIn{Session: *s}
 		b.signIns[0] = s.SignIns[0]
 		b.Session.SignIns = b.signIns[:]
 		c = &b.Session
-	} else {
+	case len(s.SignIns) == 0 && s.claims != nil:
+		// One allocation for the session and its claims box, the common
+		// case of a bearer session.
+		b := &sessionWithClaims{Session: *s}
+		s.claims.cloneInto(&b.claims)
+		b.Session.claims = &b.claims
+		c = &b.Session
+	default:
 		cp := *s
 		c = &cp
 		if s.SignIns != nil {
 			c.SignIns = slices.Clone(s.SignIns)
 		}
+		if s.claims != nil {
+			c.claims = &claimsBox{}
+			s.claims.cloneInto(c.claims)
+		}
 	}
 	c.Actor = cloneActor(s.Actor)
-	c.JWTPayload = cloneClaims(s.JWTPayload)
 	for i := range c.SignIns {
 		c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
 	}
@@ -233,6 +361,13 @@ func (s *Session) Clone() *Session {
 type sessionWithSignIn struct {
 	Session
 	signIns [1]SignIn
+}
+
+// sessionWithClaims lets Clone allocate a session and its claims box at
+// once.
+type sessionWithClaims struct {
+	Session
+	claims claimsBox
 }
 
 func cloneActor(a *Actor) *Actor {
