@@ -118,6 +118,30 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
+// BenchmarkMiddlewareParallel measures the cached cookie path from every
+// core at once (b.RunParallel), all requests presenting the same cookie, so
+// that contention on the cache's shard shows. The handler does not read the
+// session.
+func BenchmarkMiddlewareParallel(b *testing.B) {
+	m := mustNew(b, testConfig(newClock(), ""))
+	cookies := signInCookies(b, m, SignInParams{Token: benchToken(), User: &User{ID: "u"}})
+	req := requestWith("https://app.example/", cookies)
+	h := m.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			h.ServeHTTP(w, req)
+		}
+	})
+	if d := processCPU() - c0; d > 0 {
+		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // BenchmarkCookieSeal measures writing the same session back as a cookie,
 // which a refresh does.
 func BenchmarkCookieSeal(b *testing.B) {
