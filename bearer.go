@@ -268,7 +268,7 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 	}}
 	b.claims.shared = claims
 	s := &b.Session
-	s.claims = &b.claims
+	s.JWTPayload.b = &b.claims
 	if exp, _ := claims.GetExpirationTime(); exp != nil {
 		s.ExpireAt = exp.UTC()
 		s.AccessTokenExpiresAt = s.ExpireAt

@@ -277,7 +277,7 @@ func TestSessionClone(t *testing.T) {
 // map; a copy of a copy whose claims were changed carries the change.
 func TestSessionClaimsLazyCopy(t *testing.T) {
 	verified := map[string]any{"sub": "u", "groups": []any{"a"}, "meta": map[string]any{"k": "v"}}
-	cached := &Session{Source: SourceBearer, claims: sharedClaims(verified)}
+	cached := &Session{Source: SourceBearer, JWTPayload: JWTClaims{sharedClaims(verified)}}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -319,10 +319,10 @@ func TestSessionClaimsLazyCopy(t *testing.T) {
 	}
 }
 
-// The claims are encoded as "jwtPayload", as the field they replace was,
-// and decode back.
+// The claims are encoded as "jwtPayload", as the map that the JWTPayload
+// field used to be, and decode back.
 func TestSessionJSONClaims(t *testing.T) {
-	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, User: User{ID: "u"}, claims: sharedClaims(map[string]any{"sub": "u", "n": 1.0})}
+	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, User: User{ID: "u"}, JWTPayload: JWTClaims{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
 	for _, v := range []any{s, *s} {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -342,6 +342,15 @@ func TestSessionJSONClaims(t *testing.T) {
 	b, _ := json.Marshal(&Session{ID: "c"})
 	if strings.Contains(string(b), "jwtPayload") {
 		t.Fatalf("encoded empty claims: %s", b)
+	}
+	// Session has no JSON methods of its own, so a struct that embeds it
+	// still encodes its other fields.
+	b, _ = json.Marshal(struct {
+		Session
+		Extra int `json:"extra"`
+	}{*s, 7})
+	if !strings.Contains(string(b), `"extra":7`) || !strings.Contains(string(b), `"jwtPayload":{`) {
+		t.Fatalf("embedded: %s", b)
 	}
 }
 

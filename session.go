@@ -177,9 +177,10 @@ type Session struct {
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
-	// claims holds the verified claims of JWT: see Claims. Encoded to JSON
-	// as "jwtPayload".
-	claims *claimsBox
+	// JWTPayload holds the verified claims of JWT. Read and change them
+	// with Claims, which returns the session's own map; SetClaims replaces
+	// them. (Earlier versions had the map itself here.)
+	JWTPayload JWTClaims `json:"jwtPayload,omitzero"`
 
 	// Error records a problem with the session's tokens that did not end the
 	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
@@ -211,25 +212,53 @@ type Session struct {
 // Claims is first called on it, which makes the Session's own deep copy
 // (so a handler that never looks at the claims never pays for copying
 // them). Claims may be called from several goroutines at once; the copy
-// is made once. It replaces the exported field JWTPayload of earlier versions.
+// is made once. (Earlier versions had the map itself as the field
+// JWTPayload, which is now a JWTClaims handle.)
 func (s *Session) Claims() map[string]any {
-	if s == nil || s.claims == nil {
+	if s == nil || s.JWTPayload.b == nil {
 		return nil
 	}
-	return s.claims.get()
+	return s.JWTPayload.b.get()
 }
 
 // SetClaims replaces the session's claims with m, which the Session then
 // owns (it is not copied). For building a Session by hand, as a test or a
 // Config.Bearer.SessionFromClaims hook may.
 func (s *Session) SetClaims(m map[string]any) {
+	s.JWTPayload.b = ownedClaims(m)
+}
+
+// ownedClaims returns a box owning m, or nil for nil.
+func ownedClaims(m map[string]any) *claimsBox {
 	if m == nil {
-		s.claims = nil
-		return
+		return nil
 	}
 	b := &claimsBox{}
 	b.own.Store(&m)
-	s.claims = b
+	return b
+}
+
+// JWTClaims is the Session.JWTPayload field: a handle on the session's
+// verified claims, read with Session.Claims. Its zero value holds none. It
+// encodes to and decodes from JSON as the claims object.
+type JWTClaims struct{ b *claimsBox }
+
+// IsZero reports whether there are no claims (for `json:",omitzero"`).
+func (c JWTClaims) IsZero() bool { return c.b == nil }
+
+// MarshalJSON encodes the claims as a JSON object.
+func (c JWTClaims) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.b.peek())
+}
+
+// UnmarshalJSON decodes a JSON object of claims (null: none).
+func (c *JWTClaims) UnmarshalJSON(data []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	c.b = ownedClaims(m)
+	return nil
 }
 
 // claimsBox holds a Session's claims: shared is the verified map, which is
@@ -257,6 +286,18 @@ func (b *claimsBox) get() map[string]any {
 	return m
 }
 
+// peek returns the claims without copying them, for reading only: the own
+// map if made, the shared one otherwise. nil for a nil box.
+func (b *claimsBox) peek() map[string]any {
+	if b == nil {
+		return nil
+	}
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	return b.shared
+}
+
 // cloneInto makes dst a box holding the same claims as b: sharing b's
 // verified map when b was never handed out by Claims, a deep copy of b's own
 // map otherwise.
@@ -278,40 +319,6 @@ func sharedClaims(m map[string]any) *claimsBox {
 	return &claimsBox{shared: m}
 }
 
-// sessionNoMethods is Session without its methods, for MarshalJSON and
-// UnmarshalJSON.
-type sessionNoMethods Session
-
-type sessionClaimsJSON struct {
-	*sessionNoMethods
-	JWTPayload map[string]any `json:"jwtPayload,omitempty"`
-}
-
-// MarshalJSON encodes the session with its fields' tags, the claims (see
-// Claims) as "jwtPayload".
-func (s Session) MarshalJSON() ([]byte, error) {
-	var claims map[string]any
-	if s.claims != nil {
-		// Read-only: the shared map is never changed, so no copy is needed.
-		if p := s.claims.own.Load(); p != nil {
-			claims = *p
-		} else {
-			claims = s.claims.shared
-		}
-	}
-	return json.Marshal(sessionClaimsJSON{(*sessionNoMethods)(&s), claims})
-}
-
-// UnmarshalJSON decodes what MarshalJSON encodes.
-func (s *Session) UnmarshalJSON(b []byte) error {
-	v := sessionClaimsJSON{sessionNoMethods: (*sessionNoMethods)(s)}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	s.SetClaims(v.JWTPayload)
-	return nil
-}
-
 // Active reports whether the session allows activity.
 func (s *Session) Active() bool {
 	return s != nil && s.Status == StatusActive
@@ -325,19 +332,19 @@ func (s *Session) Clone() *Session {
 	}
 	var c *Session
 	switch {
-	case len(s.SignIns) == 1 && s.claims == nil:
+	case len(s.SignIns) == 1 && s.JWTPayload.b == nil:
 		// One allocation for the session and its sign-in, the common case
 		// of a cookie session.
 		b := &sessionWithSignIn{Session: *s}
 		b.signIns[0] = s.SignIns[0]
 		b.Session.SignIns = b.signIns[:]
 		c = &b.Session
-	case len(s.SignIns) == 0 && s.claims != nil:
+	case len(s.SignIns) == 0 && s.JWTPayload.b != nil:
 		// One allocation for the session and its claims box, the common
 		// case of a bearer session.
 		b := &sessionWithClaims{Session: *s}
-		s.claims.cloneInto(&b.claims)
-		b.Session.claims = &b.claims
+		s.JWTPayload.b.cloneInto(&b.claims)
+		b.Session.JWTPayload.b = &b.claims
 		c = &b.Session
 	default:
 		cp := *s
@@ -345,9 +352,9 @@ func (s *Session) Clone() *Session {
 		if s.SignIns != nil {
 			c.SignIns = slices.Clone(s.SignIns)
 		}
-		if s.claims != nil {
-			c.claims = &claimsBox{}
-			s.claims.cloneInto(c.claims)
+		if s.JWTPayload.b != nil {
+			c.JWTPayload.b = &claimsBox{}
+			s.JWTPayload.b.cloneInto(c.JWTPayload.b)
 		}
 	}
 	c.Actor = cloneActor(s.Actor)
