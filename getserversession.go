@@ -231,6 +231,10 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	if err == nil && m.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
 		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
+	} else {
+		// No one else holds claims: s may own them, and Claims need not
+		// copy them.
+		s.JWTPayload.b.own.Store((*map[string]any)(&claims))
 	}
 	if hook != nil {
 		// s.Claims(), s's own copy: claims themselves are shared with the
