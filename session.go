@@ -240,7 +240,9 @@ func ownedClaims(m map[string]any) *claimsBox {
 
 // JWTClaims is the Session.JWTPayload field: a handle on the session's
 // verified claims, read with Session.Claims. Its zero value holds none. It
-// encodes to and decodes from JSON as the claims object.
+// encodes to and decodes from JSON as the claims object. A shallow copy of
+// a Session (s2 := *s) shares its claims, as it shared the map before;
+// Clone gives the copy its own.
 type JWTClaims struct{ b *claimsBox }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
