@@ -254,17 +254,21 @@ func isB64Token(s string) bool {
 
 // sessionFromClaims builds the snapshot of a bearer (or JWT-cookie) session.
 func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Time) *Session {
-	s := &Session{
+	// One allocation for the session and its claims box. The claims are
+	// shared with the cache entry, read-only: Claims copies them.
+	b := &sessionWithClaims{Session: Session{
 		Source:       src,
 		Status:       StatusActive,
 		ID:           claimString(claims, "sid"),
 		User:         userFromClaims(claims),
 		JWT:          raw,
-		JWTPayload:   map[string]any(claims),
 		AccessToken:  raw,
 		TokenType:    "Bearer",
 		LastActiveAt: now,
-	}
+	}}
+	b.claims.shared = claims
+	s := &b.Session
+	s.JWTPayload.b = &b.claims
 	if exp, _ := claims.GetExpirationTime(); exp != nil {
 		s.ExpireAt = exp.UTC()
 		s.AccessTokenExpiresAt = s.ExpireAt

@@ -84,7 +84,7 @@ func TestBearerValid(t *testing.T) {
 				{"CreatedAt", got.CreatedAt, t0},
 				{"ActiveOrganizationID", got.ActiveOrganizationID, "org_7"},
 				{"Actor", got.Actor.Subject, "admin_1"},
-				{"JWTPayload.sub", got.JWTPayload["sub"], "user_1"},
+				{"Claims().sub", got.Claims()["sub"], "user_1"},
 			}
 			for _, ch := range checks {
 				if ch.got != ch.want {

@@ -32,10 +32,20 @@ type credCache struct {
 	shards [cacheShards]cacheShard
 }
 
+// cacheShard holds its entries in a sync.Map, so that a lookup takes no
+// lock: requests that present the same credential on several cores do not
+// contend on a shared lock word. Writers (insert, evict) serialize on mu,
+// which guards bytes.
 type cacheShard struct {
-	mu      sync.RWMutex
-	entries map[uint64]*cacheEntry
+	mu      sync.Mutex
+	entries sync.Map // uint64 hash → *cacheEntry
 	bytes   int
+}
+
+func (sh *cacheShard) load(h uint64) *cacheEntry {
+	v, _ := sh.entries.Load(h)
+	e, _ := v.(*cacheEntry)
+	return e
 }
 
 type cacheEntry struct {
@@ -59,11 +69,7 @@ func newCredCache(budget int) *credCache {
 	if budget <= 0 {
 		return nil
 	}
-	c := &credCache{seed: maphash.MakeSeed(), budget: max(budget/cacheShards, 1)}
-	for i := range c.shards {
-		c.shards[i].entries = map[uint64]*cacheEntry{}
-	}
-	return c
+	return &credCache{seed: maphash.MakeSeed(), budget: max(budget/cacheShards, 1)}
 }
 
 // hashTail is how many trailing bytes of a credential are hashed.
@@ -110,9 +116,7 @@ func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *
 	}
 	h := c.hashParts(parts)
 	sh := &c.shards[h%cacheShards]
-	sh.mu.RLock()
-	e := sh.entries[h]
-	sh.mu.RUnlock()
+	e := sh.load(h)
 	if e == nil || e.src != src || e.gen != gen || !now.Before(e.until) || !equalParts(e.cred, parts) {
 		return nil
 	}
@@ -127,9 +131,7 @@ func (c *credCache) getRef(parts []string, now time.Time) (cookieRef, bool) {
 	}
 	h := c.hashParts(parts)
 	sh := &c.shards[h%cacheShards]
-	sh.mu.RLock()
-	e := sh.entries[h]
-	sh.mu.RUnlock()
+	e := sh.load(h)
 	if e == nil || e.src != sourceRef || !now.Before(e.until) || !equalParts(e.cred, parts) {
 		return cookieRef{}, false
 	}
@@ -162,26 +164,28 @@ func (c *credCache) insert(e *cacheEntry, now time.Time) {
 	sh := &c.shards[h%cacheShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if old := sh.entries[h]; old != nil {
-		sh.bytes -= old.size
-		delete(sh.entries, h)
+	if old, ok := sh.entries.LoadAndDelete(h); ok {
+		sh.bytes -= old.(*cacheEntry).size
 	}
 	if sh.bytes+e.size > c.budget {
-		for k, old := range sh.entries { // expired ones first
-			if !now.Before(old.until) {
+		sh.entries.Range(func(k, v any) bool { // expired ones first
+			if old := v.(*cacheEntry); !now.Before(old.until) {
 				sh.bytes -= old.size
-				delete(sh.entries, k)
+				sh.entries.Delete(k)
 			}
-		}
-		for k, old := range sh.entries { // then any: map order is random
+			return true
+		})
+		// Then any: the order follows the seeded hash, so it is arbitrary.
+		sh.entries.Range(func(k, v any) bool {
 			if sh.bytes+e.size <= c.budget {
-				break
+				return false
 			}
-			sh.bytes -= old.size
-			delete(sh.entries, k)
-		}
+			sh.bytes -= v.(*cacheEntry).size
+			sh.entries.Delete(k)
+			return true
+		})
 	}
-	sh.entries[h] = e
+	sh.entries.Store(h, e)
 	sh.bytes += e.size
 }
 
@@ -193,9 +197,9 @@ func (c *credCache) evict(parts []string) {
 	h := c.hashParts(parts)
 	sh := &c.shards[h%cacheShards]
 	sh.mu.Lock()
-	if e := sh.entries[h]; e != nil && equalParts(e.cred, parts) {
+	if e := sh.load(h); e != nil && equalParts(e.cred, parts) {
 		sh.bytes -= e.size
-		delete(sh.entries, h)
+		sh.entries.Delete(h)
 	}
 	sh.mu.Unlock()
 }

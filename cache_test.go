@@ -3,6 +3,7 @@ package sessionkit
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -126,8 +127,17 @@ func TestCacheBudget(t *testing.T) {
 	}
 	total, n := 0, 0
 	for i := range c.shards {
-		total += c.shards[i].bytes
-		n += len(c.shards[i].entries)
+		sh := &c.shards[i]
+		held := 0
+		sh.entries.Range(func(_, v any) bool {
+			held += v.(*cacheEntry).size
+			n++
+			return true
+		})
+		if held != sh.bytes {
+			t.Fatalf("shard %d: accounted %d bytes, holds %d", i, sh.bytes, held)
+		}
+		total += held
 	}
 	if total > 64<<10 || n == 0 {
 		t.Fatalf("got %d bytes in %d entries, want at most %d", total, n, 64<<10)
@@ -171,7 +181,10 @@ func TestCacheConcurrentHandlersOwnTheirCopies(t *testing.T) {
 }
 
 // The cached path allocates at most 3 times per request, the copy the
-// handler reads included (issue #7's budget).
+// handler reads included (issue #7's budget): the request copy that
+// r.WithContext makes, the request state, and the handler's copy of the
+// session (with its sign-in, or with its claims box: the claims themselves
+// are copied only when the handler calls Claims). Without a read, 2.
 func TestCacheAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
@@ -185,5 +198,39 @@ func TestCacheAllocations(t *testing.T) {
 	h.ServeHTTP(w, req)
 	if got := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) }); got > 3 || sink == nil {
 		t.Fatalf("allocations per cached request: got %v, want at most 3", got)
+	}
+	noRead := m.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if got := testing.AllocsPerRun(200, func() { noRead.ServeHTTP(w, req) }); got > 2 {
+		t.Fatalf("allocations per cached request without a read: got %v, want at most 2", got)
+	}
+}
+
+func TestCacheAllocationsBearer(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	jwks := newJWKSServer(t, rsaSigner())
+	m := mustNew(t, testConfig(newClock(), jwks.URL))
+	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	var sink *Session
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = FromContext(r.Context()) }))
+	w := &discardWriter{h: http.Header{}}
+	h.ServeHTTP(w, req)
+	if sink == nil || sink.Source != SourceBearer {
+		t.Fatal("no bearer session")
+	}
+	if got := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) }); got > 3 {
+		t.Fatalf("allocations per cached bearer request: got %v, want at most 3", got)
+	}
+	// Reading the claims copies them, on top of the budget.
+	withClaims := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := FromContext(r.Context())
+		if s.Claims()["sub"] == nil {
+			t.Error("no sub claim")
+		}
+	}))
+	if got := testing.AllocsPerRun(50, func() { withClaims.ServeHTTP(w, req) }); got <= 3 {
+		t.Fatalf("allocations with a claims read: got %v, want the copy's", got)
 	}
 }

@@ -147,7 +147,10 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 		}
 		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
 	case s.Status == StatusActive:
-		now := m.cfg.Now()
+		now := d.now
+		if now.IsZero() {
+			now = m.cfg.Now()
+		}
 		if d.updated {
 			m.fireSession(ctx, "OnSessionUpdate", cb.OnSessionUpdate, s)
 		}

@@ -316,7 +316,8 @@ type JWTConfig struct {
 	// SessionFromClaims, when set, runs after the standard claims have been
 	// copied to the session and may fill in more (organization, workspace,
 	// custom fields) or reject the token by returning an error, which is
-	// then reported like any other verification failure.
+	// then reported like any other verification failure. claims is
+	// s.Claims(), the session's own copy.
 	SessionFromClaims func(claims map[string]any, s *Session) error
 
 	// SkipIssuerCheck accepts any "iss". It MUST NOT be set unless the keys

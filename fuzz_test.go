@@ -114,7 +114,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		f.Add(seed)
 	}
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s, ok := FromContext(r.Context()); ok && (s.User.ID != "user_1" || s.JWTPayload["iss"] != testIssuer) {
+		if s, ok := FromContext(r.Context()); ok && (s.User.ID != "user_1" || s.Claims()["iss"] != testIssuer) {
 			panic("forged bearer session")
 		}
 	}))

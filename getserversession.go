@@ -59,6 +59,9 @@ type decoded struct {
 	// theft means the request presented a superseded cookie, and the
 	// session was revoked for it.
 	theft bool
+	// now is the time the credentials were decoded at, so that one request
+	// reads the clock once (attach renews it after a refresh).
+	now time.Time
 }
 
 // own makes d's session the request's own copy, so that it may be changed.
@@ -77,7 +80,9 @@ func (d *decoded) own() {
 // writes nothing.
 func (m *Manager) decode(r *http.Request) decoded {
 	var rejected []error
-	d := m.pick(r, &rejected)
+	now := m.cfg.Now()
+	d := m.pick(r, now, &rejected)
+	d.now = now
 	for _, e := range rejected {
 		if e != d.err {
 			d.rejected = append(d.rejected, e)
@@ -88,8 +93,7 @@ func (m *Manager) decode(r *http.Request) decoded {
 
 // pick runs decode's order of credentials and returns the winner,
 // appending the error of every credential refused outright to rejected.
-func (m *Manager) pick(r *http.Request, rejected *[]error) decoded {
-	now := m.cfg.Now()
+func (m *Manager) pick(r *http.Request, now time.Time, rejected *[]error) decoded {
 	var fallback *decoded
 	consider := func(d decoded) bool {
 		if d.session == nil && d.err != nil {
@@ -216,7 +220,7 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		// say), so it runs on every request, on the request's own copy
 		// of the session as it was before any hook ran.
 		c := s.Clone()
-		return m.runClaimsHook(ctx, hook, c.JWTPayload, c, raw, src, nil)
+		return m.runClaimsHook(ctx, hook, c.Claims(), c, raw, src, nil)
 	}
 	claims, err := m.bearer.verify(ctx, raw)
 	if claims == nil {
@@ -227,9 +231,15 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	if err == nil && m.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
 		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
+	} else {
+		// No one else holds claims: s may own them, and Claims need not
+		// copy them.
+		s.JWTPayload.b.own.Store((*map[string]any)(&claims))
 	}
 	if hook != nil {
-		return m.runClaimsHook(ctx, hook, claims, s, raw, src, err)
+		// s.Claims(), s's own copy: claims themselves are shared with the
+		// cache entry and must not reach code that could change them.
+		return m.runClaimsHook(ctx, hook, s.Claims(), s, raw, src, err)
 	}
 	return expiredOr(s, err)
 }

@@ -40,7 +40,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		return m.attachStored(w, r, d)
 	}
 	if d.session.Active() && d.session.Source == SourceCookie {
-		now := m.cfg.Now()
+		now := d.now
 		if m.idleDue(d.session, now) {
 			d.own()
 			if m.slideIdle(d.session, now) {
@@ -52,6 +52,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		if m.refreshDue(d.session, now) {
 			d.own()
 			m.refresher.refresh(r.Context(), &d)
+			d.now = m.cfg.Now() // a refresh may take a while
 		}
 	}
 	if d.reissue {
@@ -77,12 +78,13 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded) *http.Request {
 	ctx := r.Context()
 	if d.session.Active() {
-		now := m.cfg.Now()
+		now := d.now
 		m.touchStored(ctx, &d, now)
 		if m.storedRefreshDue(d.session, d.st, now) {
 			d.own()
 			m.refresher.refreshStored(ctx, &d)
 		}
+		d.now = m.cfg.Now() // the Store and a refresh may take a while
 	}
 	if d.reissue && d.session.Active() {
 		if err := m.writeRef(w, r, d.st.id, d.st.meta.gen, d.session); err != nil {

@@ -215,16 +215,16 @@ func TestSnapshotIsolation(t *testing.T) {
 		if s.User.Email != "iso@example.com" && s.User.Email != "ada@example.com" {
 			t.Errorf("saw a mutated email %q", s.User.Email)
 		}
-		if s.JWTPayload != nil {
-			if g := s.JWTPayload["groups"].([]any); g[0] != "a" {
+		if claims := s.Claims(); claims != nil {
+			if g := claims["groups"].([]any); g[0] != "a" {
 				t.Errorf("saw mutated groups %v", g)
 			}
-			if mm := s.JWTPayload["meta"].(map[string]any); mm["k"] != "v" {
+			if mm := claims["meta"].(map[string]any); mm["k"] != "v" {
 				t.Errorf("saw mutated meta %v", mm)
 			}
-			s.JWTPayload["groups"].([]any)[0] = "MUTATED"
-			s.JWTPayload["meta"].(map[string]any)["k"] = "MUTATED"
-			s.JWTPayload["new"] = true
+			claims["groups"].([]any)[0] = "MUTATED"
+			claims["meta"].(map[string]any)["k"] = "MUTATED"
+			claims["new"] = true
 		}
 		s.User.Email = "mutated@example.com"
 		s.AccessToken = "mutated"
@@ -252,23 +252,105 @@ func TestSnapshotIsolation(t *testing.T) {
 
 func TestSessionClone(t *testing.T) {
 	s := &Session{
-		User:       User{ID: "u"},
-		Actor:      &Actor{Subject: "a"},
-		JWTPayload: map[string]any{"l": []any{map[string]any{"x": 1.0}}, "s": []string{"q"}},
-		SignIns:    []SignIn{{ID: "1", Actor: &Actor{Subject: "b"}}},
+		User:    User{ID: "u"},
+		Actor:   &Actor{Subject: "a"},
+		SignIns: []SignIn{{ID: "1", Actor: &Actor{Subject: "b"}}},
 	}
+	s.SetClaims(map[string]any{"l": []any{map[string]any{"x": 1.0}}, "s": []string{"q"}})
 	c := s.Clone()
 	c.Actor.Subject = "changed"
-	c.JWTPayload["l"].([]any)[0].(map[string]any)["x"] = 2.0
-	c.JWTPayload["s"].([]string)[0] = "changed"
+	c.Claims()["l"].([]any)[0].(map[string]any)["x"] = 2.0
+	c.Claims()["s"].([]string)[0] = "changed"
 	c.SignIns[0].Actor.Subject = "changed"
 	c.SignIns[0].ID = "changed"
-	if s.Actor.Subject != "a" || s.JWTPayload["l"].([]any)[0].(map[string]any)["x"] != 1.0 ||
-		s.JWTPayload["s"].([]string)[0] != "q" || s.SignIns[0].Actor.Subject != "b" || s.SignIns[0].ID != "1" {
+	if s.Actor.Subject != "a" || s.Claims()["l"].([]any)[0].(map[string]any)["x"] != 1.0 ||
+		s.Claims()["s"].([]string)[0] != "q" || s.SignIns[0].Actor.Subject != "b" || s.SignIns[0].ID != "1" {
 		t.Errorf("Clone shares state: %+v", s)
 	}
 	if (*Session)(nil).Clone() != nil {
 		t.Error("nil Clone")
+	}
+}
+
+// A session whose claims are shared (as the cache's are) hands every copy
+// its own deep copy on first use, and never lets a copy change the shared
+// map; a copy of a copy whose claims were changed carries the change.
+func TestSessionClaimsLazyCopy(t *testing.T) {
+	verified := map[string]any{"sub": "u", "groups": []any{"a"}, "meta": map[string]any{"k": "v"}}
+	cached := &Session{Source: SourceBearer, JWTPayload: JWTClaims{sharedClaims(verified)}}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cached.Clone()
+			var got [4]map[string]any
+			var inner sync.WaitGroup
+			for i := range got { // concurrent first calls make one copy
+				inner.Add(1)
+				go func() { defer inner.Done(); got[i] = c.Claims() }()
+			}
+			inner.Wait()
+			for _, g := range got[1:] {
+				if fmt.Sprintf("%p", g) != fmt.Sprintf("%p", got[0]) {
+					t.Error("Claims made more than one copy")
+				}
+			}
+			m := got[0]
+			m["groups"].([]any)[0] = "MUTATED"
+			m["meta"].(map[string]any)["k"] = "MUTATED"
+			m["new"] = true
+			cc := c.Clone()
+			if cc.Claims()["new"] != true || cc.Claims()["meta"].(map[string]any)["k"] != "MUTATED" {
+				t.Error("a clone lost its source's changed claims")
+			}
+			cc.Claims()["meta"].(map[string]any)["k"] = "again"
+			if m["meta"].(map[string]any)["k"] != "MUTATED" {
+				t.Error("a clone shares its source's changed claims")
+			}
+		}()
+	}
+	wg.Wait()
+	if verified["groups"].([]any)[0] != "a" || verified["meta"].(map[string]any)["k"] != "v" || len(verified) != 3 {
+		t.Fatalf("the shared claims changed: %v", verified)
+	}
+	if (&Session{}).Claims() != nil || (*Session)(nil).Claims() != nil {
+		t.Error("claims of a session without a JWT")
+	}
+}
+
+// The claims are encoded as "jwtPayload", as the map that the JWTPayload
+// field used to be, and decode back.
+func TestSessionJSONClaims(t *testing.T) {
+	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, User: User{ID: "u"}, JWTPayload: JWTClaims{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
+	for _, v := range []any{s, *s} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"jwtPayload":{"n":1,"sub":"u"}`) || !strings.Contains(string(b), `"id":"s1"`) {
+			t.Fatalf("encoded %s", b)
+		}
+		var got Session
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != "s1" || got.User.ID != "u" || got.Claims()["sub"] != "u" || got.Claims()["n"] != 1.0 {
+			t.Fatalf("decoded %+v with claims %v", got, got.Claims())
+		}
+	}
+	b, _ := json.Marshal(&Session{ID: "c"})
+	if strings.Contains(string(b), "jwtPayload") {
+		t.Fatalf("encoded empty claims: %s", b)
+	}
+	// Session has no JSON methods of its own, so a struct that embeds it
+	// still encodes its other fields.
+	b, _ = json.Marshal(struct {
+		Session
+		Extra int `json:"extra"`
+	}{*s, 7})
+	if !strings.Contains(string(b), `"extra":7`) || !strings.Contains(string(b), `"jwtPayload":{`) {
+		t.Fatalf("embedded: %s", b)
 	}
 }
 

@@ -1,8 +1,11 @@
 package sessionkit
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -174,8 +177,10 @@ type Session struct {
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
-	// JWTPayload holds the verified claims of JWT, decoded from JSON.
-	JWTPayload map[string]any `json:"jwtPayload,omitempty"`
+	// JWTPayload holds the verified claims of JWT. Read and change them
+	// with Claims, which returns the session's own map; SetClaims replaces
+	// them. (Earlier versions had the map itself here.)
+	JWTPayload JWTClaims `json:"jwtPayload,omitzero"`
 
 	// Error records a problem with the session's tokens that did not end the
 	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
@@ -197,32 +202,164 @@ type Session struct {
 	ActiveSignInID string `json:"activeSignInId,omitempty"`
 }
 
+// Claims returns the verified claims of the session's JWT (a bearer or
+// JWT-cookie session), decoded from JSON; nil for a cookie session. The map
+// belongs to this Session like its other fields: a handler may change it,
+// and no other request sees the change.
+//
+// The claims are copied lazily: a session served from the
+// verified-credential cache shares the cached claims read-only until
+// Claims is first called on it, which makes the Session's own deep copy
+// (so a handler that never looks at the claims never pays for copying
+// them). Claims may be called from several goroutines at once; the copy
+// is made once. (Earlier versions had the map itself as the field
+// JWTPayload, which is now a JWTClaims handle.)
+func (s *Session) Claims() map[string]any {
+	if s == nil || s.JWTPayload.b == nil {
+		return nil
+	}
+	return s.JWTPayload.b.get()
+}
+
+// SetClaims replaces the session's claims with m, which the Session then
+// owns (it is not copied). For building a Session by hand, as a test or a
+// Config.Bearer.SessionFromClaims hook may.
+func (s *Session) SetClaims(m map[string]any) {
+	s.JWTPayload.b = ownedClaims(m)
+}
+
+// ownedClaims returns a box owning m, or nil for nil.
+func ownedClaims(m map[string]any) *claimsBox {
+	if m == nil {
+		return nil
+	}
+	b := &claimsBox{}
+	b.own.Store(&m)
+	return b
+}
+
+// JWTClaims is the Session.JWTPayload field: a handle on the session's
+// verified claims, read with Session.Claims. Its zero value holds none. It
+// encodes to and decodes from JSON as the claims object. A shallow copy of
+// a Session (s2 := *s) shares its claims, as it shared the map before;
+// Clone gives the copy its own.
+type JWTClaims struct{ b *claimsBox }
+
+// IsZero reports whether there are no claims (for `json:",omitzero"`).
+func (c JWTClaims) IsZero() bool { return c.b == nil }
+
+// MarshalJSON encodes the claims as a JSON object.
+func (c JWTClaims) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.b.peek())
+}
+
+// UnmarshalJSON decodes a JSON object of claims (null: none).
+func (c *JWTClaims) UnmarshalJSON(data []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	c.b = ownedClaims(m)
+	return nil
+}
+
+// claimsBox holds a Session's claims: shared is the verified map, which is
+// never changed and may be shared by many copies of a session; own is the
+// Session's own deep copy, made by the first Claims call. A box is never
+// shared between Sessions made by Clone, only between shallow copies of
+// one Session value (as a map field would be).
+type claimsBox struct {
+	shared map[string]any
+	own    atomic.Pointer[map[string]any]
+	mu     sync.Mutex // serializes making own
+}
+
+func (b *claimsBox) get() map[string]any {
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	m := cloneClaims(b.shared)
+	b.own.Store(&m)
+	return m
+}
+
+// peek returns the claims without copying them, for reading only: the own
+// map if made, the shared one otherwise. nil for a nil box.
+func (b *claimsBox) peek() map[string]any {
+	if b == nil {
+		return nil
+	}
+	if p := b.own.Load(); p != nil {
+		return *p
+	}
+	return b.shared
+}
+
+// cloneInto makes dst a box holding the same claims as b: sharing b's
+// verified map when b was never handed out by Claims, a deep copy of b's own
+// map otherwise.
+func (b *claimsBox) cloneInto(dst *claimsBox) {
+	if p := b.own.Load(); p != nil {
+		m := cloneClaims(*p)
+		dst.own.Store(&m)
+		return
+	}
+	dst.shared = b.shared
+}
+
+// sharedClaims returns a box that shares the verified claims m, which must
+// never be changed afterwards.
+func sharedClaims(m map[string]any) *claimsBox {
+	if m == nil {
+		return nil
+	}
+	return &claimsBox{shared: m}
+}
+
 // Active reports whether the session allows activity.
 func (s *Session) Active() bool {
 	return s != nil && s.Status == StatusActive
 }
 
-// Clone returns a deep copy of s that shares no mutable state with it.
+// Clone returns a deep copy of s that shares no mutable state with it. The
+// copy of the claims is made lazily (see Claims).
 func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
 	}
 	var c *Session
-	if len(s.SignIns) == 1 {
-		// One allocation for the session and its sign-in, the common case.
+	switch {
+	case len(s.SignIns) == 1 && s.JWTPayload.b == nil:
+		// One allocation for the session and its sign-in, the common case
+		// of a cookie session.
 		b := &sessionWithSignIn{Session: *s}
 		b.signIns[0] = s.SignIns[0]
 		b.Session.SignIns = b.signIns[:]
 		c = &b.Session
-	} else {
+	case len(s.SignIns) == 0 && s.JWTPayload.b != nil:
+		// One allocation for the session and its claims box, the common
+		// case of a bearer session.
+		b := &sessionWithClaims{Session: *s}
+		s.JWTPayload.b.cloneInto(&b.claims)
+		b.Session.JWTPayload.b = &b.claims
+		c = &b.Session
+	default:
 		cp := *s
 		c = &cp
 		if s.SignIns != nil {
 			c.SignIns = slices.Clone(s.SignIns)
 		}
+		if s.JWTPayload.b != nil {
+			c.JWTPayload.b = &claimsBox{}
+			s.JWTPayload.b.cloneInto(c.JWTPayload.b)
+		}
 	}
 	c.Actor = cloneActor(s.Actor)
-	c.JWTPayload = cloneClaims(s.JWTPayload)
 	for i := range c.SignIns {
 		c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
 	}
@@ -233,6 +370,13 @@ func (s *Session) Clone() *Session {
 type sessionWithSignIn struct {
 	Session
 	signIns [1]SignIn
+}
+
+// sessionWithClaims lets Clone allocate a session and its claims box at
+// once.
+type sessionWithClaims struct {
+	Session
+	claims claimsBox
 }
 
 func cloneActor(a *Actor) *Actor {
