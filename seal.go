@@ -1,0 +1,245 @@
+package sessionkit
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"hash"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Session cookies are sealed in one of two formats.
+//
+// The current format (sealV2), which seal writes, is one pass of unpadded
+// URL-safe base64 over
+//
+//	0x02 | salt (16 random bytes) | nonce (12 random bytes) | AES-256-GCM ciphertext and tag
+//
+// The GCM key is fresh for every cookie: HMAC-SHA256 of the salt under the
+// key pair's sealing key, itself derived with HKDF-SHA256 from HashKey and
+// BlockKey (so it is independent of the keys the legacy format and the
+// tickets use them for). A fresh key per cookie lifts GCM's limit of about
+// 2^32 messages per key with random nonces: two cookies share a key only
+// when their 128-bit salts collide. The additional data is the version byte
+// and the cookie's name, so a value moved to another cookie does not open.
+//
+// The legacy format is gorilla/securecookie's with a no-op serializer,
+// which sessionkit wrote before: base64url(date "|" base64url(iv |
+// AES-256-CTR(payload)) "|" mac), with the MAC HMAC-SHA256 over
+// name "|" date "|" the inner base64 under HashKey, and the CTR key BlockKey.
+// open still reads it (with its own decoder, compatible byte for byte and
+// without securecookie's copies), so sessions issued before an upgrade
+// survive it; they are re-issued in the current format on their next
+// request, like cookies sealed with an old key.
+const (
+	sealV2      = 0x02
+	saltSize    = 16
+	nonceSize   = 12
+	tagSize     = 16
+	sealV2Head  = 1 + saltSize + nonceSize
+	sealV2Extra = sealV2Head + tagSize
+)
+
+const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
+
+// cookieKey is one configured key pair, ready for both formats.
+type cookieKey struct {
+	hashKey []byte       // legacy: the MAC key
+	block   cipher.Block // legacy: AES-256 with BlockKey, for CTR
+	seal    []byte       // current: the key each cookie's GCM key is derived from
+	legacy  sync.Pool    // of hash.Hash: HMAC-SHA256 with hashKey
+	derive  sync.Pool    // of hash.Hash: HMAC-SHA256 with seal
+}
+
+// newCookieKey prepares k, which Config.validate has checked (BlockKey is
+// 32 bytes).
+func newCookieKey(k KeyPair) *cookieKey {
+	block, err := aes.NewCipher(k.BlockKey)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	secret := make([]byte, 0, len(k.HashKey)+len(k.BlockKey))
+	secret = append(append(secret, k.HashKey...), k.BlockKey...)
+	seal, err := hkdf.Key(sha256.New, secret, nil, sealV2Info, 32)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	ck := &cookieKey{hashKey: bytes.Clone(k.HashKey), block: block, seal: seal}
+	ck.legacy.New = func() any { return hmac.New(sha256.New, ck.hashKey) }
+	ck.derive.New = func() any { return hmac.New(sha256.New, ck.seal) }
+	return ck
+}
+
+// aead returns the AES-256-GCM of the cookie whose salt is salt.
+func (k *cookieKey) aead(salt []byte) (cipher.AEAD, error) {
+	h := k.derive.Get().(hash.Hash)
+	h.Reset()
+	h.Write(salt)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	k.derive.Put(h)
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// legacyMAC reports whether mac is the legacy MAC of name "|" signed.
+func (k *cookieKey) legacyMAC(namePipe, signed, mac []byte) bool {
+	h := k.legacy.Get().(hash.Hash)
+	h.Reset()
+	h.Write(namePipe)
+	h.Write(signed)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	k.legacy.Put(h)
+	return hmac.Equal(sum[:], mac)
+}
+
+var (
+	errSealFormat = errors.New("not a sealed session cookie")
+	sealB64           = base64.RawURLEncoding.Strict()
+)
+
+// bufPool holds the scratch buffers of seal and open: base64-decoded
+// values and sealed bytes before encoding, never a plaintext.
+var bufPool sync.Pool // of *[]byte
+
+func getBuf(n int) *[]byte {
+	if bp, _ := bufPool.Get().(*[]byte); bp != nil && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]byte, n, max(n, 4096))
+	return &b
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<16 {
+		bufPool.Put(bp)
+	}
+}
+
+// bytesOf returns s's bytes without a copy; they must not be written.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// sealV2 seals payload with k for the cookie whose additional data is ad
+// and returns the cookie value, which owns its memory.
+func sealWith(k *cookieKey, ad, payload []byte) (string, error) {
+	size := sealV2Extra + len(payload)
+	bp := getBuf(size)
+	defer putBuf(bp)
+	raw := *bp
+	raw[0] = sealV2
+	rand.Read(raw[1:sealV2Head]) // never fails (crypto/rand crashes the program instead)
+	aead, err := k.aead(raw[1 : 1+saltSize])
+	if err != nil {
+		return "", err
+	}
+	aead.Seal(raw[sealV2Head:sealV2Head], raw[1+saltSize:sealV2Head], payload, ad)
+	out := make([]byte, sealB64.EncodedLen(size))
+	sealB64.Encode(out, raw)
+	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+}
+
+// openValue authenticates and decrypts value, in either format, trying
+// each key in order. It returns the payload, in memory of its own that
+// nothing else references, the index of the key that opened it, and
+// whether it was in the legacy format.
+func openValue(keys []*cookieKey, namePipe, ad []byte, value string) (payload []byte, key int, legacy bool, err error) {
+	if strings.HasPrefix(value, "A") {
+		// The current format: its first byte, sealV2, encodes as "A".
+		// A legacy value starts with a decimal date, which encodes as
+		// "M", "N" or "O".
+		payload, key, err = openV2(keys, ad, value)
+		return payload, key, false, err
+	}
+	payload, key, err = openLegacy(keys, namePipe, value)
+	return payload, key, true, err
+}
+
+func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
+	// Go's base64 decoder skips CR and LF: refuse them, so that exactly
+	// one value opens.
+	if len(value) < sealB64.EncodedLen(sealV2Extra) || strings.IndexByte(value, '\n') >= 0 || strings.IndexByte(value, '\r') >= 0 {
+		return nil, 0, errSealFormat
+	}
+	bp := getBuf(sealB64.DecodedLen(len(value)))
+	defer putBuf(bp)
+	n, err := sealB64.Decode(*bp, bytesOf(value))
+	if err != nil || n < sealV2Extra {
+		return nil, 0, errSealFormat
+	}
+	raw := (*bp)[:n]
+	if raw[0] != sealV2 {
+		return nil, 0, errSealFormat
+	}
+	salt, nonce, sealed := raw[1:1+saltSize], raw[1+saltSize:sealV2Head], raw[sealV2Head:]
+	out := make([]byte, len(sealed)-tagSize)
+	for i, k := range keys {
+		aead, err := k.aead(salt)
+		if err != nil {
+			return nil, 0, err
+		}
+		// out does not overlap sealed, which a failed Open leaves intact
+		// for the next key.
+		if p, err := aead.Open(out[:0], nonce, sealed, ad); err == nil {
+			return p, i, nil
+		}
+	}
+	return nil, 0, errNoKeyOpens
+}
+
+// openLegacy opens a value in securecookie's format (see above): the outer
+// base64 is decoded once into a scratch buffer, each key's MAC is checked
+// over it in place, and the inner base64 is decoded into the payload's own
+// buffer, where it is decrypted.
+func openLegacy(keys []*cookieKey, namePipe []byte, value string) ([]byte, int, error) {
+	bp := getBuf(base64.URLEncoding.DecodedLen(len(value)))
+	defer putBuf(bp)
+	n, err := base64.URLEncoding.Decode(*bp, bytesOf(value))
+	if err != nil {
+		return nil, 0, errSealFormat
+	}
+	b := (*bp)[:n]
+	i := bytes.IndexByte(b, '|')
+	if i < 0 {
+		return nil, 0, errSealFormat
+	}
+	j := bytes.IndexByte(b[i+1:], '|')
+	if j < 0 {
+		return nil, 0, errSealFormat
+	}
+	j += i + 1
+	signed, mac := b[:j], b[j+1:]
+	for k, key := range keys {
+		if !key.legacyMAC(namePipe, signed, mac) {
+			continue
+		}
+		if _, err := strconv.ParseInt(string(b[:i]), 10, 64); err != nil {
+			return nil, 0, errSealFormat
+		}
+		inner := b[i+1 : j]
+		p := make([]byte, base64.URLEncoding.DecodedLen(len(inner)))
+		m, err := base64.URLEncoding.Decode(p, inner)
+		if err != nil || m <= aes.BlockSize {
+			return nil, 0, errSealFormat
+		}
+		p = p[:m]
+		cipher.NewCTR(key.block, p[:aes.BlockSize]).XORKeyStream(p[aes.BlockSize:], p[aes.BlockSize:])
+		return p[aes.BlockSize:], k, nil
+	}
+	return nil, 0, errNoKeyOpens
+}
