@@ -98,12 +98,18 @@ func newCookieCodec(s *settings) *cookieCodec {
 // the current format (seal.go). The value owns its memory; payload is not
 // retained.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
-	if n := sealB64.EncodedLen(sealV2Extra + len(payload)); n > c.maxSize {
-		return "", fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, n, c.maxSize)
-	}
-	v, err := sealWith(c.keys[0], c.ad, payload)
+	return c.sealAppend(func(b []byte) []byte { return append(b, payload...) })
+}
+
+// sealAppend is seal of the payload that appendPayload appends to its
+// argument, built in the sealing buffer rather than one of its own.
+func (c *cookieCodec) sealAppend(appendPayload func([]byte) []byte) (string, error) {
+	v, err := sealWith(c.keys[0], c.ad, appendPayload)
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: sealing session cookie: %w", err)
+	}
+	if len(v) > c.maxSize {
+		return "", fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, len(v), c.maxSize)
 	}
 	return v, nil
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,7 +109,7 @@ func (k *cookieKey) legacyMAC(namePipe, signed, mac []byte) bool {
 
 var (
 	errSealFormat = errors.New("not a sealed session cookie")
-	sealB64           = base64.RawURLEncoding.Strict()
+	sealB64       = base64.RawURLEncoding.Strict()
 )
 
 // bufPool holds the scratch buffers of seal and open: base64-decoded
@@ -135,22 +136,26 @@ func bytesOf(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// sealV2 seals payload with k for the cookie whose additional data is ad
-// and returns the cookie value, which owns its memory.
-func sealWith(k *cookieKey, ad, payload []byte) (string, error) {
-	size := sealV2Extra + len(payload)
-	bp := getBuf(size)
-	defer putBuf(bp)
-	raw := *bp
-	raw[0] = sealV2
-	rand.Read(raw[1:sealV2Head]) // never fails (crypto/rand crashes the program instead)
-	aead, err := k.aead(raw[1 : 1+saltSize])
+// sealWith seals, with k for the cookie whose additional data is ad, the
+// payload that appendPayload appends to its argument, and returns the
+// cookie value, which owns its memory. The payload is built, encrypted in
+// place and encoded in one pooled buffer.
+func sealWith(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (string, error) {
+	bp := getBuf(sealV2Head)
+	buf := slices.Grow(appendPayload((*bp)[:sealV2Head]), tagSize)
+	defer func() { *bp = buf[:0]; putBuf(bp) }()
+	buf[0] = sealV2
+	rand.Read(buf[1:sealV2Head]) // never fails (crypto/rand crashes the program instead)
+	aead, err := k.aead(buf[1 : 1+saltSize])
 	if err != nil {
 		return "", err
 	}
-	aead.Seal(raw[sealV2Head:sealV2Head], raw[1+saltSize:sealV2Head], payload, ad)
-	out := make([]byte, sealB64.EncodedLen(size))
-	sealB64.Encode(out, raw)
+	// In place: the ciphertext and tag fill buf after the header (the
+	// append is a no-op copy unless Seal had to allocate).
+	sealed := aead.Seal(buf[sealV2Head:sealV2Head], buf[1+saltSize:sealV2Head], buf[sealV2Head:], ad)
+	buf = append(buf[:sealV2Head], sealed...)
+	out := make([]byte, sealB64.EncodedLen(len(buf)))
+	sealB64.Encode(out, buf)
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 

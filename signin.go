@@ -355,7 +355,7 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Sessio
 		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
 	}
 	s.foldActive()
-	value, err := m.cookies.seal(appendPayload(make([]byte, 0, 512), s))
+	value, err := m.cookies.sealAppend(func(b []byte) []byte { return appendPayload(b, s) })
 	if err != nil {
 		return err
 	}

@@ -281,7 +281,7 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 // writeRef writes the cookie that refers to stored session id at
 // generation gen, living until the session's absolute end.
 func (m *Manager) writeRef(w http.ResponseWriter, r *http.Request, id string, gen uint64, s *Session) error {
-	value, err := m.cookies.seal(appendRef(make([]byte, 0, 64), id, gen))
+	value, err := m.cookies.sealAppend(func(b []byte) []byte { return appendRef(b, id, gen) })
 	if err != nil {
 		return err
 	}
