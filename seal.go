@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -23,15 +24,22 @@ import (
 // The current format (sealV2), which seal writes, is one pass of unpadded
 // URL-safe base64 over
 //
-//	0x02 | salt (16 random bytes) | nonce (12 random bytes) | AES-256-GCM ciphertext and tag
+//	0x02 | salt (16 bytes) | nonce (12 random bytes) | AES-256-GCM ciphertext and tag
 //
-// The GCM key is fresh for every cookie: HMAC-SHA256 of the salt under the
-// key pair's sealing key, itself derived with HKDF-SHA256 from HashKey and
-// BlockKey (so it is independent of the keys the legacy format and the
-// tickets use them for). A fresh key per cookie lifts GCM's limit of about
-// 2^32 messages per key with random nonces: two cookies share a key only
-// when their 128-bit salts collide. The additional data is the version byte
-// and the cookie's name, so a value moved to another cookie does not open.
+// The GCM key is HMAC-SHA256 of the salt under the key pair's sealing key,
+// itself derived with HKDF-SHA256 from HashKey and BlockKey (so it is
+// independent of the keys the legacy format and the tickets use them for).
+// The additional data is the version byte and the cookie's name, so a value
+// moved to another cookie does not open.
+//
+// With random 96-bit nonces, GCM stays within its bounds (a nonce collision
+// below 2^-32) for about 2^32 messages per key. A Manager therefore seals
+// under a subkey of its own: it draws a random salt when it starts and a new
+// one after maxSealsPerSubkey cookies, so no GCM key ever seals more than
+// that many, however many cookies a key pair seals over its life and across
+// instances (two subkeys collide only when their 128-bit salts do). Openers
+// keep the few subkeys in use (cached by salt, at most maxOpenSubkeys), so
+// neither side pays for a key derivation per cookie.
 //
 // The legacy format is gorilla/securecookie's with a no-op serializer,
 // which sessionkit wrote before: base64url(date "|" base64url(iv |
@@ -48,6 +56,9 @@ const (
 	tagSize     = 16
 	sealV2Head  = 1 + saltSize + nonceSize
 	sealV2Extra = sealV2Head + tagSize
+
+	maxSealsPerSubkey = 1 << 30
+	maxOpenSubkeys    = 64
 )
 
 const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
@@ -56,9 +67,20 @@ const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
 type cookieKey struct {
 	hashKey []byte       // legacy: the MAC key
 	block   cipher.Block // legacy: AES-256 with BlockKey, for CTR
-	seal    []byte       // current: the key each cookie's GCM key is derived from
+	seal    []byte       // current: the key subkeys are derived from
 	legacy  sync.Pool    // of hash.Hash: HMAC-SHA256 with hashKey
-	derive  sync.Pool    // of hash.Hash: HMAC-SHA256 with seal
+
+	mu      sync.Mutex             // serializes changes of sealing
+	sealing atomic.Pointer[subkey] // the subkey seal uses
+	opening sync.Map               // [saltSize]byte → *subkey, for open
+	nopen   atomic.Int32           // entries in opening, about
+}
+
+// subkey is one salt's GCM.
+type subkey struct {
+	salt  [saltSize]byte
+	aead  cipher.AEAD
+	seals atomic.Uint64 // cookies sealed with it
 }
 
 // newCookieKey prepares k, which Config.validate has checked (BlockKey is
@@ -76,23 +98,68 @@ func newCookieKey(k KeyPair) *cookieKey {
 	}
 	ck := &cookieKey{hashKey: bytes.Clone(k.HashKey), block: block, seal: seal}
 	ck.legacy.New = func() any { return hmac.New(sha256.New, ck.hashKey) }
-	ck.derive.New = func() any { return hmac.New(sha256.New, ck.seal) }
 	return ck
 }
 
-// aead returns the AES-256-GCM of the cookie whose salt is salt.
-func (k *cookieKey) aead(salt []byte) (cipher.AEAD, error) {
-	h := k.derive.Get().(hash.Hash)
-	h.Reset()
-	h.Write(salt)
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
-	k.derive.Put(h)
-	block, err := aes.NewCipher(key[:])
+// derive returns the subkey of salt.
+func (k *cookieKey) derive(salt [saltSize]byte) *subkey {
+	m := hmac.New(sha256.New, k.seal)
+	m.Write(salt[:])
+	block, err := aes.NewCipher(m.Sum(nil))
 	if err != nil {
-		return nil, err
+		panic("sessionkit: " + err.Error()) // a 32-byte key
 	}
-	return cipher.NewGCM(block)
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	return &subkey{salt: salt, aead: aead}
+}
+
+// sealer returns the subkey to seal one more cookie with.
+func (k *cookieKey) sealer() *subkey {
+	if sk := k.sealing.Load(); sk != nil && sk.seals.Add(1) <= maxSealsPerSubkey {
+		return sk
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if sk := k.sealing.Load(); sk != nil && sk.seals.Add(1) <= maxSealsPerSubkey {
+		return sk
+	}
+	var salt [saltSize]byte
+	rand.Read(salt[:]) // never fails (crypto/rand crashes the program instead)
+	sk := k.derive(salt)
+	sk.seals.Store(1)
+	k.sealing.Store(sk)
+	k.remember(sk)
+	return sk
+}
+
+// opener returns the subkey of salt, derived once while it is in use.
+func (k *cookieKey) opener(salt []byte) *subkey {
+	s := [saltSize]byte(salt)
+	if v, ok := k.opening.Load(s); ok {
+		return v.(*subkey)
+	}
+	sk := k.derive(s)
+	k.remember(sk)
+	return sk
+}
+
+// remember caches sk for open. The cache forgets everything when it is
+// full: salts no Manager seals with any more (or made up, in forged
+// cookies) leave it, and the few in use come back at the cost of one
+// derivation each.
+func (k *cookieKey) remember(sk *subkey) {
+	if k.nopen.Add(1) > maxOpenSubkeys {
+		k.opening.Clear()
+		k.nopen.Store(1)
+		if cur := k.sealing.Load(); cur != nil && cur != sk {
+			k.opening.Store(cur.salt, cur)
+			k.nopen.Add(1)
+		}
+	}
+	k.opening.Store(sk.salt, sk)
 }
 
 // legacyMAC reports whether mac is the legacy MAC of name "|" signed.
@@ -144,15 +211,13 @@ func sealWith(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (strin
 	bp := getBuf(sealV2Head)
 	buf := slices.Grow(appendPayload((*bp)[:sealV2Head]), tagSize)
 	defer func() { *bp = buf[:0]; putBuf(bp) }()
+	sk := k.sealer()
 	buf[0] = sealV2
-	rand.Read(buf[1:sealV2Head]) // never fails (crypto/rand crashes the program instead)
-	aead, err := k.aead(buf[1 : 1+saltSize])
-	if err != nil {
-		return "", err
-	}
+	copy(buf[1:], sk.salt[:])
+	rand.Read(buf[1+saltSize : sealV2Head]) // never fails (crypto/rand crashes the program instead)
 	// In place: the ciphertext and tag fill buf after the header (the
 	// append is a no-op copy unless Seal had to allocate).
-	sealed := aead.Seal(buf[sealV2Head:sealV2Head], buf[1+saltSize:sealV2Head], buf[sealV2Head:], ad)
+	sealed := sk.aead.Seal(buf[sealV2Head:sealV2Head], buf[1+saltSize:sealV2Head], buf[sealV2Head:], ad)
 	buf = append(buf[:sealV2Head], sealed...)
 	out := make([]byte, sealB64.EncodedLen(len(buf)))
 	sealB64.Encode(out, buf)
@@ -194,13 +259,9 @@ func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
 	salt, nonce, sealed := raw[1:1+saltSize], raw[1+saltSize:sealV2Head], raw[sealV2Head:]
 	out := make([]byte, len(sealed)-tagSize)
 	for i, k := range keys {
-		aead, err := k.aead(salt)
-		if err != nil {
-			return nil, 0, err
-		}
 		// out does not overlap sealed, which a failed Open leaves intact
 		// for the next key.
-		if p, err := aead.Open(out[:0], nonce, sealed, ad); err == nil {
+		if p, err := k.opener(salt).aead.Open(out[:0], nonce, sealed, ad); err == nil {
 			return p, i, nil
 		}
 	}
