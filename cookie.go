@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/securecookie"
 )
@@ -45,6 +46,7 @@ type cookieCodec struct {
 	// Expires (Path, Domain) and after Max-Age (HttpOnly, Secure,
 	// SameSite), as http.Cookie writes them.
 	attrsPre, attrsPost string
+	nameOnly            [1]string // name, for expireStale
 }
 
 // cookieName is the session cookie's name: the configured name with the
@@ -77,6 +79,7 @@ func newCookieCodec(s *settings) *cookieCodec {
 		maxSize:   s.MaxCookieSize,
 		chunkSize: chunkSizeFor(s),
 	}
+	c.nameOnly[0] = c.name
 	c.namePipe = append([]byte(c.name), '|')
 	c.ad = append([]byte{sealV2}, c.name...)
 	for _, k := range s.Keys {
@@ -98,20 +101,39 @@ func newCookieCodec(s *settings) *cookieCodec {
 // the current format (seal.go). The value owns its memory; payload is not
 // retained.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
-	return c.sealAppend(func(b []byte) []byte { return append(b, payload...) })
+	bp, raw := sealRaw(c.keys[0], c.ad, func(b []byte) []byte { return append(b, payload...) })
+	defer putBuf(bp)
+	if err := c.checkSize(raw); err != nil {
+		return "", err
+	}
+	return encodeValue(raw), nil
 }
 
-// sealAppend is seal of the payload that appendPayload appends to its
-// argument, built in the sealing buffer rather than one of its own.
-func (c *cookieCodec) sealAppend(appendPayload func([]byte) []byte) (string, error) {
-	v, err := sealWith(c.keys[0], c.ad, appendPayload)
-	if err != nil {
-		return "", fmt.Errorf("sessionkit: sealing session cookie: %w", err)
+func (c *cookieCodec) checkSize(raw []byte) error {
+	if n := sealB64.EncodedLen(len(raw)); n > c.maxSize {
+		return fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, n, c.maxSize)
 	}
-	if len(v) > c.maxSize {
-		return "", fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, len(v), c.maxSize)
+	return nil
+}
+
+// sealWrite is write of the value seal would make of the payload that
+// appendPayload appends to its argument. The payload is built in the
+// sealing buffer, and a value that fits one cookie is encoded straight
+// into its Set-Cookie line.
+func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {
+	bp, raw := sealRaw(c.keys[0], c.ad, appendPayload)
+	defer putBuf(bp)
+	if err := c.checkSize(raw); err != nil {
+		return err
 	}
-	return v, nil
+	maxAge := int(expires.Sub(now) / time.Second)
+	if maxAge <= 0 || sealB64.EncodedLen(len(raw)) > c.chunkSize {
+		return c.write(w, r, encodeValue(raw), expires, now)
+	}
+	c.dropEarlier(w)
+	c.addLine(w, c.appendAttrs(c.lineSealed(c.name, raw), maxAge, expires))
+	c.expireStale(w, r, c.nameOnly[:])
+	return nil
 }
 
 // open authenticates and decrypts a cookie value, in the current or the
@@ -351,27 +373,49 @@ func contains(list []string, s string) bool {
 // URL-safe base64 of seal (or empty), and the name and the other
 // attributes were checked by New and formatted by net/http once.
 func (c *cookieCodec) set(w http.ResponseWriter, name, value string, maxAge int, expires time.Time) {
-	var b strings.Builder
-	b.Grow(len(name) + 1 + len(value) + len(c.attrsPre) + len("; Expires=") + len(http.TimeFormat) + len("; Max-Age=") + 10 + len(c.attrsPost))
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(value)
-	b.WriteString(c.attrsPre)
-	var buf [len(http.TimeFormat)]byte
+	b := make([]byte, 0, len(name)+1+len(value)+c.attrsLen())
+	b = append(append(append(b, name...), '='), value...)
+	c.addLine(w, c.appendAttrs(b, maxAge, expires))
+}
+
+// lineSealed starts the Set-Cookie line for name and the value of the
+// sealed bytes raw, encoding them in place, with room for the attributes.
+func (c *cookieCodec) lineSealed(name string, raw []byte) []byte {
+	n := len(name) + 1 + sealB64.EncodedLen(len(raw))
+	b := make([]byte, n, n+c.attrsLen())
+	copy(b, name)
+	b[len(name)] = '='
+	sealB64.Encode(b[len(name)+1:], raw)
+	return b
+}
+
+// attrsLen bounds what appendAttrs appends.
+func (c *cookieCodec) attrsLen() int {
+	return len(c.attrsPre) + len("; Expires=") + len(http.TimeFormat) + len("; Max-Age=") + 20 + len(c.attrsPost)
+}
+
+// appendAttrs appends the cookie's attributes, in http.Cookie's order and
+// format.
+func (c *cookieCodec) appendAttrs(b []byte, maxAge int, expires time.Time) []byte {
+	b = append(b, c.attrsPre...)
 	if expires.Year() >= 1601 { // as net/http: older dates are invalid
-		b.WriteString("; Expires=")
-		b.Write(expires.UTC().AppendFormat(buf[:0], http.TimeFormat))
+		b = append(b, "; Expires="...)
+		b = expires.UTC().AppendFormat(b, http.TimeFormat)
 	}
 	switch {
 	case maxAge > 0:
-		b.WriteString("; Max-Age=")
-		b.Write(strconv.AppendInt(buf[:0], int64(maxAge), 10))
+		b = append(b, "; Max-Age="...)
+		b = strconv.AppendInt(b, int64(maxAge), 10)
 	case maxAge < 0:
-		b.WriteString("; Max-Age=0")
+		b = append(b, "; Max-Age=0"...)
 	}
-	b.WriteString(c.attrsPost)
+	return append(b, c.attrsPost...)
+}
+
+// addLine adds the Set-Cookie line b, which it takes over.
+func (c *cookieCodec) addLine(w http.ResponseWriter, b []byte) {
 	h := w.Header()
-	h["Set-Cookie"] = append(h["Set-Cookie"], b.String())
+	h["Set-Cookie"] = append(h["Set-Cookie"], unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // expire deletes the cookie name: empty, Max-Age=0, expired long ago.

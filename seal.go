@@ -203,14 +203,14 @@ func bytesOf(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// sealWith seals, with k for the cookie whose additional data is ad, the
+// sealRaw seals, with k for the cookie whose additional data is ad, the
 // payload that appendPayload appends to its argument, and returns the
-// cookie value, which owns its memory. The payload is built, encrypted in
-// place and encoded in one pooled buffer.
-func sealWith(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (string, error) {
+// sealed bytes (before base64) in a pooled buffer, which the caller gives
+// back with putBuf once it has encoded them. The payload is built and
+// encrypted in place in that one buffer.
+func sealRaw(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (*[]byte, []byte) {
 	bp := getBuf(sealV2Head)
 	buf := slices.Grow(appendPayload((*bp)[:sealV2Head]), tagSize)
-	defer func() { *bp = buf[:0]; putBuf(bp) }()
 	sk := k.sealer()
 	buf[0] = sealV2
 	copy(buf[1:], sk.salt[:])
@@ -219,9 +219,16 @@ func sealWith(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (strin
 	// append is a no-op copy unless Seal had to allocate).
 	sealed := sk.aead.Seal(buf[sealV2Head:sealV2Head], buf[1+saltSize:sealV2Head], buf[sealV2Head:], ad)
 	buf = append(buf[:sealV2Head], sealed...)
-	out := make([]byte, sealB64.EncodedLen(len(buf)))
-	sealB64.Encode(out, buf)
-	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+	*bp = buf
+	return bp, buf
+}
+
+// encodeValue returns the cookie value of sealed bytes, which owns its
+// memory.
+func encodeValue(raw []byte) string {
+	out := make([]byte, sealB64.EncodedLen(len(raw)))
+	sealB64.Encode(out, raw)
+	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
 // openValue authenticates and decrypts value, in either format, trying

@@ -329,7 +329,30 @@ func TestCookieSetMatchesNetHTTP(t *testing.T) {
 		{Config: Config{CookieName: "s", CookiePath: "/", InsecureCookies: true, CookieSameSite: http.SameSiteDefaultMode}},
 		{Config: Config{CookieName: "s", CookiePath: "/", CookieSameSite: http.SameSiteLaxMode}},
 	} {
+		s.Keys = []KeyPair{cookieKeyGen()}
+		s.MaxCookieSize = 1 << 14
 		c := newCookieCodec(s)
+		// sealWrite's line, for a value that fits one cookie.
+		got := httptest.NewRecorder()
+		if err := c.sealWrite(got, nil, func(b []byte) []byte { return append(b, "payload"...) }, t0.Add(time.Hour), t0); err != nil {
+			t.Fatal(err)
+		}
+		if lines := got.Header()["Set-Cookie"]; len(lines) != 1 {
+			t.Fatalf("sealWrite: %q", lines)
+		} else {
+			value := strings.TrimPrefix(strings.Split(lines[0], ";")[0], c.name+"=")
+			want := httptest.NewRecorder()
+			http.SetCookie(want, &http.Cookie{
+				Name: c.name, Value: value, Path: c.path, Domain: c.domain,
+				Expires: t0.Add(time.Hour), MaxAge: 3600, HttpOnly: true, Secure: c.secure, SameSite: c.sameSite,
+			})
+			if w := want.Header()["Set-Cookie"]; w[0] != lines[0] {
+				t.Errorf("sealWrite: got %q\nwant %q", lines[0], w[0])
+			}
+			if p, _, err := c.open(value); err != nil || string(p) != "payload" {
+				t.Errorf("sealWrite: value opens to %q, %v", p, err)
+			}
+		}
 		for _, tt := range []struct {
 			value   string
 			maxAge  int
@@ -412,8 +435,8 @@ func TestSealConcurrent(t *testing.T) {
 	for g := range 8 {
 		go func() {
 			for i := range 200 {
-				if i%50 == g {
-					c.keys[0].sealing.Load().seals.Store(maxSealsPerSubkey)
+				if sk := c.keys[0].sealing.Load(); sk != nil && i%50 == g {
+					sk.seals.Store(maxSealsPerSubkey)
 				}
 				v, err := c.seal(p)
 				if err == nil {

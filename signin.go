@@ -355,10 +355,6 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Sessio
 		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
 	}
 	s.foldActive()
-	value, err := m.cookies.sealAppend(func(b []byte) []byte { return appendPayload(b, s) })
-	if err != nil {
-		return err
-	}
 	expires := s.ExpireAt
 	if expires.IsZero() {
 		expires = s.AbandonAt
@@ -366,5 +362,5 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Sessio
 	if expires.IsZero() {
 		return errors.New("sessionkit: session has no expiry")
 	}
-	return m.cookies.write(w, r, value, expires, m.cfg.Now())
+	return m.cookies.sealWrite(w, r, func(b []byte) []byte { return appendPayload(b, s) }, expires, m.cfg.Now())
 }
