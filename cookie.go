@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/securecookie"
 )
@@ -22,12 +23,17 @@ const (
 	maxChunks  = 64
 )
 
-// cookieCodec seals sessions into cookies and reads them back: securecookie
-// (HMAC-SHA256 then AES-256-CTR, rotated keys) over the binary payload, split
-// into chunks when one cookie cannot hold it.
+// cookieCodec seals sessions into cookies and reads them back (seal.go:
+// AES-256-GCM with rotated keys, and the legacy securecookie format read)
+// over the binary payload, split into chunks when one cookie cannot hold it.
 type cookieCodec struct {
-	codecs   []*securecookie.SecureCookie // [0] seals; all open
-	name     string                       // the cookie's name, prefix included; bound into the MAC
+	keys []*cookieKey // [0] seals; all open
+	// flow seals the sign-in flow cookie (oauthflow.go) in securecookie's
+	// format, with the same keys: [0] seals; all open.
+	flow     []*securecookie.SecureCookie
+	name     string // the cookie's name, prefix included; authenticated with the value
+	namePipe []byte // name "|": what the legacy MAC covers before the value
+	ad       []byte // sealV2 and name: the current format's additional data
 	domain   string
 	path     string
 	sameSite http.SameSite
@@ -36,6 +42,11 @@ type cookieCodec struct {
 	// chunkSize is the largest value one cookie carries, for the longest
 	// (two-digit chunk index) name.
 	chunkSize int
+	// attrsPre and attrsPost are the Set-Cookie attributes before
+	// Expires (Path, Domain) and after Max-Age (HttpOnly, Secure,
+	// SameSite), as http.Cookie writes them.
+	attrsPre, attrsPost string
+	nameOnly            [1]string // name, for expireStale
 }
 
 // cookieName is the session cookie's name: the configured name with the
@@ -68,38 +79,74 @@ func newCookieCodec(s *settings) *cookieCodec {
 		maxSize:   s.MaxCookieSize,
 		chunkSize: chunkSizeFor(s),
 	}
+	c.nameOnly[0] = c.name
+	c.namePipe = append([]byte(c.name), '|')
+	c.ad = append([]byte{sealV2}, c.name...)
 	for _, k := range s.Keys {
+		c.keys = append(c.keys, newCookieKey(k))
 		sc := securecookie.New(k.HashKey, k.BlockKey)
 		sc.SetSerializer(securecookie.NopEncoder{})
-		sc.MaxAge(0)    // lifetimes live in the payload, against Config.Now
-		sc.MaxLength(0) // sizes are checked by seal and read
-		c.codecs = append(c.codecs, sc)
+		sc.MaxAge(0)    // the expiry lives in the payload, against Config.Now
+		sc.MaxLength(0) // sizes are checked by sealFlow and openFlow
+		c.flow = append(c.flow, sc)
 	}
+	// The attributes that do not change from one write to the next, as
+	// net/http formats (and sanitizes) them.
+	c.attrsPre = (&http.Cookie{Name: "x", Path: c.path, Domain: c.domain}).String()[len("x="):]
+	c.attrsPost = (&http.Cookie{Name: "x", HttpOnly: true, Secure: c.secure, SameSite: c.sameSite}).String()[len("x="):]
 	return c
 }
 
-// seal encodes a payload into a cookie value with the first key pair.
+// seal encodes a payload into a cookie value with the first key pair, in
+// the current format (seal.go). The value owns its memory; payload is not
+// retained.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
-	v, err := c.codecs[0].Encode(c.name, payload)
-	if err != nil {
-		return "", fmt.Errorf("sessionkit: sealing session cookie: %w", err)
+	bp, raw := sealRaw(c.keys[0], c.ad, func(b []byte) []byte { return append(b, payload...) })
+	defer putBuf(bp)
+	if err := c.checkSize(raw); err != nil {
+		return "", err
 	}
-	if len(v) > c.maxSize {
-		return "", fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, len(v), c.maxSize)
-	}
-	return v, nil
+	return encodeValue(raw), nil
 }
 
-// open authenticates and decrypts a cookie value, trying each key pair in
-// order. rotated reports that a key other than the first one opened it.
-func (c *cookieCodec) open(value string) (payload []byte, rotated bool, err error) {
-	for i, sc := range c.codecs {
-		var p []byte
-		if err = sc.Decode(c.name, value, &p); err == nil {
-			return p, i > 0, nil
-		}
+func (c *cookieCodec) checkSize(raw []byte) error {
+	if n := sealB64.EncodedLen(len(raw)); n > c.maxSize {
+		return fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, n, c.maxSize)
 	}
-	return nil, false, fmt.Errorf("%w: %w", ErrInvalidCookie, errNoKeyOpens)
+	return nil
+}
+
+// sealWrite is write of the value seal would make of the payload that
+// appendPayload appends to its argument. The payload is built in the
+// sealing buffer, and a value that fits one cookie is encoded straight
+// into its Set-Cookie line.
+func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {
+	bp, raw := sealRaw(c.keys[0], c.ad, appendPayload)
+	defer putBuf(bp)
+	if err := c.checkSize(raw); err != nil {
+		return err
+	}
+	maxAge := int(expires.Sub(now) / time.Second)
+	if maxAge <= 0 || sealB64.EncodedLen(len(raw)) > c.chunkSize {
+		return c.write(w, r, encodeValue(raw), expires, now)
+	}
+	c.dropEarlier(w)
+	c.addLine(w, c.appendAttrs(c.lineSealed(c.name, raw), maxAge, expires))
+	c.expireStale(w, r, c.nameOnly[:])
+	return nil
+}
+
+// open authenticates and decrypts a cookie value, in the current or the
+// legacy format, trying each key pair in order. The payload is in memory
+// of its own, which nothing else references. reissue reports that the
+// value should be sealed again: a key other than the first one opened it,
+// or it is in the legacy format.
+func (c *cookieCodec) open(value string) (payload []byte, reissue bool, err error) {
+	p, key, legacy, err := openValue(c.keys, c.namePipe, c.ad, value)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrInvalidCookie, errNoKeyOpens)
+	}
+	return p, key > 0 || legacy, nil
 }
 
 var errNoKeyOpens = errors.New("no configured key authenticates it")
@@ -321,18 +368,54 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// set adds the Set-Cookie line for name=value, as http.SetCookie would
+// write it, without its sanitizing pass over the value: values are the
+// URL-safe base64 of seal (or empty), and the name and the other
+// attributes were checked by New and formatted by net/http once.
 func (c *cookieCodec) set(w http.ResponseWriter, name, value string, maxAge int, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     c.path,
-		Domain:   c.domain,
-		Expires:  expires.UTC(),
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		Secure:   c.secure,
-		SameSite: c.sameSite,
-	})
+	b := make([]byte, 0, len(name)+1+len(value)+c.attrsLen())
+	b = append(append(append(b, name...), '='), value...)
+	c.addLine(w, c.appendAttrs(b, maxAge, expires))
+}
+
+// lineSealed starts the Set-Cookie line for name and the value of the
+// sealed bytes raw, encoding them in place, with room for the attributes.
+func (c *cookieCodec) lineSealed(name string, raw []byte) []byte {
+	n := len(name) + 1 + sealB64.EncodedLen(len(raw))
+	b := make([]byte, n, n+c.attrsLen())
+	copy(b, name)
+	b[len(name)] = '='
+	sealB64.Encode(b[len(name)+1:], raw)
+	return b
+}
+
+// attrsLen bounds what appendAttrs appends.
+func (c *cookieCodec) attrsLen() int {
+	return len(c.attrsPre) + len("; Expires=") + len(http.TimeFormat) + len("; Max-Age=") + 20 + len(c.attrsPost)
+}
+
+// appendAttrs appends the cookie's attributes, in http.Cookie's order and
+// format.
+func (c *cookieCodec) appendAttrs(b []byte, maxAge int, expires time.Time) []byte {
+	b = append(b, c.attrsPre...)
+	if expires.Year() >= 1601 { // as net/http: older dates are invalid
+		b = append(b, "; Expires="...)
+		b = expires.UTC().AppendFormat(b, http.TimeFormat)
+	}
+	switch {
+	case maxAge > 0:
+		b = append(b, "; Max-Age="...)
+		b = strconv.AppendInt(b, int64(maxAge), 10)
+	case maxAge < 0:
+		b = append(b, "; Max-Age=0"...)
+	}
+	return append(b, c.attrsPost...)
+}
+
+// addLine adds the Set-Cookie line b, which it takes over.
+func (c *cookieCodec) addLine(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h["Set-Cookie"] = append(h["Set-Cookie"], unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // expire deletes the cookie name: empty, Max-Age=0, expired long ago.

@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+	"unsafe"
 )
 
-// The cookie payload is a compact binary record, sealed by securecookie:
+// The cookie payload is a compact binary record, sealed by cookieCodec.seal
+// (seal.go):
 //
 //	version byte (payloadV2; payloadV1 lacks accessTokenIssuedAt and is still read)
 //	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, activeSignInID
@@ -82,13 +84,15 @@ func appendPayload(b []byte, s *Session) []byte {
 }
 
 // decodePayload decodes a payload written by appendPayload. The session's
-// strings share one allocation.
+// strings are p's memory, not a copy: the caller gives p up, and nothing may
+// write to it afterwards (cookieCodec.open's payloads are such; decodeStored
+// copies what a Store returns).
 func decodePayload(p []byte) (*Session, error) {
 	if len(p) == 0 || (p[0] != payloadV1 && p[0] != payloadV2) {
 		return nil, errMalformedPayload
 	}
 	version := p[0]
-	r := payloadReader{s: string(p[1:])}
+	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
 	s := &Session{Source: SourceCookie}
 	s.ID = r.str()
 	s.CreatedAt = r.time()

@@ -51,7 +51,7 @@ func (h *authHandler) sealFlow(f *signInFlow) (string, error) {
 	if err := enc.Encode(f); err != nil {
 		return "", err
 	}
-	v, err := h.m.cookies.codecs[0].Encode(h.flowCookie, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	v, err := h.m.cookies.flow[0].Encode(h.flowCookie, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: sealing the sign-in state: %w", err)
 	}
@@ -76,7 +76,7 @@ func (h *authHandler) openFlow(r *http.Request) (*signInFlow, bool) {
 	if err != nil || c.Value == "" || len(c.Value) > maxFlowCookie {
 		return nil, false
 	}
-	for _, sc := range h.m.cookies.codecs {
+	for _, sc := range h.m.cookies.flow {
 		var b []byte
 		if sc.Decode(h.flowCookie, c.Value, &b) != nil {
 			continue

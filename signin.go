@@ -369,10 +369,6 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Sessio
 		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
 	}
 	s.foldActive()
-	value, err := m.cookies.seal(appendPayload(make([]byte, 0, 512), s))
-	if err != nil {
-		return err
-	}
 	expires := s.ExpireAt
 	if expires.IsZero() {
 		expires = s.AbandonAt
@@ -380,5 +376,5 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Sessio
 	if expires.IsZero() {
 		return errors.New("sessionkit: session has no expiry")
 	}
-	return m.cookies.write(w, r, value, expires, m.cfg.Now())
+	return m.cookies.sealWrite(w, r, func(b []byte) []byte { return appendPayload(b, s) }, expires, m.cfg.Now())
 }

@@ -456,10 +456,6 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 // writeRef writes the cookie that refers to stored session id at
 // generation gen, living until the session's absolute end.
 func (m *Manager) writeRef(w http.ResponseWriter, r *http.Request, id string, gen uint64, s *Session) error {
-	value, err := m.cookies.seal(appendRef(make([]byte, 0, 64), id, gen))
-	if err != nil {
-		return err
-	}
 	expires := s.AbandonAt
 	if expires.IsZero() {
 		expires = s.ExpireAt
@@ -467,7 +463,7 @@ func (m *Manager) writeRef(w http.ResponseWriter, r *http.Request, id string, ge
 	if expires.IsZero() {
 		return errors.New("sessionkit: session has no expiry")
 	}
-	return m.cookies.write(w, r, value, expires, m.cfg.Now())
+	return m.cookies.sealWrite(w, r, func(b []byte) []byte { return appendRef(b, id, gen) }, expires, m.cfg.Now())
 }
 
 // requestRef returns the reference of r's store-backed cookie, if it

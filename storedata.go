@@ -1,9 +1,11 @@
 package sessionkit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // The Data of a stored Record is a small header, then the session payload
@@ -151,7 +153,8 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	if len(p) == 0 || (p[0] != storeDataV1 && p[0] != storeDataV2) {
 		return storeMeta{}, nil, errMalformedPayload
 	}
-	r := payloadReader{s: string(p[1:])}
+	p = bytes.Clone(p) // the session's strings will share it; the Store may reuse its own
+	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
 	var meta storeMeta
 	meta.gen = r.uvarint()
 	meta.rotatedAt = r.milli()

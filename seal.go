@@ -1,0 +1,318 @@
+package sessionkit
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"hash"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Session cookies are sealed in one of two formats.
+//
+// The current format (sealV2), which seal writes, is one pass of unpadded
+// URL-safe base64 over
+//
+//	0x02 | salt (16 bytes) | nonce (12 random bytes) | AES-256-GCM ciphertext and tag
+//
+// The GCM key is HMAC-SHA256 of the salt under the key pair's sealing key,
+// itself derived with HKDF-SHA256 from HashKey and BlockKey (so it is
+// independent of the keys the legacy format and the tickets use them for).
+// The additional data is the version byte and the cookie's name, so a value
+// moved to another cookie does not open.
+//
+// With random 96-bit nonces, GCM stays within its bounds (a nonce collision
+// below 2^-32) for about 2^32 messages per key. A Manager therefore seals
+// under a subkey of its own: it draws a random salt when it starts and a new
+// one after maxSealsPerSubkey cookies, so no GCM key ever seals more than
+// that many, however many cookies a key pair seals over its life and across
+// instances (two subkeys collide only when their 128-bit salts do). Openers
+// keep the few subkeys in use (cached by salt, at most maxOpenSubkeys), so
+// neither side pays for a key derivation per cookie.
+//
+// The legacy format is gorilla/securecookie's with a no-op serializer,
+// which sessionkit wrote before: base64url(date "|" base64url(iv |
+// AES-256-CTR(payload)) "|" mac), with the MAC HMAC-SHA256 over
+// name "|" date "|" the inner base64 under HashKey, and the CTR key BlockKey.
+// open still reads it (with its own decoder, compatible byte for byte and
+// without securecookie's copies), so sessions issued before an upgrade
+// survive it; they are re-issued in the current format on their next
+// request, like cookies sealed with an old key.
+const (
+	sealV2      = 0x02
+	saltSize    = 16
+	nonceSize   = 12
+	tagSize     = 16
+	sealV2Head  = 1 + saltSize + nonceSize
+	sealV2Extra = sealV2Head + tagSize
+
+	maxSealsPerSubkey = 1 << 30
+	maxOpenSubkeys    = 64
+)
+
+const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
+
+// cookieKey is one configured key pair, ready for both formats.
+type cookieKey struct {
+	hashKey []byte       // legacy: the MAC key
+	block   cipher.Block // legacy: AES-256 with BlockKey, for CTR
+	seal    []byte       // current: the key subkeys are derived from
+	legacy  sync.Pool    // of hash.Hash: HMAC-SHA256 with hashKey
+
+	mu      sync.Mutex             // serializes changes of sealing
+	sealing atomic.Pointer[subkey] // the subkey seal uses
+	opening sync.Map               // [saltSize]byte → *subkey, for open
+	nopen   atomic.Int32           // entries in opening, about
+}
+
+// subkey is one salt's GCM.
+type subkey struct {
+	salt  [saltSize]byte
+	aead  cipher.AEAD
+	seals atomic.Uint64 // cookies sealed with it
+}
+
+// newCookieKey prepares k, which Config.validate has checked (BlockKey is
+// 32 bytes).
+func newCookieKey(k KeyPair) *cookieKey {
+	block, err := aes.NewCipher(k.BlockKey)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	secret := make([]byte, 0, len(k.HashKey)+len(k.BlockKey))
+	secret = append(append(secret, k.HashKey...), k.BlockKey...)
+	seal, err := hkdf.Key(sha256.New, secret, nil, sealV2Info, 32)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	ck := &cookieKey{hashKey: bytes.Clone(k.HashKey), block: block, seal: seal}
+	ck.legacy.New = func() any { return hmac.New(sha256.New, ck.hashKey) }
+	return ck
+}
+
+// derive returns the subkey of salt.
+func (k *cookieKey) derive(salt [saltSize]byte) *subkey {
+	m := hmac.New(sha256.New, k.seal)
+	m.Write(salt[:])
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic("sessionkit: " + err.Error()) // a 32-byte key
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("sessionkit: " + err.Error())
+	}
+	return &subkey{salt: salt, aead: aead}
+}
+
+// sealer returns the subkey to seal one more cookie with.
+func (k *cookieKey) sealer() *subkey {
+	if sk := k.sealing.Load(); sk != nil && sk.seals.Add(1) <= maxSealsPerSubkey {
+		return sk
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if sk := k.sealing.Load(); sk != nil && sk.seals.Add(1) <= maxSealsPerSubkey {
+		return sk
+	}
+	var salt [saltSize]byte
+	rand.Read(salt[:]) // never fails (crypto/rand crashes the program instead)
+	sk := k.derive(salt)
+	sk.seals.Store(1)
+	k.sealing.Store(sk)
+	k.remember(sk)
+	return sk
+}
+
+// opener returns the subkey of salt, derived once while it is in use.
+func (k *cookieKey) opener(salt []byte) *subkey {
+	s := [saltSize]byte(salt)
+	if v, ok := k.opening.Load(s); ok {
+		return v.(*subkey)
+	}
+	sk := k.derive(s)
+	k.remember(sk)
+	return sk
+}
+
+// remember caches sk for open. The cache forgets everything when it is
+// full: salts no Manager seals with any more (or made up, in forged
+// cookies) leave it, and the few in use come back at the cost of one
+// derivation each.
+func (k *cookieKey) remember(sk *subkey) {
+	if k.nopen.Add(1) > maxOpenSubkeys {
+		k.opening.Clear()
+		k.nopen.Store(1)
+		if cur := k.sealing.Load(); cur != nil && cur != sk {
+			k.opening.Store(cur.salt, cur)
+			k.nopen.Add(1)
+		}
+	}
+	k.opening.Store(sk.salt, sk)
+}
+
+// legacyMAC reports whether mac is the legacy MAC of name "|" signed.
+func (k *cookieKey) legacyMAC(namePipe, signed, mac []byte) bool {
+	h := k.legacy.Get().(hash.Hash)
+	h.Reset()
+	h.Write(namePipe)
+	h.Write(signed)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	k.legacy.Put(h)
+	return hmac.Equal(sum[:], mac)
+}
+
+var (
+	errSealFormat = errors.New("not a sealed session cookie")
+	sealB64       = base64.RawURLEncoding.Strict()
+)
+
+// bufPool holds the scratch buffers of seal and open: base64-decoded
+// values and sealed bytes before encoding, never a plaintext.
+var bufPool sync.Pool // of *[]byte
+
+func getBuf(n int) *[]byte {
+	if bp, _ := bufPool.Get().(*[]byte); bp != nil && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]byte, n, max(n, 4096))
+	return &b
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<16 {
+		bufPool.Put(bp)
+	}
+}
+
+// bytesOf returns s's bytes without a copy; they must not be written.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// sealRaw seals, with k for the cookie whose additional data is ad, the
+// payload that appendPayload appends to its argument, and returns the
+// sealed bytes (before base64) in a pooled buffer, which the caller gives
+// back with putBuf once it has encoded them. The payload is built and
+// encrypted in place in that one buffer.
+func sealRaw(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (*[]byte, []byte) {
+	bp := getBuf(sealV2Head)
+	buf := slices.Grow(appendPayload((*bp)[:sealV2Head]), tagSize)
+	sk := k.sealer()
+	buf[0] = sealV2
+	copy(buf[1:], sk.salt[:])
+	rand.Read(buf[1+saltSize : sealV2Head]) // never fails (crypto/rand crashes the program instead)
+	// In place: the ciphertext and tag fill buf after the header (the
+	// append is a no-op copy unless Seal had to allocate).
+	sealed := sk.aead.Seal(buf[sealV2Head:sealV2Head], buf[1+saltSize:sealV2Head], buf[sealV2Head:], ad)
+	buf = append(buf[:sealV2Head], sealed...)
+	*bp = buf
+	return bp, buf
+}
+
+// encodeValue returns the cookie value of sealed bytes, which owns its
+// memory.
+func encodeValue(raw []byte) string {
+	out := make([]byte, sealB64.EncodedLen(len(raw)))
+	sealB64.Encode(out, raw)
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+// openValue authenticates and decrypts value, in either format, trying
+// each key in order. It returns the payload, in memory of its own that
+// nothing else references, the index of the key that opened it, and
+// whether it was in the legacy format.
+func openValue(keys []*cookieKey, namePipe, ad []byte, value string) (payload []byte, key int, legacy bool, err error) {
+	if strings.HasPrefix(value, "A") {
+		// The current format: its first byte, sealV2, encodes as "A".
+		// A legacy value starts with a decimal date, which encodes as
+		// "M", "N" or "O".
+		payload, key, err = openV2(keys, ad, value)
+		return payload, key, false, err
+	}
+	payload, key, err = openLegacy(keys, namePipe, value)
+	return payload, key, true, err
+}
+
+func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
+	// Go's base64 decoder skips CR and LF: refuse them, so that exactly
+	// one value opens.
+	if len(value) < sealB64.EncodedLen(sealV2Extra) || strings.IndexByte(value, '\n') >= 0 || strings.IndexByte(value, '\r') >= 0 {
+		return nil, 0, errSealFormat
+	}
+	bp := getBuf(sealB64.DecodedLen(len(value)))
+	defer putBuf(bp)
+	n, err := sealB64.Decode(*bp, bytesOf(value))
+	if err != nil || n < sealV2Extra {
+		return nil, 0, errSealFormat
+	}
+	raw := (*bp)[:n]
+	if raw[0] != sealV2 {
+		return nil, 0, errSealFormat
+	}
+	salt, nonce, sealed := raw[1:1+saltSize], raw[1+saltSize:sealV2Head], raw[sealV2Head:]
+	out := make([]byte, len(sealed)-tagSize)
+	for i, k := range keys {
+		// out does not overlap sealed, which a failed Open leaves intact
+		// for the next key.
+		if p, err := k.opener(salt).aead.Open(out[:0], nonce, sealed, ad); err == nil {
+			return p, i, nil
+		}
+	}
+	return nil, 0, errNoKeyOpens
+}
+
+// openLegacy opens a value in securecookie's format (see above): the outer
+// base64 is decoded once into a scratch buffer, each key's MAC is checked
+// over it in place, and the inner base64 is decoded into the payload's own
+// buffer, where it is decrypted.
+func openLegacy(keys []*cookieKey, namePipe []byte, value string) ([]byte, int, error) {
+	bp := getBuf(base64.URLEncoding.DecodedLen(len(value)))
+	defer putBuf(bp)
+	n, err := base64.URLEncoding.Decode(*bp, bytesOf(value))
+	if err != nil {
+		return nil, 0, errSealFormat
+	}
+	b := (*bp)[:n]
+	i := bytes.IndexByte(b, '|')
+	if i < 0 {
+		return nil, 0, errSealFormat
+	}
+	j := bytes.IndexByte(b[i+1:], '|')
+	if j < 0 {
+		return nil, 0, errSealFormat
+	}
+	j += i + 1
+	signed, mac := b[:j], b[j+1:]
+	for k, key := range keys {
+		if !key.legacyMAC(namePipe, signed, mac) {
+			continue
+		}
+		if _, err := strconv.ParseInt(string(b[:i]), 10, 64); err != nil {
+			return nil, 0, errSealFormat
+		}
+		inner := b[i+1 : j]
+		p := make([]byte, base64.URLEncoding.DecodedLen(len(inner)))
+		m, err := base64.URLEncoding.Decode(p, inner)
+		if err != nil || m <= aes.BlockSize {
+			return nil, 0, errSealFormat
+		}
+		p = p[:m]
+		cipher.NewCTR(key.block, p[:aes.BlockSize]).XORKeyStream(p[aes.BlockSize:], p[aes.BlockSize:])
+		return p[aes.BlockSize:], k, nil
+	}
+	return nil, 0, errNoKeyOpens
+}
