@@ -41,8 +41,10 @@ const (
 // documented default; New validates the whole struct and names the field of
 // anything it rejects in a *ConfigError.
 type Config struct {
-	// Keys seal the session cookie: each pair authenticates (HMAC-SHA256 with
-	// HashKey) and encrypts (AES-256 with BlockKey). The first pair seals new
+	// Keys seal the session cookie with AES-256-GCM under a key derived
+	// from both halves of a pair (HKDF-SHA256); cookies of the earlier
+	// format were authenticated with HashKey (HMAC-SHA256) and encrypted
+	// with BlockKey (AES-256-CTR), and still open. The first pair seals new
 	// cookies; every pair opens them, so a key is rotated by putting the new
 	// pair first and keeping the old one until its cookies have expired. A
 	// cookie opened with an older pair is re-issued with the first one.
@@ -238,9 +240,13 @@ type Config struct {
 
 // KeyPair is one set of cookie keys.
 type KeyPair struct {
-	// HashKey authenticates the cookie with HMAC-SHA256: at least 32 bytes.
+	// HashKey is the first half of the pair: at least 32 bytes. With
+	// BlockKey it keys the cookie's AES-256-GCM (through HKDF-SHA256); it
+	// authenticates, with HMAC-SHA256, the sign-in flow cookie, tickets and
+	// session cookies of the earlier format.
 	HashKey []byte
-	// BlockKey encrypts the cookie with AES-256: exactly 32 bytes.
+	// BlockKey is the second half: exactly 32 bytes. It encrypts, with
+	// AES-256, what HashKey authenticates.
 	BlockKey []byte
 }
 

@@ -58,7 +58,7 @@ const (
 	sealV2Extra = sealV2Head + tagSize
 
 	maxSealsPerSubkey = 1 << 30
-	maxOpenSubkeys    = 64
+	maxOpenSubkeys    = 256
 )
 
 const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
@@ -136,30 +136,35 @@ func (k *cookieKey) sealer() *subkey {
 }
 
 // opener returns the subkey of salt, derived once while it is in use.
-func (k *cookieKey) opener(salt []byte) *subkey {
+func (k *cookieKey) opener(salt []byte) (sk *subkey, cached bool) {
 	s := [saltSize]byte(salt)
 	if v, ok := k.opening.Load(s); ok {
-		return v.(*subkey)
+		return v.(*subkey), true
 	}
-	sk := k.derive(s)
-	k.remember(sk)
-	return sk
+	return k.derive(s), false
 }
 
-// remember caches sk for open. The cache forgets everything when it is
-// full: salts no Manager seals with any more (or made up, in forged
-// cookies) leave it, and the few in use come back at the cost of one
-// derivation each.
+// remember caches sk, whose salt has just opened an authentic cookie, for
+// open. Only such salts are cached, so forged cookies cannot push out the
+// ones in use. When the cache is full, one entry other than the sealing
+// subkey leaves it: a salt no Manager seals with any more comes back, if
+// ever, at the cost of one derivation.
 func (k *cookieKey) remember(sk *subkey) {
-	if k.nopen.Add(1) > maxOpenSubkeys {
-		k.opening.Clear()
-		k.nopen.Store(1)
-		if cur := k.sealing.Load(); cur != nil && cur != sk {
-			k.opening.Store(cur.salt, cur)
-			k.nopen.Add(1)
-		}
+	if _, loaded := k.opening.LoadOrStore(sk.salt, sk); loaded {
+		return
 	}
-	k.opening.Store(sk.salt, sk)
+	if k.nopen.Add(1) > maxOpenSubkeys {
+		cur := k.sealing.Load()
+		k.opening.Range(func(key, v any) bool {
+			if v == cur || v == sk {
+				return true
+			}
+			if _, loaded := k.opening.LoadAndDelete(key); loaded {
+				k.nopen.Add(-1)
+			}
+			return false
+		})
+	}
 }
 
 // legacyMAC reports whether mac is the legacy MAC of name "|" signed.
@@ -268,7 +273,11 @@ func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
 	for i, k := range keys {
 		// out does not overlap sealed, which a failed Open leaves intact
 		// for the next key.
-		if p, err := k.opener(salt).aead.Open(out[:0], nonce, sealed, ad); err == nil {
+		sk, cached := k.opener(salt)
+		if p, err := sk.aead.Open(out[:0], nonce, sealed, ad); err == nil {
+			if !cached {
+				k.remember(sk)
+			}
 			return p, i, nil
 		}
 	}

@@ -408,6 +408,11 @@ func TestSealSubkeys(t *testing.T) {
 	if salt(v4) == salt(v1) || salt(v4) == salt(v3) {
 		t.Fatal("two Managers share a subkey")
 	}
+	if _, _, err := c.open(v4); err != nil {
+		t.Fatal(err)
+	}
+	// Forged cookies, each with a salt of its own, are not cached: they
+	// cannot push out the salts in use.
 	for i := range 3 * maxOpenSubkeys {
 		forged := make([]byte, sealV2Extra+10)
 		forged[0] = sealV2
@@ -416,8 +421,25 @@ func TestSealSubkeys(t *testing.T) {
 			t.Fatalf("forged value %d opened", i)
 		}
 	}
+	if n := c.keys[0].nopen.Load(); n > 3 {
+		t.Fatalf("%d subkeys cached after forged cookies, want the 3 authentic ones at most", n)
+	}
+	if _, ok := c.keys[0].opening.Load(saltOf(t, v4)); !ok {
+		t.Fatal("forged cookies pushed another Manager's subkey out of the cache")
+	}
+	// More authentic salts than the cache holds: it stays bounded, and
+	// keeps the subkey this codec seals with.
+	for range maxOpenSubkeys + 10 {
+		v, _ := codecFor("s", k).seal(p)
+		if _, _, err := c.open(v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if n := c.keys[0].nopen.Load(); n > maxOpenSubkeys {
 		t.Fatalf("%d subkeys cached, more than %d", n, maxOpenSubkeys)
+	}
+	if _, ok := c.keys[0].opening.Load(saltOf(t, v3)); !ok {
+		t.Fatal("the sealing subkey left the cache")
 	}
 	for i, v := range []string{v1, v2, v3, v4} {
 		if got, _, err := c.open(v); err != nil || !bytes.Equal(got, p) {
@@ -465,4 +487,14 @@ func TestSealConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// saltOf returns the salt of a current-format cookie value.
+func saltOf(t *testing.T, v string) [saltSize]byte {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(raw) < 1+saltSize {
+		t.Fatalf("not a current-format value: %v", err)
+	}
+	return [saltSize]byte(raw[1 : 1+saltSize])
 }

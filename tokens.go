@@ -392,7 +392,9 @@ func (mt *minter) put(id, fp, template string, c cachedToken, now time.Time) {
 			}
 		}
 		e = &sessionTokens{fp: fp, tokens: map[string]cachedToken{}}
-		mt.cache[id] = e
+		// A copy: the session's ID shares memory with its whole decoded
+		// cookie, which the cache must not keep alive.
+		mt.cache[strings.Clone(id)] = e
 	}
 	e.tokens[template] = c
 }
