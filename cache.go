@@ -3,6 +3,7 @@ package sessionkit
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -175,15 +176,28 @@ func (c *credCache) insert(e *cacheEntry, now time.Time) {
 			}
 			return true
 		})
-		// Then any: the order follows the seeded hash, so it is arbitrary.
-		sh.entries.Range(func(k, v any) bool {
-			if sh.bytes+e.size <= c.budget {
-				return false
+		// Then any, at random: the map's order follows the seeded hash
+		// and is the same on every pass, so half the entries, drawn anew
+		// each pass, are skipped; no entry is always the first to go.
+		for sh.bytes+e.size > c.budget {
+			seen := false
+			sh.entries.Range(func(k, v any) bool {
+				seen = true
+				if sh.bytes+e.size <= c.budget {
+					return false
+				}
+				if rand.N(2) == 0 {
+					return true
+				}
+				sh.bytes -= v.(*cacheEntry).size
+				sh.entries.Delete(k)
+				return true
+			})
+			if !seen { // nothing left to evict
+				sh.bytes = 0
+				break
 			}
-			sh.bytes -= v.(*cacheEntry).size
-			sh.entries.Delete(k)
-			return true
-		})
+		}
 	}
 	sh.entries.Store(h, e)
 	sh.bytes += e.size

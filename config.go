@@ -487,8 +487,8 @@ func (s *settings) validate() error {
 	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
 		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
 	}
-	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n") || len(s.CookiePath) > 1024 {
-		return configErr("CookiePath", "%q must start with /, hold no ';' and be at most 1024 bytes", s.CookiePath)
+	if !strings.HasPrefix(s.CookiePath, "/") || !validCookiePath(s.CookiePath) || len(s.CookiePath) > 1024 {
+		return configErr("CookiePath", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", s.CookiePath)
 	}
 	if s.CookieDomain != "" && !validCookieDomain(s.CookieDomain) {
 		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
@@ -673,6 +673,17 @@ func validCookieDomain(d string) bool {
 func allZero(b []byte) bool {
 	for _, c := range b {
 		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validCookiePath reports whether p holds only the bytes net/http keeps in
+// a cookie's Path: printable ASCII other than ';'.
+func validCookiePath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c > 0x7e || c == ';' {
 			return false
 		}
 	}

@@ -36,6 +36,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"prefixed cookie name", Config{Keys: []KeyPair{good}, CookieName: "__Host-s"}, "CookieName"},
 		{"bad cookie name", Config{Keys: []KeyPair{good}, CookieName: "a;b"}, "CookieName"},
 		{"bad path", Config{Keys: []KeyPair{good}, CookiePath: "app"}, "CookiePath"},
+		{"non-ASCII path", Config{Keys: []KeyPair{good}, CookiePath: "/äpp"}, "CookiePath"},
+		{"path with a tab", Config{Keys: []KeyPair{good}, CookiePath: "/a\tb"}, "CookiePath"},
 		{"bad domain", Config{Keys: []KeyPair{good}, CookieDomain: "a;b.example"}, "CookieDomain"},
 		{"domain with port", Config{Keys: []KeyPair{good}, CookieDomain: "example.com:443"}, "CookieDomain"},
 		{"domain label too long", Config{Keys: []KeyPair{good}, CookieDomain: strings.Repeat("x", 64) + ".example"}, "CookieDomain"},
