@@ -103,3 +103,32 @@ func ExampleManager_SwitchOrganization() {
 	// org_2 <nil>
 	// true
 }
+
+// After a change of privileges the session does not show, such as a
+// step-up authentication, RotateSession moves the session to a new ID so
+// that a session ID known before the change is worth nothing after it.
+func ExampleManager_RotateSession() {
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{mustKeys()}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	rec := httptest.NewRecorder()
+	before, err := m.SignIn(rec, httptest.NewRequest(http.MethodPost, "https://app.example/", nil),
+		sessionkit.SignInParams{User: &sessionkit.User{ID: "user_1"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The user has just passed a second factor.
+	r := httptest.NewRequest(http.MethodPost, "https://app.example/mfa", nil)
+	for _, c := range rec.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	after, err := m.RotateSession(httptest.NewRecorder(), r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(after.User.ID, after.ID != before.ID)
+	// Output: user_1 true
+}

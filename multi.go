@@ -55,7 +55,7 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 		s.ActiveSignInID = in.ID
 		s.mirrorActive()
 		return nil
-	}, ownedPSID{in.ID, psid})
+	}, ownedPSID{in.ID, psid}, false)
 	if err != nil {
 		return nil, err
 	}

@@ -187,3 +187,43 @@ func TestRotationAmbiguousFailure(t *testing.T) {
 		t.Fatalf("after the move: got %v, %v; want session %s in org", got, err, s.ID)
 	}
 }
+
+// RotateSession moves the session to a new ID on demand, with a Store and
+// without: the new cookie works, and with a Store the old one does not.
+func TestRotateSession(t *testing.T) {
+	for _, withStore := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stateless", true: "store"}[withStore], func(t *testing.T) {
+			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+			cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Logger: slog.New(slog.DiscardHandler)}
+			if withStore {
+				cfg.Store = memStore(t)(time.Now)
+			}
+			m, err := sessionkit.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = m.Close() })
+			rec := httptest.NewRecorder()
+			s0, err := m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "U"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := rec.Result().Cookies()
+			rec = httptest.NewRecorder()
+			s1, err := m.RotateSession(rec, cookieRequest(old))
+			if err != nil || s1.ID == s0.ID || s1.User.ID != "u" || s1.User.Name != "U" {
+				t.Fatalf("RotateSession: got %v, %v; want the same session under a new ID", s1, err)
+			}
+			if got, err := m.GetServerSession(cookieRequest(rec.Result().Cookies())); err != nil || got.ID != s1.ID {
+				t.Fatalf("new cookie: got %v, %v; want %s", got, err, s1.ID)
+			}
+			got, err := m.GetServerSession(cookieRequest(old))
+			if withStore && err == nil {
+				t.Fatalf("old cookie with a Store: got %v, want no session", got)
+			}
+			if _, err := m.RotateSession(httptest.NewRecorder(), cookieRequest(nil)); err == nil {
+				t.Fatal("RotateSession without a session: no error")
+			}
+		})
+	}
+}

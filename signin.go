@@ -250,12 +250,23 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // (the old one forwards to it for requests in flight), and its cookie is
 // re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
-	return m.updateSession(w, r, update, ownedPSID{})
+	return m.updateSession(w, r, update, ownedPSID{}, false)
+}
+
+// RotateSession gives r's active cookie session a new random ID and writes
+// its cookie to w, as UpdateSession does by itself when the session's
+// privileges change. Call it after a change of privileges the session does
+// not show, such as a step-up authentication or roles the application
+// keeps elsewhere: the cookie of before then no longer reaches the session
+// (with a Store; see UpdateSession). It returns the session under its new
+// ID, and fires OnSessionUpdate.
+func (m *Manager) RotateSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	return m.updateSession(w, r, func(*Session) error { return nil }, ownedPSID{}, true)
 }
 
 // updateSession is UpdateSession; with a Store it also records psid, when
 // set, as a provider session of the updated session.
-func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, psid ownedPSID) (*Session, error) {
+func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
 	}
@@ -267,13 +278,13 @@ func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update f
 		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
 	}
 	if m.cfg.Store != nil {
-		return m.updateStored(w, r, cur, update, psid)
+		return m.updateStored(w, r, cur, update, psid, rotate)
 	}
 	s, err := applyUpdate(cur, update)
 	if err != nil {
 		return nil, err
 	}
-	if privilegeChanged(cur, s) {
+	if rotate || privilegeChanged(cur, s) {
 		s.ID = newSessionID()
 	}
 	if err := m.writeSession(w, r, s); err != nil {
@@ -329,7 +340,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 // stored session (again, to the newer one, if another instance wrote in
 // between), the session's generation advances and its cookie is
 // re-issued.
-func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID) (*Session, error) {
+func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
 	out, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
@@ -339,7 +350,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 			return false, err
 		}
 		meta.addPSID(psid.signIn, psid.psid)
-		if meta.rotate = privilegeChanged(s, c); !meta.rotate {
+		if meta.rotate = rotate || privilegeChanged(s, c); !meta.rotate {
 			meta.advance(now)
 		}
 		*s = *c
