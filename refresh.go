@@ -141,9 +141,7 @@ var errSubjectChanged = errors.New("the refreshed ID token names another subject
 // request, and it waits no longer than RefreshTimeout or the request's
 // context.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
-	s := d.session
-	in := refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
-		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+	in := refreshInputOf(d.session)
 	key := keyOf(in.provider, in.refreshToken)
 	if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
 		if e.res != nil { // refreshed before: take the newest tokens
@@ -159,34 +157,58 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 		if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
 			return e.res, e.err
 		}
-		if !rf.begin() {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
-		}
-		defer rf.wg.Done()
-		defer func() {
-			if p := recover(); p != nil { // a panicking Config.Now or transport must not crash the process
-				rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
-				v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
-			}
-		}()
-		return rf.run(key, in)
+		return rf.guard(func() (any, error) { return rf.run(key, in) })
 	})
-	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
-	defer timer.Stop()
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			rf.fail(d, r.Err, true)
-			return
-		}
+	r, timedOut := rf.await(ctx, ch)
+	switch {
+	case r != nil && r.Err != nil:
+		rf.fail(d, r.Err, true)
+	case r != nil:
 		rf.apply(d, r.Val.(*refreshResult))
-	case <-timer.C:
+	case timedOut:
 		// The refresh outlived its timeout (a hook or transport that does
 		// not honour its context): go on without it, writing nothing.
 		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
+	}
+	// Otherwise the client gave up; the refresh goes on for the others.
+	// This request keeps the session it has and writes nothing.
+}
+
+// refreshInputOf is what refreshing s needs of it.
+func refreshInputOf(s *Session) refreshInput {
+	return refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
+		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+}
+
+// guard runs f as a refresh that Close waits for, and turns a panic (of a
+// Config.Now, a hook or a transport) into an error rather than a crash.
+func (rf *refresher) guard(f func() (any, error)) (v any, err error) {
+	if !rf.begin() {
+		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
+	}
+	defer rf.wg.Done()
+	defer func() {
+		if p := recover(); p != nil {
+			rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
+			v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
+		}
+	}()
+	return f()
+}
+
+// await waits for a flight's result at most RefreshTimeout and until ctx
+// ends. r is nil when it did not come; timedOut then says whether
+// RefreshTimeout passed (rather than ctx ending).
+func (rf *refresher) await(ctx context.Context, ch <-chan singleflight.Result) (r *singleflight.Result, timedOut bool) {
+	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-ch:
+		return &res, false
+	case <-timer.C:
+		return nil, true
 	case <-ctx.Done():
-		// The client gave up; the refresh goes on for the others. This
-		// request keeps the session it has and writes nothing.
+		return nil, false
 	}
 }
 

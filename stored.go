@@ -509,31 +509,17 @@ func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bo
 // RefreshTimeout and until its context ends.
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	s := d.session
-	in := refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
-		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+	in := refreshInputOf(s)
 	id := d.st.id
-	ch := rf.flight.DoChan("store\x00"+id, func() (v any, err error) {
-		if !rf.begin() {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
-		}
-		defer rf.wg.Done()
-		defer func() {
-			if p := recover(); p != nil {
-				rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
-				v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
-			}
-		}()
-		return rf.runStored(id, in)
+	ch := rf.flight.DoChan("store\x00"+id, func() (any, error) {
+		return rf.guard(func() (any, error) { return rf.runStored(id, in) })
 	})
-	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
-	defer timer.Stop()
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			s.Error = RefreshAccessTokenError
-			d.refreshErr = r.Err
-			return
-		}
+	r, timedOut := rf.await(ctx, ch)
+	switch {
+	case r != nil && r.Err != nil:
+		s.Error = RefreshAccessTokenError
+		d.refreshErr = r.Err
+	case r != nil:
 		res := r.Val.(*storedResult)
 		cookieGen := d.st.cookieGen
 		st := res.st
@@ -546,10 +532,9 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 		if res.fresh && res.updated.CompareAndSwap(false, true) {
 			d.updated = true
 		}
-	case <-timer.C:
+	case timedOut:
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
-	case <-ctx.Done():
 	}
 }
 
