@@ -111,20 +111,20 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 		return bad("replayed (jti seen before)")
 	}
 	var recs []Record
+	psid := providerSessionID(iss, sid)
 	if sid != "" {
-		recs, err = m.cfg.Store.ListByProviderSession(ctx, providerSessionID(iss, sid))
+		recs, err = m.cfg.Store.ListByProviderSession(ctx, psid)
 	} else {
 		recs, err = m.cfg.Store.ListByUser(ctx, sub)
 	}
 	if err != nil {
 		return storeErr(err)
 	}
-	psid := providerSessionID(iss, sid)
 	return m.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
 		if in.Provider != p.cfg.ID || (sub != "" && in.User.ID != sub) {
 			return false
 		}
-		return sid == "" || slices.Contains(meta.signInsOf(psid), in.ID)
+		return sid == "" || slices.Contains(meta.psids, ownedPSID{in.ID, psid})
 	})
 }
 

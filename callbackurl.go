@@ -26,7 +26,7 @@ func (o appOrigin) String() string { return o.scheme + "://" + o.host }
 // parseOrigin parses raw as an http(s) origin: scheme and host, an optional
 // port, at most a "/" as path, nothing else.
 func parseOrigin(raw string) (appOrigin, error) {
-	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' || r >= 0x80 }) {
+	if strings.ContainsFunc(raw, unsafeURLRune) {
 		return appOrigin{}, errors.New("holds a control character, space, backslash or non-ASCII byte")
 	}
 	u, err := url.Parse(raw)

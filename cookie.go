@@ -165,7 +165,7 @@ type cookieJar struct {
 // allocates nothing for the cookies it skips), in order: the unchunked
 // value, or the chunks from name.0 up to the first missing index (any
 // beyond are leftovers; the authentication of the joined value decides).
-// Their concatenation, joinParts, is the sealed value. err wraps
+// Their concatenation is the sealed value. err wraps
 // ErrInvalidCookie when what is present cannot be a session (no chunk 0,
 // too large).
 func (c *cookieCodec) parts(jar *cookieJar) (parts []string, present bool, err error) {
@@ -193,23 +193,6 @@ func (c *cookieCodec) parts(jar *cookieJar) (parts []string, present bool, err e
 		return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrInvalidCookie, size, c.maxSize)
 	}
 	return jar.chunks[:n], true, nil
-}
-
-// joinParts concatenates parts, without copying when there is one.
-func joinParts(parts []string) string {
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	size := 0
-	for _, p := range parts {
-		size += len(p)
-	}
-	var b strings.Builder
-	b.Grow(size)
-	for _, p := range parts {
-		b.WriteString(p)
-	}
-	return b.String()
 }
 
 // scan finds name and name.N among r's cookies. For a name sent twice (a

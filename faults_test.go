@@ -166,11 +166,7 @@ func expiresIn(clk *clock, d time.Duration) int {
 func mergeCookies(jar []*http.Cookie, set []*http.Cookie) []*http.Cookie {
 	out := map[string]*http.Cookie{}
 	var order []string
-	for _, c := range jar {
-		out[c.Name] = c
-		order = append(order, c.Name)
-	}
-	for _, c := range set {
+	for _, c := range slices.Concat(jar, set) {
 		if _, ok := out[c.Name]; !ok {
 			order = append(order, c.Name)
 		}

@@ -154,7 +154,7 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		d.session, d.shared = s, true
 		return d, true
 	}
-	value := joinParts(parts)
+	value := strings.Join(parts, "")
 	payload, rotated, err := m.cookies.open(value)
 	if err != nil {
 		d.err = err
@@ -191,12 +191,7 @@ func (m *Manager) slideIdle(s *Session, now time.Time) bool {
 	if !m.idleDue(s, now) {
 		return false
 	}
-	idle := m.cfg.IdleTimeout
-	s.LastActiveAt = now.UTC().Truncate(time.Second)
-	s.ExpireAt = s.LastActiveAt.Add(idle)
-	if !s.AbandonAt.IsZero() && s.ExpireAt.After(s.AbandonAt) {
-		s.ExpireAt = s.AbandonAt
-	}
+	m.touch(s, now)
 	return true
 }
 

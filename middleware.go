@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -56,16 +57,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		}
 	}
 	if d.reissue {
-		if err := m.writeSession(w, r, d.session); err != nil {
-			m.cfg.Logger.WarnContext(r.Context(), "sessionkit: re-issuing the session cookie failed", "error", err.Error())
-		} else {
-			// A response that sets one user's cookie must not be shared.
-			h := w.Header()
-			h.Add("Vary", "Cookie")
-			if h.Get("Cache-Control") == "" {
-				h.Set("Cache-Control", "private")
-			}
-		}
+		m.reissued(r.Context(), w, m.writeSession(w, r, d.session))
 	}
 	m.fireDecoded(r.Context(), d)
 	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
@@ -87,18 +79,25 @@ func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded
 		d.now = m.cfg.Now() // the Store and a refresh may take a while
 	}
 	if d.reissue && d.session.Active() {
-		if err := m.writeRef(w, r, d.st.id, d.st.meta.gen, d.session); err != nil {
-			m.cfg.Logger.WarnContext(ctx, "sessionkit: re-issuing the session cookie failed", "error", err.Error())
-		} else {
-			h := w.Header()
-			h.Add("Vary", "Cookie")
-			if h.Get("Cache-Control") == "" {
-				h.Set("Cache-Control", "private")
-			}
-		}
+		m.reissued(ctx, w, m.writeRef(w, r, d.st.id, d.st.meta.gen, d.session))
 	}
 	m.fireDecoded(ctx, d)
 	return r.WithContext(withState(ctx, newRequestState(d.session, d.shared, d.err)))
+}
+
+// reissued finishes a response whose session cookie the middleware
+// re-issued, with err the outcome of writing it: a failure is logged, and
+// a response that sets one user's cookie is marked as not to be shared.
+func (m *Manager) reissued(ctx context.Context, w http.ResponseWriter, err error) {
+	if err != nil {
+		m.cfg.Logger.WarnContext(ctx, "sessionkit: re-issuing the session cookie failed", "error", err.Error())
+		return
+	}
+	h := w.Header()
+	h.Add("Vary", "Cookie")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "private")
+	}
 }
 
 // Require protects next: it runs Middleware's decoding and lets the request

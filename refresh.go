@@ -174,6 +174,13 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	// This request keeps the session it has and writes nothing.
 }
 
+// refreshBackoff is how long to wait before trying again after failures
+// transient refresh failures in a row (at least 1): refreshBackoffMin,
+// doubling, up to refreshBackoffMax.
+func refreshBackoff(failures uint64) time.Duration {
+	return min(refreshBackoffMin<<min(failures-1, 10), refreshBackoffMax)
+}
+
 // refreshInputOf is what refreshing s needs of it.
 func refreshInputOf(s *Session) refreshInput {
 	return refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
@@ -307,7 +314,7 @@ func (rf *refresher) run(key refreshKey, in refreshInput) (*refreshResult, error
 		if prev != nil && prev.res == nil {
 			e.failures = prev.failures + 1
 		}
-		e.until = now.Add(min(refreshBackoffMin<<min(e.failures-1, 10), refreshBackoffMax))
+		e.until = now.Add(refreshBackoff(uint64(e.failures)))
 	}
 	if len(rf.entries) >= maxRefreshEntries {
 		rf.pruneLocked(now)

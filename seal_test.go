@@ -47,14 +47,6 @@ func randomPayload(n int) []byte {
 	return p
 }
 
-func keysFor(pairs ...KeyPair) []*cookieKey {
-	var out []*cookieKey
-	for _, k := range pairs {
-		out = append(out, newCookieKey(k))
-	}
-	return out
-}
-
 func codecFor(name string, pairs ...KeyPair) *cookieCodec {
 	s := &settings{Config: Config{Keys: pairs, CookieName: name, InsecureCookies: true, CookiePath: "/", MaxCookieSize: 1 << 14}}
 	return newCookieCodec(s)

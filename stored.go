@@ -272,7 +272,7 @@ func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, pre
 func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now time.Time) (d decoded) {
 	ref, ok := m.cache.getRef(parts, now)
 	if !ok {
-		value := joinParts(parts)
+		value := strings.Join(parts, "")
 		payload, rotated, err := m.cookies.open(value)
 		if err != nil {
 			d.err = err
@@ -478,7 +478,7 @@ func (m *Manager) requestRef(r *http.Request) (cookieRef, []string, bool) {
 	if ref, ok := m.cache.getRef(parts, m.cfg.Now()); ok {
 		return ref, parts, true
 	}
-	payload, _, err := m.cookies.open(joinParts(parts))
+	payload, _, err := m.cookies.open(strings.Join(parts, ""))
 	if err != nil {
 		return cookieRef{}, parts, false
 	}
@@ -617,7 +617,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 			rf.fail(&d, xerr, true)
 			if !permanent(xerr) {
 				meta.failures++
-				meta.retryAt = now.Add(min(refreshBackoffMin<<min(meta.failures-1, 10), refreshBackoffMax))
+				meta.retryAt = now.Add(refreshBackoff(meta.failures))
 			}
 		}
 		refreshErr = d.refreshErr

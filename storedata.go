@@ -1,9 +1,9 @@
 package sessionkit
 
 import (
-	"bytes"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -113,18 +113,6 @@ func (meta *storeMeta) prunePSIDs(s *Session) []string {
 	return out
 }
 
-// signInsOf returns the IDs of the sign-ins that carry provider session
-// psid.
-func (meta *storeMeta) signInsOf(psid string) []string {
-	var out []string
-	for _, o := range meta.psids {
-		if o.psid == psid {
-			out = append(out, o.signIn)
-		}
-	}
-	return out
-}
-
 // appendStored appends the Data of a stored session to b.
 func appendStored(b []byte, meta storeMeta, s *Session) []byte {
 	b = append(b, storeDataV2)
@@ -153,7 +141,8 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	if len(p) == 0 || (p[0] != storeDataV1 && p[0] != storeDataV2) {
 		return storeMeta{}, nil, errMalformedPayload
 	}
-	p = bytes.Clone(p) // the session's strings will share it; the Store may reuse its own
+	// The session's strings share p, which is the caller's own (the Store
+	// contract: a returned Record shares nothing with the store).
 	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
 	var meta storeMeta
 	meta.gen = r.uvarint()
@@ -209,18 +198,9 @@ func otherUserIDs(s *Session) []string {
 	var out []string
 	for i := range s.SignIns {
 		id := s.SignIns[i].User.ID
-		if id != "" && id != s.User.ID && !slices.Contains(out, id) && !containsNUL(id) {
+		if id != "" && id != s.User.ID && !slices.Contains(out, id) && strings.IndexByte(id, 0) < 0 {
 			out = append(out, id)
 		}
 	}
 	return out
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -171,7 +171,6 @@ type sessionTokens struct {
 type cachedToken struct {
 	jwt   string
 	useTo time.Time // served until then
-	exp   time.Time
 }
 
 // validateTokens checks c and builds the minter.
@@ -359,7 +358,7 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 	}
 	if mt.leeway >= 0 && s.ID != "" {
 		lw := min(mt.leeway, t.Lifetime/2)
-		mt.put(s.ID, fp, template, cachedToken{jwt: raw, useTo: exp.Add(-lw), exp: exp}, now)
+		mt.put(s.ID, fp, template, cachedToken{jwt: raw, useTo: exp.Add(-lw)}, now)
 	}
 	return raw, nil
 }

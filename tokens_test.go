@@ -311,27 +311,7 @@ func postJSON(h http.Handler, path, csrf string, cookies []*http.Cookie, body ma
 
 // merge applies the Set-Cookie headers of rec to cookies.
 func merge(cookies []*http.Cookie, rec *httptest.ResponseRecorder) []*http.Cookie {
-	jar := map[string]*http.Cookie{}
-	var order []string
-	for _, c := range cookies {
-		if _, ok := jar[c.Name]; !ok {
-			order = append(order, c.Name)
-		}
-		jar[c.Name] = c
-	}
-	for _, c := range rec.Result().Cookies() {
-		if _, ok := jar[c.Name]; !ok {
-			order = append(order, c.Name)
-		}
-		jar[c.Name] = c
-	}
-	var out []*http.Cookie
-	for _, n := range order {
-		if c := jar[n]; c.MaxAge >= 0 && c.Value != "" {
-			out = append(out, c)
-		}
-	}
-	return out
+	return mergeCookies(cookies, rec.Result().Cookies())
 }
 
 func getTokenHTTP(t *testing.T, h http.Handler, template string, cookies []*http.Cookie) (int, string) {
