@@ -29,10 +29,10 @@ const (
 type cookieCodec struct {
 	keys []*cookieKey // [0] seals; all open
 	// flow seals the sign-in flow cookie (oauthflow.go) in securecookie's
-	// format, with the same keys: [0] seals; all open.
+	// format, with the same keys: [0] seals; all open. They also open
+	// session cookies of the legacy format.
 	flow     []*securecookie.SecureCookie
 	name     string // the cookie's name, prefix included; authenticated with the value
-	namePipe []byte // name "|": what the legacy MAC covers before the value
 	ad       []byte // sealV2 and name: the current format's additional data
 	domain   string
 	path     string
@@ -80,7 +80,6 @@ func newCookieCodec(s *settings) *cookieCodec {
 		chunkSize: chunkSizeFor(s),
 	}
 	c.nameOnly[0] = c.name
-	c.namePipe = append([]byte(c.name), '|')
 	c.ad = append([]byte{sealV2}, c.name...)
 	for _, k := range s.Keys {
 		c.keys = append(c.keys, newCookieKey(k))
@@ -142,7 +141,7 @@ func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPa
 // value should be sealed again: a key other than the first one opened it,
 // or it is in the legacy format.
 func (c *cookieCodec) open(value string) (payload []byte, reissue bool, err error) {
-	p, key, legacy, err := openValue(c.keys, c.namePipe, c.ad, value)
+	p, key, legacy, err := c.openValue(value)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrInvalidCookie, errNoKeyOpens)
 	}

@@ -156,7 +156,7 @@ func FuzzCookieValue(f *testing.F) {
 	}
 	f.Add(v2, []byte{})
 	f.Fuzz(func(t *testing.T, value string, payload []byte) {
-		got, key, isLegacy, err := openValue(c.keys, c.namePipe, c.ad, value)
+		got, key, isLegacy, err := c.openValue(value)
 		if err == nil {
 			if !isLegacy && value != v2 {
 				// Only the seeded value was sealed in the current format.

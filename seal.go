@@ -1,7 +1,6 @@
 package sessionkit
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -10,9 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"hash"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,10 +42,9 @@ import (
 // which sessionkit wrote before: base64url(date "|" base64url(iv |
 // AES-256-CTR(payload)) "|" mac), with the MAC HMAC-SHA256 over
 // name "|" date "|" the inner base64 under HashKey, and the CTR key BlockKey.
-// open still reads it (with its own decoder, compatible byte for byte and
-// without securecookie's copies), so sessions issued before an upgrade
-// survive it; they are re-issued in the current format on their next
-// request, like cookies sealed with an old key.
+// open still reads it, with securecookie itself, so that sessions issued
+// before an upgrade survive it; they are re-issued in the current format
+// on their next request, like cookies sealed with an old key.
 const (
 	sealV2      = 0x02
 	saltSize    = 16
@@ -63,12 +59,9 @@ const (
 
 const sealV2Info = "sessionkit cookie v2 AES-256-GCM"
 
-// cookieKey is one configured key pair, ready for both formats.
+// cookieKey is one configured key pair, ready for the current format.
 type cookieKey struct {
-	hashKey []byte       // legacy: the MAC key
-	block   cipher.Block // legacy: AES-256 with BlockKey, for CTR
-	seal    []byte       // current: the key subkeys are derived from
-	legacy  sync.Pool    // of hash.Hash: HMAC-SHA256 with hashKey
+	seal []byte // the key subkeys are derived from
 
 	mu      sync.Mutex             // serializes changes of sealing
 	sealing atomic.Pointer[subkey] // the subkey seal uses
@@ -86,19 +79,13 @@ type subkey struct {
 // newCookieKey prepares k, which Config.validate has checked (BlockKey is
 // 32 bytes).
 func newCookieKey(k KeyPair) *cookieKey {
-	block, err := aes.NewCipher(k.BlockKey)
-	if err != nil {
-		panic("sessionkit: " + err.Error())
-	}
 	secret := make([]byte, 0, len(k.HashKey)+len(k.BlockKey))
 	secret = append(append(secret, k.HashKey...), k.BlockKey...)
 	seal, err := hkdf.Key(sha256.New, secret, nil, sealV2Info, 32)
 	if err != nil {
 		panic("sessionkit: " + err.Error())
 	}
-	ck := &cookieKey{hashKey: bytes.Clone(k.HashKey), block: block, seal: seal}
-	ck.legacy.New = func() any { return hmac.New(sha256.New, ck.hashKey) }
-	return ck
+	return &cookieKey{seal: seal}
 }
 
 // derive returns the subkey of salt.
@@ -167,18 +154,6 @@ func (k *cookieKey) remember(sk *subkey) {
 	}
 }
 
-// legacyMAC reports whether mac is the legacy MAC of name "|" signed.
-func (k *cookieKey) legacyMAC(namePipe, signed, mac []byte) bool {
-	h := k.legacy.Get().(hash.Hash)
-	h.Reset()
-	h.Write(namePipe)
-	h.Write(signed)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	k.legacy.Put(h)
-	return hmac.Equal(sum[:], mac)
-}
-
 var (
 	errSealFormat = errors.New("not a sealed session cookie")
 	sealB64       = base64.RawURLEncoding.Strict()
@@ -240,15 +215,15 @@ func encodeValue(raw []byte) string {
 // each key in order. It returns the payload, in memory of its own that
 // nothing else references, the index of the key that opened it, and
 // whether it was in the legacy format.
-func openValue(keys []*cookieKey, namePipe, ad []byte, value string) (payload []byte, key int, legacy bool, err error) {
+func (c *cookieCodec) openValue(value string) (payload []byte, key int, legacy bool, err error) {
 	if strings.HasPrefix(value, "A") {
 		// The current format: its first byte, sealV2, encodes as "A".
 		// A legacy value starts with a decimal date, which encodes as
 		// "M", "N" or "O".
-		payload, key, err = openV2(keys, ad, value)
+		payload, key, err = openV2(c.keys, c.ad, value)
 		return payload, key, false, err
 	}
-	payload, key, err = openLegacy(keys, namePipe, value)
+	payload, key, err = c.openLegacy(value)
 	return payload, key, true, err
 }
 
@@ -284,44 +259,14 @@ func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
 	return nil, 0, errNoKeyOpens
 }
 
-// openLegacy opens a value in securecookie's format (see above): the outer
-// base64 is decoded once into a scratch buffer, each key's MAC is checked
-// over it in place, and the inner base64 is decoded into the payload's own
-// buffer, where it is decrypted.
-func openLegacy(keys []*cookieKey, namePipe []byte, value string) ([]byte, int, error) {
-	bp := getBuf(base64.URLEncoding.DecodedLen(len(value)))
-	defer putBuf(bp)
-	n, err := base64.URLEncoding.Decode(*bp, bytesOf(value))
-	if err != nil {
-		return nil, 0, errSealFormat
-	}
-	b := (*bp)[:n]
-	i := bytes.IndexByte(b, '|')
-	if i < 0 {
-		return nil, 0, errSealFormat
-	}
-	j := bytes.IndexByte(b[i+1:], '|')
-	if j < 0 {
-		return nil, 0, errSealFormat
-	}
-	j += i + 1
-	signed, mac := b[:j], b[j+1:]
-	for k, key := range keys {
-		if !key.legacyMAC(namePipe, signed, mac) {
-			continue
+// openLegacy opens a value in securecookie's format (see above) with the
+// securecookie codecs the flow cookie uses, which hold the same keys.
+func (c *cookieCodec) openLegacy(value string) ([]byte, int, error) {
+	for i, sc := range c.flow {
+		var p []byte
+		if sc.Decode(c.name, value, &p) == nil {
+			return p, i, nil
 		}
-		if _, err := strconv.ParseInt(string(b[:i]), 10, 64); err != nil {
-			return nil, 0, errSealFormat
-		}
-		inner := b[i+1 : j]
-		p := make([]byte, base64.URLEncoding.DecodedLen(len(inner)))
-		m, err := base64.URLEncoding.Decode(p, inner)
-		if err != nil || m <= aes.BlockSize {
-			return nil, 0, errSealFormat
-		}
-		p = p[:m]
-		cipher.NewCTR(key.block, p[:aes.BlockSize]).XORKeyStream(p[aes.BlockSize:], p[aes.BlockSize:])
-		return p[aes.BlockSize:], k, nil
 	}
 	return nil, 0, errNoKeyOpens
 }

@@ -77,7 +77,7 @@ func TestSealLegacyCompatible(t *testing.T) {
 				p := randomPayload(n)
 				v := legacySeal(t, tt.sealed, name, p)
 				c := codecFor(name, tt.keys...)
-				got, key, legacy, err := openValue(c.keys, c.namePipe, c.ad, v)
+				got, key, legacy, err := c.openValue(v)
 				if tt.want < 0 {
 					if !errors.Is(err, errNoKeyOpens) {
 						t.Fatalf("n=%d: got %v, want errNoKeyOpens", n, err)
@@ -103,7 +103,7 @@ func TestSealLegacyCompatible(t *testing.T) {
 	}
 }
 
-// What the in-package decoder accepts of the legacy format is what
+// What open accepts of the legacy format is what
 // securecookie accepts: every one-byte change of a legacy value (and every
 // truncation) is refused by both, or opened by both to the same bytes.
 func TestSealLegacyTamperingAgreesWithSecurecookie(t *testing.T) {
@@ -115,7 +115,7 @@ func TestSealLegacyTamperingAgreesWithSecurecookie(t *testing.T) {
 	check := func(what, value string) {
 		t.Helper()
 		want, werr := legacyOpen(k, name, value)
-		got, _, _, gerr := openValue(c.keys, c.namePipe, c.ad, value)
+		got, _, _, gerr := c.openValue(value)
 		if (werr == nil) != (gerr == nil) || !bytes.Equal(want, got) {
 			t.Fatalf("%s: securecookie %v (%d bytes), ours %v (%d bytes)", what, werr, len(want), gerr, len(got))
 		}
@@ -136,7 +136,7 @@ func TestSealLegacyTamperingAgreesWithSecurecookie(t *testing.T) {
 	check("wrong name", legacySeal(t, k, "other", p))
 	// The MAC covers the name: a value sealed for another name does not
 	// open under ours.
-	if _, _, _, err := openValue(c.keys, c.namePipe, c.ad, legacySeal(t, k, "other", p)); err == nil {
+	if _, _, _, err := c.openValue(legacySeal(t, k, "other", p)); err == nil {
 		t.Fatal("a value sealed for another name opened")
 	}
 }
