@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/gorilla/securecookie"
 )
 
 // Manager decodes, verifies and issues sessions. Create one with New and
@@ -21,10 +19,9 @@ type Manager struct {
 	bearer    *jwtVerifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
-	cache     *credCache                   // nil when disabled
-	minter    *minter                      // nil without Config.Tokens
-	tickets   []*securecookie.SecureCookie // seal tickets; nil without Config.Keys
-	client    *http.Client                 // size-limited, for every outgoing request
+	cache     *credCache   // nil when disabled
+	minter    *minter      // nil without Config.Tokens
+	client    *http.Client // size-limited, for every outgoing request
 	ctx       context.Context
 	cancel    context.CancelFunc
 
@@ -56,7 +53,6 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt}
 	if len(s.Keys) > 0 {
 		m.cookies = newCookieCodec(&s)
-		m.tickets = ticketCodecs(s.Keys)
 	}
 	m.refresher = newRefresher(m)
 	m.cache = newCredCache(s.CacheBytes)

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/gorilla/securecookie"
 )
 
 // Defaults and bounds of TicketParams.TTL.
@@ -69,19 +67,6 @@ type ticketPayload struct {
 	EXP   int64  `json:"exp"`
 }
 
-// ticketCodecs seal tickets with the cookie keys: [0] seals, all open.
-func ticketCodecs(keys []KeyPair) []*securecookie.SecureCookie {
-	out := make([]*securecookie.SecureCookie, 0, len(keys))
-	for _, k := range keys {
-		sc := securecookie.New(k.HashKey, k.BlockKey)
-		sc.SetSerializer(securecookie.NopEncoder{})
-		sc.MaxAge(0) // the expiry lives in the payload, against Config.Now
-		sc.MaxLength(maxTicketLen)
-		out = append(out, sc)
-	}
-	return out
-}
-
 // MintTicket returns a one-time ticket that ExchangeTicket (or POST
 // {BasePath}/exchange) redeems for a new session of p.User, for sign-in
 // links, a hand-off between domains of one application, or impersonation
@@ -117,9 +102,14 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: encoding a ticket: %w", err)
 	}
-	t, err := m.tickets[0].Encode(ticketName, raw)
+	// Tickets are sealed with the cookie keys, by the flow cookie's
+	// securecookie codecs, under a name of their own.
+	t, err := m.cookies.flow[0].Encode(ticketName, raw)
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: sealing a ticket: %w", err)
+	}
+	if len(t) > maxTicketLen {
+		return "", fmt.Errorf("sessionkit: sealing a ticket: %d bytes, more than %d", len(t), maxTicketLen)
 	}
 	if p.Actor != nil {
 		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation ticket minted", "actor", p.Actor.Subject, "user", p.User.ID, "ttl", ttl.String())
@@ -135,7 +125,7 @@ func (m *Manager) openTicket(ticket string, now time.Time) (ticketPayload, error
 	}
 	var raw []byte
 	ok := false
-	for _, sc := range m.tickets {
+	for _, sc := range m.cookies.flow {
 		if sc.Decode(ticketName, ticket, &raw) == nil {
 			ok = true
 			break
