@@ -206,18 +206,17 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 		m.minter.forget(s.ID)
 	}
 	var serr error
-	if m.cfg.Store != nil {
+	parts, ok := m.requestParts(r)
+	if ok && m.cfg.Store != nil {
 		// The stored session is ended, so that a copy of the cookie is
 		// worth nothing either.
-		if ref, _, ok := m.requestRef(r); ok {
+		if ref, _, err := m.openRef(parts, m.cfg.Now()); err == nil {
 			if _, _, err := m.mutateOwn(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, ErrNotFound) {
 				serr = err
 			}
 		}
 	}
-	var jar cookieJar
-	m.cookies.scan(r, m.cookies.name, &jar)
-	if parts, _, err := m.cookies.parts(&jar); err == nil && len(parts) > 0 {
+	if ok {
 		m.cache.evict(parts)
 	}
 	if err := m.cookies.clear(w, r); err != nil {
@@ -322,7 +321,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 // cookie. A session the client carried before is marked replaced.
 func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psid string) error {
 	ctx := r.Context()
-	if old, _, ok := m.requestRef(r); ok {
+	if old, ok := m.requestRef(r); ok {
 		if _, _, err := m.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
 			m.cfg.Logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}

@@ -270,24 +270,12 @@ func (m *Manager) moveState(ctx context.Context, s *Session, st *storeState, pre
 // session. The verified-credential cache keeps only the cookie's
 // reference, so the Store is asked on every request.
 func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now time.Time) (d decoded) {
-	ref, ok := m.cache.getRef(parts, now)
-	if !ok {
-		value := strings.Join(parts, "")
-		payload, rotated, err := m.cookies.open(value)
-		if err != nil {
-			d.err = err
-			return d
-		}
-		if ref, err = decodeRef(payload); err != nil {
-			d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
-			return d
-		}
-		if rotated {
-			d.reissue = true // sealed with an old key: sealed again, not cached
-		} else {
-			m.cache.putRef(strings.Clone(value), ref, now.Add(refCacheLife), now)
-		}
+	ref, rotated, err := m.openRef(parts, now)
+	if err != nil {
+		d.err = err
+		return d
 	}
+	d.reissue = rotated // sealed with an old key: sealed again
 	s, st, err := m.loadRecord(ctx, ref.id)
 	var mv *errMoved
 	if errors.As(err, &mv) {
@@ -466,24 +454,46 @@ func (m *Manager) writeRef(w http.ResponseWriter, r *http.Request, id string, ge
 	return m.cookies.sealWrite(w, r, func(b []byte) []byte { return appendRef(b, id, gen) }, expires, m.cfg.Now())
 }
 
-// requestRef returns the reference of r's store-backed cookie, if it
-// carries a valid one.
-func (m *Manager) requestRef(r *http.Request) (cookieRef, []string, bool) {
+// openRef returns the reference a store-backed cookie made of parts
+// carries, from the verified-credential cache or by opening it (and then
+// caching it, unless rotated: it was sealed with an old key, and is to be
+// sealed again).
+func (m *Manager) openRef(parts []string, now time.Time) (ref cookieRef, rotated bool, err error) {
+	if ref, ok := m.cache.getRef(parts, now); ok {
+		return ref, false, nil
+	}
+	value := strings.Join(parts, "")
+	payload, rotated, err := m.cookies.open(value)
+	if err != nil {
+		return cookieRef{}, false, err
+	}
+	if ref, err = decodeRef(payload); err != nil {
+		return cookieRef{}, false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	if !rotated {
+		m.cache.putRef(strings.Clone(value), ref, now.Add(refCacheLife), now)
+	}
+	return ref, rotated, nil
+}
+
+// requestParts returns the pieces of r's session cookie, and whether it
+// has a well-formed one.
+func (m *Manager) requestParts(r *http.Request) ([]string, bool) {
 	var jar cookieJar
 	m.cookies.scan(r, m.cookies.name, &jar)
 	parts, present, err := m.cookies.parts(&jar)
-	if !present || err != nil {
-		return cookieRef{}, nil, false
+	return parts, present && err == nil
+}
+
+// requestRef returns the reference of r's store-backed cookie, if it
+// carries a valid one.
+func (m *Manager) requestRef(r *http.Request) (cookieRef, bool) {
+	parts, ok := m.requestParts(r)
+	if !ok {
+		return cookieRef{}, false
 	}
-	if ref, ok := m.cache.getRef(parts, m.cfg.Now()); ok {
-		return ref, parts, true
-	}
-	payload, _, err := m.cookies.open(strings.Join(parts, ""))
-	if err != nil {
-		return cookieRef{}, parts, false
-	}
-	ref, err := decodeRef(payload)
-	return ref, parts, err == nil
+	ref, _, err := m.openRef(parts, m.cfg.Now())
+	return ref, err == nil
 }
 
 // storedResult is the outcome of one store-backed refresh flight.
