@@ -162,25 +162,45 @@ func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (ui
 // meta.rotate, the session is saved under a new ID (see rotate.go), which
 // the returned session and state carry.
 func (m *Manager) mutate(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
-	return m.mutateAt(ctx, id, true, f)
+	return m.mutateAt(ctx, id, true, nil, f)
+}
+
+// loaded is a stored session as a caller has just loaded it, handed to
+// mutateLoaded, which then owns it.
+type loaded struct {
+	s  *Session
+	st *storeState
+}
+
+// mutateLoaded is mutate for a session the caller has just loaded (and
+// hands over): the first round applies f to it without loading it again;
+// only a lost compare-and-set reloads.
+func (m *Manager) mutateLoaded(ctx context.Context, l loaded, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+	return m.mutateAt(ctx, l.st.id, true, &l, f)
 }
 
 // mutateOwn is mutate for a session named by a request's cookie: a session
 // that moved to a new ID is not followed (ErrNotFound), since the cookie of
 // before the move must not reach it (see decodeMovedCookie).
 func (m *Manager) mutateOwn(ctx context.Context, id string, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
-	return m.mutateAt(ctx, id, false, f)
+	return m.mutateAt(ctx, id, false, nil, f)
 }
 
-func (m *Manager) mutateAt(ctx context.Context, id string, follow bool, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
+func (m *Manager) mutateAt(ctx context.Context, id string, follow bool, first *loaded, f func(s *Session, meta *storeMeta, now time.Time) (bool, error)) (*Session, *storeState, error) {
 	load := m.loadLive
 	if !follow {
 		load = m.loadOwn
 	}
 	for range casRetries {
-		s, st, err := load(ctx, id)
-		if err != nil {
-			return nil, nil, err
+		var s *Session
+		var st *storeState
+		if first != nil {
+			s, st, first = first.s, first.st, nil
+		} else {
+			var err error
+			if s, st, err = load(ctx, id); err != nil {
+				return nil, nil, err
+			}
 		}
 		now := m.cfg.Now()
 		s.Status = statusAt(s, now)
@@ -414,7 +434,11 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.seen) {
 		return
 	}
-	s, st, err := m.mutate(ctx, d.st.id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	// The record was loaded for this request a moment ago: start from a
+	// copy of it.
+	cur := *d.st
+	cur.meta.psids = slices.Clone(cur.meta.psids)
+	s, st, err := m.mutateLoaded(ctx, loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive || meta.gen != cookieGen {
 			return false, nil // over, or re-issued by another request
 		}
@@ -571,7 +595,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
 		}
 		// Another instance refreshes: wait for its result.
-		if res, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
+		if res, _, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
 			return res, err
 		}
 		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
@@ -586,27 +610,28 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 
 // refreshedElsewhere loads session id and returns it as the outcome when
 // in's refresh token no longer needs exchanging: another instance refreshed
-// it, or the session is over. It returns nil and nil while the refresh is
-// still due.
-func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
+// it, or the session is over. While the refresh is still due, it returns
+// no outcome but the session as loaded.
+func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
 	s, st, err := m.loadLive(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
 	now := m.cfg.Now()
 	s.Status = statusAt(s, now)
 	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
-		return &storedResult{session: s, st: *st}, nil
+		return &storedResult{session: s, st: *st}, loaded{}, nil
 	}
-	return nil, nil
+	return nil, loaded{s, st}, nil
 }
 
 // refreshLocked refreshes session id while holding its refresh lock, unless
 // the record shows that someone already did, and saves the outcome.
 func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
 	m := rf.m
-	if res, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
-		return res, err
+	done, cur, err := m.refreshedElsewhere(ctx, id, in)
+	if done != nil || err != nil {
+		return done, err
 	}
 	res, xerr := m.exchangeRefreshToken(ctx, in)
 	// The provider may have rotated the refresh token: what it answered
@@ -614,7 +639,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
-	s, st, err := m.mutate(sctx, id, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	s, st, err := m.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.RefreshToken != in.refreshToken {
 			return false, nil // the lock expired and someone else refreshed
 		}
@@ -718,7 +743,7 @@ func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func
 		if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
 			continue // a forwarding stub: its session is listed under its new ID
 		}
-		_, _, err := m.mutate(ctx, rec.ID, func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
+		signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
 			if s.Status != StatusActive {
 				return false, nil
 			}
@@ -742,7 +767,14 @@ func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func
 			}
 			s.mirrorActive()
 			return true, nil
-		})
+		}
+		// The listing holds the records as they are: start from them.
+		var err error
+		if ls, lst, derr := fromRecord(rec); derr == nil {
+			_, _, err = m.mutateLoaded(ctx, loaded{ls, lst}, signOut)
+		} else {
+			_, _, err = m.mutate(ctx, rec.ID, signOut)
+		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			errs = append(errs, err)
 		}
