@@ -661,6 +661,9 @@ func (b postBody) callbackURL(r *http.Request) string {
 	return r.URL.Query().Get("callbackUrl")
 }
 
+// errPostTooLarge answers a POST body over maxBody.
+var errPostTooLarge = &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+
 func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) {
 	var b postBody
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -673,35 +676,23 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 	case "application/json":
 		raw, err := io.ReadAll(r.Body)
 		if tooLarge(err) {
-			return b, &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+			return b, errPostTooLarge
 		}
 		var body struct {
-			CSRFToken   *string         `json:"csrfToken"`
-			CallbackURL *string         `json:"callbackUrl"`
+			CSRFToken   string          `json:"csrfToken"`
+			CallbackURL string          `json:"callbackUrl"`
 			JSON        json.RawMessage `json:"json"`
 			Data        json.RawMessage `json:"data"`
-			SignInID    *string         `json:"signInId"`
-			OrgID       *string         `json:"organizationId"`
-			WorkspaceID *string         `json:"workspaceId"`
-			Ticket      *string         `json:"ticket"`
+			SignInID    string          `json:"signInId"`
+			OrgID       string          `json:"organizationId"`
+			WorkspaceID string          `json:"workspaceId"`
+			Ticket      string          `json:"ticket"`
 		}
 		if err != nil || (len(bytes.TrimSpace(raw)) > 0 && json.Unmarshal(raw, &body) != nil) {
 			return b, &handlerError{http.StatusBadRequest, "BadRequest", "the body is not a JSON object of the expected shape"}
 		}
-		if body.CSRFToken != nil {
-			b.csrfToken = *body.CSRFToken
-		}
-		if body.CallbackURL != nil {
-			b.callback = *body.CallbackURL
-		}
-		for _, f := range [...]struct {
-			dst *string
-			src *string
-		}{{&b.signInID, body.SignInID}, {&b.organizationID, body.OrgID}, {&b.workspaceID, body.WorkspaceID}, {&b.ticket, body.Ticket}} {
-			if f.src != nil {
-				*f.dst = *f.src
-			}
-		}
+		b.csrfToken, b.callback, b.signInID = body.CSRFToken, body.CallbackURL, body.SignInID
+		b.organizationID, b.workspaceID, b.ticket = body.OrgID, body.WorkspaceID, body.Ticket
 		j := string(bytes.TrimSpace(body.JSON))
 		b.json = j == "true" || j == `"true"`
 		if len(body.Data) > 0 && string(body.Data) != "null" {
@@ -710,7 +701,7 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 	case "", "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			if tooLarge(err) {
-				return b, &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+				return b, errPostTooLarge
 			}
 			return b, &handlerError{http.StatusBadRequest, "BadRequest", "the form is malformed"}
 		}
