@@ -56,13 +56,23 @@ type cacheEntry struct {
 	until   time.Time // never used at or after: the credential's expiry
 	session *Session  // immutable
 	ref     cookieRef // for sourceRef entries: what a store-backed cookie refers to
-	size    int
+	// st is, for sourceRecord entries, the stored state decoded with
+	// session (its version and cookieGen are the request's own).
+	st   *storeState
+	size int
 }
 
 // sourceRef keys the cache entries of store-backed cookies, which hold only
 // the decoded reference: the session itself is read from the Store on
 // every request, so that a revocation takes effect at once.
 const sourceRef Source = "store-ref"
+
+// sourceRecord keys the cache entries of decoded Store records: the
+// credential is the record's Data followed by its ID, so that a record
+// read again byte for byte is not decoded again. An entry can never be
+// stale: the Store is still read on every request, and any change to the
+// record (a revocation, a touch, a refresh) changes its bytes.
+const sourceRecord Source = "store-record"
 
 // newCredCache returns a cache holding at most budget bytes, or nil
 // (disabled) for a budget of 0 or less.
@@ -145,6 +155,29 @@ func (c *credCache) putRef(cred string, ref cookieRef, until, now time.Time) {
 		return
 	}
 	c.insert(&cacheEntry{cred: cred, src: sourceRef, until: until, ref: ref, size: 2*len(cred) + len(ref.id) + 64}, now)
+}
+
+// getRecord returns the session and stored state cached for the Store
+// record whose Data and ID are parts, if it is still valid at now.
+func (c *credCache) getRecord(parts []string, now time.Time) (*Session, *storeState) {
+	if c == nil {
+		return nil, nil
+	}
+	h := c.hashParts(parts)
+	e := c.shards[h%cacheShards].load(h)
+	if e == nil || e.src != sourceRecord || !now.Before(e.until) || !equalParts(e.cred, parts) {
+		return nil, nil
+	}
+	return e.session, e.st
+}
+
+// putRecord caches s and st, decoded from the record whose Data followed
+// by its ID is cred, until until. Neither may be changed afterwards.
+func (c *credCache) putRecord(cred string, s *Session, st *storeState, until, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.insert(&cacheEntry{cred: cred, src: sourceRecord, until: until, session: s, st: st, size: 2*len(cred) + entryOverhead}, now)
 }
 
 // put caches s, verified from cred by src with generation gen, until

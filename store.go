@@ -200,3 +200,24 @@ type Store interface {
 	// single-use tickets. ttl must be positive.
 	Consume(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 }
+
+// WithSharedLoad returns ctx for a call of Store.Load whose caller only
+// reads the Record it returns, as the middleware does when it reads the
+// session of a request. See SharedLoad.
+func WithSharedLoad(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedLoadKey{}, true)
+}
+
+// SharedLoad reports whether ctx comes from WithSharedLoad. Load may then
+// return a Record whose Data and slices are shared with the store and
+// with other such callers instead of copied, provided the store never
+// changes them in place (a Save keeps new copies); memstore and redisstore
+// do. A Store that ignores it stays correct. A Store wrapper that changes
+// the Record it passes on must replace its slices, not write into them.
+func SharedLoad(ctx context.Context) bool {
+	v, _ := ctx.Value(sharedLoadKey{}).(bool)
+	return v
+}
+
+// sharedLoadKey is the context key of SharedLoad.
+type sharedLoadKey struct{}

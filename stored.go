@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Errors of the store-backed session verbs.
@@ -105,6 +106,43 @@ func (m *Manager) loadRecord(ctx context.Context, id string) (*Session, *storeSt
 		return nil, nil, storeErr(err)
 	}
 	return fromRecord(rec)
+}
+
+// readRecord is loadRecord for the middleware's read of a stored session.
+// A record read again byte for byte is not decoded again: its session
+// comes from the verified-credential cache, shared with other requests
+// (shared is true), and must be copied before any change. The stored state
+// is the request's own.
+func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *Session, st *storeState, shared bool, err error) {
+	// The record is only read here, and what is decoded from it (which
+	// shares its bytes) is never changed in place.
+	rec, err := m.cfg.Store.Load(WithSharedLoad(ctx), id)
+	if err != nil {
+		return nil, nil, false, storeErr(err)
+	}
+	// Only the current format: decoding an older one also reads the
+	// record's ProviderSessionIDs.
+	if m.cache == nil || len(rec.Data) == 0 || rec.Data[0] != storeDataV2 {
+		s, st, err := fromRecord(rec)
+		return s, st, false, err
+	}
+	parts := []string{unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)), rec.ID}
+	if cs, cst := m.cache.getRecord(parts, now); cs != nil {
+		st := *cst
+		st.version = rec.Version
+		// Mutations may edit psids in place (prunePSIDs).
+		st.meta.psids = slices.Clone(cst.meta.psids)
+		return cs, &st, true, nil
+	}
+	if s, st, err = fromRecord(rec); err != nil || statusAt(s, now) != StatusActive {
+		return s, st, false, err
+	}
+	cs := s.Clone()
+	cs.Status = StatusActive // until cacheUntil
+	cst := *st
+	cst.meta.psids = slices.Clone(st.meta.psids)
+	m.cache.putRecord(strings.Join(parts, ""), cs, &cst, cacheUntil(s), now)
+	return s, st, false, nil
 }
 
 // loadOwn loads session id, which is not found if it moved.
@@ -296,10 +334,11 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		return d
 	}
 	d.reissue = rotated // sealed with an old key: sealed again
-	s, st, err := m.loadRecord(ctx, ref.id)
-	var mv *errMoved
-	if errors.As(err, &mv) {
-		return m.decodeMovedCookie(ctx, ref, mv.moved, now)
+	s, st, shared, err := m.readRecord(ctx, ref.id, now)
+	if err != nil { // mv escapes: declared only here, it costs nothing otherwise
+		if mv := (*errMoved)(nil); errors.As(err, &mv) {
+			return m.decodeMovedCookie(ctx, ref, mv.moved, now)
+		}
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -309,7 +348,7 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 		d.err = err
 		return d
 	}
-	d.st = st
+	d.st, d.session, d.shared = st, s, shared
 	switch {
 	case ref.gen == st.meta.gen:
 		st.cookieGen = ref.gen
@@ -321,21 +360,23 @@ func (m *Manager) decodeStoredCookie(ctx context.Context, parts []string, now ti
 	case ref.gen < st.meta.gen:
 		// A cookie that was replaced long ago: someone kept a copy.
 		st.cookieGen = ref.gen
-		m.revokeStolen(ctx, &d, s, now)
+		m.revokeStolen(ctx, &d, now)
 		return d
 	default:
-		d.st = nil
+		d.st, d.session, d.shared = nil, nil, false
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 		return d
 	}
-	s.Status = statusAt(s, now)
-	d.session = s
-	switch s.Status {
+	if status := statusAt(d.session, now); status != d.session.Status {
+		d.own()
+		d.session.Status = status
+	}
+	switch d.session.Status {
 	case StatusActive:
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
 	default:
-		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, d.session.Status)
 	}
 	return d
 }
@@ -369,22 +410,22 @@ func (m *Manager) decodeMovedCookie(ctx context.Context, ref cookieRef, mv moved
 		return d
 	}
 	st.cookieGen = 0
-	d.st = st
-	m.revokeStolen(ctx, &d, s, now)
+	d.st, d.session = st, s
+	m.revokeStolen(ctx, &d, now)
 	return d
 }
 
-// revokeStolen handles a copied cookie of the stored session s: an active
+// revokeStolen handles a copied cookie of d's stored session: an active
 // session is revoked, and d reports the theft.
-func (m *Manager) revokeStolen(ctx context.Context, d *decoded, s *Session, now time.Time) {
-	if statusAt(s, now) == StatusActive {
+func (m *Manager) revokeStolen(ctx context.Context, d *decoded, now time.Time) {
+	if statusAt(d.session, now) == StatusActive {
 		if _, _, err := m.mutate(ctx, d.st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, ErrNotFound) {
 			m.cfg.Logger.ErrorContext(ctx, "sessionkit: revoking a session after a cookie replay failed", "error", err.Error())
 		}
 		d.theft = true
 	}
-	s.Status = StatusRevoked
-	d.session = s
+	d.own()
+	d.session.Status = StatusRevoked
 	d.err = fmt.Errorf("%w: %w", ErrSessionExpired, ErrTokenTheft)
 }
 

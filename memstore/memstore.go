@@ -136,8 +136,18 @@ func (s *Store) Len() int {
 	return len(s.sessions)
 }
 
-// Load implements sessionkit.Store.
+// Load implements sessionkit.Store. For a caller that only reads (see
+// sessionkit.SharedLoad) the Record shares the store's own copies, which
+// are never changed in place; any other caller gets copies of its own.
 func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	if sessionkit.SharedLoad(ctx) {
+		return s.load(ctx, id, (*entry).shared)
+	}
+	return s.load(ctx, id, (*entry).record)
+}
+
+// load returns the live record of id, as get makes it of its entry.
+func (s *Store) load(ctx context.Context, id string, get func(*entry) sessionkit.Record) (sessionkit.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return sessionkit.Record{}, err
 	}
@@ -148,7 +158,7 @@ func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) 
 	if e == nil || !e.at.After(now) {
 		return sessionkit.Record{}, sessionkit.ErrNotFound
 	}
-	return e.record(), nil
+	return get(e), nil
 }
 
 // Save implements sessionkit.Store.
@@ -450,15 +460,26 @@ type entry struct {
 	data    []byte
 }
 
+// record returns the caller's own copy of e's record.
 func (e *entry) record() sessionkit.Record {
+	r := e.shared()
+	r.OtherUserIDs = slices.Clone(r.OtherUserIDs)
+	r.ProviderSessionIDs = slices.Clone(r.ProviderSessionIDs)
+	r.Data = bytes.Clone(r.Data)
+	return r
+}
+
+// shared returns e's record, sharing e's slices, which are never modified
+// in place.
+func (e *entry) shared() sessionkit.Record {
 	return sessionkit.Record{
 		ID:                 e.key,
 		UserID:             e.userID,
-		OtherUserIDs:       slices.Clone(e.others),
-		ProviderSessionIDs: slices.Clone(e.sids),
+		OtherUserIDs:       e.others,
+		ProviderSessionIDs: e.sids,
 		Version:            e.version,
 		ExpireAt:           e.at,
-		Data:               bytes.Clone(e.data),
+		Data:               e.data,
 	}
 }
 

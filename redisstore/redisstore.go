@@ -47,6 +47,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/redis/rueidis"
 	"github.com/sessionkit/sessionkit"
@@ -202,6 +203,15 @@ func newStore(c rueidis.Client, owned bool, cfg Config) *Store {
 	return &Store{c: c, owned: owned, prefix: cfg.Prefix, timeout: cfg.Timeout, cacheTTL: cfg.CacheTTL, noCache: cfg.DisableCache}
 }
 
+// boundLazily is bound with a timer that starts only if the call waits.
+func (s *Store) boundLazily(ctx context.Context) (context.Context, func()) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
+		return ctx, func() {}
+	}
+	c := &lazyDeadline{parent: ctx, deadline: time.Now().Add(s.timeout)}
+	return c, c.stop
+}
+
 // bound applies Config.Timeout to a call's context.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
@@ -275,6 +285,14 @@ var fields = []string{"v", "e", "u", "p", "d", "o"}
 // lost meanwhile: a Save based on a stale version fails with ErrConflict.
 // When the connection to Redis breaks, the cache is dropped.
 func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	return s.load(ctx, id, sessionkit.SharedLoad(ctx))
+}
+
+// load is Load. With shared (a caller that only reads: see
+// sessionkit.SharedLoad) the Record's Data shares the bytes of the
+// reply, which a client-side cache hit shares with every other reader of
+// the key.
+func (s *Store) load(ctx context.Context, id string, shared bool) (sessionkit.Record, error) {
 	if id == "" {
 		if err := ctx.Err(); err != nil {
 			return sessionkit.Record{}, err
@@ -282,19 +300,23 @@ func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) 
 		return sessionkit.Record{}, sessionkit.ErrNotFound
 	}
 	key := s.sessionKey(id)
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
 	var res rueidis.RedisResult
 	if s.noCache {
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
 		res = s.c.Do(ctx, s.c.B().Hmget().Key(key).Field(fields...).Build())
 	} else {
-		res = s.c.DoCache(ctx, s.c.B().Hmget().Key(key).Field(fields...).Cache(), s.cacheTTL)
+		// A cache hit answers at once: the timer is started only for a
+		// read that waits on Redis.
+		lctx, stop := s.boundLazily(ctx)
+		defer stop()
+		res = s.c.DoCache(lctx, s.c.B().Hmget().Key(key).Field(fields...).Cache(), s.cacheTTL)
 	}
 	vals, err := res.ToArray()
 	if err != nil {
 		return sessionkit.Record{}, fmt.Errorf("sessionkit: redisstore: load: %w", err)
 	}
-	rec, ok, err := parseRecord(id, vals)
+	rec, ok, err := parseRecord(id, vals, shared)
 	if err != nil {
 		return sessionkit.Record{}, err
 	}
@@ -305,8 +327,9 @@ func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) 
 }
 
 // parseRecord reads the fields of a session hash, in the order of fields;
-// ok is false if the hash does not exist.
-func parseRecord(id string, vals []rueidis.RedisMessage) (rec sessionkit.Record, ok bool, err error) {
+// ok is false if the hash does not exist. With shared, Data shares the
+// reply's bytes instead of copying them.
+func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec sessionkit.Record, ok bool, err error) {
 	if len(vals) != len(fields) || vals[0].IsNil() {
 		return rec, false, nil
 	}
@@ -329,7 +352,11 @@ func parseRecord(id string, vals []rueidis.RedisMessage) (rec sessionkit.Record,
 		UserID:   str[2],
 		Version:  v,
 		ExpireAt: time.UnixMilli(ms),
-		Data:     []byte(str[4]),
+	}
+	if shared {
+		rec.Data = unsafe.Slice(unsafe.StringData(str[4]), len(str[4]))
+	} else {
+		rec.Data = []byte(str[4])
 	}
 	if str[3] != "" {
 		rec.ProviderSessionIDs = strings.Split(str[3], "\x00")
@@ -414,7 +441,7 @@ func (s *Store) list(ctx context.Context, index, key string) ([]sessionkit.Recor
 		if err != nil {
 			return nil, fmt.Errorf("sessionkit: redisstore: list: %w", err)
 		}
-		rec, ok, err := parseRecord(id, vals[i+1:i+n])
+		rec, ok, err := parseRecord(id, vals[i+1:i+n], false)
 		if err != nil {
 			return nil, err
 		}

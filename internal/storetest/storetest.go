@@ -69,6 +69,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ConsumeRace", testConsumeRace},
 		{"Namespaces", testNamespaces},
 		{"Canceled", testCanceled},
+		{"SharedLoad", testSharedLoad},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +190,40 @@ func testCreateLoad(t *testing.T, h Harness) {
 				t.Error(diff)
 			}
 		})
+	}
+}
+
+// testSharedLoad checks Load for a caller that only reads
+// (sessionkit.SharedLoad): it returns what Load returns to any other
+// caller, and a record it returned is never changed in place afterwards,
+// not by a Save nor by a Delete.
+func testSharedLoad(t *testing.T, h Harness) {
+	ctx := sessionkit.WithSharedLoad(t.Context())
+	if _, err := h.Store.Load(ctx, newID()); !errors.Is(err, sessionkit.ErrNotFound) {
+		t.Fatalf("Load of a missing record: got error %v, want ErrNotFound", err)
+	}
+	rec := newRecord(h, "u", longTTL)
+	rec.OtherUserIDs = []string{"u2"}
+	rec.ProviderSessionIDs = []string{"sid"}
+	rec.Version = save(t, h, rec)
+	got, err := h.Store.Load(ctx, rec.ID)
+	if err != nil {
+		t.Fatalf("Load: got error %v, want none", err)
+	}
+	if diff := sameRecord(got, load(t, h, rec.ID)); diff != "" {
+		t.Fatalf("Load to a caller that only reads: %s", diff)
+	}
+	kept := got
+	kept.Data, kept.OtherUserIDs, kept.ProviderSessionIDs = bytes.Clone(got.Data), slices.Clone(got.OtherUserIDs), slices.Clone(got.ProviderSessionIDs)
+	next := rec
+	next.Data = bytes.Repeat([]byte{'x'}, len(rec.Data))
+	next.OtherUserIDs, next.ProviderSessionIDs = []string{"u3"}, []string{"sid2"}
+	save(t, h, next)
+	if err := h.Store.Delete(t.Context(), rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if diff := sameRecord(got, kept); diff != "" {
+		t.Fatalf("a record returned to a caller that only reads changed: %s", diff)
 	}
 }
 
