@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/cputime"
 	"golang.org/x/oauth2"
 )
 
@@ -107,11 +108,11 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			c0 := processCPU()
+			c0 := cputime.Process()
 			for b.Loop() {
 				c.h.ServeHTTP(w, c.req)
 			}
-			if d := processCPU() - c0; d > 0 {
+			if d := cputime.Process() - c0; d > 0 {
 				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
@@ -130,14 +131,14 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 	h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := processCPU()
+	c0 := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		w := &discardWriter{h: http.Header{}}
 		for pb.Next() {
 			h.ServeHTTP(w, req)
 		}
 	})
-	if d := processCPU() - c0; d > 0 {
+	if d := cputime.Process() - c0; d > 0 {
 		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

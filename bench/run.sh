@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs issue #7's measurements in one session: BenchmarkPeers (this module)
-# and the core's BenchmarkMiddleware and BenchmarkCookieSeal, alternating
-# between the two test binaries COUNT times so that noise from other
-# processes falls on both. Prints the benchstat tables and the goal ratios.
+# Runs issue #7's measurements in one session: BenchmarkPeers (this module),
+# the core's BenchmarkMiddleware and BenchmarkCookieSeal, and redisstore's
+# BenchmarkStoreMiddleware (goal 5; its Redis cases run when
+# SESSIONKIT_REDIS_URL is set), alternating between the test binaries COUNT
+# times so that noise from other processes falls on all. Prints the
+# benchstat tables and the goal ratios.
 #
 #   bash bench/run.sh                  # COUNT=6, results in a temporary folder
 #   COUNT=10 BENCHTIME=2s OUT=/tmp/bench bash bench/run.sh
@@ -16,18 +18,22 @@ command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@la
 
 go test -c -o "$OUT/peers.test" ./bench
 go test -c -o "$OUT/core.test" .
+go test -c -o "$OUT/store.test" ./redisstore
 : > "$OUT/peers.txt"
 : > "$OUT/core.txt"
+: > "$OUT/store.txt"
 for i in $(seq "$COUNT"); do
   echo "run $i/$COUNT" >&2
   (cd bench && "$OUT/peers.test" -test.run '^$' -test.bench . -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1) >> "$OUT/peers.txt"
   "$OUT/core.test" -test.run '^$' -test.bench '^(BenchmarkMiddleware|BenchmarkCookieSeal)$' -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1 >> "$OUT/core.txt"
+  (cd redisstore && "$OUT/store.test" -test.run '^$' -test.bench '^BenchmarkStoreMiddleware$' -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1) >> "$OUT/store.txt"
 done
 
 {
   echo "== machine"; uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true; go version; uptime
   echo; echo "== BenchmarkPeers (bench/)"; benchstat "$OUT/peers.txt"
   echo; echo "== core BenchmarkMiddleware, BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
-  echo; echo "== goals (issue #7)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt"
+  echo; echo "== redisstore BenchmarkStoreMiddleware"; benchstat "$OUT/store.txt"
+  echo; echo "== goals (issue #7)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt" "$OUT/store.txt"
 } | tee "$OUT/report.txt"
 echo "raw results and report in $OUT" >&2

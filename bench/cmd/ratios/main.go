@@ -1,10 +1,11 @@
 // Command ratios reads `go test -bench` output of BenchmarkPeers (and,
-// optionally, of the core's BenchmarkMiddleware and BenchmarkCookieSeal
-// from the same run) and prints the ratios issue #7 sets as goals, each
-// marked met or NOT MET. Every figure is the median over -count runs, and
-// every ratio compares figures measured in one run.
+// optionally, of the core's BenchmarkMiddleware and BenchmarkCookieSeal and
+// of redisstore's BenchmarkStoreMiddleware from the same run) and prints the
+// ratios issue #7 sets as goals, each marked met or NOT MET. Every figure is
+// the median over -count runs, and every ratio compares figures measured in
+// one run.
 //
-//	go run ./bench/cmd/ratios peers.txt [core.txt]
+//	go run ./bench/cmd/ratios peers.txt [core.txt] [store.txt]
 package main
 
 import (
@@ -23,7 +24,7 @@ type samples map[string]map[string][]float64
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ratios peers.txt [core.txt]")
+		fmt.Fprintln(os.Stderr, "usage: ratios peers.txt [core.txt] [store.txt]")
 		os.Exit(2)
 	}
 	s := samples{}
@@ -170,6 +171,27 @@ func report(w io.Writer, s samples) {
 		c, _ := s.med(peers+p, "cookies")
 		if h > 0 {
 			fmt.Fprintf(w, "| (3) cookie of %s | %.0f value bytes in %.0f cookie(s), Cookie header %.0f bytes | |\n", p, v, c, h)
+		}
+	}
+
+	// Goal 5: store paths, over the stateless cached path of the same
+	// benchmark.
+	const store = "BenchmarkStoreMiddleware/"
+	if stateless, ok := s.med(store+"stateless_cached", unit); ok {
+		for _, g := range []struct {
+			name  string
+			limit float64
+		}{{"memstore", 1000}, {"redis", 2000}, {"redis_nocache", 0}} {
+			v, ok := s.med(store+g.name, unit)
+			if !ok {
+				continue
+			}
+			figure := fmt.Sprintf("+%s (%s; stateless cached %s)", us(v-stateless), us(v), us(stateless))
+			if g.limit == 0 {
+				fmt.Fprintf(w, "| (5) %s read on loopback, over the stateless cached path | %s | |\n", g.name, figure)
+				continue
+			}
+			line(fmt.Sprintf("5: %s read ≤ %s over the stateless cached path", g.name, us(g.limit)), figure, v-stateless <= g.limit)
 		}
 	}
 
