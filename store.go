@@ -128,7 +128,9 @@ func ValidateLease(op, key string, ttl time.Duration) error {
 //
 // A Store's Records are the caller's own: Save keeps no reference to the
 // Record it is given, and the Records that Load and the listings return
-// share nothing with the store, so callers may modify them.
+// share nothing with the store, so callers may modify them. The one
+// exception is a Load whose context says the caller only reads (see
+// SharedLoad).
 //
 // Implementations must be safe for concurrent use, by many goroutines and,
 // for shared stores, many processes. The stores of this repository pass
