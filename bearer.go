@@ -198,7 +198,8 @@ func (v *jwtVerifier) verifyIDToken(ctx context.Context, raw, nonce string) (jwt
 
 // bearerToken returns the token of an "Authorization: Bearer" header: ""
 // and nil when there is no such header (another scheme is not ours), an
-// error wrapping ErrInvalidToken when it is malformed.
+// error wrapping ErrInvalidToken when it is malformed (checkB64Token
+// checks its characters).
 func bearerToken(r *http.Request) (string, error) {
 	vals := r.Header["Authorization"]
 	if len(vals) == 0 {
@@ -218,10 +219,18 @@ func bearerToken(r *http.Request) (string, error) {
 	if len(tok) > maxTokenLen {
 		return "", fmt.Errorf("%w: %w: %w", ErrInvalidToken, errMalformedAuthz, errTooLong)
 	}
-	if !isB64Token(tok) {
-		return "", fmt.Errorf("%w: %w: invalid characters", ErrInvalidToken, errMalformedAuthz)
-	}
 	return tok, nil
+}
+
+// checkB64Token returns the error of a bearer token that holds bytes
+// RFC 6750's b64token does not allow. The middleware checks a token only
+// when the verified-credential cache does not hold it: one it holds was
+// checked when it was verified.
+func checkB64Token(tok string) error {
+	if !isB64Token(tok) {
+		return fmt.Errorf("%w: %w: invalid characters", ErrInvalidToken, errMalformedAuthz)
+	}
+	return nil
 }
 
 // bearerCredentials splits an Authorization header value: ok reports the
@@ -240,16 +249,25 @@ func isB64Token(s string) bool {
 	if end == 0 {
 		return false
 	}
+	// One table lookup per byte: a bearer token is read on every request.
+	ok := byte(1)
 	for i := 0; i < end; i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
+		ok &= b64TokenChar[s[i]]
 	}
-	return true
+	return ok == 1
+}
+
+// b64TokenChar is 1 for the bytes of b64token besides its trailing '=':
+// letters, digits and - . _ ~ + /. It is never written.
+var b64TokenChar = [256]byte{
+	'-': 1, '.': 1, '_': 1, '~': 1, '+': 1, '/': 1,
+	'0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1, '8': 1, '9': 1,
+	'A': 1, 'B': 1, 'C': 1, 'D': 1, 'E': 1, 'F': 1, 'G': 1, 'H': 1, 'I': 1, 'J': 1,
+	'K': 1, 'L': 1, 'M': 1, 'N': 1, 'O': 1, 'P': 1, 'Q': 1, 'R': 1, 'S': 1, 'T': 1,
+	'U': 1, 'V': 1, 'W': 1, 'X': 1, 'Y': 1, 'Z': 1,
+	'a': 1, 'b': 1, 'c': 1, 'd': 1, 'e': 1, 'f': 1, 'g': 1, 'h': 1, 'i': 1, 'j': 1,
+	'k': 1, 'l': 1, 'm': 1, 'n': 1, 'o': 1, 'p': 1, 'q': 1, 'r': 1, 's': 1, 't': 1,
+	'u': 1, 'v': 1, 'w': 1, 'x': 1, 'y': 1, 'z': 1,
 }
 
 // sessionFromClaims builds the snapshot of a bearer (or JWT-cookie) session.

@@ -217,6 +217,11 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		c := s.Clone()
 		return m.runClaimsHook(ctx, hook, c.Claims(), c, raw, src, nil)
 	}
+	if src == SourceBearer {
+		if d.err = checkB64Token(raw); d.err != nil {
+			return d
+		}
+	}
 	claims, err := m.bearer.verify(ctx, raw)
 	if claims == nil {
 		d.err = err
