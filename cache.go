@@ -68,8 +68,9 @@ type cacheEntry struct {
 const sourceRef Source = "store-ref"
 
 // sourceRecord keys the cache entries of decoded Store records: the
-// credential is the record's Data followed by its ID, so that a record
-// read again byte for byte is not decoded again. An entry can never be
+// credential is the record's Data followed by its ID (whose entry's st.id
+// is compared too), so that a record read again byte for byte is not
+// decoded again. An entry can never be
 // stale: the Store is still read on every request, and any change to the
 // record (a revocation, a touch, a refresh) changes its bytes.
 const sourceRecord Source = "store-record"
@@ -89,7 +90,8 @@ const hashTail = 64
 // hashParts hashes the concatenation of parts: its length and its last
 // hashTail bytes. Both kinds of credential end in a MAC or a signature, so
 // the tail is as unpredictable as the whole, and a lookup hashes 64 bytes
-// instead of several kilobytes; equalParts then compares every byte.
+// instead of several kilobytes; equalParts then compares every byte. A
+// Store record's key ends in the session's ID, which is random.
 func (c *credCache) hashParts(parts []string) uint64 {
 	total := 0
 	for _, p := range parts {
@@ -158,25 +160,27 @@ func (c *credCache) putRef(cred string, ref cookieRef, until, now time.Time) {
 }
 
 // getRecord returns the session and stored state cached for the Store
-// record whose Data and ID are parts, if it is still valid at now.
-func (c *credCache) getRecord(parts []string, now time.Time) (*Session, *storeState) {
+// record of session id whose Data is data, if it is still valid at now.
+func (c *credCache) getRecord(data, id string, now time.Time) (*Session, *storeState) {
 	if c == nil {
 		return nil, nil
 	}
-	h := c.hashParts(parts)
+	parts := [2]string{data, id}
+	h := c.hashParts(parts[:])
 	e := c.shards[h%cacheShards].load(h)
-	if e == nil || e.src != sourceRecord || !now.Before(e.until) || !equalParts(e.cred, parts) {
+	if e == nil || e.src != sourceRecord || !now.Before(e.until) || e.st.id != id || !equalParts(e.cred, parts[:]) {
 		return nil, nil
 	}
 	return e.session, e.st
 }
 
-// putRecord caches s and st, decoded from the record whose Data followed
-// by its ID is cred, until until. Neither may be changed afterwards.
-func (c *credCache) putRecord(cred string, s *Session, st *storeState, until, now time.Time) {
+// putRecord caches s and st, decoded from the record whose Data is data
+// (of session st.id), until until. Neither may be changed afterwards.
+func (c *credCache) putRecord(data string, s *Session, st *storeState, until, now time.Time) {
 	if c == nil {
 		return
 	}
+	cred := data + st.id
 	c.insert(&cacheEntry{cred: cred, src: sourceRecord, until: until, session: s, st: st, size: 2*len(cred) + entryOverhead}, now)
 }
 

@@ -197,6 +197,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if st := stateFrom(r.Context()); st != nil {
 		s = st.load()
 	} else if d, ok := m.decodeCookie(r, m.cfg.Now()); ok {
+		d.own() // from the verified-credential cache, shared: its Status is set below
 		s = d.session
 	}
 	if s != nil && s.Source != SourceCookie {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -203,22 +204,31 @@ type Store interface {
 	Consume(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 }
 
-// WithSharedLoad returns ctx for a call of Store.Load whose caller only
+// WithSharedLoad returns ctx for a call of store's Load whose caller only
 // reads the Record it returns, as the middleware does when it reads the
 // session of a request. See SharedLoad.
-func WithSharedLoad(ctx context.Context) context.Context {
-	return context.WithValue(ctx, sharedLoadKey{}, true)
+func WithSharedLoad(ctx context.Context, store Store) context.Context {
+	return context.WithValue(ctx, sharedLoadKey{}, store)
 }
 
-// SharedLoad reports whether ctx comes from WithSharedLoad. Load may then
-// return a Record whose Data and slices are shared with the store and
-// with other such callers instead of copied, provided the store never
-// changes them in place (a Save keeps new copies); memstore and redisstore
-// do. A Store that ignores it stays correct. A Store wrapper that changes
-// the Record it passes on must replace its slices, not write into them.
-func SharedLoad(ctx context.Context) bool {
-	v, _ := ctx.Value(sharedLoadKey{}).(bool)
-	return v
+// SharedLoad reports whether ctx comes from WithSharedLoad for store
+// itself. Its Load may then return a Record whose Data and slices are
+// shared with the store and with other such callers instead of copied,
+// provided the store never changes them in place (a Save keeps new
+// copies), as memstore and redisstore do. A Store that ignores it stays
+// correct. The hint names one store so that it never reaches a store
+// behind a wrapper: a wrapper that is given ctx for itself passes on a
+// hint for nothing, and may write into the Records it gets, as any
+// caller of Load may.
+func SharedLoad(ctx context.Context, store Store) bool {
+	v, ok := ctx.Value(sharedLoadKey{}).(Store)
+	if !ok || store == nil {
+		return false
+	}
+	// Interfaces holding values of one type that cannot be compared
+	// would panic.
+	t := reflect.TypeOf(v)
+	return t == reflect.TypeOf(store) && t.Comparable() && v == store
 }
 
 // sharedLoadKey is the context key of SharedLoad.

@@ -14,6 +14,28 @@ import (
 	"github.com/sessionkit/sessionkit/memstore"
 )
 
+// newMemStore returns a memstore, closed when t ends.
+func newMemStore(t testing.TB) *memstore.Store {
+	t.Helper()
+	s, err := memstore.New(memstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// newStoreManager returns a Manager with keys on store, closed when t ends.
+func newStoreManager(t testing.TB, keys sessionkit.KeyPair, store sessionkit.Store) *sessionkit.Manager {
+	t.Helper()
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
 // copying is a memstore that ignores sessionkit.SharedLoad: every Load
 // gets copies of its own.
 type copying struct{ sessionkit.Store }
@@ -38,21 +60,9 @@ func TestStoredReadCache(t *testing.T) {
 		{"copied", func(s sessionkit.Store) sessionkit.Store { return copying{s} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store, err := memstore.New(memstore.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = store.Close() })
+			store := tc.wrap(newMemStore(t))
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-			newManager := func() *sessionkit.Manager {
-				m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: tc.wrap(store), Logger: slog.New(slog.DiscardHandler)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = m.Close() })
-				return m
-			}
-			m, other := newManager(), newManager()
+			m, other := newStoreManager(t, keys, store), newStoreManager(t, keys, store)
 			rec := httptest.NewRecorder()
 			s0, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{
 				User: &sessionkit.User{ID: "u", Name: "Ada"}, Provider: "oidc",
@@ -122,17 +132,8 @@ func TestStoredReadAllocations(t *testing.T) {
 	if sessionkit.RaceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	store, err := memstore.New(memstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
+	m := newStoreManager(t, keys, newMemStore(t))
 	rec := httptest.NewRecorder()
 	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
 		t.Fatal(err)
@@ -150,5 +151,99 @@ func TestStoredReadAllocations(t *testing.T) {
 	}
 	if got := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) }); got > 5 || sink == nil {
 		t.Fatalf("allocations per cached store-backed request: got %v, want at most 5", got)
+	}
+}
+
+// notFoundOnSave is a Store whose writes report ErrNotFound, as when the
+// record went away between the read and the write.
+type notFoundOnSave struct{ sessionkit.Store }
+
+func (notFoundOnSave) Save(context.Context, sessionkit.Record) (uint64, error) {
+	return 0, sessionkit.ErrNotFound
+}
+
+// SignOut outside Middleware reads the session itself, possibly from the
+// verified-credential cache: marking it ended must not mark the cached
+// copy, which other requests of the session share.
+func TestSignOutLeavesCachedSession(t *testing.T) {
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	mem := newMemStore(t)
+	m := newStoreManager(t, keys, mem)
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		return r
+	}
+	// A second Manager on the same store whose Store writes go nowhere:
+	// its SignOut reads the session (cached) and cannot end it.
+	other := newStoreManager(t, keys, notFoundOnSave{mem})
+	for range 3 { // the first read marks the cookie seen, the next are cached
+		if _, err := other.GetServerSession(req()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.SignOut(httptest.NewRecorder(), req()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := other.GetServerSession(req()); err != nil || s.Status != sessionkit.StatusActive {
+		t.Fatalf("after a SignOut that could not end the stored session: got %v, %v; want it still active", s, err)
+	}
+}
+
+// xorStore keeps its records' Data masked in the Store beneath it and
+// unmasks it in place on Load, as a wrapper that decrypts may: it owns
+// what Load returns, and so must get copies from beneath.
+type xorStore struct{ sessionkit.Store }
+
+func xorMask(b []byte) {
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+}
+
+func (s xorStore) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+	rec.Data = bytes.Clone(rec.Data)
+	xorMask(rec.Data)
+	return s.Store.Save(ctx, rec)
+}
+
+func (s xorStore) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	rec, err := s.Store.Load(ctx, id)
+	xorMask(rec.Data)
+	return rec, err
+}
+
+// The middleware's hint that it only reads names the Store it calls: a
+// store behind a wrapper does not see it, and hands out copies.
+func TestSharedLoadStopsAtWrapper(t *testing.T) {
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	mem := newMemStore(t)
+	m := newStoreManager(t, keys, xorStore{mem})
+	rec := httptest.NewRecorder()
+	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	for i := range 4 {
+		if s, err := m.GetServerSession(req); err != nil || s.User.ID != "u" {
+			t.Fatalf("read %d: got %v, %v; want u's session", i+1, s, err)
+		}
+	}
+	ctx := context.Background()
+	if !sessionkit.SharedLoad(sessionkit.WithSharedLoad(ctx, mem), mem) {
+		t.Fatal("SharedLoad: the hint for mem does not reach mem")
+	}
+	if sessionkit.SharedLoad(sessionkit.WithSharedLoad(ctx, xorStore{mem}), mem) || sessionkit.SharedLoad(ctx, mem) {
+		t.Fatal("SharedLoad: a hint for another store, or none, reaches mem")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -29,18 +28,9 @@ func (s *downStore) Load(ctx context.Context, id string) (sessionkit.Record, err
 }
 
 func TestStoreUnavailableFailsClosed(t *testing.T) {
-	ms, err := memstore.New(memstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ms.Close() })
-	store := &downStore{Store: ms}
+	store := &downStore{Store: newMemStore(t)}
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
+	m := newStoreManager(t, keys, store)
 	rec := httptest.NewRecorder()
 	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func (m *Manager) loadRecord(ctx context.Context, id string) (*Session, *storeSt
 func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *Session, st *storeState, shared bool, err error) {
 	// The record is only read here, and what is decoded from it (which
 	// shares its bytes) is never changed in place.
-	rec, err := m.cfg.Store.Load(WithSharedLoad(ctx), id)
+	rec, err := m.cfg.Store.Load(WithSharedLoad(ctx, m.cfg.Store), id)
 	if err != nil {
 		return nil, nil, false, storeErr(err)
 	}
@@ -126,8 +126,8 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 		s, st, err := fromRecord(rec)
 		return s, st, false, err
 	}
-	parts := []string{unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)), rec.ID}
-	if cs, cst := m.cache.getRecord(parts, now); cs != nil {
+	data := unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)) // only compared
+	if cs, cst := m.cache.getRecord(data, rec.ID, now); cs != nil {
 		st := *cst
 		st.version = rec.Version
 		// Mutations may edit psids in place (prunePSIDs).
@@ -141,7 +141,7 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 	cs.Status = StatusActive // until cacheUntil
 	cst := *st
 	cst.meta.psids = slices.Clone(st.meta.psids)
-	m.cache.putRecord(strings.Join(parts, ""), cs, &cst, cacheUntil(s), now)
+	m.cache.putRecord(data, cs, &cst, cacheUntil(s), now)
 	return s, st, false, nil
 }
 

@@ -141,8 +141,9 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	if len(p) == 0 || (p[0] != storeDataV1 && p[0] != storeDataV2) {
 		return storeMeta{}, nil, errMalformedPayload
 	}
-	// The session's strings share p, which is the caller's own (the Store
-	// contract: a returned Record shares nothing with the store).
+	// The session's strings share p, which no one writes: the caller's
+	// own copy, or bytes the Store shares with readers (SharedLoad) and
+	// never changes in place.
 	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
 	var meta storeMeta
 	meta.gen = r.uvarint()

@@ -140,7 +140,7 @@ func (s *Store) Len() int {
 // sessionkit.SharedLoad) the Record shares the store's own copies, which
 // are never changed in place; any other caller gets copies of its own.
 func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
-	if sessionkit.SharedLoad(ctx) {
+	if sessionkit.SharedLoad(ctx, s) {
 		return s.load(ctx, id, (*entry).shared)
 	}
 	return s.load(ctx, id, (*entry).record)
@@ -470,16 +470,16 @@ func (e *entry) record() sessionkit.Record {
 }
 
 // shared returns e's record, sharing e's slices, which are never modified
-// in place.
+// in place; clipped, so that an append by the caller copies them.
 func (e *entry) shared() sessionkit.Record {
 	return sessionkit.Record{
 		ID:                 e.key,
 		UserID:             e.userID,
-		OtherUserIDs:       e.others,
-		ProviderSessionIDs: e.sids,
+		OtherUserIDs:       slices.Clip(e.others),
+		ProviderSessionIDs: slices.Clip(e.sids),
 		Version:            e.version,
 		ExpireAt:           e.at,
-		Data:               e.data,
+		Data:               slices.Clip(e.data),
 	}
 }
 

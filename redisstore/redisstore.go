@@ -208,7 +208,7 @@ func (s *Store) boundLazily(ctx context.Context) (context.Context, func()) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
 		return ctx, func() {}
 	}
-	c := &lazyDeadline{parent: ctx, deadline: time.Now().Add(s.timeout)}
+	c := newLazyDeadline(ctx, time.Now().Add(s.timeout))
 	return c, c.stop
 }
 
@@ -285,7 +285,10 @@ var fields = []string{"v", "e", "u", "p", "d", "o"}
 // lost meanwhile: a Save based on a stale version fails with ErrConflict.
 // When the connection to Redis breaks, the cache is dropped.
 func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
-	return s.load(ctx, id, sessionkit.SharedLoad(ctx))
+	// A client built elsewhere may have a cache of its own whose replies
+	// are views of a buffer it reuses: only the Store's own client's
+	// replies are shared.
+	return s.load(ctx, id, s.owned && sessionkit.SharedLoad(ctx, s))
 }
 
 // load is Load. With shared (a caller that only reads: see

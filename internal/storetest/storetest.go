@@ -198,7 +198,7 @@ func testCreateLoad(t *testing.T, h Harness) {
 // caller, and a record it returned is never changed in place afterwards,
 // not by a Save nor by a Delete.
 func testSharedLoad(t *testing.T, h Harness) {
-	ctx := sessionkit.WithSharedLoad(t.Context())
+	ctx := sessionkit.WithSharedLoad(t.Context(), h.Store)
 	if _, err := h.Store.Load(ctx, newID()); !errors.Is(err, sessionkit.ErrNotFound) {
 		t.Fatalf("Load of a missing record: got error %v, want ErrNotFound", err)
 	}
@@ -225,6 +225,33 @@ func testSharedLoad(t *testing.T, h Harness) {
 	if diff := sameRecord(got, kept); diff != "" {
 		t.Fatalf("a record returned to a caller that only reads changed: %s", diff)
 	}
+
+	// Readers and a writer at once: under -race, a store that writes
+	// into what it handed out is caught.
+	cur := newRecord(h, "u", longTTL)
+	cur.Version = save(t, h, cur)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				r, err := h.Store.Load(ctx, cur.ID)
+				if err != nil {
+					t.Errorf("Load: %v", err)
+					return
+				}
+				_ = bytes.Count(r.Data, []byte{'x'}) // reads every byte
+			}
+		})
+	}
+	for range 50 {
+		cur.Data = bytes.Repeat([]byte{'x'}, 64)
+		v, err := h.Store.Save(t.Context(), cur)
+		if err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+		cur.Version = v
+	}
+	wg.Wait()
 }
 
 func testUpdate(t *testing.T, h Harness) {
