@@ -121,34 +121,36 @@ func equalParts(s string, parts []string) bool {
 	return s == ""
 }
 
-// get returns the session cached for the credential made of parts, verified
-// by src with key-set generation gen, if it is still valid at now.
-func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *Session {
+// lookup returns the entry of src for the credential made of parts, if it
+// is still valid at now.
+func (c *credCache) lookup(src Source, parts []string, now time.Time) *cacheEntry {
 	if c == nil {
 		return nil
 	}
 	h := c.hashParts(parts)
-	sh := &c.shards[h%cacheShards]
-	e := sh.load(h)
-	if e == nil || e.src != src || e.gen != gen || !now.Before(e.until) || !equalParts(e.cred, parts) {
+	e := c.shards[h%cacheShards].load(h)
+	if e == nil || e.src != src || !now.Before(e.until) || !equalParts(e.cred, parts) {
 		return nil
 	}
-	return e.session
+	return e
+}
+
+// get returns the session cached for the credential made of parts, verified
+// by src with key-set generation gen, if it is still valid at now.
+func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *Session {
+	if e := c.lookup(src, parts, now); e != nil && e.gen == gen {
+		return e.session
+	}
+	return nil
 }
 
 // getRef returns the reference cached for the store-backed cookie made of
 // parts.
 func (c *credCache) getRef(parts []string, now time.Time) (cookieRef, bool) {
-	if c == nil {
-		return cookieRef{}, false
+	if e := c.lookup(sourceRef, parts, now); e != nil {
+		return e.ref, true
 	}
-	h := c.hashParts(parts)
-	sh := &c.shards[h%cacheShards]
-	e := sh.load(h)
-	if e == nil || e.src != sourceRef || !now.Before(e.until) || !equalParts(e.cred, parts) {
-		return cookieRef{}, false
-	}
-	return e.ref, true
+	return cookieRef{}, false
 }
 
 // putRef caches the reference of a store-backed cookie until until.
@@ -162,16 +164,11 @@ func (c *credCache) putRef(cred string, ref cookieRef, until, now time.Time) {
 // getRecord returns the session and stored state cached for the Store
 // record of session id whose Data is data, if it is still valid at now.
 func (c *credCache) getRecord(data, id string, now time.Time) (*Session, *storeState) {
-	if c == nil {
-		return nil, nil
-	}
 	parts := [2]string{data, id}
-	h := c.hashParts(parts[:])
-	e := c.shards[h%cacheShards].load(h)
-	if e == nil || e.src != sourceRecord || !now.Before(e.until) || e.st.id != id || !equalParts(e.cred, parts[:]) {
-		return nil, nil
+	if e := c.lookup(sourceRecord, parts[:], now); e != nil && e.st.id == id {
+		return e.session, e.st
 	}
-	return e.session, e.st
+	return nil, nil
 }
 
 // putRecord caches s and st, decoded from the record whose Data is data
