@@ -36,6 +36,25 @@ func newStoreManager(t testing.TB, keys sessionkit.KeyPair, store sessionkit.Sto
 	return m
 }
 
+// signedIn signs in with p on m and returns the session and a maker of
+// requests that carry its cookies.
+func signedIn(t testing.TB, m *sessionkit.Manager, p sessionkit.SignInParams) (*sessionkit.Session, func() *http.Request) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	return s, func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		return r
+	}
+}
+
 // copying is a memstore that ignores sessionkit.SharedLoad: every Load
 // gets copies of its own.
 type copying struct{ sessionkit.Store }
@@ -63,21 +82,7 @@ func TestStoredReadCache(t *testing.T) {
 			store := tc.wrap(newMemStore(t))
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 			m, other := newStoreManager(t, keys, store), newStoreManager(t, keys, store)
-			rec := httptest.NewRecorder()
-			s0, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{
-				User: &sessionkit.User{ID: "u", Name: "Ada"}, Provider: "oidc",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cookies := rec.Result().Cookies()
-			req := func() *http.Request {
-				r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-				for _, c := range cookies {
-					r.AddCookie(c)
-				}
-				return r
-			}
+			s0, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "Ada"}, Provider: "oidc"})
 			var seen *sessionkit.Session
 			h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s, ok := sessionkit.FromContext(r.Context())
@@ -134,14 +139,8 @@ func TestStoredReadAllocations(t *testing.T) {
 	}
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	m := newStoreManager(t, keys, newMemStore(t))
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
+	_, newReq := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
+	req := newReq()
 	var sink *sessionkit.Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = sessionkit.FromContext(r.Context()) }))
 	w := httptest.NewRecorder()
@@ -169,18 +168,7 @@ func TestSignOutLeavesCachedSession(t *testing.T) {
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	mem := newMemStore(t)
 	m := newStoreManager(t, keys, mem)
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
-		t.Fatal(err)
-	}
-	cookies := rec.Result().Cookies()
-	req := func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-		return r
-	}
+	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
 	// A second Manager on the same store whose Store writes go nowhere:
 	// its SignOut reads the session (cached) and cannot end it.
 	other := newStoreManager(t, keys, notFoundOnSave{mem})
@@ -226,16 +214,9 @@ func TestSharedLoadStopsAtWrapper(t *testing.T) {
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	mem := newMemStore(t)
 	m := newStoreManager(t, keys, xorStore{mem})
-	rec := httptest.NewRecorder()
-	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
+	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
 	for i := range 4 {
-		if s, err := m.GetServerSession(req); err != nil || s.User.ID != "u" {
+		if s, err := m.GetServerSession(req()); err != nil || s.User.ID != "u" {
 			t.Fatalf("read %d: got %v, %v; want u's session", i+1, s, err)
 		}
 	}
