@@ -1,16 +1,17 @@
 package sessionkit
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"reflect"
 	"testing"
 	"time"
 )
 
-// FuzzStoredRecord decodes arbitrary bytes as the Data of a stored Record
-// (a session or a forwarding stub): never a panic, and whatever decodes
-// re-encodes to the same.
-func FuzzStoredRecord(f *testing.F) {
+// addStoredSeeds adds records of every kind to f: the current and the
+// older format, stubs of moved sessions, and broken stubs.
+func addStoredSeeds(f *testing.F) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "a",
 		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}}
 	s.mirrorActive()
@@ -23,6 +24,13 @@ func FuzzStoredRecord(f *testing.F) {
 	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}))
 	f.Add([]byte{storeMovedV1, 0})
 	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+}
+
+// FuzzStoredRecord decodes arbitrary bytes as the Data of a stored Record
+// (a session or a forwarding stub): never a panic, and whatever decodes
+// re-encodes to the same.
+func FuzzStoredRecord(f *testing.F) {
+	addStoredSeeds(f)
 	f.Fuzz(func(t *testing.T, p []byte) {
 		got, st, err := fromRecord(Record{ID: "id", Data: p})
 		var mv *errMoved
@@ -92,4 +100,60 @@ func TestDecodeStoredV1(t *testing.T) {
 	if ids := st.meta.prunePSIDs(got); ids != nil {
 		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
 	}
+}
+
+// recordStore holds one record, shared with readers that only read: enough
+// for the middleware's read (its other methods are not called).
+type recordStore struct {
+	Store
+	rec Record
+}
+
+func (s *recordStore) Load(ctx context.Context, id string) (Record, error) {
+	if id != s.rec.ID {
+		return Record{}, ErrNotFound
+	}
+	r := s.rec
+	if !SharedLoad(ctx, s) {
+		r.Data = bytes.Clone(r.Data)
+	}
+	return r, nil
+}
+
+// The middleware's read of a stored record gives the same session and
+// state whether it decodes the record or finds it in the cache, and
+// nothing a request does to its copy reaches the next one.
+func FuzzStoredReadCache(f *testing.F) {
+	addStoredSeeds(f)
+	f.Fuzz(func(t *testing.T, p []byte) {
+		clk := newClock()
+		cfg := testConfig(clk, "")
+		store := &recordStore{rec: Record{ID: "id", Version: 7, Data: p}}
+		cfg.Store = store
+		m := mustNew(t, cfg)
+		read := func() (*Session, *storeState, error) {
+			s, st, shared, err := m.readRecord(context.Background(), "id", clk.Now())
+			if shared {
+				s = s.Clone()
+			}
+			if s != nil {
+				s.Status = statusAt(s, clk.Now())
+			}
+			return s, st, err
+		}
+		s1, st1, err1 := read()
+		for range 2 {
+			s2, st2, err2 := read()
+			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(st1, st2) {
+				t.Fatalf("read again:\n%+v %+v %v\nfirst:\n%+v %+v %v", s2, st2, err2, s1, st1, err1)
+			}
+			if s2 != nil {
+				s2.User.Name, s2.Status = "changed", StatusRevoked
+				s2.SignIns = append(s2.SignIns[:0], SignIn{ID: "x"})
+			}
+			if st2 != nil {
+				st2.meta.psids = append(st2.meta.psids[:0], ownedPSID{"x", "y"})
+			}
+		}
+	})
 }
