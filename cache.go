@@ -68,11 +68,11 @@ type cacheEntry struct {
 const sourceRef Source = "store-ref"
 
 // sourceRecord keys the cache entries of decoded Store records: the
-// credential is the record's Data followed by its ID (whose entry's st.id
-// is compared too), so that a record read again byte for byte is not
-// decoded again. An entry can never be
-// stale: the Store is still read on every request, and any change to the
-// record (a revocation, a touch, a refresh) changes its bytes.
+// credential is the record's Data followed by its ID (the entry's st.id is
+// compared too), so that a record read again byte for byte is not decoded
+// again. An entry can never be stale: the Store is still read on every
+// request, and any change to the record (a revocation, a touch, a
+// refresh) changes its bytes.
 const sourceRecord Source = "store-record"
 
 // newCredCache returns a cache holding at most budget bytes, or nil
