@@ -147,10 +147,7 @@ func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
 		}
 		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
 	case s.Status == StatusActive:
-		now := d.now
-		if now.IsZero() {
-			now = m.cfg.Now()
-		}
+		now := d.now // decode's
 		if d.updated {
 			m.fireSession(ctx, "OnSessionUpdate", cb.OnSessionUpdate, s)
 		}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/gorilla/securecookie"
 )
@@ -397,7 +396,7 @@ func (c *cookieCodec) appendAttrs(b []byte, maxAge int, expires time.Time) []byt
 // addLine adds the Set-Cookie line b, which it takes over.
 func (c *cookieCodec) addLine(w http.ResponseWriter, b []byte) {
 	h := w.Header()
-	h["Set-Cookie"] = append(h["Set-Cookie"], unsafe.String(unsafe.SliceData(b), len(b)))
+	h["Set-Cookie"] = append(h["Set-Cookie"], stringOf(b))
 }
 
 // expire deletes the cookie name: empty, Max-Age=0, expired long ago.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
-	"unsafe"
 )
 
 // The cookie payload is a compact binary record, sealed by cookieCodec.seal
@@ -92,7 +91,7 @@ func decodePayload(p []byte) (*Session, error) {
 		return nil, errMalformedPayload
 	}
 	version := p[0]
-	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
+	r := payloadReader{s: stringOf(p[1:])}
 	s := &Session{Source: SourceCookie}
 	s.ID = r.str()
 	s.CreatedAt = r.time()

@@ -184,18 +184,9 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	return d, true
 }
 
-// slideIdle records activity on an active session when an idle timeout is
-// configured and the last record is older than a tenth of it. It reports
-// whether it changed the session.
-func (m *Manager) slideIdle(s *Session, now time.Time) bool {
-	if !m.idleDue(s, now) {
-		return false
-	}
-	m.touch(s, now)
-	return true
-}
-
-// idleDue reports whether slideIdle would record activity on s at now.
+// idleDue reports whether the middleware records activity on the cookie
+// session s at now: an idle timeout is configured and the last record is
+// older than a tenth of it.
 func (m *Manager) idleDue(s *Session, now time.Time) bool {
 	idle := m.cfg.IdleTimeout
 	return idle > 0 && now.Sub(s.LastActiveAt) >= idle/10
@@ -234,7 +225,7 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	} else {
 		// No one else holds claims: s may own them, and Claims need not
 		// copy them.
-		s.JWTPayload.b.own.Store((*map[string]any)(&claims))
+		s.JWTPayload.b.adopt(claims)
 	}
 	if hook != nil {
 		// s.Claims(), s's own copy: claims themselves are shared with the

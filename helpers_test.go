@@ -349,3 +349,12 @@ func idleSession(t *testing.T, idle time.Duration) (*Manager, *clock, []*http.Co
 	m := mustNew(t, cfg)
 	return m, clk, signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
 }
+
+// sharedClaims returns a box that shares the verified claims m, which must
+// never be changed afterwards.
+func sharedClaims(m map[string]any) *claimsBox {
+	if m == nil {
+		return nil
+	}
+	return &claimsBox{shared: m}
+}

@@ -44,9 +44,8 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		now := d.now
 		if m.idleDue(d.session, now) {
 			d.own()
-			if m.slideIdle(d.session, now) {
-				d.reissue = true
-			}
+			m.touch(d.session, now)
+			d.reissue = true
 		}
 		// Refreshed before the callbacks fire and the handler runs, so
 		// that both see the new tokens.

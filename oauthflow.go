@@ -76,21 +76,15 @@ func (h *authHandler) openFlow(r *http.Request) (*signInFlow, bool) {
 	if err != nil || c.Value == "" || len(c.Value) > maxFlowCookie {
 		return nil, false
 	}
-	for _, sc := range h.m.cookies.flow {
-		var b []byte
-		if sc.Decode(h.flowCookie, c.Value, &b) != nil {
-			continue
-		}
-		var f signInFlow
-		if json.Unmarshal(b, &f) != nil {
-			return nil, false
-		}
-		if h.m.cfg.Now().Unix() >= f.Expires || f.State == "" {
-			return nil, false
-		}
-		return &f, true
+	b, _, ok := h.m.cookies.openFlowCodecs(h.flowCookie, c.Value)
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	var f signInFlow
+	if json.Unmarshal(b, &f) != nil || h.m.cfg.Now().Unix() >= f.Expires || f.State == "" {
+		return nil, false
+	}
+	return &f, true
 }
 
 // authParams are the authorization request parameters a sign-in request

@@ -56,9 +56,7 @@ type errMoved struct{ moved }
 func (e *errMoved) Error() string { return "sessionkit: stored session moved to a new ID" }
 
 func appendMoved(b []byte, mv moved) []byte {
-	b = append(b, storeMovedV1)
-	b = binary.AppendUvarint(b, uint64(len(mv.to)))
-	b = append(b, mv.to...)
+	b = appendString(append(b, storeMovedV1), mv.to)
 	b = binary.AppendUvarint(b, mv.gen)
 	b = binary.AppendUvarint(b, mv.from)
 	return appendMilli(b, mv.movedAt)
@@ -70,13 +68,8 @@ func decodeMoved(p []byte) (moved, error) {
 	}
 	r := payloadReader{s: string(p[1:])}
 	var mv moved
-	n := r.uvarint()
-	if r.err == nil && (n == 0 || n > uint64(len(r.s)-r.off) || n > 256) {
+	if mv.to = r.str(); mv.to == "" || len(mv.to) > 256 {
 		r.fail()
-	}
-	if r.err == nil {
-		mv.to = r.s[r.off : r.off+int(n)]
-		r.off += int(n)
 	}
 	mv.gen = r.uvarint()
 	mv.from = r.uvarint()

@@ -183,6 +183,12 @@ func bytesOf(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
+// stringOf returns b as a string without a copy: b must never be written
+// again while the string (or anything sliced from it) is in use.
+func stringOf(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // sealRaw seals, with k for the cookie whose additional data is ad, the
 // payload that appendPayload appends to its argument, and returns the
 // sealed bytes (before base64) in a pooled buffer, which the caller gives
@@ -208,7 +214,7 @@ func sealRaw(k *cookieKey, ad []byte, appendPayload func([]byte) []byte) (*[]byt
 func encodeValue(raw []byte) string {
 	out := make([]byte, sealB64.EncodedLen(len(raw)))
 	sealB64.Encode(out, raw)
-	return unsafe.String(unsafe.SliceData(out), len(out))
+	return stringOf(out)
 }
 
 // openValue authenticates and decrypts value, in either format, trying
@@ -262,11 +268,21 @@ func openV2(keys []*cookieKey, ad []byte, value string) ([]byte, int, error) {
 // openLegacy opens a value in securecookie's format (see above) with the
 // securecookie codecs the flow cookie uses, which hold the same keys.
 func (c *cookieCodec) openLegacy(value string) ([]byte, int, error) {
-	for i, sc := range c.flow {
-		var p []byte
-		if sc.Decode(c.name, value, &p) == nil {
-			return p, i, nil
-		}
+	if p, i, ok := c.openFlowCodecs(c.name, value); ok {
+		return p, i, nil
 	}
 	return nil, 0, errNoKeyOpens
+}
+
+// openFlowCodecs opens value, sealed under name by securecookie (the flow
+// cookie, tickets, legacy session cookies), with the first of the flow
+// codecs that authenticates it, and reports that codec's index.
+func (c *cookieCodec) openFlowCodecs(name, value string) ([]byte, int, bool) {
+	for i, sc := range c.flow {
+		var p []byte
+		if sc.Decode(name, value, &p) == nil {
+			return p, i, true
+		}
+	}
+	return nil, 0, false
 }

@@ -234,7 +234,7 @@ func ownedClaims(m map[string]any) *claimsBox {
 		return nil
 	}
 	b := &claimsBox{}
-	b.own.Store(&m)
+	b.adopt(m)
 	return b
 }
 
@@ -284,9 +284,12 @@ func (b *claimsBox) get() map[string]any {
 		return *p
 	}
 	m := cloneClaims(b.shared)
-	b.own.Store(&m)
+	b.adopt(m)
 	return m
 }
+
+// adopt makes m the box's own claims, which no one else holds.
+func (b *claimsBox) adopt(m map[string]any) { b.own.Store(&m) }
 
 // peek returns the claims without copying them, for reading only: the own
 // map if made, the shared one otherwise. nil for a nil box.
@@ -305,20 +308,10 @@ func (b *claimsBox) peek() map[string]any {
 // map otherwise.
 func (b *claimsBox) cloneInto(dst *claimsBox) {
 	if p := b.own.Load(); p != nil {
-		m := cloneClaims(*p)
-		dst.own.Store(&m)
+		dst.adopt(cloneClaims(*p))
 		return
 	}
 	dst.shared = b.shared
-}
-
-// sharedClaims returns a box that shares the verified claims m, which must
-// never be changed afterwards.
-func sharedClaims(m map[string]any) *claimsBox {
-	if m == nil {
-		return nil
-	}
-	return &claimsBox{shared: m}
 }
 
 // Active reports whether the session allows activity.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // Errors of the store-backed session verbs.
@@ -126,7 +125,7 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 		s, st, err := fromRecord(rec)
 		return s, st, false, err
 	}
-	data := unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)) // only compared
+	data := stringOf(rec.Data) // only compared
 	if cs, cst := m.cache.getRecord(data, rec.ID, now); cs != nil {
 		st := *cst
 		st.version = rec.Version

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 )
 
 // The Data of a stored Record is a small header, then the session payload
@@ -144,7 +143,7 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	// The session's strings share p, which no one writes: the caller's
 	// own copy, or bytes the Store shares with readers (SharedLoad) and
 	// never changes in place.
-	r := payloadReader{s: unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)}
+	r := payloadReader{s: stringOf(p[1:])}
 	var meta storeMeta
 	meta.gen = r.uvarint()
 	meta.rotatedAt = r.milli()

@@ -123,14 +123,7 @@ func (m *Manager) openTicket(ticket string, now time.Time) (ticketPayload, error
 	if ticket == "" || len(ticket) > maxTicketLen {
 		return pl, ErrInvalidTicket
 	}
-	var raw []byte
-	ok := false
-	for _, sc := range m.cookies.flow {
-		if sc.Decode(ticketName, ticket, &raw) == nil {
-			ok = true
-			break
-		}
-	}
+	raw, _, ok := m.cookies.openFlowCodecs(ticketName, ticket)
 	if !ok || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
 		return pl, ErrInvalidTicket
 	}

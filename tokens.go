@@ -146,7 +146,6 @@ type tokenKey struct {
 	id     string
 	method jwt.SigningMethod
 	signer crypto.Signer
-	jwk    map[string]string
 }
 
 // minter mints tokens and caches them.
@@ -205,13 +204,14 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 		}
 		seen[k.ID] = true
 		tk := tokenKey{id: k.ID, signer: k.Key}
+		var jwk map[string]string // its public half, for the JWK Set
 		switch key := k.Key.(type) {
 		case ed25519.PrivateKey:
 			if len(key) != ed25519.PrivateKeySize {
 				return nil, configErr(field+".Key", "malformed ed25519 key")
 			}
 			tk.method = jwt.SigningMethodEdDSA
-			tk.jwk = map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url(key.Public().(ed25519.PublicKey))}
+			jwk = map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url(key.Public().(ed25519.PublicKey))}
 		case *ecdsa.PrivateKey:
 			if key.Curve != elliptic.P256() {
 				return nil, configErr(field+".Key", "ECDSA keys must be on P-256 (ES256)")
@@ -222,18 +222,18 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 				return nil, &ConfigError{Field: field + ".Key", Reason: "invalid ECDSA key", Err: err}
 			}
 			raw := ecdh.Bytes() // 0x04 || X || Y
-			tk.jwk = map[string]string{"kty": "EC", "crv": "P-256", "x": b64url(raw[1:33]), "y": b64url(raw[33:65])}
+			jwk = map[string]string{"kty": "EC", "crv": "P-256", "x": b64url(raw[1:33]), "y": b64url(raw[33:65])}
 		case *rsa.PrivateKey:
 			if key.N.BitLen() < 2048 {
 				return nil, configErr(field+".Key", "RSA keys must have at least 2048 bits")
 			}
 			tk.method = jwt.SigningMethodRS256
-			tk.jwk = map[string]string{"kty": "RSA", "n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}
+			jwk = map[string]string{"kty": "RSA", "n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}
 		default:
 			return nil, configErr(field+".Key", "must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Key)
 		}
-		tk.jwk["kid"], tk.jwk["alg"], tk.jwk["use"] = k.ID, tk.method.Alg(), "sig"
-		set.Keys = append(set.Keys, tk.jwk)
+		jwk["kid"], jwk["alg"], jwk["use"] = k.ID, tk.method.Alg(), "sig"
+		set.Keys = append(set.Keys, jwk)
 		mt.keys = append(mt.keys, tk)
 	}
 	mt.jwks, _ = json.Marshal(set)
