@@ -19,11 +19,12 @@ import (
 //
 // Without a Store the ID lives in the cookie, which is sealed anew. With a
 // Store the session is saved under the new ID, and the record of the old ID
-// becomes a forwarding stub (storeMovedV1) for stubLife. A request still
-// carrying the old cookie within TheftGrace of the move, in flight while
-// it happened, follows the stub to the new session and gets the new
-// cookie; past the grace window, the old cookie is a copy, as a cookie of
-// an old generation is: the session it leads to is revoked. Once the stub
+// becomes a forwarding stub (storeMovedV1) for stubLife. The old cookie
+// never reaches the new session: whoever planted it would gain the new
+// privileges (fixation). Within TheftGrace of the move (a request in
+// flight while it happened), or while the new cookie has not reached its
+// client, the old cookie has no session; later it is a copy, as a cookie
+// of an old generation is: the session it leads to is revoked. Once the stub
 // is gone, the old cookie finds no session. Stubs live briefly so that a
 // client switching scope in a loop cannot fill the Store with them.
 

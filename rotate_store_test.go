@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
@@ -225,5 +228,75 @@ func TestRotateSession(t *testing.T) {
 				t.Fatal("RotateSession without a session: no error")
 			}
 		})
+	}
+}
+
+// moveOnRefreshLock is a Store that runs move once, just before the first
+// refresh lock is taken: a privilege change landing while a request of the
+// session waits to refresh it.
+type moveOnRefreshLock struct {
+	sessionkit.Store
+	once sync.Once
+	move func()
+}
+
+func (s *moveOnRefreshLock) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
+	if strings.HasPrefix(key, "refresh:") {
+		s.once.Do(s.move)
+	}
+	return s.Store.Lock(ctx, key, ttl)
+}
+
+// A request whose cookie was read just before its session moved to a new
+// ID, and which then refreshes the session, never gets the moved session
+// nor its cookie: the refresh follows the move to save the new tokens
+// where the session now is, but the cookie of before the move does not.
+func TestRefreshAfterMoveKeepsOldCookieOut(t *testing.T) {
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	store := &moveOnRefreshLock{Store: newMemStore(t)}
+	var refreshes atomic.Int32
+	var skew atomic.Int64 // lets the Manager's clock run ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler), Now: clock,
+		Providers: []sessionkit.Provider{{ID: "oidc", ClientID: "c", AuthURL: "https://idp.example/authorize", TokenURL: "https://idp.example/token",
+			Refresh: func(context.Context, *oauth2.Config, *oauth2.Token) (*oauth2.Token, error) {
+				refreshes.Add(1)
+				return &oauth2.Token{AccessToken: "at2", RefreshToken: "rt2", Expiry: time.Now().Add(time.Hour)}, nil
+			}}}}
+	m, err := sessionkit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	other := newStoreManager(t, keys, store)
+	_, req := signedIn(t, m, sessionkit.SignInParams{Provider: "oidc", User: &sessionkit.User{ID: "u"},
+		Token: &oauth2.Token{AccessToken: "at1", RefreshToken: "rt1", Expiry: time.Now().Add(30 * time.Second)}})
+	skew.Store(int64(25 * time.Second)) // the access token is due for refresh
+	var moved []*http.Cookie
+	store.move = func() {
+		rec := httptest.NewRecorder()
+		if _, err := other.UpdateSession(rec, req(), func(s *sessionkit.Session) error { s.ActiveOrganizationID = "org_b"; return nil }); err != nil {
+			t.Error(err)
+		}
+		moved = rec.Result().Cookies()
+	}
+	var got *sessionkit.Session
+	rec := httptest.NewRecorder()
+	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = sessionkit.FromContext(r.Context())
+	})).ServeHTTP(rec, req())
+	if refreshes.Load() != 1 || moved == nil {
+		t.Fatalf("refreshes %d, moved cookie %v: want one refresh after the move", refreshes.Load(), moved)
+	}
+	if got != nil {
+		t.Fatalf("the old cookie reached the moved session: %+v", got)
+	}
+	if sc := rec.Result().Header.Values("Set-Cookie"); len(sc) != 0 {
+		t.Fatalf("the old cookie's response sets cookies: %q", sc)
+	}
+	// The moved session carries the new tokens, for its own cookie.
+	s, err := m.GetServerSession(cookieRequest(moved))
+	if err != nil || s.ActiveOrganizationID != "org_b" || s.AccessToken != "at2" {
+		t.Fatalf("the moved session: got %+v, %v; want org_b with the refreshed token", s, err)
 	}
 }

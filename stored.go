@@ -475,10 +475,13 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 		return
 	}
 	// The record was loaded for this request a moment ago: start from a
-	// copy of it.
+	// copy of it. A lost compare-and-set reloads the record without
+	// following a move: the cookie of before a privilege change never
+	// reaches the moved session (see decodeMovedCookie), not even to mark
+	// it seen.
 	cur := *d.st
 	cur.meta.psids = slices.Clone(cur.meta.psids)
-	s, st, err := m.mutateLoaded(ctx, loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	s, st, err := m.mutateAt(ctx, cur.id, false, &loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive || meta.gen != cookieGen {
 			return false, nil // over, or re-issued by another request
 		}
@@ -500,7 +503,7 @@ func (m *Manager) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	d.own()
 	d.session.LastActiveAt, d.session.ExpireAt = s.LastActiveAt, s.ExpireAt
 	d.st.version, d.st.meta = st.version, st.meta
-	if st.meta.gen != cookieGen && st.id == d.st.id {
+	if st.meta.gen != cookieGen {
 		d.reissue = true
 	}
 }
@@ -593,6 +596,12 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	case r != nil && r.Err != nil:
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = r.Err
+	case r != nil && r.Val.(*storedResult).st.id != id:
+		// The session moved to a new ID (a privilege change) while this
+		// request waited: its cookie, of before the move, never reaches
+		// the moved session nor gets its cookie (see decodeMovedCookie).
+		d.session, d.shared, d.st, d.reissue = nil, false, nil, false
+		d.err = ErrNoSession
 	case r != nil:
 		res := r.Val.(*storedResult)
 		cookieGen := d.st.cookieGen
