@@ -20,7 +20,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/memstore"
 )
 
 const (
@@ -53,7 +52,7 @@ func newBCLProvider(t testing.TB) *bclProvider {
 	return p
 }
 
-func sign(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
+func sign(t testing.TB, key *rsa.PrivateKey, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = "k1"
@@ -77,17 +76,14 @@ func logoutClaims(mod func(jwt.MapClaims)) jwt.MapClaims {
 	return c
 }
 
-func TestBackChannelLogout(t *testing.T) {
-	idp := newBCLProvider(t)
-	store, err := memstore.New(memstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+// newBCLManager returns a Manager on a memstore whose provider is idp,
+// closed when t ends.
+func newBCLManager(t testing.TB, idp *bclProvider) *sessionkit.Manager {
+	t.Helper()
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	m, err := sessionkit.New(sessionkit.Config{
 		Keys:   []sessionkit.KeyPair{keys},
-		Store:  store,
+		Store:  newMemStore(t),
 		Logger: slog.New(slog.DiscardHandler),
 		Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
 			AuthURL: bclIssuer + "/authorize", TokenURL: bclIssuer + "/token", JWKSURL: idp.jwks.URL}},
@@ -96,6 +92,22 @@ func TestBackChannelLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// postLogout posts token to h's back-channel logout endpoint.
+func postLogout(h http.Handler, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/backchannel-logout",
+		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestBackChannelLogout(t *testing.T) {
+	idp := newBCLProvider(t)
+	m := newBCLManager(t, idp)
 	h := m.Handler()
 
 	// addSignIn signs sub in to the session of cookies (a new one if
@@ -107,36 +119,21 @@ func TestBackChannelLogout(t *testing.T) {
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 		tok := (&oauth2.Token{AccessToken: "at", TokenType: "Bearer"}).WithExtra(map[string]any{"id_token": idt})
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		if _, err := m.AddSignIn(rec, req, sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
+		if _, err := m.AddSignIn(rec, cookieRequest(cookies), sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
 			t.Fatalf("AddSignIn: %v", err)
 		}
 		return rec.Result().Cookies()
 	}
 	signIn := func(t *testing.T, sub, sid string) []*http.Cookie { return addSignIn(t, nil, sub, sid) }
 	session := func(cookies []*http.Cookie) *sessionkit.Session {
-		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		s, err := m.GetServerSession(req)
+		s, err := m.GetServerSession(cookieRequest(cookies))
 		if err != nil {
 			return nil
 		}
 		return s
 	}
 	active := func(cookies []*http.Cookie) bool { return session(cookies) != nil }
-	post := func(token string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/backchannel-logout",
-			strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	post := func(token string) *httptest.ResponseRecorder { return postLogout(h, token) }
 
 	forger, _ := rsa.GenerateKey(rand.Reader, 2048)
 	valid := sign(t, idp.key, logoutClaims(nil))

@@ -3,17 +3,12 @@ package sessionkit_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/memstore"
 )
 
 // FuzzLogoutToken posts fuzzed logout_token values to the back-channel
@@ -21,38 +16,13 @@ import (
 // only for a token that the provider's key really signed.
 func FuzzLogoutToken(f *testing.F) {
 	idp := newBCLProvider(f)
-	store, err := memstore.New(memstore.Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer store.Close()
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	m, err := sessionkit.New(sessionkit.Config{
-		Keys:   []sessionkit.KeyPair{keys},
-		Store:  store,
-		Logger: slog.New(slog.DiscardHandler),
-		Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
-			AuthURL: bclIssuer + "/authorize", TokenURL: bclIssuer + "/token", JWKSURL: idp.jwks.URL}},
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer m.Close()
-	h := m.Handler()
+	h := newBCLManager(f, idp).Handler()
 
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		f.Fatal(err)
 	}
-	signWith := func(key *rsa.PrivateKey, c jwt.MapClaims) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-		tok.Header["kid"] = "k1"
-		raw, err := tok.SignedString(key)
-		if err != nil {
-			f.Fatal(err)
-		}
-		return raw
-	}
+	signWith := func(key *rsa.PrivateKey, c jwt.MapClaims) string { return sign(f, key, c) }
 	good := signWith(idp.key, logoutClaims(nil))
 	f.Add(good)
 	f.Add(signWith(other, logoutClaims(nil)))
@@ -66,11 +36,7 @@ func FuzzLogoutToken(f *testing.F) {
 
 	pub := &idp.key.PublicKey
 	f.Fuzz(func(t *testing.T, token string) {
-		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/backchannel-logout",
-			strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := postLogout(h, token)
 		switch rec.Code {
 		case http.StatusOK:
 			if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"RS256"})); err != nil {

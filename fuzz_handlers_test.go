@@ -85,23 +85,18 @@ func FuzzSessionUpdateBody(f *testing.F) {
 		}
 	})
 	cookies := signInCookies(f, m, SignInParams{User: &User{ID: "u1", Email: "a@example.com"}})
-	rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/csrf", nil))
-	var v struct{ CSRFToken string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		f.Fatal(err)
-	}
-	csrfCookie := rec.Result().Cookies()[0]
+	csrfToken, csrfCookie := csrfPair(f, h)
 	for _, seed := range []string{
-		`{"csrfToken":"` + v.CSRFToken + `","data":{"org":"org_9"}}`,
-		`{"csrfToken":"` + v.CSRFToken + `","data":null}`,
-		`{"csrfToken":"` + v.CSRFToken + `","data":{"org":["x"]}}`,
-		`{"csrfToken":"` + v.CSRFToken + `"}`,
-		`{"csrfToken":"` + v.CSRFToken + `","data":{"user":{"id":"mallory"}}}`,
+		`{"csrfToken":"` + csrfToken + `","data":{"org":"org_9"}}`,
+		`{"csrfToken":"` + csrfToken + `","data":null}`,
+		`{"csrfToken":"` + csrfToken + `","data":{"org":["x"]}}`,
+		`{"csrfToken":"` + csrfToken + `"}`,
+		`{"csrfToken":"` + csrfToken + `","data":{"user":{"id":"mallory"}}}`,
 		`{"csrfToken":`, `[]`, `null`, ``,
 	} {
 		f.Add(seed, true)
 	}
-	f.Add("csrfToken="+v.CSRFToken+"&data=%7B%7D", false)
+	f.Add("csrfToken="+csrfToken+"&data=%7B%7D", false)
 	f.Fuzz(func(t *testing.T, body string, isJSON bool) {
 		req := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/session", strings.NewReader(body))
 		req.Header.Set("Content-Type", map[bool]string{true: "application/json", false: "application/x-www-form-urlencoded"}[isJSON])

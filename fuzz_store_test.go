@@ -9,6 +9,15 @@ import (
 	"time"
 )
 
+// storedV1 encodes s in the first stored format at generation gen (which
+// must fit one byte): the current one without the flags, the floor and the
+// count of provider session IDs.
+func storedV1(s *Session, gen uint64) []byte {
+	v1 := appendStored(nil, storeMeta{gen: gen}, s)
+	v1[0] = storeDataV1
+	return append(v1[:5], v1[8:]...)
+}
+
 // addStoredSeeds adds records of every kind to f: the current and the
 // older format, stubs of moved sessions, and broken stubs.
 func addStoredSeeds(f *testing.F) {
@@ -18,9 +27,7 @@ func addStoredSeeds(f *testing.F) {
 	f.Add(appendStored(nil, storeMeta{gen: 3, floor: 2, rotatedAt: t0, failures: 1}, s))
 	v2 := appendStored(nil, storeMeta{gen: 1, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
 	f.Add(v2)
-	v1 := appendStored(nil, storeMeta{gen: 2}, s)
-	v1[0], v1 = storeDataV1, append(v1[:5], v1[8:]...) // no flags, floor nor psid count
-	f.Add(v1)
+	f.Add(storedV1(s, 2))
 	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}))
 	f.Add([]byte{storeMovedV1, 0})
 	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
@@ -84,9 +91,7 @@ func TestDecodeStoredV1(t *testing.T) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "b",
 		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}}, {ID: "b", User: User{ID: "v"}}}}
 	s.mirrorActive()
-	v1 := appendStored(nil, storeMeta{gen: 2}, s)
-	v1[0], v1 = storeDataV1, append(v1[:5], v1[8:]...) // no flags, floor nor psid count
-	got, st, err := fromRecord(Record{ID: "sess_1", Data: v1, ProviderSessionIDs: []string{"iss sid"}})
+	got, st, err := fromRecord(Record{ID: "sess_1", Data: storedV1(s, 2), ProviderSessionIDs: []string{"iss sid"}})
 	if err != nil {
 		t.Fatal(err)
 	}

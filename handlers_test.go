@@ -28,7 +28,7 @@ func handlerManager(t testing.TB, change func(*Config)) (*Manager, http.Handler)
 }
 
 // csrfPair fetches a CSRF token and its cookie from h.
-func csrfPair(t *testing.T, h http.Handler) (string, *http.Cookie) {
+func csrfPair(t testing.TB, h http.Handler) (string, *http.Cookie) {
 	t.Helper()
 	rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/csrf", nil))
 	var v struct{ CSRFToken string }

@@ -40,13 +40,7 @@ func TestRotationStubExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	req := func(cookies []*http.Cookie) *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-		return r
-	}
+	req := cookieRequest
 	rec := httptest.NewRecorder()
 	s0, err := m.SignIn(rec, req(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
 	if err != nil {
@@ -197,15 +191,11 @@ func TestRotateSession(t *testing.T) {
 	for _, withStore := range []bool{false, true} {
 		t.Run(map[bool]string{false: "stateless", true: "store"}[withStore], func(t *testing.T) {
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-			cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Logger: slog.New(slog.DiscardHandler)}
+			var store sessionkit.Store // a true nil without one
 			if withStore {
-				cfg.Store = memStore(t)(time.Now)
+				store = memStore(t)(time.Now)
 			}
-			m, err := sessionkit.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = m.Close() })
+			m := newStoreManager(t, keys, store)
 			rec := httptest.NewRecorder()
 			s0, err := m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "U"}})
 			if err != nil {

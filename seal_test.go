@@ -19,11 +19,7 @@ import (
 // no-op serializer.
 func legacySeal(t testing.TB, k KeyPair, name string, payload []byte) string {
 	t.Helper()
-	sc := securecookie.New(k.HashKey, k.BlockKey)
-	sc.SetSerializer(securecookie.NopEncoder{})
-	sc.MaxAge(0)
-	sc.MaxLength(0)
-	v, err := sc.Encode(name, bytes.Clone(payload)) // it encrypts its argument in place
+	v, err := legacyCodec(k).Encode(name, bytes.Clone(payload)) // it encrypts its argument in place
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,19 +28,19 @@ func legacySeal(t testing.TB, k KeyPair, name string, payload []byte) string {
 
 // legacyOpen opens a legacy value with gorilla/securecookie.
 func legacyOpen(k KeyPair, name, value string) ([]byte, error) {
+	var p []byte
+	err := legacyCodec(k).Decode(name, value, &p)
+	return p, err
+}
+
+// legacyCodec is securecookie as the legacy format used it: a no-op
+// serializer, no age or length limit.
+func legacyCodec(k KeyPair) *securecookie.SecureCookie {
 	sc := securecookie.New(k.HashKey, k.BlockKey)
 	sc.SetSerializer(securecookie.NopEncoder{})
 	sc.MaxAge(0)
 	sc.MaxLength(0)
-	var p []byte
-	err := sc.Decode(name, value, &p)
-	return p, err
-}
-
-func randomPayload(n int) []byte {
-	p := make([]byte, n)
-	rand.Read(p)
-	return p
+	return sc
 }
 
 func codecFor(name string, pairs ...KeyPair) *cookieCodec {
@@ -74,7 +70,7 @@ func TestSealLegacyCompatible(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, n := range []int{0, 1, 15, 16, 17, 100, 2200, 5000} {
-				p := randomPayload(n)
+				p := randBytes(n)
 				v := legacySeal(t, tt.sealed, name, p)
 				c := codecFor(name, tt.keys...)
 				got, key, legacy, err := c.openValue(v)
@@ -109,7 +105,7 @@ func TestSealLegacyCompatible(t *testing.T) {
 func TestSealLegacyTamperingAgreesWithSecurecookie(t *testing.T) {
 	k := cookieKeyGen()
 	const name = "sess"
-	p := randomPayload(300)
+	p := randBytes(300)
 	v := legacySeal(t, k, name, p)
 	c := codecFor(name, k)
 	check := func(what, value string) {
@@ -148,7 +144,7 @@ func TestSealV2(t *testing.T) {
 	k1, k2 := cookieKeyGen(), cookieKeyGen()
 	const name = "__Host-sessionkit"
 	c := codecFor(name, k1)
-	p := randomPayload(2200)
+	p := randBytes(2200)
 	v, err := c.seal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -375,14 +371,8 @@ func TestCookieSetMatchesNetHTTP(t *testing.T) {
 func TestSealSubkeys(t *testing.T) {
 	k := cookieKeyGen()
 	c := codecFor("s", k)
-	p := randomPayload(50)
-	salt := func(v string) string {
-		raw, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(raw[1 : 1+saltSize])
-	}
+	p := randBytes(50)
+	salt := func(v string) [saltSize]byte { return saltOf(t, v) }
 	v1, _ := c.seal(p)
 	v2, _ := c.seal(p)
 	if salt(v1) != salt(v2) {
@@ -444,7 +434,7 @@ func TestSealSubkeys(t *testing.T) {
 // subkey changes and cache flushes.
 func TestSealConcurrent(t *testing.T) {
 	c := codecFor("s", cookieKeyGen())
-	p := randomPayload(100)
+	p := randBytes(100)
 	done := make(chan error)
 	for g := range 8 {
 		go func() {

@@ -46,13 +46,7 @@ func signedIn(t testing.TB, m *sessionkit.Manager, p sessionkit.SignInParams) (*
 		t.Fatal(err)
 	}
 	cookies := rec.Result().Cookies()
-	return s, func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-		return r
-	}
+	return s, func() *http.Request { return cookieRequest(cookies) }
 }
 
 // copying is a memstore that ignores sessionkit.SharedLoad: every Load

@@ -17,7 +17,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/memstore"
 )
 
 type syncBuffer struct {
@@ -53,11 +52,7 @@ func (f *ticketFixture) advance(d time.Duration) {
 
 func newTicketFixture(t *testing.T) *ticketFixture {
 	t.Helper()
-	store, err := memstore.New(memstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := newMemStore(t)
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	f := &ticketFixture{log: &syncBuffer{}, now: time.Now()}
@@ -129,11 +124,7 @@ func TestExchangeTicketGoAPI(t *testing.T) {
 	}
 	// Without a Store.
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	plain, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
+	plain := newStoreManager(t, keys, nil)
 	if _, err := plain.MintTicket(ctx, sessionkit.TicketParams{User: sessionkit.User{ID: "u1"}}); !errors.Is(err, sessionkit.ErrStoreRequired) {
 		t.Fatalf("MintTicket without a Store: got %v", err)
 	}
@@ -210,7 +201,6 @@ func TestExchangeEndpointImpersonation(t *testing.T) {
 		defer func() { token = tk }()
 		return post(ticket)
 	}
-	f.advance(0)
 	for _, tt := range []struct {
 		name string
 		rec  *httptest.ResponseRecorder
