@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-
 )
 
 // FuzzLogoutToken posts fuzzed logout_token values to the back-channel
