@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -49,6 +48,7 @@ import (
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/bench/internal/cputime"
+	"github.com/sessionkit/sessionkit/bench/internal/loopback"
 )
 
 func main() {
@@ -99,12 +99,12 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 		}
 		_, _ = io.WriteString(w, id)
 	})
-	bare, err := serve(handler)
+	bare, err := loopback.Serve(handler)
 	if err != nil {
 		return err
 	}
 	defer bare.Close()
-	protected, err := serve(m.Require(handler))
+	protected, err := loopback.Serve(m.Require(handler))
 	if err != nil {
 		return err
 	}
@@ -189,16 +189,6 @@ func signIn(m *sessionkit.Manager) (string, error) {
 		}
 	}
 	return strings.Join(parts, "; "), nil
-}
-
-func serve(h http.Handler) (*httptest.Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &httptest.Server{Listener: l, Config: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
-	s.Start()
-	return s, nil
 }
 
 func get(url string, headers map[string]string) (string, error) {
@@ -365,7 +355,7 @@ func runRefresh(dur, ttl time.Duration, conns int) error {
 	initial := rec.Result().Cookies()
 
 	var stale atomic.Int64 // responses whose session carried a failed refresh
-	srv, err := serve(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := loopback.Serve(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, ok := sessionkit.FromContext(r.Context())
 		if !ok {
 			http.Error(w, "no session", http.StatusUnauthorized)

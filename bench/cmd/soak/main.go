@@ -56,10 +56,8 @@ import (
 	"log"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"runtime"
@@ -73,6 +71,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/bench/internal/loopback"
 	"github.com/sessionkit/sessionkit/memstore"
 )
 
@@ -363,16 +362,6 @@ func appHandler(m *sessionkit.Manager, te *tokenEndpoint, ttl time.Duration) htt
 	return m.Middleware(mux)
 }
 
-func serve(h http.Handler) (*httptest.Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &httptest.Server{Listener: l, Config: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
-	s.Start()
-	return s, nil
-}
-
 // ---------------------------------------------------------------- load
 
 type kind int
@@ -542,12 +531,12 @@ func run(o options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	jwksSrv, err := serve(jwksHandler(signers, f))
+	jwksSrv, err := loopback.Serve(jwksHandler(signers, f))
 	if err != nil {
 		return nil, err
 	}
 	te := newTokenEndpoint(o.ttl, f)
-	tokenSrv, err := serve(te)
+	tokenSrv, err := loopback.Serve(te)
 	if err != nil {
 		return nil, err
 	}
@@ -597,7 +586,7 @@ func run(o options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	appSrv, err := serve(appHandler(m, te, o.ttl))
+	appSrv, err := loopback.Serve(appHandler(m, te, o.ttl))
 	if err != nil {
 		return nil, err
 	}
@@ -606,30 +595,28 @@ func run(o options) ([]string, error) {
 	g := &loadgen{base: baseURL, n: o.n, grace: o.grace, win: &window{}, faultAt: o.n / 3, trigger: make(chan struct{}),
 		tr: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: 30 * time.Second}}
 
-	// Sign everyone in.
-	type cookieUser struct {
+	// Sign everyone in: each user is a client with its own cookie jar.
+	type user struct {
 		id string
 		c  *http.Client
 	}
-	cookieUsers := make([]cookieUser, o.cookieUsers)
-	for i := range cookieUsers {
-		cu := cookieUser{id: fmt.Sprintf("cookie-%d", i), c: g.client(newJar())}
-		if err := g.login(cu.c, cu.id, "cookie"); err != nil {
-			return nil, err
+	signInAll := func(n int, prefix, kind string) ([]user, error) {
+		us := make([]user, n)
+		for i := range us {
+			us[i] = user{id: fmt.Sprintf("%s-%d", prefix, i), c: g.client(newJar())}
+			if err := g.login(us[i].c, us[i].id, kind); err != nil {
+				return nil, err
+			}
 		}
-		cookieUsers[i] = cu
+		return us, nil
 	}
-	type browser struct {
-		id string
-		c  *http.Client
+	cookieUsers, err := signInAll(o.cookieUsers, "cookie", "cookie")
+	if err != nil {
+		return nil, err
 	}
-	browsers := make([]browser, o.browsers)
-	for i := range browsers {
-		b := browser{id: fmt.Sprintf("browser-%d", i), c: g.client(newJar())}
-		if err := g.login(b.c, b.id, "refresh"); err != nil {
-			return nil, err
-		}
-		browsers[i] = b
+	browsers, err := signInAll(o.browsers, "browser", "refresh")
+	if err != nil {
+		return nil, err
 	}
 	bearerClient := g.client(nil)
 
