@@ -40,7 +40,8 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.updateSession(w, r, func(s *Session) error {
+	// cur is r's session as updateSession would read it again.
+	s, err := m.updateFrom(w, r, cur, func(s *Session) error {
 		s.foldActive()
 		kept := s.SignIns[:0]
 		for _, old := range s.SignIns {

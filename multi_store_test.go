@@ -2,9 +2,11 @@ package sessionkit_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sessionkit/sessionkit"
@@ -75,5 +77,36 @@ func TestMultiSignInWithStore(t *testing.T) {
 	// The session is ended in the Store: even the old cookie is worthless.
 	if s, err := f.a.GetServerSession(withCookies(r0, r1, r2, r3)); err == nil && s.Active() {
 		t.Fatalf("after the last sign-out: got an active session %+v", s)
+	}
+}
+
+// countingLoads counts the Store's loads.
+type countingLoads struct {
+	sessionkit.Store
+	n atomic.Int32
+}
+
+func (s *countingLoads) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+	s.n.Add(1)
+	return s.Store.Load(ctx, id)
+}
+
+// AddSignIn called without Middleware reads the session once, then
+// loads it once more to change it (compare-and-set), as UpdateSession does.
+func TestAddSignInReadsOnce(t *testing.T) {
+	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	store := &countingLoads{Store: newMemStore(t)}
+	m := newStoreManager(t, keys, store)
+	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
+	if _, err := m.GetServerSession(req()); err != nil { // the record as read later
+		t.Fatal(err)
+	}
+	store.n.Store(0)
+	s, err := m.AddSignIn(httptest.NewRecorder(), req(), sessionkit.SignInParams{User: &sessionkit.User{ID: "v"}})
+	if err != nil || len(s.SignIns) != 2 {
+		t.Fatalf("AddSignIn: got %v, %v; want two sign-ins", s, err)
+	}
+	if n := store.n.Load(); n != 2 {
+		t.Fatalf("AddSignIn loaded the record %d times, want 2 (one read, one compare-and-set)", n)
 	}
 }

@@ -277,6 +277,12 @@ func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update f
 	if cur.Source != SourceCookie {
 		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
 	}
+	return m.updateFrom(w, r, cur, update, psid, rotate)
+}
+
+// updateFrom is updateSession of cur, r's active cookie session as
+// GetServerSession returned it.
+func (m *Manager) updateFrom(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
 	if m.cfg.Store != nil {
 		return m.updateStored(w, r, cur, update, psid, rotate)
 	}
