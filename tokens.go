@@ -278,17 +278,18 @@ func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // session's cached tokens on the instance that runs them, which covers
 // what a template's Claims function reads beyond these fields.)
 func fingerprint(s *Session) string {
-	h := sha256.New()
 	act := ""
 	if s.Actor != nil {
 		act = s.Actor.Subject
 	}
+	var b []byte
 	for _, v := range [...]string{s.ActiveSignInID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
 		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken,
 		s.Provider, string(s.Status)} {
-		fmt.Fprintf(h, "%d:%s", len(v), v)
+		b = appendString(b, v) // length-prefixed, so no two lists collide
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // forget drops the cached tokens of session id.
@@ -341,8 +342,12 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 		}
 	}
 	now := m.cfg.Now()
-	fp := fingerprint(s)
-	if !o.skipCache && mt.leeway >= 0 && s.ID != "" {
+	caching := mt.leeway >= 0 && s.ID != ""
+	var fp string
+	if caching {
+		fp = fingerprint(s)
+	}
+	if caching && !o.skipCache {
 		mt.mu.Lock()
 		if e := mt.cache[s.ID]; e != nil && e.fp == fp {
 			if c, ok := e.tokens[template]; ok && now.Before(c.useTo) {
@@ -356,7 +361,7 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 	if err != nil {
 		return "", err
 	}
-	if mt.leeway >= 0 && s.ID != "" {
+	if caching {
 		lw := min(mt.leeway, t.Lifetime/2)
 		mt.put(s.ID, fp, template, cachedToken{jwt: raw, useTo: exp.Add(-lw)}, now)
 	}
