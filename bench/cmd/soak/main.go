@@ -107,8 +107,8 @@ func main() {
 	flag.BoolVar(&o.lost, "lost-response", false, "in the fault's second half the token endpoint rotates the refresh token, then hangs (a response lost after the rotation) instead of hanging before it")
 	flag.DurationVar(&o.refreshTO, "refresh-timeout", 0, "Config.RefreshTimeout (0: the library's default, FetchTimeout, 10 s)")
 	flag.Parse()
-	if o.ttl < 2*time.Second || o.tabs < 1 || o.workers < 1 || o.n < 1 {
-		log.Fatal("soak: -ttl must be at least 2s, -tabs, -workers and -n at least 1")
+	if o.ttl < 2*time.Second || o.tabs < 1 || o.workers < 1 || o.n < 1 || o.cookieUsers < 1 || o.bearerUsers < 1 || o.browsers < 1 {
+		log.Fatal("soak: -ttl must be at least 2s; -tabs, -workers, -n, -cookie-users, -bearer-users and -browsers at least 1")
 	}
 	violations, err := run(o)
 	if err != nil {
