@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,22 +47,8 @@ func startDemoWith(t *testing.T, o options) *demo {
 
 func TestDemoFlow(t *testing.T) {
 	d := startDemo(t, "ada")
-	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Jar: jar, Transport: tr, Timeout: 10 * time.Second}
-	get := func(path string, header ...string) (*http.Response, string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, d.URL+path, nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, read(t, resp)
-	}
+	b := newBrowser(t, d)
+	client, get := b.c, b.get
 
 	// Signed out: the home page says so, the protected page sends us to
 	// the sign-in page, which offers the provider.
@@ -127,14 +112,7 @@ func TestDemoFlow(t *testing.T) {
 	}
 	post := func(path string, form url.Values) (*http.Response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, d.URL+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", d.URL)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, read(t, resp)
+		return b.post(path, form, "Origin", d.URL)
 	}
 	// Switch organization as the home page's buttons do; one the user is
 	// no member of is refused.
@@ -174,8 +152,7 @@ func TestDemoFlow(t *testing.T) {
 	}
 
 	// Sign out as next-auth's signOut() does.
-	c := struct{ CSRFToken string }{csrf()}
-	resp, err := client.PostForm(d.URL+"/api/auth/signout", url.Values{"csrfToken": {c.CSRFToken}, "callbackUrl": {d.URL + "/"}, "json": {"true"}})
+	resp, err := client.PostForm(d.URL+"/api/auth/signout", url.Values{"csrfToken": {csrf()}, "callbackUrl": {d.URL + "/"}, "json": {"true"}})
 	if err != nil {
 		t.Fatal(err)
 	}

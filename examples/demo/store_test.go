@@ -86,7 +86,7 @@ func (b *browser) get(path string, header ...string) (*http.Response, string) {
 	return resp, read(b.t, resp)
 }
 
-func (b *browser) post(path string, form url.Values, header ...string) *http.Response {
+func (b *browser) post(path string, form url.Values, header ...string) (*http.Response, string) {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, b.d.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -97,8 +97,7 @@ func (b *browser) post(path string, form url.Values, header ...string) *http.Res
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	read(b.t, resp)
-	return resp
+	return resp, read(b.t, resp)
 }
 
 // sessions returns the statuses of /api/sessions, and how many are
@@ -177,7 +176,7 @@ func TestDemoStore(t *testing.T) {
 				{"cross-site", url.Values{"csrfToken": {token}}, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}},
 			}
 			for _, r := range refused {
-				if resp := a.post("/sessions/revoke-all", r.form, r.header...); resp.StatusCode != http.StatusForbidden {
+				if resp, _ := a.post("/sessions/revoke-all", r.form, r.header...); resp.StatusCode != http.StatusForbidden {
 					t.Errorf("sign out everywhere, %s: got %d, want 403", r.name, resp.StatusCode)
 				}
 			}
@@ -185,7 +184,7 @@ func TestDemoStore(t *testing.T) {
 				t.Fatalf("after the refused requests: /api/sessions answered %d, want 200 (still signed in)", code)
 			}
 
-			resp := a.post("/sessions/revoke-all", url.Values{"csrfToken": {token}}, "Sec-Fetch-Site", "same-origin")
+			resp, _ := a.post("/sessions/revoke-all", url.Values{"csrfToken": {token}}, "Sec-Fetch-Site", "same-origin")
 			if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
 				t.Fatalf("sign out everywhere: got %d at %s, want the home page", resp.StatusCode, resp.Request.URL)
 			}
