@@ -244,13 +244,19 @@ func newTokenEndpoint(ttl time.Duration, f *faults) *tokenEndpoint {
 		revoked: map[string]bool{}, byFamily: map[string]int64{}}
 }
 
+// next makes family's next refresh token, the one current; te.mu is held.
+func (te *tokenEndpoint) next(family string) string {
+	te.seq++
+	rt := "rt-" + family + "-" + strconv.Itoa(te.seq) + "-" + b64(random(12))
+	te.current[rt] = family
+	return rt
+}
+
 // issue starts a family for a sign-in and returns its first token.
 func (te *tokenEndpoint) issue(family string) *oauth2.Token {
 	te.mu.Lock()
 	defer te.mu.Unlock()
-	te.seq++
-	rt := "rt-" + family + "-" + strconv.Itoa(te.seq) + "-" + b64(random(12))
-	te.current[rt] = family
+	rt := te.next(family)
 	return &oauth2.Token{AccessToken: "at-" + b64(random(24)), RefreshToken: rt, TokenType: "Bearer",
 		Expiry: time.Now().Add(te.ttl)}
 }
@@ -302,9 +308,7 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delete(te.current, rt)
 	te.spent[rt] = family
 	te.spentAt[rt] = time.Now()
-	te.seq++
-	next := "rt-" + family + "-" + strconv.Itoa(te.seq) + "-" + b64(random(12))
-	te.current[next] = family
+	next := te.next(family)
 	te.ok++
 	te.byFamily[family]++
 	te.mu.Unlock()
@@ -590,6 +594,14 @@ func run(o options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// home is a GET of the app's page with one header set (none for "").
+	home := func(key, value string) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
+		if key != "" {
+			req.Header.Set(key, value)
+		}
+		return req
+	}
 	baseURL, _ := url.Parse(appSrv.URL)
 	conns := o.workers*2 + o.browsers*o.tabs
 	g := &loadgen{base: baseURL, n: o.n, grace: o.grace, win: &window{}, faultAt: o.n / 3, trigger: make(chan struct{}),
@@ -709,9 +721,7 @@ func run(o options) ([]string, error) {
 			for i := w; g.more(); i += o.workers {
 				checkWarm()
 				cu := cookieUsers[i%len(cookieUsers)]
-				req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-				req.Header.Set("Accept", "application/json")
-				g.do(cu.c, st, kCookie, req, cu.id, time.Now())
+				g.do(cu.c, st, kCookie, home("Accept", "application/json"), cu.id, time.Now())
 			}
 		})
 	}
@@ -738,9 +748,7 @@ func run(o options) ([]string, error) {
 					h = &held{tok, time.Now().Add(30 * time.Second)}
 					mine[u] = h
 				}
-				req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-				req.Header.Set("Authorization", "Bearer "+h.jwt)
-				g.do(bearerClient, st, kBearer, req, id, time.Now())
+				g.do(bearerClient, st, kBearer, home("Authorization", "Bearer "+h.jwt), id, time.Now())
 			}
 		})
 	}
@@ -749,9 +757,7 @@ func run(o options) ([]string, error) {
 		for range o.tabs {
 			worker(func(st *stats) {
 				for g.more() {
-					req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-					req.Header.Set("Accept", "application/json")
-					g.do(b.c, st, kRefresh, req, b.id, time.Now())
+					g.do(b.c, st, kRefresh, home("Accept", "application/json"), b.id, time.Now())
 				}
 			})
 		}
@@ -771,13 +777,10 @@ func run(o options) ([]string, error) {
 	final := &stats{}
 	finalStart := time.Now()
 	for _, b := range browsers {
-		req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-		req.Header.Set("Accept", "application/json")
-		g.do(b.c, final, kRefresh, req, b.id, finalStart.Add(-24*time.Hour)) // outside any window
+		g.do(b.c, final, kRefresh, home("Accept", "application/json"), b.id, finalStart.Add(-24*time.Hour)) // outside any window
 	}
 	for _, cu := range cookieUsers {
-		req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-		g.do(cu.c, final, kCookie, req, cu.id, finalStart.Add(-24*time.Hour))
+		g.do(cu.c, final, kCookie, home("", ""), cu.id, finalStart.Add(-24*time.Hour))
 	}
 	if final.nUnexp > 0 {
 		fail("final check: %d of %d users lost their session or kept an error: %v", final.nUnexp, len(browsers)+len(cookieUsers), final.unexpected)
@@ -803,9 +806,6 @@ func run(o options) ([]string, error) {
 	}
 	total := int64(len(every))
 
-	// Expected refreshes: one per ttl/2 (the effective leeway is half the
-	// lifetime) per browser, over the run, less the time the fault kept
-	// them from happening.
 	te.mu.Lock()
 	okRefresh := te.ok
 	perFamily := make([]int64, 0, len(te.byFamily))
@@ -815,9 +815,10 @@ func run(o options) ([]string, error) {
 	revokedFamilies := len(te.revoked)
 	te.mu.Unlock()
 	slices.Sort(perFamily)
-	// Refreshing stops from the fault's start until the sessions recover
-	// (the last flagged response); elsewhere a session is refreshed once
-	// per half lifetime (the effective leeway is half the lifetime).
+	// Expected refreshes: one per half lifetime (the effective leeway is
+	// half the lifetime) per browser, over the run, less the outage:
+	// refreshing stops from the fault's start until the sessions recover
+	// (the last flagged response).
 	outage := time.Duration(g.win.lastFlag.Load() - g.win.start.Load())
 	half := o.ttl / 2
 	expiries := int64(float64(len(browsers)) * (elapsed - outage).Seconds() / half.Seconds())
