@@ -1,6 +1,6 @@
 // Command ratios reads `go test -bench` output of BenchmarkPeers (and,
-// optionally, of the core's BenchmarkMiddleware, BenchmarkSessionCopy and
-// BenchmarkCookieSeal and
+// optionally, of the core's BenchmarkMiddleware, BenchmarkSessionCopy,
+// BenchmarkMiddlewareEvicted and BenchmarkCookieSeal and
 // of redisstore's BenchmarkStoreMiddleware from the same run) and prints the
 // ratios issue #7 sets as goals, each marked met or NOT MET. Every figure is
 // the median over -count runs, and every ratio compares figures measured in
@@ -172,6 +172,12 @@ func report(w io.Writer, s samples) {
 			aloneC, _ := s.med(cp+"session_alone", "cpu-ns/op")
 			fmt.Fprintf(w, "| (info) floor of a cookie session without its SignIns copy (BenchmarkSessionCopy) | %s → %s wall, %s → %s CPU | |\n", us(with), us(alone), us(withC), us(aloneC))
 		}
+	}
+
+	const ev = "BenchmarkMiddlewareEvicted/"
+	if f, ok := s.med(ev+"floor_copy_cookie", "serve-ns/op"); ok {
+		c, _ := s.med(ev+"cookie_cached", "serve-ns/op")
+		fmt.Fprintf(w, "| (info) cached cookie with the CPU caches evicted before each request (BenchmarkMiddlewareEvicted, ServeHTTP alone) | %s, its floor %s: the middleware's own work %+.2f µs | |\n", us(c), us(f), (c-f)/1000)
 	}
 
 	// Goal 2: cold paths.
