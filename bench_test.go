@@ -159,23 +159,15 @@ func attachShared(s *Session, next http.Handler) http.Handler {
 // documented contract (SignIns holds a cookie session's one sign-in)
 // decides today.
 func BenchmarkSessionCopy(b *testing.B) {
-	m := mustNew(b, testConfig(newClock(), ""))
-	cookies := signInCookies(b, m, SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}})
-	req := requestWith("https://app.example/", cookies)
-	s, err := m.GetServerSession(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.IDToken = strings.Repeat("i", 1000)
-	alone := s.Clone()
+	f := newFloorFixture(b)
+	alone := f.s.Clone()
 	alone.SignIns = nil
-	var sink *Session
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = FromContext(r.Context()) })
 	for _, c := range []struct {
 		name string
 		s    *Session
-	}{{"session_and_signin", s}, {"session_alone", alone}} {
-		h := attachShared(c.s, handler)
+	}{{"session_and_signin", f.s}, {"session_alone", alone}} {
+		h := attachShared(c.s, f.handler)
+		req := f.req
 		b.Run(c.name, func(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
@@ -186,10 +178,39 @@ func BenchmarkSessionCopy(b *testing.B) {
 			if d := cputime.Process() - c0; d > 0 {
 				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
-			if sink == nil || sink.User.ID != "user_bench" {
-				b.Fatal("the handler read no session")
-			}
+			f.check(b)
 		})
+	}
+}
+
+// floorFixture is a cookie session for the floor benchmarks: its Manager,
+// a request carrying its cookie, the session decoded once, and a handler
+// that reads the request's session with FromContext.
+type floorFixture struct {
+	m       *Manager
+	req     *http.Request
+	s       *Session
+	handler http.Handler
+	got     *Session // what the handler read last
+}
+
+func newFloorFixture(b *testing.B) *floorFixture {
+	f := &floorFixture{m: mustNew(b, testConfig(newClock(), ""))}
+	cookies := signInCookies(b, f.m, SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}})
+	f.req = requestWith("https://app.example/", cookies)
+	s, err := f.m.GetServerSession(f.req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.s = s
+	f.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.got, _ = FromContext(r.Context()) })
+	return f
+}
+
+// check fails b unless the handler read the session.
+func (f *floorFixture) check(b *testing.B) {
+	if f.got == nil || f.got.User.ID != "user_bench" {
+		b.Fatal("the handler read no session")
 	}
 }
 
@@ -204,21 +225,14 @@ func BenchmarkSessionCopy(b *testing.B) {
 // cached cookie costs its floor plus about the difference this shows, not
 // the 0.1 µs BenchmarkMiddleware shows with everything in cache.
 func BenchmarkMiddlewareEvicted(b *testing.B) {
-	m := mustNew(b, testConfig(newClock(), ""))
-	cookies := signInCookies(b, m, SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}})
-	req := requestWith("https://app.example/", cookies)
-	s, err := m.GetServerSession(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var sink *Session
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = FromContext(r.Context()) })
+	f := newFloorFixture(b)
+	req := f.req
 	evict := make([]byte, 2<<20)
 	cookie := req.Header.Get("Cookie")
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"floor_copy_cookie", attachShared(s, handler)}, {"cookie_cached", m.Middleware(handler)}} {
+	}{{"floor_copy_cookie", attachShared(f.s, f.handler)}, {"cookie_cached", f.m.Middleware(f.handler)}} {
 		b.Run(c.name, func(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			var serve time.Duration
@@ -233,9 +247,7 @@ func BenchmarkMiddlewareEvicted(b *testing.B) {
 				serve += time.Since(t)
 			}
 			b.ReportMetric(float64(serve.Nanoseconds())/float64(b.N), "serve-ns/op")
-			if sink == nil || sink.User.ID != "user_bench" {
-				b.Fatal("the handler read no session")
-			}
+			f.check(b)
 		})
 	}
 }
