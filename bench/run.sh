@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs issue #7's measurements in one session: BenchmarkPeers (this module),
-# the core's BenchmarkMiddleware and BenchmarkCookieSeal, and redisstore's
+# the core's BenchmarkMiddleware, BenchmarkSessionCopy,
+# BenchmarkMiddlewareEvicted (whose sec/op includes its cache eviction and
+# means nothing: read its serve-ns/op) and BenchmarkCookieSeal, and redisstore's
 # BenchmarkStoreMiddleware (goal 5; its Redis cases run when
 # SESSIONKIT_REDIS_URL is set), alternating between the test binaries COUNT
 # times so that noise from other processes falls on all. Prints the
@@ -32,7 +34,7 @@ done
 {
   echo "== machine"; uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true; go version; uptime
   echo; echo "== BenchmarkPeers (bench/)"; benchstat "$OUT/peers.txt"
-  echo; echo "== core BenchmarkMiddleware, BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
+  echo; echo "== core BenchmarkMiddleware, BenchmarkSessionCopy, BenchmarkMiddlewareEvicted (serve-ns/op only), BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
   echo; echo "== redisstore BenchmarkStoreMiddleware"; benchstat "$OUT/store.txt"
   echo; echo "== goals (issue #7)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt" "$OUT/store.txt"
 } | tee "$OUT/report.txt"
