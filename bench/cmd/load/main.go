@@ -207,7 +207,7 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 	fmt.Printf("req/s ratio floor_copy/bare: %.3f of the medians, %.3f median of the paired rounds (the floor of a middleware that copies the session for its handler)\n", f/b, median(floorPairs))
 	if len(servers[0].cpu) > 0 {
 		bc, rc, fc := median(servers[0].cpu), median(servers[1].cpu), median(servers[2].cpu)
-		fmt.Printf("server CPU per request: bare %.2f µs, require_cached %.2f µs (+%.2f µs), floor_copy %.2f µs (+%.2f µs): at saturation require_cached serves %.3f of bare's req/s, floor_copy %.3f\n",
+		fmt.Printf("server CPU per request: bare %.2f µs, require_cached %.2f µs (%+.2f µs), floor_copy %.2f µs (%+.2f µs): at saturation require_cached serves %.3f of bare's req/s, floor_copy %.3f\n",
 			bc, rc, rc-bc, fc, fc-bc, bc/rc, bc/fc)
 	}
 	return nil
