@@ -318,9 +318,7 @@ func testTheftDetection(t *testing.T, newStores NewStores) {
 	}
 	// The old cookie, replayed later on another instance: stolen.
 	gone(t, b, old, "replayed old cookie")
-	if n := f.thefts(); n != 1 {
-		t.Fatalf("OnTokenTheftDetected: fired %d times, want 1", n)
-	}
+	f.wantThefts(t, 1)
 	// Both holders are signed out. A store with client-side caching
 	// (redisstore) learns of another instance's write one network hop
 	// later, so instance a may serve its cached record for a moment.
@@ -450,9 +448,7 @@ func testRotation(t *testing.T, newStores NewStores) {
 	// A cookie of before the moves, replayed after the grace window, is a
 	// copy: with the session already revoked, it finds nothing to steal.
 	gone(t, a, c0, "first cookie after the grace window")
-	if n := f.thefts(); n != 0 {
-		t.Fatalf("OnTokenTheftDetected fired %d times, want 0", n)
-	}
+	f.wantThefts(t, 0)
 }
 
 func testRotationTheft(t *testing.T, newStores NewStores) {
@@ -473,9 +469,7 @@ func testRotationTheft(t *testing.T, newStores NewStores) {
 	// Whoever kept the cookie of before the change gets no session, and
 	// the session it leads to is revoked.
 	gone(t, b, planted, "cookie of before the privilege change")
-	if n := f.thefts(); n != 1 {
-		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", n)
-	}
+	f.wantThefts(t, 1)
 	gone(t, a, current, "the session "+s.ID+" after the theft")
 }
 
@@ -551,10 +545,15 @@ func testSeveralAccounts(t *testing.T, newStores NewStores) {
 	}
 }
 
-func (f *fleet) thefts() int {
+// wantThefts fails t unless OnTokenTheftDetected has fired want times.
+func (f *fleet) wantThefts(t *testing.T, want int) {
+	t.Helper()
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.theft
+	n := f.theft
+	f.mu.Unlock()
+	if n != want {
+		t.Fatalf("OnTokenTheftDetected fired %d times, want %d", n, want)
+	}
 }
 
 // A re-issued cookie whose response never reached the client: the client
@@ -575,9 +574,7 @@ func testLostCookie(t *testing.T, newStores NewStores) {
 		caughtUp = set
 		return ""
 	})
-	if n := f.thefts(); n != 0 {
-		t.Fatalf("OnTokenTheftDetected fired %d times, want 0", n)
-	}
+	f.wantThefts(t, 0)
 	// Once the new cookie has been presented, the old one is a copy.
 	if got, _ := get(a, caughtUp); got == nil {
 		t.Fatal("caught-up cookie: got no session")
@@ -593,9 +590,7 @@ func testLostCookie(t *testing.T, newStores NewStores) {
 		return ""
 	})
 	gone(t, b, old, "a cookie two generations old")
-	if n := f.thefts(); n != 1 {
-		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", n)
-	}
+	f.wantThefts(t, 1)
 }
 
 // Recorded activity starts a new generation, so that a copied cookie is
@@ -625,8 +620,6 @@ func testActivityRotates(t *testing.T, newStores NewStores) {
 		return ""
 	})
 	gone(t, a, stolen, "the cookie of before, replayed later")
-	if n := f.thefts(); n != 1 {
-		t.Fatalf("OnTokenTheftDetected fired %d times, want 1", n)
-	}
+	f.wantThefts(t, 1)
 	gone(t, b, c1, "the holder's cookie after the theft")
 }
