@@ -65,6 +65,7 @@ func main() {
 	ttl := flag.Duration("ttl", 2*time.Second, "with -refresh: access token lifetime")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (every server) to this file")
 	flag.Parse()
+	stop := func() error { return nil }
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -73,17 +74,17 @@ func main() {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			log.Fatal(err)
 		}
-		err = measure(*refresh, *dur, *ttl, *rounds, *conns, *gen)
-		pprof.StopCPUProfile()
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		stop = func() error {
+			pprof.StopCPUProfile()
+			return f.Close()
 		}
-		if err != nil {
-			log.Fatal(err)
-		}
-		return
 	}
-	if err := measure(*refresh, *dur, *ttl, *rounds, *conns, *gen); err != nil {
+	c := *conns
+	if *refresh && !isFlagSet("c") {
+		c = 64
+	}
+	err := measure(*refresh, *dur, *ttl, *rounds, c, *gen)
+	if err := errors.Join(err, stop()); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -92,9 +93,6 @@ func main() {
 // check.
 func measure(refresh bool, dur, ttl time.Duration, rounds, conns int, gen string) error {
 	if refresh {
-		if !isFlagSet("c") {
-			conns = 64
-		}
 		return runRefresh(dur, ttl, conns)
 	}
 	if gen == "auto" {
@@ -173,8 +171,8 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 		url        string
 		rates, cpu []float64
 	}
-	servers := []*server{{name: "bare", url: bare.URL}, {name: "require_cached", url: protected.URL}, {name: "floor_copy", url: floor.URL}}
-	var pairs, floorPairs []float64
+	bs, rs, fs := &server{name: "bare", url: bare.URL}, &server{name: "require_cached", url: protected.URL}, &server{name: "floor_copy", url: floor.URL}
+	servers := []*server{bs, rs, fs}
 	for i := range rounds {
 		// Each round starts with the next server, so that none always
 		// runs right after another.
@@ -196,21 +194,29 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 			}
 			fmt.Printf("round %d  %-15s %10.0f req/s%s\n", i+1, t.name, rate, cpu)
 		}
-		pairs = append(pairs, servers[1].rates[i]/servers[0].rates[i])
-		floorPairs = append(floorPairs, servers[2].rates[i]/servers[0].rates[i])
 	}
-	b, r, f := median(servers[0].rates), median(servers[1].rates), median(servers[2].rates)
+	pairs, floorPairs := paired(rs.rates, bs.rates), paired(fs.rates, bs.rates)
+	b, r, f := median(bs.rates), median(rs.rates), median(fs.rates)
 	fmt.Printf("median bare           %10.0f req/s\n", b)
 	fmt.Printf("median require_cached %10.0f req/s\n", r)
 	fmt.Printf("median floor_copy     %10.0f req/s\n", f)
 	fmt.Printf("req/s ratio require_cached/bare: %.3f of the medians, %.3f median of the %d paired rounds (goal >= 0.95)\n", r/b, median(pairs), len(pairs))
 	fmt.Printf("req/s ratio floor_copy/bare: %.3f of the medians, %.3f median of the paired rounds (the floor of a middleware that copies the session for its handler)\n", f/b, median(floorPairs))
-	if len(servers[0].cpu) > 0 {
-		bc, rc, fc := median(servers[0].cpu), median(servers[1].cpu), median(servers[2].cpu)
+	if len(bs.cpu) > 0 {
+		bc, rc, fc := median(bs.cpu), median(rs.cpu), median(fs.cpu)
 		fmt.Printf("server CPU per request: bare %.2f µs, require_cached %.2f µs (%+.2f µs), floor_copy %.2f µs (%+.2f µs): at saturation require_cached serves %.3f of bare's req/s, floor_copy %.3f\n",
 			bc, rc, rc-bc, fc, fc-bc, bc/rc, bc/fc)
 	}
 	return nil
+}
+
+// paired returns a[i]/b[i] for every round i.
+func paired(a, b []float64) []float64 {
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return r
 }
 
 type floorKey struct{}
