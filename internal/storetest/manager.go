@@ -272,16 +272,12 @@ func testRefreshAcrossInstances(t *testing.T, newStores NewStores) {
 // moment; anything longer than 2 s fails.
 func gone(t *testing.T, m *sessionkit.Manager, cookies []*http.Cookie, what string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if got, _ := get(m, cookies); got == nil {
-			return
+	eventually(t, what, func() string {
+		if got, _ := get(m, cookies); got != nil {
+			return "got an active session, want none"
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: got an active session, want none", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func testTheftDetection(t *testing.T, newStores NewStores) {
@@ -291,27 +287,16 @@ func testTheftDetection(t *testing.T, newStores NewStores) {
 
 	// A re-issue (here an update; a refresh does the same) advances the
 	// cookie's generation.
-	rec := httptest.NewRecorder()
-	if _, err := a.UpdateSession(rec, request(old), func(s *sessionkit.Session) error {
-		s.User.Name = "Renamed"
-		return nil
-	}); err != nil {
-		t.Fatalf("UpdateSession: %v", err)
-	}
-	current := rec.Result().Cookies()
+	_, current := update(t, a, old, func(s *sessionkit.Session) { s.User.Name = "Renamed" })
 
 	// In flight within the grace window, the old cookie still works, and
-	// is brought up to date.
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		// b may see a's write one network hop late (client-side caching).
-		got, set := get(b, old)
-		if got != nil && got.User.Name == "Renamed" && len(set) > 0 {
-			break
+	// is brought up to date (on b, which may see a's write late).
+	eventually(t, "old cookie within the grace window", func() string {
+		if got, set := get(b, old); got == nil || got.User.Name != "Renamed" || len(set) == 0 {
+			return fmt.Sprintf("got %v with %d cookies set, want the updated session and a new cookie", got, len(set))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("old cookie within the grace window: got %v with %d cookies set, want the updated session and a new cookie", got, len(set))
-		}
-	}
+		return ""
+	})
 	f.clk.Advance(sessionkit.TheftGrace + time.Second)
 	if got, _ := get(a, current); got == nil {
 		t.Fatal("current cookie: got no session")
@@ -323,6 +308,30 @@ func testTheftDetection(t *testing.T, newStores NewStores) {
 	// (redisstore) learns of another instance's write one network hop
 	// later, so instance a may serve its cached record for a moment.
 	gone(t, a, current, "current cookie after the theft")
+}
+
+// alive waits until m sees an active session for cookies, for at most 2 s
+// (see gone).
+func alive(t *testing.T, m *sessionkit.Manager, cookies []*http.Cookie, what string) {
+	t.Helper()
+	eventually(t, what, func() string {
+		if got, _ := get(m, cookies); got == nil {
+			return "got no session"
+		}
+		return ""
+	})
+}
+
+// addSignIn runs AddSignIn on m for the session of cookies and returns the
+// session and its new cookies.
+func addSignIn(t *testing.T, m *sessionkit.Manager, cookies []*http.Cookie, p sessionkit.SignInParams) (*sessionkit.Session, []*http.Cookie) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s, err := m.AddSignIn(rec, request(cookies), p)
+	if err != nil {
+		t.Fatalf("AddSignIn: %v", err)
+	}
+	return s, rec.Result().Cookies()
 }
 
 // update runs UpdateSession on m for the session of cookies and returns
@@ -337,7 +346,7 @@ func update(t *testing.T, m *sessionkit.Manager, cookies []*http.Cookie, f func(
 	return s, rec.Result().Cookies()
 }
 
-// eventually retries check on m until it holds, for at most 2 s: another
+// eventually retries check until it holds, for at most 2 s: another
 // instance may see a write one network hop late (client-side caching).
 func eventually(t *testing.T, what string, check func() string) {
 	t.Helper()
@@ -456,12 +465,7 @@ func testRotationTheft(t *testing.T, newStores NewStores) {
 	a, b := f.ms[0], f.ms[1]
 	_, planted := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
 	// The victim adds an account: a privilege change.
-	rec := httptest.NewRecorder()
-	s, err := a.AddSignIn(rec, request(planted), sessionkit.SignInParams{User: &sessionkit.User{ID: "admin-" + rand.Text()}})
-	if err != nil {
-		t.Fatalf("AddSignIn: %v", err)
-	}
-	current := rec.Result().Cookies()
+	s, current := addSignIn(t, a, planted, sessionkit.SignInParams{User: &sessionkit.User{ID: "admin-" + rand.Text()}})
 	f.clk.Advance(sessionkit.TheftGrace + time.Second)
 	if got, _ := get(a, current); got == nil {
 		t.Fatal("current cookie after the grace window: got no session")
@@ -481,12 +485,8 @@ func testSeveralAccounts(t *testing.T, newStores NewStores) {
 	_, c := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: u1}})
 	add := func(m *sessionkit.Manager, user string) *sessionkit.Session {
 		t.Helper()
-		rec := httptest.NewRecorder()
-		s, err := m.AddSignIn(rec, request(c), sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
-		if err != nil {
-			t.Fatalf("AddSignIn: %v", err)
-		}
-		c = rec.Result().Cookies()
+		s, next := addSignIn(t, m, c, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+		c = next
 		return s
 	}
 	s := add(a, u2)
@@ -606,19 +606,9 @@ func testActivityRotates(t *testing.T, newStores NewStores) {
 		t.Fatalf("after the touch interval: got %v with %d cookies set, want the session and a new cookie", got, len(c1))
 	}
 	// Other requests in flight with the cookie of before are fine.
-	eventually(t, "in flight", func() string {
-		if got, _ := get(b, c0); got == nil {
-			return "got no session"
-		}
-		return ""
-	})
+	alive(t, b, c0, "in flight")
 	f.clk.Advance(sessionkit.TheftGrace + time.Second)
-	eventually(t, "the new cookie presented", func() string {
-		if got, _ := get(b, c1); got == nil {
-			return "got no session"
-		}
-		return ""
-	})
+	alive(t, b, c1, "the new cookie presented")
 	gone(t, a, stolen, "the cookie of before, replayed later")
 	f.wantThefts(t, 1)
 	gone(t, b, c1, "the holder's cookie after the theft")
