@@ -22,56 +22,41 @@ import (
 // goes: the old cookie finds no session, and is not taken for a theft
 // then; the new one works on.
 func TestRotationStubExpires(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	store, err := memstore.New(memstore.Config{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	var theft atomic.Int32
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Now: clock,
-		Logger:    slog.New(slog.DiscardHandler),
-		Callbacks: sessionkit.Callbacks{OnTokenTheftDetected: func(context.Context, *sessionkit.Session) { theft.Add(1) }}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	req := cookieRequest
+	f := newRotateFixture(t, memStore(t))
+	m, advance := f.m, f.advance
 	rec := httptest.NewRecorder()
-	s0, err := m.SignIn(rec, req(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
+	s0, err := m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := rec.Result().Cookies()
 	rec = httptest.NewRecorder()
-	s1, err := m.UpdateSession(rec, req(old), func(s *sessionkit.Session) error { s.ActiveOrganizationID = "org"; return nil })
+	s1, err := m.UpdateSession(rec, cookieRequest(old), func(s *sessionkit.Session) error { s.ActiveOrganizationID = "org"; return nil })
 	if err != nil || s1.ID == s0.ID {
 		t.Fatalf("UpdateSession: %v, %v; want a new ID", s1, err)
 	}
 	current := rec.Result().Cookies()
-	if got, err := m.GetServerSession(req(old)); err == nil {
+	if got, err := m.GetServerSession(cookieRequest(old)); err == nil {
 		t.Fatalf("old cookie in flight: got %v, want no session", got)
 	}
 	advance(2*sessionkit.TheftGrace + time.Second)
-	if got, err := m.GetServerSession(req(old)); err == nil {
+	if got, err := m.GetServerSession(cookieRequest(old)); err == nil {
 		t.Fatalf("old cookie after the stub expired: got %v, want no session", got)
 	}
-	if got, err := m.GetServerSession(req(current)); err != nil || got.ID != s1.ID {
+	if got, err := m.GetServerSession(cookieRequest(current)); err != nil || got.ID != s1.ID {
 		t.Fatalf("current cookie: got %v, %v", got, err)
 	}
-	if n := theft.Load(); n != 0 {
+	if n := f.thefts.Load(); n != 0 {
 		t.Fatalf("OnTokenTheftDetected fired %d times, want 0", n)
 	}
 }
 
-// fixture is a Manager on a memstore, both on a clock the test moves.
+// rotateFixture is a Manager on a Store, both on a clock the test moves,
+// counting the thefts the Manager detects.
 type rotateFixture struct {
 	m       *sessionkit.Manager
 	advance func(time.Duration)
+	thefts  *atomic.Int32
 }
 
 func newRotateFixture(t *testing.T, store func(clock func() time.Time) sessionkit.Store) *rotateFixture {
@@ -79,13 +64,15 @@ func newRotateFixture(t *testing.T, store func(clock func() time.Time) sessionki
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	thefts := new(atomic.Int32)
 	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store(clock), Now: clock,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger:    slog.New(slog.DiscardHandler),
+		Callbacks: sessionkit.Callbacks{OnTokenTheftDetected: func(context.Context, *sessionkit.Session) { thefts.Add(1) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	return &rotateFixture{m: m, advance: func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }}
+	return &rotateFixture{m: m, advance: func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }, thefts: thefts}
 }
 
 func memStore(t *testing.T) func(func() time.Time) sessionkit.Store {
@@ -193,7 +180,7 @@ func TestRotateSession(t *testing.T) {
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 			var store sessionkit.Store // a true nil without one
 			if withStore {
-				store = memStore(t)(time.Now)
+				store = newMemStore(t)
 			}
 			m := newStoreManager(t, keys, store)
 			rec := httptest.NewRecorder()
