@@ -130,9 +130,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			for b.Loop() {
 				c.h.ServeHTTP(w, c.req)
 			}
-			if d := cputime.Process() - c0; d > 0 {
-				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
+			cputime.ReportPerOp(b, c0)
 		})
 	}
 }
@@ -178,9 +176,7 @@ func BenchmarkSessionCopy(b *testing.B) {
 			for b.Loop() {
 				h.ServeHTTP(w, req)
 			}
-			if d := cputime.Process() - c0; d > 0 {
-				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
+			cputime.ReportPerOp(b, c0)
 			f.check(b)
 		})
 	}
@@ -284,9 +280,7 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 			h.ServeHTTP(w, req)
 		}
 	})
-	if d := cputime.Process() - c0; d > 0 {
-		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
+	cputime.ReportPerOp(b, c0)
 }
 
 // BenchmarkCookieSeal measures writing the same session back as a cookie,

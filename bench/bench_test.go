@@ -68,9 +68,7 @@ func BenchmarkPeers(b *testing.B) {
 					p.serveOnce(w)
 				}
 			}
-			if d := cputime.Process() - c0; d > 0 {
-				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
+			cputime.ReportPerOp(b, c0)
 			if p.op != nil {
 				return
 			}

@@ -105,9 +105,7 @@ func BenchmarkCookieCold(b *testing.B) {
 			for b.Loop() {
 				c.h.ServeHTTP(w, req)
 			}
-			if d := cputime.Process() - c0; d > 0 {
-				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
+			cputime.ReportPerOp(b, c0)
 		})
 	}
 	_ = bareSink

@@ -97,9 +97,7 @@ func BenchMiddleware(b *testing.B, stores []BenchStore) {
 				h.ServeHTTP(w, req)
 			}
 			b.StopTimer()
-			if d := cputime.Process() - c0; d > 0 {
-				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
+			cputime.ReportPerOp(b, c0)
 			if sink == nil {
 				b.Fatal("the handler saw no session")
 			}
