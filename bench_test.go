@@ -19,6 +19,22 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
+// benchCookieRequest signs the benchmark's user in on m, with benchToken
+// and a 1000-byte ID token, and returns a request carrying the session's
+// 3 KB cookie. The ID token is an opaque string here: the cookie path does
+// not re-verify it per request.
+func benchCookieRequest(b *testing.B, m *Manager) *http.Request {
+	cookies := signInCookies(b, m, SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}, Provider: "oidc"})
+	rec := httptest.NewRecorder()
+	if _, err := m.UpdateSession(rec, requestWith("https://app.example/", cookies), func(s *Session) error {
+		s.IDToken = strings.Repeat("i", 1000)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return requestWith("https://app.example/", rec.Result().Cookies())
+}
+
 // benchTokens are the sizes issue #7 measures: a 900-byte access token, a
 // 100-byte refresh token and a 1000-byte ID token.
 func benchToken() *oauth2.Token {
@@ -57,23 +73,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	bareHandler := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	wrappedCachedNoRead := cached.Middleware(bareHandler)
 
-	// A cookie session holding access, refresh and ID tokens.
-	rec := httptest.NewRecorder()
-	sessionReq := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	p := SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}, Provider: "oidc"}
-	s, err := m.SignIn(rec, sessionReq, p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	_ = s
-	// The ID token is carried as an opaque 1000-byte string here: the cookie
-	// path does not re-verify it per request.
-	cookieReq := requestWith("https://app.example/", rec.Result().Cookies())
-	idRec := httptest.NewRecorder()
-	if _, err := m.UpdateSession(idRec, cookieReq, func(s *Session) error { s.IDToken = strings.Repeat("i", 1000); return nil }); err != nil {
-		b.Fatal(err)
-	}
-	cookieReq = requestWith("https://app.example/", idRec.Result().Cookies())
+	cookieReq := benchCookieRequest(b, m)
 
 	bearer := func(s signer) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
@@ -193,20 +193,11 @@ type floorFixture struct {
 	got     *Session // what the handler read last
 }
 
-// newFloorFixture signs the benchmark's user in with BenchmarkMiddleware's
-// tokens, the 1000-byte ID token included, so that the cookie is the same
-// 3 KB.
+// newFloorFixture signs in as BenchmarkMiddleware does (benchCookieRequest),
+// so that the cookie is the same.
 func newFloorFixture(b *testing.B) *floorFixture {
 	f := &floorFixture{m: mustNew(b, testConfig(newClock(), ""))}
-	cookies := signInCookies(b, f.m, SignInParams{Token: benchToken(), User: &User{ID: "user_bench", Email: "bench@example.com", Name: "Bench"}})
-	rec := httptest.NewRecorder()
-	if _, err := f.m.UpdateSession(rec, requestWith("https://app.example/", cookies), func(s *Session) error {
-		s.IDToken = strings.Repeat("i", 1000)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	f.req = requestWith("https://app.example/", rec.Result().Cookies())
+	f.req = benchCookieRequest(b, f.m)
 	s, err := f.m.GetServerSession(f.req)
 	if err != nil {
 		b.Fatal(err)
