@@ -59,8 +59,8 @@ func TestLazyDeadline(t *testing.T) {
 		defer cancel()
 		c := newLazyDeadline(p, time.Now().Add(time.Hour))
 		defer c.stop()
-		if d, _ := c.Deadline(); d.After(time.Now().Add(time.Minute)) {
-			t.Fatalf("Deadline: got %v, want the parent's", d)
+		if d, ok := c.Deadline(); !ok || d.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("Deadline: got %v, %v, want the parent's", d, ok)
 		}
 	})
 	t.Run("concurrent use", func(t *testing.T) {

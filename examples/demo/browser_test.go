@@ -140,10 +140,24 @@ func TestBrowser(t *testing.T) {
 	if err := json.Unmarshal([]byte(text("#session")), &polled); err != nil || polled.User.Email != "ada@example.com" || polled.Expires == "" || polled.Status != "active" {
 		t.Fatalf("client page session: got %+v (%v)", polled, err)
 	}
+	type meJSON struct {
+		User                struct{ Email string }
+		Status              string
+		AccessTokenIssuedAt time.Time
+		AccessTokenSHA256   string `json:"accessTokenSha256"`
+		Error               string
+	}
+	fetchMe := func() meJSON {
+		t.Helper()
+		m, err := chromedp.Run(ctx, chromedp.Evaluate[meJSON](`fetch("/api/me").then(r => r.json())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("fetch /api/me: %v", err)
+		}
+		return m
+	}
 	// The protected API answers the session to the page's fetch.
-	me, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`fetch("/api/me").then(r => r.json())`, chromedp.EvalAwaitPromise))
-	if u, _ := me["user"].(map[string]any); err != nil || u["email"] != "ada@example.com" || me["status"] != "active" || me["accessTokenSha256"] == "" {
-		t.Fatalf("/api/me: got %v, %v", me, err)
+	if me := fetchMe(); me.User.Email != "ada@example.com" || me.Status != "active" || me.AccessTokenSHA256 == "" {
+		t.Fatalf("/api/me: got %+v", me)
 	}
 
 	// Wait for a refresh. The browser reloads the home page, so that its
@@ -169,21 +183,6 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("read the home page: %v", err)
 		}
 		return h
-	}
-	type meJSON struct {
-		User                struct{ Email string }
-		Status              string
-		AccessTokenIssuedAt time.Time
-		AccessTokenSHA256   string `json:"accessTokenSha256"`
-		Error               string
-	}
-	fetchMe := func() meJSON {
-		t.Helper()
-		m, err := chromedp.Run(ctx, chromedp.Evaluate[meJSON](`fetch("/api/me").then(r => r.json())`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("fetch /api/me: %v", err)
-		}
-		return m
 	}
 	issuedAt := func(h home) time.Time {
 		t.Helper()
