@@ -280,15 +280,12 @@ func TestSessionClaimsLazyCopy(t *testing.T) {
 	cached := &Session{Source: SourceBearer, JWTPayload: JWTClaims{sharedClaims(verified)}}
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c := cached.Clone()
 			var got [4]map[string]any
 			var inner sync.WaitGroup
 			for i := range got { // concurrent first calls make one copy
-				inner.Add(1)
-				go func() { defer inner.Done(); got[i] = c.Claims() }()
+				inner.Go(func() { got[i] = c.Claims() })
 			}
 			inner.Wait()
 			for _, g := range got[1:] {
@@ -308,7 +305,7 @@ func TestSessionClaimsLazyCopy(t *testing.T) {
 			if m["meta"].(map[string]any)["k"] != "MUTATED" {
 				t.Error("a clone shares its source's changed claims")
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if verified["groups"].([]any)[0] != "a" || verified["meta"].(map[string]any)["k"] != "v" || len(verified) != 3 {
