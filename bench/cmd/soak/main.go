@@ -337,7 +337,7 @@ func (te *tokenEndpoint) answer(w http.ResponseWriter, status int, v any) {
 
 // The app answers 200 with the session's user ID in the body and its Error
 // in a header, and 401 without a session. /login signs in.
-func appHandler(m *sessionkit.Manager, te *tokenEndpoint, ttl time.Duration) http.Handler {
+func appHandler(m *sessionkit.Manager, te *tokenEndpoint) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
@@ -474,6 +474,17 @@ func (g *loadgen) do(c *http.Client, st *stats, k kind, req *http.Request, user 
 	}
 }
 
+// home is a GET of the app's page with one header set (none for "").
+func (g *loadgen) home(key, value string) *http.Request {
+	u := *g.base
+	u.Path = "/"
+	req, _ := http.NewRequest(http.MethodGet, u.String(), nil)
+	if key != "" {
+		req.Header.Set(key, value)
+	}
+	return req
+}
+
 func (g *loadgen) login(c *http.Client, user, k string) error {
 	u := *g.base
 	u.Path = "/login"
@@ -590,17 +601,9 @@ func run(o options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	appSrv, err := loopback.Serve(appHandler(m, te, o.ttl))
+	appSrv, err := loopback.Serve(appHandler(m, te))
 	if err != nil {
 		return nil, err
-	}
-	// home is a GET of the app's page with one header set (none for "").
-	home := func(key, value string) *http.Request {
-		req, _ := http.NewRequest(http.MethodGet, appSrv.URL+"/", nil)
-		if key != "" {
-			req.Header.Set(key, value)
-		}
-		return req
 	}
 	baseURL, _ := url.Parse(appSrv.URL)
 	conns := o.workers*2 + o.browsers*o.tabs
@@ -721,7 +724,7 @@ func run(o options) ([]string, error) {
 			for i := w; g.more(); i += o.workers {
 				checkWarm()
 				cu := cookieUsers[i%len(cookieUsers)]
-				g.do(cu.c, st, kCookie, home("Accept", "application/json"), cu.id, time.Now())
+				g.do(cu.c, st, kCookie, g.home("Accept", "application/json"), cu.id, time.Now())
 			}
 		})
 	}
@@ -748,7 +751,7 @@ func run(o options) ([]string, error) {
 					h = &held{tok, time.Now().Add(30 * time.Second)}
 					mine[u] = h
 				}
-				g.do(bearerClient, st, kBearer, home("Authorization", "Bearer "+h.jwt), id, time.Now())
+				g.do(bearerClient, st, kBearer, g.home("Authorization", "Bearer "+h.jwt), id, time.Now())
 			}
 		})
 	}
@@ -757,7 +760,7 @@ func run(o options) ([]string, error) {
 		for range o.tabs {
 			worker(func(st *stats) {
 				for g.more() {
-					g.do(b.c, st, kRefresh, home("Accept", "application/json"), b.id, time.Now())
+					g.do(b.c, st, kRefresh, g.home("Accept", "application/json"), b.id, time.Now())
 				}
 			})
 		}
@@ -777,10 +780,10 @@ func run(o options) ([]string, error) {
 	final := &stats{}
 	finalStart := time.Now()
 	for _, b := range browsers {
-		g.do(b.c, final, kRefresh, home("Accept", "application/json"), b.id, finalStart.Add(-24*time.Hour)) // outside any window
+		g.do(b.c, final, kRefresh, g.home("Accept", "application/json"), b.id, finalStart.Add(-24*time.Hour)) // outside any window
 	}
 	for _, cu := range cookieUsers {
-		g.do(cu.c, final, kCookie, home("", ""), cu.id, finalStart.Add(-24*time.Hour))
+		g.do(cu.c, final, kCookie, g.home("", ""), cu.id, finalStart.Add(-24*time.Hour))
 	}
 	if final.nUnexp > 0 {
 		fail("final check: %d of %d users lost their session or kept an error: %v", final.nUnexp, len(browsers)+len(cookieUsers), final.unexpected)
