@@ -90,24 +90,12 @@ func (m *Manager) SwitchSignIn(w http.ResponseWriter, r *http.Request, id string
 // ErrSignInNotFound when the session holds no such sign-in.
 func (m *Manager) SignOutOne(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
 	s, err := m.UpdateSession(w, r, func(s *Session) error {
-		s.foldActive()
-		i := -1
-		for j := range s.SignIns {
-			if s.SignIns[j].ID == id {
-				i = j
-			}
-		}
-		if i < 0 {
+		switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return in.ID == id }); {
+		case dropped == 0:
 			return ErrSignInNotFound
-		}
-		if len(s.SignIns) == 1 {
+		case left == 0:
 			return errLastSignIn
 		}
-		s.SignIns = append(s.SignIns[:i:i], s.SignIns[i+1:]...)
-		if s.ActiveSignInID == id {
-			s.ActiveSignInID = s.SignIns[0].ID
-		}
-		s.mirrorActive()
 		return nil
 	})
 	if errors.Is(err, errLastSignIn) {

@@ -463,6 +463,31 @@ func (s *Session) foldActive() {
 	in.ActiveWorkspaceID = s.ActiveWorkspaceID
 }
 
+// dropSignIns removes the sign-ins for which drop reports true, after
+// folding the session's own fields into the active one; when the active
+// sign-in goes, the first one left becomes active. It reports how many
+// were dropped and how many are left. When none is dropped, or none would
+// be left, it changes nothing but the fold.
+func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
+	s.foldActive()
+	var kept []SignIn
+	for i := range s.SignIns {
+		if !drop(&s.SignIns[i]) {
+			kept = append(kept, s.SignIns[i])
+		}
+	}
+	dropped, left = len(s.SignIns)-len(kept), len(kept)
+	if dropped == 0 || left == 0 {
+		return dropped, left
+	}
+	s.SignIns = kept
+	if s.activeSignIn() < 0 {
+		s.ActiveSignInID = kept[0].ID
+	}
+	s.mirrorActive()
+	return dropped, left
+}
+
 // statusAt computes the lifetime status of a stored session at now.
 // Statuses that only a Store can record (ended, removed, replaced, revoked)
 // are kept as they are.

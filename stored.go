@@ -796,25 +796,12 @@ func (m *Manager) signOutAccounts(ctx context.Context, recs []Record, match func
 			if s.Status != StatusActive {
 				return false, nil
 			}
-			s.foldActive()
-			var kept []SignIn
-			for i := range s.SignIns {
-				if !match(meta, &s.SignIns[i]) {
-					kept = append(kept, s.SignIns[i])
-				}
-			}
-			switch {
-			case len(kept) == len(s.SignIns):
+			switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return match(meta, in) }); {
+			case dropped == 0:
 				return false, nil
-			case len(kept) == 0:
+			case left == 0:
 				s.Status = StatusRevoked
-				return true, nil
 			}
-			s.SignIns = kept
-			if s.activeSignIn() < 0 {
-				s.ActiveSignInID = kept[0].ID
-			}
-			s.mirrorActive()
 			return true, nil
 		}
 		// The listing holds the records as they are: start from them.
