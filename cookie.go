@@ -95,18 +95,6 @@ func newCookieCodec(s *settings) *cookieCodec {
 	return c
 }
 
-// seal encodes a payload into a cookie value with the first key pair, in
-// the current format (seal.go). The value owns its memory; payload is not
-// retained.
-func (c *cookieCodec) seal(payload []byte) (string, error) {
-	bp, raw := sealRaw(c.keys[0], c.ad, func(b []byte) []byte { return append(b, payload...) })
-	defer putBuf(bp)
-	if err := c.checkSize(raw); err != nil {
-		return "", err
-	}
-	return encodeValue(raw), nil
-}
-
 func (c *cookieCodec) checkSize(raw []byte) error {
 	if n := sealB64.EncodedLen(len(raw)); n > c.maxSize {
 		return fmt.Errorf("%w: %d bytes, more than MaxCookieSize (%d)", ErrSessionTooLarge, n, c.maxSize)
@@ -114,8 +102,9 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 	return nil
 }
 
-// sealWrite is write of the value seal would make of the payload that
-// appendPayload appends to its argument. The payload is built in the
+// sealWrite seals, with the first key pair and in the current format
+// (seal.go), the payload that appendPayload appends to its argument, and
+// writes the value as write does. The payload is built in the
 // sealing buffer, and a value that fits one cookie is encoded straight
 // into its Set-Cookie line.
 func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {

@@ -188,8 +188,7 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 // session s at now: an idle timeout is configured and the last record is
 // older than a tenth of it.
 func (m *Manager) idleDue(s *Session, now time.Time) bool {
-	idle := m.cfg.IdleTimeout
-	return idle > 0 && now.Sub(s.LastActiveAt) >= idle/10
+	return m.cfg.IdleTimeout > 0 && now.Sub(s.LastActiveAt) >= m.touchInterval()
 }
 
 // decodeJWT verifies a bearer JWT or JWT cookie.

@@ -250,7 +250,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // (the old one forwards to it for requests in flight), and its cookie is
 // re-issued (see TheftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
-	return m.updateSession(w, r, update, ownedPSID{}, false)
+	return m.updateSession(w, r, update, false)
 }
 
 // RotateSession gives r's active cookie session a new random ID and writes
@@ -261,12 +261,11 @@ func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update f
 // (with a Store; see UpdateSession). It returns the session under its new
 // ID, and fires OnSessionUpdate.
 func (m *Manager) RotateSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	return m.updateSession(w, r, func(*Session) error { return nil }, ownedPSID{}, true)
+	return m.updateSession(w, r, func(*Session) error { return nil }, true)
 }
 
-// updateSession is UpdateSession; with a Store it also records psid, when
-// set, as a provider session of the updated session.
-func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
+// updateSession is UpdateSession, and with rotate RotateSession.
+func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, rotate bool) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
 	}
@@ -277,11 +276,12 @@ func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update f
 	if cur.Source != SourceCookie {
 		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
 	}
-	return m.updateFrom(w, r, cur, update, psid, rotate)
+	return m.updateFrom(w, r, cur, update, ownedPSID{}, rotate)
 }
 
 // updateFrom is updateSession of cur, r's active cookie session as
-// GetServerSession returned it.
+// GetServerSession returned it; with a Store it also records psid, when
+// set, as a provider session of the updated session (AddSignIn).
 func (m *Manager) updateFrom(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
 	if m.cfg.Store != nil {
 		return m.updateStored(w, r, cur, update, psid, rotate)
