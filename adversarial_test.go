@@ -653,7 +653,7 @@ func TestAdversarialSessionFixation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if before != nil && (s.ID == before.ID || s.ActiveSignInID == before.ActiveSignInID) {
+			if before != nil && (s.ID == before.ID || s.SignIn.ID == before.SignIn.ID) {
 				t.Fatalf("planted session ID %s kept", before.ID)
 			}
 			// Apply the response to the planted cookies as a browser's jar

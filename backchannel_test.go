@@ -213,7 +213,7 @@ func TestBackChannelLogout(t *testing.T) {
 				t.Fatalf("got no session, want accounts %q", want)
 			}
 			var got []string
-			for _, in := range s.SignIns {
+			for _, in := range s.SignIns() {
 				got = append(got, in.User.ID)
 			}
 			if !slices.Equal(got, want) {

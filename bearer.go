@@ -269,10 +269,8 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 		Source:       src,
 		Status:       StatusActive,
 		ID:           claimString(claims, "sid"),
-		User:         userFromClaims(claims),
+		SignIn:       SignIn{User: userFromClaims(claims), AccessToken: raw, TokenType: "Bearer"},
 		JWT:          raw,
-		AccessToken:  raw,
-		TokenType:    "Bearer",
 		LastActiveAt: now,
 	}}
 	b.claims.shared = claims

@@ -150,38 +150,6 @@ func attachShared(s *Session, next http.Handler) http.Handler {
 	})
 }
 
-// BenchmarkSessionCopy measures BenchmarkMiddleware's floor_copy_cookie
-// (attachShared, then the handler's FromContext) for a cookie session as
-// it is, whose one sign-in is in SignIns as well as mirrored in the
-// Session's own fields (session_and_signin), and for the same session
-// without SignIns (session_alone). The difference is what giving each
-// handler its own SignIns costs a session with one sign-in: the figure
-// behind the open decision of issue #7, goal 1, which the Session's
-// documented contract (SignIns holds a cookie session's one sign-in)
-// decides today.
-func BenchmarkSessionCopy(b *testing.B) {
-	f := newFloorFixture(b)
-	alone := f.s.Clone()
-	alone.SignIns = nil
-	for _, c := range []struct {
-		name string
-		s    *Session
-	}{{"session_and_signin", f.s}, {"session_alone", alone}} {
-		h := attachShared(c.s, f.handler)
-		req := f.req
-		b.Run(c.name, func(b *testing.B) {
-			w := &discardWriter{h: http.Header{}}
-			b.ReportAllocs()
-			c0 := cputime.Process()
-			for b.Loop() {
-				h.ServeHTTP(w, req)
-			}
-			cputime.ReportPerOp(b, c0)
-			f.check(b)
-		})
-	}
-}
-
 // floorFixture is a cookie session for the floor benchmarks: its Manager,
 // a request carrying its cookie, the session decoded once, and a handler
 // that reads the request's session with FromContext.

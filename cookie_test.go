@@ -56,8 +56,8 @@ func TestCookieRoundTrip(t *testing.T) {
 		{"LastActiveAt", s.LastActiveAt, t0},
 		{"ExpireAt", s.ExpireAt, t0.Add(DefaultLifetime)},
 		{"AbandonAt", s.AbandonAt, t0.Add(DefaultLifetime)},
-		{"len(SignIns)", len(s.SignIns), 1},
-		{"ActiveSignInID", s.ActiveSignInID, s.SignIns[0].ID},
+		{"len(SignIns)", len(s.SignIns()), 1},
+		{"SignIn.ID prefix", strings.HasPrefix(s.SignIn.ID, "sin_"), true},
 		{"GetServerSession same", c.srvSess, s},
 		{"GetServerSession err", c.srvErr, nil},
 	}
@@ -462,7 +462,7 @@ func TestCookieAuthenticatedButEmpty(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
 	noSignIns := &Session{ID: "s", AbandonAt: t0.Add(time.Hour), ExpireAt: t0.Add(time.Hour)}
 	noUser := samplePayloadSession()
-	noUser.SignIns[0].User.ID = ""
+	noUser.SignIn.User.ID = ""
 	for name, s := range map[string]*Session{"no sign-ins": noSignIns, "no user": noUser} {
 		req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
 		req.Header.Set("Cookie", "__Host-sessionkit="+sealedCookie(t, m, s))

@@ -3,6 +3,7 @@ package sessionkit
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -10,8 +11,8 @@ import (
 // (seal.go):
 //
 //	version byte (payloadV2; payloadV1 lacks accessTokenIssuedAt and is still read)
-//	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, activeSignInID
-//	count of sign-ins, then each sign-in:
+//	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, active sign-in's ID
+//	count of sign-ins, then each sign-in in the order they signed in:
 //	  id, provider, user (8 strings + a flags byte), accessToken, tokenType,
 //	  accessTokenExpiresAt, refreshToken, idToken, idTokenExpiresAt,
 //	  actor subject, organization, workspace, createdAt, accessTokenIssuedAt
@@ -30,8 +31,7 @@ const (
 
 var errMalformedPayload = errors.New("malformed session payload")
 
-// appendPayload appends the encoding of s to b. The session's top-level
-// fields must already be folded into its active sign-in.
+// appendPayload appends the encoding of s to b.
 func appendPayload(b []byte, s *Session) []byte {
 	b = append(b, payloadV2)
 	b = appendString(b, s.ID)
@@ -45,41 +45,49 @@ func appendPayload(b []byte, s *Session) []byte {
 	}
 	b = appendString(b, string(status))
 	b = appendString(b, s.Error)
-	b = appendString(b, s.ActiveSignInID)
-	b = binary.AppendUvarint(b, uint64(len(s.SignIns)))
-	for i := range s.SignIns {
-		in := &s.SignIns[i]
-		b = appendString(b, in.ID)
-		b = appendString(b, in.Provider)
-		u := &in.User
-		for _, f := range [...]string{u.ID, u.Name, u.Email, u.Image, u.FirstName, u.LastName, u.Username, u.PhoneNumber} {
-			b = appendString(b, f)
-		}
-		var flags byte
-		if u.EmailVerified {
-			flags |= userFlagEV
-		}
-		if u.PhoneVerified {
-			flags |= userFlagPV
-		}
-		b = append(b, flags)
-		b = appendString(b, in.AccessToken)
-		b = appendString(b, in.TokenType)
-		b = appendTime(b, in.AccessTokenExpiresAt)
-		b = appendString(b, in.RefreshToken)
-		b = appendString(b, in.IDToken)
-		b = appendTime(b, in.IDTokenExpiresAt)
-		actor := ""
-		if in.Actor != nil {
-			actor = in.Actor.Subject
-		}
-		b = appendString(b, actor)
-		b = appendString(b, in.ActiveOrganizationID)
-		b = appendString(b, in.ActiveWorkspaceID)
-		b = appendTime(b, in.CreatedAt)
-		b = appendTime(b, in.AccessTokenIssuedAt)
+	b = appendString(b, s.SignIn.ID)
+	if s.SignIn.ID == "" {
+		return binary.AppendUvarint(b, 0)
+	}
+	all := s.SignIns()
+	b = binary.AppendUvarint(b, uint64(len(all)))
+	for i := range all {
+		b = appendSignIn(b, &all[i])
 	}
 	return b
+}
+
+// appendSignIn appends the encoding of one sign-in to b.
+func appendSignIn(b []byte, in *SignIn) []byte {
+	b = appendString(b, in.ID)
+	b = appendString(b, in.Provider)
+	u := &in.User
+	for _, f := range [...]string{u.ID, u.Name, u.Email, u.Image, u.FirstName, u.LastName, u.Username, u.PhoneNumber} {
+		b = appendString(b, f)
+	}
+	var flags byte
+	if u.EmailVerified {
+		flags |= userFlagEV
+	}
+	if u.PhoneVerified {
+		flags |= userFlagPV
+	}
+	b = append(b, flags)
+	b = appendString(b, in.AccessToken)
+	b = appendString(b, in.TokenType)
+	b = appendTime(b, in.AccessTokenExpiresAt)
+	b = appendString(b, in.RefreshToken)
+	b = appendString(b, in.IDToken)
+	b = appendTime(b, in.IDTokenExpiresAt)
+	actor := ""
+	if in.Actor != nil {
+		actor = in.Actor.Subject
+	}
+	b = appendString(b, actor)
+	b = appendString(b, in.ActiveOrganizationID)
+	b = appendString(b, in.ActiveWorkspaceID)
+	b = appendTime(b, in.CreatedAt)
+	return appendTime(b, in.AccessTokenIssuedAt)
 }
 
 // decodePayload decodes a payload written by appendPayload. The session's
@@ -106,52 +114,59 @@ func decodePayload(p []byte) (*Session, error) {
 		r.fail()
 	}
 	s.Error = r.str()
-	s.ActiveSignInID = r.str()
+	active := r.str()
 	n := r.uvarint()
 	if n > maxSignIns || r.err != nil {
 		return nil, errMalformedPayload
 	}
-	if n > 0 {
-		s.SignIns = make([]SignIn, n)
+	if n == 1 { // the common case: no slice
+		readSignIn(&r, &s.SignIn, version)
+	} else if n > 1 {
+		all := make([]SignIn, n)
+		for i := range all {
+			readSignIn(&r, &all[i], version)
+		}
+		i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == active })
+		if i < 0 {
+			return nil, errMalformedPayload
+		}
+		s.setSignIns(all, i)
 	}
-	for i := range s.SignIns {
-		in := &s.SignIns[i]
-		in.ID = r.str()
-		in.Provider = r.str()
-		u := &in.User
-		for _, f := range [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber} {
-			*f = r.str()
-		}
-		flags := r.byte()
-		if flags&^userFlagAll != 0 {
-			r.fail()
-		}
-		u.EmailVerified = flags&userFlagEV != 0
-		u.PhoneVerified = flags&userFlagPV != 0
-		in.AccessToken = r.str()
-		in.TokenType = r.str()
-		in.AccessTokenExpiresAt = r.time()
-		in.RefreshToken = r.str()
-		in.IDToken = r.str()
-		in.IDTokenExpiresAt = r.time()
-		if a := r.str(); a != "" {
-			in.Actor = &Actor{Subject: a}
-		}
-		in.ActiveOrganizationID = r.str()
-		in.ActiveWorkspaceID = r.str()
-		in.CreatedAt = r.time()
-		if version >= payloadV2 {
-			in.AccessTokenIssuedAt = r.time()
-		}
-	}
-	if r.err != nil || r.off != len(r.s) {
+	if r.err != nil || r.off != len(r.s) || s.SignIn.ID != active {
 		return nil, errMalformedPayload
 	}
-	if len(s.SignIns) > 0 && s.activeSignIn() < 0 {
-		return nil, errMalformedPayload
-	}
-	s.mirrorActive()
 	return s, nil
+}
+
+// readSignIn decodes one sign-in written by appendSignIn into in.
+func readSignIn(r *payloadReader, in *SignIn, version byte) {
+	in.ID = r.str()
+	in.Provider = r.str()
+	u := &in.User
+	for _, f := range [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber} {
+		*f = r.str()
+	}
+	flags := r.byte()
+	if flags&^userFlagAll != 0 {
+		r.fail()
+	}
+	u.EmailVerified = flags&userFlagEV != 0
+	u.PhoneVerified = flags&userFlagPV != 0
+	in.AccessToken = r.str()
+	in.TokenType = r.str()
+	in.AccessTokenExpiresAt = r.time()
+	in.RefreshToken = r.str()
+	in.IDToken = r.str()
+	in.IDTokenExpiresAt = r.time()
+	if a := r.str(); a != "" {
+		in.Actor = &Actor{Subject: a}
+	}
+	in.ActiveOrganizationID = r.str()
+	in.ActiveWorkspaceID = r.str()
+	in.CreatedAt = r.time()
+	if version >= payloadV2 {
+		in.AccessTokenIssuedAt = r.time()
+	}
 }
 
 func appendString(b []byte, s string) []byte {

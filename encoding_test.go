@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"reflect"
@@ -11,10 +12,9 @@ import (
 func samplePayloadSession() *Session {
 	return &Session{
 		ID: "sess_1", CreatedAt: t0, LastActiveAt: t0, ExpireAt: t0.Add(time.Hour), AbandonAt: t0.Add(2 * time.Hour),
-		ActiveSignInID: "a",
-		SignIns: []SignIn{{ID: "a", Provider: "oidc", User: User{ID: "u", Email: "e@x", EmailVerified: true, PhoneVerified: true},
+		SignIn: SignIn{ID: "a", Provider: "oidc", User: User{ID: "u", Email: "e@x", EmailVerified: true, PhoneVerified: true},
 			AccessToken: "at", TokenType: "Bearer", AccessTokenExpiresAt: t0.Add(time.Hour), RefreshToken: "rt",
-			IDToken: "it", IDTokenExpiresAt: t0, Actor: &Actor{Subject: "adm"}, ActiveOrganizationID: "o", ActiveWorkspaceID: "w", CreatedAt: t0}},
+			IDToken: "it", IDTokenExpiresAt: t0, Actor: &Actor{Subject: "adm"}, ActiveOrganizationID: "o", ActiveWorkspaceID: "w", CreatedAt: t0},
 	}
 }
 
@@ -26,9 +26,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 	want := s.Clone()
 	want.Source = SourceCookie
-	want.mirrorActive()
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("round trip:\n got %+v\nwant %+v", got.SignIns, want.SignIns)
+		t.Errorf("round trip:\n got %+v\nwant %+v", got.SignIns(), want.SignIns())
 	}
 	// Store-only statuses survive; computed ones are not stored.
 	for _, st := range []Status{StatusRevoked, StatusEnded, StatusRemoved, StatusReplaced} {
@@ -55,7 +54,7 @@ func TestPayloadRejects(t *testing.T) {
 	}
 	// flagsAt finds the user-flags byte of the first sign-in by encoding a
 	// twin with different flags.
-	twin := withSession(func(s *Session) { s.SignIns[0].User.EmailVerified, s.SignIns[0].User.PhoneVerified = false, false })
+	twin := withSession(func(s *Session) { s.SignIn.User.EmailVerified, s.SignIn.User.PhoneVerified = false, false })
 	flagsAt := -1
 	for i := range good {
 		if good[i] != twin[i] {
@@ -66,12 +65,16 @@ func TestPayloadRejects(t *testing.T) {
 	badFlags := append([]byte(nil), good...)
 	badFlags[flagsAt] = 0x80
 	tooMany := withSession(func(s *Session) {
-		for len(s.SignIns) <= maxSignIns {
-			s.SignIns = append(s.SignIns, SignIn{ID: "x"})
+		for len(s.SignIns()) <= maxSignIns {
+			s.OtherSignIns = append(s.OtherSignIns, SignIn{ID: "x"})
 		}
 	})
 	hugeTime := append([]byte{payloadV1}, appendString(nil, "id")...)
 	hugeTime = binary.AppendUvarint(hugeTime, maxUnix+1)
+	// The active sign-in's ID is written first, then again with its
+	// sign-in: changing the first leaves the active ID naming none.
+	noActive := withSession(func(s *Session) { s.SignIn.ID = "act1" })
+	noActive = bytes.Replace(noActive, []byte("act1"), []byte("miss"), 1)
 	badStatus := withSession(func(s *Session) { s.Status = "hijacked" })
 
 	tests := []struct {
@@ -82,7 +85,7 @@ func TestPayloadRejects(t *testing.T) {
 		{"unknown version", append([]byte{3}, good[1:]...)},
 		{"trailing bytes", append(append([]byte(nil), good...), 0)},
 		{"truncated", good[:len(good)-1]},
-		{"no active sign-in", withSession(func(s *Session) { s.ActiveSignInID = "missing" })},
+		{"no active sign-in", noActive},
 		{"unknown user flags", badFlags},
 		{"too many sign-ins", tooMany},
 		{"time past range", hugeTime},
@@ -102,8 +105,8 @@ func TestPayloadRejects(t *testing.T) {
 // A payload of the previous version (no access-token issue time) still
 // decodes, so upgrading does not sign anyone out.
 func TestPayloadV1StillDecodes(t *testing.T) {
-	in := &Session{ID: "s", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "a",
-		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, AccessToken: "at", AccessTokenIssuedAt: t0}}}
+	in := &Session{ID: "s", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
+		SignIn: SignIn{ID: "a", User: User{ID: "u"}, AccessToken: "at", AccessTokenIssuedAt: t0}}
 	v2 := appendPayload(nil, in)
 	v1 := append([]byte{payloadV1}, v2[1:]...)
 	v1 = v1[:len(v1)-len(appendTime(nil, t0))] // drop the issue time
@@ -111,10 +114,10 @@ func TestPayloadV1StillDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.AccessToken != "at" || !s.SignIns[0].AccessTokenIssuedAt.IsZero() {
-		t.Fatalf("got %q %v", s.AccessToken, s.SignIns[0].AccessTokenIssuedAt)
+	if s.AccessToken != "at" || !s.SignIn.AccessTokenIssuedAt.IsZero() {
+		t.Fatalf("got %q %v", s.AccessToken, s.SignIn.AccessTokenIssuedAt)
 	}
-	if s2, err := decodePayload(v2); err != nil || !s2.SignIns[0].AccessTokenIssuedAt.Equal(t0) {
+	if s2, err := decodePayload(v2); err != nil || !s2.SignIn.AccessTokenIssuedAt.Equal(t0) {
 		t.Fatalf("v2: %v %v", err, s2)
 	}
 }

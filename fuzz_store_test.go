@@ -21,9 +21,8 @@ func storedV1(s *Session, gen uint64) []byte {
 // addStoredSeeds adds records of every kind to f: the current and the
 // older format, stubs of moved sessions, and broken stubs.
 func addStoredSeeds(f *testing.F) {
-	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "a",
-		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}}
-	s.mirrorActive()
+	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
+		SignIn: SignIn{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}
 	f.Add(appendStored(nil, storeMeta{gen: 3, floor: 2, rotatedAt: t0, failures: 1}, s))
 	v2 := appendStored(nil, storeMeta{gen: 1, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
 	f.Add(v2)
@@ -88,9 +87,8 @@ func TestDecodeMoved(t *testing.T) {
 // A record of the first format keeps working: its provider session IDs,
 // then the Record's, belong to the first sign-in.
 func TestDecodeStoredV1(t *testing.T) {
-	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), ActiveSignInID: "b",
-		SignIns: []SignIn{{ID: "a", User: User{ID: "u"}}, {ID: "b", User: User{ID: "v"}}}}
-	s.mirrorActive()
+	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), activeAt: 1,
+		SignIn: SignIn{ID: "b", User: User{ID: "v"}}, OtherSignIns: []SignIn{{ID: "a", User: User{ID: "u"}}}}
 	got, st, err := fromRecord(Record{ID: "sess_1", Data: storedV1(s, 2), ProviderSessionIDs: []string{"iss sid"}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +99,7 @@ func TestDecodeStoredV1(t *testing.T) {
 	if ids := st.meta.prunePSIDs(got); !reflect.DeepEqual(ids, []string{"iss sid"}) {
 		t.Fatalf("prunePSIDs: %q", ids)
 	}
-	got.SignIns = got.SignIns[1:]
+	got.OtherSignIns = nil
 	if ids := st.meta.prunePSIDs(got); ids != nil {
 		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
 	}
@@ -154,7 +152,7 @@ func FuzzStoredReadCache(f *testing.F) {
 			}
 			if s2 != nil {
 				s2.User.Name, s2.Status = "changed", StatusRevoked
-				s2.SignIns = append(s2.SignIns[:0], SignIn{ID: "x"})
+				s2.SignIn.ID = "x"
 			}
 			if st2 != nil {
 				st2.meta.psids = append(st2.meta.psids[:0], ownedPSID{"x", "y"})

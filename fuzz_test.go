@@ -68,12 +68,10 @@ func FuzzCookieHeader(f *testing.F) {
 func FuzzPayload(f *testing.F) {
 	s := &Session{
 		ID: "sess_1", CreatedAt: t0, LastActiveAt: t0, ExpireAt: t0.Add(time.Hour), AbandonAt: t0.Add(time.Hour),
-		Error: "RefreshAccessTokenError", ActiveSignInID: "a",
-		SignIns: []SignIn{
-			{ID: "a", User: User{ID: "u", Email: "e@x", EmailVerified: true}, AccessToken: "at", RefreshToken: "rt",
-				AccessTokenExpiresAt: t0, Actor: &Actor{Subject: "adm"}, ActiveOrganizationID: "org"},
-			{ID: "b", User: User{ID: "v", PhoneVerified: true}},
-		},
+		Error: "RefreshAccessTokenError",
+		SignIn: SignIn{ID: "a", User: User{ID: "u", Email: "e@x", EmailVerified: true}, AccessToken: "at", RefreshToken: "rt",
+			AccessTokenExpiresAt: t0, Actor: &Actor{Subject: "adm"}, ActiveOrganizationID: "org"},
+		OtherSignIns: []SignIn{{ID: "b", User: User{ID: "v", PhoneVerified: true}}},
 	}
 	f.Add(appendPayload(nil, s))
 	f.Add([]byte{payloadV1})

@@ -161,7 +161,7 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		return d, true
 	}
 	s, err := decodePayload(payload)
-	if err == nil && (len(s.SignIns) == 0 || s.User.ID == "") {
+	if err == nil && (s.SignIn.ID == "" || s.User.ID == "") {
 		err = errMalformedPayload
 	}
 	if err != nil {

@@ -341,7 +341,7 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 		Provider:             s.Provider,
 		AccessTokenExpiresAt: isoOrNil(s.AccessTokenExpiresAt),
 		IDTokenExpiresAt:     isoOrNil(s.IDTokenExpiresAt),
-		ActiveSignInID:       s.ActiveSignInID,
+		ActiveSignInID:       s.SignIn.ID,
 		ActiveOrganizationID: s.ActiveOrganizationID,
 		ActiveWorkspaceID:    s.ActiveWorkspaceID,
 		Error:                s.Error,
@@ -350,12 +350,9 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 	if h.m.cfg.ExposeAccessToken {
 		c.AccessToken = s.AccessToken
 	}
-	if len(s.SignIns) > 1 {
-		for _, in := range s.SignIns {
+	if len(s.OtherSignIns) > 0 {
+		for _, in := range s.SignIns() {
 			u := in.User
-			if in.ID == s.ActiveSignInID {
-				u = s.User
-			}
 			c.SignIns = append(c.SignIns, clientSignIn{ID: in.ID, Provider: in.Provider,
 				User:                 clientUser{ID: u.ID, Name: u.Name, Email: u.Email, Image: u.Image},
 				ActiveOrganizationID: in.ActiveOrganizationID, ActiveWorkspaceID: in.ActiveWorkspaceID, Actor: cloneActor(in.Actor)})

@@ -228,9 +228,9 @@ func TestSnapshotIsolation(t *testing.T) {
 		}
 		s.User.Email = "mutated@example.com"
 		s.AccessToken = "mutated"
-		if len(s.SignIns) > 0 {
-			s.SignIns[0].User.ID = "mutated"
-			s.SignIns[0].Actor = &Actor{Subject: "mutated"}
+		if len(s.SignIns()) > 0 {
+			s.SignIn.User.ID = "mutated"
+			s.SignIn.Actor = &Actor{Subject: "mutated"}
 		}
 	}))
 	var wg sync.WaitGroup
@@ -252,19 +252,18 @@ func TestSnapshotIsolation(t *testing.T) {
 
 func TestSessionClone(t *testing.T) {
 	s := &Session{
-		User:    User{ID: "u"},
-		Actor:   &Actor{Subject: "a"},
-		SignIns: []SignIn{{ID: "1", Actor: &Actor{Subject: "b"}}},
+		SignIn:       SignIn{User: User{ID: "u"}, Actor: &Actor{Subject: "a"}},
+		OtherSignIns: []SignIn{{ID: "1", Actor: &Actor{Subject: "b"}}},
 	}
 	s.SetClaims(map[string]any{"l": []any{map[string]any{"x": 1.0}}, "s": []string{"q"}})
 	c := s.Clone()
 	c.Actor.Subject = "changed"
 	c.Claims()["l"].([]any)[0].(map[string]any)["x"] = 2.0
 	c.Claims()["s"].([]string)[0] = "changed"
-	c.SignIns[0].Actor.Subject = "changed"
-	c.SignIns[0].ID = "changed"
+	c.OtherSignIns[0].Actor.Subject = "changed"
+	c.OtherSignIns[0].ID = "changed"
 	if s.Actor.Subject != "a" || s.Claims()["l"].([]any)[0].(map[string]any)["x"] != 1.0 ||
-		s.Claims()["s"].([]string)[0] != "q" || s.SignIns[0].Actor.Subject != "b" || s.SignIns[0].ID != "1" {
+		s.Claims()["s"].([]string)[0] != "q" || s.OtherSignIns[0].Actor.Subject != "b" || s.OtherSignIns[0].ID != "1" {
 		t.Errorf("Clone shares state: %+v", s)
 	}
 	if (*Session)(nil).Clone() != nil {
@@ -316,10 +315,9 @@ func TestSessionClaimsLazyCopy(t *testing.T) {
 	}
 }
 
-// The claims are encoded as "jwtPayload", as the map that the JWTPayload
-// field used to be, and decode back.
+// The claims are encoded as "jwtPayload", a JSON object, and decode back.
 func TestSessionJSONClaims(t *testing.T) {
-	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, User: User{ID: "u"}, JWTPayload: JWTClaims{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
+	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, SignIn: SignIn{User: User{ID: "u"}}, JWTPayload: JWTClaims{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
 	for _, v := range []any{s, *s} {
 		b, err := json.Marshal(v)
 		if err != nil {

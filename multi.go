@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -42,19 +43,11 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 	}
 	// cur is r's session as updateSession would read it again.
 	s, err := m.updateFrom(w, r, cur, func(s *Session) error {
-		s.foldActive()
-		kept := s.SignIns[:0]
-		for _, old := range s.SignIns {
-			if old.User.ID != in.User.ID {
-				kept = append(kept, old)
-			}
-		}
-		if len(kept) >= maxSignIns {
+		all := slices.DeleteFunc(s.SignIns(), func(old SignIn) bool { return old.User.ID == in.User.ID })
+		if len(all) >= maxSignIns {
 			return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
 		}
-		s.SignIns = append(kept, in)
-		s.ActiveSignInID = in.ID
-		s.mirrorActive()
+		s.setSignIns(append(all, in), len(all))
 		return nil
 	}, ownedPSID{in.ID, psid}, false)
 	if err != nil {
@@ -71,15 +64,10 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 // writes the session as UpdateSession does.
 func (m *Manager) SwitchSignIn(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
 	return m.UpdateSession(w, r, func(s *Session) error {
-		s.foldActive()
-		for i := range s.SignIns {
-			if s.SignIns[i].ID == id {
-				s.ActiveSignInID = id
-				s.mirrorActive()
-				return nil
-			}
+		if !s.switchTo(id) {
+			return ErrSignInNotFound
 		}
-		return ErrSignInNotFound
+		return nil
 	})
 }
 

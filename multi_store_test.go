@@ -46,16 +46,16 @@ func TestMultiSignInWithStore(t *testing.T) {
 	tok1, _ := f.a.GetToken(ctx, first, "api")
 	r1 := httptest.NewRecorder()
 	s, err := f.a.AddSignIn(r1, withCookies(r0), sessionkit.SignInParams{User: &sessionkit.User{ID: "u2"}})
-	if err != nil || s.ID == first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" {
+	if err != nil || s.ID == first.ID || len(s.SignIns()) != 2 || s.User.ID != "u2" {
 		t.Fatalf("AddSignIn: got %+v, %v", s, err)
 	}
 	// The other instance sees the second account active.
 	got, err := f.b.GetServerSession(withCookies(r0, r1))
-	if err != nil || got.User.ID != "u2" || len(got.SignIns) != 2 {
+	if err != nil || got.User.ID != "u2" || len(got.SignIns()) != 2 {
 		t.Fatalf("instance b: got %+v, %v", got, err)
 	}
 	r2 := httptest.NewRecorder()
-	got, err = f.b.SwitchSignIn(r2, withCookies(r0, r1), first.ActiveSignInID)
+	got, err = f.b.SwitchSignIn(r2, withCookies(r0, r1), first.SignIn.ID)
 	if err != nil || got.User.ID != "u1" {
 		t.Fatalf("SwitchSignIn on b: got %+v, %v", got, err)
 	}
@@ -66,12 +66,12 @@ func TestMultiSignInWithStore(t *testing.T) {
 		t.Fatalf("SwitchOrganization without AuthorizeScope: got %v, want ErrScopeForbidden", err)
 	}
 	r3 := httptest.NewRecorder()
-	got, err = f.a.SignOutOne(r3, withCookies(r0, r1, r2), first.ActiveSignInID)
-	if err != nil || got.User.ID != "u2" || len(got.SignIns) != 1 {
+	got, err = f.a.SignOutOne(r3, withCookies(r0, r1, r2), first.SignIn.ID)
+	if err != nil || got.User.ID != "u2" || len(got.SignIns()) != 1 {
 		t.Fatalf("SignOutOne: got %+v, %v", got, err)
 	}
 	r4 := httptest.NewRecorder()
-	if got, err = f.b.SignOutOne(r4, withCookies(r0, r1, r2, r3), got.ActiveSignInID); err != nil || got != nil {
+	if got, err = f.b.SignOutOne(r4, withCookies(r0, r1, r2, r3), got.SignIn.ID); err != nil || got != nil {
 		t.Fatalf("SignOutOne(last): got %+v, %v", got, err)
 	}
 	// The session is ended in the Store: even the old cookie is worthless.
@@ -103,7 +103,7 @@ func TestAddSignInReadsOnce(t *testing.T) {
 	}
 	store.n.Store(0)
 	s, err := m.AddSignIn(httptest.NewRecorder(), req(), sessionkit.SignInParams{User: &sessionkit.User{ID: "v"}})
-	if err != nil || len(s.SignIns) != 2 {
+	if err != nil || len(s.SignIns()) != 2 {
 		t.Fatalf("AddSignIn: got %v, %v; want two sign-ins", s, err)
 	}
 	if n := store.n.Load(); n != 2 {

@@ -131,11 +131,11 @@ func TestMultiSignIn(t *testing.T) {
 		t.Fatalf("AddSignIn: %v", err)
 	}
 	cookies = merge(cookies, rec)
-	if s.ID == first.ID || len(s.SignIns) != 2 || s.User.ID != "u2" || s.AccessToken != "at-two" || s.ActiveOrganizationID != "" {
+	if s.ID == first.ID || len(s.SignIns()) != 2 || s.User.ID != "u2" || s.AccessToken != "at-two" || s.ActiveOrganizationID != "" {
 		t.Fatalf("AddSignIn: got %+v, want the session under a new ID with u2 active", s)
 	}
 	got, _ := m.GetServerSession(requestWith("https://app.example/", cookies))
-	if got.User.ID != "u2" || got.AccessToken != "at-two" || len(got.SignIns) != 2 {
+	if got.User.ID != "u2" || got.AccessToken != "at-two" || len(got.SignIns()) != 2 {
 		t.Fatalf("after AddSignIn, the handler sees %+v, want u2 with its token", got.User)
 	}
 	if tok := mustToken(t, m, got, "api"); tok == tokBefore || claimsOf(t, tok)["sub"] != "u2" {
@@ -148,7 +148,7 @@ func TestMultiSignIn(t *testing.T) {
 
 	// Switch back to u1, over HTTP: u1's token and organization come back.
 	csrf, csrfCookie := csrfPair(t, h)
-	rec = postJSON(h, "/api/auth/switch", csrf, append(cookies, csrfCookie), map[string]string{"signInId": first.ActiveSignInID})
+	rec = postJSON(h, "/api/auth/switch", csrf, append(cookies, csrfCookie), map[string]string{"signInId": first.SignIn.ID})
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"activeOrganizationId":"org_a"`) {
 		t.Fatalf("POST /switch: got %d %q", rec.Code, rec.Body)
 	}
@@ -176,18 +176,18 @@ func TestMultiSignIn(t *testing.T) {
 	}
 
 	// Sign u1 (active) out: u2 becomes active.
-	rec = postJSON(h, "/api/auth/signout", csrf, append(cookies, csrfCookie), map[string]string{"signInId": first.ActiveSignInID})
+	rec = postJSON(h, "/api/auth/signout", csrf, append(cookies, csrfCookie), map[string]string{"signInId": first.SignIn.ID})
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"id":"u2"`) {
 		t.Fatalf("POST /signout one: got %d %q", rec.Code, rec.Body)
 	}
 	cookies = merge(cookies, rec)
 	got, _ = m.GetServerSession(requestWith("https://app.example/", cookies))
-	if got.User.ID != "u2" || len(got.SignIns) != 1 {
+	if got.User.ID != "u2" || len(got.SignIns()) != 1 {
 		t.Fatalf("after signing u1 out: got %+v", got)
 	}
 	// The last one: a full sign-out.
 	rec = httptest.NewRecorder()
-	out, err := m.SignOutOne(rec, requestWith("https://app.example/", cookies), got.ActiveSignInID)
+	out, err := m.SignOutOne(rec, requestWith("https://app.example/", cookies), got.SignIn.ID)
 	if err != nil || out != nil {
 		t.Fatalf("SignOutOne(last): got %v, %v; want nil, nil", out, err)
 	}
@@ -205,14 +205,14 @@ func TestAddSignInLimits(t *testing.T) {
 	// Without a session AddSignIn starts one.
 	rec := httptest.NewRecorder()
 	s, err := m.AddSignIn(rec, requestWith("https://app.example/", nil), SignInParams{User: &User{ID: "u0"}})
-	if err != nil || len(s.SignIns) != 1 {
+	if err != nil || len(s.SignIns()) != 1 {
 		t.Fatalf("AddSignIn without a session: got %v, %v", s, err)
 	}
 	cookies := rec.Result().Cookies()
 	// The same account again replaces its sign-in.
 	rec = httptest.NewRecorder()
 	s, err = m.AddSignIn(rec, requestWith("https://app.example/", cookies), SignInParams{User: &User{ID: "u0", Name: "Zero"}})
-	if err != nil || len(s.SignIns) != 1 || s.User.Name != "Zero" {
+	if err != nil || len(s.SignIns()) != 1 || s.User.Name != "Zero" {
 		t.Fatalf("AddSignIn of the same user: got %+v, %v", s, err)
 	}
 	cookies = merge(cookies, rec)

@@ -27,10 +27,10 @@ func fmtTime(t time.Time) string {
 // String describes the session without its credentials.
 func (s Session) String() string {
 	return fmt.Sprintf("Session{ID:%s Status:%s Source:%s User:%s Provider:%s CreatedAt:%s LastActiveAt:%s ExpireAt:%s AbandonAt:%s "+
-		"AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s JWT:%s Error:%s Actor:%v Org:%s Workspace:%s SignIns:%d Active:%s}",
+		"AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s JWT:%s Error:%s Actor:%v Org:%s Workspace:%s SignIn:%s OtherSignIns:%d}",
 		s.ID, s.Status, s.Source, s.User.ID, s.Provider, fmtTime(s.CreatedAt), fmtTime(s.LastActiveAt), fmtTime(s.ExpireAt), fmtTime(s.AbandonAt),
 		redacted(s.AccessToken), fmtTime(s.AccessTokenExpiresAt), redacted(s.RefreshToken), redacted(s.IDToken), redacted(s.JWT),
-		s.Error, s.Actor, s.ActiveOrganizationID, s.ActiveWorkspaceID, len(s.SignIns), s.ActiveSignInID)
+		s.Error, s.Actor, s.ActiveOrganizationID, s.ActiveWorkspaceID, s.SignIn.ID, len(s.OtherSignIns))
 }
 
 // GoString is String, so that %#v redacts too.

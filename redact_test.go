@@ -10,17 +10,17 @@ import (
 
 func TestSessionFormattingRedactsCredentials(t *testing.T) {
 	s := &Session{
-		ID: "sess_1", User: User{ID: "u"}, AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET",
-		IDToken: "ID-SECRET", JWT: "JWT-SECRET", ActiveSignInID: "a",
-		SignIns: []SignIn{{ID: "a", AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET", IDToken: "ID-SECRET"}},
+		ID: "sess_1", SignIn: SignIn{ID: "a", User: User{ID: "u"}, AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET",
+			IDToken: "ID-SECRET"}, JWT: "JWT-SECRET",
+		OtherSignIns: []SignIn{{ID: "b", AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET", IDToken: "ID-SECRET"}},
 	}
 	var logs bytes.Buffer
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "session", s, "signin", s.SignIns[0])
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "session", s, "signin", s.SignIn)
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "session", *s)
 	outputs := map[string]string{
 		"%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s), "%#v": fmt.Sprintf("%#v", s),
 		"%s": fmt.Sprintf("%s", *s), "value %+v": fmt.Sprintf("%+v", *s),
-		"signins %+v": fmt.Sprintf("%+v", s.SignIns), "signin %#v": fmt.Sprintf("%#v", s.SignIns[0]),
+		"signins %+v": fmt.Sprintf("%+v", s.SignIns()), "signin %#v": fmt.Sprintf("%#v", s.SignIn),
 		"slog": logs.String(),
 	}
 	for name, out := range outputs {

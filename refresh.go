@@ -98,11 +98,9 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
 	}
 	leeway := m.cfg.RefreshLeeway
-	if i := s.activeSignIn(); i >= 0 {
-		if issued := s.SignIns[i].AccessTokenIssuedAt; !issued.IsZero() {
-			if half := s.AccessTokenExpiresAt.Sub(issued) / 2; half < leeway {
-				leeway = max(half, 0)
-			}
+	if issued := s.AccessTokenIssuedAt; !issued.IsZero() {
+		if half := s.AccessTokenExpiresAt.Sub(issued) / 2; half < leeway {
+			leeway = max(half, 0)
 		}
 	}
 	return !now.Before(s.AccessTokenExpiresAt.Add(-leeway))
@@ -449,9 +447,7 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = res.idErr
 	}
-	if i := s.activeSignIn(); i >= 0 {
-		s.SignIns[i].AccessTokenIssuedAt = res.issuedAt
-	}
+	s.AccessTokenIssuedAt = res.issuedAt
 	d.reissue = true
 	if res.updated.CompareAndSwap(false, true) {
 		d.updated = true

@@ -17,9 +17,8 @@ import (
 func TestRefreshDue(t *testing.T) {
 	m := mustNew(t, refreshConfig(newClock(), "https://idp.example/token", nil))
 	session := func(mod func(*Session)) *Session {
-		s := &Session{Status: StatusActive, Source: SourceCookie, Provider: "idp", RefreshToken: "rt",
-			AccessTokenExpiresAt: t0.Add(time.Hour), ActiveSignInID: "a",
-			SignIns: []SignIn{{ID: "a", AccessTokenIssuedAt: t0}}}
+		s := &Session{Status: StatusActive, Source: SourceCookie, SignIn: SignIn{ID: "a", Provider: "idp", RefreshToken: "rt",
+			AccessTokenExpiresAt: t0.Add(time.Hour), AccessTokenIssuedAt: t0}}
 		if mod != nil {
 			mod(s)
 		}
@@ -44,7 +43,7 @@ func TestRefreshDue(t *testing.T) {
 		{"20 s token at 10 s", session(func(s *Session) { s.AccessTokenExpiresAt = t0.Add(20 * time.Second) }), t0.Add(10 * time.Second), true},
 		{"issue time unknown: full leeway", session(func(s *Session) {
 			s.AccessTokenExpiresAt = t0.Add(20 * time.Second)
-			s.SignIns[0].AccessTokenIssuedAt = time.Time{}
+			s.SignIn.AccessTokenIssuedAt = time.Time{}
 		}), t0, true},
 	}
 	for _, tt := range tests {

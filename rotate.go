@@ -87,19 +87,22 @@ func newSessionID() string { return "sess_" + rand.Text() }
 // privilegeChanged reports whether b acts as someone else than a, or in
 // another scope: then its session ID must change.
 func privilegeChanged(a, b *Session) bool {
-	if a.ActiveSignInID != b.ActiveSignInID || a.User.ID != b.User.ID ||
-		a.ActiveOrganizationID != b.ActiveOrganizationID || a.ActiveWorkspaceID != b.ActiveWorkspaceID ||
-		!sameActor(a.Actor, b.Actor) || len(a.SignIns) != len(b.SignIns) {
+	if len(a.OtherSignIns) != len(b.OtherSignIns) || !samePrivileges(&a.SignIn, &b.SignIn) {
 		return true
 	}
-	for i := range a.SignIns {
-		x, y := &a.SignIns[i], &b.SignIns[i]
-		if x.ID != y.ID || x.User.ID != y.User.ID || x.ActiveOrganizationID != y.ActiveOrganizationID ||
-			x.ActiveWorkspaceID != y.ActiveWorkspaceID || !sameActor(x.Actor, y.Actor) {
+	for i := range a.OtherSignIns {
+		if !samePrivileges(&a.OtherSignIns[i], &b.OtherSignIns[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+// samePrivileges reports whether x and y are the same sign-in, of the same
+// user, acting in the same scope and for the same actor.
+func samePrivileges(x, y *SignIn) bool {
+	return x.ID == y.ID && x.User.ID == y.User.ID && x.ActiveOrganizationID == y.ActiveOrganizationID &&
+		x.ActiveWorkspaceID == y.ActiveWorkspaceID && sameActor(x.Actor, y.Actor)
 }
 
 func sameActor(a, b *Actor) bool {

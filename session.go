@@ -2,6 +2,7 @@ package sessionkit
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -88,8 +89,9 @@ type Actor struct {
 }
 
 // SignIn is one account signed in to a session. A session holds one sign-in,
-// or several in multi-sign-in mode, exactly one of them active; the
-// Session's own user, token and scope fields mirror the active one.
+// or several in multi-sign-in mode, exactly one of them active: the
+// Session embeds the active one (Session.SignIn) and lists the others in
+// Session.OtherSignIns.
 //
 // The token fields are tagged `json:"-"` so that encoding a SignIn or a
 // Session to JSON never leaks a credential by accident.
@@ -143,8 +145,15 @@ type Session struct {
 	Status Status `json:"status"`
 	// Source is the credential the session was read from.
 	Source Source `json:"source"`
-	// User is the active sign-in's user.
-	User User `json:"user"`
+
+	// SignIn is the active sign-in: its User, Provider, tokens, Actor and
+	// scope are the session's, read through the promoted fields
+	// (s.User.Email, s.AccessToken, s.ActiveOrganizationID). Its ID, read
+	// as s.SignIn.ID, names it among the session's sign-ins; a bearer
+	// session has no sign-in ID, and its AccessToken is the presented JWT.
+	// Its CreatedAt, read as s.SignIn.CreatedAt, is when that account
+	// signed in.
+	SignIn
 
 	// CreatedAt is when the session was created (a bearer JWT's iat).
 	CreatedAt time.Time `json:"createdAt,omitzero"`
@@ -157,29 +166,12 @@ type Session struct {
 	// AbandonAt is the end of the session's absolute lifetime.
 	AbandonAt time.Time `json:"abandonAt,omitzero"`
 
-	// Provider names the identity provider of the active sign-in.
-	Provider string `json:"provider,omitempty"`
-	// AccessToken is the active sign-in's OAuth access token; for a bearer
-	// session it is the presented JWT.
-	AccessToken string `json:"-"`
-	// TokenType is the access token's type, usually "Bearer".
-	TokenType string `json:"-"`
-	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
-	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
-	// RefreshToken is the active sign-in's refresh token, if any. It is
-	// never sent to clients.
-	RefreshToken string `json:"-"`
-	// IDToken is the raw OpenID Connect ID token, verified at sign-in.
-	IDToken string `json:"-"`
-	// IDTokenExpiresAt is the ID token's exp.
-	IDTokenExpiresAt time.Time `json:"idTokenExpiresAt,omitzero"`
-
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
 	// JWTPayload holds the verified claims of JWT. Read and change them
 	// with Claims, which returns the session's own map; SetClaims replaces
-	// them. (Earlier versions had the map itself here.)
+	// them.
 	JWTPayload JWTClaims `json:"jwtPayload,omitzero"`
 
 	// Error records a problem with the session's tokens that did not end the
@@ -187,19 +179,41 @@ type Session struct {
 	// access-token refresh failed.
 	Error string `json:"error,omitempty"`
 
-	// Actor is set when the session was started by impersonation.
-	Actor *Actor `json:"actor,omitempty"`
-	// ActiveOrganizationID is the active sign-in's organization; a bearer
-	// session takes it from the "org_id" claim.
-	ActiveOrganizationID string `json:"activeOrganizationId,omitempty"`
-	// ActiveWorkspaceID is the active sign-in's workspace.
-	ActiveWorkspaceID string `json:"activeWorkspaceId,omitempty"`
+	// OtherSignIns are the session's inactive sign-ins, in a browser signed
+	// in to several accounts (AddSignIn), each with its own tokens and
+	// scope; SwitchSignIn makes one of them the active SignIn. Empty for a
+	// session with one sign-in and for bearer sessions.
+	OtherSignIns []SignIn `json:"otherSignIns,omitempty"`
 
-	// SignIns lists every sign-in of the session. A session from SignIn
-	// holds exactly one; bearer sessions hold none.
-	SignIns []SignIn `json:"signIns,omitempty"`
-	// ActiveSignInID names the active entry of SignIns.
-	ActiveSignInID string `json:"activeSignInId,omitempty"`
+	// activeAt is where the active sign-in stands among all of them, in
+	// the order they signed in: SignIns lists OtherSignIns[:activeAt],
+	// then SignIn, then the rest.
+	activeAt int
+}
+
+// SignIns returns every sign-in of the session, the active one among them,
+// in the order they signed in; none for a bearer session. The slice is
+// new, its elements copies.
+func (s *Session) SignIns() []SignIn {
+	if s == nil || s.SignIn.ID == "" {
+		return nil
+	}
+	at := min(max(s.activeAt, 0), len(s.OtherSignIns))
+	all := make([]SignIn, 0, 1+len(s.OtherSignIns))
+	all = append(all, s.OtherSignIns[:at]...)
+	all = append(all, s.SignIn)
+	return append(all, s.OtherSignIns[at:]...)
+}
+
+// setSignIns makes all[active] the session's SignIn and the others, in
+// order, its OtherSignIns.
+func (s *Session) setSignIns(all []SignIn, active int) {
+	s.SignIn = all[active]
+	s.OtherSignIns = nil
+	if len(all) > 1 {
+		s.OtherSignIns = append(append(make([]SignIn, 0, len(all)-1), all[:active]...), all[active+1:]...)
+	}
+	s.activeAt = active
 }
 
 // Claims returns the verified claims of the session's JWT (a bearer or
@@ -212,8 +226,7 @@ type Session struct {
 // Claims is first called on it, which makes the Session's own deep copy
 // (so a handler that never looks at the claims never pays for copying
 // them). Claims may be called from several goroutines at once; the copy
-// is made once. (Earlier versions had the map itself as the field
-// JWTPayload, which is now a JWTClaims handle.)
+// is made once.
 func (s *Session) Claims() map[string]any {
 	if s == nil || s.JWTPayload.b == nil {
 		return nil
@@ -241,8 +254,7 @@ func ownedClaims(m map[string]any) *claimsBox {
 // JWTClaims is the Session.JWTPayload field: a handle on the session's
 // verified claims, read with Session.Claims. Its zero value holds none. It
 // encodes to and decodes from JSON as the claims object. A shallow copy of
-// a Session (s2 := *s) shares its claims, as it shared the map before;
-// Clone gives the copy its own.
+// a Session (s2 := *s) shares its claims; Clone gives the copy its own.
 type JWTClaims struct{ b *claimsBox }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
@@ -326,43 +338,25 @@ func (s *Session) Clone() *Session {
 		return nil
 	}
 	var c *Session
-	switch {
-	case len(s.SignIns) == 1 && s.JWTPayload.b == nil:
-		// One allocation for the session and its sign-in, the common case
-		// of a cookie session.
-		b := &sessionWithSignIn{Session: *s}
-		b.signIns[0] = s.SignIns[0]
-		b.Session.SignIns = b.signIns[:]
-		c = &b.Session
-	case len(s.SignIns) == 0 && s.JWTPayload.b != nil:
+	if s.JWTPayload.b != nil {
 		// One allocation for the session and its claims box, the common
 		// case of a bearer session.
 		b := &sessionWithClaims{Session: *s}
 		s.JWTPayload.b.cloneInto(&b.claims)
 		b.Session.JWTPayload.b = &b.claims
 		c = &b.Session
-	default:
+	} else {
 		cp := *s
 		c = &cp
-		if s.SignIns != nil {
-			c.SignIns = slices.Clone(s.SignIns)
-		}
-		if s.JWTPayload.b != nil {
-			c.JWTPayload.b = &claimsBox{}
-			s.JWTPayload.b.cloneInto(c.JWTPayload.b)
-		}
 	}
 	c.Actor = cloneActor(s.Actor)
-	for i := range c.SignIns {
-		c.SignIns[i].Actor = cloneActor(c.SignIns[i].Actor)
+	if s.OtherSignIns != nil {
+		c.OtherSignIns = slices.Clone(s.OtherSignIns)
+		for i := range c.OtherSignIns {
+			c.OtherSignIns[i].Actor = cloneActor(c.OtherSignIns[i].Actor)
+		}
 	}
 	return c
-}
-
-// sessionWithSignIn lets Clone allocate a session and its sign-in at once.
-type sessionWithSignIn struct {
-	Session
-	signIns [1]SignIn
 }
 
 // sessionWithClaims lets Clone allocate a session and its claims box at
@@ -410,81 +404,60 @@ func cloneJSONValue(v any) any {
 	}
 }
 
-// activeSignIn returns the index of the active sign-in, or -1.
-func (s *Session) activeSignIn() int {
-	for i := range s.SignIns {
-		if s.SignIns[i].ID == s.ActiveSignInID {
-			return i
+// hasSignIn reports whether the session holds the sign-in id.
+func (s *Session) hasSignIn(id string) bool {
+	return id != "" && (s.SignIn.ID == id || slices.ContainsFunc(s.OtherSignIns, func(in SignIn) bool { return in.ID == id }))
+}
+
+// validSignIns reports an error wrapping ErrInvalidSession unless the
+// session has an active sign-in and every sign-in has an ID of its own.
+func (s *Session) validSignIns() error {
+	all := s.SignIns()
+	if len(all) == 0 {
+		return fmt.Errorf("%w: no active sign-in", ErrInvalidSession)
+	}
+	for i, in := range all {
+		if in.ID == "" || slices.ContainsFunc(all[:i], func(o SignIn) bool { return o.ID == in.ID }) {
+			return fmt.Errorf("%w: sign-in IDs must be non-empty and distinct", ErrInvalidSession)
 		}
 	}
-	return -1
+	return nil
 }
 
-// mirrorActive copies the active sign-in's fields to the session's top-level
-// fields, which is how a decoded session is presented.
-func (s *Session) mirrorActive() {
-	i := s.activeSignIn()
-	if i < 0 {
-		return
+// checkSignIns reports an error wrapping ErrSessionTooLarge when the
+// session holds more sign-ins than a cookie or a record can.
+func (s *Session) checkSignIns() error {
+	if 1+len(s.OtherSignIns) > maxSignIns {
+		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
 	}
-	in := &s.SignIns[i]
-	s.Provider = in.Provider
-	s.User = in.User
-	s.AccessToken = in.AccessToken
-	s.TokenType = in.TokenType
-	s.AccessTokenExpiresAt = in.AccessTokenExpiresAt
-	s.RefreshToken = in.RefreshToken
-	s.IDToken = in.IDToken
-	s.IDTokenExpiresAt = in.IDTokenExpiresAt
-	s.Actor = cloneActor(in.Actor)
-	s.ActiveOrganizationID = in.ActiveOrganizationID
-	s.ActiveWorkspaceID = in.ActiveWorkspaceID
+	return nil
 }
 
-// foldActive copies the session's top-level fields back into the active
-// sign-in, which is how a changed session is persisted: what a handler set at
-// the top level is what is written.
-func (s *Session) foldActive() {
-	i := s.activeSignIn()
-	if i < 0 {
-		return
+// switchTo makes the sign-in id the active one, keeping the order of
+// all. It reports whether the session holds such a sign-in.
+func (s *Session) switchTo(id string) bool {
+	all := s.SignIns()
+	i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == id })
+	if i < 0 || id == "" {
+		return false
 	}
-	in := &s.SignIns[i]
-	in.Provider = s.Provider
-	in.User = s.User
-	in.AccessToken = s.AccessToken
-	in.TokenType = s.TokenType
-	in.AccessTokenExpiresAt = s.AccessTokenExpiresAt
-	in.RefreshToken = s.RefreshToken
-	in.IDToken = s.IDToken
-	in.IDTokenExpiresAt = s.IDTokenExpiresAt
-	in.Actor = cloneActor(s.Actor)
-	in.ActiveOrganizationID = s.ActiveOrganizationID
-	in.ActiveWorkspaceID = s.ActiveWorkspaceID
+	s.setSignIns(all, i)
+	return true
 }
 
-// dropSignIns removes the sign-ins for which drop reports true, after
-// folding the session's own fields into the active one; when the active
-// sign-in goes, the first one left becomes active. It reports how many
-// were dropped and how many are left. When none is dropped, or none would
-// be left, it changes nothing but the fold.
+// dropSignIns removes the sign-ins for which drop reports true; when the
+// active sign-in goes, the first one left becomes active. It reports how
+// many were dropped and how many are left. When none is dropped, or none
+// would be left, it changes nothing.
 func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
-	s.foldActive()
-	var kept []SignIn
-	for i := range s.SignIns {
-		if !drop(&s.SignIns[i]) {
-			kept = append(kept, s.SignIns[i])
-		}
-	}
-	dropped, left = len(s.SignIns)-len(kept), len(kept)
+	all := s.SignIns()
+	active := s.SignIn.ID
+	kept := slices.DeleteFunc(all, func(in SignIn) bool { return drop(&in) })
+	dropped, left = 1+len(s.OtherSignIns)-len(kept), len(kept)
 	if dropped == 0 || left == 0 {
 		return dropped, left
 	}
-	s.SignIns = kept
-	if s.activeSignIn() < 0 {
-		s.ActiveSignInID = kept[0].ID
-	}
-	s.mirrorActive()
+	s.setSignIns(kept, max(slices.IndexFunc(kept, func(in SignIn) bool { return in.ID == active }), 0))
 	return dropped, left
 }
 

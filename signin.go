@@ -54,20 +54,18 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 		return nil, err
 	}
 	s := &Session{
-		ID:             newSessionID(),
-		Status:         StatusActive,
-		Source:         SourceCookie,
-		CreatedAt:      now,
-		LastActiveAt:   now,
-		AbandonAt:      now.Add(m.cfg.Lifetime),
-		SignIns:        []SignIn{in},
-		ActiveSignInID: in.ID,
+		ID:           newSessionID(),
+		Status:       StatusActive,
+		Source:       SourceCookie,
+		CreatedAt:    now,
+		LastActiveAt: now,
+		AbandonAt:    now.Add(m.cfg.Lifetime),
+		SignIn:       in,
 	}
 	s.ExpireAt = s.AbandonAt
 	if m.cfg.IdleTimeout > 0 {
 		s.ExpireAt = now.Add(m.cfg.IdleTimeout)
 	}
-	s.mirrorActive()
 	if m.cfg.Store != nil {
 		if err := m.signInStored(w, r, s, psid); err != nil {
 			return nil, err
@@ -315,8 +313,8 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	}
 	s.ID, s.Status, s.Source = cur.ID, cur.Status, cur.Source
 	s.CreatedAt, s.LastActiveAt, s.ExpireAt, s.AbandonAt = cur.CreatedAt, cur.LastActiveAt, cur.ExpireAt, cur.AbandonAt
-	if s.activeSignIn() < 0 {
-		return nil, fmt.Errorf("%w: ActiveSignInID names no sign-in", ErrInvalidSession)
+	if err := s.validSignIns(); err != nil {
+		return nil, err
 	}
 	if s.User.ID == "" {
 		return nil, fmt.Errorf("%w: no user ID", ErrInvalidSession)
@@ -335,7 +333,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 	}
 	now := m.cfg.Now()
 	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now}}
-	st.meta.addPSID(s.ActiveSignInID, psid)
+	st.meta.addPSID(s.SignIn.ID, psid)
 	if _, err := m.saveState(ctx, s, st); err != nil {
 		return err
 	}
@@ -382,10 +380,9 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 
 // writeSession seals s into its cookie on w, replacing whatever r carried.
 func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Session) error {
-	if len(s.SignIns) > maxSignIns {
-		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
+	if err := s.checkSignIns(); err != nil {
+		return err
 	}
-	s.foldActive()
 	expires := s.ExpireAt
 	if expires.IsZero() {
 		expires = s.AbandonAt

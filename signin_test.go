@@ -129,7 +129,7 @@ func TestSignInRotatesSessionID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.ID == before.session.ID || s.ActiveSignInID == before.session.ActiveSignInID {
+	if s.ID == before.session.ID || s.SignIn.ID == before.session.SignIn.ID {
 		t.Errorf("session or sign-in ID kept across sign-in: %s", s.ID)
 	}
 }
@@ -185,7 +185,7 @@ func TestUpdateSession(t *testing.T) {
 	}
 	var c capture
 	serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", rec.Result().Cookies()))
-	if !c.ok || c.session.User.Name != "New" || c.session.SignIns[0].User.Name != "New" || c.session.ActiveOrganizationID != "org_9" {
+	if !c.ok || c.session.User.Name != "New" || c.session.SignIn.User.Name != "New" || c.session.ActiveOrganizationID != "org_9" {
 		t.Errorf("read back: %+v", c.session)
 	}
 
@@ -200,8 +200,12 @@ func TestUpdateSession(t *testing.T) {
 	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(s *Session) error { s.User.ID = ""; return nil }); !errors.Is(err, ErrInvalidSession) {
 		t.Errorf("got %v, want ErrInvalidSession", err)
 	}
-	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(s *Session) error { s.ActiveSignInID = "x"; return nil }); !errors.Is(err, ErrInvalidSession) {
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), func(s *Session) error { s.SignIn.ID = ""; return nil }); !errors.Is(err, ErrInvalidSession) {
 		t.Errorf("got %v, want ErrInvalidSession", err)
+	}
+	dup := func(s *Session) error { s.OtherSignIns = append(s.OtherSignIns, s.SignIn); return nil }
+	if _, err := m.UpdateSession(httptest.NewRecorder(), requestWith("https://app.example/", cookies), dup); !errors.Is(err, ErrInvalidSession) {
+		t.Errorf("two sign-ins with one ID: got %v, want ErrInvalidSession", err)
 	}
 }
 

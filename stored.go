@@ -175,10 +175,9 @@ func recordExpiry(s *Session) time.Time {
 // saveState writes s with st's version (0 creates it) and returns the new
 // version.
 func (m *Manager) saveState(ctx context.Context, s *Session, st *storeState) (uint64, error) {
-	if len(s.SignIns) > maxSignIns {
-		return 0, fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
+	if err := s.checkSignIns(); err != nil {
+		return 0, err
 	}
-	s.foldActive()
 	v, err := m.cfg.Store.Save(ctx, Record{
 		ID:                 st.id,
 		UserID:             s.User.ID,

@@ -98,7 +98,7 @@ func (meta *storeMeta) addPSID(in, psid string) {
 // and returns the remaining ones as Record.ProviderSessionIDs lists them.
 func (meta *storeMeta) prunePSIDs(s *Session) []string {
 	meta.psids = slices.DeleteFunc(meta.psids, func(o ownedPSID) bool {
-		return !slices.ContainsFunc(s.SignIns, func(in SignIn) bool { return in.ID == o.signIn })
+		return !s.hasSignIn(o.signIn)
 	})
 	if len(meta.psids) > maxStoredPSIDs {
 		meta.psids = meta.psids[len(meta.psids)-maxStoredPSIDs:]
@@ -180,12 +180,12 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	if err != nil {
 		return storeMeta{}, nil, err
 	}
-	if len(s.SignIns) == 0 || s.User.ID == "" {
+	if s.SignIn.ID == "" || s.User.ID == "" {
 		return storeMeta{}, nil, errMalformedPayload
 	}
 	if p[0] == storeDataV1 {
 		for _, psid := range psids {
-			meta.addPSID(s.SignIns[0].ID, psid)
+			meta.addPSID(s.SignIns()[0].ID, psid)
 		}
 	}
 	return meta, s, nil
@@ -196,8 +196,8 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 // a Store refuses, is left out.
 func otherUserIDs(s *Session) []string {
 	var out []string
-	for i := range s.SignIns {
-		id := s.SignIns[i].User.ID
+	for i := range s.OtherSignIns {
+		id := s.OtherSignIns[i].User.ID
 		if id != "" && id != s.User.ID && !slices.Contains(out, id) && strings.IndexByte(id, 0) < 0 {
 			out = append(out, id)
 		}

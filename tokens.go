@@ -123,7 +123,7 @@ var templateFields = map[string]func(*Session) any{
 	"organization":   func(s *Session) any { return s.ActiveOrganizationID },
 	"workspace":      func(s *Session) any { return s.ActiveWorkspaceID },
 	"provider":       func(s *Session) any { return s.Provider },
-	"signInId":       func(s *Session) any { return s.ActiveSignInID },
+	"signInId":       func(s *Session) any { return s.SignIn.ID },
 	"actor": func(s *Session) any {
 		if s.Actor == nil {
 			return ""
@@ -283,7 +283,7 @@ func fingerprint(s *Session) string {
 		act = s.Actor.Subject
 	}
 	var b []byte
-	for _, v := range [...]string{s.ActiveSignInID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
+	for _, v := range [...]string{s.SignIn.ID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
 		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken,
 		s.Provider, string(s.Status)} {
 		b = appendString(b, v) // length-prefixed, so no two lists collide

@@ -129,7 +129,7 @@ func TestTokenKeyRotation(t *testing.T) {
 	clk := newClock()
 	oldM, _ := tokenManager(t, clk, SigningKey{ID: "old", Key: rsaKeyOnce()})
 	newM, h := tokenManager(t, clk, SigningKey{ID: "new", Key: edKeyOnce()}, SigningKey{ID: "old", Key: rsaKeyOnce()})
-	s := &Session{ID: "sess_1", Status: StatusActive, User: User{ID: "u1"}}
+	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	oldTok, err := oldM.GetToken(context.Background(), s, "api")
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestGetTokenCache(t *testing.T) {
 	clk := newClock()
 	m, _ := tokenManager(t, clk)
 	ctx := context.Background()
-	s := &Session{ID: "sess_1", Status: StatusActive, User: User{ID: "u1"}, ActiveSignInID: "sin_1", AccessToken: "at1"}
+	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{ID: "sin_1", User: User{ID: "u1"}, AccessToken: "at1"}}
 	first, _ := m.GetToken(ctx, s, "api")
 	if again, _ := m.GetToken(ctx, s, "api"); again != first {
 		t.Errorf("second call: got a new token, want the cached one")
@@ -191,7 +191,7 @@ func TestGetTokenCache(t *testing.T) {
 	}{
 		{"organization", func(s *Session) { s.ActiveOrganizationID = "org_b" }},
 		{"workspace", func(s *Session) { s.ActiveWorkspaceID = "ws_2" }},
-		{"sign-in", func(s *Session) { s.ActiveSignInID = "sin_2"; s.User.ID = "u2" }},
+		{"sign-in", func(s *Session) { s.SignIn.ID = "sin_2"; s.User.ID = "u2" }},
 		{"refresh", func(s *Session) { s.AccessToken = "at2" }},
 		{"actor", func(s *Session) { s.Actor = &Actor{Subject: "admin"} }},
 	}
@@ -219,7 +219,7 @@ func TestGetTokenErrors(t *testing.T) {
 	clk := newClock()
 	m, _ := tokenManager(t, clk)
 	plain := mustNew(t, testConfig(clk, ""))
-	live := &Session{ID: "sess_1", Status: StatusActive, User: User{ID: "u1"}}
+	live := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	tests := []struct {
 		name     string
 		m        *Manager
@@ -228,8 +228,8 @@ func TestGetTokenErrors(t *testing.T) {
 		want     error
 	}{
 		{"no session", m, nil, "api", ErrNoSession},
-		{"expired", m, &Session{ID: "s", Status: StatusExpired, User: User{ID: "u1"}}, "api", ErrSessionExpired},
-		{"ended", m, &Session{ID: "s", Status: StatusEnded, User: User{ID: "u1"}}, "api", ErrSessionExpired},
+		{"expired", m, &Session{ID: "s", Status: StatusExpired, SignIn: SignIn{User: User{ID: "u1"}}}, "api", ErrSessionExpired},
+		{"ended", m, &Session{ID: "s", Status: StatusEnded, SignIn: SignIn{User: User{ID: "u1"}}}, "api", ErrSessionExpired},
 		{"unknown template", m, live, "nope", ErrUnknownTemplate},
 		{"reserved claim", m, live, "bad", ErrTemplate},
 		{"not configured", plain, live, "api", ErrTokensDisabled},
@@ -368,7 +368,7 @@ func BenchmarkGetToken(b *testing.B) {
 	cfg := testConfig(clk, "")
 	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "ed", Key: edKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {}}}
 	m := mustNew(b, cfg)
-	s := &Session{ID: "sess_1", Status: StatusActive, User: User{ID: "u1"}}
+	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	ctx := context.Background()
 	b.Run("cached", func(b *testing.B) {
 		for b.Loop() {
@@ -410,7 +410,7 @@ func TestGetTokenConcurrent(t *testing.T) {
 	done := make(chan string)
 	for i := range 32 {
 		go func() {
-			s := &Session{ID: "sess_" + string(rune('a'+i%16)), Status: StatusActive, User: User{ID: "u"}}
+			s := &Session{ID: "sess_" + string(rune('a'+i%16)), Status: StatusActive, SignIn: SignIn{User: User{ID: "u"}}}
 			tok, err := m.GetToken(context.Background(), s, "")
 			if err != nil {
 				tok = ""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs issue #7's measurements in one session: BenchmarkPeers (this module),
-# the core's BenchmarkMiddleware, BenchmarkSessionCopy,
+# the core's BenchmarkMiddleware,
 # BenchmarkMiddlewareEvicted (whose sec/op includes its cache eviction and
 # means nothing: read its serve-ns/op) and BenchmarkCookieSeal, and redisstore's
 # BenchmarkStoreMiddleware (goal 5; its Redis cases run when
@@ -27,14 +27,14 @@ go test -c -o "$OUT/store.test" ./redisstore
 for i in $(seq "$COUNT"); do
   echo "run $i/$COUNT" >&2
   (cd bench && "$OUT/peers.test" -test.run '^$' -test.bench . -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1) >> "$OUT/peers.txt"
-  "$OUT/core.test" -test.run '^$' -test.bench '^(BenchmarkMiddleware|BenchmarkSessionCopy|BenchmarkMiddlewareEvicted|BenchmarkCookieSeal)$' -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1 >> "$OUT/core.txt"
+  "$OUT/core.test" -test.run '^$' -test.bench '^(BenchmarkMiddleware|BenchmarkMiddlewareEvicted|BenchmarkCookieSeal)$' -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1 >> "$OUT/core.txt"
   (cd redisstore && "$OUT/store.test" -test.run '^$' -test.bench '^BenchmarkStoreMiddleware$' -test.benchmem -test.benchtime "${BENCHTIME:-1s}" -test.count 1) >> "$OUT/store.txt"
 done
 
 {
   echo "== machine"; uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true; go version; uptime
   echo; echo "== BenchmarkPeers (bench/)"; benchstat "$OUT/peers.txt"
-  echo; echo "== core BenchmarkMiddleware, BenchmarkSessionCopy, BenchmarkMiddlewareEvicted (serve-ns/op only), BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
+  echo; echo "== core BenchmarkMiddleware, BenchmarkMiddlewareEvicted (serve-ns/op only), BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
   echo; echo "== redisstore BenchmarkStoreMiddleware"; benchstat "$OUT/store.txt"
   echo; echo "== goals (issue #7)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt" "$OUT/store.txt"
 } | tee "$OUT/report.txt"

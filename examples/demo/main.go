@@ -352,7 +352,7 @@ func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 			Source:               s.Source,
 			ExpiresAt:            s.ExpireAt,
 			AccessTokenExpiresAt: s.AccessTokenExpiresAt,
-			AccessTokenIssuedAt:  accessTokenIssuedAt(s),
+			AccessTokenIssuedAt:  s.AccessTokenIssuedAt,
 			AccessTokenSHA256:    fingerprint(s.AccessToken),
 			Error:                s.Error,
 		})
@@ -380,17 +380,6 @@ type me struct {
 	// showing it: it changes when the token is refreshed.
 	AccessTokenSHA256 string `json:"accessTokenSha256,omitempty"`
 	Error             string `json:"error,omitempty"`
-}
-
-// accessTokenIssuedAt is when the active sign-in's access token was
-// obtained (at sign-in or its last refresh); zero without a sign-in.
-func accessTokenIssuedAt(s *sessionkit.Session) time.Time {
-	for _, in := range s.SignIns {
-		if in.ID == s.ActiveSignInID {
-			return in.AccessTokenIssuedAt
-		}
-	}
-	return time.Time{}
 }
 
 // fingerprint is the first 12 hex digits of the SHA-256 of a token.

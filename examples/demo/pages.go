@@ -29,7 +29,7 @@ func view(s *sessionkit.Session) pageData {
 		name = s.User.FirstName + " " + s.User.LastName
 	}
 	return pageData{S: s, Name: name, AccessFingerprint: fingerprint(s.AccessToken),
-		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), AccessTokenIssued: accessTokenIssuedAt(s).UTC(),
+		AccessTokenExpires: fmtTime(s.AccessTokenExpiresAt), AccessTokenIssued: s.AccessTokenIssuedAt.UTC(),
 		IDTokenExpires: fmtTime(s.IDTokenExpiresAt), Organizations: demoOrganizations}
 }
 
@@ -77,7 +77,7 @@ refreshes it once half its lifetime has passed (or it expires within a minute). 
 (<code>sub</code>, <code>email</code>, <code>org_id</code>, 5 minutes), verifiable with <a href="/api/auth/jwks.json">/api/auth/jwks.json</a>.</p>
 <h2>Accounts</h2>
 <ul id="accounts">{{range .SignIns}}<li class="account"><b>{{.User.Email}}</b>{{with .User.Name}} ({{.}}){{end}} with <code>{{.Provider}}</code>
-{{if eq .ID $.S.ActiveSignInID}}<span class="active-account">(active)</span>{{else}}<form class="auth-post" method="post" action="/api/auth/switch" style="display:inline">
+{{if eq .ID $.S.SignIn.ID}}<span class="active-account">(active)</span>{{else}}<form class="auth-post" method="post" action="/api/auth/switch" style="display:inline">
 <input type="hidden" name="signInId" value="{{.ID}}"><button type="submit" class="switch-account">Switch to this account</button></form>{{end}}</li>
 {{end}}</ul>
 <p><a id="add-account" href="/api/auth/signin/oidc?addAccount=true&amp;callbackUrl=%2F">Add another account</a></p>

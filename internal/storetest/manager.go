@@ -509,7 +509,7 @@ func testSeveralAccounts(t *testing.T, newStores NewStores) {
 				return fmt.Sprintf("got no session, want %q", want)
 			}
 			var ids []string
-			for _, in := range got.SignIns {
+			for _, in := range got.SignIns() {
 				ids = append(ids, in.User.ID)
 			}
 			if fmt.Sprint(ids) != fmt.Sprint(want) || got.User.ID != active {

@@ -1,5 +1,5 @@
 // Command ratios reads `go test -bench` output of BenchmarkPeers (and,
-// optionally, of the core's BenchmarkMiddleware, BenchmarkSessionCopy,
+// optionally, of the core's BenchmarkMiddleware,
 // BenchmarkMiddlewareEvicted and BenchmarkCookieSeal and
 // of redisstore's BenchmarkStoreMiddleware from the same run) and prints the
 // ratios issue #7 sets as goals, each marked met or NOT MET. Every figure is
@@ -175,12 +175,6 @@ func report(w io.Writer, s samples) {
 			}
 			fmt.Fprintf(w, "| 1 (core): %s ≤ 1 µs and ≤ 3 allocs over bare | %s | %s |\n", c.name, figure, v)
 		}
-	}
-	const cp = "BenchmarkSessionCopy/"
-	with, withC, ok1 := wallCPU(cp + "session_and_signin")
-	alone, aloneC, ok2 := wallCPU(cp + "session_alone")
-	if ok1 && ok2 {
-		fmt.Fprintf(w, "| (info) floor of a cookie session without its SignIns copy (BenchmarkSessionCopy) | %s → %s wall, %s → %s CPU | |\n", us(with), us(alone), us(withC), us(aloneC))
 	}
 	const ev = "BenchmarkMiddlewareEvicted/"
 	evFloor, ok1 := s.med(ev+"floor_copy_cookie", "serve-ns/op")
