@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // The adversarial suite: one row per attack on what a client controls (the
@@ -92,7 +94,7 @@ func names0(calls []advCall) []string {
 // advEnv is the Manager under attack with the credentials an attacker can
 // observe or obtain: the IdP's public keys, its own account's cookies.
 type advEnv struct {
-	clk      *clock
+	clk      *testclock.Clock
 	m        *Manager
 	rec      *advRecorder
 	jwks     *jwksServer
@@ -689,7 +691,7 @@ func TestAdversarialSessionFixation(t *testing.T) {
 // presented again revokes the whole family, so that neither the thief nor
 // the victim can go on with it.
 type rotatingIdP struct {
-	clk   *clock
+	clk   *testclock.Clock
 	mu    sync.Mutex
 	n     int
 	live  map[string]bool // refresh tokens that may be used

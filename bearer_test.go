@@ -16,11 +16,13 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // bearerFixture is a Manager that trusts a live JWKS server.
 type bearerFixture struct {
-	clk  *clock
+	clk  *testclock.Clock
 	jwks *jwksServer
 	m    *Manager
 	// callbacks seen

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // cbRecorder records which callbacks fired, in order.
@@ -75,7 +77,7 @@ func (c *cbRecorder) callbacks() Callbacks {
 func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 	type env struct {
 		t    *testing.T
-		clk  *clock
+		clk  *testclock.Clock
 		m    *Manager
 		jwks *jwksServer
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // Fault injection: the provider's endpoints (JWKS, discovery, token) fail
@@ -136,7 +138,7 @@ var commonFaults = []struct {
 // healthyToken answers refresh_token grants with a new access token valid
 // for an hour of clk's time (expires_in is relative to the real clock,
 // which golang.org/x/oauth2 reads).
-func healthyToken(clk *clock, n *int, mu *sync.Mutex) http.HandlerFunc {
+func healthyToken(clk *testclock.Clock, n *int, mu *sync.Mutex) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") == "" {
 			faultInvalidGrant(w, r)
@@ -153,7 +155,7 @@ func healthyToken(clk *clock, n *int, mu *sync.Mutex) http.HandlerFunc {
 // expiresIn is the expires_in that makes golang.org/x/oauth2, which adds
 // it to the real clock, compute an expiry d after clk's now. It is never 0,
 // which would mean "no expiry".
-func expiresIn(clk *clock, d time.Duration) int {
+func expiresIn(clk *testclock.Clock, d time.Duration) int {
 	s := int(clk.Now().Add(d).Sub(time.Now()).Seconds())
 	if s == 0 {
 		s = 1

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 const (
@@ -33,25 +35,8 @@ const (
 // t0 is the tests' fixed epoch.
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// clock is an adjustable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns a fixed clock at t0 for Config.Now.
+func newClock() *testclock.Clock { return testclock.New(t0) }
 
 // signer is one signing key with its kid and alg.
 type signer struct {
@@ -235,7 +220,7 @@ func testProvider(jwksURL string) Provider {
 		AuthURL: testIssuer + "/authorize", TokenURL: testIssuer + "/token", JWKSURL: jwksURL}
 }
 
-func testConfig(clk *clock, jwksURL string) Config {
+func testConfig(clk *testclock.Clock, jwksURL string) Config {
 	logger, _ := quietLogger()
 	cfg := Config{
 		Keys:   []KeyPair{cookieKeyGen()},
@@ -341,7 +326,7 @@ func fakeTLS() *tls.ConnectionState { return &tls.ConnectionState{HandshakeCompl
 
 // idleSession signs user "u" in through a Manager with the given idle
 // timeout and returns it, its clock and the session cookies.
-func idleSession(t *testing.T, idle time.Duration) (*Manager, *clock, []*http.Cookie) {
+func idleSession(t *testing.T, idle time.Duration) (*Manager, *testclock.Clock, []*http.Cookie) {
 	t.Helper()
 	clk := newClock()
 	cfg := testConfig(clk, "")

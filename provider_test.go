@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // discoveryServer serves an OpenID Provider Metadata document built by doc
@@ -54,7 +56,7 @@ func goodDoc(base string) any {
 	}
 }
 
-func discoveryManager(t *testing.T, d *discoveryServer, clk *clock) (*Manager, *provider) {
+func discoveryManager(t *testing.T, d *discoveryServer, clk *testclock.Clock) (*Manager, *provider) {
 	cfg := testConfig(clk, "")
 	cfg.Providers = []Provider{{ID: "oidc", Issuer: d.URL, ClientID: "c"}}
 	m := mustNew(t, cfg)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 func TestRefreshDue(t *testing.T) {
@@ -95,7 +97,7 @@ func tokenJSON(w http.ResponseWriter, v map[string]any) {
 
 // refreshConfig is a cookie Manager with one plain OAuth 2.0 provider "idp"
 // whose token endpoint is tokenURL.
-func refreshConfig(clk *clock, tokenURL string, mod func(*Config)) Config {
+func refreshConfig(clk *testclock.Clock, tokenURL string, mod func(*Config)) Config {
 	cfg := testConfig(clk, "")
 	cfg.Providers = []Provider{{ID: "idp", ClientID: "c", ClientSecret: "s",
 		AuthURL: "https://idp.example/auth", TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}

@@ -10,11 +10,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // oidcFixture is a Manager that verifies ID tokens for testClientID
 // against a live JWKS server.
-func oidcFixture(t *testing.T) (*Manager, *clock) {
+func oidcFixture(t *testing.T) (*Manager, *testclock.Clock) {
 	t.Helper()
 	jwks := newJWKSServer(t, rsaSigner(), ecSigner())
 	clk := newClock()

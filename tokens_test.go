@@ -14,13 +14,15 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 const tokenAudience = "https://api.example"
 
 // tokenManager is a handler Manager with an "api" template signed by key,
 // whose AuthorizeScope allows organizations "org_a" and "org_b" only.
-func tokenManager(t *testing.T, clk *clock, keys ...SigningKey) (*Manager, http.Handler) {
+func tokenManager(t *testing.T, clk *testclock.Clock, keys ...SigningKey) (*Manager, http.Handler) {
 	t.Helper()
 	if len(keys) == 0 {
 		keys = []SigningKey{{ID: "ed-1", Key: edKeyOnce()}}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/devoidc"
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 const (
@@ -25,20 +26,6 @@ const (
 	rfClientSecret = "app-secret"
 	rfRedirectURI  = "http://127.0.0.1:9/callback"
 )
-
-// clock is the Manager's clock: real time (the provider's) plus an offset
-// that tests advance.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
 
 // fault is what the token proxy does to refresh requests.
 type fault int32
@@ -112,7 +99,7 @@ type world struct {
 	op    *devoidc.Server
 	proxy *tokenProxy
 	m     *sessionkit.Manager
-	clk   *clock
+	clk   *testclock.Clock // the Manager's: real time (the provider's) plus an offset tests advance
 	cb    *cbLog
 }
 
@@ -176,7 +163,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { op.Close() })
-	w := &world{t: t, op: op, proxy: newTokenProxy(t, op.URL()), clk: &clock{}, cb: &cbLog{}}
+	w := &world{t: t, op: op, proxy: newTokenProxy(t, op.URL()), clk: testclock.Live(), cb: &cbLog{}}
 	keys, err := sessionkit.KeyPairFromSecret(strings.Repeat("k", 32))
 	if err != nil {
 		t.Fatal(err)

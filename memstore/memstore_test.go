@@ -4,35 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/internal/storetest"
+	"github.com/sessionkit/sessionkit/internal/testclock"
 	"github.com/sessionkit/sessionkit/memstore"
 )
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock returns a clock that moves only when told to.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 func newStore(t testing.TB, cfg memstore.Config) *memstore.Store {
@@ -85,27 +68,27 @@ func TestNewConfig(t *testing.T) {
 
 func TestFull(t *testing.T) {
 	const max = 3
-	rec := func(c *fakeClock, id string, ttl time.Duration) sessionkit.Record {
+	rec := func(c *testclock.Clock, id string, ttl time.Duration) sessionkit.Record {
 		return sessionkit.Record{ID: id, UserID: "u", ExpireAt: c.Now().Add(ttl), Data: []byte(id)}
 	}
 	tests := []struct {
 		name string
 		// fill takes the last free place, then tries one more.
-		fill func(ctx context.Context, s *memstore.Store, c *fakeClock, i int) error
+		fill func(ctx context.Context, s *memstore.Store, c *testclock.Clock, i int) error
 		// free makes room again, if it can.
-		free func(ctx context.Context, s *memstore.Store, c *fakeClock) error
+		free func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error
 	}{
 		{
 			name: "sessions, freed by Delete",
-			fill: func(ctx context.Context, s *memstore.Store, c *fakeClock, i int) error {
+			fill: func(ctx context.Context, s *memstore.Store, c *testclock.Clock, i int) error {
 				_, err := s.Save(ctx, rec(c, fmt.Sprint("s", i), time.Hour))
 				return err
 			},
-			free: func(ctx context.Context, s *memstore.Store, c *fakeClock) error { return s.Delete(ctx, "s0") },
+			free: func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error { return s.Delete(ctx, "s0") },
 		},
 		{
 			name: "sessions, freed by expiry",
-			fill: func(ctx context.Context, s *memstore.Store, c *fakeClock, i int) error {
+			fill: func(ctx context.Context, s *memstore.Store, c *testclock.Clock, i int) error {
 				ttl := time.Hour
 				if i == 0 {
 					ttl = time.Minute
@@ -113,32 +96,32 @@ func TestFull(t *testing.T) {
 				_, err := s.Save(ctx, rec(c, fmt.Sprint("s", i), ttl))
 				return err
 			},
-			free: func(ctx context.Context, s *memstore.Store, c *fakeClock) error {
+			free: func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error {
 				c.Advance(2 * time.Minute) // no sweep runs: the full store reclaims s0 itself
 				return nil
 			},
 		},
 		{
 			name: "locks, freed by expiry",
-			fill: func(ctx context.Context, s *memstore.Store, c *fakeClock, i int) error {
+			fill: func(ctx context.Context, s *memstore.Store, c *testclock.Clock, i int) error {
 				_, err := s.Lock(ctx, fmt.Sprint("l", i), time.Hour)
 				return err
 			},
-			free: func(ctx context.Context, s *memstore.Store, c *fakeClock) error {
+			free: func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error {
 				c.Advance(2 * time.Hour)
 				return nil
 			},
 		},
 		{
 			name: "markers, freed by expiry",
-			fill: func(ctx context.Context, s *memstore.Store, c *fakeClock, i int) error {
+			fill: func(ctx context.Context, s *memstore.Store, c *testclock.Clock, i int) error {
 				first, err := s.Consume(ctx, fmt.Sprint("m", i), time.Hour)
 				if err == nil && !first {
 					return errors.New("not first")
 				}
 				return err
 			},
-			free: func(ctx context.Context, s *memstore.Store, c *fakeClock) error {
+			free: func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error {
 				c.Advance(2 * time.Hour)
 				return nil
 			},
