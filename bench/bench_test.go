@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessionkit/bench/internal/cputime"
+	"github.com/sessionkit/sessionkit/internal/cputime"
 )
 
 // verifyEventually runs p once, retrying for a few seconds while it fails:

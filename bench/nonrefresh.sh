@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Issue #3 asks what refresh checking costs a request that needs no refresh.
-# This compares the core before refresh (BASE, 8b1f217: the core as landed)
-# with HEAD, two ways, in one session, running the binaries alternately
-# COUNT times so that noise from other processes falls on both:
+# Measures what refresh checking costs a request that needs no refresh: it
+# compares a core without refresh checking (BASE, 8b1f217) with HEAD, two
+# ways, running the binaries alternately COUNT times so that noise from
+# other processes falls on both:
 #   core-*.txt  the core's own BenchmarkMiddleware/{bare,cookie_cold}, built
 #               from each revision's source;
 #   harness-*.txt  bench/nonrefresh's BenchmarkCookieCold, the same code
@@ -10,7 +10,9 @@
 #               also reports CPU time per request and, at HEAD, configures
 #               the session's provider so that the refresh check runs.
 # HEAD's cookie_cold also passes the verified-credential cache check (the
-# cache is off there: Config.CacheBytes = -1).
+# cache is off there: Config.CacheBytes = -1). The harness measures CPU time
+# with this tree's internal/cputime, copied into a revision's source when the
+# revision has none.
 #
 #   bash bench/nonrefresh.sh            # BASE=8b1f217 HEAD=main COUNT=6
 set -euo pipefail
@@ -30,6 +32,7 @@ for name in "$base" "$head"; do
   rm -rf "$OUT/src-$name" "$OUT/bench-$name"; mkdir -p "$OUT/src-$name" "$OUT/bench-$name"
   git archive "$name" | tar -x -C "$OUT/src-$name"
   (cd "$OUT/src-$name" && GOWORK=off go test -c -o "$OUT/core-$name.test" .)
+  [ -d "$OUT/src-$name/internal/cputime" ] || { mkdir -p "$OUT/src-$name/internal" && cp -r internal/cputime "$OUT/src-$name/internal/"; }
   cp -r "$bench/go.mod" "$bench/go.sum" "$bench/internal" "$bench/nonrefresh" "$OUT/bench-$name/"
   (cd "$OUT/bench-$name" && go mod edit -replace "github.com/sessionkit/sessionkit=$OUT/src-$name" &&
     GOWORK=off go test -c -tags "$tags" -o "$OUT/harness-$name.test" ./nonrefresh)

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/bench/internal/cputime"
+	"github.com/sessionkit/sessionkit/internal/cputime"
 )
 
 type discardWriter struct{ h http.Header }

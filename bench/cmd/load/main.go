@@ -52,8 +52,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/bench/internal/cputime"
 	"github.com/sessionkit/sessionkit/bench/internal/loopback"
+	"github.com/sessionkit/sessionkit/internal/cputime"
 )
 
 func main() {
