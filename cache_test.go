@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -234,3 +235,70 @@ func TestCacheAllocationsBearer(t *testing.T) {
 		t.Fatalf("allocations with a claims read: got %v, want the copy's", got)
 	}
 }
+
+// A SessionFromClaims hook may push ExpireAt past the JWT's exp (to a
+// custom session claim, say); the cache must still stop serving the token
+// at its exp, as verifying it again would.
+func TestCacheBearerEndsAtJWTExp(t *testing.T) {
+	clk := newClock()
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(clk, jwks.URL)
+	cfg.Bearer.SessionFromClaims = func(c map[string]any, s *Session) error {
+		s.ExpireAt = s.ExpireAt.Add(24 * time.Hour)
+		return nil
+	}
+	m := mustNew(t, cfg)
+	tok := rsaSigner().mint(t, claimsFor(t0))
+	req := func() *http.Request {
+		r := requestWith("https://app.example/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
+	}
+	through(m, req())
+	clk.Advance(time.Hour) // token exp was t0+10m
+	var c capture
+	serve(m.Middleware(c.handler(m)), req())
+	if c.ok {
+		t.Errorf("JWT accepted 50 min after its exp (cache)")
+	}
+	m2 := mustNew(t, func() Config { c := cfg; c.CacheBytes = -1; return c }())
+	var c2 capture
+	serve(m2.Middleware(c2.handler(m2)), req())
+	t.Logf("without cache: active=%v err=%v", c2.ok, c2.srvErr)
+}
+
+// A SessionFromClaims hook used as a revocation check must see every
+// request: a token it starts rejecting is not served from the cache.
+func TestCacheBearerRechecksSessionFromClaims(t *testing.T) {
+	clk := newClock()
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(clk, jwks.URL)
+	var revoked atomic.Bool
+	cfg.Bearer.SessionFromClaims = func(c map[string]any, s *Session) error {
+		if revoked.Load() {
+			return errRevokedTest
+		}
+		return nil
+	}
+	m := mustNew(t, cfg)
+	tok := rsaSigner().mint(t, claimsFor(t0))
+	req := func() *http.Request {
+		r := requestWith("https://app.example/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
+	}
+	through(m, req())
+	revoked.Store(true)
+	var c capture
+	serve(m.Middleware(c.handler(m)), req())
+	if c.ok {
+		t.Errorf("token rejected by SessionFromClaims still accepted from the cache")
+	}
+}
+
+// revokedErr is the error a revocation check in SessionFromClaims returns.
+type revokedErr struct{}
+
+func (revokedErr) Error() string { return "revoked" }
+
+var errRevokedTest = revokedErr{}

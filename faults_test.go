@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -556,4 +557,27 @@ func TestFaultsRedirectPolicy(t *testing.T) {
 			t.Errorf("the refresh token and client secret were re-posted to %v", leaked)
 		}
 	})
+}
+
+// A 307 from the token endpoint would make an HTTP client re-post the
+// refresh_token and client_secret to wherever Location points; the
+// refresh must not follow it. Unlike TestFaultsRedirectPolicy, the
+// endpoints here are real loopback servers behind the default client.
+func TestFaultsTokenRedirectForwardsNoSecrets(t *testing.T) {
+	var got atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.PostFormValue("refresh_token") + " " + r.PostFormValue("client_secret"))
+		w.WriteHeader(500)
+	}))
+	defer other.Close()
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, te.URL, nil))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "idp", User: &User{ID: "u"}})
+	through(m, requestWith("https://app.example/", cookies))
+	if v, _ := got.Load().(string); v != "" {
+		t.Errorf("redirect target received %q", v)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -301,4 +302,75 @@ func TestHandlerConfig(t *testing.T) {
 		t.Fatalf("valid URL and SignOutRedirect: got %v", err)
 	}
 	m.Close()
+}
+
+// completeSignIn starts a sign-in with provider id and returns the
+// response to the provider's redirect back to the callback with code "c".
+func completeSignIn(t *testing.T, h http.Handler, id string) *httptest.ResponseRecorder {
+	rec := serve(h, httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/signin/"+id, nil))
+	if rec.Code != http.StatusFound {
+		t.Fatalf("signin: %d %s", rec.Code, rec.Body)
+	}
+	return followToCallback(h, id, rec)
+}
+
+// followToCallback plays the provider for the sign-in response rec: it
+// sends the browser back to the callback of provider id with code "c",
+// rec's state and rec's cookies.
+func followToCallback(h http.Handler, id string, rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	req := httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/callback/"+id+"?code=c&state="+loc.Query().Get("state"), nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	return serve(h, req)
+}
+
+// Tokens too large for the session cookie are the provider's doing: the
+// callback may answer them with 502, never with another 5xx.
+func TestHandlerCallbackLargeTokensIsNotAServerError(t *testing.T) {
+	_, h := handlerManager(t, func(c *Config) {
+		c.Providers = []Provider{oauthProvider(t, strings.Repeat("a", 20000))}
+	})
+	rec := completeSignIn(t, h, "idp")
+	if rec.Code >= 500 && rec.Code != 502 {
+		t.Errorf("callback: got %d %s", rec.Code, rec.Body)
+	}
+}
+
+// With the provider's JWKS unreachable, the callback cannot verify the ID
+// token. The test logs the answer and asserts nothing: it answers 400
+// InvalidIDToken (the token "refused"), where the failure is upstream and
+// a 502 would tell the user to retry.
+func TestHandlerCallbackJWKSDown(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	jwks.down.Store(true)
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+		tokenJSON(w, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": rsaSigner().mint(t, c)})
+	})
+	_, h := handlerManager(t, func(c *Config) {
+		p := testProvider(jwks.URL)
+		p.TokenURL = te.URL
+		p.AuthStyle = oauth2.AuthStyleInParams
+		c.Providers = []Provider{p}
+		c.Now = time.Now
+	})
+	rec := completeSignIn(t, h, "oidc")
+	t.Logf("callback with JWKS down: %d %s", rec.Code, rec.Body)
+}
+
+// oauthProvider is an OAuth 2.0 provider "idp" without OpenID Connect
+// whose token endpoint grants accessToken and whose user info names user
+// "u".
+func oauthProvider(t *testing.T, accessToken string) Provider {
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		tokenJSON(w, map[string]any{"access_token": accessToken, "token_type": "Bearer", "expires_in": 3600})
+	})
+	ui := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokenJSON(w, map[string]any{"sub": "u"})
+	}))
+	t.Cleanup(ui.Close)
+	return Provider{ID: "idp", ClientID: "c", ClientSecret: "s", AuthURL: "https://idp.example/auth",
+		TokenURL: te.URL, UserInfoURL: ui.URL, AuthStyle: oauth2.AuthStyleInParams}
 }

@@ -55,7 +55,9 @@ func (h *authHandler) sealFlow(f *signInFlow) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: sealing the sign-in state: %w", err)
 	}
-	if len(v) > maxFlowCookie {
+	// A browser drops a cookie whose name and value together pass its
+	// limit, and the callback would then find no sign-in in progress.
+	if len(h.flowCookie)+len(v) > browserCookieLimit {
 		return "", errFlowTooLarge
 	}
 	return v, nil

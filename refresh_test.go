@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/testclock"
@@ -245,4 +247,169 @@ func TestRefreshLateAnswerIsKept(t *testing.T) {
 	if got := calls.Load(); got != 1 {
 		t.Fatalf("token calls: got %d, want 1 (the old refresh token sent again)", got)
 	}
+}
+
+// An OpenID Connect provider with all endpoints configured (no discovery)
+// and no AuthStyle must not refresh with oauth2.AuthStyleAutoDetect, which
+// repeats a failed token call at once with the same refresh token: a
+// provider that detects refresh token reuse would then end the grant.
+func TestRefreshSendsRefreshTokenOnceWithoutAuthStyle(t *testing.T) {
+	var sent atomic.Int64
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("refresh_token") == "rt-1" {
+			sent.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":"invalid_grant"}`))
+	})
+	jwks := newJWKSServer(t, rsaSigner())
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	p := testProvider(jwks.URL)
+	p.TokenURL = te.URL
+	cfg.Providers = []Provider{p}
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
+	through(m, requestWith("https://app.example/", cookies))
+	if n := sent.Load(); n != 1 {
+		t.Errorf("one refresh sent rt-1 %d times", n)
+	}
+}
+
+// A Provider.Refresh hook (or a custom HTTPClient transport) may ignore
+// its ctx; RefreshTimeout must still bound how long a request waits for it.
+func TestRefreshTimeoutBoundsAHookThatIgnoresCtx(t *testing.T) {
+	unblock := make(chan struct{})
+	defer close(unblock)
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, "https://idp.example/token", func(c *Config) {
+		c.RefreshTimeout = 100 * time.Millisecond
+		c.Providers[0].Refresh = func(ctx context.Context, _ *oauth2.Config, _ *oauth2.Token) (*oauth2.Token, error) {
+			select {
+			case <-unblock:
+			case <-time.After(2 * time.Second):
+			}
+			return nil, context.DeadlineExceeded
+		}
+	}))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "idp", User: &User{ID: "u"}})
+	start := time.Now()
+	serve(m.Middleware(http.NotFoundHandler()), requestWith("https://app.example/", cookies))
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("request waited %v with RefreshTimeout 100ms", d)
+	}
+}
+
+// The provider rotates rt-1 to rt-2 but the new ID token fails
+// verification (here: signed by a key not yet in the JWKS, as during a
+// provider key rotation while the JWKS re-fetch is rate-limited). If rt-2
+// were thrown away and the failure treated as transient, rt-1 would be
+// sent again after the backoff, and a provider that detects reuse would
+// end the grant: rt-1 must reach the token endpoint at most once.
+func TestRefreshIDTokenFailureDoesNotResendRotatedToken(t *testing.T) {
+	jwks := newJWKSServer(t, rsaSigner())
+	var rt1Sent atomic.Int64
+	var te *tokenEndpoint
+	te = newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("refresh_token") == "rt-1" {
+			rt1Sent.Add(1)
+		}
+		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
+			"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
+		tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+			"refresh_token": "rt-2", "id_token": rsa2Signer().mint(t, c)})
+	})
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	p := testProvider(jwks.URL)
+	p.TokenURL = te.URL
+	p.AuthStyle = oauth2.AuthStyleInParams
+	cfg.Providers = []Provider{p}
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
+	s := through(m, requestWith("https://app.example/", cookies))
+	t.Logf("after 1st: rt=%q err=%q", s.RefreshToken, s.Error)
+	clk.Advance(3 * time.Second)
+	s = through(m, requestWith("https://app.example/", cookies))
+	t.Logf("after 2nd: rt=%q err=%q", s.RefreshToken, s.Error)
+	if n := rt1Sent.Load(); n > 1 {
+		t.Errorf("rotated-out refresh token rt-1 sent %d times to the token endpoint", n)
+	}
+}
+
+// Every request waiting on a refresh hangs up (the page navigated away);
+// the refresh completes and rotates rt-1, but no response carries the new
+// cookie, so the browser's cookie still holds rt-1 when it next comes
+// back, 31 s later. rt-1 must not reach the token endpoint again.
+func TestRefreshAbandonedByEveryWaiterDoesNotResendRotatedToken(t *testing.T) {
+	var rt1Sent atomic.Int64
+	release := make(chan struct{})
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("refresh_token") == "rt-1" {
+			if rt1Sent.Add(1) == 1 {
+				<-release
+				tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-2"})
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"error":"invalid_grant"}`))
+	})
+	clk := newClock()
+	m := mustNew(t, refreshConfig(clk, te.URL, nil))
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "idp", User: &User{ID: "u"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	req := requestWith("https://app.example/", cookies).WithContext(ctx)
+	done := make(chan *http.Response)
+	go func() { done <- serve(m.Middleware(http.NotFoundHandler()), req).Result() }()
+	time.Sleep(100 * time.Millisecond)
+	cancel() // client hung up
+	resp := <-done
+	close(release)
+	time.Sleep(100 * time.Millisecond)
+	t.Logf("cookies on the abandoned response: %d", len(resp.Cookies()))
+	clk.Advance(31 * time.Second)
+	s := through(m, requestWith("https://app.example/", cookies))
+	t.Logf("after: rt=%q err=%q", s.RefreshToken, s.Error)
+	if n := rt1Sent.Load(); n > 1 {
+		t.Errorf("rotated-out refresh token rt-1 sent %d times; session lost its refresh token (rt=%q)", n, s.RefreshToken)
+	}
+}
+
+// A refresh outlives the request that started it: that request stops
+// waiting and hands its session to its handler, which may change its copy
+// freely. The refresh must not read that copy; the race detector checks.
+func TestRefreshFlightDoesNotReadTheHandlersSession(t *testing.T) {
+	release := make(chan struct{})
+	clk := newClock()
+	jwks := newJWKSServer(t, rsaSigner())
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
+			"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
+		tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+			"refresh_token": "rt-2", "id_token": rsaSigner().mint(t, c)})
+	})
+	cfg := testConfig(clk, "")
+	p := testProvider(jwks.URL)
+	p.TokenURL = te.URL
+	p.AuthStyle = oauth2.AuthStyleInParams
+	cfg.Providers = []Provider{p}
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer wg.Done()
+		s, _ := FromContext(r.Context())
+		close(release)
+		s.User.ID = "changed-by-handler" // allowed: it is this request's copy
+	})
+	time.AfterFunc(100*time.Millisecond, cancel)
+	serve(m.Middleware(h), requestWith("https://app.example/", cookies).WithContext(ctx))
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond)
 }
