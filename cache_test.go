@@ -182,9 +182,9 @@ func TestCacheConcurrentHandlersOwnTheirCopies(t *testing.T) {
 }
 
 // The cached path allocates at most 3 times per request, the copy the
-// handler reads included (issue #7's budget): the request copy that
-// r.WithContext makes, the request state, and the handler's copy of the
-// session (with its sign-in, or with its claims box: the claims themselves
+// handler reads included (the budget of goal 1 in BENCHMARKS.md): the
+// request copy that r.WithContext makes, the request state, and the
+// handler's copy of the session (with its sign-in, or with its claims box: the claims themselves
 // are copied only when the handler calls Claims). Without a read, 2.
 func TestCacheAllocations(t *testing.T) {
 	if raceEnabled {

@@ -196,9 +196,9 @@ func violates(header, claims []byte, now time.Time, leeway time.Duration, expire
 	}
 	nowS, lw := float64(now.Unix()), leeway.Seconds()
 	// jwt converts seconds to time.Time through int64: a value past ±2^63
-	// wraps. That is a known finding (TestAdversarialBearer, "nbf
-	// absurdly far in the future"); skip such values here so that the
-	// fuzzer keeps looking for other faults.
+	// wraps. TestAdversarialBearer ("nbf absurdly far in the future")
+	// covers such values; skip them here so that the fuzzer keeps looking
+	// for other faults.
 	const wraps = 9.2e18
 	exp, ok, bad := secs("exp")
 	switch {

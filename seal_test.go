@@ -282,7 +282,7 @@ func TestCookieLegacyChunksReissued(t *testing.T) {
 	}
 }
 
-// The session issue #7 measures (900-byte access token, 100-byte refresh
+// The session the benchmarks measure (900-byte access token, 100-byte refresh
 // token, 1000-byte ID token) fits in one cookie.
 func TestCookieBenchSessionFitsOneCookie(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))

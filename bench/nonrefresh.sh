@@ -46,9 +46,9 @@ for i in $(seq "$COUNT"); do
   done
 done
 {
-  echo "== core BenchmarkMiddleware: $base (before refresh) vs $head"
+  echo "== core BenchmarkMiddleware: $base (no refresh checking) vs $head"
   (cd "$OUT" && benchstat "core-$base.txt" "core-$head.txt")
-  echo; echo "== bench/nonrefresh BenchmarkCookieCold: $base (before refresh) vs $head"
+  echo; echo "== bench/nonrefresh BenchmarkCookieCold: $base (no refresh checking) vs $head"
   (cd "$OUT" && benchstat "harness-$base.txt" "harness-$head.txt")
 } | tee "$OUT/report.txt"
 echo "raw results in $OUT" >&2

@@ -210,7 +210,7 @@ func seenOf(s *sessionkit.Session) seen {
 }
 
 // copyFloor is the least any design can do that gives each handler its
-// own mutable copy of a sessionkit.Session (issue #7's goal 1): the
+// own mutable copy of a sessionkit.Session (goal 1 in BENCHMARKS.md): the
 // session of req, decoded once here, is attached with context.WithValue
 // and r.WithContext, and the handler reads it through its own
 // Session.Clone. No cookie is parsed, no cache is looked up, no status is
@@ -619,7 +619,7 @@ func verifyOnly(tb testing.TB, f *fixture, alg string) *peer {
 
 // TestGorillaDefaultLengthRefuses backs the note in BENCHMARKS.md: with its
 // default MaxLength (4096), gorilla/sessions' CookieStore refuses to save
-// the issue's session, which is why the benchmark raises the limit.
+// the fixture's session, which is why the benchmark raises the limit.
 func TestGorillaDefaultLengthRefuses(t *testing.T) {
 	f := getFixture(t)
 	store := sessions.NewCookieStore(f.hashKey, f.blockKey)

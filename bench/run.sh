@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs issue #7's measurements in one session: BenchmarkPeers (this module),
-# the core's BenchmarkMiddleware,
+# Runs the measurements behind BENCHMARKS.md's goals in one session:
+# BenchmarkPeers (this module), the core's BenchmarkMiddleware,
 # BenchmarkMiddlewareEvicted (whose sec/op includes its cache eviction and
 # means nothing: read its serve-ns/op) and BenchmarkCookieSeal, and redisstore's
 # BenchmarkStoreMiddleware (goal 5; its Redis cases run when
@@ -36,6 +36,6 @@ done
   echo; echo "== BenchmarkPeers (bench/)"; benchstat "$OUT/peers.txt"
   echo; echo "== core BenchmarkMiddleware, BenchmarkMiddlewareEvicted (serve-ns/op only), BenchmarkCookieSeal"; benchstat "$OUT/core.txt"
   echo; echo "== redisstore BenchmarkStoreMiddleware"; benchstat "$OUT/store.txt"
-  echo; echo "== goals (issue #7)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt" "$OUT/store.txt"
+  echo; echo "== goals (BENCHMARKS.md)"; go run ./bench/cmd/ratios "$OUT/peers.txt" "$OUT/core.txt" "$OUT/store.txt"
 } | tee "$OUT/report.txt"
 echo "raw results and report in $OUT" >&2

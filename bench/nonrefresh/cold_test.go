@@ -1,7 +1,7 @@
 // Package nonrefresh measures what a cookie request that needs no refresh
 // costs, with the same harness against two versions of the core:
-// bench/nonrefresh.sh builds it against the core before refresh (8b1f217,
-// with -tags precache) and against HEAD, and compares them (issue #3).
+// bench/nonrefresh.sh builds it against a core without refresh checking
+// (8b1f217, with -tags precache) and against HEAD, and compares them.
 package nonrefresh
 
 import (

@@ -1,4 +1,4 @@
-// Command load measures goal 4 of issue #7 on loopback: the requests per
+// Command load measures goal 4 of BENCHMARKS.md on loopback: the requests per
 // second of a handler behind sessionkit's Require with a cached cookie
 // session, against the same handler bare, and against floor_copy: the
 // same session already decoded, attached to every request and copied for
@@ -236,7 +236,7 @@ func cookieRequest(cookie string) *http.Request {
 	return r
 }
 
-// signIn makes a session with the issue's tokens (900-byte access,
+// signIn makes a session with the benchmark's tokens (900-byte access,
 // 100-byte refresh, 1000-byte ID token) and returns its Cookie header.
 func signIn(m *sessionkit.Manager) (string, error) {
 	rec := httptest.NewRecorder()

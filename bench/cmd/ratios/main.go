@@ -2,9 +2,9 @@
 // optionally, of the core's BenchmarkMiddleware,
 // BenchmarkMiddlewareEvicted and BenchmarkCookieSeal and
 // of redisstore's BenchmarkStoreMiddleware from the same run) and prints the
-// ratios issue #7 sets as goals, each marked met or NOT MET. Every figure is
-// the median over -count runs, and every ratio compares figures measured in
-// one run.
+// ratios BENCHMARKS.md sets as goals, each marked met or NOT MET. Every
+// figure is the median over -count runs, and every ratio compares figures
+// measured in one run.
 //
 //	go run ./bench/cmd/ratios peers.txt [core.txt] [store.txt] ...
 //

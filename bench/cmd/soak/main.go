@@ -1,4 +1,4 @@
-// Command soak is the soak test of issue #8: on loopback, in one process,
+// Command soak is a soak test of the middleware: on loopback, in one process,
 // it serves a JWK Set, an OAuth token endpoint that rotates refresh tokens
 // and detects their reuse, and an application behind sessionkit's
 // Middleware (a Provider, Bearer JWTs, the verified-credential cache, and
