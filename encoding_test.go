@@ -102,8 +102,8 @@ func TestPayloadRejects(t *testing.T) {
 	}
 }
 
-// A payload of the previous version (no access-token issue time) still
-// decodes, so upgrading does not sign anyone out.
+// A payload in format v1 (without the access-token issue time) still
+// decodes, so a cookie sealed in that format does not sign anyone out.
 func TestPayloadV1StillDecodes(t *testing.T) {
 	in := &Session{ID: "s", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
 		SignIn: SignIn{ID: "a", User: User{ID: "u"}, AccessToken: "at", AccessTokenIssuedAt: t0}}
