@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 func cookieParts(t *testing.T, m *Manager, cookies []*http.Cookie) []string {
@@ -241,19 +243,10 @@ func TestCacheAllocationsBearer(t *testing.T) {
 // at its exp, as verifying it again would.
 func TestCacheBearerEndsAtJWTExp(t *testing.T) {
 	clk := newClock()
-	jwks := newJWKSServer(t, rsaSigner())
-	cfg := testConfig(clk, jwks.URL)
-	cfg.Bearer.SessionFromClaims = func(c map[string]any, s *Session) error {
+	cfg, m, req := bearerHookManager(t, clk, func(c map[string]any, s *Session) error {
 		s.ExpireAt = s.ExpireAt.Add(24 * time.Hour)
 		return nil
-	}
-	m := mustNew(t, cfg)
-	tok := rsaSigner().mint(t, claimsFor(t0))
-	req := func() *http.Request {
-		r := requestWith("https://app.example/", nil)
-		r.Header.Set("Authorization", "Bearer "+tok)
-		return r
-	}
+	})
 	through(m, req())
 	clk.Advance(time.Hour) // token exp was t0+10m
 	var c capture
@@ -270,29 +263,35 @@ func TestCacheBearerEndsAtJWTExp(t *testing.T) {
 // A SessionFromClaims hook used as a revocation check must see every
 // request: a token it starts rejecting is not served from the cache.
 func TestCacheBearerRechecksSessionFromClaims(t *testing.T) {
-	clk := newClock()
-	jwks := newJWKSServer(t, rsaSigner())
-	cfg := testConfig(clk, jwks.URL)
 	var revoked atomic.Bool
-	cfg.Bearer.SessionFromClaims = func(c map[string]any, s *Session) error {
+	_, m, req := bearerHookManager(t, newClock(), func(c map[string]any, s *Session) error {
 		if revoked.Load() {
 			return errRevokedTest
 		}
 		return nil
-	}
-	m := mustNew(t, cfg)
-	tok := rsaSigner().mint(t, claimsFor(t0))
-	req := func() *http.Request {
-		r := requestWith("https://app.example/", nil)
-		r.Header.Set("Authorization", "Bearer "+tok)
-		return r
-	}
+	})
 	through(m, req())
 	revoked.Store(true)
 	var c capture
 	serve(m.Middleware(c.handler(m)), req())
 	if c.ok {
 		t.Errorf("token rejected by SessionFromClaims still accepted from the cache")
+	}
+}
+
+// bearerHookManager is a bearer Manager on clk whose SessionFromClaims is
+// hook. It returns its configuration, the Manager, and a maker of requests
+// that carry the same JWT, valid from t0 for 10 minutes.
+func bearerHookManager(t *testing.T, clk *testclock.Clock, hook func(map[string]any, *Session) error) (Config, *Manager, func() *http.Request) {
+	jwks := newJWKSServer(t, rsaSigner())
+	cfg := testConfig(clk, jwks.URL)
+	cfg.Bearer.SessionFromClaims = hook
+	m := mustNew(t, cfg)
+	tok := rsaSigner().mint(t, claimsFor(t0))
+	return cfg, m, func() *http.Request {
+		r := requestWith("https://app.example/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
 	}
 }
 

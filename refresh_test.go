@@ -315,19 +315,10 @@ func TestRefreshIDTokenFailureDoesNotResendRotatedToken(t *testing.T) {
 		if r.PostFormValue("refresh_token") == "rt-1" {
 			rt1Sent.Add(1)
 		}
-		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
-			"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
-		tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-			"refresh_token": "rt-2", "id_token": rsa2Signer().mint(t, c)})
+		rotatedTokens(t, w, rsa2Signer())
 	})
 	clk := newClock()
-	cfg := testConfig(clk, "")
-	p := testProvider(jwks.URL)
-	p.TokenURL = te.URL
-	p.AuthStyle = oauth2.AuthStyleInParams
-	cfg.Providers = []Provider{p}
-	m := mustNew(t, cfg)
-	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
+	m, cookies := oidcRefreshManager(t, clk, jwks.URL, te.URL)
 	s := through(m, requestWith("https://app.example/", cookies))
 	t.Logf("after 1st: rt=%q err=%q", s.RefreshToken, s.Error)
 	clk.Advance(3 * time.Second)
@@ -387,18 +378,9 @@ func TestRefreshFlightDoesNotReadTheHandlersSession(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
 		<-release
-		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
-			"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
-		tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-			"refresh_token": "rt-2", "id_token": rsaSigner().mint(t, c)})
+		rotatedTokens(t, w, rsaSigner())
 	})
-	cfg := testConfig(clk, "")
-	p := testProvider(jwks.URL)
-	p.TokenURL = te.URL
-	p.AuthStyle = oauth2.AuthStyleInParams
-	cfg.Providers = []Provider{p}
-	m := mustNew(t, cfg)
-	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
+	m, cookies := oidcRefreshManager(t, clk, jwks.URL, te.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -412,4 +394,27 @@ func TestRefreshFlightDoesNotReadTheHandlersSession(t *testing.T) {
 	serve(m.Middleware(h), requestWith("https://app.example/", cookies).WithContext(ctx))
 	wg.Wait()
 	time.Sleep(300 * time.Millisecond)
+}
+
+// rotatedTokens answers a refresh with access token at-2, refresh token
+// rt-2 and an ID token for user "u" signed by s.
+func rotatedTokens(t *testing.T, w http.ResponseWriter, s signer) {
+	c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
+		"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
+	tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+		"refresh_token": "rt-2", "id_token": s.mint(t, c)})
+}
+
+// oidcRefreshManager is a Manager with the OpenID Connect provider "oidc"
+// whose keys are at jwksURL and whose token endpoint, at tokenURL, takes
+// the client's credentials in the form. It returns the Manager and the
+// cookies of a session of user "u" with at-1 and rt-1, due at t0.
+func oidcRefreshManager(t *testing.T, clk *testclock.Clock, jwksURL, tokenURL string) (*Manager, []*http.Cookie) {
+	cfg := testConfig(clk, "")
+	p := testProvider(jwksURL)
+	p.TokenURL = tokenURL
+	p.AuthStyle = oauth2.AuthStyleInParams
+	cfg.Providers = []Provider{p}
+	m := mustNew(t, cfg)
+	return m, signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
 }
