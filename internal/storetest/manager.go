@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // NewStores returns n Stores that share one namespace, as n instances of
@@ -41,24 +42,10 @@ func RunManager(t *testing.T, newStores NewStores) {
 	t.Run("ActivityRotates", func(t *testing.T) { testActivityRotates(t, newStores) })
 }
 
-// mclock is real time plus an offset tests advance: the Manager's clock,
-// while stores keep real time.
-type mclock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *mclock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
-func (c *mclock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
-
 // fleet is n Managers sharing cookie keys and one store namespace.
 type fleet struct {
 	ms  []*sessionkit.Manager
-	clk *mclock
+	clk *testclock.Clock // the Managers': real time plus an offset tests advance, while stores keep real time
 	// expired and theft record the callbacks, by session status.
 	mu      sync.Mutex
 	expired []sessionkit.Status
@@ -71,7 +58,7 @@ func newFleet(t *testing.T, newStores NewStores, n int, tokenURL string) *fleet 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fleet{clk: &mclock{}}
+	f := &fleet{clk: testclock.Live()}
 	for _, st := range newStores(t, n) {
 		cfg := sessionkit.Config{
 			Keys:           []sessionkit.KeyPair{keys},
