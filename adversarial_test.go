@@ -25,6 +25,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sessionkit/sessionkit/internal/refresh"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -777,7 +778,7 @@ func TestAdversarialRefreshTokenReuse(t *testing.T) {
 	current := first[0].cookies
 	rec.take()
 
-	clk.Advance(refreshGrace / 2)
+	clk.Advance(refresh.Grace / 2)
 	if s := wave(1, old)[0]; s.c.session.AccessToken != "at-1" || calls() != 1 {
 		t.Fatalf("old cookie within the grace window: token %q, %d calls; want at-1 and no call", s.c.session.AccessToken, calls())
 	}
@@ -785,7 +786,7 @@ func TestAdversarialRefreshTokenReuse(t *testing.T) {
 
 	// Past the grace window, the old cookie still gets the newest tokens
 	// while the new access token lives: the rotation is remembered.
-	clk.Advance(refreshGrace)
+	clk.Advance(refresh.Grace)
 	if s := wave(1, old)[0]; s.c.session.AccessToken != "at-1" || calls() != 1 {
 		t.Fatalf("old cookie while at-1 lives: token %q, %d calls; want at-1 and no call", s.c.session.AccessToken, calls())
 	}

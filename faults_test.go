@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/refresh"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -284,9 +285,9 @@ func TestFaultsTokenEndpoint(t *testing.T) {
 			// request stops waiting at RefreshTimeout, the exchange goes
 			// on): let it end before the provider heals, or the next
 			// request would join it and fail with it.
-			m.refresher.wg.Wait()
+			m.refresher.wait()
 			srv.inject("/token", nil)
-			clk.Advance(refreshBackoffMin)
+			clk.Advance(refresh.BackoffMin)
 			c, fired, _ = refreshStep(t, m, rec, jar)
 			if refused {
 				if got := srv.count("/token"); got != calls {

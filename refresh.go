@@ -2,16 +2,17 @@ package sessionkit
 
 import (
 	"context"
-	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/sync/singleflight"
+
+	"github.com/sessionkit/sessionkit/internal/refresh"
 )
 
 // RefreshAccessTokenError is the Session.Error recorded when refreshing the
@@ -32,42 +33,30 @@ var (
 )
 
 const (
-	// refreshGrace is the least time the outcome of a refresh is kept for
-	// requests that still carry the refresh token it used: they take the
-	// new tokens instead of sending a rotated-out token again. A success
-	// is kept as long as the new access token lives, up to refreshMemory.
-	refreshGrace  = 30 * time.Second
-	refreshMemory = 24 * time.Hour
-	// refreshBackoffMin and refreshBackoffMax bound the pause after a
-	// transient refresh failure before the same refresh token is tried
-	// again; the pause doubles with each failure in a row.
-	refreshBackoffMin = 2 * time.Second
-	refreshBackoffMax = time.Minute
-	// maxRefreshEntries caps the outcomes kept in memory.
-	maxRefreshEntries = 10000
+	// refreshPoll is how often an instance that lost the refresh lock
+	// looks for the winner's result.
+	refreshPoll = 20 * time.Millisecond
+	// lockSlack is how much longer than the exchange timeout the refresh lock
+	// lives: the winner saves after the token endpoint answered.
+	lockSlack = 10 * time.Second
 )
 
-// refresher runs refreshes: one at a time per refresh token, shared by
-// every request that needs it, remembered for refreshGrace afterwards. It
-// is safe for concurrent use.
+// errRefreshWait is reported to a request that stopped waiting for a
+// refresh after RefreshTimeout.
+var errRefreshWait = errors.New("the refresh did not finish within RefreshTimeout")
+
+// errSubjectChanged: the refreshed ID token names another user.
+var errSubjectChanged = errors.New("the refreshed ID token names another subject")
+
+// refresher runs the refreshes of a Manager's sessions on the mechanisms of
+// internal/refresh: one flight per refresh token (cookie sessions) or per
+// stored session, and the outcomes of recent exchanges. It is safe for
+// concurrent use.
 type refresher struct {
-	m      *Manager
-	flight singleflight.Group
-
-	mu      sync.Mutex
-	entries map[refreshKey]*refreshEntry
-	closed  bool
-	wg      sync.WaitGroup // running refreshes
-}
-
-// refreshEntry is the outcome of the last refresh of one refresh token.
-type refreshEntry struct {
-	res      *refreshResult // nil after a failure
-	err      error          // the failure
-	failures int            // transient failures in a row
-	// until ends the grace window of a success or a refused token, and the
-	// backoff of a transient failure.
-	until time.Time
+	m       *Manager
+	cookies *refresh.Group[*refreshResult]
+	stored  *refresh.Group[*storedResult]
+	memory  *refresh.Memory[*refreshResult]
 }
 
 // refreshResult is a successful refresh: the provider's new tokens, and the
@@ -83,7 +72,28 @@ type refreshResult struct {
 }
 
 func newRefresher(m *Manager) *refresher {
-	return &refresher{m: m, entries: map[refreshKey]*refreshEntry{}}
+	onPanic := func(p any) {
+		m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
+	}
+	return &refresher{
+		m:       m,
+		cookies: refresh.NewGroup[*refreshResult](m.cfg.RefreshTimeout, onPanic),
+		stored:  refresh.NewGroup[*storedResult](m.cfg.RefreshTimeout, onPanic),
+		memory:  refresh.NewMemory[*refreshResult](refresh.DefaultCapacity),
+	}
+}
+
+// close stops new refreshes and waits for the running ones, which the
+// Manager's context has cancelled.
+func (rf *refresher) close() {
+	rf.cookies.Close()
+	rf.stored.Close()
+}
+
+// wait blocks until the refreshes running now have ended.
+func (rf *refresher) wait() {
+	rf.cookies.Wait()
+	rf.stored.Wait()
 }
 
 // refreshDue reports whether s should be refreshed at now: an active cookie
@@ -117,157 +127,60 @@ type refreshInput struct {
 	userID       string
 }
 
-type refreshKey [sha256.Size]byte
-
-func keyOf(provider, refreshToken string) refreshKey {
-	return sha256.Sum256([]byte(provider + "\x00" + refreshToken))
-}
-
-// errRefreshWait is reported to a request that stopped waiting for a
-// refresh after RefreshTimeout.
-var errRefreshWait = errors.New("the refresh did not finish within RefreshTimeout")
-
-// errRefreshClosed is reported once the Manager is closed.
-var errRefreshClosed = errors.New("the manager is closed")
-
-// errSubjectChanged: the refreshed ID token names another user.
-var errSubjectChanged = errors.New("the refreshed ID token names another subject")
-
-// refresh refreshes the access token of d's session, which refreshDue
-// accepted, and updates d: the session's tokens on success, its Error on
-// failure, and whether the cookie must be re-written. It never fails the
-// request, and it waits no longer than RefreshTimeout or the request's
-// context.
-func (rf *refresher) refresh(ctx context.Context, d *decoded) {
-	in := refreshInputOf(d.session)
-	key := keyOf(in.provider, in.refreshToken)
-	if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
-		if e.res != nil { // refreshed before: take the newest tokens
-			rf.apply(d, e.res)
-		} else { // failed a moment ago: do not ask the provider again yet
-			rf.fail(d, e.err, false)
-		}
-		return
-	}
-	ch := rf.flight.DoChan(string(key[:]), func() (v any, err error) {
-		// A flight that ended between latest and DoChan has recorded its
-		// outcome: use it rather than send a rotated-out token again.
-		if e := rf.latest(in.provider, key, rf.m.cfg.Now()); e != nil {
-			return e.res, e.err
-		}
-		return rf.guard(func() (any, error) { return rf.run(key, in) })
-	})
-	r, timedOut := rf.await(ctx, ch)
-	switch {
-	case r != nil && r.Err != nil:
-		rf.fail(d, r.Err, true)
-	case r != nil:
-		rf.apply(d, r.Val.(*refreshResult))
-	case timedOut:
-		// The refresh outlived its timeout (a hook or transport that does
-		// not honour its context): go on without it, writing nothing.
-		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
-	}
-	// Otherwise the client gave up; the refresh goes on for the others.
-	// This request keeps the session it has and writes nothing.
-}
-
-// refreshBackoff is how long to wait before trying again after failures
-// transient refresh failures in a row (at least 1): refreshBackoffMin,
-// doubling, up to refreshBackoffMax.
-func refreshBackoff(failures uint64) time.Duration {
-	return min(refreshBackoffMin<<min(failures-1, 10), refreshBackoffMax)
-}
-
 // refreshInputOf is what refreshing s needs of it.
 func refreshInputOf(s *Session) refreshInput {
 	return refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
 		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
 }
 
-// guard runs f as a refresh that Close waits for, and turns a panic (of a
-// Config.Now, a hook or a transport) into an error rather than a crash.
-func (rf *refresher) guard(f func() (any, error)) (v any, err error) {
-	if !rf.begin() {
-		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshClosed)
-	}
-	defer rf.wg.Done()
-	defer func() {
-		if p := recover(); p != nil {
-			rf.m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
-			v, err = nil, fmt.Errorf("%w: the refresh panicked", ErrRefreshFailed)
+// key is the refresh token's key in the flights and the memory.
+func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.refreshToken) }
+
+// refresh refreshes the access token of d's cookie session, which
+// refreshDue accepted, and updates d: the session's tokens on success, its
+// Error on failure, and whether the cookie must be re-written. It never
+// fails the request, and it waits no longer than RefreshTimeout or the
+// request's context.
+func (rf *refresher) refresh(ctx context.Context, d *decoded) {
+	in := refreshInputOf(d.session)
+	key := in.key()
+	if o, ok := rf.memory.Latest(key, rf.m.cfg.Now()); ok {
+		if o.Err == nil { // refreshed before: take the newest tokens
+			rf.apply(d, o.Value)
+		} else { // failed a moment ago: do not ask the provider again yet
+			rf.fail(d, o.Err, false)
 		}
-	}()
-	return f()
-}
-
-// await waits for a flight's result at most RefreshTimeout and until ctx
-// ends. r is nil when it did not come; timedOut then says whether
-// RefreshTimeout passed (rather than ctx ending).
-func (rf *refresher) await(ctx context.Context, ch <-chan singleflight.Result) (r *singleflight.Result, timedOut bool) {
-	timer := time.NewTimer(rf.m.cfg.RefreshTimeout)
-	defer timer.Stop()
-	select {
-	case res := <-ch:
-		return &res, false
-	case <-timer.C:
-		return nil, true
-	case <-ctx.Done():
-		return nil, false
+		return
 	}
-}
-
-// begin registers a running refresh for Close to wait for; it reports false
-// once the refresher is closed.
-func (rf *refresher) begin() bool {
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	if rf.closed {
-		return false
-	}
-	rf.wg.Add(1)
-	return true
-}
-
-// close stops new refreshes and waits for the running ones, which the
-// Manager's context has cancelled.
-func (rf *refresher) close() {
-	rf.mu.Lock()
-	rf.closed = true
-	rf.mu.Unlock()
-	rf.wg.Wait()
-}
-
-// latest returns the outcome recorded for key that still applies at now,
-// following a success to the outcome of the refresh token it returned, so
-// that an old cookie gets the newest tokens, never a rotated-out one.
-func (rf *refresher) latest(provider string, key refreshKey, now time.Time) *refreshEntry {
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	e := rf.recentLocked(key, now)
-	for hops := 0; e != nil && e.res != nil && hops < 16; hops++ {
-		next := rf.recentLocked(keyOf(provider, e.res.token.RefreshToken), now)
-		if next == nil || next.res == nil {
-			break // the newest success; a newer failure is the newer token's own business
+	res, err := rf.cookies.Do(ctx, string(key[:]), func() (*refreshResult, error) {
+		// A flight that ended between Latest and Do has recorded its
+		// outcome: use it rather than send a rotated-out token again.
+		if o, ok := rf.memory.Latest(key, rf.m.cfg.Now()); ok {
+			return o.Value, o.Err
 		}
-		e = next
+		return rf.run(key, in)
+	})
+	switch {
+	case errors.Is(err, refresh.ErrAbandoned):
+		// The client gave up; the refresh goes on for the others. This
+		// request keeps the session it has and writes nothing.
+	case errors.Is(err, refresh.ErrWaitTimeout):
+		// The refresh outlived its timeout (a hook or transport that does
+		// not honour its context): go on without it, writing nothing.
+		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
+	case err != nil:
+		rf.fail(d, refreshFailed(err), true)
+	default:
+		rf.apply(d, res)
 	}
-	return e
 }
 
-// recentLocked returns the entry of key that still applies at now.
-func (rf *refresher) recentLocked(key refreshKey, now time.Time) *refreshEntry {
-	e := rf.entries[key]
-	if e == nil {
-		return nil
+// refreshFailed returns err as a refresh error: wrapping ErrRefreshFailed.
+func refreshFailed(err error) error {
+	if errors.Is(err, ErrRefreshFailed) {
+		return err
 	}
-	if !now.Before(e.until) {
-		if e.res != nil || e.failures == 0 {
-			delete(rf.entries, key) // a failed entry is kept to count failures in a row
-		}
-		return nil
-	}
-	return e
+	return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 }
 
 // exchangeTimeout bounds a refresh exchange. It is longer than the
@@ -286,63 +199,176 @@ func permanent(err error) bool {
 
 // run performs one refresh, detached from any request's context, and
 // records its outcome. A success is remembered for as long as the new
-// access token lives (at least refreshGrace), so that a request carrying a
+// access token lives (at least refresh.Grace), so that a request carrying a
 // cookie from before the rotation, however late, gets the new tokens.
-func (rf *refresher) run(key refreshKey, in refreshInput) (*refreshResult, error) {
+func (rf *refresher) run(key refresh.Key, in refreshInput) (*refreshResult, error) {
 	m := rf.m
 	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
 	defer cancel()
 	res, err := m.exchangeRefreshToken(ctx, in)
 	now := m.cfg.Now()
-
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	prev := rf.entries[key]
-	e := &refreshEntry{res: res, err: err, until: now.Add(refreshGrace)}
-	switch {
-	case err == nil:
-		if exp := res.token.Expiry; exp.After(e.until) {
-			e.until = exp
-			if limit := now.Add(refreshMemory); limit.Before(exp) {
-				e.until = limit
-			}
-		}
-	case !permanent(err):
-		e.failures = 1
-		if prev != nil && prev.res == nil {
-			e.failures = prev.failures + 1
-		}
-		e.until = now.Add(refreshBackoff(uint64(e.failures)))
+	if err != nil {
+		rf.memory.Failed(key, err, permanent(err), now)
+		return nil, err
 	}
-	if len(rf.entries) >= maxRefreshEntries {
-		rf.pruneLocked(now)
-	}
-	rf.entries[key] = e
-	return res, err
+	next := refresh.KeyOf(in.provider, res.token.RefreshToken)
+	rf.memory.Succeeded(key, res, next, res.token.Expiry, now)
+	return res, nil
 }
 
-// pruneLocked makes room: expired entries first, then failures, then the
-// successes closest to their end.
-func (rf *refresher) pruneLocked(now time.Time) {
-	for k, e := range rf.entries {
-		if !now.Before(e.until) || e.res == nil {
-			delete(rf.entries, k)
+// storedResult is the outcome of one store-backed refresh flight.
+type storedResult struct {
+	session    *Session // shared by the waiters: cloned before use
+	st         storeState
+	refreshErr error
+	fresh      bool // this flight refreshed the tokens
+	updated    atomic.Bool
+}
+
+// storedRefreshDue is refreshDue for a stored session, which also waits
+// out the backoff after a transient failure, whichever instance saw it.
+func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bool {
+	return m.refreshDue(s, now) && !now.Before(st.meta.retryAt)
+}
+
+// refreshStored refreshes the stored session of d once across every
+// instance sharing the Store: in this process, concurrent requests of the
+// session share one flight; across processes, the flight that takes the
+// Store's lock of the refresh token refreshes and saves, and the others poll the
+// Store until they see its result. Each request waits at most
+// RefreshTimeout and until its context ends.
+func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
+	s := d.session
+	in := refreshInputOf(s)
+	id := d.st.id
+	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(id, in) })
+	switch {
+	case errors.Is(err, refresh.ErrAbandoned):
+		// The client gave up; the refresh goes on for the others.
+	case errors.Is(err, refresh.ErrWaitTimeout):
+		s.Error = RefreshAccessTokenError
+		d.refreshErr = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
+	case err != nil:
+		s.Error = RefreshAccessTokenError
+		d.refreshErr = refreshFailed(err)
+	case res.st.id != id:
+		// The session moved to a new ID (a privilege change) while this
+		// request waited: its cookie, of before the move, never reaches
+		// the moved session nor gets its cookie (see decodeMovedCookie).
+		d.session, d.shared, d.st, d.reissue = nil, false, nil, false
+		d.err = ErrNoSession
+	default:
+		adoptStored(d, res)
+	}
+}
+
+// adoptStored puts the outcome of a store-backed refresh flight into d: a
+// copy of the saved session, and whether its cookie must be re-issued.
+func adoptStored(d *decoded, res *storedResult) {
+	cookieGen := d.st.cookieGen
+	st := res.st
+	st.cookieGen = cookieGen
+	d.session, d.shared, d.st = res.session.Clone(), false, &st
+	d.refreshErr = res.refreshErr
+	if st.meta.gen != cookieGen {
+		d.reissue = true
+	}
+	if res.fresh && res.updated.CompareAndSwap(false, true) {
+		d.updated = true
+	}
+}
+
+// runStored takes the refresh lock or waits for its holder's result.
+func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
+	m := rf.m
+	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
+	defer cancel()
+	// The lock is the refresh token's, not the session ID's: a session
+	// that moves to a new ID mid-refresh keeps its refresh token, which
+	// must still be exchanged once.
+	key := in.key()
+	lockKey := "refresh:" + hex.EncodeToString(key[:])
+	for {
+		unlock, err := m.cfg.Store.Lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
+		if err == nil {
+			res, err := rf.refreshLocked(ctx, id, in)
+			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
+			_ = unlock(uctx)
+			ucancel()
+			return res, err
+		}
+		if !errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
+		}
+		// Another instance refreshes: wait for its result.
+		if res, _, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
+			return res, err
+		}
+		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
 		}
 	}
-	for len(rf.entries) >= maxRefreshEntries {
-		var oldest refreshKey
-		var until time.Time
-		n := 0
-		for k, e := range rf.entries { // a sample of 8, as Redis evicts
-			if n == 0 || e.until.Before(until) {
-				oldest, until = k, e.until
-			}
-			if n++; n == 8 {
-				break
+}
+
+// refreshedElsewhere loads session id and returns it as the outcome when
+// in's refresh token no longer needs exchanging: another instance refreshed
+// it, or the session is over. While the refresh is still due, it returns
+// no outcome but the session as loaded.
+func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
+	s, st, err := m.loadLive(ctx, id)
+	if err != nil {
+		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+	}
+	now := m.cfg.Now()
+	s.Status = statusAt(s, now)
+	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
+		return &storedResult{session: s, st: *st}, loaded{}, nil
+	}
+	return nil, loaded{s, st}, nil
+}
+
+// refreshLocked refreshes session id while holding its refresh lock, unless
+// the record shows that someone already did, and saves the outcome.
+func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
+	m := rf.m
+	done, cur, err := m.refreshedElsewhere(ctx, id, in)
+	if done != nil || err != nil {
+		return done, err
+	}
+	res, xerr := m.exchangeRefreshToken(ctx, in)
+	// The provider may have rotated the refresh token: what it answered
+	// is saved even if ctx is nearly done.
+	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
+	defer cancel()
+	var refreshErr error
+	s, st, err := m.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+		if s.RefreshToken != in.refreshToken {
+			return false, nil // the lock expired and someone else refreshed
+		}
+		d := decoded{session: s}
+		if xerr == nil {
+			rf.apply(&d, res)
+			meta.advance(now)
+			meta.failures, meta.retryAt = 0, time.Time{}
+		} else {
+			rf.fail(&d, xerr, true)
+			if !permanent(xerr) {
+				meta.failures++
+				meta.retryAt = now.Add(refresh.Backoff(meta.failures))
 			}
 		}
-		delete(rf.entries, oldest)
+		refreshErr = d.refreshErr
+		return true, nil
+	})
+	if err != nil {
+		m.cfg.Logger.Error("sessionkit: saving a refreshed session failed", "error", err.Error())
+		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
+	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
 }
 
 // exchangeRefreshToken asks in's provider for new tokens and verifies a new
@@ -350,6 +376,26 @@ func (rf *refresher) pruneLocked(now time.Time) {
 // token is spent: a new ID token that fails verification is reported in the
 // result (idErr), not as a failure that would keep the old token.
 func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
+	tok, err := m.redeemRefreshToken(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res := &refreshResult{token: tok, issuedAt: m.cfg.Now().UTC().Truncate(time.Second)}
+	if res.token.RefreshToken == "" { // the provider does not rotate: keep the old one
+		res.token = cloneToken(tok)
+		res.token.RefreshToken = in.refreshToken
+	}
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		if err := m.verifyRefreshedIDToken(ctx, in, raw, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// redeemRefreshToken sends in's refresh token to its provider, through
+// Provider.Refresh when set, and returns the tokens it answered.
+func (m *Manager) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
 	p, err := m.provider(in.provider)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
@@ -360,10 +406,10 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*r
 	}
 	conf := rp.oauth2
 	conf.Scopes = slices.Clone(conf.Scopes)
-	current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
 	octx := m.oauthContext(ctx)
 	var tok *oauth2.Token
 	if p.cfg.Refresh != nil {
+		current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
 		ok := m.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
 		if !ok && err == nil {
 			err = errors.New("Provider.Refresh panicked")
@@ -372,39 +418,44 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*r
 		tok, err = conf.TokenSource(octx, &oauth2.Token{RefreshToken: in.refreshToken}).Token()
 	}
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
-		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrRefreshFailed, in.provider, redactRetrieveError(err))
+		return nil, tokenEndpointErr(in.provider, err)
 	}
 	if tok == nil || tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: %s: the token response holds no access token", ErrRefreshFailed, in.provider)
 	}
-	res := &refreshResult{token: tok, issuedAt: m.cfg.Now().UTC().Truncate(time.Second)}
-	if res.token.RefreshToken == "" { // the provider does not rotate: keep the old one
-		res.token = cloneToken(tok)
-		res.token.RefreshToken = in.refreshToken
+	return tok, nil
+}
+
+// tokenEndpointErr is the refresh error for err, the failure of provider's
+// token endpoint: ErrRefreshTokenInvalid when it refused the refresh token.
+func tokenEndpointErr(provider string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+		return fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
 	}
-	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		// OpenID Connect Core 12.2: the new ID token is verified as at
-		// sign-in (without a nonce) and must name the same subject.
-		user, exp, _, err := m.verifyIDToken(ctx, in.provider, raw, "")
-		if err == nil && user.ID != in.userID {
-			err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
-		}
-		if err != nil {
-			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
-			if errors.Is(err, errSubjectChanged) {
-				// Tokens for someone else: use none of them.
-				return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-			}
-			res.idErr = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-			return res, nil
-		}
-		res.idToken, res.idExp, res.user = raw, exp, &user
+	return fmt.Errorf("%w: %s: %w", ErrRefreshFailed, provider, redactRetrieveError(err))
+}
+
+// verifyRefreshedIDToken verifies raw, the ID token of a refresh, as at
+// sign-in but without a nonce (OpenID Connect Core 12.2), and puts it into
+// res. One that names another subject fails the refresh: the tokens are
+// someone else's. Any other refusal is kept in res.idErr, and the session
+// keeps its old ID token.
+func (m *Manager) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
+	user, exp, _, err := m.verifyIDToken(ctx, in.provider, raw, "")
+	if err == nil && user.ID != in.userID {
+		err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
 	}
-	return res, nil
+	if err != nil {
+		m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+		if errors.Is(err, errSubjectChanged) {
+			return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		}
+		res.idErr = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		return nil
+	}
+	res.idToken, res.idExp, res.user = raw, exp, &user
+	return nil
 }
 
 // redactRetrieveError drops the response body an *oauth2.RetrieveError

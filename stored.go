@@ -2,14 +2,11 @@ package sessionkit
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -48,12 +45,6 @@ const (
 	// casRetries bounds the reload-and-reapply rounds of a write that
 	// keeps losing compare-and-set races.
 	casRetries = 8
-	// refreshPoll is how often an instance that lost the refresh lock
-	// looks for the winner's result.
-	refreshPoll = 20 * time.Millisecond
-	// lockSlack is how much longer than the exchange timeout the refresh lock
-	// lives: the winner saves after the token endpoint answered.
-	lockSlack = 10 * time.Second
 	// saveTimeout bounds writes that must not be lost with the request's
 	// context, such as saving tokens the provider has already rotated.
 	saveTimeout = 10 * time.Second
@@ -560,157 +551,6 @@ func (m *Manager) requestRef(r *http.Request) (cookieRef, bool) {
 	}
 	ref, _, err := m.openRef(parts, m.cfg.Now())
 	return ref, err == nil
-}
-
-// storedResult is the outcome of one store-backed refresh flight.
-type storedResult struct {
-	session    *Session // shared by the waiters: cloned before use
-	st         storeState
-	refreshErr error
-	fresh      bool // this flight refreshed the tokens
-	updated    atomic.Bool
-}
-
-// storedRefreshDue is refreshDue for a stored session, which also waits
-// out the backoff after a transient failure, whichever instance saw it.
-func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bool {
-	return m.refreshDue(s, now) && !now.Before(st.meta.retryAt)
-}
-
-// refreshStored refreshes the stored session of d once across every
-// instance sharing the Store: in this process, concurrent requests of the
-// session share one flight; across processes, the flight that takes the
-// Store's lock of the refresh token refreshes and saves, and the others poll the
-// Store until they see its result. Each request waits at most
-// RefreshTimeout and until its context ends.
-func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
-	s := d.session
-	in := refreshInputOf(s)
-	id := d.st.id
-	ch := rf.flight.DoChan("store\x00"+id, func() (any, error) {
-		return rf.guard(func() (any, error) { return rf.runStored(id, in) })
-	})
-	r, timedOut := rf.await(ctx, ch)
-	switch {
-	case r != nil && r.Err != nil:
-		s.Error = RefreshAccessTokenError
-		d.refreshErr = r.Err
-	case r != nil && r.Val.(*storedResult).st.id != id:
-		// The session moved to a new ID (a privilege change) while this
-		// request waited: its cookie, of before the move, never reaches
-		// the moved session nor gets its cookie (see decodeMovedCookie).
-		d.session, d.shared, d.st, d.reissue = nil, false, nil, false
-		d.err = ErrNoSession
-	case r != nil:
-		res := r.Val.(*storedResult)
-		cookieGen := d.st.cookieGen
-		st := res.st
-		st.cookieGen = cookieGen
-		d.session, d.shared, d.st = res.session.Clone(), false, &st
-		d.refreshErr = res.refreshErr
-		if st.meta.gen != cookieGen {
-			d.reissue = true
-		}
-		if res.fresh && res.updated.CompareAndSwap(false, true) {
-			d.updated = true
-		}
-	case timedOut:
-		s.Error = RefreshAccessTokenError
-		d.refreshErr = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
-	}
-}
-
-// runStored takes the refresh lock or waits for its holder's result.
-func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
-	m := rf.m
-	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
-	defer cancel()
-	// The lock is the refresh token's, not the session ID's: a session
-	// that moves to a new ID mid-refresh keeps its refresh token, which
-	// must still be exchanged once.
-	key := keyOf(in.provider, in.refreshToken)
-	lockKey := "refresh:" + hex.EncodeToString(key[:])
-	for {
-		unlock, err := m.cfg.Store.Lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
-		if err == nil {
-			res, err := rf.refreshLocked(ctx, id, in)
-			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
-			_ = unlock(uctx)
-			ucancel()
-			return res, err
-		}
-		if !errors.Is(err, ErrLocked) {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
-		}
-		// Another instance refreshes: wait for its result.
-		if res, _, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
-			return res, err
-		}
-		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
-		}
-	}
-}
-
-// refreshedElsewhere loads session id and returns it as the outcome when
-// in's refresh token no longer needs exchanging: another instance refreshed
-// it, or the session is over. While the refresh is still due, it returns
-// no outcome but the session as loaded.
-func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
-	s, st, err := m.loadLive(ctx, id)
-	if err != nil {
-		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-	}
-	now := m.cfg.Now()
-	s.Status = statusAt(s, now)
-	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
-		return &storedResult{session: s, st: *st}, loaded{}, nil
-	}
-	return nil, loaded{s, st}, nil
-}
-
-// refreshLocked refreshes session id while holding its refresh lock, unless
-// the record shows that someone already did, and saves the outcome.
-func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
-	m := rf.m
-	done, cur, err := m.refreshedElsewhere(ctx, id, in)
-	if done != nil || err != nil {
-		return done, err
-	}
-	res, xerr := m.exchangeRefreshToken(ctx, in)
-	// The provider may have rotated the refresh token: what it answered
-	// is saved even if ctx is nearly done.
-	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
-	defer cancel()
-	var refreshErr error
-	s, st, err := m.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
-		if s.RefreshToken != in.refreshToken {
-			return false, nil // the lock expired and someone else refreshed
-		}
-		d := decoded{session: s}
-		if xerr == nil {
-			rf.apply(&d, res)
-			meta.advance(now)
-			meta.failures, meta.retryAt = 0, time.Time{}
-		} else {
-			rf.fail(&d, xerr, true)
-			if !permanent(xerr) {
-				meta.failures++
-				meta.retryAt = now.Add(refreshBackoff(meta.failures))
-			}
-		}
-		refreshErr = d.refreshErr
-		return true, nil
-	})
-	if err != nil {
-		m.cfg.Logger.Error("sessionkit: saving a refreshed session failed", "error", err.Error())
-		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-	}
-	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
 }
 
 // Touch records activity on the stored session id: LastActiveAt becomes
