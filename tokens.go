@@ -3,24 +3,14 @@ package sessionkit
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/sessionkit/sessionkit/internal/mint"
 )
 
 // Defaults of TokenConfig and TokenTemplate.
@@ -141,43 +131,22 @@ type tokenOptions struct{ skipCache bool }
 // still valid (Clerk's skipCache). The new token replaces the cached one.
 func SkipCache() TokenOption { return func(o *tokenOptions) { o.skipCache = true } }
 
-// tokenKey is a validated SigningKey.
-type tokenKey struct {
-	id     string
-	method jwt.SigningMethod
-	signer crypto.Signer
-}
-
-// minter mints tokens and caches them.
+// minter mints the tokens of Config.Tokens: the session-aware side of
+// internal/mint's signer and cache.
 type minter struct {
-	keys      []tokenKey
+	signer    *mint.Signer
+	cache     *mint.Cache
 	templates map[string]TokenTemplate
 	issuer    string
 	leeway    time.Duration
-	max       int
-	jwks      []byte // the JWK Set, encoded once
-
-	mu    sync.Mutex
-	cache map[string]*sessionTokens // by session ID
 }
 
-// sessionTokens are the cached tokens of one session in one state.
-type sessionTokens struct {
-	fp     string
-	tokens map[string]cachedToken // by template
-}
-
-type cachedToken struct {
-	jwt   string
-	useTo time.Time // served until then
-}
-
-// validateTokens checks c and builds the minter.
+// newMinter checks c and builds the minter.
 func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 	if len(c.Keys) == 0 {
 		return nil, configErr("Tokens.Keys", "at least one signing key is required")
 	}
-	mt := &minter{templates: map[string]TokenTemplate{}, issuer: c.Issuer, leeway: c.CacheLeeway, max: c.MaxCachedSessions, cache: map[string]*sessionTokens{}}
+	mt := &minter{templates: map[string]TokenTemplate{}, issuer: c.Issuer, leeway: c.CacheLeeway}
 	if mt.issuer == "" {
 		mt.issuer = "sessionkit"
 		if s.URL != "" {
@@ -187,56 +156,41 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 	if mt.leeway == 0 {
 		mt.leeway = DefaultTokenCacheLeeway
 	}
-	if mt.max == 0 {
-		mt.max = DefaultTokenCacheSessions
+	maxSessions := c.MaxCachedSessions
+	if maxSessions == 0 {
+		maxSessions = DefaultTokenCacheSessions
 	}
-	if mt.max < 0 {
+	if maxSessions < 0 {
 		return nil, configErr("Tokens.MaxCachedSessions", "must not be negative")
 	}
-	seen := map[string]bool{}
-	var set struct {
-		Keys []map[string]string `json:"keys"`
-	}
+	mt.cache = mint.NewCache(maxSessions)
+	keys := make([]mint.Key, len(c.Keys))
 	for i, k := range c.Keys {
-		field := fmt.Sprintf("Tokens.Keys[%d]", i)
-		if k.ID == "" || seen[k.ID] {
-			return nil, configErr(field+".ID", "must be set and unique")
-		}
-		seen[k.ID] = true
-		tk := tokenKey{id: k.ID, signer: k.Key}
-		var jwk map[string]string // its public half, for the JWK Set
-		switch key := k.Key.(type) {
-		case ed25519.PrivateKey:
-			if len(key) != ed25519.PrivateKeySize {
-				return nil, configErr(field+".Key", "malformed ed25519 key")
-			}
-			tk.method = jwt.SigningMethodEdDSA
-			jwk = map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url(key.Public().(ed25519.PublicKey))}
-		case *ecdsa.PrivateKey:
-			if key.Curve != elliptic.P256() {
-				return nil, configErr(field+".Key", "ECDSA keys must be on P-256 (ES256)")
-			}
-			tk.method = jwt.SigningMethodES256
-			ecdh, err := key.PublicKey.ECDH()
-			if err != nil {
-				return nil, &ConfigError{Field: field + ".Key", Reason: "invalid ECDSA key", Err: err}
-			}
-			raw := ecdh.Bytes() // 0x04 || X || Y
-			jwk = map[string]string{"kty": "EC", "crv": "P-256", "x": b64url(raw[1:33]), "y": b64url(raw[33:65])}
-		case *rsa.PrivateKey:
-			if key.N.BitLen() < 2048 {
-				return nil, configErr(field+".Key", "RSA keys must have at least 2048 bits")
-			}
-			tk.method = jwt.SigningMethodRS256
-			jwk = map[string]string{"kty": "RSA", "n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}
-		default:
-			return nil, configErr(field+".Key", "must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Key)
-		}
-		jwk["kid"], jwk["alg"], jwk["use"] = k.ID, tk.method.Alg(), "sig"
-		set.Keys = append(set.Keys, jwk)
-		mt.keys = append(mt.keys, tk)
+		keys[i] = mint.Key{ID: k.ID, Signer: k.Key}
 	}
-	mt.jwks, _ = json.Marshal(set)
+	signer, err := mint.NewSigner(keys)
+	if err != nil {
+		return nil, keyConfigErr(err)
+	}
+	mt.signer = signer
+	if err := mt.addTemplates(c); err != nil {
+		return nil, err
+	}
+	return mt, nil
+}
+
+// keyConfigErr is the *ConfigError of a key that internal/mint refused.
+func keyConfigErr(err error) error {
+	var ke *mint.KeyError
+	if !errors.As(err, &ke) {
+		return &ConfigError{Field: "Tokens.Keys", Reason: "unusable signing keys", Err: err}
+	}
+	return &ConfigError{Field: fmt.Sprintf("Tokens.Keys[%d].%s", ke.Index, ke.Field), Reason: ke.Reason, Err: ke.Err}
+}
+
+// addTemplates checks c's templates and adds them, with the default
+// session token template unless c defines it.
+func (mt *minter) addTemplates(c *TokenConfig) error {
 	if _, ok := c.Templates[""]; !ok {
 		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime}
 	}
@@ -246,30 +200,28 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 			t.Lifetime = DefaultTokenLifetime
 		}
 		if t.Lifetime < time.Second || t.Lifetime > 24*time.Hour {
-			return nil, configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)
+			return configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)
 		}
 		for claim, f := range t.Fields {
 			if reservedClaims[claim] {
-				return nil, configErr(field+".Fields", "claim %q is set by the Manager", claim)
+				return configErr(field+".Fields", "claim %q is set by the Manager", claim)
 			}
 			if templateFields[f] == nil {
-				return nil, configErr(field+".Fields", "claim %q names unknown session field %q", claim, f)
+				return configErr(field+".Fields", "claim %q names unknown session field %q", claim, f)
 			}
 		}
 		for claim, v := range t.Static {
 			if reservedClaims[claim] {
-				return nil, configErr(field+".Static", "claim %q is set by the Manager", claim)
+				return configErr(field+".Static", "claim %q is set by the Manager", claim)
 			}
 			if _, err := json.Marshal(v); err != nil {
-				return nil, &ConfigError{Field: field + ".Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
+				return &ConfigError{Field: field + ".Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
 			}
 		}
 		mt.templates[name] = t
 	}
-	return mt, nil
+	return nil
 }
-
-func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // fingerprint identifies the state of a session that tokens are minted
 // from: any change of sign-in, user, scope, actor or tokens (a refresh)
@@ -282,14 +234,9 @@ func fingerprint(s *Session) string {
 	if s.Actor != nil {
 		act = s.Actor.Subject
 	}
-	var b []byte
-	for _, v := range [...]string{s.SignIn.ID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
+	return mint.Fingerprint(s.SignIn.ID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
 		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, act, s.AccessToken, s.IDToken,
-		s.Provider, string(s.Status)} {
-		b = appendString(b, v) // length-prefixed, so no two lists collide
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+		s.Provider, string(s.Status))
 }
 
 // forget drops the cached tokens of session id.
@@ -297,9 +244,7 @@ func (mt *minter) forget(id string) {
 	if mt == nil || id == "" {
 		return
 	}
-	mt.mu.Lock()
-	delete(mt.cache, id)
-	mt.mu.Unlock()
+	mt.cache.Forget(id)
 }
 
 // GetToken returns a short-lived JWT for s, minted from the named template
@@ -318,22 +263,9 @@ func (mt *minter) forget(id string) {
 // serves cookie sessions only, so that a presented JWT cannot be
 // exchanged for a fresh one. It is safe for concurrent use.
 func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opts ...TokenOption) (string, error) {
-	mt := m.minter
-	if mt == nil {
-		return "", ErrTokensDisabled
-	}
-	if s == nil {
-		return "", ErrNoSession
-	}
-	if !s.Active() {
-		return "", fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
-	}
-	if s.User.ID == "" {
-		return "", fmt.Errorf("%w: no user", ErrNoSession)
-	}
-	t, ok := mt.templates[template]
-	if !ok {
-		return "", fmt.Errorf("%w: %q", ErrUnknownTemplate, template)
+	t, err := m.tokenTemplate(s, template)
+	if err != nil {
+		return "", err
 	}
 	var o tokenOptions
 	for _, opt := range opts {
@@ -341,6 +273,7 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 			opt(&o)
 		}
 	}
+	mt := m.minter
 	now := m.cfg.Now()
 	caching := mt.leeway >= 0 && s.ID != ""
 	var fp string
@@ -348,103 +281,50 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 		fp = fingerprint(s)
 	}
 	if caching && !o.skipCache {
-		mt.mu.Lock()
-		if e := mt.cache[s.ID]; e != nil && e.fp == fp {
-			if c, ok := e.tokens[template]; ok && now.Before(c.useTo) {
-				mt.mu.Unlock()
-				return c.jwt, nil
-			}
+		if raw, ok := mt.cache.Get(s.ID, fp, template, now); ok {
+			return raw, nil
 		}
-		mt.mu.Unlock()
 	}
 	raw, exp, err := m.mint(ctx, s, t, now)
 	if err != nil {
 		return "", err
 	}
 	if caching {
-		lw := min(mt.leeway, t.Lifetime/2)
-		mt.put(s.ID, fp, template, cachedToken{jwt: raw, useTo: exp.Add(-lw)}, now)
+		mt.cache.Put(s.ID, fp, template, raw, exp.Add(-min(mt.leeway, t.Lifetime/2)), now)
 	}
 	return raw, nil
 }
 
-// put caches a token, evicting expired entries, or else an arbitrary
-// session's, when the cache is full.
-func (mt *minter) put(id, fp, template string, c cachedToken, now time.Time) {
-	mt.mu.Lock()
-	defer mt.mu.Unlock()
-	e := mt.cache[id]
-	if e == nil || e.fp != fp {
-		if e == nil && len(mt.cache) >= mt.max {
-			for k, v := range mt.cache {
-				live := false
-				for _, t := range v.tokens {
-					live = live || now.Before(t.useTo)
-				}
-				if !live {
-					delete(mt.cache, k)
-				}
-			}
-			// Still full of live tokens: drop a tenth, arbitrary
-			// sessions (map order), so that the sweep above is not paid
-			// on every put. A dropped token is minted again when asked.
-			for k := range mt.cache {
-				if len(mt.cache) < mt.max-mt.max/10 {
-					break
-				}
-				delete(mt.cache, k)
-			}
-		}
-		e = &sessionTokens{fp: fp, tokens: map[string]cachedToken{}}
-		// A copy: the session's ID shares memory with its whole decoded
-		// cookie, which the cache must not keep alive.
-		mt.cache[strings.Clone(id)] = e
+// tokenTemplate returns the named template if tokens can be minted for s.
+func (m *Manager) tokenTemplate(s *Session, name string) (TokenTemplate, error) {
+	if m.minter == nil {
+		return TokenTemplate{}, ErrTokensDisabled
 	}
-	e.tokens[template] = c
+	if s == nil {
+		return TokenTemplate{}, ErrNoSession
+	}
+	if !s.Active() {
+		return TokenTemplate{}, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	}
+	if s.User.ID == "" {
+		return TokenTemplate{}, fmt.Errorf("%w: no user", ErrNoSession)
+	}
+	t, ok := m.minter.templates[name]
+	if !ok {
+		return TokenTemplate{}, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
+	}
+	return t, nil
 }
 
-// mint signs a new token for s.
+// mint signs a new token for s from template t.
 func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now time.Time) (string, time.Time, error) {
-	mt := m.minter
-	iat := now.Truncate(time.Second)
-	exp := iat.Add(t.Lifetime)
-	claims := jwt.MapClaims{}
-	for claim, f := range t.Fields {
-		if v := templateFields[f](s); v != "" {
-			claims[claim] = v
-		}
+	claims, err := m.templateClaims(ctx, s, t)
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	for claim, v := range t.Static {
-		claims[claim] = v
-	}
-	if t.Claims != nil {
-		var extra map[string]any
-		var err error
-		if !m.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
-			return "", time.Time{}, fmt.Errorf("%w: Claims panicked", ErrTemplate)
-		}
-		if err != nil {
-			return "", time.Time{}, fmt.Errorf("%w: %w", ErrTemplate, err)
-		}
-		for claim, v := range extra {
-			if reservedClaims[claim] {
-				return "", time.Time{}, fmt.Errorf("%w: claim %q is set by the Manager", ErrTemplate, claim)
-			}
-			claims[claim] = v
-		}
-	}
-	claims["sub"] = s.User.ID
 	if s.ID != "" {
 		claims["sid"] = s.ID
 	}
-	claims["iss"] = mt.issuer
-	if len(t.Audience) > 0 {
-		claims["aud"] = t.Audience
-	}
-	claims["iat"] = iat.Unix()
-	claims["nbf"] = iat.Unix()
-	claims["exp"] = exp.Unix()
-	claims["jti"] = rand.Text()
 	if s.ActiveOrganizationID != "" {
 		claims["org_id"] = s.ActiveOrganizationID
 	}
@@ -454,14 +334,44 @@ func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now tim
 	if s.Actor != nil && s.Actor.Subject != "" {
 		claims["act"] = map[string]any{"sub": s.Actor.Subject}
 	}
-	k := mt.keys[0]
-	tok := jwt.NewWithClaims(k.method, claims)
-	tok.Header["kid"] = k.id
-	raw, err := tok.SignedString(k.signer)
+	raw, exp, err := m.minter.signer.Mint(claims, mint.Registered{Issuer: m.minter.issuer, Subject: s.User.ID,
+		Audience: t.Audience, IssuedAt: now, Lifetime: t.Lifetime})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: signing: %w", ErrTemplate, err)
 	}
 	return raw, exp, nil
+}
+
+// templateClaims are the claims t adds for s: its Fields, its Static
+// claims, then what its Claims function returns.
+func (m *Manager) templateClaims(ctx context.Context, s *Session, t TokenTemplate) (map[string]any, error) {
+	claims := map[string]any{}
+	for claim, f := range t.Fields {
+		if v := templateFields[f](s); v != "" {
+			claims[claim] = v
+		}
+	}
+	for claim, v := range t.Static {
+		claims[claim] = v
+	}
+	if t.Claims == nil {
+		return claims, nil
+	}
+	var extra map[string]any
+	var err error
+	if !m.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
+		return nil, fmt.Errorf("%w: Claims panicked", ErrTemplate)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+	}
+	for claim, v := range extra {
+		if reservedClaims[claim] {
+			return nil, fmt.Errorf("%w: claim %q is set by the Manager", ErrTemplate, claim)
+		}
+		claims[claim] = v
+	}
+	return claims, nil
 }
 
 // JWKS returns the JWK Set (RFC 7517) of Config.Tokens' public keys, as
@@ -470,7 +380,7 @@ func (m *Manager) JWKS() []byte {
 	if m.minter == nil {
 		return nil
 	}
-	return append([]byte(nil), m.minter.jwks...)
+	return append([]byte(nil), m.minter.signer.JWKS()...)
 }
 
 // --- endpoints ---
@@ -518,5 +428,5 @@ func (h *authHandler) getJWKS(w http.ResponseWriter, r *http.Request, _ string) 
 	hd.Del("Pragma")
 	hd.Del("Expires")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(h.m.minter.jwks)
+	_, _ = w.Write(h.m.minter.signer.JWKS())
 }

@@ -425,9 +425,7 @@ func TestGetTokenConcurrent(t *testing.T) {
 			t.Error("a concurrent GetToken failed")
 		}
 	}
-	m.minter.mu.Lock()
-	n := len(m.minter.cache)
-	m.minter.mu.Unlock()
+	n := m.minter.cache.Len()
 	if n > 8 {
 		t.Errorf("cache size: got %d sessions, want at most MaxCachedSessions (8)", n)
 	}
