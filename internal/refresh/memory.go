@@ -8,14 +8,16 @@ import (
 const (
 	// Grace is the least time an outcome is remembered: callers that
 	// still present the refresh token it used take its result instead of
-	// sending a rotated-out token again. A success is remembered as long
-	// as the new access token lives, up to MaxMemory.
-	Grace     = 30 * time.Second
+	// sending a rotated-out token again.
+	Grace = 30 * time.Second
+	// MaxMemory is the most time a success is remembered: as long as the
+	// new access token lives, up to this.
 	MaxMemory = 24 * time.Hour
-	// BackoffMin and BackoffMax bound the pause after a transient failure
-	// before the same refresh token is tried again; the pause doubles with
-	// each failure in a row.
+	// BackoffMin is the pause after a first transient failure before the
+	// same refresh token is tried again; it doubles with each failure in
+	// a row.
 	BackoffMin = 2 * time.Second
+	// BackoffMax bounds that pause.
 	BackoffMax = time.Minute
 	// DefaultCapacity is the number of outcomes a Memory keeps by default.
 	DefaultCapacity = 10000
