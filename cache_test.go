@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 func cookieParts(t *testing.T, m *Manager, cookies []*http.Cookie) []string {
 	t.Helper()
-	var jar cookieJar
-	m.cookies.scan(requestWith("https://app.example/", cookies), m.cookies.name, &jar)
-	parts, _, err := m.cookies.parts(&jar)
+	var found cookie.Found
+	parts, _, err := m.cookies.read(requestWith("https://app.example/", cookies), &found)
 	if err != nil {
 		t.Fatal(err)
 	}

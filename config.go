@@ -42,9 +42,9 @@ const (
 // anything it rejects in a *ConfigError.
 type Config struct {
 	// Keys seal the session cookie with AES-256-GCM under a key derived
-	// from both halves of a pair (HKDF-SHA256); cookies of the earlier
-	// format were authenticated with HashKey (HMAC-SHA256) and encrypted
-	// with BlockKey (AES-256-CTR), and still open. The first pair seals new
+	// from both halves of a pair (HKDF-SHA256), and the sign-in flow
+	// cookie and tickets with gorilla/securecookie (HashKey authenticates
+	// with HMAC-SHA256, BlockKey encrypts with AES-256). The first pair seals new
 	// cookies; every pair opens them, so a key is rotated by putting the new
 	// pair first and keeping the old one until its cookies have expired. A
 	// cookie opened with an older pair is re-issued with the first one.
@@ -242,8 +242,8 @@ type Config struct {
 type KeyPair struct {
 	// HashKey is the first half of the pair: at least 32 bytes. With
 	// BlockKey it keys the cookie's AES-256-GCM (through HKDF-SHA256); it
-	// authenticates, with HMAC-SHA256, the sign-in flow cookie, tickets and
-	// session cookies of the earlier format.
+	// authenticates, with HMAC-SHA256, the sign-in flow cookie and
+	// tickets, and keys the CSRF tokens.
 	HashKey []byte
 	// BlockKey is the second half: exactly 32 bytes. It encrypts, with
 	// AES-256, what HashKey authenticates.

@@ -15,10 +15,7 @@
 // Cookie sessions hold a compact binary record sealed with AES-256-GCM
 // (keys derived from Config.Keys, rotated keys, the cookie's name
 // authenticated with it), and are split into chunks when they outgrow a
-// browser's cookie limit. Cookies sealed by earlier versions with
-// github.com/gorilla/securecookie (HMAC-SHA256 and AES-256-CTR) are still
-// read, and re-issued in the current format. Bearer
-// sessions are JWTs verified with github.com/golang-jwt/jwt/v5 against keys
+// browser's cookie limit. Bearer sessions are JWTs verified with github.com/golang-jwt/jwt/v5 against keys
 // from JWK Sets (github.com/MicahParks/keyfunc/v3) or static keys, with an
 // algorithm allow-list and iss, aud, azp, exp, nbf and iat checks.
 //

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unsafe"
 )
 
-// The cookie payload is a compact binary record, sealed by cookieCodec.seal
-// (seal.go):
+// The cookie payload is a compact binary record, sealed by
+// cookieCodec.sealWrite (cookie.go):
 //
-//	version byte (payloadV2; payloadV1 lacks accessTokenIssuedAt and is still read)
+//	version byte (payloadVersion)
 //	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, active sign-in's ID
 //	count of sign-ins, then each sign-in in the order they signed in:
 //	  id, provider, user (8 strings + a flags byte), accessToken, tokenType,
@@ -20,9 +21,9 @@ import (
 // Strings are a uvarint length and the bytes; times are uvarint Unix seconds,
 // 0 for the zero time. Every read is bounds-checked, so any byte string
 // decodes to a session or to errMalformedPayload, never a panic.
+const payloadVersion = 2
+
 const (
-	payloadV1   = 1
-	payloadV2   = 2
 	maxSignIns  = 16
 	userFlagEV  = 1 << 0 // email verified
 	userFlagPV  = 1 << 1 // phone verified
@@ -33,7 +34,7 @@ var errMalformedPayload = errors.New("malformed session payload")
 
 // appendPayload appends the encoding of s to b.
 func appendPayload(b []byte, s *Session) []byte {
-	b = append(b, payloadV2)
+	b = append(b, payloadVersion)
 	b = appendString(b, s.ID)
 	b = appendTime(b, s.CreatedAt)
 	b = appendTime(b, s.LastActiveAt)
@@ -95,10 +96,9 @@ func appendSignIn(b []byte, in *SignIn) []byte {
 // write to it afterwards (cookieCodec.open's payloads are such; decodeStored
 // copies what a Store returns).
 func decodePayload(p []byte) (*Session, error) {
-	if len(p) == 0 || (p[0] != payloadV1 && p[0] != payloadV2) {
+	if len(p) == 0 || p[0] != payloadVersion {
 		return nil, errMalformedPayload
 	}
-	version := p[0]
 	r := payloadReader{s: stringOf(p[1:])}
 	s := &Session{Source: SourceCookie}
 	s.ID = r.str()
@@ -120,11 +120,11 @@ func decodePayload(p []byte) (*Session, error) {
 		return nil, errMalformedPayload
 	}
 	if n == 1 { // the common case: no slice
-		readSignIn(&r, &s.SignIn, version)
+		readSignIn(&r, &s.SignIn)
 	} else if n > 1 {
 		all := make([]SignIn, n)
 		for i := range all {
-			readSignIn(&r, &all[i], version)
+			readSignIn(&r, &all[i])
 		}
 		i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == active })
 		if i < 0 {
@@ -139,7 +139,7 @@ func decodePayload(p []byte) (*Session, error) {
 }
 
 // readSignIn decodes one sign-in written by appendSignIn into in.
-func readSignIn(r *payloadReader, in *SignIn, version byte) {
+func readSignIn(r *payloadReader, in *SignIn) {
 	in.ID = r.str()
 	in.Provider = r.str()
 	u := &in.User
@@ -164,9 +164,7 @@ func readSignIn(r *payloadReader, in *SignIn, version byte) {
 	in.ActiveOrganizationID = r.str()
 	in.ActiveWorkspaceID = r.str()
 	in.CreatedAt = r.time()
-	if version >= payloadV2 {
-		in.AccessTokenIssuedAt = r.time()
-	}
+	in.AccessTokenIssuedAt = r.time()
 }
 
 func appendString(b []byte, s string) []byte {
@@ -306,4 +304,10 @@ func (r *payloadReader) milli() time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(int64(v)).UTC()
+}
+
+// stringOf returns b as a string without a copy: b must never be written
+// again while the string (or anything sliced from it) is in use.
+func stringOf(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -69,7 +69,7 @@ func TestPayloadRejects(t *testing.T) {
 			s.OtherSignIns = append(s.OtherSignIns, SignIn{ID: "x"})
 		}
 	})
-	hugeTime := append([]byte{payloadV1}, appendString(nil, "id")...)
+	hugeTime := append([]byte{payloadVersion}, appendString(nil, "id")...)
 	hugeTime = binary.AppendUvarint(hugeTime, maxUnix+1)
 	// The active sign-in's ID is written first, then again with its
 	// sign-in: changing the first leaves the active ID naming none.
@@ -83,6 +83,7 @@ func TestPayloadRejects(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"unknown version", append([]byte{3}, good[1:]...)},
+		{"version 1", append([]byte{1}, good[1:]...)},
 		{"trailing bytes", append(append([]byte(nil), good...), 0)},
 		{"truncated", good[:len(good)-1]},
 		{"no active sign-in", noActive},
@@ -90,8 +91,8 @@ func TestPayloadRejects(t *testing.T) {
 		{"too many sign-ins", tooMany},
 		{"time past range", hugeTime},
 		{"status not storable", badStatus},
-		{"overlong varint", []byte{payloadV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}},
-		{"string past end", []byte{payloadV1, 0x7f, 'a'}},
+		{"overlong varint", []byte{payloadVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}},
+		{"string past end", []byte{payloadVersion, 0x7f, 'a'}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,25 +100,5 @@ func TestPayloadRejects(t *testing.T) {
 				t.Fatalf("got %v, want errMalformedPayload", err)
 			}
 		})
-	}
-}
-
-// A payload in format v1 (without the access-token issue time) still
-// decodes, so a cookie sealed in that format does not sign anyone out.
-func TestPayloadV1StillDecodes(t *testing.T) {
-	in := &Session{ID: "s", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
-		SignIn: SignIn{ID: "a", User: User{ID: "u"}, AccessToken: "at", AccessTokenIssuedAt: t0}}
-	v2 := appendPayload(nil, in)
-	v1 := append([]byte{payloadV1}, v2[1:]...)
-	v1 = v1[:len(v1)-len(appendTime(nil, t0))] // drop the issue time
-	s, err := decodePayload(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.AccessToken != "at" || !s.SignIn.AccessTokenIssuedAt.IsZero() {
-		t.Fatalf("got %q %v", s.AccessToken, s.SignIn.AccessTokenIssuedAt)
-	}
-	if s2, err := decodePayload(v2); err != nil || !s2.SignIn.AccessTokenIssuedAt.Equal(t0) {
-		t.Fatalf("v2: %v %v", err, s2)
 	}
 }

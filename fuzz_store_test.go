@@ -9,24 +9,15 @@ import (
 	"time"
 )
 
-// storedV1 encodes s in the first stored format at generation gen (which
-// must fit one byte): the current one without the flags, the floor and the
-// count of provider session IDs.
-func storedV1(s *Session, gen uint64) []byte {
-	v1 := appendStored(nil, storeMeta{gen: gen}, s)
-	v1[0] = storeDataV1
-	return append(v1[:5], v1[8:]...)
-}
-
-// addStoredSeeds adds records of every kind to f: the current and the
-// older format, stubs of moved sessions, and broken stubs.
+// addStoredSeeds adds records of every kind to f: sessions, a record of an
+// unknown version, stubs of moved sessions, and broken stubs.
 func addStoredSeeds(f *testing.F) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
 		SignIn: SignIn{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}
 	f.Add(appendStored(nil, storeMeta{gen: 3, floor: 2, rotatedAt: t0, failures: 1}, s))
 	v2 := appendStored(nil, storeMeta{gen: 1, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
 	f.Add(v2)
-	f.Add(storedV1(s, 2))
+	f.Add(append([]byte{1}, v2[1:]...))
 	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}))
 	f.Add([]byte{storeMovedV1, 0})
 	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
@@ -84,12 +75,14 @@ func TestDecodeMoved(t *testing.T) {
 	}
 }
 
-// A record of the first format keeps working: its provider session IDs,
-// then the Record's, belong to the first sign-in.
-func TestDecodeStoredV1(t *testing.T) {
+// A stored record keeps the provider session IDs of its sign-ins, and
+// drops those of the sign-ins that leave it; a record of another version
+// is refused.
+func TestStoredPSIDsFollowSignIns(t *testing.T) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), activeAt: 1,
 		SignIn: SignIn{ID: "b", User: User{ID: "v"}}, OtherSignIns: []SignIn{{ID: "a", User: User{ID: "u"}}}}
-	got, st, err := fromRecord(Record{ID: "sess_1", Data: storedV1(s, 2), ProviderSessionIDs: []string{"iss sid"}})
+	data := appendStored(nil, storeMeta{gen: 2, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
+	got, st, err := fromRecord(Record{ID: "sess_1", Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +95,10 @@ func TestDecodeStoredV1(t *testing.T) {
 	got.OtherSignIns = nil
 	if ids := st.meta.prunePSIDs(got); ids != nil {
 		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
+	}
+	data[0] = 1
+	if _, _, err := fromRecord(Record{ID: "sess_1", Data: data}); !errors.Is(err, ErrInvalidSession) {
+		t.Fatalf("version 1: got %v, want ErrInvalidSession", err)
 	}
 }
 

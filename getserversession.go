@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/cookie"
 )
 
 // GetServerSession returns the session of r as it is at this moment. When
@@ -137,9 +139,8 @@ func (m *Manager) pick(r *http.Request, now time.Time, rejected *[]error) decode
 
 // decodeCookie reads the session cookie. ok is false when r has none.
 func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
-	var jar cookieJar
-	m.cookies.scan(r, m.cookies.name, &jar)
-	parts, present, err := m.cookies.parts(&jar)
+	var found cookie.Found
+	parts, present, err := m.cookies.read(r, &found)
 	if !present {
 		return d, false
 	}

@@ -52,7 +52,10 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt}
 	if len(s.Keys) > 0 {
-		m.cookies = newCookieCodec(&s)
+		if m.cookies, err = newCookieCodec(&s); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
 	m.refresher = newRefresher(m)
 	m.cache = newCredCache(s.CacheBytes)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/cookie"
 )
 
 // Errors of the store-backed session verbs.
@@ -80,7 +82,7 @@ func fromRecord(rec Record) (*Session, *storeState, error) {
 		}
 		return nil, nil, &errMoved{mv}
 	}
-	meta, s, err := decodeStored(rec.Data, rec.ProviderSessionIDs)
+	meta, s, err := decodeStored(rec.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
 	}
@@ -110,9 +112,9 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 	if err != nil {
 		return nil, nil, false, storeErr(err)
 	}
-	// Only the current format: decoding an older one also reads the
-	// record's ProviderSessionIDs.
-	if m.cache == nil || len(rec.Data) == 0 || rec.Data[0] != storeDataV2 {
+	// Only sessions go through the cache: a forwarding stub (or a
+	// malformed record) is decoded, and refused, every time.
+	if m.cache == nil || len(rec.Data) == 0 || rec.Data[0] != storeDataVersion {
 		s, st, err := fromRecord(rec)
 		return s, st, false, err
 	}
@@ -536,9 +538,8 @@ func (m *Manager) openRef(parts []string, now time.Time) (ref cookieRef, rotated
 // requestParts returns the pieces of r's session cookie, and whether it
 // has a well-formed one.
 func (m *Manager) requestParts(r *http.Request) ([]string, bool) {
-	var jar cookieJar
-	m.cookies.scan(r, m.cookies.name, &jar)
-	parts, present, err := m.cookies.parts(&jar)
+	var found cookie.Found
+	parts, present, err := m.cookies.read(r, &found)
 	return parts, present && err == nil
 }
 

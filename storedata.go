@@ -10,16 +10,11 @@ import (
 // The Data of a stored Record is a small header, then the session payload
 // of appendPayload:
 //
-//	storeDataV2, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures,
+//	storeDataVersion, gen, rotatedAt (Unix ms), retryAt (Unix ms), failures,
 //	flags (bit 0: seen), floor, n, n × (sign-in ID, provider session ID)
 //
-// storeDataV1, still read, had no provider session IDs: they were the
-// Record's, and belonged to the session's first sign-in. A forwarding stub
-// starts with storeMovedV1 (rotate.go).
-const (
-	storeDataV1 = 1
-	storeDataV2 = 3
-)
+// A forwarding stub starts with storeMovedV1 instead (rotate.go).
+const storeDataVersion = 3
 
 // maxStoredPSIDs bounds the provider session IDs a record keeps: one per
 // sign-in at most.
@@ -114,7 +109,7 @@ func (meta *storeMeta) prunePSIDs(s *Session) []string {
 
 // appendStored appends the Data of a stored session to b.
 func appendStored(b []byte, meta storeMeta, s *Session) []byte {
-	b = append(b, storeDataV2)
+	b = append(b, storeDataVersion)
 	b = binary.AppendUvarint(b, meta.gen)
 	b = appendMilli(b, meta.rotatedAt)
 	b = appendMilli(b, meta.retryAt)
@@ -133,11 +128,9 @@ func appendStored(b []byte, meta storeMeta, s *Session) []byte {
 	return appendPayload(b, s)
 }
 
-// decodeStored decodes a Record's Data written by appendStored. For the
-// older format, psids are the Record's ProviderSessionIDs, which belonged
-// to the first sign-in.
-func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
-	if len(p) == 0 || (p[0] != storeDataV1 && p[0] != storeDataV2) {
+// decodeStored decodes a Record's Data written by appendStored.
+func decodeStored(p []byte) (storeMeta, *Session, error) {
+	if len(p) == 0 || p[0] != storeDataVersion {
 		return storeMeta{}, nil, errMalformedPayload
 	}
 	// The session's strings share p, which no one writes: the caller's
@@ -149,29 +142,22 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	meta.rotatedAt = r.milli()
 	meta.retryAt = r.milli()
 	meta.failures = r.uvarint()
-	if p[0] == storeDataV2 {
-		flags := r.uvarint()
-		if flags > 1 {
-			r.fail()
-		}
-		meta.seen = flags&1 != 0
-		meta.floor = r.uvarint()
-		n := r.uvarint()
-		if n > maxStoredPSIDs {
-			r.fail()
-		}
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			o := ownedPSID{signIn: r.str(), psid: r.str()}
-			if o.signIn == "" || o.psid == "" {
-				r.fail()
-			}
-			meta.psids = append(meta.psids, o)
-		}
+	flags := r.uvarint()
+	if flags > 1 {
+		r.fail()
 	}
-	if p[0] == storeDataV1 {
-		// Accepted then: the generation before the current one, in its
-		// grace window.
-		meta.floor, meta.seen = max(meta.gen-1, 1), true
+	meta.seen = flags&1 != 0
+	meta.floor = r.uvarint()
+	n := r.uvarint()
+	if n > maxStoredPSIDs {
+		r.fail()
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		o := ownedPSID{signIn: r.str(), psid: r.str()}
+		if o.signIn == "" || o.psid == "" {
+			r.fail()
+		}
+		meta.psids = append(meta.psids, o)
 	}
 	if r.err != nil || meta.gen == 0 || meta.floor > meta.gen {
 		return storeMeta{}, nil, errMalformedPayload
@@ -182,11 +168,6 @@ func decodeStored(p []byte, psids []string) (storeMeta, *Session, error) {
 	}
 	if s.SignIn.ID == "" || s.User.ID == "" {
 		return storeMeta{}, nil, errMalformedPayload
-	}
-	if p[0] == storeDataV1 {
-		for _, psid := range psids {
-			meta.addPSID(s.SignIns()[0].ID, psid)
-		}
 	}
 	return meta, s, nil
 }

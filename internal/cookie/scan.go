@@ -1,0 +1,118 @@
+package cookie
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Found is what Scan found of the cookie in a request.
+type Found struct {
+	one       [1]string         // backs parts for an unchunked cookie
+	whole     string            // value of the unchunked cookie, if any
+	chunks    [MaxChunks]string // values of name.0, name.1, ... by index; "" where missing
+	nchunks   int               // 1 + the highest index seen
+	present   bool              // some cookie of ours was there
+	wholeSeen bool              // the unchunked cookie was there, maybe empty
+	size      int               // bytes of our cookie values
+}
+
+// Scan finds the cookie and its chunks among r's cookies, into f (which
+// the caller declares, so that scanning allocates nothing). For a name
+// sent twice (a stale cookie with another Path or Domain) the first one
+// wins, as browsers send the most specific path first.
+func (c *Chunked) Scan(r *http.Request, f *Found) {
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || !strings.HasPrefix(k, c.name) {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			f.add(k[len(c.name):], v)
+		}
+	}
+}
+
+// add records the value v of the cookie whose name, past ours, is rest.
+func (f *Found) add(rest, v string) {
+	if rest == "" {
+		f.present = true
+		if !f.wholeSeen {
+			f.wholeSeen = true
+			f.whole = v
+			f.size += len(v)
+		}
+		return
+	}
+	idx, ok := chunkIndex(rest)
+	if !ok {
+		return
+	}
+	f.present = true
+	if idx >= MaxChunks {
+		return // not a chunk we ever write
+	}
+	f.nchunks = max(f.nchunks, idx+1)
+	if f.chunks[idx] == "" {
+		f.chunks[idx] = v
+		f.size += len(v)
+	}
+}
+
+// Parts returns the pieces of the cookie found, in order: the unchunked
+// value, or the chunks from name.0 up to the first missing index (any
+// beyond are leftovers; the authentication of the joined value decides).
+// Their concatenation is the value. present reports that some cookie of
+// ours was there; err (ErrMissingChunk, ErrTooLarge) that what is there
+// cannot be a value of at most maxSize bytes.
+func (f *Found) Parts(maxSize int) (parts []string, present bool, err error) {
+	if !f.present {
+		return nil, false, nil
+	}
+	if f.whole != "" {
+		if len(f.whole) > maxSize {
+			return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrTooLarge, len(f.whole), maxSize)
+		}
+		f.one[0] = f.whole
+		return f.one[:], true, nil
+	}
+	n, size := 0, 0
+	for n < f.nchunks && f.chunks[n] != "" {
+		size += len(f.chunks[n])
+		n++
+	}
+	switch {
+	case n == 0 && f.size == 0:
+		return nil, false, nil // only empty values, as a clear leaves them
+	case n == 0:
+		return nil, true, ErrMissingChunk
+	case size > maxSize:
+		return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrTooLarge, size, maxSize)
+	}
+	return f.chunks[:n], true, nil
+}
+
+// chunkIndex parses ".N" (N decimal, no sign, no leading zeros).
+func chunkIndex(rest string) (int, bool) {
+	if len(rest) < 2 || rest[0] != '.' || len(rest) > 4 {
+		return 0, false
+	}
+	digits := rest[1:]
+	if len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ { // Atoi would take a sign
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
