@@ -98,16 +98,17 @@ func (c *Chunked) ChunkSize() int { return c.chunkSize }
 // Write sets the cookie holding value on w, chunked when needed, expiring
 // at expires, and expires any cookie of ours in r (which may be nil) that
 // this write does not replace (stale chunks after a shrink, the whole
-// cookie after a growth). A write whose expiry is not after now clears the
-// cookie.
+// cookie after a growth). Lines of the cookie set earlier in the same
+// response are dropped, also when the write fails. A write whose expiry
+// is not after now clears the cookie.
 func (c *Chunked) Write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
 	maxAge := int(expires.Sub(now) / time.Second)
 	if maxAge <= 0 {
 		c.Clear(w, r)
 		return nil
 	}
+	c.dropEarlier(w)
 	if len(value) <= c.chunkSize {
-		c.dropEarlier(w)
 		c.set(w, c.name, value, maxAge, expires)
 		c.expireStale(w, r, c.nameOnly[:])
 		return nil
@@ -116,7 +117,6 @@ func (c *Chunked) Write(w http.ResponseWriter, r *http.Request, value string, ex
 	if n > MaxChunks {
 		return fmt.Errorf("%w: %d", ErrTooManyChunks, n)
 	}
-	c.dropEarlier(w)
 	written := make([]string, 0, n)
 	for i := range n {
 		chunk := value[i*c.chunkSize : min((i+1)*c.chunkSize, len(value))]
