@@ -276,3 +276,17 @@ func TestChunkIndex(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkScan(b *testing.B) {
+	c := New(optionSets[0])
+	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	r.Header.Set("Cookie", "_ga=GA1.1.123; theme=dark; "+c.Name()+"="+strings.Repeat("v", 3000)+"; csrf=abc")
+	b.ReportAllocs()
+	for b.Loop() {
+		var f Found
+		c.Scan(r, &f)
+		if parts, _, _ := f.Parts(1 << 14); len(parts) != 1 {
+			b.Fatal("not found")
+		}
+	}
+}

@@ -293,3 +293,24 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSealOpen(b *testing.B) {
+	s := mustNew(b, "__Host-sessionkit", secret())
+	p := bytes.Repeat([]byte("p"), 2200)
+	v := sealString(s, p)
+	b.Run("seal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bp, _ := s.Seal(func(b []byte) []byte { return append(b, p...) })
+			Release(bp)
+		}
+	})
+	b.Run("open", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := s.Open(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
