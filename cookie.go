@@ -25,6 +25,9 @@ type cookieCodec struct {
 	flow []*securecookie.SecureCookie
 }
 
+// browserCookieLimit is the most a browser keeps of one cookie.
+const browserCookieLimit = cookie.BrowserLimit
+
 // errNoKeyOpens: no configured key authenticates a session cookie.
 var errNoKeyOpens = seal.ErrNoKey
 

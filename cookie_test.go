@@ -13,9 +13,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// browserCookieLimit is the most a browser keeps of one cookie's line.
-const browserCookieLimit = 4096
-
 func tokenOf(access, refresh string, expiry time.Time) *oauth2.Token {
 	return &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry, TokenType: "Bearer"}
 }

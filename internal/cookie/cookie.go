@@ -19,7 +19,9 @@ import (
 // bytes. Each chunk is sized so that its whole Set-Cookie line (name, value
 // and attributes) stays within that, which satisfies the strictest of them.
 const (
-	browserLimit = 4096
+	// BrowserLimit is the most a browser keeps of one cookie: its name and
+	// value, and with the strictest browsers its whole Set-Cookie line.
+	BrowserLimit = 4096
 	// attrBudget is room for "; Path=...; Domain=...; Expires=<29 bytes>;
 	// Max-Age=<10>; HttpOnly; Secure; SameSite=Strict" beyond Path and Domain.
 	attrBudget = 110
@@ -79,7 +81,7 @@ type Chunked struct {
 func New(o Options) *Chunked {
 	c := &Chunked{
 		name:      o.Name,
-		chunkSize: browserLimit - len(o.Name) - len(".00") - 1 - len(o.Path) - len(o.Domain) - attrBudget,
+		chunkSize: BrowserLimit - len(o.Name) - len(".00") - 1 - len(o.Path) - len(o.Domain) - attrBudget,
 	}
 	c.nameOnly[0] = c.name
 	// The attributes that do not change from one write to the next, as

@@ -117,8 +117,8 @@ func TestWriteAndRead(t *testing.T) {
 				t.Fatalf("%d bytes: got %d cookies, want %d", tt.size, len(lines), tt.cookies)
 			}
 			for i, l := range lines {
-				if len(l) > browserLimit {
-					t.Fatalf("%d bytes, cookie %d: line of %d bytes, over %d", tt.size, i, len(l), browserLimit)
+				if len(l) > BrowserLimit {
+					t.Fatalf("%d bytes, cookie %d: line of %d bytes, over %d", tt.size, i, len(l), BrowserLimit)
 				}
 			}
 			var f Found
