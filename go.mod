@@ -3,8 +3,8 @@ module github.com/sessionkit/sessionkit
 go 1.25.0
 
 require (
-	github.com/MicahParks/jwkset v0.11.4
-	github.com/MicahParks/keyfunc/v3 v3.9.1
+	github.com/MicahParks/jwkset v0.11.5
+	github.com/MicahParks/keyfunc/v3 v3.9.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/securecookie v1.1.2
 	go.uber.org/goleak v1.3.0
@@ -12,4 +12,4 @@ require (
 	golang.org/x/time v0.15.0
 )
 
-require golang.org/x/sync v0.22.0 // indirect
+require golang.org/x/sync v0.22.0

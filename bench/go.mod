@@ -3,7 +3,7 @@ module github.com/sessionkit/sessionkit/bench
 go 1.25.0
 
 require (
-	github.com/MicahParks/keyfunc/v3 v3.9.1
+	github.com/MicahParks/keyfunc/v3 v3.9.2
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1
 	github.com/clerk/clerk-sdk-go/v2 v2.4.2
@@ -15,7 +15,7 @@ require (
 )
 
 require (
-	github.com/MicahParks/jwkset v0.11.4 // indirect
+	github.com/MicahParks/jwkset v0.11.5 // indirect
 	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
 	golang.org/x/crypto v0.45.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
