@@ -29,6 +29,8 @@ var (
 	errTimeRange      = errors.New("a time claim is out of range")
 	errNonce          = errors.New(`"nonce" does not match`)
 	errMalformedAuthz = errors.New("malformed Authorization header")
+	errIDToken        = errors.New("an ID token is not an access token")
+	errNotATJWT       = errors.New(`header "typ" is not at+jwt (RFC 9068 access token)`)
 )
 
 // jwtVerifier verifies JWTs against one JWTConfig. It is safe for concurrent
@@ -83,13 +85,28 @@ func (v *jwtVerifier) generation() uint64 {
 // and valid claims except an exp in the past returns its claims and an error
 // matching both ErrInvalidToken and ErrTokenExpired.
 func (v *jwtVerifier) verify(ctx context.Context, raw string) (jwt.MapClaims, error) {
+	claims, _, err := v.verifyTyped(ctx, raw)
+	return claims, err
+}
+
+// verifyTyped is verify that also returns the token's "typ" header ("" when
+// absent or not a string).
+func (v *jwtVerifier) verifyTyped(ctx context.Context, raw string) (jwt.MapClaims, string, error) {
 	if len(raw) > maxTokenLen {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errTooLong)
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidToken, errTooLong)
 	}
 	claims := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(raw, claims, v.keyfunc(ctx)); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	tok, err := v.parser.ParseWithClaims(raw, claims, v.keyfunc(ctx))
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	typ, _ := tok.Header["typ"].(string)
+	claims, err = v.checkClaims(claims)
+	return claims, typ, err
+}
+
+// checkClaims validates the claims of a token whose signature verified.
+func (v *jwtVerifier) checkClaims(claims jwt.MapClaims) (jwt.MapClaims, error) {
 	// jwt/v5 turns a NumericDate past 2^63 ns into a time that wraps: such
 	// an nbf or iat would pass. No real token carries one.
 	for _, name := range [...]string{"exp", "nbf", "iat"} {
@@ -320,6 +337,76 @@ func claimBool(c jwt.MapClaims, k string) bool {
 		return v
 	case string:
 		return v == "true"
+	}
+	return false
+}
+
+// isATJWTType reports whether a "typ" header names an RFC 9068 access
+// token: "at+jwt" or "application/at+jwt", compared as media types are
+// (RFC 7515 section 4.1.9: case-insensitive, "application/" optional).
+func isATJWTType(typ string) bool {
+	t := strings.ToLower(typ)
+	return strings.TrimPrefix(t, "application/") == "at+jwt"
+}
+
+// checkAccessToken decides whether a verified bearer token may stand for
+// an access token. With RequireAccessTokenType only an RFC 9068 "typ"
+// does. Otherwise a token that says it is an access token passes (the
+// "typ" header, or the "typ"/"token_use" claims some providers set); one
+// with an ID token's marks ("nonce", "at_hash", "c_hash", a "typ" claim of
+// "ID", "token_use" "id") is refused; and one whose "aud" or "azp" names
+// a configured Provider's client ID is refused unless it carries a claim
+// only access tokens carry ("client_id", "scope", "scp"), since that is
+// exactly what an ID token issued to this application looks like.
+func checkAccessToken(cfg *JWTConfig, typ string, c jwt.MapClaims, clientIDs []string) error {
+	if isATJWTType(typ) {
+		return nil
+	}
+	if cfg.RequireAccessTokenType {
+		return errNotATJWT
+	}
+	switch strings.ToLower(claimString(c, "typ")) {
+	case "bearer", "at+jwt":
+		return nil
+	case "id":
+		return errIDToken
+	}
+	switch claimString(c, "token_use") {
+	case "access":
+		return nil
+	case "id":
+		return errIDToken
+	}
+	for _, k := range [...]string{"nonce", "at_hash", "c_hash"} {
+		if _, ok := c[k]; ok {
+			return errIDToken
+		}
+	}
+	if !namesClient(c, clientIDs) {
+		return nil
+	}
+	for _, k := range [...]string{"client_id", "scope", "scp"} {
+		if _, ok := c[k]; ok {
+			return nil
+		}
+	}
+	return errIDToken
+}
+
+// namesClient reports whether a token's "aud" or "azp" is one of
+// clientIDs.
+func namesClient(c jwt.MapClaims, clientIDs []string) bool {
+	if len(clientIDs) == 0 {
+		return false
+	}
+	if slices.Contains(clientIDs, claimString(c, "azp")) {
+		return true
+	}
+	aud, _ := c.GetAudience()
+	for _, a := range aud {
+		if slices.Contains(clientIDs, a) {
+			return true
+		}
 	}
 	return false
 }

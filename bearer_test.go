@@ -838,3 +838,101 @@ func TestSessionFromClaimsCannotForgeStatus(t *testing.T) {
 		t.Fatalf("hook changed the token's identity: %v", c.session)
 	}
 }
+
+// mintTyped signs claims with s under a "typ" header ("" for none).
+func mintTyped(t *testing.T, s signer, typ string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), claims)
+	tok.Header["kid"] = s.kid
+	if typ == "" {
+		delete(tok.Header, "typ")
+	} else {
+		tok.Header["typ"] = typ
+	}
+	raw, err := tok.SignedString(s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// The bearer path takes access tokens, never an ID token of a configured
+// provider, even one whose audience the bearer configuration accepts; with
+// RequireAccessTokenType only RFC 9068 tokens.
+func TestBearerAccessTokensOnly(t *testing.T) {
+	idToken := func(mod func(jwt.MapClaims)) jwt.MapClaims {
+		c := claimsFor(t0)
+		c["aud"] = testClientID
+		mod(c)
+		return c
+	}
+	set := func(kv ...any) func(jwt.MapClaims) {
+		return func(c jwt.MapClaims) {
+			for i := 0; i < len(kv); i += 2 {
+				c[kv[i].(string)] = kv[i+1]
+			}
+		}
+	}
+	api := func(kv ...any) jwt.MapClaims { c := claimsFor(t0); set(kv...)(c); return c }
+	tests := []struct {
+		name    string
+		require bool
+		typ     string
+		claims  jwt.MapClaims
+		wantOK  bool
+	}{
+		{"an API token without marks", false, "JWT", api(), true},
+		{"an API token without typ", false, "", api(), true},
+		{"an ID token with nonce", false, "JWT", idToken(set("nonce", "n-1")), false},
+		{"an ID token without nonce", false, "JWT", idToken(set()), false},
+		{"an ID token naming the client in azp", false, "JWT", api("azp", testClientID), false},
+		{"an ID token in an aud list", false, "JWT", api("aud", []any{testAudience, testClientID}), false},
+		{"nonce on another audience", false, "JWT", api("nonce", "n-1"), false},
+		{"at_hash on another audience", false, "JWT", api("at_hash", "x"), false},
+		{"c_hash on another audience", false, "JWT", api("c_hash", "x"), false},
+		{"typ claim ID", false, "JWT", api("typ", "ID"), false},
+		{"token_use id", false, "JWT", api("token_use", "id"), false},
+		{"the client's token with client_id", false, "JWT", idToken(set("client_id", testClientID)), true},
+		{"the client's token with scope", false, "JWT", idToken(set("scope", "openid api")), true},
+		{"the client's token with scp", false, "JWT", idToken(set("scp", []any{"api"})), true},
+		{"typ claim Bearer with nonce", false, "JWT", idToken(set("typ", "Bearer", "nonce", "n")), true},
+		{"token_use access", false, "JWT", idToken(set("token_use", "access")), true},
+		{"at+jwt header on the client's audience", false, "at+jwt", idToken(set()), true},
+		{"application/AT+JWT header", false, "application/AT+JWT", idToken(set()), true},
+		{"required: at+jwt", true, "at+jwt", api(), true},
+		{"required: application/at+jwt", true, "application/at+jwt", api(), true},
+		{"required: JWT with scope", true, "JWT", api("scope", "api"), false},
+		{"required: no typ", true, "", api("client_id", "c"), false},
+		{"required: at+jwt+x", true, "at+jwt+x", api(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBearerFixture(t, func(c *Config) {
+				c.Providers = []Provider{testProvider(c.Bearer.JWKSURLs[0])}
+				c.Bearer.Audience = []string{testAudience, testClientID}
+				c.Bearer.RequireAccessTokenType = tt.require
+			})
+			c := f.do("Bearer " + mintTyped(t, rsaSigner(), tt.typ, tt.claims))
+			if c.ok != tt.wantOK {
+				t.Fatalf("got session %v (%v), want %v", c.ok, c.srvErr, tt.wantOK)
+			}
+			if !tt.wantOK && !errors.Is(f.jwtErr, ErrInvalidToken) {
+				t.Errorf("OnJwtError: got %v, want ErrInvalidToken", f.jwtErr)
+			}
+		})
+	}
+}
+
+// An expired ID token is refused as an ID token, not reported as expired.
+func TestBearerExpiredIDTokenIsNotExpiredSession(t *testing.T) {
+	f := newBearerFixture(t, func(c *Config) {
+		c.Providers = []Provider{testProvider(c.Bearer.JWKSURLs[0])}
+		c.Bearer.Audience = []string{testClientID}
+	})
+	claims := claimsFor(t0.Add(-time.Hour))
+	claims["aud"], claims["nonce"] = testClientID, "n-1"
+	c := f.do("Bearer " + rsaSigner().mint(t, claims))
+	if c.session != nil || f.jwtExpired != nil {
+		t.Fatalf("got session %v, OnJwtExpired %v; want neither", c.session, f.jwtExpired)
+	}
+}

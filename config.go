@@ -299,6 +299,20 @@ type JWTConfig struct {
 	// token was issued to); a token without azp, or with another, is refused.
 	AuthorizedParties []string
 
+	// RequireAccessTokenType accepts only access tokens as RFC 9068
+	// profiles them: a "typ" header of "at+jwt" (or "application/at+jwt").
+	// Set it when the provider issues such tokens: it is the one check that
+	// tells an access token from every other JWT the same keys sign. Without
+	// it (the default) a token is still refused as an ID token when it
+	// carries an ID token's marks ("nonce", "at_hash", "c_hash", a "typ"
+	// claim of "ID" or a "token_use" claim of "id"), or when its "aud" or
+	// "azp" is the ClientID of one of Config.Providers while neither its
+	// header nor a "client_id", "scope" or "scp" claim says it is an access
+	// token. Applies to Config.Bearer only. A provider whose access tokens
+	// are opaque (not JWTs) cannot be used here: such tokens are refused as
+	// malformed.
+	RequireAccessTokenType bool
+
 	// Leeway is the clock skew allowed on exp, nbf and iat. Default
 	// DefaultLeeway (5 s); at most MaxLeeway. Zero means the default; for
 	// no leeway at all, set 1ns.

@@ -213,9 +213,13 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 			return d
 		}
 	}
-	claims, err := m.bearer.verify(ctx, raw)
+	claims, typ, err := m.bearer.verifyTyped(ctx, raw)
 	if claims == nil {
 		d.err = err
+		return d
+	}
+	if aerr := checkAccessToken(m.cfg.bearer, typ, claims, m.clientIDs()); aerr != nil {
+		d.err = fmt.Errorf("%w: %w", ErrInvalidToken, aerr)
 		return d
 	}
 	s := sessionFromClaims(claims, raw, src, now)
@@ -233,6 +237,18 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		return m.runClaimsHook(ctx, hook, s.Claims(), s, raw, src, err)
 	}
 	return expiredOr(s, err)
+}
+
+// clientIDs are the client IDs of the configured providers: the audience
+// of their ID tokens.
+func (m *Manager) clientIDs() []string {
+	ids := make([]string, 0, len(m.cfg.Providers))
+	for _, p := range m.cfg.Providers {
+		if p.ClientID != "" {
+			ids = append(ids, p.ClientID)
+		}
+	}
+	return ids
 }
 
 // runClaimsHook runs Bearer.SessionFromClaims on s and returns the decoding

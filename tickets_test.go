@@ -65,7 +65,7 @@ func newTicketFixture(t *testing.T) *ticketFixture {
 			Now:    f.clock,
 			Logger: slog.New(slog.NewTextHandler(f.log, nil)),
 			Tokens: &sessionkit.TokenConfig{Keys: []sessionkit.SigningKey{{ID: "ed", Key: edKey}},
-				Templates: map[string]sessionkit.TokenTemplate{"api": {}}},
+				Templates: map[string]sessionkit.TokenTemplate{"api": {Audience: []string{"https://api.example"}}}},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -47,8 +47,9 @@ type TokenConfig struct {
 	// Templates are the token templates by name. The empty name is the
 	// session token that GetToken(ctx, s, "") and GET {BasePath}/token
 	// without ?template= return (Clerk's getToken()); unless Templates
-	// defines it, it is a template with no claims of its own, no audience
-	// and the default lifetime.
+	// defines it, it is a template with no claims of its own, the default
+	// lifetime and Issuer as its audience (a token for the application
+	// itself). Every template in Templates must set Audience.
 	Templates map[string]TokenTemplate
 	// Issuer is the "iss" of every token. Default Config.URL + BasePath,
 	// or "sessionkit" without Config.URL.
@@ -79,7 +80,9 @@ type TokenTemplate struct {
 	// Lifetime is how long a token lives. Default DefaultTokenLifetime
 	// (60 s); at most 24 h.
 	Lifetime time.Duration
-	// Audience is the token's "aud"; empty omits the claim.
+	// Audience is the token's "aud". Required: New refuses a template
+	// without one, since a token without "aud" is accepted by every
+	// service that trusts the JWK Set.
 	Audience []string
 	// Fields maps claim names to session fields, declaratively: each
 	// value is one of "user.id", "user.name", "user.email", "user.image",
@@ -191,33 +194,59 @@ func keyConfigErr(err error) error {
 // session token template unless c defines it.
 func (mt *minter) addTemplates(c *TokenConfig) error {
 	if _, ok := c.Templates[""]; !ok {
-		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime}
+		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime, Audience: []string{mt.issuer}}
 	}
 	for name, t := range c.Templates {
-		field := fmt.Sprintf("Tokens.Templates[%q]", name)
-		if t.Lifetime == 0 {
-			t.Lifetime = DefaultTokenLifetime
-		}
-		if t.Lifetime < time.Second || t.Lifetime > 24*time.Hour {
-			return configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)
-		}
-		for claim, f := range t.Fields {
-			if reservedClaims[claim] {
-				return configErr(field+".Fields", "claim %q is set by the Manager", claim)
-			}
-			if templateFields[f] == nil {
-				return configErr(field+".Fields", "claim %q names unknown session field %q", claim, f)
-			}
-		}
-		for claim, v := range t.Static {
-			if reservedClaims[claim] {
-				return configErr(field+".Static", "claim %q is set by the Manager", claim)
-			}
-			if _, err := json.Marshal(v); err != nil {
-				return &ConfigError{Field: field + ".Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
-			}
+		t, err := checkTemplate(fmt.Sprintf("Tokens.Templates[%q]", name), t)
+		if err != nil {
+			return err
 		}
 		mt.templates[name] = t
+	}
+	return nil
+}
+
+// checkTemplate validates the template t at field and applies its
+// defaults.
+func checkTemplate(field string, t TokenTemplate) (TokenTemplate, error) {
+	if err := checkAudience(field, t.Audience); err != nil {
+		return t, err
+	}
+	if t.Lifetime == 0 {
+		t.Lifetime = DefaultTokenLifetime
+	}
+	if t.Lifetime < time.Second || t.Lifetime > 24*time.Hour {
+		return t, configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)
+	}
+	for claim, f := range t.Fields {
+		if reservedClaims[claim] {
+			return t, configErr(field+".Fields", "claim %q is set by the Manager", claim)
+		}
+		if templateFields[f] == nil {
+			return t, configErr(field+".Fields", "claim %q names unknown session field %q", claim, f)
+		}
+	}
+	for claim, v := range t.Static {
+		if reservedClaims[claim] {
+			return t, configErr(field+".Static", "claim %q is set by the Manager", claim)
+		}
+		if _, err := json.Marshal(v); err != nil {
+			return t, &ConfigError{Field: field + ".Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
+		}
+	}
+	return t, nil
+}
+
+// checkAudience refuses a template without an audience: a token without
+// "aud" is accepted by every service that trusts the JWK Set.
+func checkAudience(field string, aud []string) error {
+	if len(aud) == 0 {
+		return configErr(field+".Audience", "is required: a token without \"aud\" is accepted by every service that trusts the JWK Set")
+	}
+	for i, a := range aud {
+		if a == "" {
+			return configErr(fmt.Sprintf("%s.Audience[%d]", field, i), "must not be empty")
+		}
 	}
 	return nil
 }

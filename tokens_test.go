@@ -34,10 +34,10 @@ func tokenManager(t *testing.T, clk *testclock.Clock, keys ...SigningKey) (*Mana
 		Templates: map[string]TokenTemplate{
 			"api": {Lifetime: 5 * time.Minute, Audience: []string{tokenAudience},
 				Fields: map[string]string{"email": "user.email", "org": "organization"}},
-			"custom": {Static: map[string]any{"role": "admin"}, Claims: func(s *Session) (map[string]any, error) {
+			"custom": {Audience: []string{tokenAudience}, Static: map[string]any{"role": "admin"}, Claims: func(s *Session) (map[string]any, error) {
 				return map[string]any{"n": len(s.User.ID)}, nil
 			}},
-			"bad": {Claims: func(s *Session) (map[string]any, error) { return map[string]any{"sub": "other"}, nil }},
+			"bad": {Audience: []string{tokenAudience}, Claims: func(s *Session) (map[string]any, error) { return map[string]any{"sub": "other"}, nil }},
 		},
 	}
 	cfg.AuthorizeScope = func(ctx context.Context, s *Session, kind ScopeKind, id string) error {
@@ -244,10 +244,11 @@ func TestGetTokenErrors(t *testing.T) {
 			}
 		})
 	}
-	if c := claimsOf(t, mustToken(t, m, live, "")); c["sub"] != "u1" || c["aud"] != nil {
-		t.Errorf("default template: got %v, want sub and no aud", c)
+	c := claimsOf(t, mustToken(t, m, live, ""))
+	if aud, _ := c.GetAudience(); c["sub"] != "u1" || len(aud) != 1 || aud[0] != "https://app.example/api/auth" {
+		t.Errorf("default template: got %v, want sub and the issuer as aud", c)
 	}
-	c := claimsOf(t, mustToken(t, m, live, "custom"))
+	c = claimsOf(t, mustToken(t, m, live, "custom"))
 	if c["role"] != "admin" || c["n"] != float64(2) {
 		t.Errorf("custom claims: got %v, want role and n", c)
 	}
@@ -263,6 +264,7 @@ func mustToken(t *testing.T, m *Manager, s *Session, template string) string {
 }
 
 func TestTokenConfigValidation(t *testing.T) {
+	aud := []string{tokenAudience}
 	tests := []struct {
 		name  string
 		tc    TokenConfig
@@ -273,11 +275,17 @@ func TestTokenConfigValidation(t *testing.T) {
 		{"duplicate kid", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}, {ID: "a", Key: ecKeyOnce()}}}, "Tokens.Keys[1].ID"},
 		{"nil key", TokenConfig{Keys: []SigningKey{{ID: "a"}}}, "Tokens.Keys[0].Key"},
 		{"reserved field", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
-			Templates: map[string]TokenTemplate{"t": {Fields: map[string]string{"sub": "user.email"}}}}, `Tokens.Templates["t"].Fields`},
+			Templates: map[string]TokenTemplate{"t": {Audience: aud, Fields: map[string]string{"sub": "user.email"}}}}, `Tokens.Templates["t"].Fields`},
 		{"unknown field", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
-			Templates: map[string]TokenTemplate{"t": {Fields: map[string]string{"x": "user.password"}}}}, `Tokens.Templates["t"].Fields`},
+			Templates: map[string]TokenTemplate{"t": {Audience: aud, Fields: map[string]string{"x": "user.password"}}}}, `Tokens.Templates["t"].Fields`},
 		{"long lifetime", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
-			Templates: map[string]TokenTemplate{"t": {Lifetime: 48 * time.Hour}}}, `Tokens.Templates["t"].Lifetime`},
+			Templates: map[string]TokenTemplate{"t": {Audience: aud, Lifetime: 48 * time.Hour}}}, `Tokens.Templates["t"].Lifetime`},
+		{"no audience", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+			Templates: map[string]TokenTemplate{"t": {Lifetime: time.Minute}}}, `Tokens.Templates["t"].Audience`},
+		{"no audience on the session token", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+			Templates: map[string]TokenTemplate{"": {}}}, `Tokens.Templates[""].Audience`},
+		{"an empty audience", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+			Templates: map[string]TokenTemplate{"t": {Audience: []string{"api", ""}}}}, `Tokens.Templates["t"].Audience[1]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,7 +376,7 @@ func TestTokenEndpoint(t *testing.T) {
 func BenchmarkGetToken(b *testing.B) {
 	clk := newClock()
 	cfg := testConfig(clk, "")
-	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "ed", Key: edKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {}}}
+	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "ed", Key: edKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
 	m := mustNew(b, cfg)
 	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	ctx := context.Background()
@@ -392,7 +400,7 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 	clk := newClock()
 	jw := newJWKSServer(t, edSigner())
 	cfg := testConfig(clk, jw.URL)
-	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {}}}
+	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
 	m := mustNew(t, cfg)
 	req := requestWith("https://app.example/api/auth/token?template=api", nil)
 	req.Header.Set("Authorization", "Bearer "+edSigner().mint(t, claimsFor(clk.Now())))
