@@ -500,6 +500,11 @@ func (h *authHandler) getSignIn(w http.ResponseWriter, r *http.Request, id strin
 		h.fail(w, r, herr, false)
 		return
 	}
+	if isCrossSite(r) {
+		// A link on another site may start a sign-in, but not choose
+		// how the provider signs the user in, nor add an account.
+		q = nil
+	}
 	u, herr := h.startSignIn(w, r, id, cb, q)
 	if herr != nil {
 		h.fail(w, r, herr, false)

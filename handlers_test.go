@@ -163,7 +163,7 @@ func TestHandlerSignInRedirect(t *testing.T) {
 		}
 	}
 	cs := rec.Result().Cookies()
-	if len(cs) != 1 || cs[0].Name != "__Host-sessionkit.oauth-state" || !cs[0].HttpOnly || !cs[0].Secure || cs[0].MaxAge != 600 {
+	if len(cs) != 1 || cs[0].Name != "__Host-sessionkit.oauth-state."+q.Get("state")[:12] || !cs[0].HttpOnly || !cs[0].Secure || cs[0].MaxAge != 600 {
 		t.Fatalf("flow cookie: got %+v, want one __Host- HttpOnly Secure cookie with Max-Age 600", cs)
 	}
 	if v := cs[0].Value; strings.Contains(v, q.Get("state")) || strings.Contains(v, q.Get("nonce")) {
@@ -176,8 +176,17 @@ func TestHandlerSignInRedirect(t *testing.T) {
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "InvalidCheck") {
 		t.Fatalf("forged state: got %d %q, want 400 InvalidCheck", rec.Code, rec.Body)
 	}
-	if c := rec.Result().Cookies(); len(c) != 1 || c[0].Name != cs[0].Name || c[0].MaxAge >= 0 {
-		t.Fatalf("forged state: got cookies %+v, want the flow cookie expired", c)
+	// It names no sign-in in progress, so it ends none: a forged callback
+	// cannot break the sign-in of the browser it is sent from.
+	if c := rec.Result().Cookies(); len(c) != 0 {
+		t.Fatalf("forged state: got cookies %+v, want the flow cookie left alone", c)
+	}
+	// The callback of this sign-in uses its cookie up, whatever its outcome.
+	req = httptest.NewRequest(http.MethodGet, "https://app.example/api/auth/callback/oidc?error=access_denied&state="+q.Get("state"), nil)
+	req.AddCookie(cs[0])
+	rec = serve(h, req)
+	if c := rec.Result().Cookies(); rec.Code != http.StatusForbidden || len(c) != 1 || c[0].Name != cs[0].Name || c[0].MaxAge >= 0 {
+		t.Fatalf("callback: got %d, cookies %+v, want 403 and the flow cookie expired", rec.Code, c)
 	}
 }
 

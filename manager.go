@@ -19,11 +19,13 @@ type Manager struct {
 	bearer    *jwtVerifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
-	cache     *credCache   // nil when disabled
-	minter    *minter      // nil without Config.Tokens
-	client    *http.Client // size-limited, for every outgoing request
-	ctx       context.Context
-	cancel    context.CancelFunc
+	cache     *credCache // nil when disabled
+	minter    *minter    // nil without Config.Tokens
+	// usedStates records finished sign-in callbacks when there is no Store.
+	usedStates *usedStates
+	client     *http.Client // size-limited, for every outgoing request
+	ctx        context.Context
+	cancel     context.CancelFunc
 
 	mu        sync.Mutex
 	closed    bool
@@ -50,7 +52,8 @@ func New(cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
-	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt}
+	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt,
+		usedStates: newUsedStates(maxUsedStates)}
 	if len(s.Keys) > 0 {
 		if m.cookies, err = newCookieCodec(&s); err != nil {
 			cancel()

@@ -256,7 +256,7 @@ func TestSignInFlowAddAccount(t *testing.T) {
 			found := false
 			for _, c := range rec.Result().Cookies() {
 				var b []byte
-				if c.Name == "__Host-sessionkit.oauth-state" && m.cookies.flow[0].Decode(c.Name, c.Value, &b) == nil {
+				if strings.HasPrefix(c.Name, "__Host-sessionkit.oauth-state.") && m.cookies.flow[0].Decode(c.Name, c.Value, &b) == nil {
 					found = json.Unmarshal(b, &f) == nil
 				}
 			}

@@ -100,6 +100,34 @@ type options struct {
 	store                          string // SESSIONKIT_STORE: "", memory, redis or cookie
 	redisURL                       string // SESSIONKIT_REDIS_URL
 	redisPrefix                    string // redisstore's key prefix (tests); default redisstore.DefaultPrefix
+	timeouts                       serverTimeouts
+}
+
+// serverTimeouts bound how long a client may hold a connection: reading the
+// headers, reading the whole request, writing the response, and idling
+// between keep-alive requests. Zero fields take the defaults of server.
+type serverTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// server returns an http.Server for h with the timeouts: by default 5 s
+// for the headers, 15 s for the whole request, 30 s for the response (a
+// token refresh may take the HTTP client's 10 s) and 60 s of idling.
+func (t serverTimeouts) server(h http.Handler) *http.Server {
+	or := func(v, def time.Duration) time.Duration {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: or(t.readHeader, 5*time.Second),
+		ReadTimeout:       or(t.read, 15*time.Second),
+		WriteTimeout:      or(t.write, 30*time.Second),
+		IdleTimeout:       or(t.idle, 60*time.Second),
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // defaultDevTokenTTL is the lifetime of devoidc's access tokens without
@@ -220,13 +248,17 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	logger.Info("sessions", "kept_in", storeName)
 	client := &http.Client{Transport: d.tr, Timeout: 10 * time.Second}
 
-	// Bearer JWTs from the provider (its ID tokens, or JWT access tokens
-	// issued to this client) are accepted by /api/me too.
+	// /api/me also accepts the provider's JWT access tokens as bearer
+	// credentials: RFC 9068 tokens only (typ at+jwt) whose audience is this
+	// client, never its ID tokens. devoidc, like many providers, issues
+	// opaque access tokens, which the bearer path refuses: with it, /api/me
+	// answers cookie sessions only.
 	var bearer *sessionkit.JWTConfig
 	if jwks, err := discoverJWKS(ctx, client, provider.Issuer); err != nil {
 		logger.Warn("bearer tokens disabled: the provider's JWKS could not be discovered", "error", err)
 	} else {
-		bearer = &sessionkit.JWTConfig{JWKSURLs: []string{jwks}, Issuer: provider.Issuer, Audience: []string{provider.ClientID}}
+		bearer = &sessionkit.JWTConfig{JWKSURLs: []string{jwks}, Issuer: provider.Issuer, Audience: []string{provider.ClientID},
+			RequireAccessTokenType: true}
 	}
 	u, _ := url.Parse(d.URL)
 	insecure := u.Scheme == "http" && isLoopbackHost(u.Hostname())
@@ -235,7 +267,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		// deployments keep the default (Secure, __Host- prefix) on HTTPS.
 		logger.Warn("development mode: cookies without Secure, for plain HTTP on loopback")
 	}
-	tokens, err := tokenConfig(secret)
+	tokens, err := tokenConfig(secret, d.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +302,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.srv = &http.Server{Handler: canonicalHost(u.Host, newHandler(d.m, sp)), ReadHeaderTimeout: 10 * time.Second}
+	d.srv = o.timeouts.server(canonicalHost(u.Host, newHandler(d.m, sp)))
 	ok = true
 	return d, nil
 }
@@ -292,10 +324,11 @@ func authorizeScope(_ context.Context, _ *sessionkit.Session, kind sessionkit.Sc
 
 // tokenConfig defines the token template "api", served at
 // GET /api/auth/token?template=api: "sub" (the user's ID), "email",
-// "org_id" (the active organization) and a 5-minute lifetime, signed with
-// an Ed25519 key derived from the cookie secret, so that demos sharing a
-// secret (and a Redis) publish the same key at /api/auth/jwks.json.
-func tokenConfig(secret string) (*sessionkit.TokenConfig, error) {
+// "org_id" (the active organization), audience apiAudience(appURL) and a
+// 5-minute lifetime, signed with an Ed25519 key derived from the cookie
+// secret, so that demos sharing a secret (and a Redis) publish the same key
+// at /api/auth/jwks.json.
+func tokenConfig(secret, appURL string) (*sessionkit.TokenConfig, error) {
 	seed, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit demo: token signing key", ed25519.SeedSize)
 	if err != nil {
 		return nil, err
@@ -305,10 +338,15 @@ func tokenConfig(secret string) (*sessionkit.TokenConfig, error) {
 	return &sessionkit.TokenConfig{
 		Keys: []sessionkit.SigningKey{{ID: "demo-" + hex.EncodeToString(sum[:6]), Key: key}},
 		Templates: map[string]sessionkit.TokenTemplate{
-			"api": {Lifetime: 5 * time.Minute, Fields: map[string]string{"email": "user.email"}},
+			"api": {Lifetime: 5 * time.Minute, Audience: []string{apiAudience(appURL)}, Fields: map[string]string{"email": "user.email"}},
 		},
 	}, nil
 }
+
+// apiAudience is the "aud" of the "api" template's tokens: the demo's own
+// API, so that a service trusting /api/auth/jwks.json for another audience
+// refuses them.
+func apiAudience(appURL string) string { return appURL + "/api" }
 
 // Close stops the app, the Manager and devoidc.
 func (d *demo) Close() {
@@ -334,15 +372,19 @@ func (d *demo) Close() {
 func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	app := http.NewServeMux()
+	mux.Handle("/", pageHeaders(app))
+	app.HandleFunc("GET /static/home.js", serveScript(homeScript))
+	app.HandleFunc("GET /static/client.js", serveScript(clientScript))
+	app.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
 		render(w, homePage, view(s))
 	})
-	mux.Handle("GET /protected", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app.Handle("GET /protected", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
 		render(w, protectedPage, view(s))
 	})))
-	mux.Handle("GET /api/me", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app.Handle("GET /api/me", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -357,10 +399,10 @@ func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 			Error:                s.Error,
 		})
 	})))
-	mux.Handle("GET /sessions", m.Require(http.HandlerFunc(sp.page)))
-	mux.Handle("GET /api/sessions", m.Require(http.HandlerFunc(sp.json)))
-	mux.Handle("POST /sessions/revoke-all", m.Require(http.HandlerFunc(sp.revokeAll)))
-	mux.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
+	app.Handle("GET /sessions", m.Require(http.HandlerFunc(sp.page)))
+	app.Handle("GET /api/sessions", m.Require(http.HandlerFunc(sp.json)))
+	app.Handle("POST /sessions/revoke-all", m.Require(http.HandlerFunc(sp.revokeAll)))
+	app.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
 		render(w, clientPage, nil)
 	})
 	return m.Middleware(mux)

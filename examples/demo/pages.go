@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"html/template"
+	"io"
 	"net/http"
 	"time"
 
@@ -82,22 +83,7 @@ refreshes it once half its lifetime has passed (or it expires within a minute). 
 {{end}}</ul>
 <p><a id="add-account" href="/api/auth/signin/oidc?addAccount=true&amp;callbackUrl=%2F">Add another account</a></p>
 <p><a id="signout" href="/api/auth/signout?callbackUrl=%2F">Sign out</a></p>
-<script>
-// The forms POST to the Auth.js-style endpoints with the csrfToken of
-// GET /api/auth/csrf, as next-auth's client does, then reload the page.
-for (const form of document.querySelectorAll("form.auth-post")) {
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const {csrfToken} = await (await fetch("/api/auth/csrf")).json();
-    const body = new URLSearchParams(new FormData(form));
-    body.set("csrfToken", csrfToken);
-    const res = await fetch(form.action, {method: "POST", body,
-      headers: {"Content-Type": "application/x-www-form-urlencoded"}});
-    if (!res.ok) { alert("The switch failed: " + res.status); return; }
-    location.reload();
-  });
-}
-</script>
+<script src="/static/home.js"></script>
 {{else}}
 <p id="signed-out">You are not signed in. <a id="signin" href="/api/auth/signin?callbackUrl=%2F">Sign in</a> or open the
 <a href="/protected">protected page</a> (you will be sent to sign in first).</p>
@@ -112,8 +98,38 @@ var protectedPage = page(`<p id="protected">Only signed-in users see this page, 
 var clientPage = page(`<p>Status: <b id="status">loading</b></p>
 <pre id="session">…</pre>
 <p><button id="client-signout" hidden>Sign out (client-side)</button></p>
-<script>
-const base = "/api/auth";
+<script src="/static/client.js"></script>`)
+
+func render(w http.ResponseWriter, t *template.Template, data any) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		http.Error(w, "template error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b.Bytes())
+}
+
+// homeScript makes the home page's forms POST to the Auth.js-style
+// endpoints with the csrfToken of GET /api/auth/csrf, as next-auth's client
+// does, then reload the page.
+const homeScript = `for (const form of document.querySelectorAll("form.auth-post")) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const {csrfToken} = await (await fetch("/api/auth/csrf")).json();
+    const body = new URLSearchParams(new FormData(form));
+    body.set("csrfToken", csrfToken);
+    const res = await fetch(form.action, {method: "POST", body,
+      headers: {"Content-Type": "application/x-www-form-urlencoded"}});
+    if (!res.ok) { alert("The switch failed: " + res.status); return; }
+    location.reload();
+  });
+}
+`
+
+// clientScript is the client page's poller and sign-out.
+const clientScript = `const base = "/api/auth";
 async function poll() {
   const res = await fetch(base + "/session", {headers: {"Content-Type": "application/json"}});
   const data = await res.json();
@@ -135,15 +151,31 @@ document.getElementById("client-signout").addEventListener("click", signOut);
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") poll(); });
 poll();
 setInterval(poll, 5000);
-</script>`)
+`
 
-func render(w http.ResponseWriter, t *template.Template, data any) {
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		http.Error(w, "template error", http.StatusInternalServerError)
-		return
+// pageCSP is the Content-Security-Policy of the demo's own pages: scripts
+// from this origin only (no inline script), inline styles, no framing.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+// pageHeaders sets on every response of the demo's own routes the headers
+// the library sets on its pages: no MIME sniffing, no framing (CSP
+// frame-ancestors and, for older browsers, X-Frame-Options), and a CSP.
+func pageHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serveScript serves a page script.
+func serveScript(src string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = io.WriteString(w, src)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b.Bytes())
 }
