@@ -29,7 +29,9 @@ import (
 //	GET  /providers         {"<id>": {"id","name","type","signinUrl","callbackUrl"}}
 //	GET  /signin            an HTML page with a button per provider
 //	GET  /signin/{id}       302 to the provider's authorization endpoint; ?addAccount=true adds the
-//	                        account to the current session (AddSignIn) instead of replacing it
+//	                        account to the current session (AddSignIn) instead of replacing it;
+//	                        login_hint, prompt, ui_locales, max_age, acr_values go to the provider
+//	                        (not from a cross-site request)
 //	POST /signin/{id}       the same, CSRF-checked; json=true answers {"url"}
 //	GET  /callback/{id}     the provider's redirect back; 302 to callbackUrl
 //	GET  /signout           an HTML page that confirms sign-out
@@ -55,7 +57,16 @@ import (
 //
 // Sign-in is the authorization-code flow with PKCE (S256), state and, for
 // OpenID Connect, nonce, all three bound to the browser by a sealed cookie
-// that lives for Config.SignInStateLifetime and serves one callback.
+// that lives for Config.SignInStateLifetime and serves one callback: the
+// callback consumes the state on the server too, with Config.Store's
+// Consume when there is a Store (every instance sees it), otherwise in a
+// bounded record in this process (a replay on another instance is not
+// seen). Each sign-in has its own cookie, named after its state, so
+// sign-ins started in several tabs all finish; at most four are kept, and
+// a start from this site past that ends the oldest. GET /signin/{id} from
+// another site (Sec-Fetch-Site: cross-site) passes no provider parameters
+// and no addAccount through, never ends a sign-in in progress, and gets 409
+// when there is no room.
 // callbackUrl (query or form) must be a path on this site or a URL on its
 // origin (Config.URL, or the request's); anything else is refused with 400,
 // never followed.
