@@ -244,28 +244,11 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 // signs the user in (which verifies the ID token and its nonce) and
 // returns where to send the browser.
 func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id string) (string, *handlerError) {
-	q := r.URL.Query()
-	f, ok := h.openFlow(r, q.Get("state"))
-	// The flow cookie serves one callback, whatever its outcome.
-	if name, named := h.flowCookieName(q.Get("state")); named {
-		h.expireCookie(w, name)
-	}
-	p, err := h.m.provider(id)
-	if err != nil {
-		return "", &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
-	}
-	if !ok {
-		return "", invalidCheck(errNoFlow)
-	}
-	if f.Provider != id {
-		return "", invalidCheck(errFlowProvider)
-	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
-		return "", invalidCheck(errStateMismatch)
-	}
-	if herr := h.consumeState(r.Context(), f); herr != nil {
+	f, p, herr := h.callbackFlow(w, r, id)
+	if herr != nil {
 		return "", herr
 	}
+	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
 		status := http.StatusBadRequest
 		if e == "access_denied" {
@@ -324,6 +307,34 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 		return "", &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
 	}
 	return f.Callback, nil
+}
+
+// callbackFlow finds the sign-in a callback for provider id finishes: the
+// flow cookie named after its state, which it expires (one callback,
+// whatever its outcome), whose state it matches and then consumes.
+func (h *authHandler) callbackFlow(w http.ResponseWriter, r *http.Request, id string) (*signInFlow, *provider, *handlerError) {
+	state := r.URL.Query().Get("state")
+	f, ok := h.openFlow(r, state)
+	if name, named := h.flowCookieName(state); named {
+		h.expireCookie(w, name)
+	}
+	p, err := h.m.provider(id)
+	if err != nil {
+		return nil, nil, &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+	}
+	if !ok {
+		return nil, nil, invalidCheck(errNoFlow)
+	}
+	if f.Provider != id {
+		return nil, nil, invalidCheck(errFlowProvider)
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
+		return nil, nil, invalidCheck(errStateMismatch)
+	}
+	if herr := h.consumeState(r.Context(), f); herr != nil {
+		return nil, nil, herr
+	}
+	return f, p, nil
 }
 
 // errStateUsed: the flow cookie of a finished callback came back.
