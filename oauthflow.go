@@ -60,7 +60,7 @@ func (h *authHandler) sealFlow(name string, f *signInFlow) (string, error) {
 	}
 	// A browser drops a cookie whose name and value together pass its
 	// limit, and the callback would then find no sign-in in progress.
-	if len(h.flowCookie)+len(v) > browserCookieLimit {
+	if len(name)+len(v) > browserCookieLimit {
 		return "", errFlowTooLarge
 	}
 	return v, nil
