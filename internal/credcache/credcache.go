@@ -1,0 +1,302 @@
+// Package credcache is a bounded, concurrency-safe cache of values keyed
+// by a secret-keyed digest of a credential: what a server computed from a
+// credential it verified (a decoded session, say), served again when the
+// same credential comes back, without the decryption or signature check.
+//
+// Every operation does a bounded amount of work, whatever the number of
+// entries: a lookup is a hash and a map read under a shard's read lock; an
+// insert evicts with a CLOCK hand that looks at a bounded number of slots;
+// expired entries are reclaimed by that same hand as inserts move it, so no
+// goroutine runs in the background and nothing needs closing.
+//
+// Once a shard is full, a new key is admitted only on its second sighting
+// (a doorkeeper remembers one fingerprint per slot of a small table), so
+// that a scan of credentials each presented once cannot flush the entries
+// that requests keep coming back to. While a shard has room, every key is
+// admitted at once: a credential presented twice is served from the cache
+// the second time.
+package credcache
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Key identifies a credential in a Cache: a 128-bit digest computed by a
+// Hasher under two secret random seeds. The zero Key is valid.
+type Key struct{ hi, lo uint64 }
+
+// TailBytes is how many trailing bytes of a credential Hasher.Tail reads.
+const TailBytes = 64
+
+// Hasher computes Keys. Its seeds are drawn at random when it is made and
+// never leave the process, so a client cannot compute a Key, nor aim for
+// one. Safe for concurrent use.
+type Hasher struct{ a, b maphash.Seed }
+
+// NewHasher returns a Hasher with fresh random seeds.
+func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSeed()} }
+
+// Tail returns the Key of the concatenation of parts from its length and
+// its last TailBytes bytes, so that a lookup reads 64 bytes of a
+// credential of several kilobytes. It suits a credential whose last bytes
+// are its authenticator (an AEAD tag, a signature): two credentials with
+// the same length and the same authenticator are the same credential, or
+// one was made by someone who read the other's authenticator.
+func (h Hasher) Tail(parts []string) Key {
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	var buf [TailBytes + 8]byte
+	n := 0
+	for i := len(parts) - 1; i >= 0 && n < TailBytes; i-- {
+		p := parts[i]
+		take := min(len(p), TailBytes-n)
+		copy(buf[TailBytes-n-take:], p[len(p)-take:])
+		n += take
+	}
+	b := binary.LittleEndian.AppendUint64(buf[TailBytes-n:TailBytes], uint64(total))
+	return Key{hi: maphash.Bytes(h.a, b), lo: maphash.Bytes(h.b, b)}
+}
+
+// Whole returns the Key of parts from every one of their bytes, each part
+// framed by its length, so that ("ab", "c") and ("a", "bc") differ.
+func (h Hasher) Whole(parts ...string) Key {
+	return Key{hi: h.whole(h.a, parts), lo: h.whole(h.b, parts)}
+}
+
+func (h Hasher) whole(seed maphash.Seed, parts []string) uint64 {
+	var d maphash.Hash
+	d.SetSeed(seed)
+	var n [8]byte
+	for _, p := range parts {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		_, _ = d.Write(n[:])
+		_, _ = d.WriteString(p)
+	}
+	return d.Sum64()
+}
+
+const (
+	shardCount = 16
+	// clockSpan is the most slots the CLOCK hand passes over to find a
+	// victim; past it, the slot under the hand goes whether it was used
+	// or not.
+	clockSpan = 16
+	// sweepStep is how many slots each insert inspects for expiry,
+	// beyond what eviction needs, so that expired entries are reclaimed
+	// even while the cache has room.
+	sweepStep = 2
+	// doorSlotBytes sizes the doorkeeper: one slot for every this many
+	// bytes of budget.
+	doorSlotBytes = 512
+)
+
+// Cache maps Keys to values of type V within a memory budget. The values
+// it returns are shared with other callers: a V holding pointers must
+// point to data nobody changes. Safe for concurrent use. A nil *Cache is a
+// disabled cache: it holds nothing.
+type Cache[V any] struct {
+	budget int64 // bytes per shard
+	shards [shardCount]shard[V]
+}
+
+type shard[V any] struct {
+	mu    sync.RWMutex
+	index map[Key]int32
+	slots []slot[V]
+	hand  int
+	used  atomic.Int64 // bytes held; written under mu
+	door  []uint32     // fingerprints of keys refused once, atomic
+	hits  atomic.Uint64
+	miss  atomic.Uint64
+}
+
+type slot[V any] struct {
+	key   Key
+	until int64 // unix nanoseconds: not served at or after
+	size  int64
+	ref   uint32 // atomic: read since the hand last passed
+	val   V
+}
+
+// New returns a cache that holds entries of at most budget bytes in all,
+// as their sizes are declared to Put, or nil (disabled) for a budget of 0
+// or less.
+func New[V any](budget int) *Cache[V] {
+	if budget <= 0 {
+		return nil
+	}
+	c := &Cache[V]{budget: max(int64(budget)/shardCount, 1)}
+	doors := 64
+	for int64(doors)*doorSlotBytes < c.budget && doors < 1<<20 {
+		doors *= 2
+	}
+	for i := range c.shards {
+		c.shards[i].index = make(map[Key]int32)
+		c.shards[i].door = make([]uint32, doors)
+	}
+	return c
+}
+
+func (c *Cache[V]) shard(k Key) *shard[V] { return &c.shards[k.lo%shardCount] }
+
+// Get returns the value of k, if it is held and still valid at now.
+func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
+	if c == nil {
+		return v, false
+	}
+	sh := c.shard(k)
+	sh.mu.RLock()
+	if i, found := sh.index[k]; found {
+		s := &sh.slots[i]
+		if now.UnixNano() < s.until {
+			v, ok = s.val, true
+			if atomic.LoadUint32(&s.ref) == 0 {
+				atomic.StoreUint32(&s.ref, 1)
+			}
+		}
+	}
+	sh.mu.RUnlock()
+	if ok {
+		sh.hits.Add(1)
+	} else {
+		sh.miss.Add(1)
+	}
+	return v, ok
+}
+
+// Put holds the value that mk makes for k, declared to take size bytes,
+// until until, and reports whether it did. mk runs only if the entry is
+// admitted, outside the cache's locks: it can make the copy that the
+// cache is to hold. A key already held gets the new value.
+func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool {
+	if c == nil || int64(size) > c.budget || !now.Before(until) {
+		return false
+	}
+	sh := c.shard(k)
+	if !sh.admit(k, int64(size), c.budget) {
+		return false
+	}
+	v := mk()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	nowNS := now.UnixNano()
+	sh.sweep(nowNS)
+	if i, found := sh.index[k]; found {
+		sh.remove(int(i))
+	}
+	for sh.used.Load()+int64(size) > c.budget && len(sh.slots) > 0 {
+		sh.evict(nowNS)
+	}
+	sh.index[k] = int32(len(sh.slots))
+	sh.slots = append(sh.slots, slot[V]{key: k, until: until.UnixNano(), size: int64(size), val: v})
+	sh.used.Add(int64(size))
+	return true
+}
+
+// admit reports whether a key of size bytes enters the shard: at once
+// while there is room, and otherwise on its second sighting.
+func (sh *shard[V]) admit(k Key, size, budget int64) bool {
+	if sh.used.Load()+size <= budget {
+		return true
+	}
+	d := &sh.door[(k.hi>>32)%uint64(len(sh.door))]
+	fp := uint32(k.hi) | 1
+	if atomic.LoadUint32(d) == fp {
+		return true
+	}
+	atomic.StoreUint32(d, fp)
+	return false
+}
+
+// Delete forgets k.
+func (c *Cache[V]) Delete(k Key) {
+	if c == nil {
+		return
+	}
+	sh := c.shard(k)
+	sh.mu.Lock()
+	if i, found := sh.index[k]; found {
+		sh.remove(int(i))
+	}
+	sh.mu.Unlock()
+}
+
+// sweep moves the hand over sweepStep slots, reclaiming expired ones.
+// sh.mu must be held.
+func (sh *shard[V]) sweep(now int64) {
+	for range sweepStep {
+		if len(sh.slots) == 0 {
+			return
+		}
+		sh.hand %= len(sh.slots)
+		if sh.slots[sh.hand].until <= now {
+			sh.remove(sh.hand) // the hand now points at the slot moved in
+			continue
+		}
+		sh.hand++
+	}
+}
+
+// evict removes one entry: the first expired or unreferenced one the hand
+// finds within clockSpan slots, clearing the reference bits it passes,
+// or else the one under the hand. sh.mu must be held.
+func (sh *shard[V]) evict(now int64) {
+	for range clockSpan {
+		sh.hand %= len(sh.slots)
+		s := &sh.slots[sh.hand]
+		if s.until <= now || atomic.LoadUint32(&s.ref) == 0 {
+			break
+		}
+		atomic.StoreUint32(&s.ref, 0)
+		sh.hand++
+	}
+	sh.remove(sh.hand % len(sh.slots))
+}
+
+// remove drops slot i, moving the last slot into its place. sh.mu must be
+// held.
+func (sh *shard[V]) remove(i int) {
+	s := &sh.slots[i]
+	sh.used.Add(-s.size)
+	delete(sh.index, s.key)
+	last := len(sh.slots) - 1
+	if i != last {
+		*s = sh.slots[last]
+		sh.index[s.key] = int32(i)
+	}
+	var zero slot[V]
+	sh.slots[last] = zero // let the collector have the value
+	sh.slots = sh.slots[:last]
+}
+
+// Stats is a snapshot of a Cache's counters.
+type Stats struct {
+	Entries int    // entries held, expired ones not yet reclaimed included
+	Bytes   int64  // their declared sizes, summed
+	Hits    uint64 // Gets that found a valid entry
+	Misses  uint64 // Gets that did not
+}
+
+// Stats returns the cache's counters. The zero Stats for a nil Cache.
+func (c *Cache[V]) Stats() Stats {
+	var st Stats
+	if c == nil {
+		return st
+	}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		st.Entries += len(sh.slots)
+		sh.mu.RUnlock()
+		st.Bytes += sh.used.Load()
+		st.Hits += sh.hits.Load()
+		st.Misses += sh.miss.Load()
+	}
+	return st
+}

@@ -1,0 +1,280 @@
+package credcache
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestHasherKeys(t *testing.T) {
+	h := NewHasher()
+	long := strings.Repeat("x", 3000)
+	tests := []struct {
+		name string
+		a, b Key
+		same bool
+	}{
+		{"tail: chunking does not matter", h.Tail([]string{"abc", "def"}), h.Tail([]string{"abcdef"}), true},
+		{"tail: chunks of a long credential", h.Tail([]string{long[:1000], long[1000:]}), h.Tail([]string{long}), true},
+		{"tail: one byte differs at the end", h.Tail([]string{long + "a"}), h.Tail([]string{long + "b"}), false},
+		{"tail: same tail, other length", h.Tail([]string{"y" + long}), h.Tail([]string{long}), false},
+		{"tail: empty", h.Tail(nil), h.Tail([]string{""}), true},
+		{"whole: one byte differs at the start", h.Whole("a" + long), h.Whole("b" + long), false},
+		{"whole: framing", h.Whole("ab", "c"), h.Whole("a", "bc"), false},
+		{"whole: same parts", h.Whole(long, "id"), h.Whole(long, "id"), true},
+		{"other hasher", NewHasher().Tail([]string{"abc"}), h.Tail([]string{"abc"}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.a == tt.b; got != tt.same {
+				t.Fatalf("got equal %v, want %v", got, tt.same)
+			}
+		})
+	}
+}
+
+func val(v string) func() string { return func() string { return v } }
+
+func TestCacheGetPut(t *testing.T) {
+	h := NewHasher()
+	k := func(s string) Key { return h.Tail([]string{s}) }
+	tests := []struct {
+		name    string
+		budget  int
+		put     string
+		size    int
+		until   time.Duration
+		getAt   time.Duration
+		wantPut bool
+		wantGet bool
+	}{
+		{"held", 1 << 20, "a", 100, time.Hour, time.Minute, true, true},
+		{"expired at until", 1 << 20, "a", 100, time.Hour, time.Hour, true, false},
+		{"already expired", 1 << 20, "a", 100, 0, 0, false, false},
+		{"larger than a shard", 1 << 10, "a", 1 << 10, time.Hour, 0, false, false},
+		{"disabled", 0, "a", 1, time.Hour, 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New[string](tt.budget)
+			if got := c.Put(k(tt.put), tt.size, t0.Add(tt.until), t0, val("v")); got != tt.wantPut {
+				t.Fatalf("Put: got %v, want %v", got, tt.wantPut)
+			}
+			v, ok := c.Get(k(tt.put), t0.Add(tt.getAt))
+			if ok != tt.wantGet || (ok && v != "v") {
+				t.Fatalf("Get: got %q %v, want %v", v, ok, tt.wantGet)
+			}
+			if _, ok := c.Get(k(tt.put+"other"), t0); ok {
+				t.Fatal("Get of another key found an entry")
+			}
+		})
+	}
+}
+
+func TestCacheReplaceAndDelete(t *testing.T) {
+	c := New[string](1 << 20)
+	k := NewHasher().Whole("k")
+	c.Put(k, 10, t0.Add(time.Hour), t0, val("one"))
+	c.Put(k, 20, t0.Add(time.Hour), t0, val("two"))
+	if v, _ := c.Get(k, t0); v != "two" {
+		t.Fatalf("got %q, want the newer value", v)
+	}
+	if st := c.Stats(); st.Entries != 1 || st.Bytes != 20 {
+		t.Fatalf("got %+v, want one entry of 20 bytes", st)
+	}
+	c.Delete(k)
+	if _, ok := c.Get(k, t0); ok {
+		t.Fatal("found after Delete")
+	}
+	if st := c.Stats(); st.Entries != 0 || st.Bytes != 0 || st.Hits != 1 || st.Misses != 1 {
+		t.Fatalf("got %+v, want empty with 1 hit and 1 miss", st)
+	}
+	var nilCache *Cache[string]
+	nilCache.Delete(k)
+	if st := nilCache.Stats(); st != (Stats{}) {
+		t.Fatalf("nil cache: got %+v", st)
+	}
+}
+
+// fill puts n keys of size bytes each, every key twice so that it passes
+// the doorkeeper, and returns the keys.
+func fill(c *Cache[int], h Hasher, prefix string, n, size int, now time.Time) []Key {
+	keys := make([]Key, n)
+	for i := range keys {
+		keys[i] = h.Whole(fmt.Sprint(prefix, i))
+		for range 2 {
+			c.Put(keys[i], size, now.Add(time.Hour), now, func() int { return i })
+		}
+	}
+	return keys
+}
+
+func TestCacheStaysWithinBudget(t *testing.T) {
+	const budget, size = 64 << 10, 1000
+	c := New[int](budget)
+	h := NewHasher()
+	fill(c, h, "k", 1000, size, t0)
+	st := c.Stats()
+	if st.Bytes > budget || st.Bytes != int64(st.Entries*size) || st.Entries == 0 {
+		t.Fatalf("got %+v, want at most %d bytes in entries of %d", st, budget, size)
+	}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		if len(sh.index) != len(sh.slots) {
+			t.Fatalf("shard %d: %d indexed, %d slots", i, len(sh.index), len(sh.slots))
+		}
+		for j, s := range sh.slots {
+			if sh.index[s.key] != int32(j) {
+				t.Fatalf("shard %d: slot %d indexed at %d", i, j, sh.index[s.key])
+			}
+		}
+	}
+}
+
+// A scan of keys each seen once does not flush the entries that requests
+// keep coming back to.
+func TestCacheScanResistance(t *testing.T) {
+	const budget, size = 256 << 10, 1000 // about 256 entries
+	c := New[int](budget)
+	h := NewHasher()
+	hot := fill(c, h, "hot", 150, size, t0)
+	for i := range 20000 {
+		c.Put(h.Whole(fmt.Sprint("scan", i)), size, t0.Add(time.Hour), t0, func() int { return -1 })
+		if i%50 == 0 { // the working set keeps being read
+			for _, k := range hot {
+				c.Get(k, t0)
+			}
+		}
+	}
+	held := 0
+	for _, k := range hot {
+		if _, ok := c.Get(k, t0); ok {
+			held++
+		}
+	}
+	if held < len(hot)*9/10 {
+		t.Fatalf("got %d of %d hot entries held after a scan, want at least 90%%", held, len(hot))
+	}
+}
+
+// Entries read again survive eviction better than entries never read:
+// the CLOCK hand spares referenced ones.
+func TestCacheEvictsUnreferencedFirst(t *testing.T) {
+	const budget, size = 256 << 10, 1000
+	c := New[int](budget)
+	h := NewHasher()
+	keys := fill(c, h, "a", 200, size, t0)
+	for _, k := range keys[:100] {
+		c.Get(k, t0)
+	}
+	fill(c, h, "b", 100, size, t0)
+	read, unread := 0, 0
+	for i, k := range keys {
+		if _, ok := c.Get(k, t0); ok {
+			if i < 100 {
+				read++
+			} else {
+				unread++
+			}
+		}
+	}
+	if read <= unread {
+		t.Fatalf("got %d read entries held, %d unread, want more read ones", read, unread)
+	}
+}
+
+// Expired entries are reclaimed by inserts, with room to spare.
+func TestCacheReclaimsExpired(t *testing.T) {
+	c := New[int](1 << 20)
+	h := NewHasher()
+	for i := range 100 {
+		c.Put(h.Whole(fmt.Sprint("old", i)), 10, t0.Add(time.Second), t0, func() int { return i })
+	}
+	later := t0.Add(time.Minute)
+	for i := range 200 {
+		c.Put(h.Whole(fmt.Sprint("new", i)), 10, later.Add(time.Hour), later, func() int { return i })
+	}
+	if st := c.Stats(); st.Entries != 200 {
+		t.Fatalf("got %d entries, want the 200 live ones only", st.Entries)
+	}
+}
+
+// The first sighting of a key is admitted while there is room, and only
+// the second once the cache is full.
+func TestCacheAdmission(t *testing.T) {
+	c := New[int](16 * 100) // 100 bytes a shard
+	h := NewHasher()
+	k := h.Whole("first")
+	if !c.Put(k, 60, t0.Add(time.Hour), t0, func() int { return 1 }) {
+		t.Fatal("refused with room to spare")
+	}
+	sh := c.shard(k)
+	var other Key
+	for i := 0; ; i++ { // a key of the same shard
+		if other = h.Whole(fmt.Sprint("other", i)); c.shard(other) == sh {
+			break
+		}
+	}
+	made := 0
+	mk := func() int { made++; return 2 }
+	if c.Put(other, 60, t0.Add(time.Hour), t0, mk) || made != 0 {
+		t.Fatalf("admitted on first sight into a full shard (made %d)", made)
+	}
+	if !c.Put(other, 60, t0.Add(time.Hour), t0, mk) || made != 1 {
+		t.Fatal("refused on second sight")
+	}
+	if _, ok := c.Get(k, t0); ok {
+		t.Fatal("the victim is still held beyond the budget")
+	}
+}
+
+func TestCacheConcurrent(t *testing.T) {
+	c := New[int](64 << 10)
+	h := NewHasher()
+	keys := make([]Key, 500)
+	for i := range keys {
+		keys[i] = h.Whole(fmt.Sprint(i))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5000 {
+				j := (i*7 + g*13) % len(keys)
+				switch i % 5 {
+				case 0:
+					c.Delete(keys[j])
+				case 1, 2:
+					c.Put(keys[j], 500, t0.Add(time.Hour), t0, func() int { return j })
+				default:
+					if v, ok := c.Get(keys[j], t0); ok && v != j {
+						t.Errorf("key %d: got value %d", j, v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if st := c.Stats(); st.Bytes > 64<<10 || st.Bytes != int64(st.Entries*500) {
+		t.Fatalf("got %+v, want within budget and consistent", st)
+	}
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	c := New[int](32 << 20)
+	h := NewHasher()
+	cred := []string{strings.Repeat("c", 3024)}
+	k := h.Tail(cred)
+	c.Put(k, 4096, t0.Add(time.Hour), t0, func() int { return 1 })
+	for b.Loop() {
+		if _, ok := c.Get(h.Tail(cred), t0); !ok {
+			b.Fatal("miss")
+		}
+	}
+}
