@@ -1,10 +1,8 @@
 package sessionkit
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,39 +120,42 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 	}
 }
 
-func TestCacheBudget(t *testing.T) {
+// The cache's own mechanism (budget, eviction, admission) is tested in
+// internal/credcache; here, what the Manager keys and checks.
+func TestCacheEntryChecks(t *testing.T) {
 	c := newCredCache(64 << 10)
 	s := &Session{Status: StatusActive}
-	for i := range 1000 {
-		c.put(SourceBearer, 0, fmt.Sprintf("%04d", i)+strings.Repeat("x", 1000), s, t0.Add(time.Hour), t0)
+	c.put(SourceBearer, 0, []string{"short-lived"}, s, t0.Add(time.Second), t0)
+	c.putRef([]string{"a-ref"}, cookieRef{id: "sid"}, t0.Add(time.Hour), t0)
+	c.putRecord("data", s, &storeState{id: "sid"}, t0.Add(time.Hour), t0)
+	tests := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"same credential", c.get(SourceBearer, 0, []string{"short-lived"}, t0) != nil, true},
+		{"chunked lookup", c.get(SourceBearer, 0, []string{"short-", "lived"}, t0) != nil, true},
+		{"a copy, not the caller's session", c.get(SourceBearer, 0, []string{"short-lived"}, t0) == s, false},
+		{"at its expiry", c.get(SourceBearer, 0, []string{"short-lived"}, t0.Add(time.Second)) != nil, false},
+		{"another source", c.get(SourceJWTCookie, 0, []string{"short-lived"}, t0) != nil, false},
+		{"another key generation", c.get(SourceBearer, 1, []string{"short-lived"}, t0) != nil, false},
+		{"another credential", c.get(SourceBearer, 0, []string{"short-livee"}, t0) != nil, false},
+		{"a session entry as a reference", func() bool { _, ok := c.getRef([]string{"short-lived"}, t0); return ok }(), false},
+		{"a reference", func() bool { r, ok := c.getRef([]string{"a-ref"}, t0); return ok && r.id == "sid" }(), true},
+		{"a record", func() bool { cs, _ := c.getRecord("data", "sid", t0); return cs != nil && cs != s }(), true},
+		{"a record of another session", func() bool { cs, _ := c.getRecord("data", "other", t0); return cs != nil }(), false},
+		{"a changed record", func() bool { cs, _ := c.getRecord("datb", "sid", t0); return cs != nil }(), false},
 	}
-	total, n := 0, 0
-	for i := range c.shards {
-		sh := &c.shards[i]
-		held := 0
-		sh.entries.Range(func(_, v any) bool {
-			held += v.(*cacheEntry).size
-			n++
-			return true
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Fatalf("got %v, want %v", tt.got, tt.want)
+			}
 		})
-		if held != sh.bytes {
-			t.Fatalf("shard %d: accounted %d bytes, holds %d", i, sh.bytes, held)
-		}
-		total += held
 	}
-	if total > 64<<10 || n == 0 {
-		t.Fatalf("got %d bytes in %d entries, want at most %d", total, n, 64<<10)
-	}
-	// An entry past its credential's expiry is never returned.
-	c.put(SourceBearer, 0, "short-lived", s, t0.Add(time.Second), t0)
-	if c.get(SourceBearer, 0, []string{"short-lived"}, t0.Add(time.Second)) != nil {
-		t.Fatal("served at its expiry")
-	}
-	if c.get(SourceBearer, 0, []string{"short-", "lived"}, t0) == nil {
-		t.Fatal("chunked lookup missed")
-	}
-	if c.get(SourceJWTCookie, 0, []string{"short-lived"}, t0) != nil || c.get(SourceBearer, 1, []string{"short-lived"}, t0) != nil {
-		t.Fatal("served for another source or key generation")
+	c.evict([]string{"short-lived"})
+	if c.get(SourceBearer, 0, []string{"short-lived"}, t0) != nil {
+		t.Fatal("served after evict")
 	}
 }
 

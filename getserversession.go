@@ -174,8 +174,8 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	d.reissue = rotated
 	switch s.Status {
 	case StatusActive:
-		if !rotated && m.cache != nil { // a cookie sealed with an old key is re-issued, not cached
-			m.cache.put(SourceCookie, 0, strings.Clone(value), s.Clone(), cacheUntil(s), now)
+		if !rotated { // a cookie sealed with an old key is re-issued, not cached
+			m.cache.put(SourceCookie, 0, parts, s, cacheUntil(s), now)
 		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
@@ -225,7 +225,7 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	s := sessionFromClaims(claims, raw, src, now)
 	if err == nil && m.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
-		m.cache.put(src, gen, strings.Clone(raw), s.Clone(), s.ExpireAt, now)
+		m.cache.put(src, gen, []string{raw}, s, s.ExpireAt, now)
 	} else {
 		// No one else holds claims: s may own them, and Claims need not
 		// copy them.

@@ -129,11 +129,7 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 	if s, st, err = fromRecord(rec); err != nil || statusAt(s, now) != StatusActive {
 		return s, st, false, err
 	}
-	cs := s.Clone()
-	cs.Status = StatusActive // until cacheUntil
-	cst := *st
-	cst.meta.psids = slices.Clone(st.meta.psids)
-	m.cache.putRecord(data, cs, &cst, cacheUntil(s), now)
+	m.cache.putRecord(data, s, st, cacheUntil(s), now)
 	return s, st, false, nil
 }
 
@@ -530,7 +526,7 @@ func (m *Manager) openRef(parts []string, now time.Time) (ref cookieRef, rotated
 		return cookieRef{}, false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
 	if !rotated {
-		m.cache.putRef(strings.Clone(value), ref, now.Add(refCacheLife), now)
+		m.cache.putRef(parts, ref, now.Add(refCacheLife), now)
 	}
 	return ref, rotated, nil
 }

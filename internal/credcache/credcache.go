@@ -29,56 +29,64 @@ import (
 // Hasher under two secret random seeds. The zero Key is valid.
 type Key struct{ hi, lo uint64 }
 
-// TailBytes is how many trailing bytes of a credential Hasher.Tail reads.
-const TailBytes = 64
+// tailBytes is how many trailing bytes of a credential the second half of
+// its Key reads.
+const tailBytes = 64
 
 // Hasher computes Keys. Its seeds are drawn at random when it is made and
-// never leave the process, so a client cannot compute a Key, nor aim for
-// one. Safe for concurrent use.
+// never leave the process, so a client can neither compute a Key nor aim
+// for one. Safe for concurrent use.
 type Hasher struct{ a, b maphash.Seed }
 
 // NewHasher returns a Hasher with fresh random seeds.
 func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSeed()} }
 
-// Tail returns the Key of the concatenation of parts from its length and
-// its last TailBytes bytes, so that a lookup reads 64 bytes of a
-// credential of several kilobytes. It suits a credential whose last bytes
-// are its authenticator (an AEAD tag, a signature): two credentials with
-// the same length and the same authenticator are the same credential, or
-// one was made by someone who read the other's authenticator.
-func (h Hasher) Tail(parts []string) Key {
+// Sum returns the Key of the concatenation of parts, however it is cut
+// into parts. Its first half is a seeded hash of every byte; its second, a
+// hash under another seed of the length and the last 64 bytes, which for
+// a credential hold its authenticator (an AEAD tag, a signature).
+//
+// Two credentials that differ anywhere get the same Key with probability
+// about 2^-64 per pair even for a client that knows one of them but the
+// seeds of neither half (maphash is built so that inputs chosen without
+// the seed collide no more than random ones): a client that guesses
+// 10^6 credentials a second would find one colliding with a given cached
+// credential once in half a million years. Credentials issued to
+// different users differ in their authenticators too, so the second half
+// separates them as well. Reading every byte once costs about one
+// comparison of the credential with a stored copy, which the cache then
+// does not need to hold.
+func (h Hasher) Sum(parts []string) Key {
+	return Key{hi: h.whole(parts), lo: h.tail(parts)}
+}
+
+func (h Hasher) whole(parts []string) uint64 {
+	if len(parts) == 1 {
+		return maphash.String(h.a, parts[0])
+	}
+	var d maphash.Hash
+	d.SetSeed(h.a)
+	for _, p := range parts {
+		_, _ = d.WriteString(p)
+	}
+	return d.Sum64()
+}
+
+func (h Hasher) tail(parts []string) uint64 {
 	total := 0
 	for _, p := range parts {
 		total += len(p)
 	}
-	var buf [TailBytes + 8]byte
+	var buf [tailBytes + 8]byte
 	n := 0
-	for i := len(parts) - 1; i >= 0 && n < TailBytes; i-- {
+	for i := len(parts) - 1; i >= 0 && n < tailBytes; i-- {
 		p := parts[i]
-		take := min(len(p), TailBytes-n)
-		copy(buf[TailBytes-n-take:], p[len(p)-take:])
+		take := min(len(p), tailBytes-n)
+		copy(buf[tailBytes-n-take:], p[len(p)-take:])
 		n += take
 	}
-	b := binary.LittleEndian.AppendUint64(buf[TailBytes-n:TailBytes], uint64(total))
-	return Key{hi: maphash.Bytes(h.a, b), lo: maphash.Bytes(h.b, b)}
-}
-
-// Whole returns the Key of parts from every one of their bytes, each part
-// framed by its length, so that ("ab", "c") and ("a", "bc") differ.
-func (h Hasher) Whole(parts ...string) Key {
-	return Key{hi: h.whole(h.a, parts), lo: h.whole(h.b, parts)}
-}
-
-func (h Hasher) whole(seed maphash.Seed, parts []string) uint64 {
-	var d maphash.Hash
-	d.SetSeed(seed)
-	var n [8]byte
-	for _, p := range parts {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
-		_, _ = d.Write(n[:])
-		_, _ = d.WriteString(p)
-	}
-	return d.Sum64()
+	b := binary.LittleEndian.AppendUint64(buf[tailBytes-n:tailBytes], uint64(total))
+	return maphash.Bytes(h.b, b)
 }
 
 const (

@@ -10,23 +10,25 @@ import (
 
 var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func TestHasherKeys(t *testing.T) {
+func TestHasherSum(t *testing.T) {
 	h := NewHasher()
 	long := strings.Repeat("x", 3000)
+	sum := func(parts ...string) Key { return h.Sum(parts) }
 	tests := []struct {
 		name string
 		a, b Key
 		same bool
 	}{
-		{"tail: chunking does not matter", h.Tail([]string{"abc", "def"}), h.Tail([]string{"abcdef"}), true},
-		{"tail: chunks of a long credential", h.Tail([]string{long[:1000], long[1000:]}), h.Tail([]string{long}), true},
-		{"tail: one byte differs at the end", h.Tail([]string{long + "a"}), h.Tail([]string{long + "b"}), false},
-		{"tail: same tail, other length", h.Tail([]string{"y" + long}), h.Tail([]string{long}), false},
-		{"tail: empty", h.Tail(nil), h.Tail([]string{""}), true},
-		{"whole: one byte differs at the start", h.Whole("a" + long), h.Whole("b" + long), false},
-		{"whole: framing", h.Whole("ab", "c"), h.Whole("a", "bc"), false},
-		{"whole: same parts", h.Whole(long, "id"), h.Whole(long, "id"), true},
-		{"other hasher", NewHasher().Tail([]string{"abc"}), h.Tail([]string{"abc"}), false},
+		{"chunking does not matter", sum("abc", "def"), sum("abcdef"), true},
+		{"chunks of a long credential", sum(long[:1000], long[1000:2000], long[2000:]), sum(long), true},
+		{"one byte differs at the end", sum(long + "a"), sum(long + "b"), false},
+		{"one byte differs at the start", sum("a" + long), sum("b" + long), false},
+		{"one byte differs in the middle", sum(long[:1500] + "a" + long[1500:]), sum(long[:1500] + "b" + long[1500:]), false},
+		{"a chunk swapped for another's", sum("mallory", long), sum("alice00", long), false},
+		{"same tail, other length", sum("y" + long), sum(long), false},
+		{"empty", sum(), sum(""), true},
+		{"same parts", sum(long, "id"), sum(long, "id"), true},
+		{"other hasher", NewHasher().Sum([]string{"abc"}), sum("abc"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,7 +43,7 @@ func val(v string) func() string { return func() string { return v } }
 
 func TestCacheGetPut(t *testing.T) {
 	h := NewHasher()
-	k := func(s string) Key { return h.Tail([]string{s}) }
+	k := func(s string) Key { return h.Sum([]string{s}) }
 	tests := []struct {
 		name    string
 		budget  int
@@ -77,7 +79,7 @@ func TestCacheGetPut(t *testing.T) {
 
 func TestCacheReplaceAndDelete(t *testing.T) {
 	c := New[string](1 << 20)
-	k := NewHasher().Whole("k")
+	k := NewHasher().Sum([]string{"k"})
 	c.Put(k, 10, t0.Add(time.Hour), t0, val("one"))
 	c.Put(k, 20, t0.Add(time.Hour), t0, val("two"))
 	if v, _ := c.Get(k, t0); v != "two" {
@@ -105,7 +107,7 @@ func TestCacheReplaceAndDelete(t *testing.T) {
 func fill(c *Cache[int], h Hasher, prefix string, n, size int, now time.Time) []Key {
 	keys := make([]Key, n)
 	for i := range keys {
-		keys[i] = h.Whole(fmt.Sprint(prefix, i))
+		keys[i] = h.Sum([]string{fmt.Sprint(prefix, i)})
 		for range 2 {
 			c.Put(keys[i], size, now.Add(time.Hour), now, func() int { return i })
 		}
@@ -143,7 +145,7 @@ func TestCacheScanResistance(t *testing.T) {
 	h := NewHasher()
 	hot := fill(c, h, "hot", 150, size, t0)
 	for i := range 20000 {
-		c.Put(h.Whole(fmt.Sprint("scan", i)), size, t0.Add(time.Hour), t0, func() int { return -1 })
+		c.Put(h.Sum([]string{fmt.Sprint("scan", i)}), size, t0.Add(time.Hour), t0, func() int { return -1 })
 		if i%50 == 0 { // the working set keeps being read
 			for _, k := range hot {
 				c.Get(k, t0)
@@ -192,11 +194,11 @@ func TestCacheReclaimsExpired(t *testing.T) {
 	c := New[int](1 << 20)
 	h := NewHasher()
 	for i := range 100 {
-		c.Put(h.Whole(fmt.Sprint("old", i)), 10, t0.Add(time.Second), t0, func() int { return i })
+		c.Put(h.Sum([]string{fmt.Sprint("old", i)}), 10, t0.Add(time.Second), t0, func() int { return i })
 	}
 	later := t0.Add(time.Minute)
 	for i := range 200 {
-		c.Put(h.Whole(fmt.Sprint("new", i)), 10, later.Add(time.Hour), later, func() int { return i })
+		c.Put(h.Sum([]string{fmt.Sprint("new", i)}), 10, later.Add(time.Hour), later, func() int { return i })
 	}
 	if st := c.Stats(); st.Entries != 200 {
 		t.Fatalf("got %d entries, want the 200 live ones only", st.Entries)
@@ -208,14 +210,14 @@ func TestCacheReclaimsExpired(t *testing.T) {
 func TestCacheAdmission(t *testing.T) {
 	c := New[int](16 * 100) // 100 bytes a shard
 	h := NewHasher()
-	k := h.Whole("first")
+	k := h.Sum([]string{"first"})
 	if !c.Put(k, 60, t0.Add(time.Hour), t0, func() int { return 1 }) {
 		t.Fatal("refused with room to spare")
 	}
 	sh := c.shard(k)
 	var other Key
 	for i := 0; ; i++ { // a key of the same shard
-		if other = h.Whole(fmt.Sprint("other", i)); c.shard(other) == sh {
+		if other = h.Sum([]string{fmt.Sprint("other", i)}); c.shard(other) == sh {
 			break
 		}
 	}
@@ -237,7 +239,7 @@ func TestCacheConcurrent(t *testing.T) {
 	h := NewHasher()
 	keys := make([]Key, 500)
 	for i := range keys {
-		keys[i] = h.Whole(fmt.Sprint(i))
+		keys[i] = h.Sum([]string{fmt.Sprint(i)})
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -270,10 +272,10 @@ func BenchmarkGetHit(b *testing.B) {
 	c := New[int](32 << 20)
 	h := NewHasher()
 	cred := []string{strings.Repeat("c", 3024)}
-	k := h.Tail(cred)
+	k := h.Sum(cred)
 	c.Put(k, 4096, t0.Add(time.Hour), t0, func() int { return 1 })
 	for b.Loop() {
-		if _, ok := c.Get(h.Tail(cred), t0); !ok {
+		if _, ok := c.Get(h.Sum(cred), t0); !ok {
 			b.Fatal("miss")
 		}
 	}
