@@ -15,8 +15,14 @@ require (
 )
 
 require (
+	github.com/redis/rueidis v1.0.79 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+)
+
+require (
 	github.com/MicahParks/jwkset v0.11.5 // indirect
 	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
+	github.com/sessionkit/sessionkit/redisstore v0.0.0-00010101000000-000000000000
 	golang.org/x/crypto v0.45.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
@@ -24,3 +30,5 @@ require (
 )
 
 replace github.com/sessionkit/sessionkit => ../
+
+replace github.com/sessionkit/sessionkit/redisstore => ../redisstore

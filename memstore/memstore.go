@@ -11,6 +11,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -69,8 +70,8 @@ type Store struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*entry
-	byUser   map[string]map[string]struct{}
-	bySID    map[string]map[string]struct{}
+	byUser   map[string]idSet
+	bySID    map[string]idSet
 	locks    map[string]*lockEntry
 	marks    map[string]*item
 	expiries expiries
@@ -105,8 +106,8 @@ func New(cfg Config) (*Store, error) {
 		now:      cfg.Now,
 		max:      cfg.MaxSessions,
 		sessions: make(map[string]*entry),
-		byUser:   make(map[string]map[string]struct{}),
-		bySID:    make(map[string]map[string]struct{}),
+		byUser:   make(map[string]idSet),
+		bySID:    make(map[string]idSet),
 		locks:    make(map[string]*lockEntry),
 		marks:    make(map[string]*item),
 		stop:     make(chan struct{}),
@@ -155,7 +156,7 @@ func (s *Store) load(ctx context.Context, id string, get func(*entry) sessionkit
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e := s.sessions[id]
-	if e == nil || !e.at.After(now) {
+	if e == nil || !e.at.after(now) {
 		return sessionkit.Record{}, sessionkit.ErrNotFound
 	}
 	return get(e), nil
@@ -173,7 +174,7 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.sessions[rec.ID]
-	if e != nil && !e.at.After(now) {
+	if e != nil && !e.at.after(now) {
 		s.remove(&e.item)
 		e = nil
 	}
@@ -196,12 +197,12 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 		if !s.room(kindSession, now) {
 			return 0, ErrFull
 		}
-		e = &entry{item: item{kind: kindSession, key: rec.ID, at: rec.ExpireAt}}
+		e = &entry{item: item{kind: kindSession, key: rec.ID, at: instantOf(rec.ExpireAt)}}
 		s.sessions[rec.ID] = e
 		heap.Push(&s.expiries, &e.item)
 	} else {
 		s.unindex(e)
-		e.at = rec.ExpireAt
+		e.at = instantOf(rec.ExpireAt)
 		heap.Fix(&s.expiries, e.index)
 	}
 	e.userID = rec.UserID
@@ -242,7 +243,7 @@ func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]sessio
 	return s.list(ctx, s.bySID, sid)
 }
 
-func (s *Store) list(ctx context.Context, index map[string]map[string]struct{}, key string) ([]sessionkit.Record, error) {
+func (s *Store) list(ctx context.Context, index map[string]idSet, key string) ([]sessionkit.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -250,8 +251,8 @@ func (s *Store) list(ctx context.Context, index map[string]map[string]struct{}, 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var recs []sessionkit.Record
-	for id := range index[key] {
-		if e := s.sessions[id]; e != nil && e.at.After(now) {
+	for id := range index[key].all {
+		if e := s.sessions[id]; e != nil && e.at.after(now) {
 			recs = append(recs, e.record())
 		}
 	}
@@ -272,16 +273,16 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	defer s.mu.Unlock()
 	l := s.locks[key]
 	switch {
-	case l != nil && l.at.After(now):
+	case l != nil && l.at.after(now):
 		return nil, sessionkit.ErrLocked
 	case l != nil:
-		l.at = now.Add(ttl)
+		l.at = instantOf(now.Add(ttl))
 		heap.Fix(&s.expiries, l.index)
 	default:
 		if !s.room(kindLock, now) {
 			return nil, ErrFull
 		}
-		l = &lockEntry{item: item{kind: kindLock, key: key, at: now.Add(ttl)}}
+		l = &lockEntry{item: item{kind: kindLock, key: key, at: instantOf(now.Add(ttl))}}
 		s.locks[key] = l
 		heap.Push(&s.expiries, &l.item)
 	}
@@ -316,16 +317,16 @@ func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (boo
 	defer s.mu.Unlock()
 	m := s.marks[key]
 	switch {
-	case m != nil && m.at.After(now):
+	case m != nil && m.at.after(now):
 		return false, nil
 	case m != nil:
-		m.at = now.Add(ttl)
+		m.at = instantOf(now.Add(ttl))
 		heap.Fix(&s.expiries, m.index)
 	default:
 		if !s.room(kindMark, now) {
 			return false, ErrFull
 		}
-		m = &item{kind: kindMark, key: key, at: now.Add(ttl)}
+		m = &item{kind: kindMark, key: key, at: instantOf(now.Add(ttl))}
 		s.marks[key] = m
 		heap.Push(&s.expiries, m)
 	}
@@ -338,7 +339,7 @@ func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (boo
 // amortized over the writes that made the entries.
 func (s *Store) room(k kind, now time.Time) bool {
 	for s.count(k) >= s.max {
-		if len(s.expiries) == 0 || s.expiries[0].at.After(now) {
+		if len(s.expiries) == 0 || s.expiries[0].at.after(now) {
 			return false
 		}
 		s.remove(s.expiries[0])
@@ -376,7 +377,7 @@ func (s *Store) sweep() {
 		now := s.now()
 		s.mu.Lock()
 		n := 0
-		for ; n < sweepBatch && len(s.expiries) > 0 && !s.expiries[0].at.After(now); n++ {
+		for ; n < sweepBatch && len(s.expiries) > 0 && !s.expiries[0].at.after(now); n++ {
 			s.remove(s.expiries[0])
 		}
 		s.mu.Unlock()
@@ -417,23 +418,84 @@ func (s *Store) unindex(e *entry) {
 	}
 }
 
-func addIndex(index map[string]map[string]struct{}, key, id string) {
-	set := index[key]
-	if set == nil {
-		set = make(map[string]struct{})
-		index[key] = set
-	}
-	set[id] = struct{}{}
+// idSet is the set of session IDs an index key maps to. Most users have
+// one session, most provider sessions one sign-in: that one ID is held
+// inline, and a map is made only for the others, so that an index costs
+// no allocation of its own for a single ID.
+type idSet struct {
+	one  string
+	more map[string]struct{}
 }
 
-func removeIndex(index map[string]map[string]struct{}, key, id string) {
-	if set := index[key]; set != nil {
-		delete(set, id)
-		if len(set) == 0 {
-			delete(index, key)
+// all yields every ID of the set.
+func (set idSet) all(yield func(string) bool) {
+	if set.one != "" && !yield(set.one) {
+		return
+	}
+	for id := range set.more {
+		if !yield(id) {
+			return
 		}
 	}
 }
+
+func addIndex(index map[string]idSet, key, id string) {
+	set := index[key]
+	switch {
+	case set.one == "" || set.one == id:
+		set.one = id
+	case set.more == nil:
+		set.more = map[string]struct{}{id: {}}
+	default:
+		set.more[id] = struct{}{}
+	}
+	index[key] = set
+}
+
+func removeIndex(index map[string]idSet, key, id string) {
+	set, ok := index[key]
+	if !ok {
+		return
+	}
+	if set.one == id {
+		set.one = ""
+		for other := range set.more { // promote any other
+			set.one = other
+			delete(set.more, other)
+			break
+		}
+	} else {
+		delete(set.more, id)
+	}
+	if len(set.more) == 0 {
+		set.more = nil
+	}
+	if set.one == "" {
+		delete(index, key)
+		return
+	}
+	index[key] = set
+}
+
+// instant is a time as Unix nanoseconds, saturated at the ends of int64's
+// range: unlike a time.Time, it holds no pointer for the collector to
+// follow.
+type instant int64
+
+func instantOf(t time.Time) instant {
+	switch {
+	case t.Unix() >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	case t.Unix() <= math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	}
+	return instant(t.UnixNano())
+}
+
+// after reports whether i is after t.
+func (i instant) after(t time.Time) bool { return i > instantOf(t) }
+
+func (i instant) time() time.Time { return time.Unix(0, int64(i)) }
 
 type kind uint8
 
@@ -447,8 +509,8 @@ const (
 type item struct {
 	kind  kind
 	key   string
-	at    time.Time // expiry
-	index int       // in the heap
+	at    instant // expiry
+	index int     // in the heap
 }
 
 type entry struct {
@@ -478,7 +540,7 @@ func (e *entry) shared() sessionkit.Record {
 		OtherUserIDs:       slices.Clip(e.others),
 		ProviderSessionIDs: slices.Clip(e.sids),
 		Version:            e.version,
-		ExpireAt:           e.at,
+		ExpireAt:           e.at.time(),
 		Data:               slices.Clip(e.data),
 	}
 }
@@ -492,7 +554,7 @@ type lockEntry struct {
 type expiries []*item
 
 func (h expiries) Len() int           { return len(h) }
-func (h expiries) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiries) Less(i, j int) bool { return h[i].at < h[j].at }
 func (h expiries) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index = i

@@ -1,0 +1,277 @@
+// Command scale measures the per-request cost of sessionkit's Middleware
+// as the number of signed-in users grows: N users sign in (3 KB stateless
+// cookies with a 900-byte access token, a 100-byte refresh token and a
+// 1000-byte ID token; or the same sessions in a memstore, or in Redis with
+// its client-side cache when SESSIONKIT_REDIS_URL is set), then one
+// goroutine serves requests from users drawn uniformly (U) or by Zipf
+// s=1.1 (Z), through a Manager with the default verified-credential cache
+// and through one with the cache off, and prints a table: wall and CPU
+// microseconds a request, allocations a request, the cache's hit ratio
+// (lookups), and the server's heap bytes a session (the store's records
+// and the cache's entries, over N) beside the cache's bytes an entry.
+//
+// Every cell runs a warm-up of min(2N, 200k) requests, then -d; the
+// program stops by itself.
+//
+//	go run ./bench/cmd/scale                   # N = 1, 1k, 10k, 100k; 1 s a cell
+//	go run ./bench/cmd/scale -big -d 2s        # and N = 1M
+//	go run ./bench/cmd/scale -n 1000,10000 -stores stateless
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/bench/internal/cputime"
+	"github.com/sessionkit/sessionkit/memstore"
+	"github.com/sessionkit/sessionkit/redisstore"
+)
+
+func main() {
+	ns := flag.String("n", "1,1000,10000,100000", "comma-separated numbers of signed-in users")
+	big := flag.Bool("big", false, "add N = 1,000,000")
+	dur := flag.Duration("d", time.Second, "measured duration of each cell")
+	stores := flag.String("stores", "stateless,memstore,redis", "comma-separated stores; redis only with SESSIONKIT_REDIS_URL")
+	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
+	flag.Parse()
+	sizes, err := parseSizes(*ns, *big)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%-10s %-4s %-9s %-8s %9s %9s %7s %6s %11s %11s\n",
+		"store", "dist", "N", "cache", "wall µs", "CPU µs", "allocs", "hits", "heap B/ses", "B/entry")
+	for _, store := range strings.Split(*stores, ",") {
+		if store == "redis" && os.Getenv("SESSIONKIT_REDIS_URL") == "" {
+			continue
+		}
+		for _, n := range sizes {
+			if err := runStore(store, n, strings.Split(*dists, ","), *dur); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+}
+
+func parseSizes(s string, big bool) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("scale: bad N %q", f)
+		}
+		out = append(out, n)
+	}
+	if big {
+		out = append(out, 1_000_000)
+	}
+	return out, nil
+}
+
+// fixture is one store at one N: the users' requests and two Managers
+// (default cache, cache off) sharing keys and store.
+type fixture struct {
+	reqs     []*http.Request
+	managers [2]*sessionkit.Manager
+	storeB   float64 // the store's heap bytes a session
+	base     uint64  // the heap once signed in, before any request
+	close    func()
+}
+
+func runStore(store string, n int, dists []string, d time.Duration) error {
+	f, err := newFixture(store, n)
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	for _, dist := range dists {
+		for i, name := range []string{"default", "off"} {
+			r := measure(f, f.managers[i], dist, d)
+			fmt.Printf("%-10s %-4s %-9d %-8s %9.2f %9.2f %7.1f %6s %11.0f %11s\n",
+				store, dist[:1], n, name, r.wall, r.cpu, r.allocs, r.hits, f.storeB+r.cacheB/float64(n), r.perEntry)
+		}
+	}
+	return nil
+}
+
+func heap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+func newFixture(store string, n int) (*fixture, error) {
+	keys := []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}
+	f := &fixture{close: func() {}}
+	h0 := heap()
+	var st sessionkit.Store
+	switch store {
+	case "memstore":
+		ms, err := memstore.New(memstore.Config{MaxSessions: n + 1000})
+		if err != nil {
+			return nil, err
+		}
+		st, f.close = ms, func() { _ = ms.Close() }
+	case "redis":
+		rs, err := redisstore.New(context.Background(), os.Getenv("SESSIONKIT_REDIS_URL"), redisstore.Config{Prefix: "sessionkit-scale:" + strconv.Itoa(n) + ":"})
+		if err != nil {
+			return nil, err
+		}
+		st, f.close = rs, func() { _ = rs.Close() }
+	case "stateless":
+	default:
+		return nil, fmt.Errorf("scale: unknown store %q", store)
+	}
+	for i, cache := range []int{0, -1} {
+		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache})
+		if err != nil {
+			return nil, err
+		}
+		f.managers[i] = m
+	}
+	cookies := make([]string, n)
+	cookieBytes := 0
+	for i := range cookies {
+		c, err := signIn(f.managers[1], i)
+		if err != nil {
+			return nil, err
+		}
+		cookies[i] = c
+		cookieBytes += len(c)
+	}
+	if store != "redis" { // Redis holds its records in its own process
+		f.storeB = math.Max(0, float64(int64(heap())-int64(h0)-int64(cookieBytes))/float64(n))
+	}
+	f.reqs = make([]*http.Request, n)
+	for i, c := range cookies {
+		r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		r.Header.Set("Cookie", c)
+		f.reqs[i] = r
+	}
+	f.base = heap()
+	return f, nil
+}
+
+// signIn makes user i's session and returns its Cookie header.
+func signIn(m *sessionkit.Manager, i int) (string, error) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/callback", nil)
+	id := fmt.Sprintf("user_%07d", i)
+	_, err := m.SignIn(rec, req, sessionkit.SignInParams{
+		Token: &oauth2.Token{AccessToken: id + strings.Repeat("a", 888), RefreshToken: id + strings.Repeat("r", 88),
+			TokenType: "Bearer", Expiry: time.Now().Add(24 * time.Hour)},
+		User: &sessionkit.User{ID: id, Email: id + "@example.com", Name: "User " + id},
+	})
+	if err != nil {
+		return "", err
+	}
+	req = httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	if _, err := m.UpdateSession(rec, req, func(s *sessionkit.Session) error {
+		s.IDToken = id + strings.Repeat("i", 988)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) == 0 { // a store-backed session keeps its cookie
+		cookies = req.Cookies()
+	}
+	var parts []string
+	for _, c := range cookies {
+		if c.MaxAge >= 0 && c.Value != "" {
+			parts = append(parts, c.Name+"="+c.Value)
+		}
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+type result struct {
+	wall, cpu, allocs float64
+	hits, perEntry    string
+	cacheB            float64
+}
+
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// picker draws user indexes: uniform or Zipf s=1.1, from a fixed seed.
+func picker(dist string, n int) func() int {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	if dist == "zipf" && n > 1 {
+		z := mrand.NewZipf(r, 1.1, 1, uint64(n-1))
+		perm := r.Perm(n) // the hot users are not the first signed in
+		return func() int { return perm[z.Uint64()] }
+	}
+	return func() int { return r.IntN(n) }
+}
+
+func measure(f *fixture, m *sessionkit.Manager, dist string, d time.Duration) result {
+	var sink *sessionkit.Session
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sink, _ = sessionkit.FromContext(r.Context())
+	}))
+	w := &discard{h: http.Header{}}
+	pick := picker(dist, len(f.reqs))
+	for range min(2*len(f.reqs), 200_000) {
+		h.ServeHTTP(w, f.reqs[pick()])
+	}
+	if sink == nil || !sink.Active() {
+		log.Fatal("scale: no active session")
+	}
+	st0 := m.CacheStats()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	c0, t0 := cputime.Process(), time.Now()
+	ops := 0
+	for time.Since(t0) < d {
+		for range 256 {
+			h.ServeHTTP(w, f.reqs[pick()])
+		}
+		ops += 256
+	}
+	wall, cpu := time.Since(t0), cputime.Process()-c0
+	runtime.ReadMemStats(&ms1)
+	st1 := m.CacheStats()
+	r := result{
+		wall:   float64(wall.Microseconds()) / float64(ops),
+		cpu:    float64(cpu.Microseconds()) / float64(ops),
+		allocs: float64(ms1.Mallocs-ms0.Mallocs) / float64(ops),
+		hits:   "-", perEntry: "-",
+	}
+	if lookups := (st1.Hits - st0.Hits) + (st1.Misses - st0.Misses); lookups > 0 {
+		r.hits = fmt.Sprintf("%.3f", float64(st1.Hits-st0.Hits)/float64(lookups))
+	}
+	if grown := int64(heap()) - int64(f.base); st1.Entries > 0 {
+		r.cacheB = float64(max(grown, 0))
+		r.perEntry = fmt.Sprintf("%.0f", r.cacheB/float64(st1.Entries))
+	}
+	return r
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
