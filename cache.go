@@ -35,8 +35,9 @@ const (
 // hold the credential, and a credential that differs from a cached one in
 // any byte misses, but with a chance of about 2^-64 per attempt for a
 // client that knows neither seed, as credcache explains. A Store record,
-// which the client does not present, is keyed by its Data and its ID, so
-// that any change to it is a miss; its ID is compared too.
+// which the client does not present and cannot choose, is keyed by its ID,
+// version and expiry with its length and last bytes (Hasher.Stamped): the
+// Store moves its version on every save, so a record that changed misses.
 //
 // An entry is valid until the credential's own expiry and only for the
 // source and the key-set generation that verified it. The cached session
@@ -65,8 +66,8 @@ const sourceRef Source = "store-ref"
 
 // sourceRecord marks the cache entries of decoded Store records: an entry
 // can never be stale, since the Store is still read on every request and
-// any change to the record (a revocation, a touch, a refresh) changes its
-// bytes, and so its key.
+// any change to the record (a revocation, a touch, a refresh) moves its
+// version, and so its key.
 const sourceRecord Source = "store-record"
 
 // newCredCache returns a cache holding at most budget bytes, or nil
@@ -134,26 +135,34 @@ func (c *credCache) putRef(parts []string, ref cookieRef, until, now time.Time) 
 	})
 }
 
-// getRecord returns the session and stored state cached for the Store
-// record of session id whose Data is data, if it is still valid at now.
-func (c *credCache) getRecord(data, id string, now time.Time) (*Session, *storeState) {
+// recordKey is the key of rec, whose Data is data: its length, its last
+// bytes (which end in rec.ID), its version and its expiry. The Store
+// contract moves Version on every successful Save, so a record that
+// changed has another key; rec.ID is compared besides.
+func (c *credCache) recordKey(rec *Record, data string) credcache.Key {
+	return c.hash.Stamped([]string{data, rec.ID}, rec.Version, uint64(rec.ExpireAt.UnixNano()))
+}
+
+// getRecord returns the session and stored state cached for rec, whose
+// Data is data, if it is still valid at now.
+func (c *credCache) getRecord(rec *Record, data string, now time.Time) (*Session, *storeState) {
 	if c == nil {
 		return nil, nil
 	}
-	if v, ok := c.lookup(sourceRecord, c.hash.Sum([]string{data, id}), now); ok && v.st.id == id {
+	if v, ok := c.lookup(sourceRecord, c.recordKey(rec, data), now); ok && v.st.id == rec.ID {
 		return v.session, v.st
 	}
 	return nil, nil
 }
 
-// putRecord caches copies of s, active, and st, decoded from the record
-// whose Data is data (of session st.id), until until. The copies are made
-// only if the cache admits the entry.
-func (c *credCache) putRecord(data string, s *Session, st *storeState, until, now time.Time) {
+// putRecord caches copies of s, active, and st, decoded from rec, whose
+// Data is data, until until. The copies are made only if the cache admits
+// the entry.
+func (c *credCache) putRecord(rec *Record, data string, s *Session, st *storeState, until, now time.Time) {
 	if c == nil {
 		return
 	}
-	c.entries.Put(c.hash.Sum([]string{data, st.id}), len(data)+entryOverhead, until, now, func() cacheValue {
+	c.entries.Put(c.recordKey(rec, data), len(data)+entryOverhead, until, now, func() cacheValue {
 		cs := s.Clone()
 		cs.Status = StatusActive // until cacheUntil
 		cst := *st

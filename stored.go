@@ -119,7 +119,7 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 		return s, st, false, err
 	}
 	data := stringOf(rec.Data) // only compared
-	if cs, cst := m.cache.getRecord(data, rec.ID, now); cs != nil {
+	if cs, cst := m.cache.getRecord(&rec, data, now); cs != nil {
 		st := *cst
 		st.version = rec.Version
 		// Mutations may edit psids in place (prunePSIDs).
@@ -129,7 +129,7 @@ func (m *Manager) readRecord(ctx context.Context, id string, now time.Time) (s *
 	if s, st, err = fromRecord(rec); err != nil || statusAt(s, now) != StatusActive {
 		return s, st, false, err
 	}
-	m.cache.putRecord(data, s, st, cacheUntil(s), now)
+	m.cache.putRecord(&rec, data, s, st, cacheUntil(s), now)
 	return s, st, false, nil
 }
 

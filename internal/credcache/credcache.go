@@ -60,6 +60,29 @@ func (h Hasher) Sum(parts []string) Key {
 	return Key{hi: h.whole(parts), lo: h.tail(parts)}
 }
 
+// Stamped returns the Key of a value known to change whenever its stamps
+// do (a record's version and expiry, say): from the stamps, the length of
+// the concatenation of parts and its last 64 bytes, without reading the
+// rest. It suits values the server itself keeps, which a client cannot
+// choose: the stamps, not the bytes, tell one version from the next.
+func (h Hasher) Stamped(parts []string, stamps ...uint64) Key {
+	var buf [tailBytes + 8]byte
+	b := appendTail(buf[:0], parts)
+	return Key{hi: stamp(h.a, b, stamps), lo: stamp(h.b, b, stamps)}
+}
+
+func stamp(seed maphash.Seed, b []byte, stamps []uint64) uint64 {
+	var d maphash.Hash
+	d.SetSeed(seed)
+	_, _ = d.Write(b)
+	var n [8]byte
+	for _, s := range stamps {
+		binary.LittleEndian.PutUint64(n[:], s)
+		_, _ = d.Write(n[:])
+	}
+	return d.Sum64()
+}
+
 func (h Hasher) whole(parts []string) uint64 {
 	if len(parts) == 1 {
 		return maphash.String(h.a, parts[0])
@@ -73,20 +96,27 @@ func (h Hasher) whole(parts []string) uint64 {
 }
 
 func (h Hasher) tail(parts []string) uint64 {
+	var buf [tailBytes + 8]byte
+	return maphash.Bytes(h.b, appendTail(buf[:0], parts))
+}
+
+// appendTail appends to b, which has room for tailBytes+8 bytes, the last
+// tailBytes bytes of the concatenation of parts and its length.
+func appendTail(b []byte, parts []string) []byte {
 	total := 0
 	for _, p := range parts {
 		total += len(p)
 	}
-	var buf [tailBytes + 8]byte
+	b = b[:tailBytes]
 	n := 0
 	for i := len(parts) - 1; i >= 0 && n < tailBytes; i-- {
 		p := parts[i]
 		take := min(len(p), tailBytes-n)
-		copy(buf[tailBytes-n-take:], p[len(p)-take:])
+		copy(b[tailBytes-n-take:], p[len(p)-take:])
 		n += take
 	}
-	b := binary.LittleEndian.AppendUint64(buf[tailBytes-n:tailBytes], uint64(total))
-	return maphash.Bytes(h.b, b)
+	copy(b, b[tailBytes-n:])
+	return binary.LittleEndian.AppendUint64(b[:n], uint64(total))
 }
 
 const (

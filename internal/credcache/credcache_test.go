@@ -29,6 +29,12 @@ func TestHasherSum(t *testing.T) {
 		{"empty", sum(), sum(""), true},
 		{"same parts", sum(long, "id"), sum(long, "id"), true},
 		{"other hasher", NewHasher().Sum([]string{"abc"}), sum("abc"), false},
+		{"stamped: same", h.Stamped([]string{long, "id"}, 1, 2), h.Stamped([]string{long + "id"}, 1, 2), true},
+		{"stamped: other stamp", h.Stamped([]string{long, "id"}, 1, 2), h.Stamped([]string{long, "id"}, 2, 2), false},
+		{"stamped: other tail", h.Stamped([]string{long, "id"}, 1), h.Stamped([]string{long, "ie"}, 1), false},
+		{"stamped: other length", h.Stamped([]string{long, "id"}, 1), h.Stamped([]string{"x" + long, "id"}, 1), false},
+		{"stamped: short", h.Stamped([]string{"a"}, 1), h.Stamped([]string{"b"}, 1), false},
+		{"stamped is not the sum", h.Stamped([]string{"a"}), sum("a"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,8 +203,10 @@ func TestCacheReclaimsExpired(t *testing.T) {
 		c.Put(h.Sum([]string{fmt.Sprint("old", i)}), 10, t0.Add(time.Second), t0, func() int { return i })
 	}
 	later := t0.Add(time.Minute)
-	for i := range 200 {
-		c.Put(h.Sum([]string{fmt.Sprint("new", i)}), 10, later.Add(time.Hour), later, func() int { return i })
+	for range 2 { // the second round replaces the first
+		for i := range 200 {
+			c.Put(h.Sum([]string{fmt.Sprint("new", i)}), 10, later.Add(time.Hour), later, func() int { return i })
+		}
 	}
 	if st := c.Stats(); st.Entries != 200 {
 		t.Fatalf("got %d entries, want the 200 live ones only", st.Entries)
