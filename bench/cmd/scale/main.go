@@ -140,7 +140,6 @@ func heap() uint64 {
 func newFixture(store string, n int) (*fixture, error) {
 	keys := []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}
 	f := &fixture{close: func() {}}
-	h0 := heap()
 	var st sessionkit.Store
 	switch store {
 	case "memstore":
@@ -166,6 +165,7 @@ func newFixture(store string, n int) (*fixture, error) {
 		}
 		f.managers[i] = m
 	}
+	h0 := heap()
 	cookies := make([]string, n)
 	cookieBytes := 0
 	for i := range cookies {
