@@ -139,31 +139,24 @@ func heap() uint64 {
 
 func newFixture(store string, n int) (*fixture, error) {
 	keys := []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}
-	f := &fixture{close: func() {}}
-	var st sessionkit.Store
-	switch store {
-	case "memstore":
-		ms, err := memstore.New(memstore.Config{MaxSessions: n + 1000})
-		if err != nil {
-			return nil, err
-		}
-		st, f.close = ms, func() { _ = ms.Close() }
-	case "redis":
-		rs, err := redisstore.New(context.Background(), os.Getenv("SESSIONKIT_REDIS_URL"), redisstore.Config{Prefix: "sessionkit-scale:" + strconv.Itoa(n) + ":"})
-		if err != nil {
-			return nil, err
-		}
-		st, f.close = rs, func() { _ = rs.Close() }
-	case "stateless":
-	default:
-		return nil, fmt.Errorf("scale: unknown store %q", store)
+	f := &fixture{}
+	st, closeStore, err := openStore(store, n)
+	if err != nil {
+		return nil, err
 	}
 	for i, cache := range []int{0, -1} {
 		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache})
 		if err != nil {
+			closeStore()
 			return nil, err
 		}
 		f.managers[i] = m
+	}
+	f.close = func() {
+		for _, m := range f.managers {
+			_ = m.Close()
+		}
+		closeStore()
 	}
 	h0 := heap()
 	cookies := make([]string, n)
@@ -195,6 +188,28 @@ func newFixture(store string, n int) (*fixture, error) {
 	}
 	f.base = heap()
 	return f, nil
+}
+
+// openStore returns the store named store for n sessions (nil for
+// stateless) and what closes it.
+func openStore(store string, n int) (sessionkit.Store, func(), error) {
+	switch store {
+	case "memstore":
+		ms, err := memstore.New(memstore.Config{MaxSessions: n + 1000})
+		if err != nil {
+			return nil, nil, err
+		}
+		return ms, func() { _ = ms.Close() }, nil
+	case "redis":
+		rs, err := redisstore.New(context.Background(), os.Getenv("SESSIONKIT_REDIS_URL"), redisstore.Config{Prefix: "sessionkit-scale:" + strconv.Itoa(n) + ":"})
+		if err != nil {
+			return nil, nil, err
+		}
+		return rs, func() { _ = rs.Close() }, nil
+	case "stateless":
+		return nil, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("scale: unknown store %q", store)
 }
 
 // signIn makes user i's session and returns its Cookie header.
