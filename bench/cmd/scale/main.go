@@ -18,6 +18,7 @@
 //	go run ./bench/cmd/scale                   # N = 1, 1k, 10k, 100k; 3 rounds of 1 s a cell
 //	go run ./bench/cmd/scale -big -d 2s        # and N = 1M
 //	go run ./bench/cmd/scale -n 1000,10000 -stores stateless
+//	go run ./bench/cmd/scale -n 100000 -fits   # and a cache that holds them all
 package main
 
 import (
@@ -53,6 +54,7 @@ func main() {
 	stores := flag.String("stores", "stateless,memstore,redis", "comma-separated stores; redis only with SESSIONKIT_REDIS_URL")
 	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
 	rounds := flag.Int("rounds", 3, "rounds of each cell, alternating between cache settings; medians reported")
+	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *prof != "" {
@@ -76,7 +78,7 @@ func main() {
 			continue
 		}
 		for _, n := range sizes {
-			if err := runStore(store, n, strings.Split(*dists, ","), *dur, *rounds); err != nil {
+			if err := runStore(store, n, strings.Split(*dists, ","), *dur, *rounds, *fits); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -102,26 +104,27 @@ func parseSizes(s string, big bool) ([]int, error) {
 // (default cache, cache off) sharing keys and store.
 type fixture struct {
 	reqs     []*http.Request
-	managers [2]*sessionkit.Manager
+	managers []*sessionkit.Manager // as settings names them
+	settings []string
 	storeB   float64 // the store's heap bytes a session
 	base     uint64  // the heap once signed in, before any request
 	close    func()
 }
 
-func runStore(store string, n int, dists []string, d time.Duration, rounds int) error {
-	f, err := newFixture(store, n)
+func runStore(store string, n int, dists []string, d time.Duration, rounds int, fits bool) error {
+	f, err := newFixture(store, n, fits)
 	if err != nil {
 		return err
 	}
 	defer f.close()
 	for _, dist := range dists {
-		var runs [2][]result
+		runs := make([][]result, len(f.managers))
 		for range max(rounds, 1) {
 			for i := range runs {
 				runs[i] = append(runs[i], measure(f, f.managers[i], dist, d))
 			}
 		}
-		for i, name := range []string{"default", "off"} {
+		for i, name := range f.settings {
 			r := median(runs[i])
 			fmt.Printf("%-10s %-4s %-9d %-8s %9.2f %9.2f %7.1f %6s %11.0f %11s\n",
 				store, dist[:1], n, name, r.wall, r.cpu, r.allocs, r.hits, f.storeB+r.cacheB/float64(n), r.perEntry)
@@ -137,20 +140,26 @@ func heap() uint64 {
 	return ms.HeapAlloc
 }
 
-func newFixture(store string, n int) (*fixture, error) {
+func newFixture(store string, n int, fits bool) (*fixture, error) {
 	keys := []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}
 	f := &fixture{}
 	st, closeStore, err := openStore(store, n)
 	if err != nil {
 		return nil, err
 	}
-	for i, cache := range []int{0, -1} {
+	budgets := []int{0, -1}
+	f.settings = []string{"default", "off"}
+	if fits {
+		budgets = append(budgets, n*8<<10)
+		f.settings = append(f.settings, "fits")
+	}
+	for _, cache := range budgets {
 		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache})
 		if err != nil {
 			closeStore()
 			return nil, err
 		}
-		f.managers[i] = m
+		f.managers = append(f.managers, m)
 	}
 	f.close = func() {
 		for _, m := range f.managers {
