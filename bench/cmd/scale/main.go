@@ -42,7 +42,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
-	"github.com/sessionkit/sessionkit/bench/internal/cputime"
+	"github.com/sessionkit/sessionkit/internal/cputime"
 	"github.com/sessionkit/sessionkit/memstore"
 	"github.com/sessionkit/sessionkit/redisstore"
 )
