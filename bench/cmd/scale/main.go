@@ -147,6 +147,11 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The Managers' clock stands still: no request records activity (a
+	// store write, every DefaultTouchInterval) in the middle of a
+	// measurement, and none falls on one cache setting more than another.
+	start := time.Now()
+	frozen := func() time.Time { return start }
 	budgets := []int{0, -1}
 	f.settings = []string{"default", "off"}
 	if fits {
@@ -154,7 +159,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 		f.settings = append(f.settings, "fits")
 	}
 	for _, cache := range budgets {
-		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache})
+		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache, Now: frozen})
 		if err != nil {
 			closeStore()
 			return nil, err
