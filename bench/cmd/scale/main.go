@@ -54,7 +54,7 @@ func main() {
 	stores := flag.String("stores", "stateless,memstore,redis", "comma-separated stores; redis only with SESSIONKIT_REDIS_URL")
 	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
 	rounds := flag.Int("rounds", 3, "rounds of each cell, alternating between cache settings; medians reported")
-	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each)")
+	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each); the heap columns then count its cache in every row")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *prof != "" {
