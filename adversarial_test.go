@@ -25,6 +25,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/refresh"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
@@ -358,12 +359,12 @@ func TestAdversarialBearer(t *testing.T) {
 
 		// HMAC keyed with the RSA public key (algorithm confusion), HS256
 		// being allowed here.
-		{name: "HS256 keyed with the RSA public key (PEM), RSA kid", authz: hs(pubPEM, rs.kid), want: advBadToken(errNoKey)},
+		{name: "HS256 keyed with the RSA public key (PEM), RSA kid", authz: hs(pubPEM, rs.kid), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "HS256 keyed with the RSA public key (PEM), no kid", authz: hs(pubPEM, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "HS256 keyed with the RSA public key (PKCS#1 PEM), no kid", authz: hs(pkcs1PEM, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "HS256 keyed with the RSA public key (DER), no kid", authz: hs(pubDER, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "HS256 keyed with the JWK modulus, shared secret's kid", authz: hs(rsaKey.N.Bytes(), "hs-1"), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "RS256 header naming the EC key", authz: bearer(signWith(t, "RS256", rsaKey, advClaims(), map[string]any{"kid": "ec-1"})), want: advBadToken(errKeyType)},
+		{name: "RS256 header naming the EC key", authz: bearer(signWith(t, "RS256", rsaKey, advClaims(), map[string]any{"kid": "ec-1"})), want: advBadToken(jwtverify.ErrKeyType)},
 		{name: "RS256 header with an ES256 signature", authz: bearer(good[:strings.LastIndexByte(good, '.')] + "." +
 			func() string {
 				s := signWith(t, "ES256", ecKeyOnce(), advClaims(), nil)
@@ -372,30 +373,30 @@ func TestAdversarialBearer(t *testing.T) {
 			want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 
 		// kid injection.
-		{name: "kid path traversal", authz: byRSA(advClaims(), map[string]any{"kid": "../../../../../dev/null"}), want: advBadToken(errNoKey)},
-		{name: "kid path traversal to a key file", authz: byRSA(advClaims(), map[string]any{"kid": "/proc/self/cwd/testdata/key.pem"}), want: advBadToken(errNoKey)},
-		{name: "kid SQL injection", authz: byRSA(advClaims(), map[string]any{"kid": "x' UNION SELECT 'secret' --"}), want: advBadToken(errNoKey)},
-		{name: "kid with a NUL byte", authz: byRSA(advClaims(), map[string]any{"kid": rs.kid + "\x00"}), want: advBadToken(errNoKey)},
-		{name: "kid absurdly long", authz: byRSA(advClaims(), map[string]any{"kid": strings.Repeat("k", 10000)}), want: advBadToken(errBadKID)},
-		{name: "kid a number", authz: byRSA(advClaims(), map[string]any{"kid": 1}), want: advBadToken(errBadKID)},
-		{name: "kid an object", authz: byRSA(advClaims(), map[string]any{"kid": map[string]any{"$ne": ""}}), want: advBadToken(errBadKID)},
-		{name: "kid an array", authz: byRSA(advClaims(), map[string]any{"kid": []string{rs.kid}}), want: advBadToken(errBadKID)},
-		{name: "kid empty", authz: byRSA(advClaims(), map[string]any{"kid": ""}), want: advBadToken(errBadKID)},
+		{name: "kid path traversal", authz: byRSA(advClaims(), map[string]any{"kid": "../../../../../dev/null"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "kid path traversal to a key file", authz: byRSA(advClaims(), map[string]any{"kid": "/proc/self/cwd/testdata/key.pem"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "kid SQL injection", authz: byRSA(advClaims(), map[string]any{"kid": "x' UNION SELECT 'secret' --"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "kid with a NUL byte", authz: byRSA(advClaims(), map[string]any{"kid": rs.kid + "\x00"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "kid absurdly long", authz: byRSA(advClaims(), map[string]any{"kid": strings.Repeat("k", 10000)}), want: advBadToken(jwtverify.ErrBadKID)},
+		{name: "kid a number", authz: byRSA(advClaims(), map[string]any{"kid": 1}), want: advBadToken(jwtverify.ErrBadKID)},
+		{name: "kid an object", authz: byRSA(advClaims(), map[string]any{"kid": map[string]any{"$ne": ""}}), want: advBadToken(jwtverify.ErrBadKID)},
+		{name: "kid an array", authz: byRSA(advClaims(), map[string]any{"kid": []string{rs.kid}}), want: advBadToken(jwtverify.ErrBadKID)},
+		{name: "kid empty", authz: byRSA(advClaims(), map[string]any{"kid": ""}), want: advBadToken(jwtverify.ErrBadKID)},
 
 		// Keys offered by the token itself are never used or fetched.
-		{name: "jku to the attacker's JWKS", authz: byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL}), want: advBadToken(errNoKey)},
+		{name: "jku to the attacker's JWKS", authz: byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "jku to the attacker's JWKS, victim's kid", authz: byAttacker(map[string]any{"kid": rs.kid, "jku": e.evil.URL}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "x5u to the attacker's certificate", authz: byAttacker(map[string]any{"kid": att.kid, "x5u": e.evil.URL + "/cert.pem"}), want: advBadToken(errNoKey)},
+		{name: "x5u to the attacker's certificate", authz: byAttacker(map[string]any{"kid": att.kid, "x5u": e.evil.URL + "/cert.pem"}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "jwk header embedding the attacker's key, no kid", authz: byAttacker(map[string]any{"kid": nil, "jwk": attJWK}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "jwk header embedding the attacker's key, its kid", authz: byAttacker(map[string]any{"kid": att.kid, "jwk": attJWK}), want: advBadToken(errNoKey)},
+		{name: "jwk header embedding the attacker's key, its kid", authz: byAttacker(map[string]any{"kid": att.kid, "jwk": attJWK}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "jwk header embedding the attacker's key, victim's kid", authz: byAttacker(map[string]any{"kid": rs.kid, "jwk": attJWK}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "x5c header with the attacker's self-signed certificate", authz: byAttacker(map[string]any{"kid": nil, "x5c": []string{cert}}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "signed by another key under the victim's kid", authz: bearer(signWith(t, "RS256", att.key, advClaims(), map[string]any{"kid": rs.kid})), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 
 		// crit: no extension is understood, so any crit is refused.
-		{name: "crit naming a claim", authz: byRSA(advClaims(), map[string]any{"crit": []string{"exp"}}), want: advBadToken(errCritHeader)},
-		{name: "crit naming an extension", authz: byRSA(advClaims(), map[string]any{"crit": []string{"b64"}, "b64": false}), want: advBadToken(errCritHeader)},
-		{name: "crit empty", authz: byRSA(advClaims(), map[string]any{"crit": []string{}}), want: advBadToken(errCritHeader)},
+		{name: "crit naming a claim", authz: byRSA(advClaims(), map[string]any{"crit": []string{"exp"}}), want: advBadToken(jwtverify.ErrCritHeader)},
+		{name: "crit naming an extension", authz: byRSA(advClaims(), map[string]any{"crit": []string{"b64"}, "b64": false}), want: advBadToken(jwtverify.ErrCritHeader)},
+		{name: "crit empty", authz: byRSA(advClaims(), map[string]any{"crit": []string{}}), want: advBadToken(jwtverify.ErrCritHeader)},
 
 		// Time claims, around the leeway.
 		{name: "expired", authz: byRSA(advClaims("iat", at(-time.Hour), "nbf", at(-time.Hour), "exp", at(-time.Minute)), nil),
@@ -419,8 +420,8 @@ func TestAdversarialBearer(t *testing.T) {
 		{name: "aud list without ours", authz: byRSA(advClaims("aud", []string{"api://a", "api://b"}), nil), want: advBadToken(jwt.ErrTokenInvalidAudience)},
 		{name: "aud a prefix of ours", authz: byRSA(advClaims("aud", testAudience[:len(testAudience)-1]), nil), want: advBadToken(jwt.ErrTokenInvalidAudience)},
 		{name: "aud missing", authz: byRSA(advClaims("aud", nil), nil), want: advBadToken(jwt.ErrTokenRequiredClaimMissing)},
-		{name: "wrong azp", authz: byRSA(advClaims("azp", "other-app"), nil), want: advBadToken(errAZP)},
-		{name: "azp missing", authz: byRSA(advClaims("azp", nil), nil), want: advBadToken(errAZP)},
+		{name: "wrong azp", authz: byRSA(advClaims("azp", "other-app"), nil), want: advBadToken(jwtverify.ErrAZP)},
+		{name: "azp missing", authz: byRSA(advClaims("azp", nil), nil), want: advBadToken(jwtverify.ErrAZP)},
 		{name: "token for another client of the same issuer", authz: byRSA(advClaims("aud", "api://another-service", "azp", "another-client"), nil), want: advBadToken(nil)},
 		{name: "an ID token (aud = a client ID) as bearer", authz: byRSA(advClaims("aud", testClientID, "nonce", "n"), nil), want: advBadToken(jwt.ErrTokenInvalidAudience)},
 
@@ -428,7 +429,7 @@ func TestAdversarialBearer(t *testing.T) {
 		{name: "two Authorization headers, both valid", authz: []string{"Bearer " + good, "Bearer " + good}, want: advMalformed(errMalformedAuthz)},
 		{name: "two Authorization headers, forged first", authz: []string{"Bearer " + none("none", nil)[0][7:], "Bearer " + good}, want: advMalformed(errMalformedAuthz)},
 		{name: "two tokens in one header", authz: []string{"Bearer " + good + ", Bearer " + good}, want: advMalformed(errMalformedAuthz)},
-		{name: "oversized Authorization header", authz: []string{"Bearer " + strings.Repeat("A", 1<<20)}, want: advMalformed(errTooLong)},
+		{name: "oversized Authorization header", authz: []string{"Bearer " + strings.Repeat("A", 1<<20)}, want: advMalformed(jwtverify.ErrTooLong)},
 		{name: "header with CRLF injection", authz: []string{"Bearer " + good + "\r\nX-Admin: 1"}, want: advMalformed(errMalformedAuthz)},
 		{name: "token in the query string is ignored", target: "https://app.example/api?access_token=" + url.QueryEscape(good), want: advNone},
 		{name: "token in a form body is ignored", method: http.MethodPost, body: "access_token=" + url.QueryEscape(good), want: advNone},
@@ -436,8 +437,8 @@ func TestAdversarialBearer(t *testing.T) {
 
 		// The JWT cookie gets the same checks.
 		{name: "JWT cookie: alg none", cookie: "__session=" + none("none", nil)[0][7:], want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "JWT cookie: signed by the attacker with jku", cookie: "__session=" + byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL})[0][7:], want: advBadToken(errNoKey)},
-		{name: "JWT cookie: oversized", cookie: "__session=" + strings.Repeat("A", 64<<10), want: advBadToken(errTooLong)},
+		{name: "JWT cookie: signed by the attacker with jku", cookie: "__session=" + byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL})[0][7:], want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "JWT cookie: oversized", cookie: "__session=" + strings.Repeat("A", 64<<10), want: advBadToken(jwtverify.ErrTooLong)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { e.run(t, tt) })

@@ -76,7 +76,7 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 	if rp.idToken == nil {
 		return bad("provider %q has no keys to verify it with", p.cfg.ID)
 	}
-	claims, err := rp.idToken.verifyIDToken(ctx, logoutToken, "")
+	claims, err := rp.verifyIDToken(ctx, logoutToken, "")
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
 	}

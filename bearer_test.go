@@ -8,15 +8,17 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"go.uber.org/goleak"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -552,8 +554,10 @@ func TestJWKSResponseSizeIsCapped(t *testing.T) {
 // verifyErr runs raw through m's bearer verifier directly and returns the
 // error, so tests can assert the precise cause.
 func verifyErr(m *Manager, raw string) error {
-	_, err := m.bearer.verify(context.Background(), raw)
-	return err
+	if _, _, err := m.bearer.Verify(context.Background(), raw); err != nil {
+		return tokenErr(err)
+	}
+	return nil
 }
 
 // The allow-list alone refuses an algorithm whose key is available.
@@ -586,9 +590,9 @@ func TestBearerKeyFamilyGuards(t *testing.T) {
 		// A JWK Set never supplies an HMAC secret, even when HS256 is allowed.
 		{"hs256 with the JWKS oct key", signer{kid: "oct-1", alg: "HS256", key: octSecret}.mint(t, claimsFor(t0)), jwt.ErrTokenSignatureInvalid},
 		// A JWKS key of another family is refused before verification.
-		{"rs256 naming an EC key", signer{kid: "ec-1", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), errKeyType},
+		{"rs256 naming an EC key", signer{kid: "ec-1", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), jwtverify.ErrKeyType},
 		// A static key of another family is never offered.
-		{"eddsa naming a static RSA key", signer{kid: "static-rsa", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), errNoKey},
+		{"eddsa naming a static RSA key", signer{kid: "static-rsa", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), jwtverify.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -685,12 +689,12 @@ func TestBearerInputCauses(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"too long", verifyErr(f.m, strings.Repeat("a", maxTokenLen+1)), errTooLong},
-		{"kid too long", verifyErr(f.m, kidToken(strings.Repeat("k", maxKIDLen+1))), errBadKID},
-		{"kid empty", verifyErr(f.m, kidToken("")), errBadKID},
-		{"kid number", verifyErr(f.m, kidToken(7)), errBadKID},
+		{"too long", verifyErr(f.m, strings.Repeat("a", maxTokenLen+1)), jwtverify.ErrTooLong},
+		{"kid too long", verifyErr(f.m, kidToken(strings.Repeat("k", jwtverify.MaxKIDLen+1))), jwtverify.ErrBadKID},
+		{"kid empty", verifyErr(f.m, kidToken("")), jwtverify.ErrBadKID},
+		{"kid number", verifyErr(f.m, kidToken(7)), jwtverify.ErrBadKID},
 		{"non-canonical base64", verifyErr(f.m, malleable), jwt.ErrTokenMalformed},
-		{"header too long", headerErr("Bearer " + strings.Repeat("a", maxTokenLen+1)), errTooLong},
+		{"header too long", headerErr("Bearer " + strings.Repeat("a", maxTokenLen+1)), jwtverify.ErrTooLong},
 		{"header bad chars", headerErr("Bearer a b"), errMalformedAuthz},
 		{"header empty", headerErr("Bearer "), errMalformedAuthz},
 	}
@@ -711,7 +715,9 @@ func headerErr(h string) error {
 	r.Header.Set("Authorization", h)
 	tok, err := bearerToken(r)
 	if err == nil && tok != "" {
-		err = checkB64Token(tok) // decodeJWT's check when the cache misses
+		if err = jwtverify.CheckB64Token(tok); err != nil { // decodeJWT's check when the cache misses
+			err = tokenErr(err)
+		}
 	}
 	return err
 }

@@ -104,7 +104,7 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 	if c := f.do("Bearer " + raw); !c.ok {
 		t.Fatal("valid token refused")
 	}
-	gen := f.m.bearer.generation()
+	gen := f.m.bearer.Generation()
 	if f.m.cache.get(SourceBearer, gen, []string{raw}, f.clk.Now()) == nil {
 		t.Fatal("not cached")
 	}
@@ -112,7 +112,7 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 	// Manager fetch the set again.
 	f.jwks.setSigners(rsa2Signer())
 	f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0)))
-	if f.m.bearer.generation() == gen {
+	if f.m.bearer.Generation() == gen {
 		t.Fatal("the key set generation did not move")
 	}
 	if c := f.do("Bearer " + raw); c.ok {

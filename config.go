@@ -2,10 +2,7 @@ package sessionkit
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/hkdf"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -18,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 )
 
 // Defaults for the zero values of Config and JWTConfig.
@@ -369,36 +369,6 @@ type StaticKey struct {
 
 var defaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-// algFamily groups algorithms by the key type they verify with.
-func algFamily(alg string) string {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		return "RSA"
-	case "ES256", "ES384", "ES512":
-		return "EC"
-	case "EdDSA":
-		return "OKP"
-	case "HS256", "HS384", "HS512":
-		return "oct"
-	}
-	return ""
-}
-
-// keyFamily is the algorithm family a key verifies for, or "" if unsupported.
-func keyFamily(key any) string {
-	switch key.(type) {
-	case *rsa.PublicKey:
-		return "RSA"
-	case *ecdsa.PublicKey:
-		return "EC"
-	case ed25519.PublicKey:
-		return "OKP"
-	case []byte:
-		return "oct"
-	}
-	return ""
-}
-
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	Config
@@ -555,8 +525,25 @@ func (s *settings) validate() error {
 	return nil
 }
 
+// withDefaults returns a copy of c with its defaults applied, or a
+// *ConfigError naming the first invalid field under field.
 func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	j := *c
+	j.applyDefaults()
+	for _, check := range [...]func(string) error{j.checkKeySources, j.checkStaticKeys, j.checkAlgorithms, j.checkClaimChecks, j.checkDurations} {
+		if err := check(field); err != nil {
+			return nil, err
+		}
+	}
+	if j.CookieName != "" && !validCookieName(j.CookieName) {
+		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
+	}
+	return &j, nil
+}
+
+// applyDefaults sets the zero durations and the empty allow-list to their
+// defaults.
+func (j *JWTConfig) applyDefaults() {
 	if j.Leeway == 0 {
 		j.Leeway = DefaultLeeway
 	}
@@ -569,90 +556,110 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	if len(j.Algorithms) == 0 {
 		j.Algorithms = defaultAlgorithms
 	}
+}
+
+// checkKeySources requires a JWKS URL or a static key, and valid URLs.
+func (j *JWTConfig) checkKeySources(field string) error {
 	if len(j.JWKSURLs) == 0 && len(j.StaticKeys) == 0 {
-		return nil, configErr(field+".JWKSURLs", "at least one JWKS URL or static key is required")
+		return configErr(field+".JWKSURLs", "at least one JWKS URL or static key is required")
 	}
 	for i, raw := range j.JWKSURLs {
-		if err := checkFetchURL(raw); err != nil {
-			return nil, &ConfigError{Field: fmt.Sprintf("%s.JWKSURLs[%d]", field, i), Reason: "invalid JWKS URL", Err: err}
+		if err := safeurl.Check(raw); err != nil {
+			return &ConfigError{Field: fmt.Sprintf("%s.JWKSURLs[%d]", field, i), Reason: "invalid JWKS URL", Err: err}
 		}
 	}
-	hasHMACKey := false
+	return nil
+}
+
+// checkStaticKeys refuses unsupported key types and short HMAC secrets.
+func (j *JWTConfig) checkStaticKeys(field string) error {
 	for i, k := range j.StaticKeys {
-		f := keyFamily(k.Key)
-		switch {
-		case f == "":
-			return nil, configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "unsupported key type %T", k.Key)
-		case f == "oct":
+		switch jwtverify.KeyFamily(k.Key) {
+		case "":
+			return configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "unsupported key type %T", k.Key)
+		case jwtverify.FamilyOct:
 			if len(k.Key.([]byte)) < 32 {
-				return nil, configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "an HMAC secret must be at least 32 bytes")
+				return configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "an HMAC secret must be at least 32 bytes")
 			}
-			hasHMACKey = true
 		}
 	}
+	return nil
+}
+
+// checkAlgorithms refuses "none", unknown algorithms, and HMAC algorithms
+// without an HMAC static key.
+func (j *JWTConfig) checkAlgorithms(field string) error {
+	hasHMACKey := slices.ContainsFunc(j.StaticKeys, func(k StaticKey) bool { return jwtverify.KeyFamily(k.Key) == jwtverify.FamilyOct })
 	for i, alg := range j.Algorithms {
-		f := algFamily(alg)
+		f := jwtverify.AlgFamily(alg)
 		switch {
 		case strings.EqualFold(alg, "none"):
-			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), `"none" is never allowed`)
+			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), `"none" is never allowed`)
 		case f == "":
-			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "unknown algorithm %q", alg)
-		case f == "oct" && !hasHMACKey:
-			return nil, configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "%s needs a []byte StaticKey", alg)
+			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "unknown algorithm %q", alg)
+		case f == jwtverify.FamilyOct && !hasHMACKey:
+			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "%s needs a []byte StaticKey", alg)
 		}
 	}
+	return nil
+}
+
+// checkClaimChecks requires an issuer and an audience unless their checks
+// are skipped.
+func (j *JWTConfig) checkClaimChecks(field string) error {
 	if j.Issuer == "" && !j.SkipIssuerCheck {
-		return nil, configErr(field+".Issuer", "is required (or set SkipIssuerCheck, which MUST NOT be used with shared keys)")
+		return configErr(field+".Issuer", "is required (or set SkipIssuerCheck, which MUST NOT be used with shared keys)")
 	}
 	if len(j.Audience) == 0 && !j.SkipAudienceCheck {
-		return nil, configErr(field+".Audience", "is required (or set SkipAudienceCheck)")
+		return configErr(field+".Audience", "is required (or set SkipAudienceCheck)")
 	}
 	for i, a := range j.Audience {
 		if a == "" {
-			return nil, configErr(fmt.Sprintf("%s.Audience[%d]", field, i), "must not be empty")
+			return configErr(fmt.Sprintf("%s.Audience[%d]", field, i), "must not be empty")
 		}
 	}
+	return nil
+}
+
+// checkDurations bounds the leeway and refuses negative intervals.
+func (j *JWTConfig) checkDurations(field string) error {
 	if j.Leeway < 0 || j.Leeway > MaxLeeway {
-		return nil, configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
+		return configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
 	}
 	if j.JWKSRefreshInterval < 0 {
-		return nil, configErr(field+".JWKSRefreshInterval", "must not be negative")
+		return configErr(field+".JWKSRefreshInterval", "must not be negative")
 	}
 	if j.JWKSMinRefreshInterval < 0 {
-		return nil, configErr(field+".JWKSMinRefreshInterval", "must not be negative")
+		return configErr(field+".JWKSMinRefreshInterval", "must not be negative")
 	}
-	if j.CookieName != "" && !validCookieName(j.CookieName) {
-		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
-	}
-	return &j, nil
+	return nil
 }
 
-// checkFetchURL accepts absolute https URLs, and http URLs to loopback hosts.
-func checkFetchURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL")
+// verifierConfig translates a validated JWTConfig, with the Manager's
+// clock, fetch timeout, logger and HTTP client, into the verifier's own.
+func (j *JWTConfig) verifierConfig(s *settings, client *http.Client, field string) jwtverify.Config {
+	keys := make([]jwtverify.Key, len(j.StaticKeys))
+	for i, k := range j.StaticKeys {
+		keys[i] = jwtverify.Key{ID: k.ID, Key: k.Key}
 	}
-	shown := redactURL(raw)
-	switch {
-	case u.Host == "":
-		return fmt.Errorf("%s is not an absolute URL", shown)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%s must use https (http is accepted for loopback hosts only)", shown)
+	return jwtverify.Config{
+		JWKSURLs:           j.JWKSURLs,
+		StaticKeys:         keys,
+		Algorithms:         j.Algorithms,
+		Issuer:             j.Issuer,
+		Audience:           j.Audience,
+		AuthorizedParties:  j.AuthorizedParties,
+		Leeway:             j.Leeway,
+		SkipIssuerCheck:    j.SkipIssuerCheck,
+		SkipAudienceCheck:  j.SkipAudienceCheck,
+		RefreshInterval:    j.JWKSRefreshInterval,
+		MinRefreshInterval: j.JWKSMinRefreshInterval,
+		FetchTimeout:       s.FetchTimeout,
+		Client:             client,
+		Logger:             s.Logger,
+		Name:               field,
+		Now:                s.Now,
 	}
-	return fmt.Errorf("%s must be an http(s) URL", shown)
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 func validCookieName(name string) bool {

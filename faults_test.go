@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/refresh"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
@@ -487,7 +488,7 @@ func TestFaultsJWKSRotatedOutKeyStopsVerifying(t *testing.T) {
 	if err := verifyErr(m, rsa2Signer().mint(t, claimsFor(t0))); err != nil {
 		t.Fatalf("new key: %v", err)
 	}
-	if err := verifyErr(m, old); !errors.Is(err, ErrInvalidToken) || !errors.Is(err, errNoKey) {
+	if err := verifyErr(m, old); !errors.Is(err, ErrInvalidToken) || !errors.Is(err, jwtverify.ErrNoKey) {
 		t.Fatalf("rotated-out key: got %v, want ErrInvalidToken (no key)", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/cookie"
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
 // GetServerSession returns the session of r as it is at this moment. When
@@ -195,7 +196,7 @@ func (m *Manager) idleDue(s *Session, now time.Time) bool {
 // decodeJWT verifies a bearer JWT or JWT cookie.
 func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
 	var d decoded
-	gen := m.bearer.generation()
+	gen := m.bearer.Generation()
 	hook := m.cfg.bearer.SessionFromClaims
 	if s := m.cache.get(src, gen, []string{raw}, now); s != nil {
 		if hook == nil {
@@ -209,16 +210,20 @@ func (m *Manager) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		return m.runClaimsHook(ctx, hook, c.Claims(), c, raw, src, nil)
 	}
 	if src == SourceBearer {
-		if d.err = checkB64Token(raw); d.err != nil {
+		if err := jwtverify.CheckB64Token(raw); err != nil {
+			d.err = tokenErr(err)
 			return d
 		}
 	}
-	claims, typ, err := m.bearer.verifyTyped(ctx, raw)
+	claims, typ, err := m.bearer.Verify(ctx, raw)
+	if err != nil {
+		err = tokenErr(err)
+	}
 	if claims == nil {
 		d.err = err
 		return d
 	}
-	if aerr := checkAccessToken(m.cfg.bearer, typ, claims, m.clientIDs()); aerr != nil {
+	if aerr := jwtverify.CheckAccessToken(m.cfg.bearer.RequireAccessTokenType, typ, claims, m.clientIDs()); aerr != nil {
 		d.err = fmt.Errorf("%w: %w", ErrInvalidToken, aerr)
 		return d
 	}

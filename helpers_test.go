@@ -255,10 +255,7 @@ func settle(m *Manager) {
 	verifiers := m.verifiers
 	m.mu.Unlock()
 	for _, v := range verifiers {
-		if v.jwks == nil {
-			continue
-		}
-		if ch := v.jwks.running(); ch != nil {
+		if ch := v.Fetching(); ch != nil {
 			<-ch
 		}
 	}

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 )
 
 // Manager decodes, verifies and issues sessions. Create one with New and
@@ -15,8 +18,8 @@ import (
 // needed, to stop its background JWKS refreshes.
 type Manager struct {
 	cfg       settings
-	cookies   *cookieCodec // nil when Config.Keys is empty (bearer-only)
-	bearer    *jwtVerifier // nil without Config.Bearer
+	cookies   *cookieCodec        // nil when Config.Keys is empty (bearer-only)
+	bearer    *jwtverify.Verifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
 	cache     *credCache // nil when disabled
@@ -29,7 +32,7 @@ type Manager struct {
 
 	mu        sync.Mutex
 	closed    bool
-	verifiers []*jwtVerifier // started key sets, waited for by Close
+	verifiers []*jwtverify.Verifier // started key sets, waited for by Close
 }
 
 // New validates cfg, applies its defaults and returns a Manager. Every
@@ -76,15 +79,15 @@ func New(cfg Config) (*Manager, error) {
 
 // startVerifier builds a verifier for cfg whose key set, if any, is
 // fetched in the background until Close.
-func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtVerifier, error) {
+func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifier, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, errManagerClosed
 	}
-	v, err := newJWTVerifier(m.ctx, cfg, &m.cfg, m.client, field)
+	v, err := jwtverify.New(m.ctx, cfg.verifierConfig(&m.cfg, m.client, field))
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Field: field + ".JWKSURLs", Reason: "cannot build the key set", Err: err}
 	}
 	m.verifiers = append(m.verifiers, v)
 	return v, nil
@@ -103,9 +106,7 @@ func (m *Manager) Close() error {
 	m.cancel()
 	m.refresher.close()
 	for _, v := range verifiers {
-		if v.jwks != nil {
-			v.jwks.wait()
-		}
+		v.Wait()
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func safeRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 3 {
 		return errors.New("sessionkit: stopped after 3 redirects")
 	}
-	if err := checkFetchURL(req.URL.String()); err != nil {
+	if err := safeurl.Check(req.URL.String()); err != nil {
 		return fmt.Errorf("sessionkit: refusing a redirect: %w", err)
 	}
 	return nil

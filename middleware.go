@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
 // Middleware decodes the session of every request and attaches the
@@ -210,7 +212,7 @@ func localPath(p string) string {
 
 func hasBearerHeader(r *http.Request) bool {
 	for _, v := range r.Header["Authorization"] {
-		if _, ok := bearerCredentials(v); ok {
+		if _, ok := jwtverify.BearerCredentials(v); ok {
 			return true
 		}
 	}

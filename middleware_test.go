@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
 func TestRequire(t *testing.T) {
@@ -421,7 +423,7 @@ func TestDenyDetails(t *testing.T) {
 	rec = httptest.NewRecorder()
 	apiReq := httptest.NewRequest(http.MethodGet, "/api", nil)
 	apiReq.Header.Set("Accept", "application/json")
-	m.deny(rec, apiReq, errorsJoin(ErrInvalidToken, errTooLong))
+	m.deny(rec, apiReq, errorsJoin(ErrInvalidToken, jwtverify.ErrTooLong))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("too-long JWT cookie: got %d, want 401", rec.Code)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"golang.org/x/oauth2"
 )
 
@@ -458,11 +459,11 @@ func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth
 	tok.SetAuthHeader(req)
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("sessionkit: userinfo: %s", redactErr(err, endpoint))
+		return nil, fmt.Errorf("sessionkit: userinfo: %s", safeurl.RedactErr(err, endpoint))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("sessionkit: userinfo: %s answered %s", redactURL(endpoint), resp.Status)
+		return nil, fmt.Errorf("sessionkit: userinfo: %s answered %s", safeurl.Redact(endpoint), resp.Status)
 	}
 	var claims map[string]any
 	dec := json.NewDecoder(resp.Body)

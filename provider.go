@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 )
@@ -111,12 +113,12 @@ func (p *Provider) validate(field string) error {
 		if raw == "" {
 			continue
 		}
-		if err := checkFetchURL(raw); err != nil {
+		if err := safeurl.Check(raw); err != nil {
 			return &ConfigError{Field: field + "." + name, Reason: "invalid URL", Err: err}
 		}
 	}
 	for _, alg := range p.IDTokenAlgorithms {
-		if f := algFamily(alg); f == "" || f == "oct" {
+		if f := jwtverify.AlgFamily(alg); f == "" || f == jwtverify.FamilyOct {
 			return configErr(field+".IDTokenAlgorithms", "%q is not an asymmetric JWS algorithm", alg)
 		}
 	}
@@ -141,9 +143,9 @@ type provider struct {
 
 // resolvedProvider is a provider whose endpoints are known.
 type resolvedProvider struct {
-	oauth2  oauth2.Config     // RedirectURL is left empty
-	meta    discoveryDocument // what discovery said, with overrides applied
-	idToken *jwtVerifier      // nil without a JWKS URL
+	oauth2  oauth2.Config       // RedirectURL is left empty
+	meta    discoveryDocument   // what discovery said, with overrides applied
+	idToken *jwtverify.Verifier // nil without a JWKS URL
 }
 
 // discoveryDocument is the part of an OpenID Provider Metadata document
@@ -312,11 +314,11 @@ func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, erro
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.m.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("discovery: %s", redactErr(err, u))
+		return nil, fmt.Errorf("discovery: %s", safeurl.RedactErr(err, u))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery: %s answered %s", redactURL(u), resp.Status)
+		return nil, fmt.Errorf("discovery: %s answered %s", safeurl.Redact(u), resp.Status)
 	}
 	var d discoveryDocument
 	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
@@ -338,7 +340,7 @@ func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, erro
 		required["jwks_uri"] = d.JWKSURI
 	}
 	for name, raw := range required {
-		if err := checkFetchURL(raw); err != nil {
+		if err := safeurl.Check(raw); err != nil {
 			return nil, fmt.Errorf("discovery: %s: %w", name, err)
 		}
 	}
@@ -355,7 +357,7 @@ func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, erro
 		if raw == "" {
 			continue
 		}
-		if err := checkFetchURL(raw); err != nil {
+		if err := safeurl.Check(raw); err != nil {
 			return nil, fmt.Errorf("discovery: %s: %w", name, err)
 		}
 	}

@@ -137,7 +137,7 @@ func (m *Manager) verifyIDToken(ctx context.Context, id, raw, nonce string) (use
 	if rp.idToken == nil {
 		return User{}, time.Time{}, "", fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", ErrInvalidIDToken, id)
 	}
-	claims, err := rp.idToken.verifyIDToken(ctx, raw, nonce)
+	claims, err := rp.verifyIDToken(ctx, raw, nonce)
 	if err != nil {
 		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}

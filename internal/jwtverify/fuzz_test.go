@@ -1,4 +1,4 @@
-package sessionkit
+package jwtverify
 
 import (
 	"bytes"
@@ -8,13 +8,19 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
 // FuzzBearerJWT builds JWTs from fuzzed header and claims JSON, signs them
 // with the trusted key (mode 0), an attacker's key (mode 1) or not at all
-// (mode 2), and runs them through the bearer verifier. It checks, against
+// (mode 2), and runs them through the verifier. It checks, against
 // its own reading of the JSON, that:
 //   - nothing the trusted key did not sign is ever accepted, whatever the
 //     header says (alg, kid, jwk, jku, x5u, crit ...);
@@ -23,26 +29,17 @@ import (
 //     future (all with the leeway);
 //   - a token reported as expired has passed every check but exp.
 func FuzzBearerJWT(f *testing.F) {
-	clk := newClock()
+	clk := testclock.New(t0)
 	trusted := edSigner()
 	_, attacker, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		f.Fatal(err)
 	}
-	m, err := New(Config{
-		Now:    clk.Now,
-		Logger: discardLogger(),
-		Bearer: &JWTConfig{
-			StaticKeys: []StaticKey{{ID: trusted.kid, Key: trusted.public()}},
-			Issuer:     testIssuer,
-			Audience:   []string{testAudience},
-		},
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer m.Close()
-	leeway := m.cfg.bearer.Leeway
+	cfg := testConfig(clk)
+	cfg.Algorithms = []string{"RS256", "ES256", "EdDSA"}
+	cfg.StaticKeys = []Key{{ID: trusted.kid, Key: trusted.public()}}
+	v := mustVerifier(f, cfg)
+	leeway := cfg.Leeway
 
 	hdr := func(kv ...any) []byte {
 		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": trusted.kid}
@@ -112,13 +109,13 @@ func FuzzBearerJWT(f *testing.F) {
 		case 1:
 			sig = ed25519.Sign(attacker, []byte(signing))
 		}
-		got, err := m.bearer.verify(context.Background(), signing+"."+b64(sig))
+		got, _, err := v.Verify(context.Background(), signing+"."+b64(sig))
 		if got == nil && err == nil {
 			t.Fatal("no claims and no error")
 		}
 		if got == nil {
-			if !errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("refusal does not match ErrInvalidToken: %v", err)
+			if errors.Is(err, ErrExpired) {
+				t.Fatalf("refused without claims as expired: %v", err)
 			}
 			return
 		}
@@ -126,7 +123,7 @@ func FuzzBearerJWT(f *testing.F) {
 			t.Fatalf("a token the trusted key did not sign was accepted (mode %d): %v", mode, err)
 		}
 		expired := err != nil
-		if expired && !(errors.Is(err, ErrTokenExpired) && errors.Is(err, ErrInvalidToken)) {
+		if expired && !errors.Is(err, ErrExpired) {
 			t.Fatalf("claims returned with an error that is not expiry: %v", err)
 		}
 		if why := violates(header, claims, clk.Now(), leeway, expired); why != "" {
@@ -196,9 +193,8 @@ func violates(header, claims []byte, now time.Time, leeway time.Duration, expire
 	}
 	nowS, lw := float64(now.Unix()), leeway.Seconds()
 	// jwt converts seconds to time.Time through int64: a value past ±2^63
-	// wraps. TestAdversarialBearer ("nbf absurdly far in the future")
-	// covers such values; skip them here so that the fuzzer keeps looking
-	// for other faults.
+	// wraps. TestVerifyCauses ("nbf past year 2262") covers such values;
+	// skip them here so that the fuzzer keeps looking for other faults.
 	const wraps = 9.2e18
 	exp, ok, bad := secs("exp")
 	switch {
@@ -223,4 +219,64 @@ func violates(header, claims []byte, now time.Time, leeway time.Duration, expire
 		}
 	}
 	return ""
+}
+
+// FuzzJWKS serves a fuzzed JWK Set: never a panic, and no token signed by a
+// key the fuzzer cannot know (generated afresh each run, never in the
+// corpus) is ever accepted, with or without kid.
+func FuzzJWKS(f *testing.F) {
+	var body atomic.Pointer[[]byte]
+	empty := []byte(`{"keys":[]}`)
+	body.Store(&empty)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(*body.Load()) }))
+	defer srv.Close()
+	cfg := testConfig(testclock.New(t0), srv.URL)
+	// No fetch is ever started by a token: the target calls fetchAll itself.
+	cfg.MinRefreshInterval = 1 << 62
+	v := mustVerifier(f, cfg)
+	ks := v.jwks
+	ks.limiter.Allow() // spend the only burst
+
+	_, unknownKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	forged := []string{
+		signer{kid: "ed-1", alg: "EdDSA", key: unknownKey}.mint(f, claimsFor(t0)),
+		signer{alg: "EdDSA", key: unknownKey}.mint(f, claimsFor(t0)),
+		signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()}.mint(f, claimsFor(t0)),
+	}
+	honest := []string{rsaSigner().mint(f, claimsFor(t0)), edSigner().mint(f, claimsFor(t0))}
+
+	enc := edSigner().jwk()
+	enc["use"] = "enc"
+	pinned := rsaSigner().jwk()
+	pinned["alg"] = "RS512"
+	oct := map[string]any{"kty": "oct", "kid": "ed-1", "k": b64(randBytes(32))}
+	for _, seed := range []string{
+		string(jwksBody(rsaSigner(), edSigner(), ecSigner())),
+		`{"keys":[` + mustJSON(enc) + `]}`,
+		`{"keys":[` + mustJSON(pinned) + `]}`,
+		`{"keys":[` + mustJSON(oct) + `]}`,
+		`{"keys":[{"kty":"RSA","kid":"x","n":"AQAB","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"x","n":"` + strings.Repeat("_", 2000) + `","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":""}]}`,
+		`{"keys":[{"kty":"OKP","crv":"X25519","x":"` + b64(make([]byte, 32)) + `"}]}`,
+		`{"keys":null}`, `{"keys":{}}`, `{}`, `[]`, `null`, `{`, ``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, set []byte) {
+		body.Store(&set)
+		ks.fetchAll()
+		for _, raw := range forged {
+			if claims, _, err := v.Verify(context.Background(), raw); err == nil || claims != nil {
+				t.Fatalf("a token signed by an unknown key was accepted (err %v)", err)
+			}
+		}
+		for _, raw := range honest {
+			_, _, _ = v.Verify(context.Background(), raw)
+		}
+	})
 }

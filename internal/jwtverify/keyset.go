@@ -1,4 +1,4 @@
-package sessionkit
+package jwtverify
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,25 +16,27 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
+
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 )
 
-// remoteKeySet holds the keys of one or more JWK Set URLs. It fetches them
-// in the background (at start, every refresh interval, and with backoff
-// after a failure) and on demand when a token names a key it does not hold,
-// at most once per minimum interval. A request never starts more than one
+// keySet holds the keys of one or more JWK Set URLs. It fetches them in
+// the background (at start, every refresh interval, and with backoff after
+// a failure) and on demand when a token names a key it does not hold, at
+// most once per minimum interval. A request never starts more than one
 // fetch, never waits on the rate limit, and waits for a fetch that is
 // already running only until its own context ends; the fetch itself runs
 // on the key set's context, so a client that hangs up cannot cancel it.
 // Keys held stay in use while fetches fail. Safe for concurrent use.
-type remoteKeySet struct {
-	ctx     context.Context // the Manager's: ends background work
+type keySet struct {
+	ctx     context.Context // ends background work
 	urls    []string
 	client  *http.Client
 	timeout time.Duration
 	every   time.Duration
 	limiter *rate.Limiter
 	logger  *slog.Logger
-	field   string
+	name    string
 
 	store *jwkset.MemoryJWKSet
 	kf    keyfunc.Keyfunc
@@ -56,18 +56,30 @@ var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return
 // sigUses are the JWK "use" values a verification key may carry.
 var sigUses = []jwkset.USE{jwkset.UseSig, ""}
 
-func newRemoteKeySet(ctx context.Context, cfg *JWTConfig, s *settings, client *http.Client, field string) (*remoteKeySet, error) {
-	k := &remoteKeySet{
+// errNoUsableKey: a JWK Set answered, but with no key this package can use.
+var errNoUsableKey = errors.New("the JWK Set holds no usable key")
+
+// errJWKSStatus: a JWK Set URL answered with another status than 200.
+var errJWKSStatus = errors.New("unexpected HTTP status")
+
+func newKeySet(ctx context.Context, cfg *Config) (*keySet, error) {
+	k := &keySet{
 		ctx:     ctx,
 		urls:    cfg.JWKSURLs,
-		client:  client,
-		timeout: s.FetchTimeout,
-		every:   cfg.JWKSRefreshInterval,
-		limiter: rate.NewLimiter(rate.Every(cfg.JWKSMinRefreshInterval), 1),
-		logger:  s.Logger,
-		field:   field,
+		client:  cfg.Client,
+		timeout: cfg.FetchTimeout,
+		every:   cfg.RefreshInterval,
+		limiter: rate.NewLimiter(rate.Every(cfg.MinRefreshInterval), 1),
+		logger:  cfg.Logger,
+		name:    cfg.Name,
 		store:   jwkset.NewMemoryStorage(),
 		perURL:  map[string][]jwkset.JWK{},
+	}
+	if k.client == nil {
+		k.client = http.DefaultClient
+	}
+	if k.logger == nil {
+		k.logger = slog.New(slog.DiscardHandler)
 	}
 	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: k.store, UseWhitelist: sigUses})
 	if err != nil {
@@ -80,9 +92,9 @@ func newRemoteKeySet(ctx context.Context, cfg *JWTConfig, s *settings, client *h
 	return k, nil
 }
 
-// background refreshes on a timer, sooner after a failure, until the
-// Manager closes.
-func (k *remoteKeySet) background(first chan struct{}) {
+// background refreshes on a timer, sooner after a failure, until the key
+// set's context ends.
+func (k *keySet) background(first chan struct{}) {
 	defer k.wg.Done()
 	wait := func(ch chan struct{}) {
 		select {
@@ -112,22 +124,22 @@ func (k *remoteKeySet) background(first chan struct{}) {
 }
 
 // wait stops new fetches and blocks until the background goroutines have
-// ended; the caller must have cancelled the context first.
-func (k *remoteKeySet) wait() {
+// ended; the caller must have ended the context first.
+func (k *keySet) wait() {
 	k.mu.Lock()
 	k.closed = true
 	k.mu.Unlock()
 	k.wg.Wait()
 }
 
-func (k *remoteKeySet) empty() bool {
+func (k *keySet) empty() bool {
 	all, _ := k.store.KeyReadAll(k.ctx)
 	return len(all) == 0
 }
 
 // start begins a fetch of every URL unless one is running, and returns the
 // channel closed when the running fetch ends.
-func (k *remoteKeySet) start() chan struct{} {
+func (k *keySet) start() chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.startLocked()
@@ -137,7 +149,7 @@ func (k *remoteKeySet) start() chan struct{} {
 // allows, or returns nil. Looking and starting under one lock means that a
 // request never sees "no fetch running" while another has just been
 // allowed to start one.
-func (k *remoteKeySet) joinOrStart() chan struct{} {
+func (k *keySet) joinOrStart() chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.inflight != nil {
@@ -150,7 +162,7 @@ func (k *remoteKeySet) joinOrStart() chan struct{} {
 }
 
 // startLocked is start with k.mu held.
-func (k *remoteKeySet) startLocked() chan struct{} {
+func (k *keySet) startLocked() chan struct{} {
 	if k.closed {
 		return closedCh
 	}
@@ -172,40 +184,48 @@ func (k *remoteKeySet) startLocked() chan struct{} {
 }
 
 // running returns the channel of the running fetch, or nil.
-func (k *remoteKeySet) running() chan struct{} {
+func (k *keySet) running() chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.inflight
 }
 
-func (k *remoteKeySet) fetchAll() {
+// fetchResult is what one URL answered.
+type fetchResult struct {
+	url  string
+	keys []jwkset.JWK
+	err  error
+}
+
+// fetchAll fetches every URL at once and, if any answered, replaces the
+// keys of those that did. A URL that failed keeps its keys.
+func (k *keySet) fetchAll() {
 	ctx, cancel := context.WithTimeout(k.ctx, k.timeout)
 	defer cancel()
-	type result struct {
-		url  string
-		keys []jwkset.JWK
-		err  error
-	}
-	results := make(chan result, len(k.urls))
+	results := make(chan fetchResult, len(k.urls))
 	for _, u := range k.urls {
 		go func() {
 			keys, err := k.fetch(ctx, u)
-			results <- result{u, keys, err}
+			results <- fetchResult{u, keys, err}
 		}()
 	}
-	var fresh []result
+	var fresh []fetchResult
 	for range k.urls {
 		r := <-results
 		if r.err != nil {
 			k.logger.WarnContext(ctx, "sessionkit: JWKS fetch failed; keeping the keys already held",
-				slog.String("config", k.field), slog.String("url", redactURL(r.url)), slog.String("error", redactErr(r.err, r.url)))
+				slog.String("config", k.name), slog.String("url", safeurl.Redact(r.url)), slog.String("error", safeurl.RedactErr(r.err, r.url)))
 			continue
 		}
 		fresh = append(fresh, r)
 	}
-	if len(fresh) == 0 {
-		return
+	if len(fresh) > 0 {
+		k.replace(ctx, fresh)
 	}
+}
+
+// replace stores the keys of fresh, beside those other URLs gave before.
+func (k *keySet) replace(ctx context.Context, fresh []fetchResult) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, r := range fresh {
@@ -219,9 +239,7 @@ func (k *remoteKeySet) fetchAll() {
 	k.gen.Add(1)
 }
 
-var errJWKSStatus = errors.New("unexpected HTTP status")
-
-func (k *remoteKeySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error) {
+func (k *keySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -254,13 +272,11 @@ func (k *remoteKeySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error
 	return keys, nil
 }
 
-var errNoUsableKey = errors.New("the JWK Set holds no usable key")
-
 // keys returns the verification keys of family for t: the key named by its
 // kid, or, without a kid, every signature key of that family whose alg pin
 // allows t's algorithm. When there is none it joins a running fetch, or
 // starts one if the rate limit allows, and looks again.
-func (k *remoteKeySet) keys(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
+func (k *keySet) keys(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
 	if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
 		return keys, err
 	}
@@ -271,22 +287,22 @@ func (k *remoteKeySet) keys(ctx context.Context, t *jwt.Token, family string) ([
 		if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
 			return keys, err
 		}
-		return nil, errNoKey
+		return nil, ErrNoKey
 	}
 	select {
 	case <-ch:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", errNoKey, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrNoKey, ctx.Err())
 	}
 	if keys, err := k.find(ctx, t, family); len(keys) > 0 || err != nil {
 		return keys, err
 	}
-	return nil, errNoKey
+	return nil, ErrNoKey
 }
 
 // find looks keys up without fetching. A key of the wrong family is an
 // error; a missing key is not.
-func (k *remoteKeySet) find(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
+func (k *keySet) find(ctx context.Context, t *jwt.Token, family string) ([]jwt.VerificationKey, error) {
 	if _, ok := t.Header["kid"]; ok {
 		key, err := k.kf.KeyfuncCtx(ctx)(t)
 		switch {
@@ -294,13 +310,18 @@ func (k *remoteKeySet) find(ctx context.Context, t *jwt.Token, family string) ([
 			return nil, nil
 		case err != nil:
 			return nil, err
-		case keyFamily(key) != family:
-			return nil, errKeyType
+		case KeyFamily(key) != family:
+			return nil, ErrKeyType
 		}
 		return []jwt.VerificationKey{key}, nil
 	}
+	return k.unnamed(ctx, t.Method.Alg(), family), nil
+}
+
+// unnamed returns every held signature key of family whose alg pin, if
+// any, is alg: the candidates for a token without a kid.
+func (k *keySet) unnamed(ctx context.Context, alg, family string) []jwt.VerificationKey {
 	all, _ := k.store.KeyReadAll(ctx)
-	alg := t.Method.Alg()
 	var keys []jwt.VerificationKey
 	for _, j := range all {
 		m := j.Marshal()
@@ -311,39 +332,9 @@ func (k *remoteKeySet) find(ctx context.Context, t *jwt.Token, family string) ([
 		if p, ok := key.(interface{ Public() crypto.PublicKey }); ok {
 			key = p.Public()
 		}
-		if keyFamily(key) == family {
+		if KeyFamily(key) == family {
 			keys = append(keys, key)
 		}
 	}
-	return keys, nil
-}
-
-// redactErr renders err without the URL's password or query, which
-// net/http errors may quote.
-func redactErr(err error, raw string) string {
-	msg := err.Error()
-	u, perr := url.Parse(raw)
-	if perr != nil {
-		return msg
-	}
-	if u.RawQuery != "" {
-		msg = strings.ReplaceAll(msg, u.RawQuery, "redacted")
-	}
-	if p, ok := u.User.Password(); ok && p != "" {
-		msg = strings.ReplaceAll(msg, p, "redacted")
-	}
-	return msg
-}
-
-// redactURL hides userinfo and the query of a URL for logs and errors.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	if u.RawQuery != "" {
-		u.RawQuery = "redacted"
-	}
-	return u.String()
+	return keys
 }

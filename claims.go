@@ -1,0 +1,116 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
+)
+
+// Verified JWT claims become sessions and users here; the verification
+// itself is internal/jwtverify's.
+
+// errMalformedAuthz: the Authorization header is malformed.
+var errMalformedAuthz = jwtverify.ErrMalformedHeader
+
+// maxTokenLen bounds every JWT the Manager parses.
+const maxTokenLen = jwtverify.MaxTokenLen
+
+// tokenErr maps an error of jwtverify to the public sentinels: it wraps
+// ErrInvalidToken, and ErrTokenExpired when the token's age is its only
+// fault.
+func tokenErr(err error) error {
+	if errors.Is(err, jwtverify.ErrExpired) {
+		return fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header: ""
+// and nil when there is none, an error wrapping ErrInvalidToken when it is
+// malformed.
+func bearerToken(r *http.Request) (string, error) {
+	tok, err := jwtverify.BearerToken(r)
+	if err != nil {
+		return "", tokenErr(err)
+	}
+	return tok, nil
+}
+
+// verifyIDToken verifies raw as an ID token of this provider; its errors
+// wrap ErrInvalidToken.
+func (r *resolvedProvider) verifyIDToken(ctx context.Context, raw, nonce string) (jwt.MapClaims, error) {
+	claims, err := r.idToken.VerifyIDToken(ctx, raw, nonce)
+	if err != nil {
+		return nil, tokenErr(err)
+	}
+	return claims, nil
+}
+
+// sessionFromClaims builds the snapshot of a bearer (or JWT-cookie) session.
+func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Time) *Session {
+	// One allocation for the session and its claims box. The claims are
+	// shared with the cache entry, read-only: Claims copies them.
+	b := &sessionWithClaims{Session: Session{
+		Source:       src,
+		Status:       StatusActive,
+		ID:           claimString(claims, "sid"),
+		SignIn:       SignIn{User: userFromClaims(claims), AccessToken: raw, TokenType: "Bearer"},
+		JWT:          raw,
+		LastActiveAt: now,
+	}}
+	b.claims.shared = claims
+	s := &b.Session
+	s.JWTPayload.b = &b.claims
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		s.ExpireAt = exp.UTC()
+		s.AccessTokenExpiresAt = s.ExpireAt
+	}
+	if iat, _ := claims.GetIssuedAt(); iat != nil {
+		s.CreatedAt = iat.UTC()
+	}
+	if act, ok := claims["act"].(map[string]any); ok {
+		if sub, _ := act["sub"].(string); sub != "" {
+			s.Actor = &Actor{Subject: sub}
+		}
+	}
+	s.ActiveOrganizationID = claimString(claims, "org_id")
+	return s
+}
+
+// userFromClaims reads the standard OpenID Connect profile claims.
+func userFromClaims(c jwt.MapClaims) User {
+	return User{
+		ID:            claimString(c, "sub"),
+		Name:          claimString(c, "name"),
+		Email:         claimString(c, "email"),
+		Image:         claimString(c, "picture"),
+		FirstName:     claimString(c, "given_name"),
+		LastName:      claimString(c, "family_name"),
+		Username:      claimString(c, "preferred_username"),
+		EmailVerified: claimBool(c, "email_verified"),
+		PhoneNumber:   claimString(c, "phone_number"),
+		PhoneVerified: claimBool(c, "phone_number_verified"),
+	}
+}
+
+func claimString(c jwt.MapClaims, k string) string {
+	s, _ := c[k].(string)
+	return s
+}
+
+// claimBool accepts true and "true": some providers send booleans as strings.
+func claimBool(c jwt.MapClaims, k string) bool {
+	switch v := c[k].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
