@@ -1,7 +1,6 @@
 package sessionkit
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,16 +39,6 @@ func bearerToken(r *http.Request) (string, error) {
 		return "", tokenErr(err)
 	}
 	return tok, nil
-}
-
-// verifyIDToken verifies raw as an ID token of this provider; its errors
-// wrap ErrInvalidToken.
-func (r *resolvedProvider) verifyIDToken(ctx context.Context, raw, nonce string) (jwt.MapClaims, error) {
-	claims, err := r.idToken.VerifyIDToken(ctx, raw, nonce)
-	if err != nil {
-		return nil, tokenErr(err)
-	}
-	return claims, nil
 }
 
 // sessionFromClaims builds the snapshot of a bearer (or JWT-cookie) session.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -12,13 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/internal/oidc"
 	"golang.org/x/oauth2"
 )
 
@@ -206,23 +203,18 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 	origin := h.originOf(r)
 	conf := rp.oauth2 // a copy: RedirectURL is per request
 	conf.RedirectURL = origin.String() + h.base + "/callback/" + id
+	ar := oidc.NewAuthRequest(rp.meta.SupportsS256(), rp.idToken != nil && slices.Contains(conf.Scopes, "openid"))
 	f := &signInFlow{
 		Provider: id,
-		State:    rand.Text(),
+		State:    ar.State,
+		Nonce:    ar.Nonce,
+		Verifier: ar.Verifier,
 		Callback: callback,
 		Redirect: conf.RedirectURL,
 		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
 		Add:      extra.Get("addAccount") == "true",
 	}
-	var opts []oauth2.AuthCodeOption
-	if rp.supportsS256() {
-		f.Verifier = oauth2.GenerateVerifier()
-		opts = append(opts, oauth2.S256ChallengeOption(f.Verifier))
-	}
-	if rp.idToken != nil && slices.Contains(conf.Scopes, "openid") {
-		f.Nonce = rand.Text()
-		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.Nonce))
-	}
+	opts := ar.Options()
 	for _, k := range authParams {
 		if v := extra.Get(k); v != "" && len(v) <= 256 {
 			opts = append(opts, oauth2.SetAuthURLParam(k, v))
@@ -269,11 +261,7 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 	}
 	conf := rp.oauth2
 	conf.RedirectURL = f.Redirect
-	var opts []oauth2.AuthCodeOption
-	if f.Verifier != "" {
-		opts = append(opts, oauth2.VerifierOption(f.Verifier))
-	}
-	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, opts...)
+	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, oidc.ExchangeOptions(f.Verifier)...)
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
@@ -445,45 +433,4 @@ func sanitizeCode(s string) string {
 		return "error"
 	}
 	return string(b)
-}
-
-// fetchUserInfo reads the user from a plain OAuth 2.0 provider's userinfo
-// endpoint, for token responses without an ID token: "sub", or else "id"
-// (a string or a number), and the standard profile claims.
-func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth2.Token) (*User, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	tok.SetAuthHeader(req)
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("sessionkit: userinfo: %s", safeurl.RedactErr(err, endpoint))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("sessionkit: userinfo: %s answered %s", safeurl.Redact(endpoint), resp.Status)
-	}
-	var claims map[string]any
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil {
-		return nil, fmt.Errorf("sessionkit: userinfo: malformed: %w", err)
-	}
-	u := userFromClaims(jwt.MapClaims(claims))
-	if u.ID == "" {
-		switch v := claims["id"].(type) {
-		case string:
-			u.ID = v
-		case json.Number:
-			if _, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
-				u.ID = v.String()
-			}
-		}
-	}
-	if u.ID == "" {
-		return nil, errors.New("sessionkit: userinfo: no sub or id")
-	}
-	return &u, nil
 }

@@ -2,18 +2,16 @@ package sessionkit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
@@ -144,21 +142,8 @@ type provider struct {
 // resolvedProvider is a provider whose endpoints are known.
 type resolvedProvider struct {
 	oauth2  oauth2.Config       // RedirectURL is left empty
-	meta    discoveryDocument   // what discovery said, with overrides applied
+	meta    oidc.Document       // what discovery said, with overrides applied
 	idToken *jwtverify.Verifier // nil without a JWKS URL
-}
-
-// discoveryDocument is the part of an OpenID Provider Metadata document
-// that sessionkit uses.
-type discoveryDocument struct {
-	Issuer                string   `json:"issuer"`
-	AuthorizationEndpoint string   `json:"authorization_endpoint"`
-	TokenEndpoint         string   `json:"token_endpoint"`
-	UserInfoEndpoint      string   `json:"userinfo_endpoint"`
-	JWKSURI               string   `json:"jwks_uri"`
-	EndSessionEndpoint    string   `json:"end_session_endpoint"`
-	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
-	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // provider returns the configured provider with the given ID.
@@ -224,45 +209,15 @@ func (p *provider) resolve(ctx context.Context) (*resolvedProvider, error) {
 	}
 }
 
-// discover fetches the discovery document (for an OpenID Connect provider
-// with endpoints left to discovery) and builds the ID token verifier.
+// discover resolves the provider's endpoints (fetching the discovery
+// document of an OpenID Connect provider with endpoints left to discovery)
+// and starts the ID token verifier.
 func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 	c := p.cfg
-	meta := discoveryDocument{Issuer: c.Issuer, AuthorizationEndpoint: c.AuthURL, TokenEndpoint: c.TokenURL,
-		UserInfoEndpoint: c.UserInfoURL, JWKSURI: c.JWKSURL}
-	if c.Issuer != "" && (c.AuthURL == "" || c.TokenURL == "" || c.JWKSURL == "") {
-		d, err := p.fetchDiscovery(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
-		}
-		set := func(dst *string, v string) {
-			if *dst == "" {
-				*dst = v
-			}
-		}
-		set(&meta.AuthorizationEndpoint, d.AuthorizationEndpoint)
-		set(&meta.TokenEndpoint, d.TokenEndpoint)
-		set(&meta.UserInfoEndpoint, d.UserInfoEndpoint)
-		set(&meta.JWKSURI, d.JWKSURI)
-		meta.EndSessionEndpoint = d.EndSessionEndpoint
-		meta.CodeChallengeMethods = d.CodeChallengeMethods
-		meta.TokenAuthMethods = d.TokenAuthMethods
-		if meta.TokenAuthMethods == nil {
-			meta.TokenAuthMethods = []string{"client_secret_basic"} // the default of Discovery 1.0, section 3
-		}
-	}
-	authStyle := c.AuthStyle
-	if authStyle == oauth2.AuthStyleAutoDetect {
-		// Auto-detection sends a failed request again with the other
-		// style, which would send a refresh token or a code twice. HTTP
-		// Basic is what every server must support (RFC 6749, 2.3.1) and
-		// the default of OpenID Connect Discovery; a provider that lists
-		// only client_secret_post gets the form.
-		authStyle = oauth2.AuthStyleInHeader
-		if meta.TokenAuthMethods != nil && !slices.Contains(meta.TokenAuthMethods, "client_secret_basic") &&
-			slices.Contains(meta.TokenAuthMethods, "client_secret_post") {
-			authStyle = oauth2.AuthStyleInParams
-		}
+	meta, err := oidc.Resolve(ctx, p.m.client, oidc.Endpoints{Issuer: c.Issuer, AuthURL: c.AuthURL, TokenURL: c.TokenURL,
+		UserInfoURL: c.UserInfoURL, JWKSURL: c.JWKSURL})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
 	}
 	r := &resolvedProvider{meta: meta, oauth2: oauth2.Config{
 		ClientID:     c.ClientID,
@@ -271,104 +226,65 @@ func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   meta.AuthorizationEndpoint,
 			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: authStyle,
+			AuthStyle: meta.AuthStyle(c.AuthStyle),
 		},
 	}}
 	if r.oauth2.Scopes == nil && c.Issuer != "" {
 		r.oauth2.Scopes = []string{"openid", "profile", "email"}
 	}
 	if meta.JWKSURI != "" {
-		algs := c.IDTokenAlgorithms
-		if len(algs) == 0 {
-			algs = defaultAlgorithms
-		}
-		jc := &JWTConfig{
-			JWKSURLs:   []string{meta.JWKSURI},
-			Algorithms: algs,
-			Issuer:     c.Issuer,
-			Audience:   []string{c.ClientID},
-			Leeway:     c.Leeway,
-		}
-		if c.Issuer == "" {
-			jc.SkipIssuerCheck = true // a plain OAuth 2.0 provider with its own JWKS: keys trusted for it alone
-		}
-		jc, err := jc.withDefaults(p.field)
-		if err != nil {
+		if r.idToken, err = p.startIDTokenVerifier(meta.JWKSURI); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
 		}
-		v, err := p.m.startVerifier(jc, p.field)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
-		}
-		r.idToken = v
 	}
 	return r, nil
 }
 
-func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDocument, error) {
-	u := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// startIDTokenVerifier starts the verifier of the provider's ID tokens,
+// whose keys are at jwksURL.
+func (p *provider) startIDTokenVerifier(jwksURL string) (*jwtverify.Verifier, error) {
+	c := p.cfg
+	algs := c.IDTokenAlgorithms
+	if len(algs) == 0 {
+		algs = defaultAlgorithms
+	}
+	jc := &JWTConfig{
+		JWKSURLs:   []string{jwksURL},
+		Algorithms: algs,
+		Issuer:     c.Issuer,
+		Audience:   []string{c.ClientID},
+		Leeway:     c.Leeway,
+		// A plain OAuth 2.0 provider with its own JWKS: keys trusted for
+		// it alone.
+		SkipIssuerCheck: c.Issuer == "",
+	}
+	jc, err := jc.withDefaults(p.field)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := p.m.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: %s", safeurl.RedactErr(err, u))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery: %s answered %s", safeurl.Redact(u), resp.Status)
-	}
-	var d discoveryDocument
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		return nil, fmt.Errorf("discovery: malformed document: %w", err)
-	}
-	// OpenID Connect Discovery 1.0, section 4.3: the issuer must be
-	// exactly the one asked for, or the document is an impersonation.
-	if d.Issuer != p.cfg.Issuer {
-		return nil, fmt.Errorf("discovery: the document names issuer %q, want %q", d.Issuer, p.cfg.Issuer)
-	}
-	required := map[string]string{}
-	if p.cfg.AuthURL == "" {
-		required["authorization_endpoint"] = d.AuthorizationEndpoint
-	}
-	if p.cfg.TokenURL == "" {
-		required["token_endpoint"] = d.TokenEndpoint
-	}
-	if p.cfg.JWKSURL == "" {
-		required["jwks_uri"] = d.JWKSURI
-	}
-	for name, raw := range required {
-		if err := safeurl.Check(raw); err != nil {
-			return nil, fmt.Errorf("discovery: %s: %w", name, err)
-		}
-	}
-	if p.cfg.AuthURL != "" {
-		d.AuthorizationEndpoint = ""
-	}
-	if p.cfg.TokenURL != "" {
-		d.TokenEndpoint = ""
-	}
-	if p.cfg.JWKSURL != "" {
-		d.JWKSURI = ""
-	}
-	for name, raw := range map[string]string{"userinfo_endpoint": d.UserInfoEndpoint, "end_session_endpoint": d.EndSessionEndpoint} {
-		if raw == "" {
-			continue
-		}
-		if err := safeurl.Check(raw); err != nil {
-			return nil, fmt.Errorf("discovery: %s: %w", name, err)
-		}
-	}
-	return &d, nil
+	return p.m.startVerifier(jc, p.field)
 }
 
-// supportsS256 reports whether the provider is known to accept PKCE with
-// S256. A provider that does not say is sent PKCE anyway (RFC 9700 2.1.1:
-// servers that do not support it ignore the parameters).
-func (r *resolvedProvider) supportsS256() bool {
-	return len(r.meta.CodeChallengeMethods) == 0 || slices.Contains(r.meta.CodeChallengeMethods, "S256")
+// verifyIDToken verifies raw as an ID token of this provider; its errors
+// wrap ErrInvalidToken.
+func (r *resolvedProvider) verifyIDToken(ctx context.Context, raw, nonce string) (jwt.MapClaims, error) {
+	claims, err := r.idToken.VerifyIDToken(ctx, raw, nonce)
+	if err != nil {
+		return nil, tokenErr(err)
+	}
+	return claims, nil
+}
+
+// fetchUserInfo reads the user from a plain OAuth 2.0 provider's userinfo
+// endpoint, for token responses without an ID token.
+func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth2.Token) (*User, error) {
+	claims, sub, err := oidc.FetchUserInfo(ctx, m.client, endpoint, tok)
+	if err != nil {
+		return nil, fmt.Errorf("sessionkit: %w", err)
+	}
+	u := userFromClaims(claims)
+	u.ID = sub
+	return &u, nil
 }
 
 // oauthContext returns ctx carrying the Manager's size-limited HTTP client

@@ -80,7 +80,7 @@ func TestDiscovery(t *testing.T) {
 	if r.oauth2.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
 		t.Errorf("auth style: got %v, want in params (client_secret_post)", r.oauth2.Endpoint.AuthStyle)
 	}
-	if !r.supportsS256() {
+	if !r.meta.SupportsS256() {
 		t.Error("S256 not seen")
 	}
 	if len(r.oauth2.Scopes) != 3 {
