@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // backChannelEvent is the member of a logout token's "events" claim that
@@ -42,90 +43,150 @@ const (
 // account is revoked; a session signed in to other accounts too goes on
 // with them (see RevokeUser).
 //
-// Errors wrap ErrInvalidLogoutToken, ErrStoreUnavailable, or are
-// ErrStoreRequired without a Config.Store.
+// The Store must record one-time keys (store.Consumer) and list sessions
+// by provider session (store.ProviderSessionLister) for a token with
+// "sid", by user (store.UserLister) for one with "sub" alone; without a
+// Store, or without the capability a token needs, BackChannelLogout
+// returns an error wrapping ErrStoreRequired, and consumes nothing. Other
+// errors wrap ErrInvalidLogoutToken or ErrStoreUnavailable.
 func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) error {
-	if m.cfg.Store == nil {
-		return ErrStoreRequired
-	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidLogoutToken, fmt.Sprintf(format, args...))
-	}
-	if logoutToken == "" || len(logoutToken) > maxTokenLen {
-		return bad("missing or too long")
-	}
-	unverified := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(logoutToken, unverified); err != nil {
-		return bad("malformed")
-	}
-	iss, _ := unverified["iss"].(string)
-	var p *provider
-	for _, cand := range m.providers {
-		if iss != "" && cand.cfg.Issuer == iss {
-			p = cand
-			break
-		}
-	}
-	if p == nil {
-		return bad("no configured provider has this issuer")
-	}
-	rp, err := p.resolve(ctx)
+	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+		return err
 	}
-	if rp.idToken == nil {
-		return bad("provider %q has no keys to verify it with", p.cfg.ID)
-	}
-	claims, err := rp.verifyIDToken(ctx, logoutToken, "")
+	lt, err := verifyLogoutToken(ctx, m.providers, logoutToken, m.cfg.Now())
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+		return err
 	}
-	if iat, _ := claims.GetIssuedAt(); iat == nil {
-		return bad("no iat")
+	list, err := m.stored.logoutListing(lt)
+	if err != nil {
+		return err
 	}
-	events, _ := claims["events"].(map[string]any)
-	if _, ok := events[backChannelEvent].(map[string]any); !ok {
-		return bad("the events claim holds no back-channel logout event")
-	}
-	if _, ok := claims["nonce"]; ok {
-		return bad("a logout token must not carry a nonce")
-	}
-	sid, _ := claims["sid"].(string)
-	sub, _ := claims["sub"].(string)
-	if sid == "" && sub == "" {
-		return bad("neither sid nor sub")
-	}
-	jti, _ := claims["jti"].(string)
-	if jti == "" {
-		return bad("no jti")
-	}
-	ttl := minJTIMemory
-	if exp, _ := claims.GetExpirationTime(); exp != nil {
-		ttl = min(max(exp.Sub(m.cfg.Now())+p.cfg.Leeway, minJTIMemory), maxJTIMemory)
-	}
-	first, err := m.cfg.Store.Consume(ctx, "backchannel-logout:"+iss+" "+jti, ttl)
+	first, err := consumer.Consume(ctx, "backchannel-logout:"+lt.iss+" "+lt.jti, lt.ttl)
 	if err != nil {
 		return storeErr(err)
 	}
 	if !first {
-		return bad("replayed (jti seen before)")
+		return badLogoutToken("replayed (jti seen before)")
 	}
-	var recs []Record
-	psid := providerSessionID(iss, sid)
-	if sid != "" {
-		recs, err = m.cfg.Store.ListByProviderSession(ctx, psid)
-	} else {
-		recs, err = m.cfg.Store.ListByUser(ctx, sub)
-	}
+	recs, err := list(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
-	return m.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
-		if in.Provider != p.cfg.ID || (sub != "" && in.User.ID != sub) {
+	psid := providerSessionID(lt.iss, lt.sid)
+	return m.stored.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
+		if in.Provider != lt.provider || (lt.sub != "" && in.User.ID != lt.sub) {
 			return false
 		}
-		return sid == "" || slices.Contains(meta.psids, ownedPSID{in.ID, psid})
+		return lt.sid == "" || slices.Contains(meta.psids, ownedPSID{in.ID, psid})
 	})
+}
+
+// logoutToken is what a verified logout token says.
+type logoutToken struct {
+	provider string // the ID of the Provider that issued it
+	iss      string
+	sid, sub string // at least one is set
+	jti      string
+	ttl      time.Duration // how long jti is remembered
+}
+
+// badLogoutToken returns an error wrapping ErrInvalidLogoutToken.
+func badLogoutToken(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidLogoutToken, fmt.Sprintf(format, args...))
+}
+
+// logoutListing returns the listing of the sessions lt names: by provider
+// session when it has "sid", by user otherwise. The Store must have that
+// capability.
+func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) ([]store.Record, error), error) {
+	if lt.sid != "" {
+		l, err := capability[store.ProviderSessionLister](ss.store, "ProviderSessionLister")
+		if err != nil {
+			return nil, err
+		}
+		psid := providerSessionID(lt.iss, lt.sid)
+		return func(ctx context.Context) ([]store.Record, error) { return l.ListByProviderSession(ctx, psid) }, nil
+	}
+	l, err := capability[store.UserLister](ss.store, "UserLister")
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]store.Record, error) { return l.ListByUser(ctx, lt.sub) }, nil
+}
+
+// verifyLogoutToken verifies raw, a logout token, with the keys of the
+// provider among providers that issued it, and checks its claims as
+// BackChannelLogout describes.
+func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, now time.Time) (logoutToken, error) {
+	if raw == "" || len(raw) > maxTokenLen {
+		return logoutToken{}, badLogoutToken("missing or too long")
+	}
+	p, iss, err := logoutIssuer(providers, raw)
+	if err != nil {
+		return logoutToken{}, err
+	}
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return logoutToken{}, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+	}
+	if rp.idToken == nil {
+		return logoutToken{}, badLogoutToken("provider %q has no keys to verify it with", p.cfg.ID)
+	}
+	claims, err := rp.verifyIDToken(ctx, raw, "")
+	if err != nil {
+		return logoutToken{}, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+	}
+	lt, err := logoutClaims(claims)
+	if err != nil {
+		return logoutToken{}, err
+	}
+	lt.provider, lt.iss, lt.ttl = p.cfg.ID, iss, minJTIMemory
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		lt.ttl = min(max(exp.Sub(now)+p.cfg.Leeway, minJTIMemory), maxJTIMemory)
+	}
+	return lt, nil
+}
+
+// logoutIssuer returns the provider among providers whose Issuer is the
+// "iss" of the unverified token raw.
+func logoutIssuer(providers []*provider, raw string) (*provider, string, error) {
+	unverified := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, unverified); err != nil {
+		return nil, "", badLogoutToken("malformed")
+	}
+	iss, _ := unverified["iss"].(string)
+	for _, p := range providers {
+		if iss != "" && p.cfg.Issuer == iss {
+			return p, iss, nil
+		}
+	}
+	return nil, "", badLogoutToken("no configured provider has this issuer")
+}
+
+// logoutClaims checks the claims of a verified logout token that make it
+// one, and returns its "sid", "sub" and "jti".
+func logoutClaims(claims jwt.MapClaims) (logoutToken, error) {
+	if iat, _ := claims.GetIssuedAt(); iat == nil {
+		return logoutToken{}, badLogoutToken("no iat")
+	}
+	events, _ := claims["events"].(map[string]any)
+	if _, ok := events[backChannelEvent].(map[string]any); !ok {
+		return logoutToken{}, badLogoutToken("the events claim holds no back-channel logout event")
+	}
+	if _, ok := claims["nonce"]; ok {
+		return logoutToken{}, badLogoutToken("a logout token must not carry a nonce")
+	}
+	var lt logoutToken
+	lt.sid, _ = claims["sid"].(string)
+	lt.sub, _ = claims["sub"].(string)
+	if lt.sid == "" && lt.sub == "" {
+		return logoutToken{}, badLogoutToken("neither sid nor sub")
+	}
+	if lt.jti, _ = claims["jti"].(string); lt.jti == "" {
+		return logoutToken{}, badLogoutToken("no jti")
+	}
+	return lt, nil
 }
 
 // backchannelLogout serves POST {BasePath}/backchannel-logout: 200 when

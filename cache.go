@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit/internal/credcache"
 )
 
@@ -139,13 +141,13 @@ func (c *credCache) putRef(parts []string, ref cookieRef, until, now time.Time) 
 // bytes (which end in rec.ID), its version and its expiry. The Store
 // contract moves Version on every successful Save, so a record that
 // changed has another key; rec.ID is compared besides.
-func (c *credCache) recordKey(rec *Record, data string) credcache.Key {
+func (c *credCache) recordKey(rec *store.Record, data string) credcache.Key {
 	return c.hash.Stamped([]string{data, rec.ID}, rec.Version, uint64(rec.ExpireAt.UnixNano()))
 }
 
 // getRecord returns the session and stored state cached for rec, whose
 // Data is data, if it is still valid at now.
-func (c *credCache) getRecord(rec *Record, data string, now time.Time) (*Session, *storeState) {
+func (c *credCache) getRecord(rec *store.Record, data string, now time.Time) (*Session, *storeState) {
 	if c == nil {
 		return nil, nil
 	}
@@ -158,7 +160,7 @@ func (c *credCache) getRecord(rec *Record, data string, now time.Time) (*Session
 // putRecord caches copies of s, active, and st, decoded from rec, whose
 // Data is data, until until. The copies are made only if the cache admits
 // the entry.
-func (c *credCache) putRecord(rec *Record, data string, s *Session, st *storeState, until, now time.Time) {
+func (c *credCache) putRecord(rec *store.Record, data string, s *Session, st *storeState, until, now time.Time) {
 	if c == nil {
 		return
 	}

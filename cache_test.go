@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
@@ -127,7 +129,7 @@ func TestCacheEntryChecks(t *testing.T) {
 	s := &Session{Status: StatusActive}
 	c.put(SourceBearer, 0, []string{"short-lived"}, s, t0.Add(time.Second), t0)
 	c.putRef([]string{"a-ref"}, cookieRef{id: "sid"}, t0.Add(time.Hour), t0)
-	rec := Record{ID: "sid", Version: 3, ExpireAt: t0.Add(time.Hour)}
+	rec := store.Record{ID: "sid", Version: 3, ExpireAt: t0.Add(time.Hour)}
 	c.putRecord(&rec, "data", s, &storeState{id: "sid"}, t0.Add(time.Hour), t0)
 	recAs := func(id string, version uint64, data string) bool {
 		r := rec

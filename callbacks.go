@@ -41,7 +41,7 @@ type Callbacks struct {
 	OnSessionExpired func(ctx context.Context, s *Session)
 
 	// OnTokenTheftDetected fires, with a Config.Store, when a request
-	// presents a session cookie of an older generation after TheftGrace:
+	// presents a session cookie of an older generation after a grace window of 30 seconds:
 	// the session's cookie was re-issued (refresh, update) and someone
 	// still uses the old one, so it was copied. The session has been
 	// revoked before the callback runs (s.Status is revoked); both the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // Defaults for the zero values of Config and JWTConfig.
@@ -99,11 +100,19 @@ type Config struct {
 	// generation (still sealed with Keys), so that sessions can be ended,
 	// revoked, listed and signed out everywhere (End, Revoke, RevokeUser,
 	// ListSessions, back-channel logout), refreshed once across many
-	// instances, and so that a copied cookie is detected (see TheftGrace
+	// instances, and so that a copied cookie is detected (see ErrTokenTheft
 	// and Callbacks.OnTokenTheftDetected). Every request reads its session
 	// from the Store. Store-backed and stateless cookies do not mix: with
 	// a Store, a stateless cookie is refused as invalid, and without one,
 	// a store-backed cookie is. Requires Keys.
+	//
+	// Beside what every Store does (load, compare-and-set save, delete),
+	// some features need an optional capability of the Store (see package
+	// store): RevokeUser, ListSessions and back-channel logout need its
+	// listings, tickets and back-channel logout its one-time keys; without
+	// them they return an error wrapping ErrStoreRequired. Without its
+	// locks, a session is refreshed once per instance rather than once
+	// across all of them. memstore and redisstore have every capability.
 	//
 	// When the Store fails (an unreachable Redis, a timeout), the Manager
 	// fails closed: the request has no session (Middleware goes on
@@ -112,7 +121,7 @@ type Config struct {
 	//
 	// Default nil: stateless cookies, the whole session sealed in the
 	// cookie.
-	Store Store
+	Store store.Store
 
 	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
 	// optionally, a JWT cookie) as a session.

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // addStoredSeeds adds records of every kind to f: sessions, a record of an
@@ -29,7 +31,7 @@ func addStoredSeeds(f *testing.F) {
 func FuzzStoredRecord(f *testing.F) {
 	addStoredSeeds(f)
 	f.Fuzz(func(t *testing.T, p []byte) {
-		got, st, err := fromRecord(Record{ID: "id", Data: p})
+		got, st, err := fromRecord(store.Record{ID: "id", Data: p})
 		var mv *errMoved
 		switch {
 		case errors.As(err, &mv):
@@ -42,7 +44,7 @@ func FuzzStoredRecord(f *testing.F) {
 				t.Fatalf("error %v does not wrap ErrInvalidSession", err)
 			}
 		default:
-			again, st2, err := fromRecord(Record{ID: "id", Data: appendStored(nil, st.meta, got)})
+			again, st2, err := fromRecord(store.Record{ID: "id", Data: appendStored(nil, st.meta, got)})
 			if err != nil {
 				t.Fatalf("re-encoded record does not decode: %v", err)
 			}
@@ -82,7 +84,7 @@ func TestStoredPSIDsFollowSignIns(t *testing.T) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), activeAt: 1,
 		SignIn: SignIn{ID: "b", User: User{ID: "v"}}, OtherSignIns: []SignIn{{ID: "a", User: User{ID: "u"}}}}
 	data := appendStored(nil, storeMeta{gen: 2, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
-	got, st, err := fromRecord(Record{ID: "sess_1", Data: data})
+	got, st, err := fromRecord(store.Record{ID: "sess_1", Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestStoredPSIDsFollowSignIns(t *testing.T) {
 		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
 	}
 	data[0] = 1
-	if _, _, err := fromRecord(Record{ID: "sess_1", Data: data}); !errors.Is(err, ErrInvalidSession) {
+	if _, _, err := fromRecord(store.Record{ID: "sess_1", Data: data}); !errors.Is(err, ErrInvalidSession) {
 		t.Fatalf("version 1: got %v, want ErrInvalidSession", err)
 	}
 }
@@ -105,16 +107,16 @@ func TestStoredPSIDsFollowSignIns(t *testing.T) {
 // recordStore holds one record, shared with readers that only read: enough
 // for the middleware's read (its other methods are not called).
 type recordStore struct {
-	Store
-	rec Record
+	store.Store
+	rec store.Record
 }
 
-func (s *recordStore) Load(ctx context.Context, id string) (Record, error) {
+func (s *recordStore) Load(ctx context.Context, id string) (store.Record, error) {
 	if id != s.rec.ID {
-		return Record{}, ErrNotFound
+		return store.Record{}, store.ErrNotFound
 	}
 	r := s.rec
-	if !SharedLoad(ctx, s) {
+	if !store.SharedLoad(ctx, s) {
 		r.Data = bytes.Clone(r.Data)
 	}
 	return r, nil
@@ -128,11 +130,11 @@ func FuzzStoredReadCache(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		clk := newClock()
 		cfg := testConfig(clk, "")
-		store := &recordStore{rec: Record{ID: "id", Version: 7, Data: p}}
-		cfg.Store = store
+		backend := &recordStore{rec: store.Record{ID: "id", Version: 7, Data: p}}
+		cfg.Store = backend
 		m := mustNew(t, cfg)
 		read := func() (*Session, *storeState, error) {
-			s, st, shared, err := m.readRecord(context.Background(), "id", clk.Now())
+			s, st, shared, err := m.stored.readRecord(context.Background(), "id", clk.Now())
 			if shared {
 				s = s.Clone()
 			}

@@ -20,7 +20,7 @@ func FuzzTicket(f *testing.F) {
 	f.Add(genuine[:len(genuine)/2])
 	f.Add(genuine + "=")
 	f.Fuzz(func(t *testing.T, ticket string) {
-		pl, err := m.openTicket(ticket, clk.Now())
+		pl, err := openTicket(m.cookies, ticket, clk.Now())
 		switch {
 		case err == nil && ticket != genuine:
 			t.Fatalf("a ticket other than the genuine one opened: %q -> %+v", ticket, pl)

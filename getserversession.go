@@ -150,7 +150,7 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 		return d, true
 	}
 	if m.cfg.Store != nil {
-		return m.decodeStoredCookie(r.Context(), parts, now), true
+		return m.stored.decodeStoredCookie(r.Context(), parts, now), true
 	}
 	if s := m.cache.get(SourceCookie, 0, parts, now); s != nil && statusAt(s, now) == StatusActive {
 		d.session, d.shared = s, true
@@ -190,7 +190,7 @@ func (m *Manager) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 // session s at now: an idle timeout is configured and the last record is
 // older than a tenth of it.
 func (m *Manager) idleDue(s *Session, now time.Time) bool {
-	return m.cfg.IdleTimeout > 0 && now.Sub(s.LastActiveAt) >= m.touchInterval()
+	return m.cfg.IdleTimeout > 0 && now.Sub(s.LastActiveAt) >= m.stored.touchInterval()
 }
 
 // decodeJWT verifies a bearer JWT or JWT cookie.

@@ -23,7 +23,8 @@ type Manager struct {
 	providers []*provider
 	refresher *refresher
 	cache     *credCache // nil when disabled
-	minter    *minter    // nil without Config.Tokens
+	stored    *storedSessions
+	minter    *minter // nil without Config.Tokens
 	// usedStates records finished sign-in callbacks when there is no Store.
 	usedStates *usedStates
 	client     *http.Client // size-limited, for every outgoing request
@@ -65,6 +66,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.refresher = newRefresher(m)
 	m.cache = newCredCache(s.CacheBytes)
+	m.stored = newStoredSessions(&s, m.cache, m.cookies)
 	for i, p := range s.Providers {
 		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
 	}

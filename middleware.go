@@ -46,7 +46,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		now := d.now
 		if m.idleDue(d.session, now) {
 			d.own()
-			m.touch(d.session, now)
+			m.stored.touch(d.session, now)
 			d.reissue = true
 		}
 		// Refreshed before the callbacks fire and the handler runs, so
@@ -72,7 +72,7 @@ func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded
 	ctx := r.Context()
 	if d.session.Active() {
 		now := d.now
-		m.touchStored(ctx, &d, now)
+		m.stored.touchStored(ctx, &d, now)
 		if m.storedRefreshDue(d.session, d.st, now) {
 			d.own()
 			m.refresher.refreshStored(ctx, &d)
@@ -80,7 +80,7 @@ func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded
 		d.now = m.cfg.Now() // the Store and a refresh may take a while
 	}
 	if d.reissue && d.session.Active() {
-		m.reissued(ctx, w, m.writeRef(w, r, d.st.id, d.st.meta.gen, d.session))
+		m.reissued(ctx, w, m.stored.writeRef(w, r, d.st.id, d.st.meta.gen, d.session))
 	}
 	m.fireDecoded(ctx, d)
 	return r.WithContext(withState(ctx, newRequestState(d.session, d.shared, d.err)))

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/refresh"
@@ -289,7 +291,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	key := in.key()
 	lockKey := "refresh:" + hex.EncodeToString(key[:])
 	for {
-		unlock, err := m.cfg.Store.Lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
+		unlock, err := m.stored.lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
 		if err == nil {
 			res, err := rf.refreshLocked(ctx, id, in)
 			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
@@ -297,7 +299,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 			ucancel()
 			return res, err
 		}
-		if !errors.Is(err, ErrLocked) {
+		if !errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
 		}
 		// Another instance refreshes: wait for its result.
@@ -319,7 +321,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 // it, or the session is over. While the refresh is still due, it returns
 // no outcome but the session as loaded.
 func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
-	s, st, err := m.loadLive(ctx, id)
+	s, st, err := m.stored.loadLive(ctx, id)
 	if err != nil {
 		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
@@ -345,7 +347,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
-	s, st, err := m.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	s, st, err := m.stored.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.RefreshToken != in.refreshToken {
 			return false, nil // the lock expired and someone else refreshed
 		}

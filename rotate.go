@@ -1,12 +1,8 @@
 package sessionkit
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 )
 
@@ -21,7 +17,7 @@ import (
 // Store the session is saved under the new ID, and the record of the old ID
 // becomes a forwarding stub (storeMovedV1) for stubLife. The old cookie
 // never reaches the new session: whoever planted it would gain the new
-// privileges (fixation). Within TheftGrace of the move (a request in
+// privileges (fixation). Within theftGrace of the move (a request in
 // flight while it happened), or while the new cookie has not reached its
 // client, the old cookie has no session; later it is a copy, as a cookie
 // of an old generation is: the session it leads to is revoked. Once the stub
@@ -40,7 +36,7 @@ const (
 	// maxMoves bounds how many stubs a lookup follows.
 	maxMoves = 16
 	// stubLife is how long a forwarding stub is kept after the move.
-	stubLife = 2 * TheftGrace
+	stubLife = 2 * theftGrace
 )
 
 // moved is a decoded forwarding stub.
@@ -110,23 +106,4 @@ func sameActor(a, b *Actor) bool {
 		return a == b
 	}
 	return a.Subject == b.Subject
-}
-
-// followMoved loads the live session a stub leads to, following at most
-// maxMoves stubs.
-func (m *Manager) followMoved(ctx context.Context, mv moved) (*Session, *storeState, error) {
-	seen := []string{}
-	for range maxMoves {
-		if slices.Contains(seen, mv.to) {
-			break
-		}
-		seen = append(seen, mv.to)
-		s, st, err := m.loadRecord(ctx, mv.to)
-		var next *errMoved
-		if !errors.As(err, &next) {
-			return s, st, err
-		}
-		mv = next.moved
-	}
-	return nil, nil, fmt.Errorf("%w: too many moves", ErrInvalidSession)
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
@@ -39,7 +41,7 @@ func TestRotationStubExpires(t *testing.T) {
 	if got, err := m.GetServerSession(cookieRequest(old)); err == nil {
 		t.Fatalf("old cookie in flight: got %v, want no session", got)
 	}
-	advance(2*sessionkit.TheftGrace + time.Second)
+	advance(2*30*time.Second + time.Second)
 	if got, err := m.GetServerSession(cookieRequest(old)); err == nil {
 		t.Fatalf("old cookie after the stub expired: got %v, want no session", got)
 	}
@@ -59,13 +61,13 @@ type rotateFixture struct {
 	thefts  *atomic.Int32
 }
 
-func newRotateFixture(t *testing.T, store func(clock func() time.Time) sessionkit.Store) *rotateFixture {
+func newRotateFixture(t *testing.T, backend func(clock func() time.Time) store.Store) *rotateFixture {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
 	thefts := new(atomic.Int32)
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store(clock), Now: clock,
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend(clock), Now: clock,
 		Logger:    slog.New(slog.DiscardHandler),
 		Callbacks: sessionkit.Callbacks{OnTokenTheftDetected: func(context.Context, *sessionkit.Session) { thefts.Add(1) }}})
 	if err != nil {
@@ -75,8 +77,8 @@ func newRotateFixture(t *testing.T, store func(clock func() time.Time) sessionki
 	return &rotateFixture{m: m, advance: func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }, thefts: thefts}
 }
 
-func memStore(t *testing.T) func(func() time.Time) sessionkit.Store {
-	return func(clock func() time.Time) sessionkit.Store {
+func memStore(t *testing.T) func(func() time.Time) store.Store {
+	return func(clock func() time.Time) store.Store {
 		st, err := memstore.New(memstore.Config{Now: clock})
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +140,7 @@ type ambiguousStore struct {
 	failNext atomic.Bool
 }
 
-func (s *ambiguousStore) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+func (s *ambiguousStore) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	v, err := s.Store.Save(ctx, rec)
 	if err == nil && rec.Version != 0 && s.failNext.CompareAndSwap(true, false) {
 		return 0, context.DeadlineExceeded
@@ -149,16 +151,16 @@ func (s *ambiguousStore) Save(ctx context.Context, rec sessionkit.Record) (uint6
 // A move whose stub was written though the Store reported a failure is
 // taken as done: the session is not lost.
 func TestRotationAmbiguousFailure(t *testing.T) {
-	var store *ambiguousStore
-	f := newRotateFixture(t, func(clock func() time.Time) sessionkit.Store {
-		store = &ambiguousStore{Store: memStore(t)(clock).(*memstore.Store)}
-		return store
+	var backend *ambiguousStore
+	f := newRotateFixture(t, func(clock func() time.Time) store.Store {
+		backend = &ambiguousStore{Store: memStore(t)(clock).(*memstore.Store)}
+		return backend
 	})
 	rec := httptest.NewRecorder()
 	if _, err := f.m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
 		t.Fatal(err)
 	}
-	store.failNext.Store(true)
+	backend.failNext.Store(true)
 	rec2 := httptest.NewRecorder()
 	s, err := f.m.UpdateSession(rec2, cookieRequest(rec.Result().Cookies()), func(s *sessionkit.Session) error {
 		s.ActiveOrganizationID = "org"
@@ -178,11 +180,11 @@ func TestRotateSession(t *testing.T) {
 	for _, withStore := range []bool{false, true} {
 		t.Run(map[bool]string{false: "stateless", true: "store"}[withStore], func(t *testing.T) {
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-			var store sessionkit.Store // a true nil without one
+			var backend store.Store // a true nil without one
 			if withStore {
-				store = newMemStore(t)
+				backend = newMemStore(t)
 			}
-			m := newStoreManager(t, keys, store)
+			m := newStoreManager(t, keys, backend)
 			rec := httptest.NewRecorder()
 			s0, err := m.SignIn(rec, cookieRequest(nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "U"}})
 			if err != nil {
@@ -212,7 +214,7 @@ func TestRotateSession(t *testing.T) {
 // refresh lock is taken: a privilege change landing while a request of the
 // session waits to refresh it.
 type moveOnRefreshLock struct {
-	sessionkit.Store
+	fullStore
 	once sync.Once
 	move func()
 }
@@ -221,7 +223,7 @@ func (s *moveOnRefreshLock) Lock(ctx context.Context, key string, ttl time.Durat
 	if strings.HasPrefix(key, "refresh:") {
 		s.once.Do(s.move)
 	}
-	return s.Store.Lock(ctx, key, ttl)
+	return s.fullStore.Lock(ctx, key, ttl)
 }
 
 // A request whose cookie was read just before its session moved to a new
@@ -230,11 +232,11 @@ func (s *moveOnRefreshLock) Lock(ctx context.Context, key string, ttl time.Durat
 // where the session now is, but the cookie of before the move does not.
 func TestRefreshAfterMoveKeepsOldCookieOut(t *testing.T) {
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	store := &moveOnRefreshLock{Store: newMemStore(t)}
+	backend := &moveOnRefreshLock{fullStore: newMemStore(t)}
 	var refreshes atomic.Int32
 	var skew atomic.Int64 // lets the Manager's clock run ahead
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler), Now: clock,
+	cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler), Now: clock,
 		Providers: []sessionkit.Provider{{ID: "oidc", ClientID: "c", AuthURL: "https://idp.example/authorize", TokenURL: "https://idp.example/token",
 			Refresh: func(context.Context, *oauth2.Config, *oauth2.Token) (*oauth2.Token, error) {
 				refreshes.Add(1)
@@ -245,12 +247,12 @@ func TestRefreshAfterMoveKeepsOldCookieOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	other := newStoreManager(t, keys, store)
+	other := newStoreManager(t, keys, backend)
 	_, req := signedIn(t, m, sessionkit.SignInParams{Provider: "oidc", User: &sessionkit.User{ID: "u"},
 		Token: &oauth2.Token{AccessToken: "at1", RefreshToken: "rt1", Expiry: time.Now().Add(30 * time.Second)}})
 	skew.Store(int64(25 * time.Second)) // the access token is due for refresh
 	var moved []*http.Cookie
-	store.move = func() {
+	backend.move = func() {
 		rec := httptest.NewRecorder()
 		if _, err := other.UpdateSession(rec, req(), func(s *sessionkit.Session) error { s.ActiveOrganizationID = "org_b"; return nil }); err != nil {
 			t.Error(err)

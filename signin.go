@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 )
 
@@ -205,12 +207,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 		m.minter.forget(s.ID)
 	}
 	var serr error
-	parts, ok := m.requestParts(r)
+	parts, ok := m.stored.requestParts(r)
 	if ok && m.cfg.Store != nil {
 		// The stored session is ended, so that a copy of the cookie is
 		// worth nothing either.
-		if ref, _, err := m.openRef(parts, m.cfg.Now()); err == nil {
-			if _, _, err := m.mutateOwn(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, ErrNotFound) {
+		if ref, _, err := m.stored.openRef(parts, m.cfg.Now()); err == nil {
+			if _, _, err := m.stored.mutateOwn(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
 				serr = err
 			}
 		}
@@ -246,7 +248,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // must only change the session it is given. The session's generation
 // advances, or on a change of privileges the session moves to its new ID
 // (the old one forwards to it for requests in flight), and its cookie is
-// re-issued (see TheftGrace).
+// re-issued (see theftGrace).
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
 	return m.updateSession(w, r, update, false)
 }
@@ -326,18 +328,18 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 // cookie. A session the client carried before is marked replaced.
 func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psid string) error {
 	ctx := r.Context()
-	if old, ok := m.requestRef(r); ok {
-		if _, _, err := m.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, ErrNotFound) {
+	if old, ok := m.stored.requestRef(r); ok {
+		if _, _, err := m.stored.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			m.cfg.Logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}
 	now := m.cfg.Now()
 	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now}}
 	st.meta.addPSID(s.SignIn.ID, psid)
-	if _, err := m.saveState(ctx, s, st); err != nil {
+	if _, err := m.stored.saveState(ctx, s, st); err != nil {
 		return err
 	}
-	return m.writeRef(w, r, s.ID, st.meta.gen, s)
+	return m.stored.writeRef(w, r, s.ID, st.meta.gen, s)
 }
 
 // updateStored is UpdateSession with a Store: update is applied to the
@@ -345,7 +347,7 @@ func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Sessio
 // between), the session's generation advances and its cookie is
 // re-issued.
 func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
-	out, st, err := m.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	out, st, err := m.stored.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 		}
@@ -361,12 +363,12 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		return true, nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrNoSession
 		}
 		return nil, err
 	}
-	if err := m.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
+	if err := m.stored.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
 		return nil, err
 	}
 	m.minter.forget(cur.ID)

@@ -10,11 +10,23 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
 )
 
 // newMemStore returns a memstore, closed when t ends.
+// fullStore is a Store with every optional capability, as memstore has
+// them: test wrappers embed it to keep them all.
+type fullStore interface {
+	store.Store
+	store.UserLister
+	store.ProviderSessionLister
+	store.Locker
+	store.Consumer
+}
+
 func newMemStore(t testing.TB) *memstore.Store {
 	t.Helper()
 	s, err := memstore.New(memstore.Config{})
@@ -26,9 +38,9 @@ func newMemStore(t testing.TB) *memstore.Store {
 }
 
 // newStoreManager returns a Manager with keys on store, closed when t ends.
-func newStoreManager(t testing.TB, keys sessionkit.KeyPair, store sessionkit.Store) *sessionkit.Manager {
+func newStoreManager(t testing.TB, keys sessionkit.KeyPair, backend store.Store) *sessionkit.Manager {
 	t.Helper()
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: store, Logger: slog.New(slog.DiscardHandler)})
+	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +61,12 @@ func signedIn(t testing.TB, m *sessionkit.Manager, p sessionkit.SignInParams) (*
 	return s, func() *http.Request { return cookieRequest(cookies) }
 }
 
-// copying is a memstore that ignores sessionkit.SharedLoad: every Load
+// copying is a memstore that ignores store.SharedLoad: every Load
 // gets copies of its own.
-type copying struct{ sessionkit.Store }
+type copying struct{ fullStore }
 
-func (s copying) Load(ctx context.Context, id string) (sessionkit.Record, error) {
-	rec, err := s.Store.Load(ctx, id)
+func (s copying) Load(ctx context.Context, id string) (store.Record, error) {
+	rec, err := s.fullStore.Load(ctx, id)
 	rec.Data = bytes.Clone(rec.Data)
 	rec.OtherUserIDs, rec.ProviderSessionIDs = slices.Clone(rec.OtherUserIDs), slices.Clone(rec.ProviderSessionIDs)
 	return rec, err
@@ -67,15 +79,15 @@ func (s copying) Load(ctx context.Context, id string) (sessionkit.Record, error)
 func TestStoredReadCache(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		wrap func(sessionkit.Store) sessionkit.Store
+		wrap func(fullStore) store.Store
 	}{
-		{"shared", func(s sessionkit.Store) sessionkit.Store { return s }},
-		{"copied", func(s sessionkit.Store) sessionkit.Store { return copying{s} }},
+		{"shared", func(s fullStore) store.Store { return s }},
+		{"copied", func(s fullStore) store.Store { return copying{s} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store := tc.wrap(newMemStore(t))
+			backend := tc.wrap(newMemStore(t))
 			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-			m, other := newStoreManager(t, keys, store), newStoreManager(t, keys, store)
+			m, other := newStoreManager(t, keys, backend), newStoreManager(t, keys, backend)
 			s0, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "Ada"}, Provider: "oidc"})
 			var seen *sessionkit.Session
 			h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -149,10 +161,10 @@ func TestStoredReadAllocations(t *testing.T) {
 
 // notFoundOnSave is a Store whose writes report ErrNotFound, as when the
 // record went away between the read and the write.
-type notFoundOnSave struct{ sessionkit.Store }
+type notFoundOnSave struct{ fullStore }
 
-func (notFoundOnSave) Save(context.Context, sessionkit.Record) (uint64, error) {
-	return 0, sessionkit.ErrNotFound
+func (notFoundOnSave) Save(context.Context, store.Record) (uint64, error) {
+	return 0, store.ErrNotFound
 }
 
 // SignOut outside Middleware reads the session itself, possibly from the
@@ -182,7 +194,7 @@ func TestSignOutLeavesCachedSession(t *testing.T) {
 // xorStore keeps its records' Data masked in the Store beneath it and
 // unmasks it in place on Load, as a wrapper that decrypts may: it owns
 // what Load returns, and so must get copies from beneath.
-type xorStore struct{ sessionkit.Store }
+type xorStore struct{ fullStore }
 
 func xorMask(b []byte) {
 	for i := range b {
@@ -190,14 +202,14 @@ func xorMask(b []byte) {
 	}
 }
 
-func (s xorStore) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+func (s xorStore) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	rec.Data = bytes.Clone(rec.Data)
 	xorMask(rec.Data)
-	return s.Store.Save(ctx, rec)
+	return s.fullStore.Save(ctx, rec)
 }
 
-func (s xorStore) Load(ctx context.Context, id string) (sessionkit.Record, error) {
-	rec, err := s.Store.Load(ctx, id)
+func (s xorStore) Load(ctx context.Context, id string) (store.Record, error) {
+	rec, err := s.fullStore.Load(ctx, id)
 	xorMask(rec.Data)
 	return rec, err
 }
@@ -215,10 +227,10 @@ func TestSharedLoadStopsAtWrapper(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if !sessionkit.SharedLoad(sessionkit.WithSharedLoad(ctx, mem), mem) {
+	if !store.SharedLoad(store.WithSharedLoad(ctx, mem), mem) {
 		t.Fatal("SharedLoad: the hint for mem does not reach mem")
 	}
-	if sessionkit.SharedLoad(sessionkit.WithSharedLoad(ctx, xorStore{mem}), mem) || sessionkit.SharedLoad(ctx, mem) {
+	if store.SharedLoad(store.WithSharedLoad(ctx, xorStore{mem}), mem) || store.SharedLoad(ctx, mem) {
 		t.Fatal("SharedLoad: a hint for another store, or none, reaches mem")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
 )
@@ -20,17 +22,17 @@ type downStore struct {
 	down atomic.Bool
 }
 
-func (s *downStore) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+func (s *downStore) Load(ctx context.Context, id string) (store.Record, error) {
 	if s.down.Load() {
-		return sessionkit.Record{}, errors.New("dial tcp 127.0.0.1:6379: connection refused")
+		return store.Record{}, errors.New("dial tcp 127.0.0.1:6379: connection refused")
 	}
 	return s.Store.Load(ctx, id)
 }
 
 func TestStoreUnavailableFailsClosed(t *testing.T) {
-	store := &downStore{Store: newMemStore(t)}
+	backend := &downStore{Store: newMemStore(t)}
 	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	m := newStoreManager(t, keys, store)
+	m := newStoreManager(t, keys, backend)
 	rec := httptest.NewRecorder()
 	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestStoreUnavailableFailsClosed(t *testing.T) {
 		}
 		return r
 	}
-	store.down.Store(true)
+	backend.down.Store(true)
 
 	tests := []struct {
 		name string
@@ -72,7 +74,7 @@ func TestStoreUnavailableFailsClosed(t *testing.T) {
 	if _, err := m.GetServerSession(req()); !errors.Is(err, sessionkit.ErrStoreUnavailable) {
 		t.Fatalf("GetServerSession: got %v, want ErrStoreUnavailable", err)
 	}
-	store.down.Store(false)
+	backend.down.Store(false)
 	if _, err := m.GetServerSession(req()); err != nil {
 		t.Fatalf("store back: got %v, want the session", err)
 	}

@@ -35,12 +35,12 @@ type storeMeta struct {
 	// after the grace window, is a copied cookie.
 	gen uint64
 	// rotatedAt is when gen last advanced; cookies of the generations from
-	// floor on are accepted until rotatedAt + TheftGrace, for requests in
+	// floor on are accepted until rotatedAt + theftGrace, for requests in
 	// flight.
 	rotatedAt time.Time
 	// floor is the oldest generation still accepted while gen is in its
 	// grace window or unseen: the generation that was current when the
-	// latest run of rotations, each within TheftGrace of the one before,
+	// latest run of rotations, each within theftGrace of the one before,
 	// began (gen-1 after a single rotation). A request that both records
 	// activity and refreshes advances gen twice.
 	floor uint64
@@ -75,7 +75,7 @@ func (meta *storeMeta) advance(now time.Time) {
 // grace window or no client has presented its cookie yet, and otherwise
 // only the current one. An older cookie, presented at now, is a copy.
 func (meta *storeMeta) acceptedFrom(now time.Time) uint64 {
-	if meta.floor != 0 && meta.floor < meta.gen && (now.Before(meta.rotatedAt.Add(TheftGrace)) || !meta.seen) {
+	if meta.floor != 0 && meta.floor < meta.gen && (now.Before(meta.rotatedAt.Add(theftGrace)) || !meta.seen) {
 		return meta.floor
 	}
 	return meta.gen
@@ -134,7 +134,7 @@ func decodeStored(p []byte) (storeMeta, *Session, error) {
 		return storeMeta{}, nil, errMalformedPayload
 	}
 	// The session's strings share p, which no one writes: the caller's
-	// own copy, or bytes the Store shares with readers (SharedLoad) and
+	// own copy, or bytes the Store shares with readers (store.SharedLoad) and
 	// never changes in place.
 	r := payloadReader{s: stringOf(p[1:])}
 	var meta storeMeta

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // Defaults and bounds of TicketParams.TTL.
@@ -73,14 +75,15 @@ type ticketPayload struct {
 // (p.Actor). The ticket is authenticated and encrypted with Config.Keys;
 // it is a bearer credential until it is redeemed or expires: send it only
 // over TLS and never log it. Single use is enforced by the Store, which
-// MintTicket therefore requires (ErrStoreRequired). Minting an
-// impersonation ticket is audit-logged.
+// must therefore record one-time keys (store.Consumer): without a Store,
+// or with one that cannot, MintTicket returns an error wrapping
+// ErrStoreRequired. Minting an impersonation ticket is audit-logged.
 func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error) {
 	if m.cookies == nil {
 		return "", ErrCookiesDisabled
 	}
-	if m.cfg.Store == nil {
-		return "", ErrStoreRequired
+	if _, err := capability[store.Consumer](m.cfg.Store, "Consumer"); err != nil {
+		return "", err
 	}
 	if p.User.ID == "" {
 		return "", fmt.Errorf("%w: TicketParams.User.ID is required", ErrInvalidSession)
@@ -117,13 +120,14 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	return t, nil
 }
 
-// openTicket authenticates, decrypts and checks the expiry of ticket.
-func (m *Manager) openTicket(ticket string, now time.Time) (ticketPayload, error) {
+// openTicket authenticates, decrypts with c and checks the expiry of
+// ticket.
+func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, error) {
 	var pl ticketPayload
 	if ticket == "" || len(ticket) > maxTicketLen {
 		return pl, ErrInvalidTicket
 	}
-	raw, _, ok := m.cookies.openFlowCodecs(ticketName, ticket)
+	raw, _, ok := c.openFlowCodecs(ticketName, ticket)
 	if !ok || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
 		return pl, ErrInvalidTicket
 	}
@@ -139,24 +143,27 @@ func (m *Manager) openTicket(ticket string, now time.Time) (ticketPayload, error
 // most once across every instance sharing the Store: a second exchange
 // returns ErrTicketUsed. A forged or malformed ticket returns
 // ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
-// an error wrapping ErrStoreUnavailable (and the ticket may be spent).
+// an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
+// Store that cannot record one-time keys (store.Consumer) one wrapping
+// ErrStoreRequired.
 // An impersonation session is audit-logged (actor and user, never the
 // ticket).
 func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {
 	if m.cookies == nil {
 		return nil, ErrCookiesDisabled
 	}
-	if m.cfg.Store == nil {
-		return nil, ErrStoreRequired
+	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
+	if err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	now := m.cfg.Now()
-	pl, err := m.openTicket(ticket, now)
+	pl, err := openTicket(m.cookies, ticket, now)
 	if err != nil {
 		return nil, err
 	}
 	ttl := time.Unix(pl.EXP, 0).Add(ticketSkew).Sub(now) + time.Second
-	first, err := m.cfg.Store.Consume(ctx, "ticket:"+pl.JTI, ttl)
+	first, err := consumer.Consume(ctx, "ticket:"+pl.JTI, ttl)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
 )
@@ -16,10 +18,10 @@ import (
 func TestSignInStateReplay(t *testing.T) {
 	tests := []struct {
 		name  string
-		store func(t *testing.T) sessionkit.Store
+		backend func(t *testing.T) store.Store
 	}{
 		{"stateless", nil},
-		{"memstore", func(t *testing.T) sessionkit.Store {
+		{"memstore", func(t *testing.T) store.Store {
 			s, err := memstore.New(memstore.Config{})
 			if err != nil {
 				t.Fatal(err)
@@ -31,8 +33,8 @@ func TestSignInStateReplay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := startApp(t, appOptions{config: func(c *sessionkit.Config) {
-				if tt.store != nil {
-					c.Store = tt.store(t)
+				if tt.backend != nil {
+					c.Store = tt.backend(t)
 				}
 			}})
 			b := newBrowser(t)

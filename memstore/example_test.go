@@ -6,58 +6,58 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 func Example() {
-	store, err := memstore.New(memstore.Config{MaxSessions: 10_000})
+	ms, err := memstore.New(memstore.Config{MaxSessions: 10_000})
 	if err != nil {
 		panic(err)
 	}
-	defer store.Close()
+	defer ms.Close()
 	ctx := context.Background()
 
 	// Create a session record: version 0 means "create".
-	rec := sessionkit.Record{
+	rec := store.Record{
 		ID:       "qsJ8w3Lm0KxV7nYt",
 		UserID:   "user_42",
 		ExpireAt: time.Now().Add(time.Hour),
 		Data:     []byte("encoded session"),
 	}
-	rec.Version, err = store.Save(ctx, rec)
+	rec.Version, err = ms.Save(ctx, rec)
 	fmt.Println("created version", rec.Version, err)
 
 	// Two instances update the same version: the second loses.
 	a, b := rec, rec
 	a.Data = []byte("refreshed by A")
 	b.Data = []byte("refreshed by B")
-	_, err = store.Save(ctx, a)
+	_, err = ms.Save(ctx, a)
 	fmt.Println("A:", err)
-	_, err = store.Save(ctx, b)
-	fmt.Println("B conflict:", errors.Is(err, sessionkit.ErrConflict))
+	_, err = ms.Save(ctx, b)
+	fmt.Println("B conflict:", errors.Is(err, store.ErrConflict))
 
-	got, _ := store.Load(ctx, rec.ID)
+	got, _ := ms.Load(ctx, rec.ID)
 	fmt.Printf("loaded version %d: %s\n", got.Version, got.Data)
 
 	// One refresh at a time: the second Lock fails at once.
-	unlock, _ := store.Lock(ctx, "refresh:"+rec.ID, 10*time.Second)
-	_, err = store.Lock(ctx, "refresh:"+rec.ID, 10*time.Second)
-	fmt.Println("locked:", errors.Is(err, sessionkit.ErrLocked))
+	unlock, _ := ms.Lock(ctx, "refresh:"+rec.ID, 10*time.Second)
+	_, err = ms.Lock(ctx, "refresh:"+rec.ID, 10*time.Second)
+	fmt.Println("locked:", errors.Is(err, store.ErrLocked))
 	_ = unlock(ctx)
 
 	// A one-time token is accepted once.
-	first, _ := store.Consume(ctx, "jti:4f1c", time.Hour)
-	again, _ := store.Consume(ctx, "jti:4f1c", time.Hour)
+	first, _ := ms.Consume(ctx, "jti:4f1c", time.Hour)
+	again, _ := ms.Consume(ctx, "jti:4f1c", time.Hour)
 	fmt.Println("first use:", first, "replay:", again)
 
 	// Sign the user out everywhere.
-	recs, _ := store.ListByUser(ctx, "user_42")
+	recs, _ := ms.ListByUser(ctx, "user_42")
 	for _, r := range recs {
-		_ = store.Delete(ctx, r.ID)
+		_ = ms.Delete(ctx, r.ID)
 	}
-	_, err = store.Load(ctx, rec.ID)
-	fmt.Println("after sign-out:", errors.Is(err, sessionkit.ErrNotFound))
+	_, err = ms.Load(ctx, rec.ID)
+	fmt.Println("after sign-out:", errors.Is(err, store.ErrNotFound))
 	// Output:
 	// created version 1 <nil>
 	// A: <nil>

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // BenchmarkHeapPerRecord reports the heap a stored record costs beyond its
@@ -15,9 +15,9 @@ import (
 // expiry heap.
 func BenchmarkHeapPerRecord(b *testing.B) {
 	const n, size = 20000, 2300
-	recs := make([]sessionkit.Record, n)
+	recs := make([]store.Record, n)
 	for i := range recs {
-		recs[i] = sessionkit.Record{ID: fmt.Sprintf("%043d", i), UserID: fmt.Sprintf("user_%07d", i), ExpireAt: time.Now().Add(time.Hour), Data: make([]byte, size)}
+		recs[i] = store.Record{ID: fmt.Sprintf("%043d", i), UserID: fmt.Sprintf("user_%07d", i), ExpireAt: time.Now().Add(time.Hour), Data: make([]byte, size)}
 	}
 	var total uint64
 	for b.Loop() {

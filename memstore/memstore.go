@@ -1,4 +1,4 @@
-// Package memstore is an in-process sessionkit.Store: the embedded default
+// Package memstore is an in-process store.Store: the embedded default
 // for server-side sessions on a single instance. Records, locks and
 // one-time markers live in this process's memory, bounded by
 // Config.MaxSessions, and are lost when it exits; for several instances
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // Defaults for the zero values of Config.
@@ -62,7 +62,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Store is an in-memory sessionkit.Store. It is safe for concurrent use.
+// Store is an in-memory store.Store. It is safe for concurrent use.
 // Create it with New and stop its sweeper with Close.
 type Store struct {
 	now func() time.Time
@@ -82,7 +82,7 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ sessionkit.Store = (*Store)(nil)
+var _ store.Store = (*Store)(nil)
 
 // New returns a Store configured by cfg, with its sweeper running. It
 // reports a field of cfg that is out of range.
@@ -137,33 +137,33 @@ func (s *Store) Len() int {
 	return len(s.sessions)
 }
 
-// Load implements sessionkit.Store. For a caller that only reads (see
-// sessionkit.SharedLoad) the Record shares the store's own copies, which
+// Load implements store.Store. For a caller that only reads (see
+// store.SharedLoad) the Record shares the store's own copies, which
 // are never changed in place; any other caller gets copies of its own.
-func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
-	if sessionkit.SharedLoad(ctx, s) {
+func (s *Store) Load(ctx context.Context, id string) (store.Record, error) {
+	if store.SharedLoad(ctx, s) {
 		return s.load(ctx, id, (*entry).shared)
 	}
 	return s.load(ctx, id, (*entry).record)
 }
 
 // load returns the live record of id, as get makes it of its entry.
-func (s *Store) load(ctx context.Context, id string, get func(*entry) sessionkit.Record) (sessionkit.Record, error) {
+func (s *Store) load(ctx context.Context, id string, get func(*entry) store.Record) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
-		return sessionkit.Record{}, err
+		return store.Record{}, err
 	}
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e := s.sessions[id]
 	if e == nil || !e.at.after(now) {
-		return sessionkit.Record{}, sessionkit.ErrNotFound
+		return store.Record{}, store.ErrNotFound
 	}
 	return get(e), nil
 }
 
-// Save implements sessionkit.Store.
-func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+// Save implements store.Store.
+func (s *Store) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	if err := rec.Validate(); err != nil {
 		return 0, err
 	}
@@ -180,11 +180,11 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 	}
 	switch {
 	case rec.Version == 0 && e != nil:
-		return 0, sessionkit.ErrConflict
+		return 0, store.ErrConflict
 	case rec.Version != 0 && e == nil:
-		return 0, sessionkit.ErrNotFound
+		return 0, store.ErrNotFound
 	case rec.Version != 0 && e.version != rec.Version:
-		return 0, sessionkit.ErrConflict
+		return 0, store.ErrConflict
 	}
 	version := rec.Version + 1
 	if !rec.ExpireAt.After(now) { // saved as expired: gone
@@ -220,7 +220,7 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 	return version, nil
 }
 
-// Delete implements sessionkit.Store.
+// Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -233,24 +233,24 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// ListByUser implements sessionkit.Store.
-func (s *Store) ListByUser(ctx context.Context, userID string) ([]sessionkit.Record, error) {
+// ListByUser implements store.Store.
+func (s *Store) ListByUser(ctx context.Context, userID string) ([]store.Record, error) {
 	return s.list(ctx, s.byUser, userID)
 }
 
-// ListByProviderSession implements sessionkit.Store.
-func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]sessionkit.Record, error) {
+// ListByProviderSession implements store.Store.
+func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]store.Record, error) {
 	return s.list(ctx, s.bySID, sid)
 }
 
-func (s *Store) list(ctx context.Context, index map[string]idSet, key string) ([]sessionkit.Record, error) {
+func (s *Store) list(ctx context.Context, index map[string]idSet, key string) ([]store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var recs []sessionkit.Record
+	var recs []store.Record
 	for id := range index[key].all {
 		if e := s.sessions[id]; e != nil && e.at.after(now) {
 			recs = append(recs, e.record())
@@ -259,10 +259,10 @@ func (s *Store) list(ctx context.Context, index map[string]idSet, key string) ([
 	return recs, nil
 }
 
-// Lock implements sessionkit.Store. Its unlock func never fails but for a
+// Lock implements store.Store. Its unlock func never fails but for a
 // done ctx.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	if err := sessionkit.ValidateLease("Lock", key, ttl); err != nil {
+	if err := store.ValidateLease("Lock", key, ttl); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -274,7 +274,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	l := s.locks[key]
 	switch {
 	case l != nil && l.at.after(now):
-		return nil, sessionkit.ErrLocked
+		return nil, store.ErrLocked
 	case l != nil:
 		l.at = instantOf(now.Add(ttl))
 		heap.Fix(&s.expiries, l.index)
@@ -304,9 +304,9 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	}, nil
 }
 
-// Consume implements sessionkit.Store.
+// Consume implements store.Store.
 func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if err := sessionkit.ValidateLease("Consume", key, ttl); err != nil {
+	if err := store.ValidateLease("Consume", key, ttl); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -523,7 +523,7 @@ type entry struct {
 }
 
 // record returns the caller's own copy of e's record.
-func (e *entry) record() sessionkit.Record {
+func (e *entry) record() store.Record {
 	r := e.shared()
 	r.OtherUserIDs = slices.Clone(r.OtherUserIDs)
 	r.ProviderSessionIDs = slices.Clone(r.ProviderSessionIDs)
@@ -533,8 +533,8 @@ func (e *entry) record() sessionkit.Record {
 
 // shared returns e's record, sharing e's slices, which are never modified
 // in place; clipped, so that an append by the caller copies them.
-func (e *entry) shared() sessionkit.Record {
-	return sessionkit.Record{
+func (e *entry) shared() store.Record {
+	return store.Record{
 		ID:                 e.key,
 		UserID:             e.userID,
 		OtherUserIDs:       slices.Clip(e.others),

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit/internal/storetest"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 	"github.com/sessionkit/sessionkit/memstore"
@@ -32,12 +33,12 @@ func TestConformance(t *testing.T) {
 	t.Run("fake clock", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) storetest.Harness {
 			c := newFakeClock()
-			return storetest.Harness{Store: newStore(t, memstore.Config{Now: c.Now}), Now: c.Now, Advance: c.Advance}
+			return storetest.Harness{Store: newStore(t, memstore.Config{Now: c.Now}), Now: c.Now, Advance: c.Advance, Full: true}
 		})
 	})
 	t.Run("real clock", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) storetest.Harness {
-			return storetest.Harness{Store: newStore(t, memstore.Config{})}
+			return storetest.Harness{Store: newStore(t, memstore.Config{}), Full: true}
 		})
 	})
 }
@@ -68,8 +69,8 @@ func TestNewConfig(t *testing.T) {
 
 func TestFull(t *testing.T) {
 	const max = 3
-	rec := func(c *testclock.Clock, id string, ttl time.Duration) sessionkit.Record {
-		return sessionkit.Record{ID: id, UserID: "u", ExpireAt: c.Now().Add(ttl), Data: []byte(id)}
+	rec := func(c *testclock.Clock, id string, ttl time.Duration) store.Record {
+		return store.Record{ID: id, UserID: "u", ExpireAt: c.Now().Add(ttl), Data: []byte(id)}
 	}
 	tests := []struct {
 		name string
@@ -97,7 +98,7 @@ func TestFull(t *testing.T) {
 				return err
 			},
 			free: func(ctx context.Context, s *memstore.Store, c *testclock.Clock) error {
-				c.Advance(2 * time.Minute) // no sweep runs: the full store reclaims s0 itself
+				c.Advance(2 * time.Minute) // no sweep runs: the full backend reclaims s0 itself
 				return nil
 			},
 		},
@@ -153,12 +154,12 @@ func TestFull(t *testing.T) {
 func TestFullStillUpdates(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t, memstore.Config{MaxSessions: 1})
-	rec := sessionkit.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+	rec := store.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
 	v, err := s.Save(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Save(ctx, sessionkit.Record{ID: "b", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}); !errors.Is(err, memstore.ErrFull) {
+	if _, err := s.Save(ctx, store.Record{ID: "b", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}); !errors.Is(err, memstore.ErrFull) {
 		t.Fatalf("create in a full store: got error %v, want ErrFull", err)
 	}
 	rec.Version = v
@@ -178,7 +179,7 @@ func TestSweep(t *testing.T) {
 		if i%10 == 0 {
 			ttl = time.Hour
 		}
-		rec := sessionkit.Record{ID: fmt.Sprint(i), UserID: fmt.Sprint("u", i%7), ProviderSessionIDs: []string{"sid"}, ExpireAt: c.Now().Add(ttl)}
+		rec := store.Record{ID: fmt.Sprint(i), UserID: fmt.Sprint("u", i%7), ProviderSessionIDs: []string{"sid"}, ExpireAt: c.Now().Add(ttl)}
 		if _, err := s.Save(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +212,7 @@ func TestCloseIdempotent(t *testing.T) {
 		}
 	}
 	// Still usable after Close.
-	if _, err := s.Save(t.Context(), sessionkit.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}); err != nil {
+	if _, err := s.Save(t.Context(), store.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatalf("Save after Close: got error %v, want none", err)
 	}
 }
@@ -223,7 +224,7 @@ func BenchmarkLoad(b *testing.B) {
 	ids := make([]string, 1000)
 	for i := range ids {
 		ids[i] = fmt.Sprint("session-", i)
-		rec := sessionkit.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
+		rec := store.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
 		if _, err := s.Save(ctx, rec); err != nil {
 			b.Fatal(err)
 		}

@@ -3,7 +3,8 @@ package redisstore_test
 import (
 	"testing"
 
-	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit/internal/storetest"
 	"github.com/sessionkit/sessionkit/memstore"
 	"github.com/sessionkit/sessionkit/redisstore"
@@ -17,12 +18,12 @@ import (
 //
 //	go test -run '^$' -bench StoreMiddleware -benchmem -count 6 ./redisstore | benchstat -
 func BenchmarkStoreMiddleware(b *testing.B) {
-	redis := func(cfg redisstore.Config) func(b *testing.B) sessionkit.Store {
-		return func(b *testing.B) sessionkit.Store { return newStore(b, cfg) }
+	redis := func(cfg redisstore.Config) func(b *testing.B) store.Store {
+		return func(b *testing.B) store.Store { return newStore(b, cfg) }
 	}
 	storetest.BenchMiddleware(b, []storetest.BenchStore{
-		{Name: "stateless_cached", New: func(*testing.B) sessionkit.Store { return nil }},
-		{Name: "memstore", New: func(b *testing.B) sessionkit.Store {
+		{Name: "stateless_cached", New: func(*testing.B) store.Store { return nil }},
+		{Name: "memstore", New: func(b *testing.B) store.Store {
 			s, err := memstore.New(memstore.Config{})
 			if err != nil {
 				b.Fatal(err)

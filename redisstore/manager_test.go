@@ -3,7 +3,8 @@ package redisstore_test
 import (
 	"testing"
 
-	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit/internal/storetest"
 	"github.com/sessionkit/sessionkit/redisstore"
 )
@@ -13,9 +14,9 @@ import (
 // own client-side cache.
 func TestManager(t *testing.T) {
 	redisURL(t)
-	storetest.RunManager(t, func(t *testing.T, n int) []sessionkit.Store {
+	storetest.RunManager(t, func(t *testing.T, n int) []store.Store {
 		prefix := testPrefix(t)
-		out := make([]sessionkit.Store, n)
+		out := make([]store.Store, n)
 		for i := range out {
 			out[i] = newStore(t, redisstore.Config{Prefix: prefix})
 		}

@@ -1,4 +1,4 @@
-// Package redisstore is a sessionkit.Store on Redis, the shared engine for
+// Package redisstore is a store.Store on Redis, the shared engine for
 // many instances of an application: sessions, their per-user and
 // per-provider-session indexes, refresh locks and one-time markers, all
 // under one key prefix and all expiring by themselves.
@@ -49,8 +49,9 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/redis/rueidis"
-	"github.com/sessionkit/sessionkit"
 )
 
 // Defaults for the zero values of Config.
@@ -92,7 +93,7 @@ type Config struct {
 	DisableCache bool
 }
 
-// Store is a sessionkit.Store on Redis. It is safe for concurrent use, by
+// Store is a store.Store on Redis. It is safe for concurrent use, by
 // many goroutines and many processes sharing one Redis.
 type Store struct {
 	c        rueidis.Client
@@ -104,7 +105,7 @@ type Store struct {
 	close    sync.Once
 }
 
-var _ sessionkit.Store = (*Store)(nil)
+var _ store.Store = (*Store)(nil)
 
 // New connects to the Redis server at url, such as
 // "redis://127.0.0.1:6379/0", "rediss://user:password@host:6380/0" (TLS)
@@ -275,7 +276,7 @@ func (s *Store) sessionKey(id string) string { return s.prefix + "s:" + id }
 // fields are the hash fields of a session, in the order Load reads them.
 var fields = []string{"v", "e", "u", "p", "d", "o"}
 
-// Load implements sessionkit.Store.
+// Load implements store.Store.
 //
 // Load serves a record from the client-side cache when it can. Redis
 // invalidates the cached copy when the record changes; a Load on this
@@ -284,23 +285,23 @@ var fields = []string{"v", "e", "u", "p", "d", "o"}
 // the network (one hop: well under a millisecond on a LAN). Nothing is
 // lost meanwhile: a Save based on a stale version fails with ErrConflict.
 // When the connection to Redis breaks, the cache is dropped.
-func (s *Store) Load(ctx context.Context, id string) (sessionkit.Record, error) {
+func (s *Store) Load(ctx context.Context, id string) (store.Record, error) {
 	// A client built elsewhere may have a cache of its own whose replies
 	// are views of a buffer it reuses: only the Store's own client's
 	// replies are shared.
-	return s.load(ctx, id, s.owned && sessionkit.SharedLoad(ctx, s))
+	return s.load(ctx, id, s.owned && store.SharedLoad(ctx, s))
 }
 
 // load is Load. With shared (a caller that only reads: see
-// sessionkit.SharedLoad) the Record's Data shares the bytes of the
+// store.SharedLoad) the Record's Data shares the bytes of the
 // reply, which a client-side cache hit shares with every other reader of
 // the key.
-func (s *Store) load(ctx context.Context, id string, shared bool) (sessionkit.Record, error) {
+func (s *Store) load(ctx context.Context, id string, shared bool) (store.Record, error) {
 	if id == "" {
 		if err := ctx.Err(); err != nil {
-			return sessionkit.Record{}, err
+			return store.Record{}, err
 		}
-		return sessionkit.Record{}, sessionkit.ErrNotFound
+		return store.Record{}, store.ErrNotFound
 	}
 	key := s.sessionKey(id)
 	var res rueidis.RedisResult
@@ -317,14 +318,14 @@ func (s *Store) load(ctx context.Context, id string, shared bool) (sessionkit.Re
 	}
 	vals, err := res.ToArray()
 	if err != nil {
-		return sessionkit.Record{}, fmt.Errorf("sessionkit: redisstore: load: %w", err)
+		return store.Record{}, fmt.Errorf("sessionkit: redisstore: load: %w", err)
 	}
 	rec, ok, err := parseRecord(id, vals, shared)
 	if err != nil {
-		return sessionkit.Record{}, err
+		return store.Record{}, err
 	}
 	if !ok {
-		return sessionkit.Record{}, sessionkit.ErrNotFound
+		return store.Record{}, store.ErrNotFound
 	}
 	return rec, nil
 }
@@ -332,7 +333,7 @@ func (s *Store) load(ctx context.Context, id string, shared bool) (sessionkit.Re
 // parseRecord reads the fields of a session hash, in the order of fields;
 // ok is false if the hash does not exist. With shared, Data shares the
 // reply's bytes instead of copying them.
-func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec sessionkit.Record, ok bool, err error) {
+func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec store.Record, ok bool, err error) {
 	if len(vals) != len(fields) || vals[0].IsNil() {
 		return rec, false, nil
 	}
@@ -350,7 +351,7 @@ func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec sessi
 	if err1 != nil || err2 != nil || v == 0 {
 		return rec, false, errors.New("sessionkit: redisstore: malformed session record: bad version or expiry")
 	}
-	rec = sessionkit.Record{
+	rec = store.Record{
 		ID:       id,
 		UserID:   str[2],
 		Version:  v,
@@ -370,9 +371,9 @@ func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec sessi
 	return rec, true, nil
 }
 
-// Save implements sessionkit.Store. ExpireAt is compared with the Redis
+// Save implements store.Store. ExpireAt is compared with the Redis
 // server's clock and kept to the millisecond.
-func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error) {
+func (s *Store) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	if err := rec.Validate(); err != nil {
 		return 0, err
 	}
@@ -392,16 +393,16 @@ func (s *Store) Save(ctx context.Context, rec sessionkit.Record) (uint64, error)
 	case err != nil:
 		return 0, fmt.Errorf("sessionkit: redisstore: save: %w", err)
 	case n == saveConflict:
-		return 0, sessionkit.ErrConflict
+		return 0, store.ErrConflict
 	case n == saveNotFound:
-		return 0, sessionkit.ErrNotFound
+		return 0, store.ErrNotFound
 	case n <= 0:
 		return 0, fmt.Errorf("sessionkit: redisstore: save: unexpected reply %d", n)
 	}
 	return uint64(n), nil
 }
 
-// Delete implements sessionkit.Store.
+// Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return ctx.Err()
@@ -414,17 +415,17 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// ListByUser implements sessionkit.Store.
-func (s *Store) ListByUser(ctx context.Context, userID string) ([]sessionkit.Record, error) {
+// ListByUser implements store.Store.
+func (s *Store) ListByUser(ctx context.Context, userID string) ([]store.Record, error) {
 	return s.list(ctx, "u", userID)
 }
 
-// ListByProviderSession implements sessionkit.Store.
-func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]sessionkit.Record, error) {
+// ListByProviderSession implements store.Store.
+func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]store.Record, error) {
 	return s.list(ctx, "p", sid)
 }
 
-func (s *Store) list(ctx context.Context, index, key string) ([]sessionkit.Record, error) {
+func (s *Store) list(ctx context.Context, index, key string) ([]store.Record, error) {
 	if key == "" {
 		return nil, ctx.Err()
 	}
@@ -438,7 +439,7 @@ func (s *Store) list(ctx context.Context, index, key string) ([]sessionkit.Recor
 	if len(vals)%n != 0 {
 		return nil, errors.New("sessionkit: redisstore: list: malformed reply")
 	}
-	recs := make([]sessionkit.Record, 0, len(vals)/n)
+	recs := make([]store.Record, 0, len(vals)/n)
 	for i := 0; i < len(vals); i += n {
 		id, err := vals[i].ToString()
 		if err != nil {
@@ -455,10 +456,10 @@ func (s *Store) list(ctx context.Context, index, key string) ([]sessionkit.Recor
 	return recs, nil
 }
 
-// Lock implements sessionkit.Store with SET NX PX and a random token; the
+// Lock implements store.Store with SET NX PX and a random token; the
 // unlock func deletes the key only if it still holds that token.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	if err := sessionkit.ValidateLease("Lock", key, ttl); err != nil {
+	if err := store.ValidateLease("Lock", key, ttl); err != nil {
 		return nil, err
 	}
 	token := rand.Text()
@@ -468,7 +469,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	err := s.c.Do(ctx, s.c.B().Set().Key(k).Value(token).Nx().PxMilliseconds(millis(ttl)).Build()).Error()
 	switch {
 	case rueidis.IsRedisNil(err):
-		return nil, sessionkit.ErrLocked
+		return nil, store.ErrLocked
 	case err != nil:
 		return nil, fmt.Errorf("sessionkit: redisstore: lock: %w", err)
 	}
@@ -482,9 +483,9 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	}, nil
 }
 
-// Consume implements sessionkit.Store with SET NX PX.
+// Consume implements store.Store with SET NX PX.
 func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if err := sessionkit.ValidateLease("Consume", key, ttl); err != nil {
+	if err := store.ValidateLease("Consume", key, ttl); err != nil {
 		return false, err
 	}
 	ctx, cancel := s.bound(ctx)

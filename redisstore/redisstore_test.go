@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/redis/rueidis"
-	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/internal/storetest"
 	"github.com/sessionkit/sessionkit/redisstore"
 )
@@ -107,7 +108,7 @@ func TestConformance(t *testing.T) {
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) storetest.Harness {
-				return storetest.Harness{Store: newStore(t, cfg.cfg)}
+				return storetest.Harness{Store: newStore(t, cfg.cfg), Full: true}
 			})
 		})
 	}
@@ -167,7 +168,7 @@ func TestNewFromClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewFromClient: got error %v, want none", err)
 	}
-	rec := sessionkit.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("x")}
+	rec := store.Record{ID: "a", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("x")}
 	if _, err := s.Save(t.Context(), rec); err != nil {
 		t.Fatalf("Save: got error %v, want none", err)
 	}
@@ -185,7 +186,7 @@ func TestKeys(t *testing.T) {
 	s := newStore(t, redisstore.Config{Prefix: prefix})
 	c := rawClient(t)
 	expire := time.Now().Add(time.Hour).Truncate(time.Millisecond)
-	rec := sessionkit.Record{ID: "id1", UserID: "user1", ProviderSessionIDs: []string{"sid1"}, ExpireAt: expire, Data: []byte("data")}
+	rec := store.Record{ID: "id1", UserID: "user1", ProviderSessionIDs: []string{"sid1"}, ExpireAt: expire, Data: []byte("data")}
 	if _, err := s.Save(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +241,9 @@ func TestListPrunes(t *testing.T) {
 	prefix := testPrefix(t)
 	s := newStore(t, redisstore.Config{Prefix: prefix})
 	c := rawClient(t)
-	live := sessionkit.Record{ID: "live", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
-	other := sessionkit.Record{ID: "other", UserID: "someone-else", ExpireAt: time.Now().Add(time.Hour)}
-	for _, r := range []sessionkit.Record{live, other} {
+	live := store.Record{ID: "live", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+	other := store.Record{ID: "other", UserID: "someone-else", ExpireAt: time.Now().Add(time.Hour)}
+	for _, r := range []store.Record{live, other} {
 		if _, err := s.Save(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +272,7 @@ func TestOtherInstance(t *testing.T) {
 	prefix := testPrefix(t)
 	a := newStore(t, redisstore.Config{Prefix: prefix})
 	b := newStore(t, redisstore.Config{Prefix: prefix})
-	rec := sessionkit.Record{ID: "shared", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("v1")}
+	rec := store.Record{ID: "shared", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("v1")}
 	var err error
 	if rec.Version, err = a.Save(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -310,7 +311,7 @@ func TestOtherInstance(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		_, err := b.Load(ctx, "shared")
-		if errors.Is(err, sessionkit.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -331,7 +332,7 @@ func TestReadYourWrites(t *testing.T) {
 	for g := range goroutines {
 		wg.Go(func() {
 			ctx := t.Context()
-			rec := sessionkit.Record{ID: fmt.Sprint("ryw-", g), UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+			rec := store.Record{ID: fmt.Sprint("ryw-", g), UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
 			for range rounds {
 				v, err := s.Save(ctx, rec)
 				if err != nil {
@@ -439,7 +440,7 @@ func TestHang(t *testing.T) {
 	}
 	const timeout = 500 * time.Millisecond
 	const slack = 1500 * time.Millisecond // scheduling under -race on 2 cores
-	rec := sessionkit.Record{ID: "x", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+	rec := store.Record{ID: "x", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
 	calls := []struct {
 		name string
 		call func(ctx context.Context, s *redisstore.Store) error
@@ -482,7 +483,7 @@ func TestHang(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer ps.Close()
-				if _, err := ps.Load(t.Context(), "warm"); !errors.Is(err, sessionkit.ErrNotFound) {
+				if _, err := ps.Load(t.Context(), "warm"); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("Load through the proxy: got error %v, want ErrNotFound", err)
 				}
 				p.frozen.Store(true)
@@ -538,7 +539,7 @@ func BenchmarkLoad(b *testing.B) {
 			ids := make([]string, 1000)
 			for i := range ids {
 				ids[i] = fmt.Sprint("session-", i)
-				rec := sessionkit.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
+				rec := store.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
 				if _, err := s.Save(ctx, rec); err != nil {
 					b.Fatal(err)
 				}

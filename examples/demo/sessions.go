@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/memstore"
 	"github.com/sessionkit/sessionkit/redisstore"
@@ -29,7 +31,7 @@ const (
 
 // openStore returns the Store o asks for, with a name for the logs, or a
 // nil Store for stateless cookie sessions. The caller closes it.
-func openStore(ctx context.Context, o options) (sessionkit.Store, io.Closer, string, error) {
+func openStore(ctx context.Context, o options) (store.Store, io.Closer, string, error) {
 	kind := o.store
 	if kind == storeAuto && o.redisURL != "" {
 		kind = storeRedis

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
@@ -22,7 +24,7 @@ type BenchStore struct {
 	// New returns the Store, or nil for stateless cookie sessions. It may
 	// skip b (a Redis that is not configured) and registers with
 	// b.Cleanup whatever must be closed.
-	New func(b *testing.B) sessionkit.Store
+	New func(b *testing.B) store.Store
 }
 
 // discard is a ResponseWriter that keeps nothing, so that the benchmark

@@ -15,16 +15,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
+// The Manager's grace window for a superseded cookie, and how often it
+// records activity without Config.IdleTimeout, as its documentation gives
+// them (30 seconds, 5 minutes).
+const (
+	theftGrace    = 30 * time.Second
+	touchInterval = 5 * time.Minute
+)
+
 // NewStores returns n Stores that share one namespace, as n instances of
 // an application share one Redis: what one saves, the others load. A
 // store with nothing to share (memstore) returns the same Store n times.
-type NewStores func(t *testing.T, n int) []sessionkit.Store
+type NewStores func(t *testing.T, n int) []store.Store
 
 // RunManager tests a Manager backed by the stores newStores returns: the
 // session lifecycle (sign-in, end, revoke, sign out everywhere, replaced),
@@ -172,7 +182,7 @@ func testLifecycle(t *testing.T, newStores NewStores) {
 		t.Fatalf("RevokeUser: %v", err)
 	}
 	gone(t, a, c3, "after RevokeUser")
-	if err := a.Revoke(ctx, "no-such-session"); !errors.Is(err, sessionkit.ErrNotFound) {
+	if err := a.Revoke(ctx, "no-such-session"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Revoke of an unknown session: got %v, want ErrNotFound", err)
 	}
 
@@ -284,7 +294,7 @@ func testTheftDetection(t *testing.T, newStores NewStores) {
 		}
 		return ""
 	})
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	if got, _ := get(a, current); got == nil {
 		t.Fatal("current cookie: got no session")
 	}
@@ -387,7 +397,7 @@ func testRotation(t *testing.T, newStores NewStores) {
 			t.Fatalf("%s within the grace window: got %v with %d cookies set, want no session and no cookie", name, got, len(set))
 		}
 	}
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	if got, _ := get(a, c3); got == nil || got.ID != s3.ID {
 		t.Fatalf("current cookie after the grace window: got %v, want session %s", got, s3.ID)
 	}
@@ -453,7 +463,7 @@ func testRotationTheft(t *testing.T, newStores NewStores) {
 	_, planted := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
 	// The victim adds an account: a privilege change.
 	s, current := addSignIn(t, a, planted, sessionkit.SignInParams{User: &sessionkit.User{ID: "admin-" + rand.Text()}})
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	if got, _ := get(a, current); got == nil {
 		t.Fatal("current cookie after the grace window: got no session")
 	}
@@ -551,7 +561,7 @@ func testLostCookie(t *testing.T, newStores NewStores) {
 	a, b := f.ms[0], f.ms[1]
 	_, old := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
 	update(t, a, old, func(s *sessionkit.Session) { s.User.Name = "Renamed" }) // its cookie is lost
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	var caughtUp []*http.Cookie
 	eventually(t, "the cookie of before, its successor never presented", func() string {
 		got, set := get(b, old)
@@ -567,7 +577,7 @@ func testLostCookie(t *testing.T, newStores NewStores) {
 		t.Fatal("caught-up cookie: got no session")
 	}
 	update(t, a, caughtUp, func(s *sessionkit.Session) { s.User.Name = "Again" })
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	// The new cookie of the second update is lost too: caughtUp is
 	// still accepted. Not so the first cookie, two generations old.
 	eventually(t, "the caught-up cookie, its successor lost", func() string {
@@ -587,14 +597,14 @@ func testActivityRotates(t *testing.T, newStores NewStores) {
 	a, b := f.ms[0], f.ms[1]
 	_, c0 := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: "u-" + rand.Text()}})
 	stolen := c0
-	f.clk.Advance(sessionkit.DefaultTouchInterval + time.Second)
+	f.clk.Advance(touchInterval + time.Second)
 	got, c1 := get(a, c0)
 	if got == nil || len(c1) == 0 {
 		t.Fatalf("after the touch interval: got %v with %d cookies set, want the session and a new cookie", got, len(c1))
 	}
 	// Other requests in flight with the cookie of before are fine.
 	alive(t, b, c0, "in flight")
-	f.clk.Advance(sessionkit.TheftGrace + time.Second)
+	f.clk.Advance(theftGrace + time.Second)
 	alive(t, b, c1, "the new cookie presented")
 	gone(t, a, stolen, "the cookie of before, replayed later")
 	f.wantThefts(t, 1)

@@ -39,6 +39,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
@@ -206,7 +208,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 
 // openStore returns the store named store for n sessions (nil for
 // stateless) and what closes it.
-func openStore(store string, n int) (sessionkit.Store, func(), error) {
+func openStore(store string, n int) (store.Store, func(), error) {
 	switch store {
 	case "memstore":
 		ms, err := memstore.New(memstore.Config{MaxSessions: n + 1000})

@@ -67,6 +67,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessionkit/sessionkit/store"
+
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 
@@ -556,7 +558,7 @@ func run(o options) ([]string, error) {
 		return nil, err
 	}
 
-	var store sessionkit.Store
+	var store store.Store
 	var closeStore func() error
 	switch o.store {
 	case "none":

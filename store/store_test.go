@@ -1,4 +1,4 @@
-package sessionkit
+package store
 
 import (
 	"errors"

@@ -1,0 +1,173 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionkit/sessionkit/store"
+)
+
+// Touch records activity on the stored session id: LastActiveAt becomes
+// now and, with Config.IdleTimeout, ExpireAt slides to now + IdleTimeout,
+// never past AbandonAt. It returns an error wrapping ErrSessionExpired for
+// a session that is not active, store.ErrNotFound for one the Store does
+// not hold, and ErrStoreRequired without a Store. The middleware records
+// activity by itself, at most once every 5 minutes (a tenth of
+// IdleTimeout when set); Touch is for activity it does not see.
+func (m *Manager) Touch(ctx context.Context, id string) error {
+	return m.stored.touchID(ctx, id)
+}
+
+// End ends the stored session id (status ended), as signing out does.
+// Requests that present its cookie get no active session, and
+// OnSessionExpired fires for them. Ending a session that is not active
+// changes nothing and is not an error; one the Store does not hold
+// returns store.ErrNotFound; without a Store, ErrStoreRequired.
+func (m *Manager) End(ctx context.Context, id string) error {
+	return m.stored.setStatusOf(ctx, id, StatusEnded)
+}
+
+// Remove removes the stored session id from its client (status removed),
+// as End does otherwise.
+func (m *Manager) Remove(ctx context.Context, id string) error {
+	return m.stored.setStatusOf(ctx, id, StatusRemoved)
+}
+
+// Revoke revokes the stored session id (status revoked): the application
+// or an administrator ended it. Otherwise as End.
+func (m *Manager) Revoke(ctx context.Context, id string) error {
+	return m.stored.setStatusOf(ctx, id, StatusRevoked)
+}
+
+// RevokeUser signs userID out everywhere. Every active session where
+// userID is the only account signed in is revoked (status revoked); from a
+// session signed in to several accounts only userID's sign-in is removed,
+// and the first remaining one becomes active if it was. The session keeps
+// its ID and generation: its holder's cookie stays valid for the other
+// accounts. RevokeUser goes on past a session it cannot change, and
+// returns the errors joined. It needs a Store that lists sessions by user
+// (store.UserLister): otherwise it returns an error wrapping
+// ErrStoreRequired.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
+	return m.stored.revokeUser(ctx, userID)
+}
+
+// ListSessions returns the stored sessions userID is signed in to, most
+// recently active first, each with its status computed now: active ones,
+// and those ended, revoked, ... that the Store still holds. A session
+// signed in to several accounts is listed for each of them, whichever is
+// active (Session.User is the active one; Session.SignIns lists them all),
+// and Revoke ends it for all of them: RevokeUser signs one account out
+// and leaves the others. The sessions carry their tokens (in fields that
+// JSON encoding skips); they are the caller's own. It needs a Store that
+// lists sessions by user (store.UserLister): otherwise it returns an error
+// wrapping ErrStoreRequired.
+func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
+	return m.stored.listSessions(ctx, userID)
+}
+
+// touchID is Manager.Touch.
+func (ss *storedSessions) touchID(ctx context.Context, id string) error {
+	if ss.store == nil {
+		return ErrStoreRequired
+	}
+	_, _, err := ss.mutate(ctx, id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+		}
+		ss.touch(s, now)
+		return true, nil
+	})
+	return err
+}
+
+// setStatusOf gives the active stored session id the terminal status to.
+func (ss *storedSessions) setStatusOf(ctx context.Context, id string, to Status) error {
+	if ss.store == nil {
+		return ErrStoreRequired
+	}
+	_, _, err := ss.mutate(ctx, id, setStatus(to))
+	return err
+}
+
+// revokeUser is Manager.RevokeUser.
+func (ss *storedSessions) revokeUser(ctx context.Context, userID string) error {
+	lister, err := capability[store.UserLister](ss.store, "UserLister")
+	if err != nil {
+		return err
+	}
+	recs, err := lister.ListByUser(ctx, userID)
+	if err != nil {
+		return storeErr(err)
+	}
+	return ss.signOutAccounts(ctx, recs, func(_ *storeMeta, in *SignIn) bool { return in.User.ID == userID })
+}
+
+// signOutAccounts removes the sign-ins for which match reports true from
+// each active session of recs, as RevokeUser describes: a session left
+// with none is revoked instead. It goes on past a session it cannot
+// change, and returns the errors joined.
+func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Record, match func(meta *storeMeta, in *SignIn) bool) error {
+	var errs []error
+	for _, rec := range recs {
+		if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
+			continue // a forwarding stub: its session is listed under its new ID
+		}
+		signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
+			if s.Status != StatusActive {
+				return false, nil
+			}
+			switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return match(meta, in) }); {
+			case dropped == 0:
+				return false, nil
+			case left == 0:
+				s.Status = StatusRevoked
+			}
+			return true, nil
+		}
+		// The listing holds the records as they are: start from them.
+		var err error
+		if ls, lst, derr := fromRecord(rec); derr == nil {
+			_, _, err = ss.mutateLoaded(ctx, loaded{ls, lst}, signOut)
+		} else {
+			_, _, err = ss.mutate(ctx, rec.ID, signOut)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// listSessions is Manager.ListSessions.
+func (ss *storedSessions) listSessions(ctx context.Context, userID string) ([]*Session, error) {
+	lister, err := capability[store.UserLister](ss.store, "UserLister")
+	if err != nil {
+		return nil, err
+	}
+	recs, err := lister.ListByUser(ctx, userID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	now := ss.now()
+	out := make([]*Session, 0, len(recs))
+	for _, rec := range recs {
+		s, _, err := fromRecord(rec)
+		if err != nil {
+			continue
+		}
+		s.Status = statusAt(s, now)
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Session) int {
+		if c := b.LastActiveAt.Compare(a.LastActiveAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
