@@ -205,6 +205,12 @@ func (s *Store) Save(ctx context.Context, rec store.Record) (uint64, error) {
 		e.at = instantOf(rec.ExpireAt)
 		heap.Fix(&s.expiries, e.index)
 	}
+	s.fill(e, &rec, version)
+	return version, nil
+}
+
+// fill copies rec into e, at version, and indexes e. The caller holds mu.
+func (s *Store) fill(e *entry, rec *store.Record, version uint64) {
 	e.userID = rec.UserID
 	e.others = slices.Clone(rec.OtherUserIDs)
 	e.sids = slices.Clone(rec.ProviderSessionIDs)
@@ -217,7 +223,6 @@ func (s *Store) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	for _, sid := range e.sids {
 		addIndex(s.bySID, sid, e.key)
 	}
-	return version, nil
 }
 
 // Delete implements store.Store.

@@ -136,37 +136,13 @@ func New(ctx context.Context, url string, cfg Config) (*Store, error) {
 
 	// Connections dialed while New runs are closed when ctx is done, so
 	// that New returns even if the server accepts and never answers.
-	var mu sync.Mutex
-	var stops []func() bool
-	building := true
-	dial := opt.DialCtxFn
-	if dial == nil {
-		dial = dialTCP
+	g := &dialGuard{ctx: ctx, building: true, dial: opt.DialCtxFn}
+	if g.dial == nil {
+		g.dial = dialTCP
 	}
-	opt.DialCtxFn = func(dctx context.Context, addr string, d *net.Dialer, tc *tls.Config) (net.Conn, error) {
-		mu.Lock()
-		b := building
-		mu.Unlock()
-		if b {
-			dctx = ctx
-		}
-		conn, err := dial(dctx, addr, d, tc)
-		if err != nil || !b {
-			return conn, err
-		}
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
-		mu.Lock()
-		stops = append(stops, stop)
-		mu.Unlock()
-		return conn, nil
-	}
+	opt.DialCtxFn = g.dialCtx
 	c, err := rueidis.NewClient(opt)
-	mu.Lock()
-	building = false
-	for _, stop := range stops {
-		stop()
-	}
-	mu.Unlock()
+	g.done()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
@@ -178,6 +154,44 @@ func New(ctx context.Context, url string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sessionkit: redisstore: connecting to Redis: %w", err)
 	}
 	return newStore(c, true, cfg), nil
+}
+
+// dialGuard dials for New: while New runs, connections are dialed with
+// New's ctx and closed when it is done; afterwards, as rueidis asks.
+type dialGuard struct {
+	ctx      context.Context
+	dial     func(context.Context, string, *net.Dialer, *tls.Config) (net.Conn, error)
+	mu       sync.Mutex
+	building bool
+	stops    []func() bool
+}
+
+func (g *dialGuard) dialCtx(dctx context.Context, addr string, d *net.Dialer, tc *tls.Config) (net.Conn, error) {
+	g.mu.Lock()
+	b := g.building
+	g.mu.Unlock()
+	if b {
+		dctx = g.ctx
+	}
+	conn, err := g.dial(dctx, addr, d, tc)
+	if err != nil || !b {
+		return conn, err
+	}
+	stop := context.AfterFunc(g.ctx, func() { conn.Close() })
+	g.mu.Lock()
+	g.stops = append(g.stops, stop)
+	g.mu.Unlock()
+	return conn, nil
+}
+
+// done ends New's watch over the connections dialed so far.
+func (g *dialGuard) done() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.building = false
+	for _, stop := range g.stops {
+		stop()
+	}
 }
 
 // NewFromClient returns a Store that uses c, which stays the caller's:

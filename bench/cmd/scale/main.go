@@ -150,7 +150,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 		return nil, err
 	}
 	// The Managers' clock stands still: no request records activity (a
-	// store write, every DefaultTouchInterval) in the middle of a
+	// store write, every 5 minutes without IdleTimeout) in the middle of a
 	// measurement, and none falls on one cache setting more than another.
 	start := time.Now()
 	frozen := func() time.Time { return start }
