@@ -23,7 +23,9 @@ import (
 // basicStore offers only what every Store must do: Load, Save, Delete.
 type basicStore struct{ s fullStore }
 
-func (b basicStore) Load(ctx context.Context, id string) (store.Record, error) { return b.s.Load(ctx, id) }
+func (b basicStore) Load(ctx context.Context, id string) (store.Record, error) {
+	return b.s.Load(ctx, id)
+}
 func (b basicStore) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	return b.s.Save(ctx, rec)
 }

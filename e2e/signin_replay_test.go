@@ -17,7 +17,7 @@ import (
 // With a Store the state is consumed there; without one, in the Manager.
 func TestSignInStateReplay(t *testing.T) {
 	tests := []struct {
-		name  string
+		name    string
 		backend func(t *testing.T) store.Store
 	}{
 		{"stateless", nil},
