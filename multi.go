@@ -91,20 +91,3 @@ func (m *Manager) SignOutOne(w http.ResponseWriter, r *http.Request, id string) 
 	}
 	return s, err
 }
-
-func (h *authHandler) postSwitch(w http.ResponseWriter, r *http.Request, _ string) {
-	b, ok := h.checkedBody(w, r)
-	if !ok {
-		return
-	}
-	if b.signInID == "" {
-		h.fail(w, r, &handlerError{http.StatusBadRequest, "BadRequest", "signInId is required"}, true)
-		return
-	}
-	s, err := h.m.SwitchSignIn(w, r, b.signInID)
-	if err != nil {
-		h.failSwitch(w, r, err)
-		return
-	}
-	h.writeSession(w, s)
-}

@@ -181,33 +181,3 @@ func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket 
 	}
 	return s, nil
 }
-
-func (h *authHandler) postExchange(w http.ResponseWriter, r *http.Request, _ string) {
-	if h.m.cfg.Store == nil {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "tickets need a session store (Config.Store)"}, true)
-		return
-	}
-	b, ok := h.checkedBody(w, r)
-	if !ok {
-		return
-	}
-	s, err := h.m.ExchangeTicket(w, r, b.ticket)
-	var e *handlerError
-	switch {
-	case err == nil:
-		h.writeSession(w, s)
-		return
-	case errors.Is(err, ErrInvalidTicket):
-		e = &handlerError{http.StatusBadRequest, "InvalidTicket", "the ticket is not valid"}
-	case errors.Is(err, ErrTicketExpired):
-		e = &handlerError{http.StatusGone, "TicketExpired", "the ticket has expired"}
-	case errors.Is(err, ErrTicketUsed):
-		e = &handlerError{http.StatusConflict, "TicketUsed", "the ticket has already been used"}
-	case errors.Is(err, ErrStoreUnavailable):
-		e = &handlerError{http.StatusServiceUnavailable, "StoreUnavailable", "the session store is unavailable"}
-	default:
-		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: a ticket exchange failed", "error", err.Error())
-		e = &handlerError{http.StatusInternalServerError, "ExchangeError", "the ticket could not be exchanged"}
-	}
-	h.fail(w, r, e, true)
-}

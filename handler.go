@@ -1,0 +1,362 @@
+package sessionkit
+
+import (
+	"bytes"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Handler returns the session endpoints, compatible with the REST API that
+// the Auth.js client (next-auth/react v4: useSession, getSession,
+// getCsrfToken, getProviders, signIn, signOut, update) calls. Mount it at
+// Config.BasePath without stripping the prefix:
+//
+//	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
+//
+// Paths are relative to BasePath:
+//
+//	GET  /session           the session as JSON (see below); {} when signed out (null with Config.NullSession)
+//	POST /session           client update (Auth.js update(data)); CSRF-checked
+//	GET  /csrf              {"csrfToken": "..."} and the double-submit cookie
+//	GET  /providers         {"<id>": {"id","name","type","signinUrl","callbackUrl"}}
+//	GET  /signin            an HTML page with a button per provider
+//	GET  /signin/{id}       302 to the provider's authorization endpoint; ?addAccount=true adds the
+//	                        account to the current session (AddSignIn) instead of replacing it;
+//	                        login_hint, prompt, ui_locales, max_age, acr_values go to the provider
+//	                        (not from a cross-site request)
+//	POST /signin/{id}       the same, CSRF-checked; json=true answers {"url"}
+//	GET  /callback/{id}     the provider's redirect back; 302 to callbackUrl
+//	GET  /signout           an HTML page that confirms sign-out
+//	POST /signout           clear the session cookie, CSRF-checked; json=true answers {"url"};
+//	                        with signInId, sign that sign-in out only (SignOutOne) and answer the session JSON
+//	GET  /error             an HTML page for ?error=CODE
+//	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (with a Config.Store; see BackChannelLogout)
+//	GET  /token?template=NAME {"jwt": "..."}: a token from GetToken (401 without a session, 404 for an unknown template)
+//	GET  /jwks.json         the JWK Set of Config.Tokens' keys
+//	POST /exchange          ticket: ExchangeTicket; CSRF-checked; 400 forged, 410 expired, 409 replayed (with a Config.Store)
+//	POST /switch            signInId: SwitchSignIn; CSRF-checked; 404 for an unknown sign-in
+//	POST /organization      organizationId: SwitchOrganization; CSRF-checked; 403 when AuthorizeScope refuses
+//	POST /workspace         workspaceId: SwitchWorkspace; CSRF-checked; 403 when AuthorizeScope refuses
+//
+// The session JSON has Auth.js's shape, {"user": {"name", "email",
+// "image"}, "expires": ISO 8601}, and adds "status", "provider",
+// "accessTokenExpiresAt", "idTokenExpiresAt", "activeSignInId",
+// "activeOrganizationId", "activeWorkspaceId", "error", "actor", the
+// user's "id" and, for a session with several sign-ins, "signIns" (each
+// with "id", "user", "provider", "activeOrganizationId",
+// "activeWorkspaceId" and "actor"). It never holds the refresh token or the ID token, and holds
+// the access token ("accessToken") only with Config.ExposeAccessToken.
+//
+// Sign-in is the authorization-code flow with PKCE (S256), state and, for
+// OpenID Connect, nonce, all three bound to the browser by a sealed cookie
+// that lives for Config.SignInStateLifetime and serves one callback: the
+// callback consumes the state on the server too, with Config.Store's
+// Consume when there is a Store (every instance sees it), otherwise in a
+// bounded record in this process (a replay on another instance is not
+// seen). Each sign-in has its own cookie, named after its state, so
+// sign-ins started in several tabs all finish; at most four are kept, and
+// a start from this site past that ends the oldest. GET /signin/{id} from
+// another site (Sec-Fetch-Site: cross-site) passes no provider parameters
+// and no addAccount through, never ends a sign-in in progress, and gets 409
+// when there is no room.
+// callbackUrl (query or form) must be a path on this site or a URL on its
+// origin (Config.URL, or the request's); anything else is refused with 400,
+// never followed.
+//
+// Every state-changing request (POST) must pass two checks, or gets 403:
+// it must not be cross-origin (Sec-Fetch-Site, or Origin against Host, as
+// http.CrossOriginProtection decides), and its csrfToken (form field or
+// JSON member) must match the token in the CSRF cookie issued by GET /csrf
+// or the HTML pages (double submit, compared in constant time).
+//
+// Status codes: 400 for malformed input, a bad callbackUrl, a missing or
+// mismatched state, a refused authorization code or ID token, a forged
+// ticket; 401 when /token, /switch, /organization or /workspace find no
+// active session; 403 for CSRF failures, access_denied and refused scope
+// switches; 404 for unknown paths, providers, templates and sign-ins (and
+// for the cookie endpoints when Config.Keys is empty, the token endpoints
+// without Config.Tokens, /exchange without Config.Store); 405 for a wrong
+// method; 409 for a ticket used before; 410 for an expired ticket;
+// 413 for a body over 64 KiB; 502 when the provider cannot be reached or
+// fails (an upstream failure). Errors are JSON ({"error", "message"}) for
+// API requests and JSON-only endpoints, an HTML page otherwise. No answer
+// repeats a credential.
+//
+// Handler runs Middleware, so the endpoints see (and GET /session
+// answers) the session as every other handler does. It is safe for
+// concurrent use.
+func (m *Manager) Handler() http.Handler {
+	h := &authHandler{m: m, base: m.cfg.BasePath, secure: !m.cfg.InsecureCookies}
+	if m.cfg.URL != "" {
+		o, _ := parseOrigin(m.cfg.URL) // validated by New
+		h.origin = &o
+	}
+	prefix := "__Host-"
+	if m.cfg.InsecureCookies {
+		prefix = ""
+	}
+	h.csrfCookie = prefix + m.cfg.CookieName + ".csrf-token"
+	h.flowCookie = prefix + m.cfg.CookieName + ".oauth-state"
+	if m.cookies != nil {
+		trusted := ""
+		if h.origin != nil {
+			trusted = h.origin.String()
+		}
+		g, err := newCSRFGuard(m.cfg.Keys, trusted)
+		if err != nil { // cannot happen: keys and origin were validated
+			m.cfg.Logger.Error("sessionkit: the CSRF guard could not be set up; cookie endpoints are disabled", "error", err.Error())
+		} else {
+			h.csrf = g
+		}
+	}
+	return m.Middleware(h)
+}
+
+// handlerDefaults validates and fills in the fields Handler uses.
+func (s *settings) handlerDefaults() error {
+	if s.SignInStateLifetime == 0 {
+		s.SignInStateLifetime = DefaultSignInStateLifetime
+	}
+	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
+		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)
+	}
+	origin := appOrigin{scheme: "http", host: "sessionkit.invalid"}
+	if s.URL != "" {
+		o, err := parseOrigin(s.URL)
+		if err != nil {
+			return &ConfigError{Field: "URL", Reason: "must be the application's http(s) origin, such as https://app.example", Err: err}
+		}
+		origin = o
+	}
+	if s.SignOutRedirect == "" {
+		s.SignOutRedirect = "/"
+	}
+	if _, err := safeCallbackURL(s.SignOutRedirect, origin); err != nil {
+		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
+	}
+	return nil
+}
+
+// authHandler serves Handler's endpoints.
+type authHandler struct {
+	m          *Manager
+	base       string
+	origin     *appOrigin // nil: taken from each request
+	csrf       *csrfGuard // nil without cookie keys
+	csrfCookie string
+	flowCookie string
+	secure     bool
+}
+
+// handlerError is an answer to a request that failed.
+type handlerError struct {
+	status  int
+	code    string // Auth.js-style error name, for clients
+	message string // for people; never holds a credential
+}
+
+func (e *handlerError) Error() string { return "sessionkit: " + e.message }
+
+var errCSRFAnswer = &handlerError{http.StatusForbidden, "MissingCSRF", ErrCSRF.Error()[len("sessionkit: "):]}
+
+func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "private, no-cache, no-store")
+	hd.Set("Pragma", "no-cache")
+	hd.Set("Expires", "0")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Add("Vary", "Cookie")
+
+	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
+	if !ok || !strings.HasPrefix(rest, "/") {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, true)
+		return
+	}
+	action, arg, _ := strings.Cut(rest[1:], "/")
+	type route struct {
+		get, post func(http.ResponseWriter, *http.Request, string)
+		withArg   bool
+		cookies   bool // needs cookie keys
+	}
+	var rt route
+	switch action {
+	case "session":
+		rt = route{get: h.getSession, post: h.postSession}
+	case "csrf":
+		rt = route{get: h.getCSRF, cookies: true}
+	case "providers":
+		rt = route{get: h.getProviders}
+	case "signin":
+		if arg == "" {
+			rt = route{get: h.signInPage, cookies: true}
+		} else {
+			rt = route{get: h.getSignIn, post: h.postSignIn, withArg: true, cookies: true}
+		}
+	case "callback":
+		rt = route{get: h.callback, withArg: true, cookies: true}
+	case "signout":
+		rt = route{get: h.signOutPage, post: h.postSignOut, cookies: true}
+	case "error":
+		rt = route{get: h.errorPage}
+	case "backchannel-logout":
+		rt = route{post: h.backchannelLogout}
+	case "token":
+		rt = route{get: h.getToken}
+	case "jwks.json":
+		rt = route{get: h.getJWKS}
+	case "exchange":
+		rt = route{post: h.postExchange, cookies: true}
+	case "switch":
+		rt = route{post: h.postSwitch, cookies: true}
+	case "organization":
+		rt = route{post: h.postOrganization, cookies: true}
+	case "workspace":
+		rt = route{post: h.postWorkspace, cookies: true}
+	default:
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
+		return
+	}
+	if rt.withArg != (arg != "") || strings.Contains(arg, "/") {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
+		return
+	}
+	if rt.cookies && h.csrf == nil {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "cookie sessions are not configured (Config.Keys is empty)"}, false)
+		return
+	}
+	var f func(http.ResponseWriter, *http.Request, string)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		f = rt.get
+	case http.MethodPost:
+		f = rt.post
+	}
+	if f == nil {
+		allow := []string{}
+		if rt.get != nil {
+			allow = append(allow, "GET", "HEAD")
+		}
+		if rt.post != nil {
+			allow = append(allow, "POST")
+		}
+		hd.Set("Allow", strings.Join(allow, ", "))
+		h.fail(w, r, &handlerError{http.StatusMethodNotAllowed, "UnknownAction", "method not allowed"}, false)
+		return
+	}
+	f(w, r, arg)
+}
+
+// originOf is the application's origin: Config.URL, or the request's.
+func (h *authHandler) originOf(r *http.Request) appOrigin {
+	if h.origin != nil {
+		return *h.origin
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return normOrigin(scheme, r.Host)
+}
+
+// callbackURL validates raw (def when empty) against the app's origin.
+func (h *authHandler) callbackURL(r *http.Request, raw, def string) (string, *handlerError) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := safeCallbackURL(raw, h.originOf(r))
+	if err != nil {
+		return "", &handlerError{http.StatusBadRequest, "InvalidCallbackUrl", err.Error()[len("sessionkit: "):]}
+	}
+	return u, nil
+}
+
+// redirect answers with a 302 to u, or, when the client asked for JSON
+// (next-auth's json=true, Auth.js v5's X-Auth-Return-Redirect: 1), with
+// 200 and {"url": u}.
+func (h *authHandler) redirect(w http.ResponseWriter, r *http.Request, u string, wantJSON bool) {
+	if wantJSON {
+		writeJSON(w, http.StatusOK, map[string]string{"url": u})
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// failRedirect answers a failed POST /signin or /signout: with JSON the
+// error carries the URL of the page to show (next-auth's clients read
+// "url"), otherwise the error page.
+func (h *authHandler) failRedirect(w http.ResponseWriter, r *http.Request, e *handlerError, page string, wantJSON bool) {
+	if !wantJSON {
+		h.fail(w, r, e, false)
+		return
+	}
+	writeJSON(w, e.status, map[string]string{"url": h.originOf(r).String() + h.base + page, "error": e.code, "message": e.message})
+}
+
+// fail answers e as JSON for API requests (or when forced), as an HTML
+// page otherwise.
+func (h *authHandler) fail(w http.ResponseWriter, r *http.Request, e *handlerError, forceJSON bool) {
+	if forceJSON || isAPIRequest(r) {
+		writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
+		return
+	}
+	h.render(w, e.status, errorTmpl, errorData{Status: e.status, StatusText: http.StatusText(e.status),
+		Code: e.code, Message: e.message, SignIn: h.base + "/signin"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// setCookie sets one of the handler's own cookies: host-only, Path "/",
+// HttpOnly, SameSite=Lax, Secure unless Config.InsecureCookies. maxAge 0
+// makes a browser-session cookie.
+func (h *authHandler) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
+	if maxAge > 0 {
+		c.Expires = h.m.cfg.Now().Add(time.Duration(maxAge) * time.Second).UTC()
+	}
+	http.SetCookie(w, c)
+}
+
+func (h *authHandler) expireCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: h.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1, Expires: time.Unix(1, 0)})
+}
+
+func (h *authHandler) render(w http.ResponseWriter, status int, t *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		http.Error(w, "template error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	Status     int
+	StatusText string
+	Code       string
+	Message    string
+	SignIn     string
+}
+
+const pageStyle = `<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
+button{display:block;width:100%;margin:.5rem 0;padding:.6rem 1rem;font-size:1rem;cursor:pointer}.error{color:#a00}</style>`
+
+var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.StatusText}}</title>` + pageStyle + `</head><body>
+<h1>{{.StatusText}}</h1>
+<p class="error" id="error" data-code="{{.Code}}">{{.Message}}</p>
+<p><a href="{{.SignIn}}">Sign in again</a></p>
+</body></html>`))

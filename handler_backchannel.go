@@ -1,0 +1,32 @@
+package sessionkit
+
+import (
+	"errors"
+	"net/http"
+)
+
+// backchannelLogout serves POST {BasePath}/backchannel-logout: 200 when
+// the logout token was accepted, 400 with a JSON error otherwise (section
+// 2.8 of the specification), including when the sessions could not be
+// revoked.
+func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, _ string) {
+	if h.m.cfg.Store == nil {
+		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "back-channel logout needs a session store"}, true)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the body is not a form"})
+		return
+	}
+	err := h.m.BackChannelLogout(r.Context(), r.PostForm.Get("logout_token"))
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusOK)
+	case errors.Is(err, ErrInvalidLogoutToken):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the logout token is invalid"})
+	default:
+		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: back-channel logout failed", "error", err.Error())
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "logout_failed", "error_description": "the sessions could not be revoked"})
+	}
+}

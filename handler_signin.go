@@ -1,0 +1,311 @@
+package sessionkit
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/sessionkit/sessionkit/internal/oidc"
+	"golang.org/x/oauth2"
+)
+
+func (h *authHandler) getSignIn(w http.ResponseWriter, r *http.Request, id string) {
+	q := r.URL.Query()
+	cb, herr := h.callbackURL(r, q.Get("callbackUrl"), "/")
+	if herr != nil {
+		h.fail(w, r, herr, false)
+		return
+	}
+	if isCrossSite(r) {
+		// A link on another site may start a sign-in, but not choose
+		// how the provider signs the user in, nor add an account.
+		q = nil
+	}
+	u, herr := h.startSignIn(w, r, id, cb, q)
+	if herr != nil {
+		h.fail(w, r, herr, false)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+func (h *authHandler) postSignIn(w http.ResponseWriter, r *http.Request, id string) {
+	_, cb, wantJSON, ok := h.postForm(w, r, "/signin", "/")
+	if !ok {
+		return
+	}
+	u, herr := h.startSignIn(w, r, id, cb, r.URL.Query())
+	if herr != nil {
+		h.failRedirect(w, r, herr, "/signin?error="+herr.code, wantJSON)
+		return
+	}
+	h.redirect(w, r, u, wantJSON)
+}
+
+func (h *authHandler) callback(w http.ResponseWriter, r *http.Request, id string) {
+	u, herr := h.finishSignIn(w, r, id)
+	if herr != nil {
+		h.fail(w, r, herr, false)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+type signInData struct {
+	Providers []clientProvider
+	CSRFToken string
+	Callback  string
+	Error     string
+}
+
+func (h *authHandler) signInPage(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	if h.m.cfg.SignInURL != h.base+"/signin" {
+		// The application has its own sign-in page.
+		u, err := url.Parse(h.m.cfg.SignInURL)
+		if err == nil {
+			uq := u.Query()
+			for _, k := range []string{"callbackUrl", "error"} {
+				if v := q.Get(k); v != "" {
+					uq.Set(k, v)
+				}
+			}
+			u.RawQuery = uq.Encode()
+			http.Redirect(w, r, u.String(), http.StatusFound)
+			return
+		}
+	}
+	cb, herr := h.callbackURL(r, q.Get("callbackUrl"), "/")
+	if herr != nil {
+		h.fail(w, r, herr, false)
+		return
+	}
+	msg := ""
+	switch {
+	case q.Get("csrf") == "true":
+		msg = "The form expired. Please try again."
+	case q.Get("error") != "":
+		msg = "Sign-in failed (" + sanitizeCode(q.Get("error")) + "). Please try again."
+	}
+	h.render(w, http.StatusOK, signInTmpl, signInData{Providers: h.providerList(r), CSRFToken: h.csrfToken(w, r), Callback: cb, Error: msg})
+}
+
+func (h *authHandler) errorPage(w http.ResponseWriter, r *http.Request, _ string) {
+	code := sanitizeCode(r.URL.Query().Get("error"))
+	h.render(w, http.StatusBadRequest, errorTmpl, errorData{Status: http.StatusBadRequest, StatusText: "Sign-in error",
+		Code: code, Message: "Sign-in failed (" + code + ").", SignIn: h.base + "/signin"})
+}
+
+var signInTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign in</title>` + pageStyle + `</head><body>
+<h1>Sign in</h1>
+{{if .Error}}<p class="error" id="error">{{.Error}}</p>{{end}}
+{{range .Providers}}<form method="post" action="{{.SignInURL}}">
+<input type="hidden" name="csrfToken" value="{{$.CSRFToken}}">
+<input type="hidden" name="callbackUrl" value="{{$.Callback}}">
+<button type="submit" id="signin-{{.ID}}">Sign in with {{.Name}}</button>
+</form>
+{{else}}<p>No identity provider is configured.</p>{{end}}
+</body></html>`))
+
+// authParams are the authorization request parameters a sign-in request
+// may pass through to the provider, as Auth.js's signIn(provider, options,
+// authorizationParams) does.
+var authParams = []string{"login_hint", "prompt", "ui_locales", "max_age", "acr_values"}
+
+// errTooManyFlows: a cross-site request found no room for another
+// sign-in without ending one in progress.
+var errTooManyFlows = errors.New("other sign-ins are in progress in this browser: finish one, or start from this site's sign-in page")
+
+// isCrossSite reports whether the browser says r comes from another site
+// (Sec-Fetch-Site: cross-site). Requests without the header (older
+// browsers, non-browser clients) count as same-site.
+func isCrossSite(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Site") == "cross-site"
+}
+
+// startSignIn begins the authorization-code flow with provider id: it
+// seals state, nonce and PKCE verifier into a flow cookie of its own and
+// returns the provider's authorization URL. extra holds what the request
+// asks of the provider (authParams) and addAccount; the caller passes nil
+// for a request it does not trust with them.
+func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, callback string, extra url.Values) (string, *handlerError) {
+	p, err := h.m.provider(id)
+	if err != nil {
+		return "", &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+	}
+	if !h.makeRoom(w, r, isCrossSite(r)) {
+		return "", &handlerError{http.StatusConflict, "SignInInProgress", errTooManyFlows.Error()}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
+	defer cancel()
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return "", providerDown(id)
+	}
+	origin := h.originOf(r)
+	conf := rp.oauth2 // a copy: RedirectURL is per request
+	conf.RedirectURL = origin.String() + h.base + "/callback/" + id
+	ar := oidc.NewAuthRequest(rp.meta.SupportsS256(), rp.idToken != nil && slices.Contains(conf.Scopes, "openid"))
+	f := &signInFlow{
+		Provider: id,
+		State:    ar.State,
+		Nonce:    ar.Nonce,
+		Verifier: ar.Verifier,
+		Callback: callback,
+		Redirect: conf.RedirectURL,
+		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
+		Add:      extra.Get("addAccount") == "true",
+	}
+	opts := ar.Options()
+	for _, k := range authParams {
+		if v := extra.Get(k); v != "" && len(v) <= 256 {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	name, _ := h.flowCookieName(f.State)
+	value, err := h.sealFlow(name, f)
+	if errors.Is(err, errFlowTooLarge) {
+		return "", &handlerError{http.StatusBadRequest, "InvalidCallbackUrl", err.Error()}
+	}
+	if err != nil {
+		return "", &handlerError{http.StatusInternalServerError, "Configuration", "the sign-in state could not be sealed"}
+	}
+	h.setCookie(w, name, value, int(h.m.cfg.SignInStateLifetime/time.Second))
+	return conf.AuthCodeURL(f.State, opts...), nil
+}
+
+// finishSignIn handles the provider's redirect back: it checks the state
+// against the flow cookie, exchanges the code with the PKCE verifier,
+// signs the user in (which verifies the ID token and its nonce) and
+// returns where to send the browser.
+func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id string) (string, *handlerError) {
+	f, p, herr := h.callbackFlow(w, r, id)
+	if herr != nil {
+		return "", herr
+	}
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		status := http.StatusBadRequest
+		if e == "access_denied" {
+			status = http.StatusForbidden
+		}
+		return "", &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + sanitizeCode(e)}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return "", invalidCheck(errNoCode)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
+	defer cancel()
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return "", providerDown(id)
+	}
+	conf := rp.oauth2
+	conf.RedirectURL = f.Redirect
+	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, oidc.ExchangeOptions(f.Verifier)...)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+			return "", &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
+		}
+		return "", providerDown(id)
+	}
+	params := SignInParams{Token: tok, Nonce: f.Nonce, Provider: id}
+	if raw, _ := tok.Extra("id_token").(string); raw == "" && rp.meta.UserInfoEndpoint != "" {
+		u, err := h.m.fetchUserInfo(ctx, rp.meta.UserInfoEndpoint, tok)
+		if err != nil {
+			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("the user info of provider %q could not be read", id)}
+		}
+		params.User = u
+	}
+	signIn := h.m.SignIn
+	if f.Add {
+		signIn = h.m.AddSignIn
+	}
+	if _, err := signIn(w, r, params); err != nil {
+		switch {
+		case errors.Is(err, ErrProviderUnavailable):
+			return "", providerDown(id)
+		case errors.Is(err, ErrInvalidIDToken):
+			return "", &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
+		case errors.Is(err, ErrInvalidSession):
+			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}
+		case errors.Is(err, ErrSessionTooLarge):
+			return "", &handlerError{http.StatusBadGateway, "OAuthTokenTooLarge", fmt.Sprintf("the tokens of provider %q do not fit in the session cookie (raise MaxCookieSize)", id)}
+		}
+		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: sign-in failed", "provider", id, "error", err.Error())
+		return "", &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
+	}
+	return f.Callback, nil
+}
+
+// callbackFlow finds the sign-in a callback for provider id finishes: the
+// flow cookie named after its state, which it expires (one callback,
+// whatever its outcome), whose state it matches and then consumes.
+func (h *authHandler) callbackFlow(w http.ResponseWriter, r *http.Request, id string) (*signInFlow, *provider, *handlerError) {
+	state := r.URL.Query().Get("state")
+	f, ok := h.openFlow(r, state)
+	if name, named := h.flowCookieName(state); named {
+		h.expireCookie(w, name)
+	}
+	p, err := h.m.provider(id)
+	if err != nil {
+		return nil, nil, &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+	}
+	if !ok {
+		return nil, nil, invalidCheck(errNoFlow)
+	}
+	if f.Provider != id {
+		return nil, nil, invalidCheck(errFlowProvider)
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
+		return nil, nil, invalidCheck(errStateMismatch)
+	}
+	if herr := h.consumeState(r.Context(), f); herr != nil {
+		return nil, nil, herr
+	}
+	return f, p, nil
+}
+
+// Errors of the callback, each answered with a 4xx.
+var (
+	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
+	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
+	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
+	errNoCode        = errors.New("the callback carries no authorization code")
+	errCodeRefused   = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
+)
+
+func invalidCheck(err error) *handlerError {
+	return &handlerError{http.StatusBadRequest, "InvalidCheck", err.Error()}
+}
+
+// providerDown is the answer when the provider cannot be reached or
+// answers with a server error: an upstream failure, hence 502.
+func providerDown(id string) *handlerError {
+	return &handlerError{http.StatusBadGateway, "ProviderUnavailable",
+		fmt.Sprintf("the identity provider %q could not be reached or failed; try again later", id)}
+}
+
+// sanitizeCode keeps an error code from the provider printable and short.
+func sanitizeCode(s string) string {
+	b := make([]byte, 0, min(len(s), 64))
+	for i := 0; i < len(s) && len(b) < 64; i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 0 {
+		return "error"
+	}
+	return string(b)
+}

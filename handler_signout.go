@@ -1,0 +1,50 @@
+package sessionkit
+
+import (
+	"html/template"
+	"net/http"
+)
+
+func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ string) {
+	b, cb, wantJSON, ok := h.postForm(w, r, "/signout", h.m.cfg.SignOutRedirect)
+	if !ok {
+		return
+	}
+	if b.signInID != "" {
+		s, err := h.m.SignOutOne(w, r, b.signInID)
+		switch {
+		case err != nil:
+			h.failSwitch(w, r, err)
+		case s == nil: // the last sign-in: the session is over
+			h.redirect(w, r, cb, wantJSON)
+		default:
+			h.writeSession(w, s)
+		}
+		return
+	}
+	if err := h.m.SignOut(w, r); err != nil {
+		h.fail(w, r, &handlerError{http.StatusInternalServerError, "SignOutError", "the session could not be cleared"}, wantJSON)
+		return
+	}
+	h.redirect(w, r, cb, wantJSON)
+}
+
+func (h *authHandler) signOutPage(w http.ResponseWriter, r *http.Request, _ string) {
+	cb, herr := h.callbackURL(r, r.URL.Query().Get("callbackUrl"), h.m.cfg.SignOutRedirect)
+	if herr != nil {
+		h.fail(w, r, herr, false)
+		return
+	}
+	h.render(w, http.StatusOK, signOutTmpl, struct {
+		Action, CSRFToken, Callback string
+	}{h.base + "/signout", h.csrfToken(w, r), cb})
+}
+
+var signOutTmpl = template.Must(template.New("signout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign out</title>` + pageStyle + `</head><body>
+<h1>Sign out</h1><p>Are you sure you want to sign out?</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrfToken" value="{{.CSRFToken}}">
+<input type="hidden" name="callbackUrl" value="{{.Callback}}">
+<button type="submit" id="signout">Sign out</button>
+</form></body></html>`))
