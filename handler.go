@@ -112,6 +112,7 @@ func (m *Manager) Handler() http.Handler {
 			h.csrf = g
 		}
 	}
+	h.routes = h.routeTable()
 	return m.Middleware(h)
 }
 
@@ -149,6 +150,7 @@ type authHandler struct {
 	csrfCookie string
 	flowCookie string
 	secure     bool
+	routes     map[string]route
 }
 
 // handlerError is an answer to a request that failed.
@@ -162,6 +164,40 @@ func (e *handlerError) Error() string { return "sessionkit: " + e.message }
 
 var errCSRFAnswer = &handlerError{http.StatusForbidden, "MissingCSRF", ErrCSRF.Error()[len("sessionkit: "):]}
 
+// endpoint serves one method of a route; arg is the path segment after the
+// action ("/signin/{arg}"), empty for routes without one.
+type endpoint func(w http.ResponseWriter, r *http.Request, arg string)
+
+// route is what an action of Handler answers to.
+type route struct {
+	get, post endpoint
+	cookies   bool // needs cookie keys
+}
+
+// routeTable maps each action, with "/*" appended for the routes that take an
+// argument, to its route.
+func (h *authHandler) routeTable() map[string]route {
+	return map[string]route{
+		"session":            {get: h.getSession, post: h.postSession},
+		"csrf":               {get: h.getCSRF, cookies: true},
+		"providers":          {get: h.getProviders},
+		"signin":             {get: h.signInPage, cookies: true},
+		"signin/*":           {get: h.getSignIn, post: h.postSignIn, cookies: true},
+		"callback/*":         {get: h.callback, cookies: true},
+		"signout":            {get: h.signOutPage, post: h.postSignOut, cookies: true},
+		"error":              {get: h.errorPage},
+		"backchannel-logout": {post: h.backchannelLogout},
+		"token":              {get: h.getToken},
+		"jwks.json":          {get: h.getJWKS},
+		"exchange":           {post: h.postExchange, cookies: true},
+		"switch":             {post: h.postSwitch, cookies: true},
+		"organization":       {post: h.postOrganization, cookies: true},
+		"workspace":          {post: h.postWorkspace, cookies: true},
+	}
+}
+
+var errNotFound = &handlerError{http.StatusNotFound, "UnknownAction", "not found"}
+
 func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "private, no-cache, no-store")
@@ -172,81 +208,47 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
 	if !ok || !strings.HasPrefix(rest, "/") {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, true)
+		h.fail(w, r, errNotFound, true)
 		return
 	}
 	action, arg, _ := strings.Cut(rest[1:], "/")
-	type route struct {
-		get, post func(http.ResponseWriter, *http.Request, string)
-		withArg   bool
-		cookies   bool // needs cookie keys
+	key := action
+	if arg != "" {
+		key += "/*"
 	}
-	var rt route
-	switch action {
-	case "session":
-		rt = route{get: h.getSession, post: h.postSession}
-	case "csrf":
-		rt = route{get: h.getCSRF, cookies: true}
-	case "providers":
-		rt = route{get: h.getProviders}
-	case "signin":
-		if arg == "" {
-			rt = route{get: h.signInPage, cookies: true}
-		} else {
-			rt = route{get: h.getSignIn, post: h.postSignIn, withArg: true, cookies: true}
-		}
-	case "callback":
-		rt = route{get: h.callback, withArg: true, cookies: true}
-	case "signout":
-		rt = route{get: h.signOutPage, post: h.postSignOut, cookies: true}
-	case "error":
-		rt = route{get: h.errorPage}
-	case "backchannel-logout":
-		rt = route{post: h.backchannelLogout}
-	case "token":
-		rt = route{get: h.getToken}
-	case "jwks.json":
-		rt = route{get: h.getJWKS}
-	case "exchange":
-		rt = route{post: h.postExchange, cookies: true}
-	case "switch":
-		rt = route{post: h.postSwitch, cookies: true}
-	case "organization":
-		rt = route{post: h.postOrganization, cookies: true}
-	case "workspace":
-		rt = route{post: h.postWorkspace, cookies: true}
-	default:
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
-		return
-	}
-	if rt.withArg != (arg != "") || strings.Contains(arg, "/") {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "not found"}, false)
-		return
-	}
-	if rt.cookies && h.csrf == nil {
+	rt, ok := h.routes[key]
+	switch {
+	case !ok || strings.Contains(arg, "/"):
+		h.fail(w, r, errNotFound, false)
+	case rt.cookies && h.csrf == nil:
 		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "cookie sessions are not configured (Config.Keys is empty)"}, false)
-		return
+	default:
+		h.serveMethod(w, r, rt, arg)
 	}
-	var f func(http.ResponseWriter, *http.Request, string)
+}
+
+// serveMethod runs the endpoint of rt for r's method, or answers 405.
+func (h *authHandler) serveMethod(w http.ResponseWriter, r *http.Request, rt route, arg string) {
+	var f endpoint
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		f = rt.get
 	case http.MethodPost:
 		f = rt.post
 	}
-	if f == nil {
-		allow := []string{}
-		if rt.get != nil {
-			allow = append(allow, "GET", "HEAD")
-		}
-		if rt.post != nil {
-			allow = append(allow, "POST")
-		}
-		hd.Set("Allow", strings.Join(allow, ", "))
-		h.fail(w, r, &handlerError{http.StatusMethodNotAllowed, "UnknownAction", "method not allowed"}, false)
+	if f != nil {
+		f(w, r, arg)
 		return
 	}
-	f(w, r, arg)
+	allow := []string{}
+	if rt.get != nil {
+		allow = append(allow, "GET", "HEAD")
+	}
+	if rt.post != nil {
+		allow = append(allow, "POST")
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	h.fail(w, r, &handlerError{http.StatusMethodNotAllowed, "UnknownAction", "method not allowed"}, false)
 }
 
 // originOf is the application's origin: Config.URL, or the request's.
