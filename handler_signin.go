@@ -191,12 +191,8 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 		return "", herr
 	}
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		status := http.StatusBadRequest
-		if e == "access_denied" {
-			status = http.StatusForbidden
-		}
-		return "", &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + sanitizeCode(e)}
+	if herr := providerRefused(q.Get("error")); herr != nil {
+		return "", herr
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -204,9 +200,42 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
 	defer cancel()
+	params, herr := h.redeemCode(ctx, f, p, code)
+	if herr != nil {
+		return "", herr
+	}
+	signIn := h.m.SignIn
+	if f.Add {
+		signIn = h.m.AddSignIn
+	}
+	if _, err := signIn(w, r, params); err != nil {
+		return "", h.signInFailed(r, id, err)
+	}
+	return f.Callback, nil
+}
+
+// providerRefused is the answer to a callback whose error parameter says
+// the provider did not sign the user in, and nil without one.
+func providerRefused(e string) *handlerError {
+	if e == "" {
+		return nil
+	}
+	status := http.StatusBadRequest
+	if e == "access_denied" {
+		status = http.StatusForbidden
+	}
+	return &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + sanitizeCode(e)}
+}
+
+// redeemCode exchanges the authorization code of flow f with provider p,
+// with the flow's PKCE verifier, and returns what SignIn needs: the tokens
+// and, from a provider that sends no ID token, the user read from its
+// userinfo endpoint.
+func (h *authHandler) redeemCode(ctx context.Context, f *signInFlow, p *provider, code string) (SignInParams, *handlerError) {
+	id := f.Provider
 	rp, err := p.resolve(ctx)
 	if err != nil {
-		return "", providerDown(id)
+		return SignInParams{}, providerDown(id)
 	}
 	conf := rp.oauth2
 	conf.RedirectURL = f.Redirect
@@ -214,37 +243,36 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
-			return "", &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
+			return SignInParams{}, &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
 		}
-		return "", providerDown(id)
+		return SignInParams{}, providerDown(id)
 	}
 	params := SignInParams{Token: tok, Nonce: f.Nonce, Provider: id}
 	if raw, _ := tok.Extra("id_token").(string); raw == "" && rp.meta.UserInfoEndpoint != "" {
 		u, err := h.m.fetchUserInfo(ctx, rp.meta.UserInfoEndpoint, tok)
 		if err != nil {
-			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("the user info of provider %q could not be read", id)}
+			return SignInParams{}, &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("the user info of provider %q could not be read", id)}
 		}
 		params.User = u
 	}
-	signIn := h.m.SignIn
-	if f.Add {
-		signIn = h.m.AddSignIn
+	return params, nil
+}
+
+// signInFailed is the answer to a callback whose sign-in with provider id
+// failed with err.
+func (h *authHandler) signInFailed(r *http.Request, id string, err error) *handlerError {
+	switch {
+	case errors.Is(err, ErrProviderUnavailable):
+		return providerDown(id)
+	case errors.Is(err, ErrInvalidIDToken):
+		return &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
+	case errors.Is(err, ErrInvalidSession):
+		return &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}
+	case errors.Is(err, ErrSessionTooLarge):
+		return &handlerError{http.StatusBadGateway, "OAuthTokenTooLarge", fmt.Sprintf("the tokens of provider %q do not fit in the session cookie (raise MaxCookieSize)", id)}
 	}
-	if _, err := signIn(w, r, params); err != nil {
-		switch {
-		case errors.Is(err, ErrProviderUnavailable):
-			return "", providerDown(id)
-		case errors.Is(err, ErrInvalidIDToken):
-			return "", &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
-		case errors.Is(err, ErrInvalidSession):
-			return "", &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}
-		case errors.Is(err, ErrSessionTooLarge):
-			return "", &handlerError{http.StatusBadGateway, "OAuthTokenTooLarge", fmt.Sprintf("the tokens of provider %q do not fit in the session cookie (raise MaxCookieSize)", id)}
-		}
-		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: sign-in failed", "provider", id, "error", err.Error())
-		return "", &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
-	}
-	return f.Callback, nil
+	h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: sign-in failed", "provider", id, "error", err.Error())
+	return &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
 }
 
 // callbackFlow finds the sign-in a callback for provider id finishes: the
