@@ -84,34 +84,11 @@ func safeCallbackURL(raw string, origin appOrigin) (string, error) {
 	if i := strings.IndexFunc(raw, unsafeURLRune); i >= 0 {
 		return bad("holds a control character, space, backslash or non-ASCII byte")
 	}
-	var path, rest string
-	if raw[0] == '/' {
-		path, rest = splitPath(raw)
-	} else {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return bad("not a URL")
-		}
-		if u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.Host == "" {
-			return bad("neither a path nor an absolute http(s) URL")
-		}
-		if u.User != nil {
-			return bad("holds user info")
-		}
-		// The scheme and host must be spelled as parsed: no tricks the
-		// parser forgave (such as "https:/app.example").
-		if !strings.HasPrefix(strings.ToLower(raw), strings.ToLower(u.Scheme+"://"+u.Host)) {
-			return bad("malformed authority")
-		}
-		if normOrigin(u.Scheme, u.Host) != origin {
-			return bad("not on this site's origin")
-		}
-		path, rest = splitPath(raw[len(u.Scheme+"://"+u.Host):])
-		if path == "" {
-			path = "/"
-		}
-		if path[0] != '/' {
-			return bad("malformed path")
+	path, rest := splitPath(raw)
+	if raw[0] != '/' {
+		var err error
+		if path, rest, err = originPath(raw, origin); err != nil {
+			return bad(err.Error())
 		}
 	}
 	if err := checkPath(path); err != nil {
@@ -123,6 +100,38 @@ func safeCallbackURL(raw string, origin appOrigin) (string, error) {
 		return bad(err.Error())
 	}
 	return origin.String() + path + rest, nil
+}
+
+// originPath splits an absolute http(s) URL on origin into its path ("/"
+// when empty) and the query and fragment after it.
+func originPath(raw string, origin appOrigin) (path, rest string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", errors.New("not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.Host == "" {
+		return "", "", errors.New("neither a path nor an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return "", "", errors.New("holds user info")
+	}
+	// The scheme and host must be spelled as parsed: no tricks the
+	// parser forgave (such as "https:/app.example").
+	authority := u.Scheme + "://" + u.Host
+	if !strings.HasPrefix(strings.ToLower(raw), strings.ToLower(authority)) {
+		return "", "", errors.New("malformed authority")
+	}
+	if normOrigin(u.Scheme, u.Host) != origin {
+		return "", "", errors.New("not on this site's origin")
+	}
+	path, rest = splitPath(raw[len(authority):])
+	if path == "" {
+		path = "/"
+	}
+	if path[0] != '/' {
+		return "", "", errors.New("malformed path")
+	}
+	return path, rest, nil
 }
 
 // unsafeURLRune reports bytes that never belong in a callbackUrl.

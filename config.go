@@ -384,48 +384,13 @@ type settings struct {
 	bearer *JWTConfig
 }
 
+// withDefaults applies the defaults of c's zero fields and validates the
+// result, one concern at a time.
 func (c Config) withDefaults() (settings, error) {
 	s := settings{Config: c}
-	if s.CookieName == "" {
-		s.CookieName = DefaultCookieName
-	}
-	if s.CookiePath == "" {
-		s.CookiePath = "/"
-	}
-	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
-		s.CookieSameSite = http.SameSiteLaxMode
-	}
-	if s.MaxCookieSize == 0 {
-		s.MaxCookieSize = DefaultMaxCookieSize
-	}
-	if s.Lifetime == 0 {
-		s.Lifetime = DefaultLifetime
-	}
-	if s.BasePath == "" {
-		s.BasePath = DefaultBasePath
-	}
-	s.BasePath = strings.TrimRight(s.BasePath, "/")
-	if s.SignInURL == "" {
-		s.SignInURL = s.BasePath + "/signin"
-	}
-	if s.FetchTimeout == 0 {
-		s.FetchTimeout = DefaultFetchTimeout
-	}
-	if s.CacheBytes == 0 {
-		s.CacheBytes = DefaultCacheBytes
-	}
-	if s.RefreshLeeway == 0 {
-		s.RefreshLeeway = DefaultRefreshLeeway
-	}
-	if s.RefreshTimeout == 0 {
-		s.RefreshTimeout = s.FetchTimeout
-	}
-	if s.Logger == nil {
-		s.Logger = slog.Default()
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
+	s.cookieDefaults()
+	s.pathDefaults()
+	s.timingDefaults()
 	if err := s.validate(); err != nil {
 		return settings{}, err
 	}
@@ -435,26 +400,8 @@ func (c Config) withDefaults() (settings, error) {
 			return settings{}, err
 		}
 	}
-	s.Providers = slices.Clone(c.Providers)
-	seen := map[string]bool{}
-	for i := range s.Providers {
-		p := &s.Providers[i]
-		field := fmt.Sprintf("Providers[%d]", i)
-		if err := p.validate(field); err != nil {
-			return settings{}, err
-		}
-		if seen[p.ID] {
-			return settings{}, configErr(field+".ID", "%q is used twice", p.ID)
-		}
-		seen[p.ID] = true
-		if p.Name == "" {
-			p.Name = p.ID
-		}
-		if p.Leeway == 0 {
-			p.Leeway = DefaultLeeway
-		}
-		p.Scopes = slices.Clone(p.Scopes)
-		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
+	if err := s.providerDefaults(); err != nil {
+		return settings{}, err
 	}
 	if err := s.handlerDefaults(); err != nil {
 		return settings{}, err
@@ -462,74 +409,13 @@ func (c Config) withDefaults() (settings, error) {
 	return s, nil
 }
 
+// validate checks the fields withDefaults does not check elsewhere, one
+// concern at a time, and returns the first failure.
 func (s *settings) validate() error {
-	if s.Store != nil && len(s.Keys) == 0 {
-		return configErr("Store", "needs cookie keys (Config.Keys): the session cookie refers to the stored session")
-	}
-	if len(s.Keys) == 0 && s.Bearer == nil {
-		return configErr("Keys", "at least one key pair is required (or set Config.Bearer for bearer-only sessions)")
-	}
-	for i, k := range s.Keys {
-		if len(k.HashKey) < 32 {
-			return configErr(fmt.Sprintf("Keys[%d].HashKey", i), "must be at least 32 bytes, got %d", len(k.HashKey))
+	for _, check := range []func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths} {
+		if err := check(); err != nil {
+			return err
 		}
-		if len(k.BlockKey) != 32 {
-			return configErr(fmt.Sprintf("Keys[%d].BlockKey", i), "must be exactly 32 bytes (AES-256), got %d", len(k.BlockKey))
-		}
-		if subtle.ConstantTimeCompare(k.HashKey[:32], k.BlockKey) == 1 {
-			return configErr(fmt.Sprintf("Keys[%d]", i), "HashKey and BlockKey must differ")
-		}
-		if allZero(k.HashKey) || allZero(k.BlockKey) {
-			return configErr(fmt.Sprintf("Keys[%d]", i), "keys must not be all zero bytes")
-		}
-	}
-	if !validCookieName(s.CookieName) {
-		return configErr("CookieName", "%q is not a valid cookie name", s.CookieName)
-	}
-	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
-		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
-	}
-	if !strings.HasPrefix(s.CookiePath, "/") || !validCookiePath(s.CookiePath) || len(s.CookiePath) > 1024 {
-		return configErr("CookiePath", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", s.CookiePath)
-	}
-	if s.CookieDomain != "" && !validCookieDomain(s.CookieDomain) {
-		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
-	}
-	if len(s.CookieName) > 256 {
-		return configErr("CookieName", "must be at most 256 bytes")
-	}
-	switch s.CookieSameSite {
-	case http.SameSiteLaxMode, http.SameSiteStrictMode:
-	case http.SameSiteNoneMode:
-		if s.InsecureCookies {
-			return configErr("CookieSameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies")
-		}
-	default:
-		return configErr("CookieSameSite", "unknown value %d", s.CookieSameSite)
-	}
-	if s.MaxCookieSize < 4096 {
-		return configErr("MaxCookieSize", "must be at least 4096 bytes, got %d", s.MaxCookieSize)
-	}
-	if s.Lifetime < 0 {
-		return configErr("Lifetime", "must not be negative")
-	}
-	if s.IdleTimeout < 0 {
-		return configErr("IdleTimeout", "must not be negative")
-	}
-	if s.IdleTimeout > s.Lifetime {
-		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
-	}
-	if s.FetchTimeout < 0 {
-		return configErr("FetchTimeout", "must not be negative")
-	}
-	if s.RefreshTimeout < 0 {
-		return configErr("RefreshTimeout", "must not be negative")
-	}
-	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
-		return configErr("BasePath", "%q must start with /", s.BasePath)
-	}
-	if u, err := url.Parse(s.SignInURL); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
-		return configErr("SignInURL", "%q is not a valid http(s) URL or path", s.SignInURL)
 	}
 	return nil
 }
@@ -696,14 +582,23 @@ func validCookieDomain(d string) bool {
 		return false
 	}
 	for label := range strings.SplitSeq(d, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if !validDomainLabel(label) {
 			return false
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-				return false
-			}
+	}
+	return true
+}
+
+// validDomainLabel accepts 1 to 63 letters, digits and hyphens, not
+// starting or ending with a hyphen.
+func validDomainLabel(label string) bool {
+	if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
 		}
 	}
 	return true
@@ -727,4 +622,219 @@ func validCookiePath(p string) bool {
 		}
 	}
 	return true
+}
+
+// cookieDefaults fills in the session cookie's attributes.
+func (s *settings) cookieDefaults() {
+	if s.CookieName == "" {
+		s.CookieName = DefaultCookieName
+	}
+	if s.CookiePath == "" {
+		s.CookiePath = "/"
+	}
+	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
+		s.CookieSameSite = http.SameSiteLaxMode
+	}
+	if s.MaxCookieSize == 0 {
+		s.MaxCookieSize = DefaultMaxCookieSize
+	}
+}
+
+// pathDefaults fills in BasePath, without a trailing "/", and SignInURL,
+// which defaults to the sign-in page under it.
+func (s *settings) pathDefaults() {
+	if s.BasePath == "" {
+		s.BasePath = DefaultBasePath
+	}
+	s.BasePath = strings.TrimRight(s.BasePath, "/")
+	if s.SignInURL == "" {
+		s.SignInURL = s.BasePath + "/signin"
+	}
+}
+
+// timingDefaults fills in the lifetimes, timeouts, cache size, logger and
+// clock.
+func (s *settings) timingDefaults() {
+	if s.Lifetime == 0 {
+		s.Lifetime = DefaultLifetime
+	}
+	if s.FetchTimeout == 0 {
+		s.FetchTimeout = DefaultFetchTimeout
+	}
+	if s.CacheBytes == 0 {
+		s.CacheBytes = DefaultCacheBytes
+	}
+	if s.RefreshLeeway == 0 {
+		s.RefreshLeeway = DefaultRefreshLeeway
+	}
+	if s.RefreshTimeout == 0 {
+		s.RefreshTimeout = s.FetchTimeout
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// providerDefaults validates the providers, each ID used once, and fills
+// in their defaults on a copy of the caller's slice.
+func (s *settings) providerDefaults() error {
+	s.Providers = slices.Clone(s.Providers)
+	seen := map[string]bool{}
+	for i := range s.Providers {
+		p := &s.Providers[i]
+		field := fmt.Sprintf("Providers[%d]", i)
+		if err := p.validate(field); err != nil {
+			return err
+		}
+		if seen[p.ID] {
+			return configErr(field+".ID", "%q is used twice", p.ID)
+		}
+		seen[p.ID] = true
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+		if p.Leeway == 0 {
+			p.Leeway = DefaultLeeway
+		}
+		p.Scopes = slices.Clone(p.Scopes)
+		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
+	}
+	return nil
+}
+
+// validateKeys checks that there are keys where they are needed, and that
+// each pair is strong.
+func (s *settings) validateKeys() error {
+	if s.Store != nil && len(s.Keys) == 0 {
+		return configErr("Store", "needs cookie keys (Config.Keys): the session cookie refers to the stored session")
+	}
+	if len(s.Keys) == 0 && s.Bearer == nil {
+		return configErr("Keys", "at least one key pair is required (or set Config.Bearer for bearer-only sessions)")
+	}
+	for i, k := range s.Keys {
+		if err := validateKeyPair(i, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateKeyPair checks Keys[i]: key lengths, distinct halves, no
+// all-zero key.
+func validateKeyPair(i int, k KeyPair) error {
+	if len(k.HashKey) < 32 {
+		return configErr(fmt.Sprintf("Keys[%d].HashKey", i), "must be at least 32 bytes, got %d", len(k.HashKey))
+	}
+	if len(k.BlockKey) != 32 {
+		return configErr(fmt.Sprintf("Keys[%d].BlockKey", i), "must be exactly 32 bytes (AES-256), got %d", len(k.BlockKey))
+	}
+	if subtle.ConstantTimeCompare(k.HashKey[:32], k.BlockKey) == 1 {
+		return configErr(fmt.Sprintf("Keys[%d]", i), "HashKey and BlockKey must differ")
+	}
+	if allZero(k.HashKey) || allZero(k.BlockKey) {
+		return configErr(fmt.Sprintf("Keys[%d]", i), "keys must not be all zero bytes")
+	}
+	return nil
+}
+
+// validateCookie checks the session cookie's name and attributes: what
+// net/http would silently drop is refused.
+func (s *settings) validateCookie() error {
+	if !validCookieName(s.CookieName) {
+		return configErr("CookieName", "%q is not a valid cookie name", s.CookieName)
+	}
+	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
+		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
+	}
+	if !strings.HasPrefix(s.CookiePath, "/") || !validCookiePath(s.CookiePath) || len(s.CookiePath) > 1024 {
+		return configErr("CookiePath", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", s.CookiePath)
+	}
+	if s.CookieDomain != "" && !validCookieDomain(s.CookieDomain) {
+		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
+	}
+	if len(s.CookieName) > 256 {
+		return configErr("CookieName", "must be at most 256 bytes")
+	}
+	if err := s.validateSameSite(); err != nil {
+		return err
+	}
+	if s.MaxCookieSize < 4096 {
+		return configErr("MaxCookieSize", "must be at least 4096 bytes, got %d", s.MaxCookieSize)
+	}
+	return nil
+}
+
+// validateSameSite refuses an unknown SameSite mode, and SameSite=None
+// without Secure, which browsers drop.
+func (s *settings) validateSameSite() error {
+	switch s.CookieSameSite {
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if s.InsecureCookies {
+			return configErr("CookieSameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies")
+		}
+	default:
+		return configErr("CookieSameSite", "unknown value %d", s.CookieSameSite)
+	}
+	return nil
+}
+
+// validateDurations refuses negative lifetimes and timeouts, and an idle
+// timeout longer than the lifetime.
+func (s *settings) validateDurations() error {
+	if s.Lifetime < 0 {
+		return configErr("Lifetime", "must not be negative")
+	}
+	if s.IdleTimeout < 0 {
+		return configErr("IdleTimeout", "must not be negative")
+	}
+	if s.IdleTimeout > s.Lifetime {
+		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
+	}
+	if s.FetchTimeout < 0 {
+		return configErr("FetchTimeout", "must not be negative")
+	}
+	if s.RefreshTimeout < 0 {
+		return configErr("RefreshTimeout", "must not be negative")
+	}
+	return nil
+}
+
+// validatePaths checks BasePath and SignInURL.
+func (s *settings) validatePaths() error {
+	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
+		return configErr("BasePath", "%q must start with /", s.BasePath)
+	}
+	if u, err := url.Parse(s.SignInURL); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		return configErr("SignInURL", "%q is not a valid http(s) URL or path", s.SignInURL)
+	}
+	return nil
+}
+
+// handlerDefaults validates and fills in the fields Handler uses.
+func (s *settings) handlerDefaults() error {
+	if s.SignInStateLifetime == 0 {
+		s.SignInStateLifetime = DefaultSignInStateLifetime
+	}
+	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
+		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)
+	}
+	origin := appOrigin{scheme: "http", host: "sessionkit.invalid"}
+	if s.URL != "" {
+		o, err := parseOrigin(s.URL)
+		if err != nil {
+			return &ConfigError{Field: "URL", Reason: "must be the application's http(s) origin, such as https://app.example", Err: err}
+		}
+		origin = o
+	}
+	if s.SignOutRedirect == "" {
+		s.SignOutRedirect = "/"
+	}
+	if _, err := safeCallbackURL(s.SignOutRedirect, origin); err != nil {
+		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
+	}
+	return nil
 }

@@ -116,31 +116,6 @@ func (m *Manager) Handler() http.Handler {
 	return m.Middleware(h)
 }
 
-// handlerDefaults validates and fills in the fields Handler uses.
-func (s *settings) handlerDefaults() error {
-	if s.SignInStateLifetime == 0 {
-		s.SignInStateLifetime = DefaultSignInStateLifetime
-	}
-	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
-		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)
-	}
-	origin := appOrigin{scheme: "http", host: "sessionkit.invalid"}
-	if s.URL != "" {
-		o, err := parseOrigin(s.URL)
-		if err != nil {
-			return &ConfigError{Field: "URL", Reason: "must be the application's http(s) origin, such as https://app.example", Err: err}
-		}
-		origin = o
-	}
-	if s.SignOutRedirect == "" {
-		s.SignOutRedirect = "/"
-	}
-	if _, err := safeCallbackURL(s.SignOutRedirect, origin); err != nil {
-		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
-	}
-	return nil
-}
-
 // authHandler serves Handler's endpoints.
 type authHandler struct {
 	m          *Manager
