@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"cmp"
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -626,50 +627,29 @@ func validCookiePath(p string) bool {
 
 // cookieDefaults fills in the session cookie's attributes.
 func (s *settings) cookieDefaults() {
-	if s.CookieName == "" {
-		s.CookieName = DefaultCookieName
-	}
-	if s.CookiePath == "" {
-		s.CookiePath = "/"
-	}
+	s.CookieName = cmp.Or(s.CookieName, DefaultCookieName)
+	s.CookiePath = cmp.Or(s.CookiePath, "/")
 	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
 		s.CookieSameSite = http.SameSiteLaxMode
 	}
-	if s.MaxCookieSize == 0 {
-		s.MaxCookieSize = DefaultMaxCookieSize
-	}
+	s.MaxCookieSize = cmp.Or(s.MaxCookieSize, DefaultMaxCookieSize)
 }
 
 // pathDefaults fills in BasePath, without a trailing "/", and SignInURL,
 // which defaults to the sign-in page under it.
 func (s *settings) pathDefaults() {
-	if s.BasePath == "" {
-		s.BasePath = DefaultBasePath
-	}
-	s.BasePath = strings.TrimRight(s.BasePath, "/")
-	if s.SignInURL == "" {
-		s.SignInURL = s.BasePath + "/signin"
-	}
+	s.BasePath = strings.TrimRight(cmp.Or(s.BasePath, DefaultBasePath), "/")
+	s.SignInURL = cmp.Or(s.SignInURL, s.BasePath+"/signin")
 }
 
 // timingDefaults fills in the lifetimes, timeouts, cache size, logger and
 // clock.
 func (s *settings) timingDefaults() {
-	if s.Lifetime == 0 {
-		s.Lifetime = DefaultLifetime
-	}
-	if s.FetchTimeout == 0 {
-		s.FetchTimeout = DefaultFetchTimeout
-	}
-	if s.CacheBytes == 0 {
-		s.CacheBytes = DefaultCacheBytes
-	}
-	if s.RefreshLeeway == 0 {
-		s.RefreshLeeway = DefaultRefreshLeeway
-	}
-	if s.RefreshTimeout == 0 {
-		s.RefreshTimeout = s.FetchTimeout
-	}
+	s.Lifetime = cmp.Or(s.Lifetime, DefaultLifetime)
+	s.FetchTimeout = cmp.Or(s.FetchTimeout, DefaultFetchTimeout)
+	s.CacheBytes = cmp.Or(s.CacheBytes, DefaultCacheBytes)
+	s.RefreshLeeway = cmp.Or(s.RefreshLeeway, DefaultRefreshLeeway)
+	s.RefreshTimeout = cmp.Or(s.RefreshTimeout, s.FetchTimeout)
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -785,20 +765,27 @@ func (s *settings) validateSameSite() error {
 // validateDurations refuses negative lifetimes and timeouts, and an idle
 // timeout longer than the lifetime.
 func (s *settings) validateDurations() error {
-	if s.Lifetime < 0 {
-		return configErr("Lifetime", "must not be negative")
-	}
-	if s.IdleTimeout < 0 {
-		return configErr("IdleTimeout", "must not be negative")
+	if err := nonNegative(namedDuration{"Lifetime", s.Lifetime}, namedDuration{"IdleTimeout", s.IdleTimeout}); err != nil {
+		return err
 	}
 	if s.IdleTimeout > s.Lifetime {
 		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
 	}
-	if s.FetchTimeout < 0 {
-		return configErr("FetchTimeout", "must not be negative")
-	}
-	if s.RefreshTimeout < 0 {
-		return configErr("RefreshTimeout", "must not be negative")
+	return nonNegative(namedDuration{"FetchTimeout", s.FetchTimeout}, namedDuration{"RefreshTimeout", s.RefreshTimeout})
+}
+
+// namedDuration is a duration field of Config, for nonNegative.
+type namedDuration struct {
+	field string
+	d     time.Duration
+}
+
+// nonNegative refuses the first of fields that is negative.
+func nonNegative(fields ...namedDuration) error {
+	for _, f := range fields {
+		if f.d < 0 {
+			return configErr(f.field, "must not be negative")
+		}
 	}
 	return nil
 }
