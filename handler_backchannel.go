@@ -5,6 +5,9 @@ import (
 	"net/http"
 )
 
+// POST {BasePath}/backchannel-logout: the OpenID Connect Back-Channel
+// Logout 1.0 receiver over BackChannelLogout.
+
 // backchannelLogout serves POST {BasePath}/backchannel-logout: 200 when
 // the logout token was accepted, 400 with a JSON error otherwise (section
 // 2.8 of the specification), including when the sessions could not be

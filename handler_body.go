@@ -10,6 +10,9 @@ import (
 	"net/http"
 )
 
+// What the POST endpoints read: a form or a JSON object, checked for its
+// CSRF token and callbackUrl.
+
 // maxBody bounds what the endpoints read from a request body.
 const maxBody = 64 << 10
 

@@ -14,6 +14,10 @@ import (
 	"time"
 )
 
+// The flow cookie: what a sign-in in progress keeps in the browser between
+// /signin/{id} and /callback/{id}, and the record of the states already
+// used.
+
 // signInFlow is what a sign-in in progress must remember between the
 // authorization request and the callback. It lives in a cookie sealed with
 // the session keys (authenticated and encrypted, its name bound into the

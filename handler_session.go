@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// GET and POST {BasePath}/session, GET /csrf and GET /providers: the
+// session as the client sees it and its update, the CSRF token, and the
+// configured providers.
+
 // isoTime is a time in JavaScript's Date.prototype.toISOString format.
 type isoTime time.Time
 

@@ -15,6 +15,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// GET {BasePath}/signin, GET and POST /signin/{id}, GET /callback/{id} and
+// GET /error: the sign-in page, the start of an authorization-code flow,
+// its end, and the page of a failed sign-in.
+
 func (h *authHandler) getSignIn(w http.ResponseWriter, r *http.Request, id string) {
 	q := r.URL.Query()
 	cb, herr := h.callbackURL(r, q.Get("callbackUrl"), "/")
@@ -113,6 +117,15 @@ var signInTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
 </form>
 {{else}}<p>No identity provider is configured.</p>{{end}}
 </body></html>`))
+
+// Errors of the callback, each answered with a 4xx.
+var (
+	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
+	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
+	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
+	errNoCode        = errors.New("the callback carries no authorization code")
+	errCodeRefused   = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
+)
 
 // authParams are the authorization request parameters a sign-in request
 // may pass through to the provider, as Auth.js's signIn(provider, options,
@@ -302,15 +315,6 @@ func (h *authHandler) callbackFlow(w http.ResponseWriter, r *http.Request, id st
 	}
 	return f, p, nil
 }
-
-// Errors of the callback, each answered with a 4xx.
-var (
-	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
-	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
-	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
-	errNoCode        = errors.New("the callback carries no authorization code")
-	errCodeRefused   = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
-)
 
 func invalidCheck(err error) *handlerError {
 	return &handlerError{http.StatusBadRequest, "InvalidCheck", err.Error()}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 )
 
+// GET and POST {BasePath}/signout: the confirmation page and the sign-out.
+
 func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ string) {
 	b, cb, wantJSON, ok := h.postForm(w, r, "/signout", h.m.cfg.SignOutRedirect)
 	if !ok {
