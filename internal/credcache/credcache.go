@@ -9,12 +9,18 @@
 // expired entries are reclaimed by that same hand as inserts move it, so no
 // goroutine runs in the background and nothing needs closing.
 //
-// Once a shard is full, a new key is admitted only on its second sighting
-// (a doorkeeper remembers one fingerprint per slot of a small table), so
-// that a scan of credentials each presented once cannot flush the entries
-// that requests keep coming back to. While a shard has room, every key is
-// admitted at once: a credential presented twice is served from the cache
-// the second time.
+// While a shard has room, every key is admitted at once: a credential
+// presented twice is served from the cache the second time. Once a shard
+// is full, a new key is admitted only if it has been asked for more often
+// than the entry it would evict (TinyLFU): each shard keeps a count-min
+// sketch of 4-bit counters, bumped by every Put and by the first Get of an
+// entry since the CLOCK hand last passed it, and halved every ten times
+// as many bumps as it has counters, so that it counts recent requests. A
+// scan of credentials each presented once cannot flush the entries that
+// requests keep coming back to; and when the cache cannot hold the working
+// set (requests spread evenly over more credentials than it holds), a
+// candidate seldom beats the entry it would replace, so a miss costs a
+// lookup and a few counter updates, not a copy and an eviction.
 package credcache
 
 import (
@@ -129,9 +135,9 @@ const (
 	// beyond what eviction needs, so that expired entries are reclaimed
 	// even while the cache has room.
 	sweepStep = 2
-	// doorSlotBytes sizes the doorkeeper: one slot for every this many
-	// bytes of budget.
-	doorSlotBytes = 512
+	// sketchSlotBytes sizes the frequency sketch: one counter a row for
+	// every this many bytes of budget.
+	sketchSlotBytes = 256
 )
 
 // Cache maps Keys to values of type V within a memory budget. The values
@@ -149,7 +155,7 @@ type shard[V any] struct {
 	slots []slot[V]
 	hand  int
 	used  atomic.Int64 // bytes held; written under mu
-	door  []uint32     // fingerprints of keys refused once, atomic
+	freq  sketch
 	hits  atomic.Uint64
 	miss  atomic.Uint64
 }
@@ -170,13 +176,10 @@ func New[V any](budget int) *Cache[V] {
 		return nil
 	}
 	c := &Cache[V]{budget: max(int64(budget)/shardCount, 1)}
-	doors := 64
-	for int64(doors)*doorSlotBytes < c.budget && doors < 1<<20 {
-		doors *= 2
-	}
+	counters := int64(c.budget) / sketchSlotBytes
 	for i := range c.shards {
 		c.shards[i].index = make(map[Key]int32)
-		c.shards[i].door = make([]uint32, doors)
+		c.shards[i].freq = newSketch(counters)
 	}
 	return c
 }
@@ -196,6 +199,7 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 			v, ok = s.val, true
 			if atomic.LoadUint32(&s.ref) == 0 {
 				atomic.StoreUint32(&s.ref, 1)
+				sh.freq.add(k)
 			}
 		}
 	}
@@ -217,7 +221,8 @@ func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool 
 		return false
 	}
 	sh := c.shard(k)
-	if !sh.admit(k, int64(size), c.budget) {
+	sh.freq.add(k)
+	if !sh.admit(k, int64(size), c.budget, now.UnixNano()) {
 		return false
 	}
 	v := mk()
@@ -238,18 +243,20 @@ func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool 
 }
 
 // admit reports whether a key of size bytes enters the shard: at once
-// while there is room, and otherwise on its second sighting.
-func (sh *shard[V]) admit(k Key, size, budget int64) bool {
+// while there is room or the key is held already, and otherwise only if
+// the sketch counts it more often than the entry the hand would evict
+// first (an expired one always gives way).
+func (sh *shard[V]) admit(k Key, size, budget, now int64) bool {
 	if sh.used.Load()+size <= budget {
 		return true
 	}
-	d := &sh.door[(k.hi>>32)%uint64(len(sh.door))]
-	fp := uint32(k.hi) | 1
-	if atomic.LoadUint32(d) == fp {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, held := sh.index[k]; held || len(sh.slots) == 0 {
 		return true
 	}
-	atomic.StoreUint32(d, fp)
-	return false
+	v := &sh.slots[sh.victim(now)]
+	return v.until <= now || sh.freq.estimate(k) > sh.freq.estimate(v.key)
 }
 
 // Delete forgets k.
@@ -281,10 +288,11 @@ func (sh *shard[V]) sweep(now int64) {
 	}
 }
 
-// evict removes one entry: the first expired or unreferenced one the hand
-// finds within clockSpan slots, clearing the reference bits it passes,
-// or else the one under the hand. sh.mu must be held.
-func (sh *shard[V]) evict(now int64) {
+// victim moves the hand to the entry to evict next, and returns its
+// index: the first expired or unreferenced one the hand finds within
+// clockSpan slots, clearing the reference bits it passes, or else the one
+// under the hand. sh.mu must be held, and the shard not empty.
+func (sh *shard[V]) victim(now int64) int {
 	for range clockSpan {
 		sh.hand %= len(sh.slots)
 		s := &sh.slots[sh.hand]
@@ -294,8 +302,12 @@ func (sh *shard[V]) evict(now int64) {
 		atomic.StoreUint32(&s.ref, 0)
 		sh.hand++
 	}
-	sh.remove(sh.hand % len(sh.slots))
+	sh.hand %= len(sh.slots)
+	return sh.hand
 }
+
+// evict removes the victim. sh.mu must be held, and the shard not empty.
+func (sh *shard[V]) evict(now int64) { sh.remove(sh.victim(now)) }
 
 // remove drops slot i, moving the last slot into its place. sh.mu must be
 // held.
