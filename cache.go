@@ -1,10 +1,7 @@
 package sessionkit
 
 import (
-	"slices"
 	"time"
-
-	"github.com/sessionkit/sessionkit/store"
 
 	"github.com/sessionkit/sessionkit/internal/credcache"
 )
@@ -36,10 +33,10 @@ const (
 // random seeds (credcache.Hasher.Sum), not by its bytes: an entry does not
 // hold the credential, and a credential that differs from a cached one in
 // any byte misses, but with a chance of about 2^-64 per attempt for a
-// client that knows neither seed, as credcache explains. A Store record,
-// which the client does not present and cannot choose, is keyed by its ID,
-// version and expiry with its length and last bytes (Hasher.Stamped): the
-// Store moves its version on every save, so a record that changed misses.
+// client that knows neither seed, as credcache explains. A store-backed
+// cookie's entry holds only its reference (the session ID and cookie
+// generation): the record is read from the Store and decoded on every
+// request, so that any change to it is seen at once.
 //
 // An entry is valid until the credential's own expiry and only for the
 // source and the key-set generation that verified it. The cached session
@@ -56,21 +53,12 @@ type cacheValue struct {
 	gen     uint64    // the key-set generation it was verified with
 	session *Session  // immutable
 	ref     cookieRef // for sourceRef entries: what a store-backed cookie refers to
-	// st is, for sourceRecord entries, the stored state decoded with
-	// session (its version and cookieGen are the request's own).
-	st *storeState
 }
 
 // sourceRef marks the cache entries of store-backed cookies, which hold
 // only the decoded reference: the session itself is read from the Store
 // on every request, so that a revocation takes effect at once.
 const sourceRef Source = "store-ref"
-
-// sourceRecord marks the cache entries of decoded Store records: an entry
-// can never be stale, since the Store is still read on every request and
-// any change to the record (a revocation, a touch, a refresh) moves its
-// version, and so its key.
-const sourceRecord Source = "store-record"
 
 // newCredCache returns a cache holding at most budget bytes, or nil
 // (disabled) for a budget of 0 or less.
@@ -134,42 +122,6 @@ func (c *credCache) putRef(parts []string, ref cookieRef, until, now time.Time) 
 	}
 	c.entries.Put(c.hash.Sum(parts), refEntryBytes+len(ref.id), until, now, func() cacheValue {
 		return cacheValue{src: sourceRef, ref: ref}
-	})
-}
-
-// recordKey is the key of rec, whose Data is data: its length, its last
-// bytes (which end in rec.ID), its version and its expiry. The Store
-// contract moves Version on every successful Save, so a record that
-// changed has another key; rec.ID is compared besides.
-func (c *credCache) recordKey(rec *store.Record, data string) credcache.Key {
-	return c.hash.Stamped([]string{data, rec.ID}, rec.Version, uint64(rec.ExpireAt.UnixNano()))
-}
-
-// getRecord returns the session and stored state cached for rec, whose
-// Data is data, if it is still valid at now.
-func (c *credCache) getRecord(rec *store.Record, data string, now time.Time) (*Session, *storeState) {
-	if c == nil {
-		return nil, nil
-	}
-	if v, ok := c.lookup(sourceRecord, c.recordKey(rec, data), now); ok && v.st.id == rec.ID {
-		return v.session, v.st
-	}
-	return nil, nil
-}
-
-// putRecord caches copies of s, active, and st, decoded from rec, whose
-// Data is data, until until. The copies are made only if the cache admits
-// the entry.
-func (c *credCache) putRecord(rec *store.Record, data string, s *Session, st *storeState, until, now time.Time) {
-	if c == nil {
-		return
-	}
-	c.entries.Put(c.recordKey(rec, data), len(data)+entryOverhead, until, now, func() cacheValue {
-		cs := s.Clone()
-		cs.Status = StatusActive // until cacheUntil
-		cst := *st
-		cst.meta.psids = slices.Clone(st.meta.psids)
-		return cacheValue{src: sourceRecord, session: cs, st: &cst}
 	})
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessionkit/store"
-
 	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
@@ -129,14 +127,6 @@ func TestCacheEntryChecks(t *testing.T) {
 	s := &Session{Status: StatusActive}
 	c.put(SourceBearer, 0, []string{"short-lived"}, s, t0.Add(time.Second), t0)
 	c.putRef([]string{"a-ref"}, cookieRef{id: "sid"}, t0.Add(time.Hour), t0)
-	rec := store.Record{ID: "sid", Version: 3, ExpireAt: t0.Add(time.Hour)}
-	c.putRecord(&rec, "data", s, &storeState{id: "sid"}, t0.Add(time.Hour), t0)
-	recAs := func(id string, version uint64, data string) bool {
-		r := rec
-		r.ID, r.Version = id, version
-		cs, _ := c.getRecord(&r, data, t0)
-		return cs != nil && cs != s
-	}
 	tests := []struct {
 		name string
 		got  bool
@@ -151,10 +141,6 @@ func TestCacheEntryChecks(t *testing.T) {
 		{"another credential", c.get(SourceBearer, 0, []string{"short-livee"}, t0) != nil, false},
 		{"a session entry as a reference", func() bool { _, ok := c.getRef([]string{"short-lived"}, t0); return ok }(), false},
 		{"a reference", func() bool { r, ok := c.getRef([]string{"a-ref"}, t0); return ok && r.id == "sid" }(), true},
-		{"a record", recAs("sid", 3, "data"), true},
-		{"a record of another session", recAs("other", 3, "data"), false},
-		{"a record of another version", recAs("sid", 4, "data"), false},
-		{"a record of other data", recAs("sid", 3, "datb"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

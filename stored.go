@@ -136,36 +136,20 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 }
 
 // readRecord is loadRecord for the middleware's read of a stored session.
-// A record read again byte for byte is not decoded again: its session
-// comes from the verified-credential cache, shared with other requests
-// (shared is true), and must be copied before any change. The stored state
-// is the request's own.
-func (ss *storedSessions) readRecord(ctx context.Context, id string, now time.Time) (s *Session, st *storeState, shared bool, err error) {
+// The record is decoded on every request: its strings share the bytes the
+// Store returned, which costs no more than serving a decoded copy from the
+// verified-credential cache would (and less once the sessions outnumber
+// what the CPU's caches hold). shared is always false: what it returns is
+// the request's own.
+func (ss *storedSessions) readRecord(ctx context.Context, id string, _ time.Time) (s *Session, st *storeState, shared bool, err error) {
 	// The record is only read here, and what is decoded from it (which
 	// shares its bytes) is never changed in place.
 	rec, err := ss.store.Load(store.WithSharedLoad(ctx, ss.store), id)
 	if err != nil {
 		return nil, nil, false, storeErr(err)
 	}
-	// Only sessions go through the cache: a forwarding stub (or a
-	// malformed record) is decoded, and refused, every time.
-	if ss.cache == nil || len(rec.Data) == 0 || rec.Data[0] != storeDataVersion {
-		s, st, err := fromRecord(rec)
-		return s, st, false, err
-	}
-	data := stringOf(rec.Data) // only compared
-	if cs, cst := ss.cache.getRecord(&rec, data, now); cs != nil {
-		st := *cst
-		st.version = rec.Version
-		// Mutations may edit psids in place (prunePSIDs).
-		st.meta.psids = slices.Clone(cst.meta.psids)
-		return cs, &st, true, nil
-	}
-	if s, st, err = fromRecord(rec); err != nil || statusAt(s, now) != StatusActive {
-		return s, st, false, err
-	}
-	ss.cache.putRecord(&rec, data, s, st, cacheUntil(s), now)
-	return s, st, false, nil
+	s, st, err = fromRecord(rec)
+	return s, st, false, err
 }
 
 // loadOwn loads session id, which is not found if it moved.

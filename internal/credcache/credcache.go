@@ -66,29 +66,6 @@ func (h Hasher) Sum(parts []string) Key {
 	return Key{hi: h.whole(parts), lo: h.tail(parts)}
 }
 
-// Stamped returns the Key of a value known to change whenever its stamps
-// do (a record's version and expiry, say): from the stamps, the length of
-// the concatenation of parts and its last 64 bytes, without reading the
-// rest. It suits values the server itself keeps, which a client cannot
-// choose: the stamps, not the bytes, tell one version from the next.
-func (h Hasher) Stamped(parts []string, stamps ...uint64) Key {
-	var buf [tailBytes + 8]byte
-	b := appendTail(buf[:0], parts)
-	return Key{hi: stamp(h.a, b, stamps), lo: stamp(h.b, b, stamps)}
-}
-
-func stamp(seed maphash.Seed, b []byte, stamps []uint64) uint64 {
-	var d maphash.Hash
-	d.SetSeed(seed)
-	_, _ = d.Write(b)
-	var n [8]byte
-	for _, s := range stamps {
-		binary.LittleEndian.PutUint64(n[:], s)
-		_, _ = d.Write(n[:])
-	}
-	return d.Sum64()
-}
-
 func (h Hasher) whole(parts []string) uint64 {
 	if len(parts) == 1 {
 		return maphash.String(h.a, parts[0])
