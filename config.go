@@ -163,12 +163,16 @@ type Config struct {
 	// (32 MiB); a negative value turns the cache off.
 	//
 	// An entry counts the credential's length plus 1 KiB: the default
-	// holds about 8,000 sessions of a typical 3 KB stateless cookie, or
-	// about 9,000 store-backed sessions of 2.3 KB records. Past that, a
-	// credential that is not held is admitted only when it comes back
-	// soon after its first request, and replaces one that has not been
-	// used lately: a request whose session is not held costs what it
-	// costs with the cache off, plus a lookup. Manager.CacheStats tells
+	// holds about 8,000 sessions of a typical 3 KB stateless cookie. A
+	// store-backed cookie's entry holds only its session ID (about 160
+	// bytes): the default holds about 200,000 of them, and the record is
+	// read and decoded on every request. Past that, a credential that is
+	// not held is admitted only if it has been presented more often of
+	// late than the entry it would replace, which has not been used
+	// since the cache last looked: a request whose session is not held
+	// costs what it costs with the cache off, plus a lookup, whether the
+	// traffic is a scan of one-time credentials or spread evenly over
+	// many more sessions than the budget holds. Manager.CacheStats tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 

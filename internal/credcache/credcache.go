@@ -59,9 +59,16 @@ func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSe
 // 10^6 credentials a second would find one colliding with a given cached
 // credential once in half a million years. Credentials issued to
 // different users differ in their authenticators too, so the second half
-// separates them as well. Reading every byte once costs about one
-// comparison of the credential with a stored copy, which the cache then
-// does not need to hold.
+// separates them as well.
+//
+// Every byte is read because nothing less keeps the match exact: an
+// authenticator binds the bytes before it only once it has been checked,
+// and a hit is what skips the check, so a key that left bytes out would
+// serve a cached session to a credential that differs from the cached one
+// where the key does not look (a spliced chunk, say). The one cheaper way
+// to read every byte, comparing with a copy held in the entry, costs the
+// credential's length in memory per entry; hashing costs a few times more
+// CPU than that comparison (about 0.35 µs for 3 KB against 0.1).
 func (h Hasher) Sum(parts []string) Key {
 	return Key{hi: h.whole(parts), lo: h.tail(parts)}
 }
