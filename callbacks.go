@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 )
 
 // Callbacks are the hooks named after the useSession() callbacks of the
@@ -92,15 +94,23 @@ type Callbacks struct {
 	OnUnauthenticated func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
+// hooks fires Config.Callbacks and the other user hooks safely: a panic is
+// recovered and logged, and each callback that receives a session receives
+// its own copy. It is safe for concurrent use.
+type hooks struct {
+	cb  *Callbacks
+	log *slog.Logger
+}
+
 // safely runs f, recovering and logging a panic. It reports whether f
 // returned normally.
-func (m *Manager) safely(ctx context.Context, name string, f func()) (ok bool) {
+func (h *hooks) safely(ctx context.Context, name string, f func()) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
 			// Only the panic's type is logged: its value could hold a
 			// session and its tokens.
-			m.cfg.Logger.ErrorContext(ctx, "sessionkit: callback panicked",
+			h.log.ErrorContext(ctx, "sessionkit: callback panicked",
 				"callback", name, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 		}
 	}()
@@ -108,62 +118,78 @@ func (m *Manager) safely(ctx context.Context, name string, f func()) (ok bool) {
 	return true
 }
 
-func (m *Manager) fireSession(ctx context.Context, name string, cb func(context.Context, *Session), s *Session) {
+// session fires cb, when set, with a copy of s.
+func (h *hooks) session(ctx context.Context, name string, cb func(context.Context, *Session), s *Session) {
 	if cb == nil {
 		return
 	}
 	c := s.Clone()
-	m.safely(ctx, name, func() { cb(ctx, c) })
+	h.safely(ctx, name, func() { cb(ctx, c) })
 }
 
-func (m *Manager) fireErr(ctx context.Context, name string, cb func(context.Context, error), err error) {
+// err fires cb, when set, with err.
+func (h *hooks) err(ctx context.Context, name string, cb func(context.Context, error), err error) {
 	if cb == nil {
 		return
 	}
-	m.safely(ctx, name, func() { cb(ctx, err) })
+	h.safely(ctx, name, func() { cb(ctx, err) })
 }
 
-// fireDecoded fires the callbacks that describe a freshly decoded request.
-func (m *Manager) fireDecoded(ctx context.Context, d decoded) {
-	cb := &m.cfg.Callbacks
+// decoded fires the callbacks that describe a freshly decoded request.
+func (h *hooks) decoded(ctx context.Context, d decoded) {
 	for _, e := range d.rejected {
-		m.fireErr(ctx, "OnJwtError", cb.OnJwtError, e)
+		h.err(ctx, "OnJwtError", h.cb.OnJwtError, e)
 	}
-	s, err := d.session, d.err
+	s := d.session
 	switch {
 	case s == nil:
-		if errors.Is(err, ErrStoreUnavailable) {
-			m.cfg.Logger.WarnContext(ctx, "sessionkit: session store unavailable; the request has no session", "error", err.Error())
-		} else if err != nil && err != ErrNoSession {
-			m.fireErr(ctx, "OnJwtError", cb.OnJwtError, err)
-		}
+		h.noSession(ctx, d.err)
 	case s.Source != SourceCookie:
 		if s.Status == StatusExpired {
-			m.fireSession(ctx, "OnJwtExpired", cb.OnJwtExpired, s)
+			h.session(ctx, "OnJwtExpired", h.cb.OnJwtExpired, s)
 		}
 	case s.Status != StatusActive:
 		if d.theft {
-			m.fireSession(ctx, "OnTokenTheftDetected", cb.OnTokenTheftDetected, s)
+			h.session(ctx, "OnTokenTheftDetected", h.cb.OnTokenTheftDetected, s)
 		}
-		m.fireSession(ctx, "OnSessionExpired", cb.OnSessionExpired, s)
-	case s.Status == StatusActive:
-		now := d.now // decode's
-		if d.updated {
-			m.fireSession(ctx, "OnSessionUpdate", cb.OnSessionUpdate, s)
-		}
-		if s.Error != "" && cb.OnAccessTokenError != nil {
-			terr := &TokenError{Code: s.Error, Err: d.refreshErr}
-			c := s.Clone()
-			m.safely(ctx, "OnAccessTokenError", func() { cb.OnAccessTokenError(ctx, c, terr) })
-		}
-		if s.AccessToken != "" && !s.AccessTokenExpiresAt.IsZero() && !now.Before(s.AccessTokenExpiresAt) {
-			m.fireSession(ctx, "OnAccessTokenExpired", cb.OnAccessTokenExpired, s)
-		}
-		if s.IDToken != "" && !s.IDTokenExpiresAt.IsZero() && !now.Before(s.IDTokenExpiresAt) {
-			m.fireSession(ctx, "OnIdTokenExpired", cb.OnIdTokenExpired, s)
-		}
+		h.session(ctx, "OnSessionExpired", h.cb.OnSessionExpired, s)
+	default:
+		h.active(ctx, d)
 	}
 }
+
+// noSession reports err, why a request has no session: a Store failure is
+// logged, a refused credential fires OnJwtError.
+func (h *hooks) noSession(ctx context.Context, err error) {
+	if errors.Is(err, ErrStoreUnavailable) {
+		h.log.WarnContext(ctx, "sessionkit: session store unavailable; the request has no session", "error", err.Error())
+	} else if err != nil && err != ErrNoSession {
+		h.err(ctx, "OnJwtError", h.cb.OnJwtError, err)
+	}
+}
+
+// active fires the callbacks of an active cookie session: its update by a
+// refresh, its token error, and the expiry of its tokens at decode's time.
+func (h *hooks) active(ctx context.Context, d decoded) {
+	s, now := d.session, d.now
+	if d.updated {
+		h.session(ctx, "OnSessionUpdate", h.cb.OnSessionUpdate, s)
+	}
+	if s.Error != "" && h.cb.OnAccessTokenError != nil {
+		terr := &TokenError{Code: s.Error, Err: d.refreshErr}
+		c := s.Clone()
+		h.safely(ctx, "OnAccessTokenError", func() { h.cb.OnAccessTokenError(ctx, c, terr) })
+	}
+	if s.AccessToken != "" && lapsed(s.AccessTokenExpiresAt, now) {
+		h.session(ctx, "OnAccessTokenExpired", h.cb.OnAccessTokenExpired, s)
+	}
+	if s.IDToken != "" && lapsed(s.IDTokenExpiresAt, now) {
+		h.session(ctx, "OnIdTokenExpired", h.cb.OnIdTokenExpired, s)
+	}
+}
+
+// lapsed reports whether the expiry exp is set and not after now.
+func lapsed(exp, now time.Time) bool { return !exp.IsZero() && !now.Before(exp) }
 
 // TokenError is a token problem recorded on a session (Session.Error), such
 // as a failed access-token refresh.

@@ -35,7 +35,7 @@ func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
 	}
 	d := m.decode(r)
 	d.own()
-	m.fireDecoded(r.Context(), d)
+	m.hooks.decoded(r.Context(), d)
 	return d.session, d.err
 }
 
@@ -260,7 +260,7 @@ func (m *Manager) clientIDs() []string {
 // outcome; verr is the verifier's verdict on the token's age.
 func (m *Manager) runClaimsHook(ctx context.Context, hook func(map[string]any, *Session) error, claims map[string]any, s *Session, raw string, src Source, verr error) decoded {
 	var herr error
-	if !m.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
+	if !m.hooks.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
 		herr = errors.New("SessionFromClaims panicked")
 	}
 	if herr != nil {

@@ -144,7 +144,7 @@ func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ stri
 	hook := h.m.cfg.UpdateFromClient
 	s, err = h.m.UpdateSession(w, r, func(s *Session) error {
 		var herr error
-		if !h.m.safely(r.Context(), "UpdateFromClient", func() { herr = hook(r, s, b.data) }) && herr == nil {
+		if !h.m.hooks.safely(r.Context(), "UpdateFromClient", func() { herr = hook(r, s, b.data) }) && herr == nil {
 			herr = errHookPanicked
 		}
 		return herr

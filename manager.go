@@ -22,6 +22,7 @@ type Manager struct {
 	bearer    *jwtverify.Verifier // nil without Config.Bearer
 	providers []*provider
 	refresher *refresher
+	hooks     *hooks
 	cache     *credCache // nil when disabled
 	stored    *storedSessions
 	minter    *minter // nil without Config.Tokens
@@ -58,6 +59,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt,
 		usedStates: newUsedStates(maxUsedStates)}
+	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
 	if len(s.Keys) > 0 {
 		if m.cookies, err = newCookieCodec(&s); err != nil {
 			cancel()

@@ -60,7 +60,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 	if d.reissue {
 		m.reissued(r.Context(), w, m.writeSession(w, r, d.session))
 	}
-	m.fireDecoded(r.Context(), d)
+	m.hooks.decoded(r.Context(), d)
 	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
 }
 
@@ -82,7 +82,7 @@ func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded
 	if d.reissue && d.session.Active() {
 		m.reissued(ctx, w, m.stored.writeRef(w, r, d.st.id, d.st.meta.gen, d.session))
 	}
-	m.fireDecoded(ctx, d)
+	m.hooks.decoded(ctx, d)
 	return r.WithContext(withState(ctx, newRequestState(d.session, d.shared, d.err)))
 }
 
@@ -132,7 +132,7 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 		}
 		if cb := m.cfg.Callbacks.OnUnauthenticated; cb != nil {
 			handled := false
-			m.safely(r.Context(), "OnUnauthenticated", func() { handled = cb(w, r, err) })
+			m.hooks.safely(r.Context(), "OnUnauthenticated", func() { handled = cb(w, r, err) })
 			if handled {
 				return
 			}

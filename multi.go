@@ -53,7 +53,7 @@ func (m *Manager) AddSignIn(w http.ResponseWriter, r *http.Request, p SignInPara
 	if err != nil {
 		return nil, err
 	}
-	m.fireSession(r.Context(), "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
+	m.hooks.session(r.Context(), "OnSignIn", m.hooks.cb.OnSignIn, s)
 	return s, nil
 }
 

@@ -412,7 +412,7 @@ func (m *Manager) redeemRefreshToken(ctx context.Context, in refreshInput) (*oau
 	var tok *oauth2.Token
 	if p.cfg.Refresh != nil {
 		current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
-		ok := m.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
+		ok := m.hooks.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
 		if !ok && err == nil {
 			err = errors.New("Provider.Refresh panicked")
 		}
@@ -449,7 +449,7 @@ func (m *Manager) verifyRefreshedIDToken(ctx context.Context, in refreshInput, r
 		err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
 	}
 	if err != nil {
-		m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+		m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
 		if errors.Is(err, errSubjectChanged) {
 			return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 		}

@@ -79,7 +79,7 @@ func (m *Manager) switchScope(w http.ResponseWriter, r *http.Request, kind Scope
 // authorizeScope runs the hook on a copy of s; a panic refuses.
 func (m *Manager) authorizeScope(ctx context.Context, hook func(context.Context, *Session, ScopeKind, string) error, s *Session, kind ScopeKind, id string) error {
 	var err error
-	if !m.safely(ctx, "AuthorizeScope", func() { err = hook(ctx, s.Clone(), kind, id) }) {
+	if !m.hooks.safely(ctx, "AuthorizeScope", func() { err = hook(ctx, s.Clone(), kind, id) }) {
 		return fmt.Errorf("%w: AuthorizeScope panicked", ErrScopeForbidden)
 	}
 	if err != nil {

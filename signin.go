@@ -75,7 +75,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 	} else if err := m.writeSession(w, r, s); err != nil {
 		return nil, err
 	}
-	m.fireSession(ctx, "OnSignIn", m.cfg.Callbacks.OnSignIn, s)
+	m.hooks.session(ctx, "OnSignIn", m.hooks.cb.OnSignIn, s)
 	return s, nil
 }
 
@@ -102,14 +102,14 @@ func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) 
 		case raw != "":
 			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
 			if err != nil {
-				m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+				m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
 				return SignIn{}, "", err
 			}
 			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
 			psid = sid
 		case p.Nonce != "":
 			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
-			m.fireErr(ctx, "OnIdTokenError", m.cfg.Callbacks.OnIdTokenError, err)
+			m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
 			return SignIn{}, "", err
 		}
 	}
@@ -226,7 +226,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if s != nil && serr == nil && m.cfg.Store != nil {
 		s.Status = StatusEnded
 	}
-	m.fireSession(r.Context(), "OnSignOut", m.cfg.Callbacks.OnSignOut, s)
+	m.hooks.session(r.Context(), "OnSignOut", m.hooks.cb.OnSignOut, s)
 	return serr
 }
 
@@ -300,7 +300,7 @@ func (m *Manager) updateFrom(w http.ResponseWriter, r *http.Request, cur *Sessio
 	if st := stateFrom(r.Context()); st != nil {
 		st.session.Store(s.Clone())
 	}
-	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, s)
+	m.hooks.session(r.Context(), "OnSessionUpdate", m.hooks.cb.OnSessionUpdate, s)
 	return s, nil
 }
 
@@ -376,7 +376,7 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 	if rs := stateFrom(r.Context()); rs != nil {
 		rs.session.Store(out.Clone())
 	}
-	m.fireSession(r.Context(), "OnSessionUpdate", m.cfg.Callbacks.OnSessionUpdate, out)
+	m.hooks.session(r.Context(), "OnSessionUpdate", m.hooks.cb.OnSessionUpdate, out)
 	return out.Clone(), nil
 }
 

@@ -387,7 +387,7 @@ func (m *Manager) templateClaims(ctx context.Context, s *Session, t TokenTemplat
 	}
 	var extra map[string]any
 	var err error
-	if !m.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
+	if !m.hooks.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
 		return nil, fmt.Errorf("%w: Claims panicked", ErrTemplate)
 	}
 	if err != nil {
