@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -80,25 +81,65 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 	return nil
 }
 
-// sealWrite seals, with the first key pair, the payload that appendPayload
-// appends to its argument, and sets the session cookie holding it on w,
-// expiring at expires, in chunks when needed; it expires the cookies of
-// ours in r that the write does not replace. The payload is built in the
-// sealing buffer, and a value that fits one cookie is encoded straight
-// into its Set-Cookie line.
-func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {
+// cookieWrite is a write of the session cookie that a verb or the read
+// path decided and the HTTP face applies to the response (Apply), replacing
+// the cookie's lines set earlier in it. The zero value writes nothing.
+type cookieWrite = cookie.Lines
+
+// sealCookie decides the session cookie holding, sealed with the first key pair,
+// the payload that appendPayload appends to its argument, expiring at
+// expires, in chunks when needed; it expires the cookies of ours in r that
+// the write does not replace. The payload is built in the sealing buffer,
+// and a value that fits one cookie is encoded straight into its Set-Cookie
+// line.
+func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) (cookieWrite, error) {
 	bp, raw := c.sealer.Seal(appendPayload)
 	defer seal.Release(bp)
 	if err := c.checkSize(raw); err != nil {
-		return err
+		return cookieWrite{}, err
 	}
-	return c.tooLarge(c.jar.WriteEncoded(w, r, raw, seal.Encoding, expires, now))
+	l, err := c.jar.SetEncoded(r, raw, seal.Encoding, expires, now)
+	return l, c.tooLarge(err)
 }
 
-// write sets the session cookie holding value, as sealWrite does.
-func (c *cookieCodec) write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
-	return c.tooLarge(c.jar.Write(w, r, value, expires, now))
+// sealWrite sets on w the cookie sealCookie decides.
+func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {
+	l, err := c.sealCookie(r, appendPayload, expires, now)
+	l.Apply(w.Header())
+	return err
 }
+
+// sessionCookie decides the stateless cookie holding s, replacing whatever
+// r carried; it lives until s expires.
+func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) (cookieWrite, error) {
+	if err := s.checkSignIns(); err != nil {
+		return cookieWrite{}, err
+	}
+	expires := s.ExpireAt
+	if expires.IsZero() {
+		expires = s.AbandonAt
+	}
+	if expires.IsZero() {
+		return cookieWrite{}, errNoExpiry
+	}
+	return c.sealCookie(r, func(b []byte) []byte { return appendPayload(b, s) }, expires, now)
+}
+
+// refCookie decides the cookie that refers to stored session id at
+// generation gen, living until s's absolute end.
+func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Session, now time.Time) (cookieWrite, error) {
+	expires := s.AbandonAt
+	if expires.IsZero() {
+		expires = s.ExpireAt
+	}
+	if expires.IsZero() {
+		return cookieWrite{}, errNoExpiry
+	}
+	return c.sealCookie(r, func(b []byte) []byte { return appendRef(b, id, gen) }, expires, now)
+}
+
+// errNoExpiry: a session cookie must expire.
+var errNoExpiry = errors.New("sessionkit: session has no expiry")
 
 func (c *cookieCodec) tooLarge(err error) error {
 	if err != nil {
@@ -107,11 +148,10 @@ func (c *cookieCodec) tooLarge(err error) error {
 	return nil
 }
 
-// clear expires every cookie of ours that r carries, and the whole cookie
-// name even if r does not carry it.
-func (c *cookieCodec) clear(w http.ResponseWriter, r *http.Request) error {
-	c.jar.Clear(w, r)
-	return nil
+// clearing decides the write that expires every cookie of ours that r
+// carries, and the whole cookie name even if r does not carry it.
+func (c *cookieCodec) clearing(r *http.Request) cookieWrite {
+	return c.jar.Clearing(r)
 }
 
 // read finds the session cookie in r (chunks joined by the caller): the
@@ -127,6 +167,13 @@ func (c *cookieCodec) read(r *http.Request, f *cookie.Found) (parts []string, pr
 		return nil, present, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
 	return parts, present, nil
+}
+
+// parts is the session cookie r carries, in parts, if it can be a session.
+func (c *cookieCodec) parts(r *http.Request) ([]string, bool) {
+	var found cookie.Found
+	parts, present, err := c.read(r, &found)
+	return parts, present && err == nil
 }
 
 // open authenticates and decrypts a cookie value, trying each key pair in

@@ -6,7 +6,7 @@ import "github.com/sessionkit/sessionkit/internal/seal"
 const RaceEnabled = raceEnabled
 
 // seal encodes a payload into a cookie value with the first key pair, for
-// the tests: the Manager seals sessions with sealWrite. The value owns its
+// the tests: the Manager seals sessions with sealCookie. The value owns its
 // memory; payload is not retained.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
 	bp, raw := c.sealer.Seal(func(b []byte) []byte { return append(b, payload...) })

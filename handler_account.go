@@ -46,7 +46,11 @@ func (h *authHandler) postScope(w http.ResponseWriter, r *http.Request, kind Sco
 	if kind == ScopeWorkspace {
 		id = b.workspaceID
 	}
-	s, err := h.m.switchScope(w, r, kind, id)
+	switchTo := h.m.SwitchOrganization
+	if kind == ScopeWorkspace {
+		switchTo = h.m.SwitchWorkspace
+	}
+	s, err := switchTo(w, r, id)
 	if err != nil {
 		h.failSwitch(w, r, err)
 		return

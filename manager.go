@@ -21,6 +21,8 @@ type Manager struct {
 	cookies   *cookieCodec        // nil when Config.Keys is empty (bearer-only)
 	bearer    *jwtverify.Verifier // nil without Config.Bearer
 	providers []*provider
+	reader    *reader
+	verbs     *verbs
 	refresher *refresher
 	hooks     *hooks
 	cache     *credCache // nil when disabled
@@ -66,9 +68,9 @@ func New(cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
-	m.refresher = newRefresher(m)
 	m.cache = newCredCache(s.CacheBytes)
 	m.stored = newStoredSessions(&s, m.cache, m.cookies)
+	m.refresher = newRefresher(m)
 	for i, p := range s.Providers {
 		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
 	}
@@ -78,6 +80,12 @@ func New(cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
+	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache,
+		hooks: m.hooks, clientIDs: clientIDs(m.cfg.Providers)}
+	if m.cfg.Store != nil {
+		m.reader.stored = m.stored
+	}
+	m.verbs = newVerbs(m)
 	return m, nil
 }
 

@@ -31,59 +31,20 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// attach decodes r once (a request that already went through Middleware is
-// returned as it is), re-issues the cookie if needed, fires the decode
-// callbacks and returns r with the state in its context.
+// attach loads r once (a request that already went through Middleware is
+// returned as it is), re-issues the cookie if the read path decided so,
+// fires the decode callbacks and returns r with the state in its context.
 func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 	if stateFrom(r.Context()) != nil {
 		return r
 	}
-	d := m.decode(r)
-	if d.st != nil {
-		return m.attachStored(w, r, d)
-	}
-	if d.session.Active() && d.session.Source == SourceCookie {
-		now := d.now
-		if m.idleDue(d.session, now) {
-			d.own()
-			m.stored.touch(d.session, now)
-			d.reissue = true
-		}
-		// Refreshed before the callbacks fire and the handler runs, so
-		// that both see the new tokens.
-		if m.refreshDue(d.session, now) {
-			d.own()
-			m.refresher.refresh(r.Context(), &d)
-			d.now = m.cfg.Now() // a refresh may take a while
-		}
-	}
-	if d.reissue {
-		m.reissued(r.Context(), w, m.writeSession(w, r, d.session))
+	d := m.load(r)
+	if !d.write.IsZero() || d.writeErr != nil {
+		d.write.Apply(w.Header())
+		m.reissued(r.Context(), w, d.writeErr)
 	}
 	m.hooks.decoded(r.Context(), d)
 	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
-}
-
-// attachStored is attach for a store-backed cookie session: activity is
-// recorded in the Store (throttled), a refresh is shared by every instance,
-// and the cookie, which holds only the session's ID and generation, is
-// re-issued when its generation or key is out of date.
-func (m *Manager) attachStored(w http.ResponseWriter, r *http.Request, d decoded) *http.Request {
-	ctx := r.Context()
-	if d.session.Active() {
-		now := d.now
-		m.stored.touchStored(ctx, &d, now)
-		if m.storedRefreshDue(d.session, d.st, now) {
-			d.own()
-			m.refresher.refreshStored(ctx, &d)
-		}
-		d.now = m.cfg.Now() // the Store and a refresh may take a while
-	}
-	if d.reissue && d.session.Active() {
-		m.reissued(ctx, w, m.stored.writeRef(w, r, d.st.id, d.st.meta.gen, d.session))
-	}
-	m.hooks.decoded(ctx, d)
-	return r.WithContext(withState(ctx, newRequestState(d.session, d.shared, d.err)))
 }
 
 // reissued finishes a response whose session cookie the middleware

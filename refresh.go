@@ -5,16 +5,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"time"
 
-	"github.com/sessionkit/sessionkit/store"
-
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/refresh"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // RefreshAccessTokenError is the Session.Error recorded when refreshing the
@@ -55,7 +55,18 @@ var errSubjectChanged = errors.New("the refreshed ID token names another subject
 // stored session, and the outcomes of recent exchanges. It is safe for
 // concurrent use.
 type refresher struct {
-	m       *Manager
+	ctx   context.Context // the Manager's: ends at Close
+	now   func() time.Time
+	log   *slog.Logger
+	hooks *hooks
+	// leeway is Config.RefreshLeeway; exchange bounds one exchange with
+	// the provider (see exchangeTimeout).
+	leeway, exchange time.Duration
+	providers        providerLookup
+	// oauthContext carries the Manager's HTTP client to x/oauth2.
+	oauthContext func(context.Context) context.Context
+	sessions     *storedSessions
+
 	cookies *refresh.Group[*refreshResult]
 	stored  *refresh.Group[*storedResult]
 	memory  *refresh.Memory[*refreshResult]
@@ -73,16 +84,21 @@ type refreshResult struct {
 	updated  atomic.Bool
 }
 
+// newRefresher returns the refresher of m's settings.
 func newRefresher(m *Manager) *refresher {
+	log := m.cfg.Logger
 	onPanic := func(p any) {
-		m.cfg.Logger.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
+		log.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
 	}
-	return &refresher{
-		m:       m,
+	rf := &refresher{
+		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
+		leeway: m.cfg.RefreshLeeway, exchange: exchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
+		providers: m.provider, oauthContext: m.oauthContext, sessions: m.stored,
 		cookies: refresh.NewGroup[*refreshResult](m.cfg.RefreshTimeout, onPanic),
 		stored:  refresh.NewGroup[*storedResult](m.cfg.RefreshTimeout, onPanic),
 		memory:  refresh.NewMemory[*refreshResult](refresh.DefaultCapacity),
 	}
+	return rf
 }
 
 // close stops new refreshes and waits for the running ones, which the
@@ -98,18 +114,18 @@ func (rf *refresher) wait() {
 	rf.stored.Wait()
 }
 
-// refreshDue reports whether s should be refreshed at now: an active cookie
+// due reports whether s should be refreshed at now: an active cookie
 // session with a refresh token whose access token expires within the
 // effective leeway.
-func (m *Manager) refreshDue(s *Session, now time.Time) bool {
-	if m.cfg.RefreshLeeway < 0 || s.RefreshToken == "" || s.AccessTokenExpiresAt.IsZero() ||
+func (rf *refresher) due(s *Session, now time.Time) bool {
+	if rf.leeway < 0 || s.RefreshToken == "" || s.AccessTokenExpiresAt.IsZero() ||
 		s.Source != SourceCookie || s.Status != StatusActive {
 		return false
 	}
-	if m.findProvider(s.Provider) == nil {
+	if _, err := rf.providers(s.Provider); err != nil {
 		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
 	}
-	leeway := m.cfg.RefreshLeeway
+	leeway := rf.leeway
 	if issued := s.AccessTokenIssuedAt; !issued.IsZero() {
 		if half := s.AccessTokenExpiresAt.Sub(issued) / 2; half < leeway {
 			leeway = max(half, 0)
@@ -146,7 +162,7 @@ func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	key := in.key()
-	if o, ok := rf.memory.Latest(key, rf.m.cfg.Now()); ok {
+	if o, ok := rf.memory.Latest(key, rf.now()); ok {
 		if o.Err == nil { // refreshed before: take the newest tokens
 			rf.apply(d, o.Value)
 		} else { // failed a moment ago: do not ask the provider again yet
@@ -157,7 +173,7 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	res, err := rf.cookies.Do(ctx, string(key[:]), func() (*refreshResult, error) {
 		// A flight that ended between Latest and Do has recorded its
 		// outcome: use it rather than send a rotated-out token again.
-		if o, ok := rf.memory.Latest(key, rf.m.cfg.Now()); ok {
+		if o, ok := rf.memory.Latest(key, rf.now()); ok {
 			return o.Value, o.Err
 		}
 		return rf.run(key, in)
@@ -189,8 +205,8 @@ func refreshFailed(err error) error {
 // requests' wait (RefreshTimeout): once the provider has rotated the
 // refresh token, a late answer must still be recorded, or the next request
 // would send the rotated-out token again.
-func (m *Manager) exchangeTimeout() time.Duration {
-	return max(m.cfg.FetchTimeout, 2*m.cfg.RefreshTimeout)
+func exchangeTimeout(fetch, wait time.Duration) time.Duration {
+	return max(fetch, 2*wait)
 }
 
 // permanent reports whether err means the refresh token must not be used
@@ -204,11 +220,10 @@ func permanent(err error) bool {
 // access token lives (at least refresh.Grace), so that a request carrying a
 // cookie from before the rotation, however late, gets the new tokens.
 func (rf *refresher) run(key refresh.Key, in refreshInput) (*refreshResult, error) {
-	m := rf.m
-	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
+	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
-	res, err := m.exchangeRefreshToken(ctx, in)
-	now := m.cfg.Now()
+	res, err := rf.exchangeRefreshToken(ctx, in)
+	now := rf.now()
 	if err != nil {
 		rf.memory.Failed(key, err, permanent(err), now)
 		return nil, err
@@ -227,10 +242,10 @@ type storedResult struct {
 	updated    atomic.Bool
 }
 
-// storedRefreshDue is refreshDue for a stored session, which also waits
-// out the backoff after a transient failure, whichever instance saw it.
-func (m *Manager) storedRefreshDue(s *Session, st *storeState, now time.Time) bool {
-	return m.refreshDue(s, now) && !now.Before(st.meta.retryAt)
+// storedDue is due for a stored session, which also waits out the
+// backoff after a transient failure, whichever instance saw it.
+func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
+	return rf.due(s, now) && !now.Before(st.meta.retryAt)
 }
 
 // refreshStored refreshes the stored session of d once across every
@@ -282,8 +297,7 @@ func adoptStored(d *decoded, res *storedResult) {
 
 // runStored takes the refresh lock or waits for its holder's result.
 func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
-	m := rf.m
-	ctx, cancel := context.WithTimeout(m.ctx, m.exchangeTimeout())
+	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
 	// The lock is the refresh token's, not the session ID's: a session
 	// that moves to a new ID mid-refresh keeps its refresh token, which
@@ -291,10 +305,10 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	key := in.key()
 	lockKey := "refresh:" + hex.EncodeToString(key[:])
 	for {
-		unlock, err := m.stored.lock(ctx, lockKey, m.exchangeTimeout()+lockSlack)
+		unlock, err := rf.sessions.lock(ctx, lockKey, rf.exchange+lockSlack)
 		if err == nil {
 			res, err := rf.refreshLocked(ctx, id, in)
-			uctx, ucancel := context.WithTimeout(m.ctx, saveTimeout)
+			uctx, ucancel := context.WithTimeout(rf.ctx, saveTimeout)
 			_ = unlock(uctx)
 			ucancel()
 			return res, err
@@ -303,7 +317,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
 		}
 		// Another instance refreshes: wait for its result.
-		if res, _, err := m.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
+		if res, _, err := rf.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
 			return res, err
 		}
 		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
@@ -320,14 +334,14 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 // in's refresh token no longer needs exchanging: another instance refreshed
 // it, or the session is over. While the refresh is still due, it returns
 // no outcome but the session as loaded.
-func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
-	s, st, err := m.stored.loadLive(ctx, id)
+func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
+	s, st, err := rf.sessions.loadLive(ctx, id)
 	if err != nil {
 		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
-	now := m.cfg.Now()
+	now := rf.now()
 	s.Status = statusAt(s, now)
-	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !m.storedRefreshDue(s, st, now) {
+	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !rf.storedDue(s, st, now) {
 		return &storedResult{session: s, st: *st}, loaded{}, nil
 	}
 	return nil, loaded{s, st}, nil
@@ -336,59 +350,64 @@ func (m *Manager) refreshedElsewhere(ctx context.Context, id string, in refreshI
 // refreshLocked refreshes session id while holding its refresh lock, unless
 // the record shows that someone already did, and saves the outcome.
 func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
-	m := rf.m
-	done, cur, err := m.refreshedElsewhere(ctx, id, in)
+	done, cur, err := rf.refreshedElsewhere(ctx, id, in)
 	if done != nil || err != nil {
 		return done, err
 	}
-	res, xerr := m.exchangeRefreshToken(ctx, in)
+	res, xerr := rf.exchangeRefreshToken(ctx, in)
 	// The provider may have rotated the refresh token: what it answered
 	// is saved even if ctx is nearly done.
-	sctx, cancel := context.WithTimeout(m.ctx, saveTimeout)
+	sctx, cancel := context.WithTimeout(rf.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
-	s, st, err := m.stored.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+	s, st, err := rf.sessions.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.RefreshToken != in.refreshToken {
 			return false, nil // the lock expired and someone else refreshed
 		}
-		d := decoded{session: s}
-		if xerr == nil {
-			rf.apply(&d, res)
-			meta.advance(now)
-			meta.failures, meta.retryAt = 0, time.Time{}
-		} else {
-			rf.fail(&d, xerr, true)
-			if !permanent(xerr) {
-				meta.failures++
-				meta.retryAt = now.Add(refresh.Backoff(meta.failures))
-			}
-		}
-		refreshErr = d.refreshErr
+		refreshErr = rf.record(s, meta, now, res, xerr)
 		return true, nil
 	})
 	if err != nil {
-		m.cfg.Logger.Error("sessionkit: saving a refreshed session failed", "error", err.Error())
+		rf.log.Error("sessionkit: saving a refreshed session failed", "error", err.Error())
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
 	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
+}
+
+// record puts the outcome of an exchange, res or xerr, into the stored
+// session s and its meta, and returns the refresh error to report.
+func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *refreshResult, xerr error) error {
+	d := decoded{session: s}
+	if xerr == nil {
+		rf.apply(&d, res)
+		meta.advance(now)
+		meta.failures, meta.retryAt = 0, time.Time{}
+	} else {
+		rf.fail(&d, xerr, true)
+		if !permanent(xerr) {
+			meta.failures++
+			meta.retryAt = now.Add(refresh.Backoff(meta.failures))
+		}
+	}
+	return d.refreshErr
 }
 
 // exchangeRefreshToken asks in's provider for new tokens and verifies a new
 // ID token. Once the provider has answered with tokens, the old refresh
 // token is spent: a new ID token that fails verification is reported in the
 // result (idErr), not as a failure that would keep the old token.
-func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
-	tok, err := m.redeemRefreshToken(ctx, in)
+func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
+	tok, err := rf.redeemRefreshToken(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	res := &refreshResult{token: tok, issuedAt: m.cfg.Now().UTC().Truncate(time.Second)}
+	res := &refreshResult{token: tok, issuedAt: rf.now().UTC().Truncate(time.Second)}
 	if res.token.RefreshToken == "" { // the provider does not rotate: keep the old one
 		res.token = cloneToken(tok)
 		res.token.RefreshToken = in.refreshToken
 	}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		if err := m.verifyRefreshedIDToken(ctx, in, raw, res); err != nil {
+		if err := rf.verifyRefreshedIDToken(ctx, in, raw, res); err != nil {
 			return nil, err
 		}
 	}
@@ -397,8 +416,8 @@ func (m *Manager) exchangeRefreshToken(ctx context.Context, in refreshInput) (*r
 
 // redeemRefreshToken sends in's refresh token to its provider, through
 // Provider.Refresh when set, and returns the tokens it answered.
-func (m *Manager) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
-	p, err := m.provider(in.provider)
+func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
+	p, err := rf.providers(in.provider)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
@@ -408,11 +427,11 @@ func (m *Manager) redeemRefreshToken(ctx context.Context, in refreshInput) (*oau
 	}
 	conf := rp.oauth2
 	conf.Scopes = slices.Clone(conf.Scopes)
-	octx := m.oauthContext(ctx)
+	octx := rf.oauthContext(ctx)
 	var tok *oauth2.Token
 	if p.cfg.Refresh != nil {
 		current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
-		ok := m.hooks.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
+		ok := rf.hooks.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
 		if !ok && err == nil {
 			err = errors.New("Provider.Refresh panicked")
 		}
@@ -443,13 +462,13 @@ func tokenEndpointErr(provider string, err error) error {
 // res. One that names another subject fails the refresh: the tokens are
 // someone else's. Any other refusal is kept in res.idErr, and the session
 // keeps its old ID token.
-func (m *Manager) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
-	user, exp, _, err := m.verifyIDToken(ctx, in.provider, raw, "")
+func (rf *refresher) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
+	user, exp, _, err := rf.providers.verifyIDToken(ctx, in.provider, raw, "")
 	if err == nil && user.ID != in.userID {
 		err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
 	}
 	if err != nil {
-		m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
+		rf.hooks.err(ctx, "OnIdTokenError", rf.hooks.cb.OnIdTokenError, err)
 		if errors.Is(err, errSubjectChanged) {
 			return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 		}

@@ -52,13 +52,13 @@ func TestRefreshDue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := m.refreshDue(tt.s, tt.now); got != tt.want {
+			if got := m.refresher.due(tt.s, tt.now); got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
 	off := mustNew(t, refreshConfig(newClock(), "https://idp.example/token", func(c *Config) { c.RefreshLeeway = -1 }))
-	if off.refreshDue(session(nil), t0.Add(2*time.Hour)) {
+	if off.refresher.due(session(nil), t0.Add(2*time.Hour)) {
 		t.Error("a negative RefreshLeeway did not turn refreshing off")
 	}
 }

@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/sessionkit/sessionkit/store"
-
 	"golang.org/x/oauth2"
+
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // SignInParams is what SignIn makes a session from: an OAuth token, a user,
@@ -41,48 +42,82 @@ type SignInParams struct {
 	WorkspaceID string
 }
 
-// SignIn starts a new session from p and writes its cookie to w. The session
-// always gets a new random ID, whatever r carried, so a session ID planted
-// before sign-in is never promoted (no fixation). It fires OnSignIn, or
-// OnIdTokenError when the ID token is refused, and returns the new session.
-func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams) (*Session, error) {
-	if m.cookies == nil {
-		return nil, ErrCookiesDisabled
+// verbs are the session verbs (sign in and out, update, rotate, switch)
+// without their HTTP face: each returns the session cookie to write
+// instead of writing it. They fire their callbacks. It is safe for
+// concurrent use.
+type verbs struct {
+	now         func() time.Time
+	lifetime    time.Duration // Config.Lifetime
+	idleTimeout time.Duration // Config.IdleTimeout
+	log         *slog.Logger
+	store       store.Store // nil without Config.Store
+	sessions    *storedSessions
+	cookies     *cookieCodec // nil when Config.Keys is empty (bearer-only)
+	reader      *reader
+	hooks       *hooks
+	minter      *minter    // nil without Config.Tokens
+	cache       *credCache // nil when disabled
+	providers   providerLookup
+	// authorizeScope is Config.AuthorizeScope.
+	authorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
+}
+
+// newVerbs returns the verbs of m's settings and components.
+func newVerbs(m *Manager) *verbs {
+	v := &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, idleTimeout: m.cfg.IdleTimeout, log: m.cfg.Logger,
+		store: m.cfg.Store, cookies: m.cookies, reader: m.reader, hooks: m.hooks, minter: m.minter, cache: m.cache,
+		providers: m.provider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
+	return v
+}
+
+// signIn is SignIn: it returns the new session's cookie.
+func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, error) {
+	if v.cookies == nil {
+		return nil, cookieWrite{}, ErrCookiesDisabled
 	}
 	ctx := r.Context()
-	now := m.cfg.Now().UTC().Truncate(time.Second)
-	in, psid, err := m.newSignIn(ctx, p, now)
+	now := v.now().UTC().Truncate(time.Second)
+	in, psid, err := v.newSignIn(ctx, p, now)
 	if err != nil {
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
+	s := v.newSession(in, now)
+	var cw cookieWrite
+	if v.store != nil {
+		cw, err = v.signInStored(r, s, psid)
+	} else {
+		cw, err = v.cookies.sessionCookie(r, s, v.now())
+	}
+	if err != nil {
+		return nil, cw, err
+	}
+	v.hooks.session(ctx, "OnSignIn", v.hooks.cb.OnSignIn, s)
+	return s, cw, nil
+}
+
+// newSession is a new session of the sign-in in, starting at now.
+func (v *verbs) newSession(in SignIn, now time.Time) *Session {
 	s := &Session{
 		ID:           newSessionID(),
 		Status:       StatusActive,
 		Source:       SourceCookie,
 		CreatedAt:    now,
 		LastActiveAt: now,
-		AbandonAt:    now.Add(m.cfg.Lifetime),
+		AbandonAt:    now.Add(v.lifetime),
 		SignIn:       in,
 	}
 	s.ExpireAt = s.AbandonAt
-	if m.cfg.IdleTimeout > 0 {
-		s.ExpireAt = now.Add(m.cfg.IdleTimeout)
+	if v.idleTimeout > 0 {
+		s.ExpireAt = now.Add(v.idleTimeout)
 	}
-	if m.cfg.Store != nil {
-		if err := m.signInStored(w, r, s, psid); err != nil {
-			return nil, err
-		}
-	} else if err := m.writeSession(w, r, s); err != nil {
-		return nil, err
-	}
-	m.hooks.session(ctx, "OnSignIn", m.hooks.cb.OnSignIn, s)
-	return s, nil
+	return s
 }
 
 // newSignIn makes the sign-in p describes, verifying its ID token. It
 // returns the provider session ID the ID token names, qualified with its
 // issuer, or "".
-func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) (in SignIn, psid string, err error) {
+func (v *verbs) newSignIn(ctx context.Context, p SignInParams, now time.Time) (in SignIn, psid string, err error) {
 	in = SignIn{
 		ID:                   "sin_" + rand.Text(),
 		Provider:             p.Provider,
@@ -91,25 +126,9 @@ func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) 
 		ActiveWorkspaceID:    p.WorkspaceID,
 		CreatedAt:            now,
 	}
-	if t := p.Token; t != nil {
-		in.AccessToken = t.AccessToken
-		in.TokenType = t.Type()
-		in.AccessTokenExpiresAt = t.Expiry.UTC()
-		in.AccessTokenIssuedAt = now
-		in.RefreshToken = t.RefreshToken
-		raw, _ := t.Extra("id_token").(string)
-		switch {
-		case raw != "":
-			user, exp, sid, err := m.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
-			if err != nil {
-				m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
-				return SignIn{}, "", err
-			}
-			in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
-			psid = sid
-		case p.Nonce != "":
-			err := fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
-			m.hooks.err(ctx, "OnIdTokenError", m.hooks.cb.OnIdTokenError, err)
+	if p.Token != nil {
+		if psid, err = v.signInTokens(ctx, &in, p, now); err != nil {
+			v.hooks.err(ctx, "OnIdTokenError", v.hooks.cb.OnIdTokenError, err)
 			return SignIn{}, "", err
 		}
 	}
@@ -125,10 +144,38 @@ func (m *Manager) newSignIn(ctx context.Context, p SignInParams, now time.Time) 
 	return in, psid, nil
 }
 
+// providerLookup finds a configured provider by its ID, or fails with an
+// error wrapping ErrUnknownProvider.
+type providerLookup func(id string) (*provider, error)
+
+// signInTokens puts p's tokens into in, verifying its ID token, and
+// returns the provider session ID the ID token names.
+func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, now time.Time) (psid string, err error) {
+	t := p.Token
+	in.AccessToken = t.AccessToken
+	in.TokenType = t.Type()
+	in.AccessTokenExpiresAt = t.Expiry.UTC()
+	in.AccessTokenIssuedAt = now
+	in.RefreshToken = t.RefreshToken
+	raw, _ := t.Extra("id_token").(string)
+	switch {
+	case raw != "":
+		user, exp, sid, err := v.providers.verifyIDToken(ctx, p.Provider, raw, p.Nonce)
+		if err != nil {
+			return "", err
+		}
+		in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
+		return sid, nil
+	case p.Nonce != "":
+		return "", fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
+	}
+	return "", nil
+}
+
 // verifyIDToken verifies raw as an ID token of the provider named id. psid
 // is the provider's session ID ("sid"), qualified with its issuer, or "".
-func (m *Manager) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
-	p, err := m.provider(id)
+func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
+	p, err := find(id)
 	if err != nil {
 		return User{}, time.Time{}, "", fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
 	}
@@ -183,125 +230,104 @@ func mergeUser(dst, src *User) {
 	dst.PhoneVerified = dst.PhoneVerified || src.PhoneVerified
 }
 
-// SignOut clears the session cookie of r, every chunk of it, and fires
-// OnSignOut with the session that was signed out (nil if r carried no
-// readable one). With a Config.Store it also ends the stored session
-// (status ended); if the Store fails, the cookie is cleared all the same
-// and the error, wrapping ErrStoreUnavailable, is returned. A bearer JWT
-// cannot be signed out: it stays valid until it expires.
-func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
-	if m.cookies == nil {
-		return ErrCookiesDisabled
+// signOut is SignOut: it returns the write that clears the cookie.
+func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
+	if v.cookies == nil {
+		return cookieWrite{}, ErrCookiesDisabled
 	}
+	s := v.signedOut(r)
+	if s != nil {
+		v.minter.forget(s.ID)
+	}
+	var serr error
+	parts, ok := v.cookies.parts(r)
+	if ok && v.store != nil {
+		serr = v.endStored(r.Context(), parts)
+	}
+	if ok {
+		v.cache.evict(parts)
+	}
+	cw := v.cookies.clearing(r)
+	if s != nil && serr == nil && v.store != nil {
+		s.Status = StatusEnded
+	}
+	v.hooks.session(r.Context(), "OnSignOut", v.hooks.cb.OnSignOut, s)
+	return cw, serr
+}
+
+// signedOut is the cookie session r carries, its own copy, or nil.
+func (v *verbs) signedOut(r *http.Request) *Session {
 	var s *Session
 	if st := stateFrom(r.Context()); st != nil {
 		s = st.load()
-	} else if d, ok := m.decodeCookie(r, m.cfg.Now()); ok {
-		d.own() // from the verified-credential cache, shared: its Status is set below
+	} else if d, ok := v.reader.decodeCookie(r, v.now()); ok {
+		d.own() // from the verified-credential cache, shared: its Status is set by signOut
 		s = d.session
 	}
 	if s != nil && s.Source != SourceCookie {
-		s = nil
+		return nil
 	}
-	if s != nil {
-		m.minter.forget(s.ID)
+	return s
+}
+
+// endStored ends the stored session the cookie made of parts refers to,
+// so that a copy of the cookie is worth nothing either.
+func (v *verbs) endStored(ctx context.Context, parts []string) error {
+	ref, _, err := v.sessions.openRef(parts, v.now())
+	if err != nil {
+		return nil
 	}
-	var serr error
-	parts, ok := m.stored.requestParts(r)
-	if ok && m.cfg.Store != nil {
-		// The stored session is ended, so that a copy of the cookie is
-		// worth nothing either.
-		if ref, _, err := m.stored.openRef(parts, m.cfg.Now()); err == nil {
-			if _, _, err := m.stored.mutateOwn(r.Context(), ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
-				serr = err
-			}
-		}
-	}
-	if ok {
-		m.cache.evict(parts)
-	}
-	if err := m.cookies.clear(w, r); err != nil {
+	if _, _, err := v.sessions.mutateOwn(ctx, ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if s != nil && serr == nil && m.cfg.Store != nil {
-		s.Status = StatusEnded
+	return nil
+}
+
+// update is UpdateSession, and with rotate RotateSession: it returns the
+// session's new cookie.
+func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool) (*Session, cookieWrite, error) {
+	if v.cookies == nil {
+		return nil, cookieWrite{}, ErrCookiesDisabled
 	}
-	m.hooks.session(r.Context(), "OnSignOut", m.hooks.cb.OnSignOut, s)
-	return serr
-}
-
-// UpdateSession changes the active cookie session of r with update, which
-// receives a copy, writes the result to w and fires OnSessionUpdate. It
-// returns the new snapshot. update may change the user, tokens, error,
-// actor, scope and sign-ins; the session's lifetime and state (Status,
-// Source, CreatedAt, LastActiveAt, ExpireAt, AbandonAt) are kept as they
-// were. The ID is kept too, unless update changes the session's privileges
-// (its active sign-in or user, the accounts signed in, the actor, the
-// organization or workspace): then the session gets a new random ID, so
-// that an ID known before the change is worth nothing after it. An error from update is returned as it is and nothing is
-// written. Without an active cookie session UpdateSession returns the error
-// GetServerSession would.
-//
-// With a Config.Store the change is saved in the Store with
-// compare-and-set: if another instance wrote the session in between,
-// update runs again on the newer session, so it may run more than once and
-// must only change the session it is given. The session's generation
-// advances, or on a change of privileges the session moves to its new ID
-// (the old one forwards to it for requests in flight), and its cookie is
-// re-issued (see theftGrace).
-func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
-	return m.updateSession(w, r, update, false)
-}
-
-// RotateSession gives r's active cookie session a new random ID and writes
-// its cookie to w, as UpdateSession does by itself when the session's
-// privileges change. Call it after a change of privileges the session does
-// not show, such as a step-up authentication or roles the application
-// keeps elsewhere: the cookie of before then no longer reaches the session
-// (with a Store; see UpdateSession). It returns the session under its new
-// ID, and fires OnSessionUpdate.
-func (m *Manager) RotateSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	return m.updateSession(w, r, func(*Session) error { return nil }, true)
-}
-
-// updateSession is UpdateSession, and with rotate RotateSession.
-func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error, rotate bool) (*Session, error) {
-	if m.cookies == nil {
-		return nil, ErrCookiesDisabled
-	}
-	cur, err := m.GetServerSession(r)
+	cur, err := v.reader.serverSession(r)
 	if err != nil {
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
 	if cur.Source != SourceCookie {
-		return nil, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
+		return nil, cookieWrite{}, fmt.Errorf("%w: only cookie sessions can be updated", ErrInvalidSession)
 	}
-	return m.updateFrom(w, r, cur, update, ownedPSID{}, rotate)
+	return v.updateFrom(r, cur, update, ownedPSID{}, rotate)
 }
 
-// updateFrom is updateSession of cur, r's active cookie session as
+// updateFrom is update of cur, r's active cookie session as
 // GetServerSession returned it; with a Store it also records psid, when
 // set, as a provider session of the updated session (AddSignIn).
-func (m *Manager) updateFrom(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
-	if m.cfg.Store != nil {
-		return m.updateStored(w, r, cur, update, psid, rotate)
+func (v *verbs) updateFrom(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
+	if v.store != nil {
+		return v.updateStored(r, cur, update, psid, rotate)
 	}
 	s, err := applyUpdate(cur, update)
 	if err != nil {
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
 	if rotate || privilegeChanged(cur, s) {
 		s.ID = newSessionID()
 	}
-	if err := m.writeSession(w, r, s); err != nil {
-		return nil, err
+	cw, err := v.cookies.sessionCookie(r, s, v.now())
+	if err != nil {
+		return nil, cw, err
 	}
-	m.minter.forget(cur.ID)
+	v.minter.forget(cur.ID)
+	v.updated(r, s)
+	return s, cw, nil
+}
+
+// updated records s as r's session and fires OnSessionUpdate.
+func (v *verbs) updated(r *http.Request, s *Session) {
 	if st := stateFrom(r.Context()); st != nil {
 		st.session.Store(s.Clone())
 	}
-	m.hooks.session(r.Context(), "OnSessionUpdate", m.hooks.cb.OnSessionUpdate, s)
-	return s, nil
+	v.hooks.session(r.Context(), "OnSessionUpdate", v.hooks.cb.OnSessionUpdate, s)
 }
 
 // applyUpdate runs update on a copy of cur and returns it, with cur's
@@ -324,30 +350,29 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	return s, nil
 }
 
-// signInStored saves the new session s in the Store and writes its
+// signInStored saves the new session s in the Store and returns its
 // cookie. A session the client carried before is marked replaced.
-func (m *Manager) signInStored(w http.ResponseWriter, r *http.Request, s *Session, psid string) error {
+func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
-	if old, ok := m.stored.requestRef(r); ok {
-		if _, _, err := m.stored.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			m.cfg.Logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
+	if old, ok := v.sessions.requestRef(r); ok {
+		if _, _, err := v.sessions.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			v.log.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}
-	now := m.cfg.Now()
+	now := v.now()
 	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now}}
 	st.meta.addPSID(s.SignIn.ID, psid)
-	if _, err := m.stored.saveState(ctx, s, st); err != nil {
-		return err
+	if _, err := v.sessions.saveState(ctx, s, st); err != nil {
+		return cookieWrite{}, err
 	}
-	return m.stored.writeRef(w, r, s.ID, st.meta.gen, s)
+	return v.cookies.refCookie(r, s.ID, st.meta.gen, s, v.now())
 }
 
-// updateStored is UpdateSession with a Store: update is applied to the
-// stored session (again, to the newer one, if another instance wrote in
-// between), the session's generation advances and its cookie is
-// re-issued.
-func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, error) {
-	out, st, err := m.stored.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
+// updateStored is update with a Store: update is applied to the stored
+// session (again, to the newer one, if another instance wrote in between),
+// the session's generation advances and its cookie is re-issued.
+func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
+	out, st, err := v.sessions.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
 			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 		}
@@ -362,35 +387,18 @@ func (m *Manager) updateStored(w http.ResponseWriter, r *http.Request, cur *Sess
 		*s = *c
 		return true, nil
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, cookieWrite{}, ErrNoSession
+	}
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrNoSession
-		}
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
-	if err := m.stored.writeRef(w, r, st.id, st.meta.gen, out); err != nil {
-		return nil, err
+	cw, err := v.cookies.refCookie(r, st.id, st.meta.gen, out, v.now())
+	if err != nil {
+		return nil, cw, err
 	}
-	m.minter.forget(cur.ID)
-	m.minter.forget(st.id)
-	if rs := stateFrom(r.Context()); rs != nil {
-		rs.session.Store(out.Clone())
-	}
-	m.hooks.session(r.Context(), "OnSessionUpdate", m.hooks.cb.OnSessionUpdate, out)
-	return out.Clone(), nil
-}
-
-// writeSession seals s into its cookie on w, replacing whatever r carried.
-func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, s *Session) error {
-	if err := s.checkSignIns(); err != nil {
-		return err
-	}
-	expires := s.ExpireAt
-	if expires.IsZero() {
-		expires = s.AbandonAt
-	}
-	if expires.IsZero() {
-		return errors.New("sessionkit: session has no expiry")
-	}
-	return m.cookies.sealWrite(w, r, func(b []byte) []byte { return appendPayload(b, s) }, expires, m.cfg.Now())
+	v.minter.forget(cur.ID)
+	v.minter.forget(st.id)
+	v.updated(r, out)
+	return out.Clone(), cw, nil
 }

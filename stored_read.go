@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -207,19 +206,6 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	}
 }
 
-// writeRef writes the cookie that refers to stored session id at
-// generation gen, living until the session's absolute end.
-func (ss *storedSessions) writeRef(w http.ResponseWriter, r *http.Request, id string, gen uint64, s *Session) error {
-	expires := s.AbandonAt
-	if expires.IsZero() {
-		expires = s.ExpireAt
-	}
-	if expires.IsZero() {
-		return errors.New("sessionkit: session has no expiry")
-	}
-	return ss.cookies.sealWrite(w, r, func(b []byte) []byte { return appendRef(b, id, gen) }, expires, ss.now())
-}
-
 // openRef returns the reference a store-backed cookie made of parts
 // carries, from the verified-credential cache or by opening it (and then
 // caching it, unless rotated: it was sealed with an old key, and is to be
@@ -245,9 +231,7 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 // requestParts returns the pieces of r's session cookie, and whether it
 // has a well-formed one.
 func (ss *storedSessions) requestParts(r *http.Request) ([]string, bool) {
-	var found cookie.Found
-	parts, present, err := ss.cookies.read(r, &found)
-	return parts, present && err == nil
+	return ss.cookies.parts(r)
 }
 
 // requestRef returns the reference of r's store-backed cookie, if it

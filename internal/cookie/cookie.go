@@ -97,65 +97,109 @@ func (c *Chunked) Name() string { return c.name }
 // ChunkSize returns the largest value one cookie carries.
 func (c *Chunked) ChunkSize() int { return c.chunkSize }
 
-// Write sets the cookie holding value on w, chunked when needed, expiring
-// at expires, and expires any cookie of ours in r (which may be nil) that
-// this write does not replace (stale chunks after a shrink, the whole
-// cookie after a growth). Lines of the cookie set earlier in the same
-// response are dropped, also when the write fails. A write whose expiry
-// is not after now clears the cookie.
+// Lines is a write of the cookie that is decided but not yet applied to a
+// response: its Set-Cookie lines, in order. Applied, they replace the
+// cookie's lines set earlier in the same response (a middleware may
+// re-issue a cookie before the handler runs, and the handler may then
+// write it again): only the last write of a response stands, whatever
+// chunking each write used. The zero Lines writes nothing.
+type Lines struct {
+	c     *Chunked
+	lines []string
+}
+
+// IsZero reports whether l writes nothing.
+func (l Lines) IsZero() bool { return l.c == nil }
+
+// Apply drops the cookie's lines set earlier in h and adds l's.
+func (l Lines) Apply(h http.Header) {
+	if l.c == nil {
+		return
+	}
+	l.c.dropEarlier(h)
+	h["Set-Cookie"] = append(h["Set-Cookie"], l.lines...)
+}
+
+// Write sets the cookie holding value on w, as Set decides it.
 func (c *Chunked) Write(w http.ResponseWriter, r *http.Request, value string, expires, now time.Time) error {
+	l, err := c.Set(r, value, expires, now)
+	l.Apply(w.Header())
+	return err
+}
+
+// Set decides the write of the cookie holding value, chunked when needed,
+// expiring at expires, which also expires any cookie of ours in r (which
+// may be nil) that this write does not replace (stale chunks after a
+// shrink, the whole cookie after a growth). A write whose expiry is not
+// after now clears the cookie. When it fails, the Lines returned still
+// drop the cookie's earlier lines.
+func (c *Chunked) Set(r *http.Request, value string, expires, now time.Time) (Lines, error) {
 	maxAge := int(expires.Sub(now) / time.Second)
 	if maxAge <= 0 {
-		c.Clear(w, r)
-		return nil
+		return c.Clearing(r), nil
 	}
-	c.dropEarlier(w)
+	l := Lines{c: c, lines: make([]string, 0, 2)}
 	if len(value) <= c.chunkSize {
-		c.set(w, c.name, value, maxAge, expires)
-		c.expireStale(w, r, c.nameOnly[:])
-		return nil
+		l.set(c.name, value, maxAge, expires)
+		l.expireStale(r, c.nameOnly[:])
+		return l, nil
 	}
 	n := (len(value) + c.chunkSize - 1) / c.chunkSize
 	if n > MaxChunks {
-		return fmt.Errorf("%w: %d", ErrTooManyChunks, n)
+		return Lines{c: c}, fmt.Errorf("%w: %d", ErrTooManyChunks, n)
 	}
 	written := make([]string, 0, n)
 	for i := range n {
 		chunk := value[i*c.chunkSize : min((i+1)*c.chunkSize, len(value))]
 		cn := c.name + "." + strconv.Itoa(i)
-		c.set(w, cn, chunk, maxAge, expires)
+		l.set(cn, chunk, maxAge, expires)
 		written = append(written, cn)
 	}
-	c.expireStale(w, r, written)
-	return nil
+	l.expireStale(r, written)
+	return l, nil
 }
 
-// WriteEncoded writes, as Write does, the value enc encodes raw to. A value
-// that fits one cookie is encoded straight into its Set-Cookie line.
+// WriteEncoded writes, as Write does, the value enc encodes raw to.
 func (c *Chunked) WriteEncoded(w http.ResponseWriter, r *http.Request, raw []byte, enc *base64.Encoding, expires, now time.Time) error {
+	l, err := c.SetEncoded(r, raw, enc, expires, now)
+	l.Apply(w.Header())
+	return err
+}
+
+// SetEncoded decides, as Set does, the write of the value enc encodes raw
+// to. A value that fits one cookie is encoded straight into its Set-Cookie
+// line.
+func (c *Chunked) SetEncoded(r *http.Request, raw []byte, enc *base64.Encoding, expires, now time.Time) (Lines, error) {
 	maxAge := int(expires.Sub(now) / time.Second)
 	n := enc.EncodedLen(len(raw))
 	if maxAge <= 0 || n > c.chunkSize {
 		out := make([]byte, n)
 		enc.Encode(out, raw)
-		return c.Write(w, r, stringOf(out), expires, now)
+		return c.Set(r, stringOf(out), expires, now)
 	}
-	c.dropEarlier(w)
 	b := make([]byte, len(c.name)+1+n, len(c.name)+1+n+c.attrsLen())
 	copy(b, c.name)
 	b[len(c.name)] = '='
 	enc.Encode(b[len(c.name)+1:], raw)
-	addLine(w, c.appendAttrs(b, maxAge, expires))
-	c.expireStale(w, r, c.nameOnly[:])
-	return nil
+	l := Lines{c: c, lines: make([]string, 1, 2)}
+	l.lines[0] = stringOf(c.appendAttrs(b, maxAge, expires))
+	l.expireStale(r, c.nameOnly[:])
+	return l, nil
 }
 
-// Clear expires every cookie of ours that r (which may be nil) carries,
-// and the whole cookie name even if r does not carry it.
+// Clear expires, on w, the cookies Clearing names.
 func (c *Chunked) Clear(w http.ResponseWriter, r *http.Request) {
-	c.dropEarlier(w)
-	c.expire(w, c.name)
-	c.expireStale(w, r, c.nameOnly[:])
+	c.Clearing(r).Apply(w.Header())
+}
+
+// Clearing decides the write that expires every cookie of ours that r
+// (which may be nil) carries, and the whole cookie name even if r does not
+// carry it.
+func (c *Chunked) Clearing(r *http.Request) Lines {
+	l := Lines{c: c, lines: make([]string, 0, 2)}
+	l.expire(c.name)
+	l.expireStale(r, c.nameOnly[:])
+	return l
 }
 
 // stringOf returns b as a string without a copy: b must never be written

@@ -74,10 +74,10 @@ func TestLinesMatchNetHTTP(t *testing.T) {
 			{"x", 1, time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)},
 			{"x", 0, t0.In(time.FixedZone("X", 3600))},
 		} {
-			rec := httptest.NewRecorder()
-			c.set(rec, o.Name+".1", tt.value, tt.maxAge, tt.expires)
+			l := Lines{c: c}
+			l.set(o.Name+".1", tt.value, tt.maxAge, tt.expires)
 			want := netHTTPLine(o, o.Name+".1", tt.value, tt.maxAge, tt.expires)
-			if got := rec.Header()["Set-Cookie"]; len(got) != 1 || got[0] != want {
+			if got := l.lines; len(got) != 1 || got[0] != want {
 				t.Errorf("set: got %q\nwant %q", got, want)
 			}
 		}
@@ -288,5 +288,49 @@ func BenchmarkScan(b *testing.B) {
 		if parts, _, _ := f.Parts(1 << 14); len(parts) != 1 {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// Set, SetEncoded and Clearing decide a write without touching any
+// response; applied, the decision replaces the cookie's earlier lines and
+// keeps everyone else's. The zero Lines writes nothing.
+func TestLinesDecideThenApply(t *testing.T) {
+	c := New(optionSets[0])
+	other := "other=1"
+	for _, tt := range []struct {
+		name   string
+		decide func() (Lines, error)
+		want   int // lines of ours after Apply
+	}{
+		{"set", func() (Lines, error) { return c.Set(nil, "v", t0.Add(time.Hour), t0) }, 1},
+		{"set encoded", func() (Lines, error) {
+			return c.SetEncoded(nil, []byte("raw"), base64.RawURLEncoding, t0.Add(time.Hour), t0)
+		}, 1},
+		{"clearing", func() (Lines, error) { return c.Clearing(nil), nil }, 1},
+		{"too many chunks", func() (Lines, error) {
+			return c.Set(nil, strings.Repeat("v", MaxChunks*c.ChunkSize()+1), t0.Add(time.Hour), t0)
+		}, 0},
+		{"zero", func() (Lines, error) { return Lines{}, nil }, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{"Set-Cookie": {c.Name() + "=old", other, c.Name() + ".1=old"}}
+			l, _ := tt.decide()
+			if got := len(h["Set-Cookie"]); got != 3 {
+				t.Fatalf("deciding changed the header: got %d lines, want 3", got)
+			}
+			l.Apply(h)
+			ours := 0
+			for _, line := range h["Set-Cookie"] {
+				if strings.HasPrefix(line, c.Name()) {
+					ours++
+				}
+			}
+			if ours != tt.want || !slices.Contains(h["Set-Cookie"], other) {
+				t.Errorf("after Apply: got %q, want %d lines of ours and %q kept", h["Set-Cookie"], tt.want, other)
+			}
+			if got := l.IsZero(); got != (tt.name == "zero") {
+				t.Errorf("IsZero: got %v", got)
+			}
+		})
 	}
 }

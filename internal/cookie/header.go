@@ -8,13 +8,9 @@ import (
 	"time"
 )
 
-// dropEarlier removes the cookie's lines set earlier in the same response
-// (a middleware may re-issue a cookie before the handler runs, and the
-// handler may then write it again): only the last write of a response may
-// stand, whatever chunking each write used. What the request itself
-// carried is expired by expireStale.
-func (c *Chunked) dropEarlier(w http.ResponseWriter) {
-	h := w.Header()
+// dropEarlier removes the cookie's lines set earlier in the response whose
+// header is h. What the request itself carried is expired by expireStale.
+func (c *Chunked) dropEarlier(h http.Header) {
 	lines := h["Set-Cookie"]
 	kept := lines[:0]
 	for _, line := range lines {
@@ -36,19 +32,20 @@ func (c *Chunked) dropEarlier(w http.ResponseWriter) {
 }
 
 // expireStale expires the cookies of ours r carries that are not in keep.
-func (c *Chunked) expireStale(w http.ResponseWriter, r *http.Request, keep []string) {
+func (l *Lines) expireStale(r *http.Request, keep []string) {
+	c := l.c
 	if r == nil {
 		return
 	}
 	var f Found
 	c.Scan(r, &f)
 	if f.whole != "" && !slices.Contains(keep, c.name) {
-		c.expire(w, c.name)
+		l.expire(c.name)
 	}
 	for i, v := range f.chunks[:f.nchunks] {
 		cn := c.name + "." + strconv.Itoa(i)
 		if v != "" && !slices.Contains(keep, cn) {
-			c.expire(w, cn)
+			l.expire(cn)
 		}
 	}
 }
@@ -57,10 +54,10 @@ func (c *Chunked) expireStale(w http.ResponseWriter, r *http.Request, keep []str
 // write it, without its sanitizing pass over the value: values are
 // URL-safe base64 (or empty), and the name and the other attributes were
 // formatted by net/http once.
-func (c *Chunked) set(w http.ResponseWriter, name, value string, maxAge int, expires time.Time) {
-	b := make([]byte, 0, len(name)+1+len(value)+c.attrsLen())
+func (l *Lines) set(name, value string, maxAge int, expires time.Time) {
+	b := make([]byte, 0, len(name)+1+len(value)+l.c.attrsLen())
 	b = append(append(append(b, name...), '='), value...)
-	addLine(w, c.appendAttrs(b, maxAge, expires))
+	l.lines = append(l.lines, stringOf(l.c.appendAttrs(b, maxAge, expires)))
 }
 
 // attrsLen bounds what appendAttrs appends.
@@ -86,13 +83,7 @@ func (c *Chunked) appendAttrs(b []byte, maxAge int, expires time.Time) []byte {
 	return append(b, c.attrsPost...)
 }
 
-// addLine adds the Set-Cookie line b, which it takes over.
-func addLine(w http.ResponseWriter, b []byte) {
-	h := w.Header()
-	h["Set-Cookie"] = append(h["Set-Cookie"], stringOf(b))
-}
-
 // expire deletes the cookie name: empty, Max-Age=0, expired long ago.
-func (c *Chunked) expire(w http.ResponseWriter, name string) {
-	c.set(w, name, "", -1, time.Unix(1, 0))
+func (l *Lines) expire(name string) {
+	l.set(name, "", -1, time.Unix(1, 0))
 }

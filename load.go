@@ -1,0 +1,387 @@
+package sessionkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sessionkit/sessionkit/internal/cookie"
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
+)
+
+// GetServerSession returns the session of r as it is at this moment. When
+// Middleware or Require ran for r it returns their snapshot; otherwise it
+// decodes r's credentials on demand (and fires the decode callbacks). It
+// never writes a response, so on demand it neither re-issues a cookie nor
+// records activity.
+//
+// The results are:
+//   - an active session and nil;
+//   - nil and ErrNoSession when r carries no session credential;
+//   - nil and an error wrapping ErrInvalidCookie or ErrInvalidToken when the
+//     credential failed verification;
+//   - an inactive session and an error wrapping ErrSessionExpired when the
+//     session was recognised but is over: Session.Status says how (for a
+//     bearer JWT the error also wraps ErrTokenExpired).
+//
+// The Session returned belongs to the request; changing it changes no other
+// request's snapshot.
+func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
+	return m.reader.serverSession(r)
+}
+
+// serverSession is GetServerSession.
+func (rd *reader) serverSession(r *http.Request) (*Session, error) {
+	if st := stateFrom(r.Context()); st != nil {
+		return st.load(), st.err
+	}
+	d := rd.decode(r)
+	d.own()
+	rd.hooks.decoded(r.Context(), d)
+	return d.session, d.err
+}
+
+// decoded is the outcome of reading a request's credentials.
+type decoded struct {
+	session *Session // nil when no credential yielded a session
+	err     error    // nil exactly when session is active
+	// rejected holds the failures of credentials that lost to the one
+	// decoded (a forged bearer token beside an expired cookie, say).
+	rejected []error
+	// reissue means the cookie must be sealed again: it was opened with a
+	// key other than the first, its idle expiry moved, or it was refreshed.
+	reissue bool
+	// refreshErr is why refreshing the session's access token failed.
+	refreshErr error
+	// updated means this request is the first to apply a refresh, which
+	// fires OnSessionUpdate.
+	updated bool
+	// shared means session came from the verified-credential cache: it is
+	// shared with other requests and must be copied before any change.
+	shared bool
+	// st is the stored state of a store-backed session (nil otherwise).
+	st *storeState
+	// theft means the request presented a superseded cookie, and the
+	// session was revoked for it.
+	theft bool
+	// now is the time the credentials were decoded at, so that one request
+	// reads the clock once (load renews it after a refresh).
+	now time.Time
+	// write is the session cookie to re-issue, as load decided it, and
+	// writeErr why it could not be sealed; the middleware applies both.
+	write    cookieWrite
+	writeErr error
+}
+
+// own makes d's session the request's own copy, so that it may be changed.
+func (d *decoded) own() {
+	if d.shared {
+		d.session = d.session.Clone()
+		d.shared = false
+	}
+}
+
+// load is the read path of a request that goes through the middleware:
+// decode r, then, for an active cookie session, record the activity and
+// refresh the access token when either is due, and decide the cookie to
+// re-issue. It writes nothing: the middleware applies d.write.
+func (m *Manager) load(r *http.Request) decoded {
+	d := m.reader.decode(r)
+	if d.st != nil {
+		m.renewStored(r, &d)
+		return d
+	}
+	if d.session.Active() && d.session.Source == SourceCookie {
+		m.renew(r.Context(), &d)
+	}
+	if d.reissue {
+		d.write, d.writeErr = m.cookies.sessionCookie(r, d.session, m.cfg.Now())
+	}
+	return d
+}
+
+// renew records activity on d's stateless session when its idle expiry is
+// due to move, and refreshes its access token when that is due, before the
+// callbacks fire and the handler runs, so that both see the new tokens.
+func (m *Manager) renew(ctx context.Context, d *decoded) {
+	now := d.now
+	if m.cfg.IdleTimeout > 0 && now.Sub(d.session.LastActiveAt) >= m.stored.touchInterval() {
+		d.own()
+		m.stored.touch(d.session, now)
+		d.reissue = true
+	}
+	if m.refresher.due(d.session, now) {
+		d.own()
+		m.refresher.refresh(ctx, d)
+		d.now = m.cfg.Now() // a refresh may take a while
+	}
+}
+
+// renewStored is renew for a store-backed cookie session: activity is
+// recorded in the Store (throttled), a refresh is shared by every instance,
+// and the cookie, which holds only the session's ID and generation, is
+// re-issued when its generation or key is out of date.
+func (m *Manager) renewStored(r *http.Request, d *decoded) {
+	if !d.session.Active() {
+		return
+	}
+	ctx, now := r.Context(), d.now
+	m.stored.touchStored(ctx, d, now)
+	if m.refresher.storedDue(d.session, d.st, now) {
+		d.own()
+		m.refresher.refreshStored(ctx, d)
+	}
+	d.now = m.cfg.Now() // the Store and a refresh may take a while
+	if d.reissue && d.session.Active() {
+		d.write, d.writeErr = m.cookies.refCookie(r, d.st.id, d.st.meta.gen, d.session, d.now)
+	}
+}
+
+// reader is the read path's first half: it finds a request's session
+// credentials, opens or verifies them (through the verified-credential
+// cache), has a store-backed session loaded, and evaluates its status. It
+// writes nothing. It is safe for concurrent use.
+type reader struct {
+	now       func() time.Time
+	cookies   *cookieCodec        // nil when Config.Keys is empty (bearer-only)
+	bearer    *jwtverify.Verifier // nil without Config.Bearer
+	jwt       *JWTConfig          // Config.Bearer, with its defaults; nil without it
+	cache     *credCache          // nil when disabled
+	hooks     *hooks
+	clientIDs []string // the providers' client IDs: the audience of their ID tokens
+	// stored reads store-backed session cookies; nil without a
+	// Config.Store.
+	stored *storedSessions
+}
+
+// clientIDs are the client IDs of providers: the audience of their ID
+// tokens.
+func clientIDs(providers []Provider) []string {
+	ids := make([]string, 0, len(providers))
+	for _, p := range providers {
+		if p.ClientID != "" {
+			ids = append(ids, p.ClientID)
+		}
+	}
+	return ids
+}
+
+// decode reads r's session credentials, in order: the session cookie, an
+// "Authorization: Bearer" JWT or, when there is no Authorization header,
+// the JWT cookie. The first active session wins; failing that, the first
+// inactive session; failing that, the first error; failing that,
+// ErrNoSession. Every other refused credential is kept in rejected.
+func (rd *reader) decode(r *http.Request) decoded {
+	var p picker
+	now := rd.now()
+	d := rd.pick(r, now, &p)
+	d.now = now
+	for _, e := range p.rejected {
+		if e != d.err {
+			d.rejected = append(d.rejected, e)
+		}
+	}
+	return d
+}
+
+// picker keeps, while decode goes through the credentials, the best
+// outcome short of an active session and the credentials refused outright.
+type picker struct {
+	fallback decoded
+	have     bool
+	rejected []error
+}
+
+// consider records d and reports whether it wins: an active session.
+func (p *picker) consider(d decoded) bool {
+	if d.session == nil && d.err != nil {
+		p.rejected = append(p.rejected, d.err)
+	}
+	if d.session.Active() {
+		return true
+	}
+	if !p.have || (p.fallback.session == nil && d.session != nil) {
+		p.fallback, p.have = d, true
+	}
+	return false
+}
+
+// result is the outcome when no credential won.
+func (p *picker) result() decoded {
+	if p.have {
+		return p.fallback
+	}
+	return decoded{err: ErrNoSession}
+}
+
+// pick runs decode's order of credentials and returns the winner.
+func (rd *reader) pick(r *http.Request, now time.Time, p *picker) decoded {
+	if rd.cookies != nil {
+		if d, ok := rd.decodeCookie(r, now); ok && p.consider(d) {
+			return d
+		}
+	}
+	if rd.bearer != nil {
+		if d, ok := rd.pickJWT(r, now, p); ok {
+			return d
+		}
+	}
+	return p.result()
+}
+
+// pickJWT considers r's bearer JWT or, without an Authorization header,
+// its JWT cookie; ok reports that it won.
+func (rd *reader) pickJWT(r *http.Request, now time.Time, p *picker) (d decoded, ok bool) {
+	tok, err := bearerToken(r)
+	switch {
+	case err != nil:
+		p.consider(decoded{err: err})
+	case tok != "":
+		d = rd.decodeJWT(r.Context(), tok, SourceBearer, now)
+		return d, p.consider(d)
+	case rd.jwt.CookieName != "" && len(r.Header["Authorization"]) == 0:
+		if c, err := r.Cookie(rd.jwt.CookieName); err == nil && c.Value != "" {
+			d = rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now)
+			return d, p.consider(d)
+		}
+	}
+	return d, false
+}
+
+// decodeCookie reads the session cookie. ok is false when r has none.
+func (rd *reader) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
+	var found cookie.Found
+	parts, present, err := rd.cookies.read(r, &found)
+	if !present {
+		return d, false
+	}
+	if err != nil {
+		d.err = err
+		return d, true
+	}
+	if rd.stored != nil {
+		return rd.stored.decodeStoredCookie(r.Context(), parts, now), true
+	}
+	if s := rd.cache.get(SourceCookie, 0, parts, now); s != nil && statusAt(s, now) == StatusActive {
+		d.session, d.shared = s, true
+		return d, true
+	}
+	return rd.openCookie(parts, now), true
+}
+
+// openCookie opens the stateless session cookie made of parts and caches
+// an active session it holds.
+func (rd *reader) openCookie(parts []string, now time.Time) (d decoded) {
+	payload, rotated, err := rd.cookies.open(strings.Join(parts, ""))
+	if err != nil {
+		d.err = err
+		return d
+	}
+	s, err := decodePayload(payload)
+	if err == nil && (s.SignIn.ID == "" || s.User.ID == "") {
+		err = errMalformedPayload
+	}
+	if err != nil {
+		d.err = fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+		return d
+	}
+	s.Status = statusAt(s, now)
+	d.session = s
+	d.reissue = rotated
+	switch s.Status {
+	case StatusActive:
+		if !rotated { // a cookie sealed with an old key is re-issued, not cached
+			rd.cache.put(SourceCookie, 0, parts, s, cacheUntil(s), now)
+		}
+	case StatusExpired, StatusAbandoned:
+		d.err = ErrSessionExpired
+	default:
+		d.err = fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	}
+	return d
+}
+
+// decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the
+// verified-credential cache.
+func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
+	gen := rd.bearer.Generation()
+	if s := rd.cache.get(src, gen, []string{raw}, now); s != nil {
+		hook := rd.jwt.SessionFromClaims
+		if hook == nil {
+			return decoded{session: s, shared: true}
+		}
+		// The hook may reject a token it accepted before (a deny-list,
+		// say), so it runs on every request, on the request's own copy
+		// of the session as it was before any hook ran.
+		c := s.Clone()
+		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
+	}
+	return rd.verifyJWT(ctx, raw, src, gen, now)
+}
+
+// verifyJWT verifies raw, a JWT of source src that the cache does not
+// hold, and caches the session it yields.
+func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, now time.Time) (d decoded) {
+	if src == SourceBearer {
+		if err := jwtverify.CheckB64Token(raw); err != nil {
+			d.err = tokenErr(err)
+			return d
+		}
+	}
+	claims, typ, err := rd.bearer.Verify(ctx, raw)
+	if err != nil {
+		err = tokenErr(err)
+	}
+	if claims == nil {
+		d.err = err
+		return d
+	}
+	if aerr := jwtverify.CheckAccessToken(rd.jwt.RequireAccessTokenType, typ, claims, rd.clientIDs); aerr != nil {
+		d.err = fmt.Errorf("%w: %w", ErrInvalidToken, aerr)
+		return d
+	}
+	s := sessionFromClaims(claims, raw, src, now)
+	if err == nil && rd.cache != nil {
+		// Cached as verified, before the hook, until the token's own exp.
+		rd.cache.put(src, gen, []string{raw}, s, s.ExpireAt, now)
+	} else {
+		// No one else holds claims: s may own them, and Claims need not
+		// copy them.
+		s.JWTPayload.b.adopt(claims)
+	}
+	if rd.jwt.SessionFromClaims != nil {
+		// s.Claims(), s's own copy: claims themselves are shared with the
+		// cache entry and must not reach code that could change them.
+		return rd.runClaimsHook(ctx, s.Claims(), s, raw, src, err)
+	}
+	return expiredOr(s, err)
+}
+
+// runClaimsHook runs Bearer.SessionFromClaims on s and returns the decoding
+// outcome; verr is the verifier's verdict on the token's age.
+func (rd *reader) runClaimsHook(ctx context.Context, claims map[string]any, s *Session, raw string, src Source, verr error) decoded {
+	var herr error
+	hook := rd.jwt.SessionFromClaims
+	if !rd.hooks.safely(ctx, "SessionFromClaims", func() { herr = hook(claims, s) }) && herr == nil {
+		herr = errors.New("SessionFromClaims panicked")
+	}
+	if herr != nil {
+		return decoded{err: fmt.Errorf("%w: %w", ErrInvalidToken, herr)}
+	}
+	s.Status, s.Source, s.JWT = StatusActive, src, raw
+	return expiredOr(s, verr)
+}
+
+// expiredOr is the outcome for a verified JWT session s: expired when the
+// verifier found the token valid in every respect but its age.
+func expiredOr(s *Session, verr error) decoded {
+	d := decoded{session: s}
+	if verr != nil {
+		s.Status = StatusExpired
+		d.err = fmt.Errorf("%w: %w", ErrSessionExpired, verr)
+	}
+	return d
+}
