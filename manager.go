@@ -62,6 +62,9 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt,
 		usedStates: newUsedStates(maxUsedStates)}
 	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
+	if mt != nil {
+		mt.hooks = m.hooks
+	}
 	if len(s.Keys) > 0 {
 		if m.cookies, err = newCookieCodec(&s); err != nil {
 			cancel()

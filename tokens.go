@@ -141,6 +141,7 @@ type minter struct {
 	templates map[string]TokenTemplate
 	issuer    string
 	leeway    time.Duration
+	hooks     *hooks // runs the templates' Claims functions
 }
 
 // newMinter checks c and builds the minter.
@@ -291,7 +292,12 @@ func (mt *minter) forget(id string) {
 // serves cookie sessions only, so that a presented JWT cannot be
 // exchanged for a fresh one. It is safe for concurrent use.
 func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opts ...TokenOption) (string, error) {
-	t, err := m.tokenTemplate(s, template)
+	return m.minter.token(ctx, s, template, m.cfg.Now(), opts)
+}
+
+// token is GetToken at now; mt may be nil (no Config.Tokens).
+func (mt *minter) token(ctx context.Context, s *Session, template string, now time.Time, opts []TokenOption) (string, error) {
+	t, err := mt.template(s, template)
 	if err != nil {
 		return "", err
 	}
@@ -301,8 +307,6 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 			opt(&o)
 		}
 	}
-	mt := m.minter
-	now := m.cfg.Now()
 	caching := mt.leeway >= 0 && s.ID != ""
 	var fp string
 	if caching {
@@ -313,7 +317,7 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 			return raw, nil
 		}
 	}
-	raw, exp, err := m.mint(ctx, s, t, now)
+	raw, exp, err := mt.mint(ctx, s, t, now)
 	if err != nil {
 		return "", err
 	}
@@ -323,9 +327,9 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 	return raw, nil
 }
 
-// tokenTemplate returns the named template if tokens can be minted for s.
-func (m *Manager) tokenTemplate(s *Session, name string) (TokenTemplate, error) {
-	if m.minter == nil {
+// template returns the named template if tokens can be minted for s.
+func (mt *minter) template(s *Session, name string) (TokenTemplate, error) {
+	if mt == nil {
 		return TokenTemplate{}, ErrTokensDisabled
 	}
 	if s == nil {
@@ -337,7 +341,7 @@ func (m *Manager) tokenTemplate(s *Session, name string) (TokenTemplate, error) 
 	if s.User.ID == "" {
 		return TokenTemplate{}, fmt.Errorf("%w: no user", ErrNoSession)
 	}
-	t, ok := m.minter.templates[name]
+	t, ok := mt.templates[name]
 	if !ok {
 		return TokenTemplate{}, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
@@ -345,8 +349,8 @@ func (m *Manager) tokenTemplate(s *Session, name string) (TokenTemplate, error) 
 }
 
 // mint signs a new token for s from template t.
-func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now time.Time) (string, time.Time, error) {
-	claims, err := m.templateClaims(ctx, s, t)
+func (mt *minter) mint(ctx context.Context, s *Session, t TokenTemplate, now time.Time) (string, time.Time, error) {
+	claims, err := mt.templateClaims(ctx, s, t)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -362,7 +366,7 @@ func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now tim
 	if s.Actor != nil && s.Actor.Subject != "" {
 		claims["act"] = map[string]any{"sub": s.Actor.Subject}
 	}
-	raw, exp, err := m.minter.signer.Mint(claims, mint.Registered{Issuer: m.minter.issuer, Subject: s.User.ID,
+	raw, exp, err := mt.signer.Mint(claims, mint.Registered{Issuer: mt.issuer, Subject: s.User.ID,
 		Audience: t.Audience, IssuedAt: now, Lifetime: t.Lifetime})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: signing: %w", ErrTemplate, err)
@@ -372,7 +376,7 @@ func (m *Manager) mint(ctx context.Context, s *Session, t TokenTemplate, now tim
 
 // templateClaims are the claims t adds for s: its Fields, its Static
 // claims, then what its Claims function returns.
-func (m *Manager) templateClaims(ctx context.Context, s *Session, t TokenTemplate) (map[string]any, error) {
+func (mt *minter) templateClaims(ctx context.Context, s *Session, t TokenTemplate) (map[string]any, error) {
 	claims := map[string]any{}
 	for claim, f := range t.Fields {
 		if v := templateFields[f](s); v != "" {
@@ -387,7 +391,7 @@ func (m *Manager) templateClaims(ctx context.Context, s *Session, t TokenTemplat
 	}
 	var extra map[string]any
 	var err error
-	if !m.hooks.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
+	if !mt.hooks.safely(ctx, "TokenTemplate.Claims", func() { extra, err = t.Claims(s.Clone()) }) {
 		return nil, fmt.Errorf("%w: Claims panicked", ErrTemplate)
 	}
 	if err != nil {
