@@ -93,7 +93,7 @@ func newRefresher(m *Manager) *refresher {
 	rf := &refresher{
 		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
 		leeway: m.cfg.RefreshLeeway, exchange: exchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
-		providers: m.provider, oauthContext: m.oauthContext, sessions: m.stored,
+		providers: m.findProvider, oauthContext: m.oauthContext, sessions: m.stored,
 		cookies: refresh.NewGroup[*refreshResult](m.cfg.RefreshTimeout, onPanic),
 		stored:  refresh.NewGroup[*storedResult](m.cfg.RefreshTimeout, onPanic),
 		memory:  refresh.NewMemory[*refreshResult](refresh.DefaultCapacity),
@@ -122,7 +122,7 @@ func (rf *refresher) due(s *Session, now time.Time) bool {
 		s.Source != SourceCookie || s.Status != StatusActive {
 		return false
 	}
-	if _, err := rf.providers(s.Provider); err != nil {
+	if rf.providers(s.Provider) == nil {
 		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
 	}
 	leeway := rf.leeway
@@ -417,7 +417,7 @@ func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) 
 // redeemRefreshToken sends in's refresh token to its provider, through
 // Provider.Refresh when set, and returns the tokens it answered.
 func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
-	p, err := rf.providers(in.provider)
+	p, err := rf.providers.get(in.provider)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}

@@ -67,7 +67,7 @@ type verbs struct {
 func newVerbs(m *Manager) *verbs {
 	v := &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, idleTimeout: m.cfg.IdleTimeout, log: m.cfg.Logger,
 		store: m.cfg.Store, cookies: m.cookies, reader: m.reader, hooks: m.hooks, minter: m.minter, cache: m.cache,
-		providers: m.provider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
+		providers: m.findProvider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
 	return v
 }
 
@@ -144,9 +144,17 @@ func (v *verbs) newSignIn(ctx context.Context, p SignInParams, now time.Time) (i
 	return in, psid, nil
 }
 
-// providerLookup finds a configured provider by its ID, or fails with an
-// error wrapping ErrUnknownProvider.
-type providerLookup func(id string) (*provider, error)
+// providerLookup finds a configured provider by its ID, or returns nil.
+type providerLookup func(id string) *provider
+
+// get returns the configured provider id, or an error wrapping
+// ErrUnknownProvider.
+func (find providerLookup) get(id string) (*provider, error) {
+	if p := find(id); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownProvider, id)
+}
 
 // signInTokens puts p's tokens into in, verifying its ID token, and
 // returns the provider session ID the ID token names.
@@ -175,7 +183,7 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 // verifyIDToken verifies raw as an ID token of the provider named id. psid
 // is the provider's session ID ("sid"), qualified with its issuer, or "".
 func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
-	p, err := find(id)
+	p, err := find.get(id)
 	if err != nil {
 		return User{}, time.Time{}, "", fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
 	}
