@@ -102,13 +102,6 @@ func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []b
 	return l, c.tooLarge(err)
 }
 
-// sealWrite sets on w the cookie sealCookie decides.
-func (c *cookieCodec) sealWrite(w http.ResponseWriter, r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) error {
-	l, err := c.sealCookie(r, appendPayload, expires, now)
-	l.Apply(w.Header())
-	return err
-}
-
 // sessionCookie decides the stateless cookie holding s, replacing whatever
 // r carried; it lives until s expires.
 func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) (cookieWrite, error) {

@@ -61,7 +61,7 @@ func TestCookieCodecOpen(t *testing.T) {
 	}
 }
 
-// sealWrite writes, for every cookie set-up, the line http.SetCookie would
+// sealCookie decides, for every cookie set-up, the line http.SetCookie would
 // for the prefixed name, and a value the codec opens.
 func TestCookieSealWrite(t *testing.T) {
 	for _, s := range []*settings{
@@ -76,12 +76,14 @@ func TestCookieSealWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := httptest.NewRecorder()
-		if err := c.sealWrite(got, nil, func(b []byte) []byte { return append(b, "payload"...) }, t0.Add(time.Hour), t0); err != nil {
+		cw, err := c.sealCookie(nil, func(b []byte) []byte { return append(b, "payload"...) }, t0.Add(time.Hour), t0)
+		if err != nil {
 			t.Fatal(err)
 		}
+		cw.Apply(got.Header())
 		lines := got.Header()["Set-Cookie"]
 		if len(lines) != 1 {
-			t.Fatalf("sealWrite: %q", lines)
+			t.Fatalf("sealCookie: %q", lines)
 		}
 		value := strings.TrimPrefix(strings.Split(lines[0], ";")[0], c.name+"=")
 		want := httptest.NewRecorder()
@@ -90,10 +92,10 @@ func TestCookieSealWrite(t *testing.T) {
 			Expires: t0.Add(time.Hour), MaxAge: 3600, HttpOnly: true, Secure: !s.InsecureCookies, SameSite: s.CookieSameSite,
 		})
 		if w := want.Header()["Set-Cookie"]; w[0] != lines[0] {
-			t.Errorf("sealWrite: got %q\nwant %q", lines[0], w[0])
+			t.Errorf("sealCookie: got %q\nwant %q", lines[0], w[0])
 		}
 		if p, _, err := c.open(value); err != nil || string(p) != "payload" {
-			t.Errorf("sealWrite: value opens to %q, %v", p, err)
+			t.Errorf("sealCookie: value opens to %q, %v", p, err)
 		}
 	}
 }

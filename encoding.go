@@ -9,7 +9,7 @@ import (
 )
 
 // The cookie payload is a compact binary record, sealed by
-// cookieCodec.sealWrite (cookie.go):
+// cookieCodec.sealCookie (cookie.go):
 //
 //	version byte (payloadVersion)
 //	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, active sign-in's ID
