@@ -340,7 +340,7 @@ func TestAdversarialBearer(t *testing.T) {
 		return bearer(signWith(t, "RS256", att.key, advClaims(), h))
 	}
 
-	l := DefaultLeeway
+	l := defaultLeeway
 	at := func(d time.Duration) int64 { return t0.Add(d).Unix() }
 
 	tests := []advAttack{

@@ -151,8 +151,8 @@ func TestBearerRejects(t *testing.T) {
 		{"wrong azp (token for another client)", rs.mint(t, with("azp", "other-app"))},
 		{"no azp", rs.mint(t, without("azp"))},
 		{"no exp", rs.mint(t, without("exp"))},
-		{"nbf past leeway", rs.mint(t, with("nbf", t0.Add(DefaultLeeway+time.Second).Unix()))},
-		{"iat past leeway", rs.mint(t, with("iat", t0.Add(DefaultLeeway+time.Second).Unix()))},
+		{"nbf past leeway", rs.mint(t, with("nbf", t0.Add(defaultLeeway+time.Second).Unix()))},
+		{"iat past leeway", rs.mint(t, with("iat", t0.Add(defaultLeeway+time.Second).Unix()))},
 		{"exp as string", rs.mint(t, with("exp", "tomorrow"))},
 		{"unknown kid", signer{kid: "nope", alg: "RS256", key: rsaKeyOnce()}.mint(t, good())},
 		{"kid path traversal", headerToken(map[string]any{"kid": "../../../../etc/passwd"})},
@@ -209,7 +209,7 @@ func (s signer) withHeader(t testing.TB, claims jwt.MapClaims, h map[string]any)
 func TestBearerLeewayEdges(t *testing.T) {
 	f := newBearerFixture(t, nil)
 	rs := rsaSigner()
-	l := DefaultLeeway
+	l := defaultLeeway
 	tests := []struct {
 		name        string
 		claim       string
@@ -504,7 +504,7 @@ func TestCookieWinsOverBearer(t *testing.T) {
 		t.Fatalf("got %v, want the cookie session", c.session)
 	}
 	// An expired cookie session gives way to a valid bearer token.
-	f.clk.Advance(DefaultLifetime)
+	f.clk.Advance(defaultLifetime)
 	req = requestWith("https://app.example/", cookies)
 	claims := claimsFor(f.clk.Now())
 	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claims))

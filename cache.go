@@ -6,11 +6,11 @@ import (
 	"github.com/sessionkit/sessionkit/internal/credcache"
 )
 
-// DefaultCacheBytes is the default memory budget of the verified-credential
+// defaultCacheBytes is the default memory budget of the verified-credential
 // cache (Config.CacheBytes): about 8,000 sessions of a typical 3 KB
 // stateless cookie (4 KiB each, see entryOverhead), or about 200,000
 // references of store-backed cookies (refEntryBytes and the session ID).
-const DefaultCacheBytes = 32 << 20
+const defaultCacheBytes = 32 << 20
 
 const (
 	// entryOverhead approximates the bytes of a session entry beyond the

@@ -43,7 +43,7 @@ func TestCacheServesRepeatRequests(t *testing.T) {
 		t.Fatal("a handler's change reached the cache or another request")
 	}
 	// Never past the session's own expiry.
-	clk.Advance(DefaultLifetime)
+	clk.Advance(defaultLifetime)
 	if s := through(m, requestWith("https://app.example/", cookies)); s.Active() {
 		t.Fatal("an expired session was served from the cache")
 	}

@@ -129,7 +129,7 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 		}, []string{"OnSignIn", "OnSessionUpdate"}},
 		{"session expired", func(e *env) {
 			c := signInCookies(e.t, e.m, SignInParams{Token: tokenOf("at", "", t0.Add(time.Hour)), User: &User{ID: "u"}})
-			e.clk.Advance(DefaultLifetime)
+			e.clk.Advance(defaultLifetime)
 			get(e, e.m.Middleware(http.NotFoundHandler()), c)
 		}, []string{"OnSignIn", "OnSessionExpired"}},
 		{"access token expired", func(e *env) {
@@ -203,7 +203,7 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 		}, []string{"OnSignIn"}},
 		{"get server session on demand fires", func(e *env) {
 			c := signInCookies(e.t, e.m, SignInParams{User: &User{ID: "u"}})
-			e.clk.Advance(DefaultLifetime)
+			e.clk.Advance(defaultLifetime)
 			if _, err := e.m.GetServerSession(requestWith(https, c)); err == nil {
 				e.t.Error("expired session without error")
 			}
@@ -246,7 +246,7 @@ func TestCallbackPanicIsContained(t *testing.T) {
 	if rec.Code != 200 || !c.ok {
 		t.Fatalf("got %d ok %v, want the request to go on with its session", rec.Code, c.ok)
 	}
-	clk.Advance(DefaultLifetime)
+	clk.Advance(defaultLifetime)
 	if rec := serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", cookies)); rec.Code != 200 {
 		t.Fatalf("got %d", rec.Code)
 	}
@@ -313,7 +313,7 @@ func TestOnJwtErrorForLosingCredentials(t *testing.T) {
 		t.Errorf("tampered cookie + bearer: ok %v fired %v", c.ok, got)
 	}
 	// A forged bearer token beside an expired cookie session.
-	clk.Advance(DefaultLifetime)
+	clk.Advance(defaultLifetime)
 	req = requestWith("https://app.example/", cookies)
 	req.Header.Set("Authorization", "Bearer a.b.c")
 	var c2 capture

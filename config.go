@@ -24,19 +24,19 @@ import (
 
 // Defaults for the zero values of Config and JWTConfig.
 const (
-	DefaultCookieName    = "sessionkit"
-	DefaultBasePath      = "/api/auth"
-	DefaultLifetime      = 30 * 24 * time.Hour
-	DefaultLeeway        = 5 * time.Second
-	MaxLeeway            = 5 * time.Minute
-	DefaultJWKSRefresh   = time.Hour
-	DefaultJWKSMinWait   = time.Minute
-	DefaultFetchTimeout  = 10 * time.Second
-	DefaultMaxCookieSize = 16 << 10
-	DefaultRefreshLeeway = time.Minute
-	// DefaultSignInStateLifetime is the default of
+	defaultCookieName    = "sessionkit"
+	defaultBasePath      = "/api/auth"
+	defaultLifetime      = 30 * 24 * time.Hour
+	defaultLeeway        = 5 * time.Second
+	maxLeeway            = 5 * time.Minute
+	defaultJWKSRefresh   = time.Hour
+	defaultJWKSMinWait   = time.Minute
+	defaultFetchTimeout  = 10 * time.Second
+	defaultMaxCookieSize = 16 << 10
+	defaultRefreshLeeway = time.Minute
+	// defaultSignInStateLifetime is the default of
 	// Config.SignInStateLifetime.
-	DefaultSignInStateLifetime = 10 * time.Minute
+	defaultSignInStateLifetime = 10 * time.Minute
 )
 
 // Config configures a Manager. The zero value of every field is a safe,
@@ -57,7 +57,7 @@ type Config struct {
 	Keys []KeyPair
 
 	// CookieName is the session cookie's name, without prefix. Default
-	// DefaultCookieName. The Manager adds the "__Host-" prefix (Path "/", no
+	// "sessionkit". The Manager adds the "__Host-" prefix (Path "/", no
 	// Domain) or else the "__Secure-" prefix, and splits values larger than
 	// a browser accepts into chunks named <name>.0, <name>.1, ...
 	CookieName string
@@ -81,13 +81,13 @@ type Config struct {
 	InsecureCookies bool
 	// MaxCookieSize caps the encoded size of a session across all of its
 	// chunks, and the bytes of chunks the Manager reads from a request.
-	// Default DefaultMaxCookieSize (16 KiB). Mind the servers in front of
+	// Default 16 KiB. Mind the servers in front of
 	// the application: nginx refuses a request header line over 8 KiB with
 	// its default large_client_header_buffers.
 	MaxCookieSize int
 
 	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
-	// CreatedAt + Lifetime). Default DefaultLifetime (30 days).
+	// CreatedAt + Lifetime). Default 30 days.
 	Lifetime time.Duration
 	// IdleTimeout, when set, ends a session that records no activity for
 	// that long (status abandoned): ExpireAt = LastActiveAt + IdleTimeout,
@@ -139,7 +139,7 @@ type Config struct {
 	// token, through the Provider named by the session. The effective
 	// leeway never exceeds half the token's lifetime, so a provider that
 	// issues 20-second tokens is asked once per 10 seconds, not on every
-	// request. Default DefaultRefreshLeeway (1 min). A negative value turns
+	// request. Default 1 min. A negative value turns
 	// refreshing off.
 	RefreshLeeway time.Duration
 	// RefreshTimeout bounds how long a request waits for a refresh; it also
@@ -159,8 +159,7 @@ type Config struct {
 	// verified it are unchanged (a JWK Set re-fetch drops the bearer
 	// entries), and never for a session that must be refreshed or
 	// re-issued; SignOut drops the signed-out cookie's entry. Each request
-	// still gets its own copy of the session. Default DefaultCacheBytes
-	// (32 MiB); a negative value turns the cache off.
+	// still gets its own copy of the session. Default 32 MiB; a negative value turns the cache off.
 	//
 	// An entry counts the credential's length plus 1 KiB: the default
 	// holds about 8,000 sessions of a typical 3 KB stateless cookie. A
@@ -177,7 +176,7 @@ type Config struct {
 	CacheBytes int
 
 	// BasePath is where Handler's session endpoints are mounted. Default
-	// DefaultBasePath ("/api/auth").
+	// "/api/auth".
 	BasePath string
 	// SignInURL is where Require sends page requests that have no active
 	// session, with a callbackUrl query parameter holding the request's path
@@ -187,7 +186,7 @@ type Config struct {
 	// HTTPClient fetches JWK Sets. Default: a client with FetchTimeout as its
 	// timeout. Responses larger than 1 MiB are refused either way.
 	HTTPClient *http.Client
-	// FetchTimeout bounds each outgoing request. Default DefaultFetchTimeout.
+	// FetchTimeout bounds each outgoing request. Default 10 s.
 	FetchTimeout time.Duration
 
 	// Callbacks are fired as the Manager observes sign-ins, expiries and
@@ -227,8 +226,8 @@ type Config struct {
 	SignOutRedirect string
 	// SignInStateLifetime bounds how long a user may take at the provider:
 	// the state, nonce and PKCE verifier of a sign-in live in a sealed
-	// cookie that expires after it. Default DefaultSignInStateLifetime
-	// (10 minutes).
+	// cookie that expires after it. Default 10
+	// minutes.
 	SignInStateLifetime time.Duration
 	// UpdateFromClient, when set, handles the session updates that clients
 	// send to POST {BasePath}/session (Auth.js's update(data)): it receives
@@ -337,7 +336,7 @@ type JWTConfig struct {
 	RequireAccessTokenType bool
 
 	// Leeway is the clock skew allowed on exp, nbf and iat. Default
-	// DefaultLeeway (5 s); at most MaxLeeway. Zero means the default; for
+	// 5 s; at most 5 min. Zero means the default; for
 	// no leeway at all, set 1ns.
 	Leeway time.Duration
 
@@ -348,12 +347,12 @@ type JWTConfig struct {
 	CookieName string
 
 	// JWKSRefreshInterval is how often JWK Sets are re-fetched in the
-	// background. Default DefaultJWKSRefresh (1 h).
+	// background. Default 1 h.
 	JWKSRefreshInterval time.Duration
 	// JWKSMinRefreshInterval is the least time between two refreshes caused
 	// by unknown "kid"s, which bounds what a flood of forged tokens can
 	// cost: past it a token with an unknown kid is refused at once. Default
-	// DefaultJWKSMinWait (1 min).
+	// 1 min.
 	JWKSMinRefreshInterval time.Duration
 
 	// SessionFromClaims, when set, runs after the standard claims have been
@@ -445,13 +444,13 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 // defaults.
 func (j *JWTConfig) applyDefaults() {
 	if j.Leeway == 0 {
-		j.Leeway = DefaultLeeway
+		j.Leeway = defaultLeeway
 	}
 	if j.JWKSRefreshInterval == 0 {
-		j.JWKSRefreshInterval = DefaultJWKSRefresh
+		j.JWKSRefreshInterval = defaultJWKSRefresh
 	}
 	if j.JWKSMinRefreshInterval == 0 {
-		j.JWKSMinRefreshInterval = DefaultJWKSMinWait
+		j.JWKSMinRefreshInterval = defaultJWKSMinWait
 	}
 	if len(j.Algorithms) == 0 {
 		j.Algorithms = defaultAlgorithms
@@ -523,8 +522,8 @@ func (j *JWTConfig) checkClaimChecks(field string) error {
 
 // checkDurations bounds the leeway and refuses negative intervals.
 func (j *JWTConfig) checkDurations(field string) error {
-	if j.Leeway < 0 || j.Leeway > MaxLeeway {
-		return configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
+	if j.Leeway < 0 || j.Leeway > maxLeeway {
+		return configErr(field+".Leeway", "must be between 0 and %s", maxLeeway)
 	}
 	if j.JWKSRefreshInterval < 0 {
 		return configErr(field+".JWKSRefreshInterval", "must not be negative")
@@ -631,28 +630,28 @@ func validCookiePath(p string) bool {
 
 // cookieDefaults fills in the session cookie's attributes.
 func (s *settings) cookieDefaults() {
-	s.CookieName = cmp.Or(s.CookieName, DefaultCookieName)
+	s.CookieName = cmp.Or(s.CookieName, defaultCookieName)
 	s.CookiePath = cmp.Or(s.CookiePath, "/")
 	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
 		s.CookieSameSite = http.SameSiteLaxMode
 	}
-	s.MaxCookieSize = cmp.Or(s.MaxCookieSize, DefaultMaxCookieSize)
+	s.MaxCookieSize = cmp.Or(s.MaxCookieSize, defaultMaxCookieSize)
 }
 
 // pathDefaults fills in BasePath, without a trailing "/", and SignInURL,
 // which defaults to the sign-in page under it.
 func (s *settings) pathDefaults() {
-	s.BasePath = strings.TrimRight(cmp.Or(s.BasePath, DefaultBasePath), "/")
+	s.BasePath = strings.TrimRight(cmp.Or(s.BasePath, defaultBasePath), "/")
 	s.SignInURL = cmp.Or(s.SignInURL, s.BasePath+"/signin")
 }
 
 // timingDefaults fills in the lifetimes, timeouts, cache size, logger and
 // clock.
 func (s *settings) timingDefaults() {
-	s.Lifetime = cmp.Or(s.Lifetime, DefaultLifetime)
-	s.FetchTimeout = cmp.Or(s.FetchTimeout, DefaultFetchTimeout)
-	s.CacheBytes = cmp.Or(s.CacheBytes, DefaultCacheBytes)
-	s.RefreshLeeway = cmp.Or(s.RefreshLeeway, DefaultRefreshLeeway)
+	s.Lifetime = cmp.Or(s.Lifetime, defaultLifetime)
+	s.FetchTimeout = cmp.Or(s.FetchTimeout, defaultFetchTimeout)
+	s.CacheBytes = cmp.Or(s.CacheBytes, defaultCacheBytes)
+	s.RefreshLeeway = cmp.Or(s.RefreshLeeway, defaultRefreshLeeway)
 	s.RefreshTimeout = cmp.Or(s.RefreshTimeout, s.FetchTimeout)
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -681,7 +680,7 @@ func (s *settings) providerDefaults() error {
 			p.Name = p.ID
 		}
 		if p.Leeway == 0 {
-			p.Leeway = DefaultLeeway
+			p.Leeway = defaultLeeway
 		}
 		p.Scopes = slices.Clone(p.Scopes)
 		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
@@ -808,7 +807,7 @@ func (s *settings) validatePaths() error {
 // handlerDefaults validates and fills in the fields Handler uses.
 func (s *settings) handlerDefaults() error {
 	if s.SignInStateLifetime == 0 {
-		s.SignInStateLifetime = DefaultSignInStateLifetime
+		s.SignInStateLifetime = defaultSignInStateLifetime
 	}
 	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
 		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)

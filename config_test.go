@@ -104,14 +104,14 @@ func TestNewAcceptsZeroDefaults(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"CookieName", s.CookieName, DefaultCookieName},
+		{"CookieName", s.CookieName, defaultCookieName},
 		{"CookiePath", s.CookiePath, "/"},
 		{"CookieSameSite", s.CookieSameSite, http.SameSiteLaxMode},
-		{"Lifetime", s.Lifetime, DefaultLifetime},
-		{"BasePath", s.BasePath, DefaultBasePath},
-		{"SignInURL", s.SignInURL, DefaultBasePath + "/signin"},
-		{"FetchTimeout", s.FetchTimeout, DefaultFetchTimeout},
-		{"MaxCookieSize", s.MaxCookieSize, DefaultMaxCookieSize},
+		{"Lifetime", s.Lifetime, defaultLifetime},
+		{"BasePath", s.BasePath, defaultBasePath},
+		{"SignInURL", s.SignInURL, defaultBasePath + "/signin"},
+		{"FetchTimeout", s.FetchTimeout, defaultFetchTimeout},
+		{"MaxCookieSize", s.MaxCookieSize, defaultMaxCookieSize},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -126,7 +126,7 @@ func TestNewBearerDefaults(t *testing.T) {
 		Issuer:     testIssuer, Audience: []string{testAudience},
 	}})
 	b := m.cfg.bearer
-	if b.Leeway != DefaultLeeway || b.JWKSRefreshInterval != DefaultJWKSRefresh || b.JWKSMinRefreshInterval != DefaultJWKSMinWait {
+	if b.Leeway != defaultLeeway || b.JWKSRefreshInterval != defaultJWKSRefresh || b.JWKSMinRefreshInterval != defaultJWKSMinWait {
 		t.Errorf("defaults: got leeway %v refresh %v min %v", b.Leeway, b.JWKSRefreshInterval, b.JWKSMinRefreshInterval)
 	}
 	for _, a := range b.Algorithms {

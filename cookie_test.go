@@ -54,8 +54,8 @@ func TestCookieRoundTrip(t *testing.T) {
 		{"Actor", s.Actor.Subject, "admin_9"},
 		{"CreatedAt", s.CreatedAt, t0},
 		{"LastActiveAt", s.LastActiveAt, t0},
-		{"ExpireAt", s.ExpireAt, t0.Add(DefaultLifetime)},
-		{"AbandonAt", s.AbandonAt, t0.Add(DefaultLifetime)},
+		{"ExpireAt", s.ExpireAt, t0.Add(defaultLifetime)},
+		{"AbandonAt", s.AbandonAt, t0.Add(defaultLifetime)},
 		{"len(SignIns)", len(s.SignIns()), 1},
 		{"SignIn.ID prefix", strings.HasPrefix(s.SignIn.ID, "sin_"), true},
 		{"GetServerSession same", c.srvSess, s},
@@ -125,8 +125,8 @@ func TestCookieAttributes(t *testing.T) {
 			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 				t.Errorf("got HttpOnly %v SameSite %v, want true Lax", c.HttpOnly, c.SameSite)
 			}
-			if c.MaxAge != int(DefaultLifetime/time.Second) {
-				t.Errorf("MaxAge: got %d, want %d", c.MaxAge, int(DefaultLifetime/time.Second))
+			if c.MaxAge != int(defaultLifetime/time.Second) {
+				t.Errorf("MaxAge: got %d, want %d", c.MaxAge, int(defaultLifetime/time.Second))
 			}
 			// The cookie set for this request is read back on the next.
 			var cp capture
@@ -206,7 +206,7 @@ func TestCookieChunking(t *testing.T) {
 func TestCookieTooLarge(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
 	_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-		SignInParams{Token: tokenOf(strings.Repeat("A", DefaultMaxCookieSize), "", time.Time{}), User: &User{ID: "u"}})
+		SignInParams{Token: tokenOf(strings.Repeat("A", defaultMaxCookieSize), "", time.Time{}), User: &User{ID: "u"}})
 	if !errors.Is(err, ErrSessionTooLarge) {
 		t.Fatalf("got %v, want ErrSessionTooLarge", err)
 	}
@@ -332,7 +332,7 @@ func TestCookieChunkAttacks(t *testing.T) {
 		{"duplicated chunk", header(append([]string{pair(n0, 0), n1 + "=" + chunks[0].Value, pair(n2, 2)}, all()[3:]...)...)},
 		{"truncated chunk", header(append([]string{pair(n0, 0), n1 + "=" + chunks[1].Value[:100]}, all()[2:]...)...)},
 		{"gap then more chunks", header(pair(n0, 0), pair(n2, 2))},
-		{"oversized", header("__Host-sessionkit=" + strings.Repeat("A", DefaultMaxCookieSize+1))},
+		{"oversized", header("__Host-sessionkit=" + strings.Repeat("A", defaultMaxCookieSize+1))},
 		{"many oversized chunks", strings.Repeat("__Host-sessionkit.1="+strings.Repeat("B", 4000)+"; ", 40)},
 		{"not base64", header("__Host-sessionkit=!!!!")},
 		{"empty chunks", header("__Host-sessionkit.0=", "__Host-sessionkit.1=")},
@@ -383,8 +383,8 @@ func TestCookieLifetime(t *testing.T) {
 		wantExpired bool
 	}{
 		{"fresh", 0, time.Hour, StatusActive, nil, false},
-		{"just before lifetime", 0, DefaultLifetime - time.Second, StatusActive, nil, false},
-		{"at lifetime", 0, DefaultLifetime, StatusExpired, ErrSessionExpired, true},
+		{"just before lifetime", 0, defaultLifetime - time.Second, StatusActive, nil, false},
+		{"at lifetime", 0, defaultLifetime, StatusExpired, ErrSessionExpired, true},
 		{"idle ok", time.Hour, 59 * time.Minute, StatusActive, nil, false},
 		{"idle exceeded", time.Hour, time.Hour, StatusAbandoned, ErrSessionExpired, true},
 	}

@@ -27,7 +27,7 @@ func ExampleManager_Handler() {
 	defer m.Close()
 
 	mux := http.NewServeMux()
-	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
+	mux.Handle("/api/auth/", m.Handler())
 	for _, path := range []string{"/api/auth/providers", "/api/auth/session"} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://app.example"+path, nil))

@@ -14,7 +14,7 @@ import (
 // getCsrfToken, getProviders, signIn, signOut, update) calls. Mount it at
 // Config.BasePath without stripping the prefix:
 //
-//	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
+//	mux.Handle("/api/auth/", m.Handler())
 //
 // Paths are relative to BasePath:
 //

@@ -131,7 +131,7 @@ func TestRequireExpiredCookieSession(t *testing.T) {
 	clk := newClock()
 	m := mustNew(t, testConfig(clk, ""))
 	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
-	clk.Advance(DefaultLifetime + time.Second)
+	clk.Advance(defaultLifetime + time.Second)
 	req := requestWith("https://app.example/api", cookies)
 	req.Header.Set("Accept", "application/json")
 	rec := serve(m.Require(http.NotFoundHandler()), req)
@@ -176,7 +176,7 @@ func TestRequireAfterMiddlewareDecodesOnce(t *testing.T) {
 	cfg.Callbacks.OnSessionExpired = func(contextT, *Session) { expired++ }
 	m := mustNew(t, cfg)
 	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
-	clk.Advance(DefaultLifetime)
+	clk.Advance(defaultLifetime)
 	serve(m.Middleware(m.Require(http.NotFoundHandler())), requestWith("https://app.example/", cookies))
 	if expired != 1 {
 		t.Errorf("OnSessionExpired fired %d times, want 1", expired)
@@ -278,7 +278,7 @@ func TestSessionClone(t *testing.T) {
 // map; a copy of a copy whose claims were changed carries the change.
 func TestSessionClaimsLazyCopy(t *testing.T) {
 	verified := map[string]any{"sub": "u", "groups": []any{"a"}, "meta": map[string]any{"k": "v"}}
-	cached := &Session{Source: SourceBearer, JWTPayload: JWTClaims{sharedClaims(verified)}}
+	cached := &Session{Source: SourceBearer, JWTPayload: claimsField{sharedClaims(verified)}}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -319,7 +319,7 @@ func TestSessionClaimsLazyCopy(t *testing.T) {
 
 // The claims are encoded as "jwtPayload", a JSON object, and decode back.
 func TestSessionJSONClaims(t *testing.T) {
-	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, SignIn: SignIn{User: User{ID: "u"}}, JWTPayload: JWTClaims{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
+	s := &Session{ID: "s1", Status: StatusActive, Source: SourceBearer, SignIn: SignIn{User: User{ID: "u"}}, JWTPayload: claimsField{sharedClaims(map[string]any{"sub": "u", "n": 1.0})}}
 	for _, v := range []any{s, *s} {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -70,7 +70,7 @@ type Provider struct {
 	// the asymmetric algorithms of JWTConfig.Algorithms.
 	IDTokenAlgorithms []string
 	// Leeway is the clock skew allowed on ID token times. Default
-	// DefaultLeeway; at most MaxLeeway.
+	// 5 s; at most 5 min.
 	Leeway time.Duration
 
 	// Refresh, when set, replaces the standard refresh_token grant for
@@ -120,8 +120,8 @@ func (p *Provider) validate(field string) error {
 			return configErr(field+".IDTokenAlgorithms", "%q is not an asymmetric JWS algorithm", alg)
 		}
 	}
-	if p.Leeway < 0 || p.Leeway > MaxLeeway {
-		return configErr(field+".Leeway", "must be between 0 and %s", MaxLeeway)
+	if p.Leeway < 0 || p.Leeway > maxLeeway {
+		return configErr(field+".Leeway", "must be between 0 and %s", maxLeeway)
 	}
 	return nil
 }

@@ -169,10 +169,10 @@ type Session struct {
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
-	// JWTPayload holds the verified claims of JWT. Read and change them
-	// with Claims, which returns the session's own map; SetClaims replaces
-	// them.
-	JWTPayload JWTClaims `json:"jwtPayload,omitzero"`
+	// JWTPayload carries the verified claims of JWT into JSON, as the
+	// object "jwtPayload". Read and change the claims with Claims, which
+	// returns the session's own map; SetClaims replaces them.
+	JWTPayload claimsField `json:"jwtPayload,omitzero"`
 
 	// Error records a problem with the session's tokens that did not end the
 	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
@@ -251,22 +251,22 @@ func ownedClaims(m map[string]any) *claimsBox {
 	return b
 }
 
-// JWTClaims is the Session.JWTPayload field: a handle on the session's
+// claimsField is the type of Session.JWTPayload: a handle on the session's
 // verified claims, read with Session.Claims. Its zero value holds none. It
 // encodes to and decodes from JSON as the claims object. A shallow copy of
 // a Session (s2 := *s) shares its claims; Clone gives the copy its own.
-type JWTClaims struct{ b *claimsBox }
+type claimsField struct{ b *claimsBox }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
-func (c JWTClaims) IsZero() bool { return c.b == nil }
+func (c claimsField) IsZero() bool { return c.b == nil }
 
 // MarshalJSON encodes the claims as a JSON object.
-func (c JWTClaims) MarshalJSON() ([]byte, error) {
+func (c claimsField) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c.b.peek())
 }
 
 // UnmarshalJSON decodes a JSON object of claims (null: none).
-func (c *JWTClaims) UnmarshalJSON(data []byte) error {
+func (c *claimsField) UnmarshalJSON(data []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err

@@ -14,10 +14,10 @@ import (
 
 // Defaults and bounds of TicketParams.TTL.
 const (
-	// DefaultTicketTTL is the default lifetime of a ticket.
-	DefaultTicketTTL = 5 * time.Minute
-	// MaxTicketTTL is the longest lifetime a ticket may have.
-	MaxTicketTTL = time.Hour
+	// defaultTicketTTL is the default lifetime of a ticket.
+	defaultTicketTTL = 5 * time.Minute
+	// maxTicketTTL is the longest lifetime a ticket may have.
+	maxTicketTTL = time.Hour
 
 	// ticketName binds tickets into their MAC, so that no other value
 	// sealed with the cookie keys (a session cookie) passes for a ticket.
@@ -53,7 +53,7 @@ type TicketParams struct {
 	// OrganizationID and WorkspaceID set the session's initial scope.
 	OrganizationID, WorkspaceID string
 	// TTL is how long the ticket may be redeemed. Default
-	// DefaultTicketTTL (5 min); at most MaxTicketTTL.
+	// 5 min; at most 1 h.
 	TTL time.Duration
 }
 
@@ -93,10 +93,10 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	}
 	ttl := p.TTL
 	if ttl == 0 {
-		ttl = DefaultTicketTTL
+		ttl = defaultTicketTTL
 	}
-	if ttl < 0 || ttl > MaxTicketTTL {
-		return "", fmt.Errorf("sessionkit: TicketParams.TTL must be between 0 and %s, got %s", MaxTicketTTL, ttl)
+	if ttl < 0 || ttl > maxTicketTTL {
+		return "", fmt.Errorf("sessionkit: TicketParams.TTL must be between 0 and %s, got %s", maxTicketTTL, ttl)
 	}
 	now := m.cfg.Now()
 	pl := ticketPayload{V: 1, JTI: rand.Text(), User: p.User, Actor: cloneActor(p.Actor), Org: p.OrganizationID, WS: p.WorkspaceID,

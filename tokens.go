@@ -14,13 +14,13 @@ import (
 
 // Defaults of TokenConfig and TokenTemplate.
 const (
-	// DefaultTokenLifetime is the default of TokenTemplate.Lifetime.
-	DefaultTokenLifetime = 60 * time.Second
-	// DefaultTokenCacheLeeway is the default of TokenConfig.CacheLeeway.
-	DefaultTokenCacheLeeway = 10 * time.Second
-	// DefaultTokenCacheSessions is the default of
+	// defaultTokenLifetime is the default of TokenTemplate.Lifetime.
+	defaultTokenLifetime = 60 * time.Second
+	// defaultTokenCacheLeeway is the default of TokenConfig.CacheLeeway.
+	defaultTokenCacheLeeway = 10 * time.Second
+	// defaultTokenCacheSessions is the default of
 	// TokenConfig.MaxCachedSessions.
-	DefaultTokenCacheSessions = 10000
+	defaultTokenCacheSessions = 10000
 )
 
 // Errors of GetToken.
@@ -56,12 +56,12 @@ type TokenConfig struct {
 	Issuer string
 	// CacheLeeway is how long before its expiry a cached token stops being
 	// served: a caller always gets a token that is valid for at least
-	// this long. Default DefaultTokenCacheLeeway (10 s); it is capped at
+	// this long. Default 10 s; it is capped at
 	// half of each template's lifetime. A negative value turns caching
 	// off.
 	CacheLeeway time.Duration
 	// MaxCachedSessions bounds how many sessions have cached tokens.
-	// Default DefaultTokenCacheSessions.
+	// Default 10,000.
 	MaxCachedSessions int
 }
 
@@ -77,8 +77,7 @@ type SigningKey struct {
 
 // TokenTemplate describes one kind of token.
 type TokenTemplate struct {
-	// Lifetime is how long a token lives. Default DefaultTokenLifetime
-	// (60 s); at most 24 h.
+	// Lifetime is how long a token lives. Default 60 s; at most 24 h.
 	Lifetime time.Duration
 	// Audience is the token's "aud". Required: New refuses a template
 	// without one, since a token without "aud" is accepted by every
@@ -157,11 +156,11 @@ func newMinter(c *TokenConfig, s *settings) (*minter, error) {
 		}
 	}
 	if mt.leeway == 0 {
-		mt.leeway = DefaultTokenCacheLeeway
+		mt.leeway = defaultTokenCacheLeeway
 	}
 	maxSessions := c.MaxCachedSessions
 	if maxSessions == 0 {
-		maxSessions = DefaultTokenCacheSessions
+		maxSessions = defaultTokenCacheSessions
 	}
 	if maxSessions < 0 {
 		return nil, configErr("Tokens.MaxCachedSessions", "must not be negative")
@@ -195,7 +194,7 @@ func keyConfigErr(err error) error {
 // session token template unless c defines it.
 func (mt *minter) addTemplates(c *TokenConfig) error {
 	if _, ok := c.Templates[""]; !ok {
-		mt.templates[""] = TokenTemplate{Lifetime: DefaultTokenLifetime, Audience: []string{mt.issuer}}
+		mt.templates[""] = TokenTemplate{Lifetime: defaultTokenLifetime, Audience: []string{mt.issuer}}
 	}
 	for name, t := range c.Templates {
 		t, err := checkTemplate(fmt.Sprintf("Tokens.Templates[%q]", name), t)
@@ -214,7 +213,7 @@ func checkTemplate(field string, t TokenTemplate) (TokenTemplate, error) {
 		return t, err
 	}
 	if t.Lifetime == 0 {
-		t.Lifetime = DefaultTokenLifetime
+		t.Lifetime = defaultTokenLifetime
 	}
 	if t.Lifetime < time.Second || t.Lifetime > 24*time.Hour {
 		return t, configErr(field+".Lifetime", "must be between 1s and 24h, got %s", t.Lifetime)

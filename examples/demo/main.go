@@ -371,7 +371,7 @@ func (d *demo) Close() {
 // newHandler is the demo's whole HTTP surface.
 func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(sessionkit.DefaultBasePath+"/", m.Handler())
+	mux.Handle("/api/auth/", m.Handler())
 	app := http.NewServeMux()
 	mux.Handle("/", pageHeaders(app))
 	app.HandleFunc("GET /static/home.js", serveScript(homeScript))

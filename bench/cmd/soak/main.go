@@ -641,7 +641,7 @@ func run(o options) ([]string, error) {
 	fmt.Printf("users: %d cookie (%d workers), %d bearer (%d workers; RS256, PS256, ES256, EdDSA), %d refreshing browsers x %d tabs; access tokens %s\n",
 		o.cookieUsers, o.workers, o.bearerUsers, o.workers, o.browsers, o.tabs, o.ttl)
 	fmt.Printf("fault after %d requests, %s: %s token endpoint 500 + JWKS 503, then %s token endpoint hanging + JWKS 503; RefreshTimeout %s; grace %s\n",
-		g.faultAt, o.fault, o.fault/2, o.fault-o.fault/2, cmp.Or(o.refreshTO, sessionkit.DefaultFetchTimeout), o.grace)
+		g.faultAt, o.fault, o.fault/2, o.fault-o.fault/2, cmp.Or(o.refreshTO, 10*time.Second), o.grace)
 
 	var warm memSample
 	warmAt := o.n / 10
