@@ -443,15 +443,9 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 // applyDefaults sets the zero durations and the empty allow-list to their
 // defaults.
 func (j *JWTConfig) applyDefaults() {
-	if j.Leeway == 0 {
-		j.Leeway = defaultLeeway
-	}
-	if j.JWKSRefreshInterval == 0 {
-		j.JWKSRefreshInterval = defaultJWKSRefresh
-	}
-	if j.JWKSMinRefreshInterval == 0 {
-		j.JWKSMinRefreshInterval = defaultJWKSMinWait
-	}
+	j.Leeway = cmp.Or(j.Leeway, defaultLeeway)
+	j.JWKSRefreshInterval = cmp.Or(j.JWKSRefreshInterval, defaultJWKSRefresh)
+	j.JWKSMinRefreshInterval = cmp.Or(j.JWKSMinRefreshInterval, defaultJWKSMinWait)
 	if len(j.Algorithms) == 0 {
 		j.Algorithms = defaultAlgorithms
 	}

@@ -53,6 +53,7 @@ import (
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/bench/internal/loopback"
+	"github.com/sessionkit/sessionkit/bench/internal/signin"
 	"github.com/sessionkit/sessionkit/internal/cputime"
 )
 
@@ -110,7 +111,7 @@ func run(dur time.Duration, rounds, conns int, gen string) error {
 		return err
 	}
 	defer m.Close()
-	cookie, err := signIn(m)
+	cookie, err := signin.Cookie(m, "user_load")
 	if err != nil {
 		return err
 	}
@@ -234,39 +235,6 @@ func cookieRequest(cookie string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
 	r.Header.Set("Cookie", cookie)
 	return r
-}
-
-// signIn makes a session with the benchmark's tokens (900-byte access,
-// 100-byte refresh, 1000-byte ID token) and returns its Cookie header.
-func signIn(m *sessionkit.Manager) (string, error) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/callback", nil)
-	_, err := m.SignIn(rec, req, sessionkit.SignInParams{
-		Token: &oauth2.Token{AccessToken: strings.Repeat("a", 900), RefreshToken: strings.Repeat("r", 100),
-			TokenType: "Bearer", Expiry: time.Now().Add(24 * time.Hour)},
-		User: &sessionkit.User{ID: "user_load", Email: "load@example.com", Name: "Load"},
-	})
-	if err != nil {
-		return "", err
-	}
-	req = httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
-	rec = httptest.NewRecorder()
-	if _, err := m.UpdateSession(rec, req, func(s *sessionkit.Session) error {
-		s.IDToken = strings.Repeat("i", 1000)
-		return nil
-	}); err != nil {
-		return "", err
-	}
-	var parts []string
-	for _, c := range rec.Result().Cookies() {
-		if c.MaxAge >= 0 && c.Value != "" {
-			parts = append(parts, c.Name+"="+c.Value)
-		}
-	}
-	return strings.Join(parts, "; "), nil
 }
 
 func get(url string, headers map[string]string) (string, error) {

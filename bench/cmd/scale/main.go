@@ -41,9 +41,8 @@ import (
 
 	"github.com/sessionkit/sessionkit/store"
 
-	"golang.org/x/oauth2"
-
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/bench/internal/signin"
 	"github.com/sessionkit/sessionkit/internal/cputime"
 	"github.com/sessionkit/sessionkit/memstore"
 	"github.com/sessionkit/sessionkit/redisstore"
@@ -178,7 +177,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	cookies := make([]string, n)
 	cookieBytes := 0
 	for i := range cookies {
-		c, err := signIn(f.managers[1], i)
+		c, err := signin.Cookie(f.managers[1], fmt.Sprintf("user_%07d", i))
 		if err != nil {
 			return nil, err
 		}
@@ -226,43 +225,6 @@ func openStore(store string, n int) (store.Store, func(), error) {
 		return nil, func() {}, nil
 	}
 	return nil, nil, fmt.Errorf("scale: unknown store %q", store)
-}
-
-// signIn makes user i's session and returns its Cookie header.
-func signIn(m *sessionkit.Manager, i int) (string, error) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/callback", nil)
-	id := fmt.Sprintf("user_%07d", i)
-	_, err := m.SignIn(rec, req, sessionkit.SignInParams{
-		Token: &oauth2.Token{AccessToken: id + strings.Repeat("a", 888), RefreshToken: id + strings.Repeat("r", 88),
-			TokenType: "Bearer", Expiry: time.Now().Add(24 * time.Hour)},
-		User: &sessionkit.User{ID: id, Email: id + "@example.com", Name: "User " + id},
-	})
-	if err != nil {
-		return "", err
-	}
-	req = httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
-	rec = httptest.NewRecorder()
-	if _, err := m.UpdateSession(rec, req, func(s *sessionkit.Session) error {
-		s.IDToken = id + strings.Repeat("i", 988)
-		return nil
-	}); err != nil {
-		return "", err
-	}
-	cookies := rec.Result().Cookies()
-	if len(cookies) == 0 { // a store-backed session keeps its cookie
-		cookies = req.Cookies()
-	}
-	var parts []string
-	for _, c := range cookies {
-		if c.MaxAge >= 0 && c.Value != "" {
-			parts = append(parts, c.Name+"="+c.Value)
-		}
-	}
-	return strings.Join(parts, "; "), nil
 }
 
 type result struct {
