@@ -80,9 +80,9 @@ func logoutClaims(mod func(jwt.MapClaims)) jwt.MapClaims {
 // closed when t ends.
 func newBCLManager(t testing.TB, idp *bclProvider) *sessionkit.Manager {
 	t.Helper()
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys:   []sessionkit.KeyPair{keys},
+		Keys:   [][]byte{keys},
 		Store:  newMemStore(t),
 		Logger: slog.New(slog.DiscardHandler),
 		Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
@@ -246,8 +246,8 @@ func TestBackChannelLogout(t *testing.T) {
 }
 
 func TestBackChannelLogoutNeedsStore(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}})
+	keys := []byte(rand.Text() + rand.Text())
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,7 @@ package sessionkit
 import (
 	"cmp"
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +15,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/internal/seal"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -43,18 +40,19 @@ const (
 // documented default; New validates the whole struct and names the field of
 // anything it rejects in a *ConfigError.
 type Config struct {
-	// Keys seal the session cookie with AES-256-GCM under a key derived
-	// from both halves of a pair (HKDF-SHA256), and the sign-in flow
-	// cookie and tickets with gorilla/securecookie (HashKey authenticates
-	// with HMAC-SHA256, BlockKey encrypts with AES-256). The first pair seals new
-	// cookies; every pair opens them, so a key is rotated by putting the new
-	// pair first and keeping the old one until its cookies have expired. A
-	// cookie opened with an older pair is re-issued with the first one.
-	// KeyPairFromSecret derives a pair from a passphrase.
+	// Keys are the cookie secrets: each at least 32 bytes of secret (a
+	// random passphrase, for example `openssl rand -base64 48`, or random
+	// bytes). The first seals new cookies and tickets; every one opens
+	// them, so a secret is rotated by putting the new one first and
+	// keeping the old one until its cookies have expired. A cookie opened
+	// with an older secret is re-issued with the first one. Each use (the
+	// session cookie, the sign-in flow cookie, tickets, CSRF tokens) has
+	// its own keys, derived from the secret with HKDF-SHA256; cookies and
+	// tickets are sealed with AES-256-GCM.
 	//
 	// Keys may be empty only when Bearer is set: the Manager then reads bearer
 	// JWTs and never writes cookies.
-	Keys []KeyPair
+	Keys [][]byte
 
 	// CookieName is the session cookie's name, without prefix. Default
 	// "sessionkit". The Manager adds the "__Host-" prefix (Path "/", no
@@ -258,37 +256,6 @@ type Config struct {
 	// empty: leaving the organization or workspace. Default nil: every
 	// switch is refused.
 	AuthorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
-}
-
-// KeyPair is one set of cookie keys.
-type KeyPair struct {
-	// HashKey is the first half of the pair: at least 32 bytes. With
-	// BlockKey it keys the cookie's AES-256-GCM (through HKDF-SHA256); it
-	// authenticates, with HMAC-SHA256, the sign-in flow cookie and
-	// tickets, and keys the CSRF tokens.
-	HashKey []byte
-	// BlockKey is the second half: exactly 32 bytes. It encrypts, with
-	// AES-256, what HashKey authenticates.
-	BlockKey []byte
-}
-
-// KeyPairFromSecret derives a KeyPair from secret with HKDF-SHA256, so that a
-// single configuration string (for example $SESSIONKIT_SECRET) can key the
-// cookies. secret must hold at least 32 bytes; generate it with a CSPRNG
-// (for example `openssl rand -base64 48`).
-func KeyPairFromSecret(secret string) (KeyPair, error) {
-	if len(secret) < 32 {
-		return KeyPair{}, errors.New("sessionkit: secret must be at least 32 bytes")
-	}
-	hash, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit cookie hash key v1", 32)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("sessionkit: deriving hash key: %w", err)
-	}
-	block, err := hkdf.Key(sha256.New, []byte(secret), nil, "sessionkit cookie block key v1", 32)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("sessionkit: deriving block key: %w", err)
-	}
-	return KeyPair{HashKey: hash, BlockKey: block}, nil
 }
 
 // JWTConfig says which JWTs to trust and how to check them, for bearer
@@ -683,36 +650,21 @@ func (s *settings) providerDefaults() error {
 }
 
 // validateKeys checks that there are keys where they are needed, and that
-// each pair is strong.
+// each is strong.
 func (s *settings) validateKeys() error {
 	if s.Store != nil && len(s.Keys) == 0 {
 		return configErr("Store", "needs cookie keys (Config.Keys): the session cookie refers to the stored session")
 	}
 	if len(s.Keys) == 0 && s.Bearer == nil {
-		return configErr("Keys", "at least one key pair is required (or set Config.Bearer for bearer-only sessions)")
+		return configErr("Keys", "at least one key is required (or set Config.Bearer for bearer-only sessions)")
 	}
 	for i, k := range s.Keys {
-		if err := validateKeyPair(i, k); err != nil {
-			return err
+		if len(k) < seal.MinSecret {
+			return configErr(fmt.Sprintf("Keys[%d]", i), "must be at least %d bytes, got %d", seal.MinSecret, len(k))
 		}
-	}
-	return nil
-}
-
-// validateKeyPair checks Keys[i]: key lengths, distinct halves, no
-// all-zero key.
-func validateKeyPair(i int, k KeyPair) error {
-	if len(k.HashKey) < 32 {
-		return configErr(fmt.Sprintf("Keys[%d].HashKey", i), "must be at least 32 bytes, got %d", len(k.HashKey))
-	}
-	if len(k.BlockKey) != 32 {
-		return configErr(fmt.Sprintf("Keys[%d].BlockKey", i), "must be exactly 32 bytes (AES-256), got %d", len(k.BlockKey))
-	}
-	if subtle.ConstantTimeCompare(k.HashKey[:32], k.BlockKey) == 1 {
-		return configErr(fmt.Sprintf("Keys[%d]", i), "HashKey and BlockKey must differ")
-	}
-	if allZero(k.HashKey) || allZero(k.BlockKey) {
-		return configErr(fmt.Sprintf("Keys[%d]", i), "keys must not be all zero bytes")
+		if allZero(k) {
+			return configErr(fmt.Sprintf("Keys[%d]", i), "must not be all zero bytes")
+		}
 	}
 	return nil
 }

@@ -28,28 +28,28 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		field string
 	}{
 		{"no keys no bearer", Config{}, "Keys"},
-		{"short hash key", Config{Keys: []KeyPair{{HashKey: randBytes(16), BlockKey: randBytes(32)}}}, "Keys[0].HashKey"},
-		{"short block key", Config{Keys: []KeyPair{{HashKey: randBytes(32), BlockKey: randBytes(16)}}}, "Keys[0].BlockKey"},
-		{"second pair bad", Config{Keys: []KeyPair{good, {HashKey: randBytes(32)}}}, "Keys[1].BlockKey"},
-		{"same hash and block", Config{Keys: []KeyPair{{HashKey: good.HashKey, BlockKey: good.HashKey}}}, "Keys[0]"},
-		{"zero keys", Config{Keys: []KeyPair{{HashKey: make([]byte, 32), BlockKey: randBytes(32)}}}, "Keys[0]"},
-		{"prefixed cookie name", Config{Keys: []KeyPair{good}, CookieName: "__Host-s"}, "CookieName"},
-		{"bad cookie name", Config{Keys: []KeyPair{good}, CookieName: "a;b"}, "CookieName"},
-		{"bad path", Config{Keys: []KeyPair{good}, CookiePath: "app"}, "CookiePath"},
-		{"non-ASCII path", Config{Keys: []KeyPair{good}, CookiePath: "/äpp"}, "CookiePath"},
-		{"path with a tab", Config{Keys: []KeyPair{good}, CookiePath: "/a\tb"}, "CookiePath"},
-		{"bad domain", Config{Keys: []KeyPair{good}, CookieDomain: "a;b.example"}, "CookieDomain"},
-		{"domain with port", Config{Keys: []KeyPair{good}, CookieDomain: "example.com:443"}, "CookieDomain"},
-		{"domain label too long", Config{Keys: []KeyPair{good}, CookieDomain: strings.Repeat("x", 64) + ".example"}, "CookieDomain"},
-		{"samesite none insecure", Config{Keys: []KeyPair{good}, CookieSameSite: http.SameSiteNoneMode, InsecureCookies: true}, "CookieSameSite"},
-		{"unknown samesite", Config{Keys: []KeyPair{good}, CookieSameSite: 9}, "CookieSameSite"},
-		{"small max size", Config{Keys: []KeyPair{good}, MaxCookieSize: 100}, "MaxCookieSize"},
-		{"negative lifetime", Config{Keys: []KeyPair{good}, Lifetime: -time.Second}, "Lifetime"},
-		{"negative idle", Config{Keys: []KeyPair{good}, IdleTimeout: -time.Second}, "IdleTimeout"},
-		{"idle past lifetime", Config{Keys: []KeyPair{good}, Lifetime: time.Hour, IdleTimeout: 2 * time.Hour}, "IdleTimeout"},
-		{"negative fetch timeout", Config{Keys: []KeyPair{good}, FetchTimeout: -1}, "FetchTimeout"},
-		{"bad base path", Config{Keys: []KeyPair{good}, BasePath: "api"}, "BasePath"},
-		{"bad sign-in url", Config{Keys: []KeyPair{good}, SignInURL: "javascript:alert(1)"}, "SignInURL"},
+		{"short key", Config{Keys: [][]byte{randBytes(31)}}, "Keys[0]"},
+		{"empty key", Config{Keys: [][]byte{{}}}, "Keys[0]"},
+		{"second key short", Config{Keys: [][]byte{good, randBytes(16)}}, "Keys[1]"},
+		{"zero key", Config{Keys: [][]byte{make([]byte, 32)}}, "Keys[0]"},
+		{"zero second key", Config{Keys: [][]byte{good, make([]byte, 64)}}, "Keys[1]"},
+		{"prefixed cookie name", Config{Keys: [][]byte{good}, CookieName: "__Host-s"}, "CookieName"},
+		{"bad cookie name", Config{Keys: [][]byte{good}, CookieName: "a;b"}, "CookieName"},
+		{"bad path", Config{Keys: [][]byte{good}, CookiePath: "app"}, "CookiePath"},
+		{"non-ASCII path", Config{Keys: [][]byte{good}, CookiePath: "/äpp"}, "CookiePath"},
+		{"path with a tab", Config{Keys: [][]byte{good}, CookiePath: "/a\tb"}, "CookiePath"},
+		{"bad domain", Config{Keys: [][]byte{good}, CookieDomain: "a;b.example"}, "CookieDomain"},
+		{"domain with port", Config{Keys: [][]byte{good}, CookieDomain: "example.com:443"}, "CookieDomain"},
+		{"domain label too long", Config{Keys: [][]byte{good}, CookieDomain: strings.Repeat("x", 64) + ".example"}, "CookieDomain"},
+		{"samesite none insecure", Config{Keys: [][]byte{good}, CookieSameSite: http.SameSiteNoneMode, InsecureCookies: true}, "CookieSameSite"},
+		{"unknown samesite", Config{Keys: [][]byte{good}, CookieSameSite: 9}, "CookieSameSite"},
+		{"small max size", Config{Keys: [][]byte{good}, MaxCookieSize: 100}, "MaxCookieSize"},
+		{"negative lifetime", Config{Keys: [][]byte{good}, Lifetime: -time.Second}, "Lifetime"},
+		{"negative idle", Config{Keys: [][]byte{good}, IdleTimeout: -time.Second}, "IdleTimeout"},
+		{"idle past lifetime", Config{Keys: [][]byte{good}, Lifetime: time.Hour, IdleTimeout: 2 * time.Hour}, "IdleTimeout"},
+		{"negative fetch timeout", Config{Keys: [][]byte{good}, FetchTimeout: -1}, "FetchTimeout"},
+		{"bad base path", Config{Keys: [][]byte{good}, BasePath: "api"}, "BasePath"},
+		{"bad sign-in url", Config{Keys: [][]byte{good}, SignInURL: "javascript:alert(1)"}, "SignInURL"},
 		{"bearer without keys", Config{Bearer: &JWTConfig{Issuer: testIssuer, Audience: []string{testAudience}}}, "Bearer.JWKSURLs"},
 		{"jwks not http", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSURLs = []string{"ftp://idp.example/jwks"} })}, "Bearer.JWKSURLs[0]"},
 		{"jwks plain http remote", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSURLs = []string{"http://idp.example/jwks"} })}, "Bearer.JWKSURLs[0]"},
@@ -67,14 +67,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSRefreshInterval = -1 })}, "Bearer.JWKSRefreshInterval"},
 		{"negative min refresh", Config{Bearer: bearer(func(j *JWTConfig) { j.JWKSMinRefreshInterval = -1 })}, "Bearer.JWKSMinRefreshInterval"},
 		{"bad jwt cookie name", Config{Bearer: bearer(func(j *JWTConfig) { j.CookieName = "a b" })}, "Bearer.CookieName"},
-		{"provider bad id", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.ID = "Bad ID" })}}, "Providers[0].ID"},
-		{"provider id twice", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(nil), prov(nil)}}, "Providers[1].ID"},
-		{"provider no client", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.ClientID = "" })}}, "Providers[0].ClientID"},
-		{"provider no endpoints", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer, p.TokenURL = "", "" })}}, "Providers[0].Issuer"},
-		{"provider http issuer", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer = "http://idp.example" })}}, "Providers[0].Issuer"},
-		{"provider bad token URL", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.TokenURL = "/token" })}}, "Providers[0].TokenURL"},
-		{"provider HMAC alg", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.IDTokenAlgorithms = []string{"HS256"} })}}, "Providers[0].IDTokenAlgorithms"},
-		{"provider huge leeway", Config{Keys: []KeyPair{good}, Providers: []Provider{prov(func(p *Provider) { p.Leeway = time.Hour })}}, "Providers[0].Leeway"},
+		{"provider bad id", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.ID = "Bad ID" })}}, "Providers[0].ID"},
+		{"provider id twice", Config{Keys: [][]byte{good}, Providers: []Provider{prov(nil), prov(nil)}}, "Providers[1].ID"},
+		{"provider no client", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.ClientID = "" })}}, "Providers[0].ClientID"},
+		{"provider no endpoints", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer, p.TokenURL = "", "" })}}, "Providers[0].Issuer"},
+		{"provider http issuer", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer = "http://idp.example" })}}, "Providers[0].Issuer"},
+		{"provider bad token URL", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.TokenURL = "/token" })}}, "Providers[0].TokenURL"},
+		{"provider HMAC alg", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.IDTokenAlgorithms = []string{"HS256"} })}}, "Providers[0].IDTokenAlgorithms"},
+		{"provider huge leeway", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.Leeway = time.Hour })}}, "Providers[0].Leeway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestNewAcceptsZeroDefaults(t *testing.T) {
-	m := mustNew(t, Config{Keys: []KeyPair{cookieKeyGen()}})
+	m := mustNew(t, Config{Keys: [][]byte{cookieKeyGen()}})
 	s := m.cfg
 	checks := []struct {
 		name      string
@@ -139,25 +139,36 @@ func TestNewBearerDefaults(t *testing.T) {
 	}
 }
 
-func TestKeyPairFromSecret(t *testing.T) {
-	if _, err := KeyPairFromSecret("too short"); err == nil {
-		t.Fatal("short secret: got nil error")
+// A passphrase of at least 32 bytes is a key: Managers given the same
+// passphrase open each other's cookies, and one given another passphrase
+// does not.
+func TestKeysFromPassphrase(t *testing.T) {
+	const passphrase = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-"
+	clk := newClock()
+	withKey := func(k string) *Manager {
+		cfg := testConfig(clk, "")
+		cfg.Keys = [][]byte{[]byte(k)}
+		return mustNew(t, cfg)
 	}
-	secret := strings.Repeat("s3cr3t-", 6)
-	a, err := KeyPairFromSecret(secret)
-	if err != nil {
-		t.Fatal(err)
+	cookies := signInCookies(t, withKey(passphrase), SignInParams{User: &User{ID: "user_pass"}})
+	tests := []struct {
+		name string
+		key  string
+		want bool
+	}{
+		{"same passphrase", passphrase, true},
+		{"another passphrase", passphrase + "x", false},
+		{"a prefix of it", passphrase[:32], false},
 	}
-	b, _ := KeyPairFromSecret(secret)
-	c, _ := KeyPairFromSecret(secret + "x")
-	if string(a.HashKey) != string(b.HashKey) || string(a.BlockKey) != string(b.BlockKey) {
-		t.Error("same secret gave different keys")
-	}
-	if string(a.HashKey) == string(c.HashKey) || string(a.HashKey) == string(a.BlockKey) {
-		t.Error("keys not independent")
-	}
-	if _, err := New(Config{Keys: []KeyPair{a}}); err != nil {
-		t.Errorf("derived pair rejected: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := withKey(tt.key)
+			var c capture
+			serve(m.Middleware(c.handler(m)), requestWith("https://app.example/", cookies))
+			if c.ok != tt.want || (tt.want && c.session.User.ID != "user_pass") {
+				t.Fatalf("session found %v (err %v), want %v", c.ok, c.srvErr, tt.want)
+			}
+		})
 	}
 }
 
@@ -173,7 +184,7 @@ func TestValidCookieDomain(t *testing.T) {
 			t.Errorf("validCookieDomain(%q): got %v, want %v", d, got, want)
 		}
 	}
-	if _, err := New(Config{Keys: []KeyPair{cookieKeyGen()}, CookiePath: "/a;b"}); err == nil {
+	if _, err := New(Config{Keys: [][]byte{cookieKeyGen()}, CookiePath: "/a;b"}); err == nil {
 		t.Error("CookiePath with ';' accepted")
 	}
 }

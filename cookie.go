@@ -6,25 +6,30 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/securecookie"
 	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/seal"
 )
 
 // cookieCodec seals sessions into the session cookie and reads them back:
-// internal/seal's AES-256-GCM under the configured key pairs (rotated:
-// [0] seals, all open) over the binary payload, written and found by
+// internal/seal's AES-256-GCM under the configured keys (rotated: [0]
+// seals, all open) over the binary payload, written and found by
 // internal/cookie, in chunks when one cookie cannot hold it.
 type cookieCodec struct {
 	sealer  *seal.Sealer
 	jar     *cookie.Chunked
 	name    string // the cookie's name, prefix included; authenticated with the value
 	maxSize int
-	// flow seals the sign-in flow cookie (oauthflow.go) and the tickets
-	// (tickets.go) in securecookie's format, with the same keys: [0]
-	// seals; all open.
-	flow []*securecookie.SecureCookie
+	// flow seals the sign-in flow cookies (handler_flow.go) and tickets
+	// the tickets (tickets.go), with the same keys as the session cookie
+	// but under names of their own, so that each has its own derived keys
+	// and a value of one kind never opens as another.
+	flow, tickets *seal.Sealer
 }
+
+// flowSealName is the name the flow cookies of the session cookie called
+// name are sealed under. The space keeps it apart from every cookie name,
+// and the session cookie's name from another Manager's flow cookies.
+func flowSealName(name string) string { return "sessionkit sign-in flow " + name }
 
 // browserCookieLimit is the most a browser keeps of one cookie.
 const browserCookieLimit = cookie.BrowserLimit
@@ -41,37 +46,24 @@ func cookieName(s *settings) string {
 // attributes Config.validate has checked.
 func newCookieCodec(s *settings) (*cookieCodec, error) {
 	name := cookieName(s)
-	secrets := make([][]byte, 0, len(s.Keys))
-	for _, k := range s.Keys {
-		secrets = append(secrets, sealSecret(k))
-	}
-	sealer, err := seal.New(name, secrets)
-	if err != nil {
-		return nil, fmt.Errorf("sessionkit: Keys: %w", err)
-	}
 	c := &cookieCodec{
-		sealer:  sealer,
 		name:    name,
 		maxSize: s.MaxCookieSize,
 		jar: cookie.New(cookie.Options{
 			Name: name, Path: s.CookiePath, Domain: s.CookieDomain, SameSite: s.CookieSameSite, Secure: !s.InsecureCookies,
 		}),
 	}
-	for _, k := range s.Keys {
-		sc := securecookie.New(k.HashKey, k.BlockKey)
-		sc.SetSerializer(securecookie.NopEncoder{})
-		sc.MaxAge(0)    // the expiry lives in the payload, against Config.Now
-		sc.MaxLength(0) // sizes are checked by sealFlow and openFlow
-		c.flow = append(c.flow, sc)
+	for _, sl := range []struct {
+		sealer **seal.Sealer
+		name   string
+	}{{&c.sealer, name}, {&c.flow, flowSealName(name)}, {&c.tickets, ticketName}} {
+		sealer, err := seal.New(sl.name, s.Keys)
+		if err != nil {
+			return nil, fmt.Errorf("sessionkit: Keys: %w", err)
+		}
+		*sl.sealer = sealer
 	}
 	return c, nil
-}
-
-// sealSecret is the secret the session cookie's seal derives its keys
-// from: the whole pair.
-func sealSecret(k KeyPair) []byte {
-	secret := make([]byte, 0, len(k.HashKey)+len(k.BlockKey))
-	return append(append(secret, k.HashKey...), k.BlockKey...)
 }
 
 func (c *cookieCodec) checkSize(raw []byte) error {
@@ -86,7 +78,7 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 // the cookie's lines set earlier in it. The zero value writes nothing.
 type cookieWrite = cookie.Lines
 
-// sealCookie decides the session cookie holding, sealed with the first key pair,
+// sealCookie decides the session cookie holding, sealed with the first key,
 // the payload that appendPayload appends to its argument, expiring at
 // expires, in chunks when needed; it expires the cookies of ours in r that
 // the write does not replace. The payload is built in the sealing buffer,
@@ -169,7 +161,7 @@ func (c *cookieCodec) parts(r *http.Request) ([]string, bool) {
 	return parts, present && err == nil
 }
 
-// open authenticates and decrypts a cookie value, trying each key pair in
+// open authenticates and decrypts a cookie value, trying each key in
 // order. The payload is in memory of its own, which nothing else
 // references. reissue reports that a key other than the first one opened
 // it, so that it should be sealed again.
@@ -181,15 +173,10 @@ func (c *cookieCodec) open(value string) (payload []byte, reissue bool, err erro
 	return p, key > 0, nil
 }
 
-// openFlowCodecs opens value, sealed under name by securecookie (the flow
-// cookie, tickets), with the first of the flow codecs that authenticates
-// it, and reports that codec's index.
-func (c *cookieCodec) openFlowCodecs(name, value string) ([]byte, int, bool) {
-	for i, sc := range c.flow {
-		var p []byte
-		if sc.Decode(name, value, &p) == nil {
-			return p, i, true
-		}
-	}
-	return nil, 0, false
+// sealValue seals payload with s into a value that owns its memory (the
+// flow cookie, tickets).
+func sealValue(s *seal.Sealer, payload []byte) string {
+	bp, raw := s.Seal(func(b []byte) []byte { return append(b, payload...) })
+	defer seal.Release(bp)
+	return seal.EncodeToString(raw)
 }

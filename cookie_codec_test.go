@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/seal"
 )
 
-func codecFor(t testing.TB, name string, pairs ...KeyPair) *cookieCodec {
+func codecFor(t testing.TB, name string, keys ...[]byte) *cookieCodec {
 	t.Helper()
-	s := &settings{Config: Config{Keys: pairs, CookieName: name, InsecureCookies: true, CookiePath: "/", MaxCookieSize: 1 << 14}}
+	s := &settings{Config: Config{Keys: keys, CookieName: name, InsecureCookies: true, CookiePath: "/", MaxCookieSize: 1 << 14}}
 	c, err := newCookieCodec(s)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +71,7 @@ func TestCookieSealWrite(t *testing.T) {
 		{Config: Config{CookieName: "sessionkit", CookiePath: "/app", CookieDomain: "example.com", CookieSameSite: http.SameSiteStrictMode}},
 		{Config: Config{CookieName: "s", CookiePath: "/", InsecureCookies: true, CookieSameSite: http.SameSiteLaxMode}},
 	} {
-		s.Keys = []KeyPair{cookieKeyGen()}
+		s.Keys = [][]byte{cookieKeyGen()}
 		s.MaxCookieSize = 1 << 14
 		c, err := newCookieCodec(s)
 		if err != nil {
@@ -123,5 +125,53 @@ func TestCookieBenchSessionFitsOneCookie(t *testing.T) {
 	t.Logf("payload %d bytes, cookie value %d bytes", len(s), len(cookies[0].Value))
 	if len(cookies[0].Value) > m.cookies.jar.ChunkSize() {
 		t.Fatalf("value of %d bytes over the chunk size %d", len(cookies[0].Value), m.cookies.jar.ChunkSize())
+	}
+}
+
+// The session cookie, the flow cookies and the tickets are sealed with the
+// same keys under names of their own: a value opens only as its own kind,
+// with the first key or an older one still listed, and never once its key
+// has been removed or under another session cookie's name.
+func TestSealedKindsApart(t *testing.T) {
+	k1, k2 := cookieKeyGen(), cookieKeyGen()
+	const name = "__Host-sessionkit"
+	c := codecFor(t, name, k1)
+	p := []byte(`{"payload":"of any kind"}`)
+	kinds := map[string]func(*cookieCodec) *seal.Sealer{
+		"session": func(c *cookieCodec) *seal.Sealer { return c.sealer },
+		"flow":    func(c *cookieCodec) *seal.Sealer { return c.flow },
+		"ticket":  func(c *cookieCodec) *seal.Sealer { return c.tickets },
+	}
+	// want is the key index each kind opens with, -1 for none; no kind
+	// ever opens as another.
+	openers := []struct {
+		name string
+		c    *cookieCodec
+		want map[string]int
+	}{
+		{"same keys", c, map[string]int{"session": 0, "flow": 0, "ticket": 0}},
+		{"rotated keys", codecFor(t, name, k2, k1), map[string]int{"session": 1, "flow": 1, "ticket": 1}},
+		{"removed key", codecFor(t, name, k2), map[string]int{"session": -1, "flow": -1, "ticket": -1}},
+		// Tickets are tied to no cookie: they pass between Managers that
+		// share keys.
+		{"another session cookie name", codecFor(t, "__Host-other", k1), map[string]int{"session": -1, "flow": -1, "ticket": 0}},
+	}
+	for sealedAs, sealer := range kinds {
+		v := sealValue(sealer(c), p)
+		for openedAs, opener := range kinds {
+			for _, o := range openers {
+				want := o.want[sealedAs]
+				if openedAs != sealedAs {
+					want = -1
+				}
+				got, key, err := opener(o.c).Open(v)
+				switch {
+				case want < 0 && err == nil:
+					t.Errorf("%s opened as %s by %s", sealedAs, openedAs, o.name)
+				case want >= 0 && (err != nil || key != want || !bytes.Equal(got, p)):
+					t.Errorf("%s as %s by %s: key %d, err %v; want key %d", sealedAs, openedAs, o.name, key, err, want)
+				}
+			}
+		}
 	}
 }

@@ -235,11 +235,11 @@ func TestCookieKeyRotation(t *testing.T) {
 	clk := newClock()
 	oldKeys, newKeys := cookieKeyGen(), cookieKeyGen()
 	cfg := testConfig(clk, "")
-	cfg.Keys = []KeyPair{oldKeys}
+	cfg.Keys = [][]byte{oldKeys}
 	old := mustNew(t, cfg)
 	cookies := signInCookies(t, old, SignInParams{User: &User{ID: "user_rot"}})
 
-	cfg.Keys = []KeyPair{newKeys, oldKeys}
+	cfg.Keys = [][]byte{newKeys, oldKeys}
 	rotated := mustNew(t, cfg)
 	var c capture
 	rec := serve(rotated.Middleware(c.handler(rotated)), requestWith("https://app.example/", cookies))
@@ -251,7 +251,7 @@ func TestCookieKeyRotation(t *testing.T) {
 		t.Fatalf("got %d cookies, want the session re-issued with the new key", len(reissued))
 	}
 
-	cfg.Keys = []KeyPair{newKeys}
+	cfg.Keys = [][]byte{newKeys}
 	onlyNew := mustNew(t, cfg)
 	var c2 capture
 	serve(onlyNew.Middleware(c2.handler(onlyNew)), requestWith("https://app.example/", reissued))

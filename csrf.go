@@ -23,8 +23,10 @@ const csrfTokenBytes = 32
 // csrfGuard issues and checks Auth.js-style double-submit CSRF tokens. The
 // cookie holds "token|mac", where mac = HMAC-SHA256(secret, token) in hex,
 // so that only this server can mint a cookie it accepts (a cookie planted by
-// a sibling subdomain is refused). The secrets are derived from the cookie
-// keys with HKDF, one per key pair, so they rotate with them.
+// a sibling subdomain is refused). The secrets are derived from
+// Config.Keys with HKDF-SHA256, one per key, so they rotate with them: the
+// first key's signs, and a token signed with an older key verifies while
+// that key is listed.
 //
 // Auth.js computes sha256(token + secret) instead of an HMAC; the cookie's
 // shape is the same, and no client ever reads the second half.
@@ -33,10 +35,10 @@ type csrfGuard struct {
 	origin  *http.CrossOriginProtection
 }
 
-func newCSRFGuard(keys []KeyPair, trusted string) (*csrfGuard, error) {
+func newCSRFGuard(keys [][]byte, trusted string) (*csrfGuard, error) {
 	g := &csrfGuard{origin: http.NewCrossOriginProtection()}
 	for _, k := range keys {
-		s, err := hkdf.Key(sha256.New, k.HashKey, nil, "sessionkit csrf token v1", 32)
+		s, err := hkdf.Key(sha256.New, k, nil, "sessionkit csrf token v1", 32)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +67,7 @@ func (g *csrfGuard) issue() (token, cookie string) {
 }
 
 // tokenFrom returns the token of a CSRF cookie value that this server
-// minted, with any of its key pairs.
+// minted, with any of its keys.
 func (g *csrfGuard) tokenFrom(cookie string) (string, bool) {
 	token, mac, ok := strings.Cut(cookie, "|")
 	if !ok || len(token) != 2*csrfTokenBytes || len(mac) != 2*sha256.Size || !isLowerHex(token) {

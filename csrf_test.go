@@ -9,15 +9,15 @@ import (
 
 func TestCSRFGuard(t *testing.T) {
 	oldKeys, newKeys := cookieKeyGen(), cookieKeyGen()
-	old, err := newCSRFGuard([]KeyPair{oldKeys}, "")
+	old, err := newCSRFGuard([][]byte{oldKeys}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := newCSRFGuard([]KeyPair{newKeys, oldKeys}, "")
+	rotated, err := newCSRFGuard([][]byte{newKeys, oldKeys}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger, err := newCSRFGuard([]KeyPair{cookieKeyGen()}, "")
+	stranger, err := newCSRFGuard([][]byte{cookieKeyGen()}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestCSRFGuard(t *testing.T) {
 }
 
 func TestCSRFGuardOrigin(t *testing.T) {
-	g, err := newCSRFGuard([]KeyPair{cookieKeyGen()}, "https://app.example")
+	g, err := newCSRFGuard([][]byte{cookieKeyGen()}, "https://app.example")
 	if err != nil {
 		t.Fatal(err)
 	}

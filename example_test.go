@@ -20,11 +20,8 @@ import (
 // handler. In a real application the secret comes from the environment
 // (for example $SESSIONKIT_SECRET) and SignIn runs in the OAuth callback.
 func Example() {
-	keys, err := sessionkit.KeyPairFromSecret("an example secret of at least 32 bytes, from the environment")
-	if err != nil {
-		log.Fatal(err)
-	}
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}})
+	keys := []byte("an example secret of at least 32 bytes, from the environment")
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,7 +57,7 @@ func Example() {
 // Require answers a page request without a session with a redirect to the
 // sign-in page, remembering where the user was going.
 func ExampleManager_Require() {
-	m, _ := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{mustKeys()}})
+	m, _ := sessionkit.New(sessionkit.Config{Keys: [][]byte{mustKeys()}})
 	defer m.Close()
 	protected := m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
@@ -112,7 +109,7 @@ func ExampleJWTConfig() {
 func ExampleManager_GetServerSession() {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	m, _ := sessionkit.New(sessionkit.Config{
-		Keys:     []sessionkit.KeyPair{mustKeys()},
+		Keys:     [][]byte{mustKeys()},
 		Lifetime: time.Hour,
 		Now:      func() time.Time { return now },
 	})
@@ -136,11 +133,8 @@ func ExampleManager_GetServerSession() {
 	// sessionkit: no session
 }
 
-func mustKeys() sessionkit.KeyPair {
-	k, err := sessionkit.KeyPairFromSecret("another example secret, at least 32 bytes long")
-	if err != nil {
-		panic(err)
-	}
+func mustKeys() []byte {
+	k := []byte("another example secret, at least 32 bytes long")
 	return k
 }
 
@@ -158,7 +152,7 @@ func ExampleManager_Middleware_refresh() {
 	defer tokenEndpoint.Close()
 
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: []sessionkit.KeyPair{mustKeys()},
+		Keys: [][]byte{mustKeys()},
 		Providers: []sessionkit.Provider{{
 			ID: "idp", ClientID: "app", ClientSecret: "secret",
 			AuthURL: tokenEndpoint.URL + "/authorize", TokenURL: tokenEndpoint.URL + "/token",

@@ -80,7 +80,7 @@ func FuzzDiscoveryDocument(f *testing.F) {
 		tr.serve("/.well-known/openid-configuration", fuzzStatus(status), "application/json", doc)
 		tr.serve("/keys", http.StatusOK, "application/json", keys)
 		m, err := New(Config{
-			Keys:       []KeyPair{cookieKeyGen()},
+			Keys:       [][]byte{cookieKeyGen()},
 			Providers:  []Provider{{ID: "oidc", Issuer: fuzzIssuer, ClientID: "c", ClientSecret: "s"}},
 			HTTPClient: tr.client(),
 			Logger:     discardLogger(),
@@ -127,7 +127,7 @@ func FuzzTokenResponse(f *testing.F) {
 	tr.handle("/token", func(*http.Request) *http.Response { return (*resp.Load())() })
 	clk := newClock()
 	m, err := New(Config{
-		Keys: []KeyPair{cookieKeyGen()},
+		Keys: [][]byte{cookieKeyGen()},
 		Providers: []Provider{{ID: "idp", ClientID: "c", ClientSecret: "s", AuthURL: fuzzIssuer + "/authorize",
 			TokenURL: fuzzIssuer + "/token", JWKSURL: fuzzIssuer + "/keys", AuthStyle: oauth2.AuthStyleInParams}},
 		HTTPClient: tr.client(),

@@ -16,7 +16,7 @@ import (
 func FuzzCookieHeader(f *testing.F) {
 	clk := newClock()
 	cfg := testConfig(clk, "")
-	cfg.Keys = []KeyPair{{HashKey: []byte(strings.Repeat("h", 32)), BlockKey: []byte(strings.Repeat("b", 32))}}
+	cfg.Keys = [][]byte{[]byte(strings.Repeat("h", 32))}
 	m, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)

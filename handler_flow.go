@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,9 +19,9 @@ import (
 
 // signInFlow is what a sign-in in progress must remember between the
 // authorization request and the callback. It lives in a cookie sealed with
-// the session keys (authenticated and encrypted, its name bound into the
-// MAC), so the browser that started the sign-in is the only one that can
-// finish it, and it cannot read or change it.
+// keys derived from Config.Keys (authenticated and encrypted; the cookie's
+// name is that of its State), so the browser that started the sign-in is
+// the only one that can finish it, and it cannot read or change it.
 type signInFlow struct {
 	Provider string `json:"p"`
 	State    string `json:"s"`
@@ -42,10 +41,7 @@ func (h *authHandler) sealFlow(name string, f *signInFlow) (string, error) {
 	if err := enc.Encode(f); err != nil {
 		return "", err
 	}
-	v, err := h.m.cookies.flow[0].Encode(name, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	if err != nil {
-		return "", fmt.Errorf("sessionkit: sealing the sign-in state: %w", err)
-	}
+	v := sealValue(h.m.cookies.flow, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	// A browser drops a cookie whose name and value together pass its
 	// limit, and the callback would then find no sign-in in progress.
 	if len(name)+len(v) > browserCookieLimit {
@@ -76,17 +72,22 @@ func (h *authHandler) openFlow(r *http.Request, state string) (*signInFlow, bool
 	return h.openFlowValue(name, c.Value)
 }
 
-// openFlowValue opens the value of the flow cookie called name.
+// openFlowValue opens the value of the flow cookie called name: one this
+// server sealed, not expired, and named after the state it holds (so that
+// it cannot pass for another sign-in's cookie).
 func (h *authHandler) openFlowValue(name, value string) (*signInFlow, bool) {
 	if value == "" || len(value) > maxFlowCookie {
 		return nil, false
 	}
-	b, _, ok := h.m.cookies.openFlowCodecs(name, value)
-	if !ok {
+	b, _, err := h.m.cookies.flow.Open(value)
+	if err != nil {
 		return nil, false
 	}
 	var f signInFlow
-	if json.Unmarshal(b, &f) != nil || h.m.cfg.Now().Unix() >= f.Expires || f.State == "" {
+	if json.Unmarshal(b, &f) != nil || h.m.cfg.Now().Unix() >= f.Expires {
+		return nil, false
+	}
+	if want, ok := h.flowCookieName(f.State); !ok || want != name {
 		return nil, false
 	}
 	return &f, true

@@ -77,9 +77,7 @@ var (
 	rsaKey2Once  = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA() })
 	ecKeyOnce    = sync.OnceValue(func() *ecdsa.PrivateKey { k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader); return k })
 	edKeyOnce    = sync.OnceValue(func() ed25519.PrivateKey { _, k, _ := ed25519.GenerateKey(rand.Reader); return k })
-	cookieKeyGen = func() KeyPair {
-		return KeyPair{HashKey: randBytes(32), BlockKey: randBytes(32)}
-	}
+	cookieKeyGen = func() []byte { return randBytes(32) }
 )
 
 func mustRSA() *rsa.PrivateKey {
@@ -223,7 +221,7 @@ func testProvider(jwksURL string) Provider {
 func testConfig(clk *testclock.Clock, jwksURL string) Config {
 	logger, _ := quietLogger()
 	cfg := Config{
-		Keys:   []KeyPair{cookieKeyGen()},
+		Keys:   [][]byte{cookieKeyGen()},
 		Now:    clk.Now,
 		Logger: logger,
 	}

@@ -96,7 +96,7 @@ func (s *countingLoads) Load(ctx context.Context, id string) (store.Record, erro
 // AddSignIn called without Middleware reads the session once, then
 // loads it once more to change it (compare-and-set), as UpdateSession does.
 func TestAddSignInReadsOnce(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	backend := &countingLoads{fullStore: newMemStore(t)}
 	m := newStoreManager(t, keys, backend)
 	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})

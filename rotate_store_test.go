@@ -65,9 +65,9 @@ func newRotateFixture(t *testing.T, backend func(clock func() time.Time) store.S
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	thefts := new(atomic.Int32)
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend(clock), Now: clock,
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}, Store: backend(clock), Now: clock,
 		Logger:    slog.New(slog.DiscardHandler),
 		Callbacks: sessionkit.Callbacks{OnTokenTheftDetected: func(context.Context, *sessionkit.Session) { thefts.Add(1) }}})
 	if err != nil {
@@ -179,7 +179,7 @@ func TestRotationAmbiguousFailure(t *testing.T) {
 func TestRotateSession(t *testing.T) {
 	for _, withStore := range []bool{false, true} {
 		t.Run(map[bool]string{false: "stateless", true: "store"}[withStore], func(t *testing.T) {
-			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+			keys := []byte(rand.Text() + rand.Text())
 			var backend store.Store // a true nil without one
 			if withStore {
 				backend = newMemStore(t)
@@ -231,12 +231,12 @@ func (s *moveOnRefreshLock) Lock(ctx context.Context, key string, ttl time.Durat
 // nor its cookie: the refresh follows the move to save the new tokens
 // where the session now is, but the cookie of before the move does not.
 func TestRefreshAfterMoveKeepsOldCookieOut(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	backend := &moveOnRefreshLock{fullStore: newMemStore(t)}
 	var refreshes atomic.Int32
 	var skew atomic.Int64 // lets the Manager's clock run ahead
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler), Now: clock,
+	cfg := sessionkit.Config{Keys: [][]byte{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler), Now: clock,
 		Providers: []sessionkit.Provider{{ID: "oidc", ClientID: "c", AuthURL: "https://idp.example/authorize", TokenURL: "https://idp.example/token",
 			Refresh: func(context.Context, *oauth2.Config, *oauth2.Token) (*oauth2.Token, error) {
 				refreshes.Add(1)

@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,16 @@ func flowCookies(rec *httptest.ResponseRecorder) (set, expired []*http.Cookie) {
 	return set, expired
 }
 
+// openedFlow returns the payload of a flow cookie's value that m sealed,
+// and nil for any other value.
+func openedFlow(m *Manager, value string) []byte {
+	b, _, err := m.cookies.flow.Open(value)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
 // A GET sign-in from another site starts a plain sign-in: the provider
 // parameters and addAccount of a same-site link are not passed through.
 func TestSignInCrossSiteGET(t *testing.T) {
@@ -71,8 +82,7 @@ func TestSignInCrossSiteGET(t *testing.T) {
 			}
 			set, _ := flowCookies(rec)
 			var f signInFlow
-			var b []byte
-			if len(set) != 1 || m.cookies.flow[0].Decode(set[0].Name, set[0].Value, &b) != nil || json.Unmarshal(b, &f) != nil {
+			if len(set) != 1 || json.Unmarshal(openedFlow(m, set[0].Value), &f) != nil {
 				t.Fatalf("flow cookie: got %v", set)
 			}
 			if f.Add != tt.wantParams || f.Callback != "https://app.example/x" {
@@ -190,5 +200,50 @@ func TestUsedStates(t *testing.T) {
 		if n := len(u.queue) - u.head; n > 3 || len(u.seen) > 3 {
 			t.Fatalf("step %d: %d queued, %d held; want at most 3", i, n, len(u.seen))
 		}
+	}
+}
+
+// A flow cookie opens only under the name of the state it holds, until
+// SignInStateLifetime has passed, with the first key or an older one
+// still listed.
+func TestFlowCookieOpens(t *testing.T) {
+	clk := newClock()
+	k1, k2 := cookieKeyGen(), cookieKeyGen()
+	handler := func(keys ...[]byte) *authHandler {
+		m, _ := handlerManager(t, func(c *Config) { c.Now, c.Keys = clk.Now, keys })
+		return &authHandler{m: m, flowCookie: "__Host-sessionkit.oauth-state"}
+	}
+	h := handler(k1)
+	state := rand.Text()
+	name, _ := h.flowCookieName(state)
+	other, _ := h.flowCookieName(rand.Text())
+	v, err := h.sealFlow(name, &signInFlow{Provider: "oidc", State: state, Callback: "https://app.example/x",
+		Redirect: "https://app.example/api/auth/callback/oidc", Expires: t0.Add(DefaultSignInStateLifetime).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		h      *authHandler
+		cookie string
+		at     time.Duration // after the sign-in started
+		want   bool
+	}{
+		{"its own name", h, name, 0, true},
+		{"rotated keys", handler(k2, k1), name, 0, true},
+		{"removed key", handler(k2), name, 0, false},
+		{"another state's name", h, other, 0, false},
+		{"the session cookie's name", h, "__Host-sessionkit", 0, false},
+		{"just before the lifetime ends", h, name, DefaultSignInStateLifetime - time.Second, true},
+		{"when the lifetime ends", h, name, DefaultSignInStateLifetime, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Set(t0.Add(tt.at))
+			f, ok := tt.h.openFlowValue(tt.cookie, v)
+			if ok != tt.want || (ok && f.State != state) {
+				t.Fatalf("got %+v, %v; want opened %v", f, ok, tt.want)
+			}
+		})
 	}
 }

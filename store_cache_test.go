@@ -38,9 +38,9 @@ func newMemStore(t testing.TB) *memstore.Store {
 }
 
 // newStoreManager returns a Manager with keys on store, closed when t ends.
-func newStoreManager(t testing.TB, keys sessionkit.KeyPair, backend store.Store) *sessionkit.Manager {
+func newStoreManager(t testing.TB, keys []byte, backend store.Store) *sessionkit.Manager {
 	t.Helper()
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler)})
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}, Store: backend, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestStoredReadCache(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backend := tc.wrap(newMemStore(t))
-			keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+			keys := []byte(rand.Text() + rand.Text())
 			m, other := newStoreManager(t, keys, backend), newStoreManager(t, keys, backend)
 			s0, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u", Name: "Ada"}, Provider: "oidc"})
 			var seen *sessionkit.Session
@@ -143,7 +143,7 @@ func TestStoredReadAllocations(t *testing.T) {
 	if sessionkit.RaceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	m := newStoreManager(t, keys, newMemStore(t))
 	_, newReq := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
 	req := newReq()
@@ -171,7 +171,7 @@ func (notFoundOnSave) Save(context.Context, store.Record) (uint64, error) {
 // verified-credential cache: marking it ended must not mark the cached
 // copy, which other requests of the session share.
 func TestSignOutLeavesCachedSession(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	mem := newMemStore(t)
 	m := newStoreManager(t, keys, mem)
 	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})
@@ -217,7 +217,7 @@ func (s xorStore) Load(ctx context.Context, id string) (store.Record, error) {
 // The middleware's hint that it only reads names the Store it calls: a
 // store behind a wrapper does not see it, and hands out copies.
 func TestSharedLoadStopsAtWrapper(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	mem := newMemStore(t)
 	m := newStoreManager(t, keys, xorStore{mem})
 	_, req := signedIn(t, m, sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}})

@@ -47,11 +47,11 @@ func (c *consumingStore) Consume(ctx context.Context, key string, ttl time.Durat
 // sign-in, read, refresh (joined within the instance, with no lock to
 // take), activity, end and sign-out.
 func TestBasicStoreSessions(t *testing.T) {
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	var refreshes atomic.Int32
 	var skew atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: basicStore{newMemStore(t)},
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}, Store: basicStore{newMemStore(t)},
 		Logger: slog.New(slog.DiscardHandler), Now: clock,
 		Providers: []sessionkit.Provider{{ID: "oidc", ClientID: "c", AuthURL: "https://idp.example/authorize", TokenURL: "https://idp.example/token",
 			Refresh: func(context.Context, *oauth2.Config, *oauth2.Token) (*oauth2.Token, error) {
@@ -109,8 +109,8 @@ func TestBasicStoreSessions(t *testing.T) {
 func TestStoreCapabilityErrors(t *testing.T) {
 	idp := newBCLProvider(t)
 	newManager := func(t *testing.T, s store.Store) *sessionkit.Manager {
-		keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-		m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{keys}, Store: s, Logger: slog.New(slog.DiscardHandler),
+		keys := []byte(rand.Text() + rand.Text())
+		m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}, Store: s, Logger: slog.New(slog.DiscardHandler),
 			Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
 				AuthURL: bclIssuer + "/authorize", TokenURL: bclIssuer + "/token", JWKSURL: idp.jwks.URL}}})
 		if err != nil {

@@ -31,7 +31,7 @@ func (s *downStore) Load(ctx context.Context, id string) (store.Record, error) {
 
 func TestStoreUnavailableFailsClosed(t *testing.T) {
 	backend := &downStore{Store: newMemStore(t)}
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	m := newStoreManager(t, keys, backend)
 	rec := httptest.NewRecorder()
 	if _, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "/", nil), sessionkit.SignInParams{User: &sessionkit.User{ID: "u"}}); err != nil {

@@ -19,9 +19,11 @@ const (
 	// maxTicketTTL is the longest lifetime a ticket may have.
 	maxTicketTTL = time.Hour
 
-	// ticketName binds tickets into their MAC, so that no other value
-	// sealed with the cookie keys (a session cookie) passes for a ticket.
-	ticketName = "sessionkit.ticket"
+	// ticketName is the name tickets are sealed under: their keys are
+	// derived from it and it is authenticated with them, so that no other
+	// value sealed with Config.Keys (a cookie) passes for a ticket. The
+	// space keeps it apart from every cookie name.
+	ticketName = "sessionkit ticket"
 	// maxTicketLen bounds what ExchangeTicket reads.
 	maxTicketLen = 4096
 	// ticketSkew is the clock skew allowed between the instance that
@@ -105,12 +107,7 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	if err != nil {
 		return "", fmt.Errorf("sessionkit: encoding a ticket: %w", err)
 	}
-	// Tickets are sealed with the cookie keys, by the flow cookie's
-	// securecookie codecs, under a name of their own.
-	t, err := m.cookies.flow[0].Encode(ticketName, raw)
-	if err != nil {
-		return "", fmt.Errorf("sessionkit: sealing a ticket: %w", err)
-	}
+	t := sealValue(m.cookies.tickets, raw)
 	if len(t) > maxTicketLen {
 		return "", fmt.Errorf("sessionkit: sealing a ticket: %d bytes, more than %d", len(t), maxTicketLen)
 	}
@@ -127,8 +124,8 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 	if ticket == "" || len(ticket) > maxTicketLen {
 		return pl, ErrInvalidTicket
 	}
-	raw, _, ok := c.openFlowCodecs(ticketName, ticket)
-	if !ok || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
+	raw, _, err := c.tickets.Open(ticket)
+	if err != nil || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
 		return pl, ErrInvalidTicket
 	}
 	if !now.Before(time.Unix(pl.EXP, 0).Add(ticketSkew)) {

@@ -53,13 +53,13 @@ func (f *ticketFixture) advance(d time.Duration) {
 func newTicketFixture(t *testing.T) *ticketFixture {
 	t.Helper()
 	store := newMemStore(t)
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	f := &ticketFixture{log: &syncBuffer{}, now: time.Now()}
 	f.clock = func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
 	mk := func() *sessionkit.Manager {
 		m, err := sessionkit.New(sessionkit.Config{
-			Keys:   []sessionkit.KeyPair{keys},
+			Keys:   [][]byte{keys},
 			Store:  store,
 			URL:    "https://app.example",
 			Now:    f.clock,
@@ -123,7 +123,7 @@ func TestExchangeTicketGoAPI(t *testing.T) {
 		t.Fatalf("a session cookie as a ticket: got %v, want ErrInvalidTicket", err)
 	}
 	// Without a Store.
-	keys, _ := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
+	keys := []byte(rand.Text() + rand.Text())
 	plain := newStoreManager(t, keys, nil)
 	if _, err := plain.MintTicket(ctx, sessionkit.TicketParams{User: sessionkit.User{ID: "u1"}}); !errors.Is(err, sessionkit.ErrStoreRequired) {
 		t.Fatalf("MintTicket without a Store: got %v", err)

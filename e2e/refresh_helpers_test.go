@@ -164,12 +164,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	}
 	t.Cleanup(func() { op.Close() })
 	w := &world{t: t, op: op, proxy: newTokenProxy(t, op.URL()), clk: testclock.Live(), cb: &cbLog{}}
-	keys, err := sessionkit.KeyPairFromSecret(strings.Repeat("k", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := []byte(strings.Repeat("k", 32))
 	cfg := sessionkit.Config{
-		Keys: []sessionkit.KeyPair{keys},
+		Keys: [][]byte{keys},
 		Providers: []sessionkit.Provider{{
 			ID: "oidc", Issuer: op.URL(), ClientID: rfClientID, ClientSecret: rfClientSecret,
 			TokenURL: w.proxy.URL + "/oauth/token",

@@ -54,13 +54,10 @@ func startApp(t *testing.T, o appOptions) *signInApp {
 		t.Fatal(err)
 	}
 	a.idp = idp
-	keys, err := sessionkit.KeyPairFromSecret(strings.Repeat("e2e sign-in secret ", 3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := []byte(strings.Repeat("e2e sign-in secret ", 3))
 	transport := &http.Transport{}
 	cfg := sessionkit.Config{
-		Keys: []sessionkit.KeyPair{keys},
+		Keys: [][]byte{keys},
 		Providers: []sessionkit.Provider{{
 			ID: "oidc", Name: "Dev OIDC", Issuer: idp.URL(), ClientID: clientID, ClientSecret: clientSecret,
 			Scopes: []string{"openid", "profile", "email", "offline_access"},

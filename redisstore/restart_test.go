@@ -173,10 +173,7 @@ func testRedisRestart(t *testing.T, persist bool) {
 
 	// Three instances: a Store (own client, own cache) and a Manager each,
 	// sharing cookie keys and a clock the test advances.
-	keys, err := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := []byte(rand.Text() + rand.Text())
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	ms := make([]*sessionkit.Manager, 3)
@@ -189,7 +186,7 @@ func testRedisRestart(t *testing.T, persist bool) {
 		}
 		t.Cleanup(func() { st.Close() })
 		m, err := sessionkit.New(sessionkit.Config{
-			Keys:           []sessionkit.KeyPair{keys},
+			Keys:           [][]byte{keys},
 			Store:          st,
 			Now:            now,
 			Logger:         slog.New(slog.DiscardHandler),

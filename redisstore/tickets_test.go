@@ -21,14 +21,11 @@ import (
 func ticketManagers(t *testing.T) (a, b *sessionkit.Manager) {
 	t.Helper()
 	redisURL(t)
-	keys, err := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := []byte(rand.Text() + rand.Text())
 	prefix := testPrefix(t)
 	mk := func() *sessionkit.Manager {
 		m, err := sessionkit.New(sessionkit.Config{
-			Keys:   []sessionkit.KeyPair{keys},
+			Keys:   [][]byte{keys},
 			Store:  newStore(t, redisstore.Config{Prefix: prefix}),
 			URL:    "https://app.example",
 			Logger: slog.New(slog.DiscardHandler),

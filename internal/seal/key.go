@@ -29,8 +29,10 @@ type subkey struct {
 	seals atomic.Uint64 // values sealed with it
 }
 
-func newKey(secret []byte) (*key, error) {
-	seal, err := hkdf.Key(sha256.New, secret, nil, info, 32)
+// newKey derives the sealing key of secret for values of name: each name
+// has a key of its own.
+func newKey(secret []byte, name string) (*key, error) {
+	seal, err := hkdf.Key(sha256.New, secret, nil, info+"\x00"+name, 32)
 	if err != nil {
 		return nil, fmt.Errorf("sessionkit: deriving the sealing key: %w", err)
 	}

@@ -1,16 +1,18 @@
-// Package seal seals values (session cookies) with AES-256-GCM under a list
-// of rotated keys, and opens them again with any key of the list.
+// Package seal seals values (cookies, tickets) with AES-256-GCM under a
+// list of rotated secrets, and opens them again with any secret of the
+// list.
 //
 // A sealed value is one pass of unpadded URL-safe base64 (Encoding) over
 //
 //	0x02 | salt (16 bytes) | nonce (12 random bytes) | AES-256-GCM ciphertext and tag
 //
-// The GCM key is HMAC-SHA256 of the salt under the key's sealing key,
-// itself derived with HKDF-SHA256 from the configured secret (so the
-// secret's other uses, keyed by other derivations, stay independent). The
-// additional data is the version byte and the name the value is sealed
-// for (the cookie's name), so a value moved to another cookie does not
-// open.
+// The GCM key is HMAC-SHA256 of the salt under the sealing key, itself
+// derived with HKDF-SHA256 from the configured secret and the name the
+// values are sealed for (a cookie's name, or a kind of value), so that each
+// name has keys of its own and the secret's other uses, keyed by other
+// derivations, stay independent. The additional data is the version byte
+// and that name, so a value moved to another cookie, or presented as
+// another kind of value, does not open.
 //
 // With random 96-bit nonces, GCM stays within its bounds (a nonce collision
 // below 2^-32) for about 2^32 messages per key. A Sealer therefore seals
@@ -86,7 +88,7 @@ func New(name string, secrets [][]byte) (*Sealer, error) {
 		if len(secret) < MinSecret {
 			return nil, fmt.Errorf("%w: secret %d has %d bytes, want at least %d", ErrSecret, i, len(secret), MinSecret)
 		}
-		k, err := newKey(secret)
+		k, err := newKey(secret, name)
 		if err != nil {
 			return nil, err
 		}

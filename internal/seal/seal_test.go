@@ -107,6 +107,28 @@ func TestOpenKeysAndNames(t *testing.T) {
 	}
 }
 
+// Each name derives sealing keys of its own from a secret, so one secret
+// keys every kind of value independently; one name derives the same key
+// every time, so instances sharing a secret open each other's values.
+func TestKeysPerName(t *testing.T) {
+	k := secret()
+	sealKey := func(name string) []byte { return mustNew(t, name, k).keys[0].seal }
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"__Host-sessionkit", "__Host-sessionkit", true},
+		{"__Host-sessionkit", "__Host-other", false},
+		{"sessionkit ticket", "sessionkit sign-in flow __Host-sessionkit", false},
+		{"", "x", false},
+	}
+	for _, tt := range tests {
+		if got := bytes.Equal(sealKey(tt.a), sealKey(tt.b)); got != tt.same {
+			t.Errorf("%q and %q: same sealing key %v, want %v", tt.a, tt.b, got, tt.same)
+		}
+	}
+}
+
 // Every changed byte, changed character, truncation, extension and
 // embedded newline is refused.
 func TestOpenTampered(t *testing.T) {
