@@ -48,10 +48,10 @@ var (
 )
 
 // ConfigError reports a Config field that New rejected. Field is the
-// field's path as written in Go source, such as "Keys[1].BlockKey" or
+// field's path as written in Go source, such as "Keys[1]" or
 // "Bearer.JWKSURLs[0]".
 type ConfigError struct {
-	// Field is the rejected field's path, such as "Keys[0].HashKey".
+	// Field is the rejected field's path, such as "Keys[0]".
 	Field string
 	// Reason says what is wrong with it.
 	Reason string

@@ -245,7 +245,7 @@ func copyFloor(tb testing.TB, m *sessionkit.Manager, name string, req *http.Requ
 // due) and bearer JWTs from the fixture's JWKS endpoint.
 func sessionkitConfig(f *fixture) sessionkit.Config {
 	return sessionkit.Config{
-		Keys: []sessionkit.KeyPair{{HashKey: f.hashKey, BlockKey: f.blockKey}},
+		Keys: [][]byte{f.hashKey},
 		Providers: []sessionkit.Provider{{ID: "oidc", ClientID: "bench",
 			AuthURL: issuer + "/authorize", TokenURL: issuer + "/token", AuthStyle: oauth2.AuthStyleInHeader}},
 		Bearer: &sessionkit.JWTConfig{JWKSURLs: []string{f.jwks.URL}, Issuer: issuer, Audience: []string{audience}},

@@ -31,7 +31,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 func setup(tb testing.TB) (http.Handler, *http.Request, **sessionkit.Session) {
 	tb.Helper()
 	key := func() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }
-	cfg := sessionkit.Config{Keys: []sessionkit.KeyPair{{HashKey: key(), BlockKey: key()}}}
+	cfg := sessionkit.Config{Keys: [][]byte{key()}}
 	configure(&cfg) // HEAD: cache off, a provider configured
 	m, err := sessionkit.New(cfg)
 	if err != nil {

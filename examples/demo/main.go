@@ -215,10 +215,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		secret = rand.Text() + rand.Text()
 		logger.Warn("SESSIONKIT_SECRET is not set: using an ephemeral key; sessions end when the demo stops")
 	}
-	keys, err := sessionkit.KeyPairFromSecret(secret)
-	if err != nil {
-		return nil, err
-	}
+	keys := []byte(secret)
 	provider := sessionkit.Provider{ID: "oidc", Name: "OpenID Connect",
 		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
 		Scopes: []string{"openid", "profile", "email", "offline_access"}}
@@ -272,7 +269,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 		return nil, err
 	}
 	d.m, err = sessionkit.New(sessionkit.Config{
-		Keys:            []sessionkit.KeyPair{keys},
+		Keys:            [][]byte{keys},
 		Store:           store,
 		URL:             d.URL,
 		Providers:       []sessionkit.Provider{provider},

@@ -64,14 +64,11 @@ type fleet struct {
 
 func newFleet(t *testing.T, newStores NewStores, n int, tokenURL string) *fleet {
 	t.Helper()
-	keys, err := sessionkit.KeyPairFromSecret(rand.Text() + rand.Text())
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := []byte(rand.Text() + rand.Text())
 	f := &fleet{clk: testclock.Live()}
 	for _, st := range newStores(t, n) {
 		cfg := sessionkit.Config{
-			Keys:           []sessionkit.KeyPair{keys},
+			Keys:           [][]byte{keys},
 			Store:          st,
 			Now:            f.clk.Now,
 			Logger:         slog.New(slog.DiscardHandler),

@@ -106,7 +106,7 @@ func measure(refresh bool, dur, ttl time.Duration, rounds, conns int, gen string
 }
 
 func run(dur time.Duration, rounds, conns int, gen string) error {
-	m, err := sessionkit.New(sessionkit.Config{Keys: []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}})
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{random(32)}})
 	if err != nil {
 		return err
 	}
@@ -379,7 +379,7 @@ func runRefresh(dur, ttl time.Duration, conns int) error {
 	}
 	var failed atomic.Int64
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}},
+		Keys: [][]byte{random(32)},
 		Providers: []sessionkit.Provider{{ID: "idp", ClientID: "load", AuthURL: "https://idp.example/authorize",
 			TokenURL: "https://idp.example/token", AuthStyle: oauth2.AuthStyleInHeader, Refresh: refreshHook}},
 		Callbacks: sessionkit.Callbacks{

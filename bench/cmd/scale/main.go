@@ -142,7 +142,7 @@ func heap() uint64 {
 }
 
 func newFixture(store string, n int, fits bool) (*fixture, error) {
-	keys := []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}}
+	keys := [][]byte{random(32)}
 	f := &fixture{}
 	st, closeStore, err := openStore(store, n)
 	if err != nil {

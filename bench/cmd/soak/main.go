@@ -577,7 +577,7 @@ func run(o options) ([]string, error) {
 	causes := map[string]int{}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys:  []sessionkit.KeyPair{{HashKey: random(32), BlockKey: random(32)}},
+		Keys:  [][]byte{random(32)},
 		Store: store,
 		Providers: []sessionkit.Provider{{ID: "idp", ClientID: "soak", ClientSecret: "soak-secret",
 			AuthURL: "http://127.0.0.1/authorize", TokenURL: tokenSrv.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader}},
