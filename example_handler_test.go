@@ -14,7 +14,7 @@ import (
 // NEXTAUTH_URL (https://app.example/api/auth).
 func ExampleManager_Handler() {
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: [][]byte{mustKeys()},
+		Keys: [][]byte{exampleKey},
 		URL:  "https://app.example",
 		Providers: []sessionkit.Provider{{
 			ID: "oidc", Name: "Example IdP", Issuer: "https://idp.example",

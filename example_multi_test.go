@@ -21,10 +21,9 @@ import (
 // /api/auth/token?template=api serves it, and verified as an API would,
 // with the JWK Set of GET /api/auth/jwks.json.
 func ExampleManager_GetToken() {
-	keys := []byte("an example secret of at least 32 bytes, from the environment")
 	_, signingKey, _ := ed25519.GenerateKey(rand.Reader)
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: [][]byte{keys},
+		Keys: [][]byte{[]byte("an example secret of at least 32 bytes, from the environment")},
 		URL:  "https://app.example",
 		Tokens: &sessionkit.TokenConfig{
 			Keys: []sessionkit.SigningKey{{ID: "2026-11", Key: signingKey}},
@@ -66,10 +65,9 @@ func ExampleManager_GetToken() {
 
 // Switching organizations after the application's membership check.
 func ExampleManager_SwitchOrganization() {
-	keys := []byte("an example secret of at least 32 bytes, from the environment")
 	members := map[string][]string{"user_1": {"org_1", "org_2"}}
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: [][]byte{keys},
+		Keys: [][]byte{[]byte("an example secret of at least 32 bytes, from the environment")},
 		AuthorizeScope: func(ctx context.Context, s *sessionkit.Session, kind sessionkit.ScopeKind, id string) error {
 			if kind != sessionkit.ScopeOrganization || id == "" {
 				return nil
@@ -108,7 +106,7 @@ func ExampleManager_SwitchOrganization() {
 // step-up authentication, RotateSession moves the session to a new ID so
 // that a session ID known before the change is worth nothing after it.
 func ExampleManager_RotateSession() {
-	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{mustKeys()}})
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{exampleKey}})
 	if err != nil {
 		log.Fatal(err)
 	}

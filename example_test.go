@@ -20,8 +20,7 @@ import (
 // handler. In a real application the secret comes from the environment
 // (for example $SESSIONKIT_SECRET) and SignIn runs in the OAuth callback.
 func Example() {
-	keys := []byte("an example secret of at least 32 bytes, from the environment")
-	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{keys}})
+	m, err := sessionkit.New(sessionkit.Config{Keys: [][]byte{[]byte("an example secret of at least 32 bytes, from the environment")}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func Example() {
 // Require answers a page request without a session with a redirect to the
 // sign-in page, remembering where the user was going.
 func ExampleManager_Require() {
-	m, _ := sessionkit.New(sessionkit.Config{Keys: [][]byte{mustKeys()}})
+	m, _ := sessionkit.New(sessionkit.Config{Keys: [][]byte{exampleKey}})
 	defer m.Close()
 	protected := m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
@@ -109,7 +108,7 @@ func ExampleJWTConfig() {
 func ExampleManager_GetServerSession() {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	m, _ := sessionkit.New(sessionkit.Config{
-		Keys:     [][]byte{mustKeys()},
+		Keys:     [][]byte{exampleKey},
 		Lifetime: time.Hour,
 		Now:      func() time.Time { return now },
 	})
@@ -133,10 +132,8 @@ func ExampleManager_GetServerSession() {
 	// sessionkit: no session
 }
 
-func mustKeys() []byte {
-	k := []byte("another example secret, at least 32 bytes long")
-	return k
-}
+// exampleKey keys the examples' Managers: at least 32 bytes of secret.
+var exampleKey = []byte("another example secret, at least 32 bytes long")
 
 // The middleware refreshes an access token that is about to expire before
 // the handler runs, through the provider the session was signed in with,
@@ -152,7 +149,7 @@ func ExampleManager_Middleware_refresh() {
 	defer tokenEndpoint.Close()
 
 	m, err := sessionkit.New(sessionkit.Config{
-		Keys: [][]byte{mustKeys()},
+		Keys: [][]byte{exampleKey},
 		Providers: []sessionkit.Provider{{
 			ID: "idp", ClientID: "app", ClientSecret: "secret",
 			AuthURL: tokenEndpoint.URL + "/authorize", TokenURL: tokenEndpoint.URL + "/token",
