@@ -27,8 +27,9 @@ type cookieCodec struct {
 }
 
 // flowSealName is the name the flow cookies of the session cookie called
-// name are sealed under. The space keeps it apart from every cookie name,
-// and the session cookie's name from another Manager's flow cookies.
+// name are sealed under. The space keeps it apart from every cookie name;
+// the session cookie's name in it keeps a Manager's flow cookies from
+// opening in a Manager with another cookie name.
 func flowSealName(name string) string { return "sessionkit sign-in flow " + name }
 
 // browserCookieLimit is the most a browser keeps of one cookie.

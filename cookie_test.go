@@ -617,7 +617,7 @@ func TestCookieChunkNames(t *testing.T) {
 }
 
 // sameBase64 reports whether a and b decode to the same bytes as
-// securecookie's URL-safe base64.
+// padded URL-safe base64.
 func sameBase64(a, b string) bool {
 	da, erra := base64.URLEncoding.DecodeString(a)
 	db, errb := base64.URLEncoding.DecodeString(b)
