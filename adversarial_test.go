@@ -492,7 +492,7 @@ func TestAdversarialCookie(t *testing.T) {
 		return string(b)
 	}
 
-	// A cookie sealed with a key pair that was rotated out.
+	// A cookie sealed with a key that was rotated out.
 	oldCfg := testConfig(e.clk, "")
 	oldM := mustNew(t, oldCfg)
 	rotatedOut := signInCookies(t, oldM, SignInParams{User: &User{ID: "alice"}})[0]

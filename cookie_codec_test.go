@@ -22,7 +22,7 @@ func codecFor(t testing.TB, name string, keys ...[]byte) *cookieCodec {
 	return c
 }
 
-// The codec opens what its first key pair sealed for its cookie name, asks
+// The codec opens what its first key sealed for its cookie name, asks
 // for a re-issue of what an older pair sealed, and refuses the rest as an
 // invalid cookie.
 func TestCookieCodecOpen(t *testing.T) {

@@ -5,7 +5,7 @@ import "github.com/sessionkit/sessionkit/internal/seal"
 // RaceEnabled tells the external tests whether the race detector is on.
 const RaceEnabled = raceEnabled
 
-// seal encodes a payload into a cookie value with the first key pair, for
+// seal encodes a payload into a cookie value with the first key, for
 // the tests: the Manager seals sessions with sealCookie. The value owns its
 // memory; payload is not retained.
 func (c *cookieCodec) seal(payload []byte) (string, error) {
