@@ -23,7 +23,7 @@ func codecFor(t testing.TB, name string, keys ...[]byte) *cookieCodec {
 }
 
 // The codec opens what its first key sealed for its cookie name, asks
-// for a re-issue of what an older pair sealed, and refuses the rest as an
+// for a re-issue of what an older key sealed, and refuses the rest as an
 // invalid cookie.
 func TestCookieCodecOpen(t *testing.T) {
 	k1, k2 := cookieKeyGen(), cookieKeyGen()
