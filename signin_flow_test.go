@@ -218,7 +218,7 @@ func TestFlowCookieOpens(t *testing.T) {
 	name, _ := h.flowCookieName(state)
 	other, _ := h.flowCookieName(rand.Text())
 	v, err := h.sealFlow(name, &signInFlow{Provider: "oidc", State: state, Callback: "https://app.example/x",
-		Redirect: "https://app.example/api/auth/callback/oidc", Expires: t0.Add(DefaultSignInStateLifetime).Unix()})
+		Redirect: "https://app.example/api/auth/callback/oidc", Expires: t0.Add(defaultSignInStateLifetime).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +234,8 @@ func TestFlowCookieOpens(t *testing.T) {
 		{"removed key", handler(k2), name, 0, false},
 		{"another state's name", h, other, 0, false},
 		{"the session cookie's name", h, "__Host-sessionkit", 0, false},
-		{"just before the lifetime ends", h, name, DefaultSignInStateLifetime - time.Second, true},
-		{"when the lifetime ends", h, name, DefaultSignInStateLifetime, false},
+		{"just before the lifetime ends", h, name, defaultSignInStateLifetime - time.Second, true},
+		{"when the lifetime ends", h, name, defaultSignInStateLifetime, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
