@@ -131,3 +131,20 @@ func (m *Manager) SwitchWorkspace(w http.ResponseWriter, r *http.Request, id str
 	cw.Apply(w.Header())
 	return s, err
 }
+
+// ExchangeTicket redeems a ticket from MintTicket: it starts a new
+// session for the ticket's user, as SignIn does (new session ID, cookie
+// written to w, OnSignIn fired), and returns it. A ticket is redeemed at
+// most once across every instance sharing the Store: a second exchange
+// returns ErrTicketUsed. A forged or malformed ticket returns
+// ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
+// an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
+// Store that cannot record one-time keys (store.Consumer) one wrapping
+// ErrStoreRequired.
+// An impersonation session is audit-logged (actor and user, never the
+// ticket).
+func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {
+	s, cw, err := m.exchangeTicket(r, ticket)
+	cw.Apply(w.Header())
+	return s, err
+}

@@ -134,47 +134,38 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 	return pl, nil
 }
 
-// ExchangeTicket redeems a ticket from MintTicket: it starts a new
-// session for the ticket's user, as SignIn does (new session ID, cookie
-// written to w, OnSignIn fired), and returns it. A ticket is redeemed at
-// most once across every instance sharing the Store: a second exchange
-// returns ErrTicketUsed. A forged or malformed ticket returns
-// ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
-// an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
-// Store that cannot record one-time keys (store.Consumer) one wrapping
-// ErrStoreRequired.
-// An impersonation session is audit-logged (actor and user, never the
-// ticket).
-func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {
+// exchangeTicket is ExchangeTicket: it returns the session and the cookie
+// to write instead of writing it.
+func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cookieWrite, error) {
 	if m.cookies == nil {
-		return nil, ErrCookiesDisabled
+		return nil, cookieWrite{}, ErrCookiesDisabled
 	}
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
 	if err != nil {
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
 	ctx := r.Context()
 	now := m.cfg.Now()
 	pl, err := openTicket(m.cookies, ticket, now)
 	if err != nil {
-		return nil, err
+		return nil, cookieWrite{}, err
 	}
 	ttl := time.Unix(pl.EXP, 0).Add(ticketSkew).Sub(now) + time.Second
 	first, err := consumer.Consume(ctx, "ticket:"+pl.JTI, ttl)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, cookieWrite{}, storeErr(err)
 	}
 	if !first {
 		m.cfg.Logger.WarnContext(ctx, "sessionkit: a used ticket was presented again", "user", pl.User.ID)
-		return nil, ErrTicketUsed
+		return nil, cookieWrite{}, ErrTicketUsed
 	}
 	user := pl.User
-	s, err := m.SignIn(w, r, SignInParams{User: &user, Provider: "ticket", Actor: pl.Actor, OrganizationID: pl.Org, WorkspaceID: pl.WS})
+	s, cw, err := m.verbs.signIn(r, SignInParams{User: &user, Provider: "ticket", Actor: pl.Actor, OrganizationID: pl.Org, WorkspaceID: pl.WS})
 	if err != nil {
-		return nil, err
+		return nil, cw, err
 	}
 	if pl.Actor != nil {
 		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation session started", "actor", pl.Actor.Subject, "user", pl.User.ID)
 	}
-	return s, nil
+	return s, cw, nil
 }
