@@ -111,7 +111,10 @@ type Config struct {
 	// listings, tickets and back-channel logout its one-time keys; without
 	// them they return an error wrapping ErrStoreRequired. Without its
 	// locks, a session is refreshed once per instance rather than once
-	// across all of them. memstore and redisstore have every capability.
+	// across all of them; without its one-time keys, a sign-in's state is
+	// consumed in the instance's own bounded record, so a replayed callback
+	// is refused by the instance that served the first one but not by the
+	// others. memstore and redisstore have every capability.
 	//
 	// When the Store fails (an unreachable Redis, a timeout), the Manager
 	// fails closed: the request has no session (Middleware goes on

@@ -59,7 +59,12 @@ func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSe
 // 10^6 credentials a second would find one colliding with a given cached
 // credential once in half a million years. Credentials issued to
 // different users differ in their authenticators too, so the second half
-// separates them as well.
+// separates them as well. maphash is not a cryptographic MAC, so the
+// guarantee that matters is this one: to be served another user's cached
+// session a client must present bytes whose Key equals that user's, and
+// both halves depend on that user's credential, which the client does not
+// have (with it, it could present the credential itself). A collision
+// with a credential of its own serves it only its own session.
 //
 // Every byte is read because nothing less keeps the match exact: an
 // authenticator binds the bytes before it only once it has been checked,
