@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/redirect"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"github.com/sessionkit/sessionkit/internal/seal"
 	"github.com/sessionkit/sessionkit/store"
@@ -761,9 +762,9 @@ func (s *settings) handlerDefaults() error {
 	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
 		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)
 	}
-	origin := appOrigin{scheme: "http", host: "sessionkit.invalid"}
+	origin := redirect.NewOrigin("http", "sessionkit.invalid")
 	if s.URL != "" {
-		o, err := parseOrigin(s.URL)
+		o, err := redirect.ParseOrigin(s.URL)
 		if err != nil {
 			return &ConfigError{Field: "URL", Reason: "must be the application's http(s) origin, such as https://app.example", Err: err}
 		}
@@ -772,7 +773,7 @@ func (s *settings) handlerDefaults() error {
 	if s.SignOutRedirect == "" {
 		s.SignOutRedirect = "/"
 	}
-	if _, err := safeCallbackURL(s.SignOutRedirect, origin); err != nil {
+	if _, err := redirect.Resolve(s.SignOutRedirect, origin); err != nil {
 		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
 	}
 	return nil

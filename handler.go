@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/redirect"
 )
 
 // Handler returns the session endpoints, compatible with the REST API that
@@ -91,7 +93,7 @@ import (
 func (m *Manager) Handler() http.Handler {
 	h := &authHandler{m: m, base: m.cfg.BasePath, secure: !m.cfg.InsecureCookies}
 	if m.cfg.URL != "" {
-		o, _ := parseOrigin(m.cfg.URL) // validated by New
+		o, _ := redirect.ParseOrigin(m.cfg.URL) // validated by New
 		h.origin = &o
 	}
 	prefix := "__Host-"
@@ -120,8 +122,8 @@ func (m *Manager) Handler() http.Handler {
 type authHandler struct {
 	m          *Manager
 	base       string
-	origin     *appOrigin // nil: taken from each request
-	csrf       *csrfGuard // nil without cookie keys
+	origin     *redirect.Origin // nil: taken from each request
+	csrf       *csrfGuard       // nil without cookie keys
 	csrfCookie string
 	flowCookie string
 	secure     bool
@@ -227,7 +229,7 @@ func (h *authHandler) serveMethod(w http.ResponseWriter, r *http.Request, rt rou
 }
 
 // originOf is the application's origin: Config.URL, or the request's.
-func (h *authHandler) originOf(r *http.Request) appOrigin {
+func (h *authHandler) originOf(r *http.Request) redirect.Origin {
 	if h.origin != nil {
 		return *h.origin
 	}
@@ -235,7 +237,7 @@ func (h *authHandler) originOf(r *http.Request) appOrigin {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return normOrigin(scheme, r.Host)
+	return redirect.NewOrigin(scheme, r.Host)
 }
 
 // callbackURL validates raw (def when empty) against the app's origin.
@@ -243,7 +245,7 @@ func (h *authHandler) callbackURL(r *http.Request, raw, def string) (string, *ha
 	if raw == "" {
 		raw = def
 	}
-	u, err := safeCallbackURL(raw, h.originOf(r))
+	u, err := redirect.Resolve(raw, h.originOf(r))
 	if err != nil {
 		return "", &handlerError{http.StatusBadRequest, "InvalidCallbackUrl", err.Error()[len("sessionkit: "):]}
 	}

@@ -1,4 +1,8 @@
-package sessionkit
+// Package redirect decides where the endpoints may send a browser: a
+// callbackUrl is accepted only as a path on the application's site or a URL
+// on its origin, checked more strictly than a URL parser would, because the
+// browser that follows the redirect parses differently from Go.
+package redirect
 
 import (
 	"errors"
@@ -7,48 +11,48 @@ import (
 	"strings"
 )
 
-// ErrInvalidCallbackURL is returned (and answered with 400) for a
-// callbackUrl that is not a path on this site or a URL on its origin: the
-// endpoints never redirect anywhere else.
-var ErrInvalidCallbackURL = errors.New("sessionkit: invalid callbackUrl")
+// ErrInvalid is returned for a callbackUrl that is not a path on this site
+// or a URL on its origin: the endpoints never redirect anywhere else.
+var ErrInvalid = errors.New("sessionkit: invalid callbackUrl")
 
-// maxCallbackURL bounds the callbackUrl accepted, which ends up in a cookie.
-const maxCallbackURL = 2048
+// MaxLen bounds the callbackUrl accepted, which ends up in a cookie.
+const MaxLen = 2048
 
-// appOrigin is an origin ("https://app.example:8443") split for comparison.
-type appOrigin struct {
+// Origin is an origin ("https://app.example:8443") split for comparison.
+type Origin struct {
 	scheme string // "http" or "https"
 	host   string // lower-case host[:port], default port dropped
 }
 
-func (o appOrigin) String() string { return o.scheme + "://" + o.host }
+// String is the origin as a URL prefix, "scheme://host[:port]".
+func (o Origin) String() string { return o.scheme + "://" + o.host }
 
-// parseOrigin parses raw as an http(s) origin: scheme and host, an optional
+// ParseOrigin parses raw as an http(s) origin: scheme and host, an optional
 // port, at most a "/" as path, nothing else.
-func parseOrigin(raw string) (appOrigin, error) {
+func ParseOrigin(raw string) (Origin, error) {
 	if strings.ContainsFunc(raw, unsafeURLRune) {
-		return appOrigin{}, errors.New("holds a control character, space, backslash or non-ASCII byte")
+		return Origin{}, errors.New("holds a control character, space, backslash or non-ASCII byte")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return appOrigin{}, errors.New("not a URL")
+		return Origin{}, errors.New("not a URL")
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return appOrigin{}, errors.New("scheme must be http or https")
+		return Origin{}, errors.New("scheme must be http or https")
 	case u.Host == "" || u.Opaque != "":
-		return appOrigin{}, errors.New("has no host")
+		return Origin{}, errors.New("has no host")
 	case u.User != nil:
-		return appOrigin{}, errors.New("must not hold user info")
+		return Origin{}, errors.New("must not hold user info")
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
-		return appOrigin{}, errors.New("must be an origin only: no path, query or fragment")
+		return Origin{}, errors.New("must be an origin only: no path, query or fragment")
 	}
-	return normOrigin(u.Scheme, u.Host), nil
+	return NewOrigin(u.Scheme, u.Host), nil
 }
 
-// normOrigin lower-cases scheme and host and drops the scheme's default
-// port.
-func normOrigin(scheme, host string) appOrigin {
+// NewOrigin is the origin of scheme and host, lower-cased, without the
+// scheme's default port.
+func NewOrigin(scheme, host string) Origin {
 	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
 	switch {
 	case scheme == "http" && strings.HasSuffix(host, ":80"):
@@ -56,11 +60,11 @@ func normOrigin(scheme, host string) appOrigin {
 	case scheme == "https" && strings.HasSuffix(host, ":443"):
 		host = strings.TrimSuffix(host, ":443")
 	}
-	return appOrigin{scheme: scheme, host: host}
+	return Origin{scheme: scheme, host: host}
 }
 
-// safeCallbackURL returns the absolute URL on origin that raw names, or an
-// error wrapping ErrInvalidCallbackURL. raw is either a path on this site
+// Resolve returns the absolute URL on origin that raw names, or an error
+// wrapping ErrInvalid. raw is either a path on this site
 // ("/dashboard?tab=2") or an absolute http(s) URL whose origin is origin.
 //
 // It is deliberately stricter than a URL parser, because the browser that
@@ -71,15 +75,15 @@ func normOrigin(scheme, host string) appOrigin {
 // a path holding "//", "." or ".." segments; user info
 // ("https://app@evil"); and each of these once percent-decoded, up to three
 // times, so that a later decode cannot reveal one either.
-func safeCallbackURL(raw string, origin appOrigin) (string, error) {
+func Resolve(raw string, origin Origin) (string, error) {
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("%w: %s", ErrInvalidCallbackURL, why)
+		return "", fmt.Errorf("%w: %s", ErrInvalid, why)
 	}
 	if raw == "" {
 		return bad("empty")
 	}
-	if len(raw) > maxCallbackURL {
-		return bad(fmt.Sprintf("longer than %d bytes", maxCallbackURL))
+	if len(raw) > MaxLen {
+		return bad(fmt.Sprintf("longer than %d bytes", MaxLen))
 	}
 	if i := strings.IndexFunc(raw, unsafeURLRune); i >= 0 {
 		return bad("holds a control character, space, backslash or non-ASCII byte")
@@ -104,7 +108,7 @@ func safeCallbackURL(raw string, origin appOrigin) (string, error) {
 
 // originPath splits an absolute http(s) URL on origin into its path ("/"
 // when empty) and the query and fragment after it.
-func originPath(raw string, origin appOrigin) (path, rest string, err error) {
+func originPath(raw string, origin Origin) (path, rest string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", "", errors.New("not a URL")
@@ -121,7 +125,7 @@ func originPath(raw string, origin appOrigin) (path, rest string, err error) {
 	if !strings.HasPrefix(strings.ToLower(raw), strings.ToLower(authority)) {
 		return "", "", errors.New("malformed authority")
 	}
-	if normOrigin(u.Scheme, u.Host) != origin {
+	if NewOrigin(u.Scheme, u.Host) != origin {
 		return "", "", errors.New("not on this site's origin")
 	}
 	path, rest = splitPath(raw[len(authority):])
