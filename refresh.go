@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/refresh"
 	"github.com/sessionkit/sessionkit/store"
 )
@@ -402,10 +403,6 @@ func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) 
 		return nil, err
 	}
 	res := &refreshResult{token: tok, issuedAt: rf.now().UTC().Truncate(time.Second)}
-	if res.token.RefreshToken == "" { // the provider does not rotate: keep the old one
-		res.token = cloneToken(tok)
-		res.token.RefreshToken = in.refreshToken
-	}
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
 		if err := rf.verifyRefreshedIDToken(ctx, in, raw, res); err != nil {
 			return nil, err
@@ -436,13 +433,13 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 			err = errors.New("Provider.Refresh panicked")
 		}
 	} else {
-		tok, err = conf.TokenSource(octx, &oauth2.Token{RefreshToken: in.refreshToken}).Token()
+		tok, err = oidc.RedeemRefreshToken(octx, &conf, in.refreshToken)
 	}
 	if err != nil {
 		return nil, tokenEndpointErr(in.provider, err)
 	}
-	if tok == nil || tok.AccessToken == "" {
-		return nil, fmt.Errorf("%w: %s: the token response holds no access token", ErrRefreshFailed, in.provider)
+	if tok, err = oidc.Refreshed(tok, in.refreshToken); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrRefreshFailed, in.provider, err)
 	}
 	return tok, nil
 }
@@ -450,11 +447,10 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 // tokenEndpointErr is the refresh error for err, the failure of provider's
 // token endpoint: ErrRefreshTokenInvalid when it refused the refresh token.
 func tokenEndpointErr(provider string, err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+	if oidc.GrantRefused(err) {
 		return fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
 	}
-	return fmt.Errorf("%w: %s: %w", ErrRefreshFailed, provider, redactRetrieveError(err))
+	return fmt.Errorf("%w: %s: %w", ErrRefreshFailed, provider, oidc.RedactTokenError(err))
 }
 
 // verifyRefreshedIDToken verifies raw, the ID token of a refresh, as at
@@ -477,28 +473,6 @@ func (rf *refresher) verifyRefreshedIDToken(ctx context.Context, in refreshInput
 	}
 	res.idToken, res.idExp, res.user = raw, exp, &user
 	return nil
-}
-
-// redactRetrieveError drops the response body an *oauth2.RetrieveError
-// quotes in its message, which may echo credentials.
-func redactRetrieveError(err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
-		return err
-	}
-	status := "no response"
-	if re.Response != nil {
-		status = re.Response.Status
-	}
-	if re.ErrorCode != "" {
-		return fmt.Errorf("token endpoint: %s: %s", status, re.ErrorCode)
-	}
-	return fmt.Errorf("token endpoint: %s", status)
-}
-
-func cloneToken(t *oauth2.Token) *oauth2.Token {
-	c := *t
-	return &c
 }
 
 // apply puts the refreshed tokens into d's session and marks it for

@@ -1,0 +1,61 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrNoAccessToken means a token response held no access token.
+var ErrNoAccessToken = errors.New("the token response holds no access token")
+
+// RedeemRefreshToken sends refreshToken to conf's token endpoint (the
+// refresh_token grant) and returns the tokens it answered, unchecked: pass
+// them to Refreshed.
+func RedeemRefreshToken(ctx context.Context, conf *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+}
+
+// Refreshed checks tok, the answer to a refresh of refreshToken: it must
+// hold an access token (ErrNoAccessToken otherwise). A provider that does
+// not rotate sends no refresh token: the result is then a copy of tok
+// carrying refreshToken, and tok is left as it was.
+func Refreshed(tok *oauth2.Token, refreshToken string) (*oauth2.Token, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return nil, ErrNoAccessToken
+	}
+	if tok.RefreshToken == "" {
+		c := *tok
+		c.RefreshToken = refreshToken
+		return &c, nil
+	}
+	return tok, nil
+}
+
+// GrantRefused reports whether err is a token endpoint's refusal of the
+// grant (OAuth error "invalid_grant"): the code or refresh token sent was
+// revoked, expired or already used.
+func GrantRefused(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+}
+
+// RedactTokenError drops the response body that an *oauth2.RetrieveError
+// quotes in its message, which may echo credentials, keeping the status
+// and the OAuth error code. Other errors are returned as they are.
+func RedactTokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return err
+	}
+	status := "no response"
+	if re.Response != nil {
+		status = re.Response.Status
+	}
+	if re.ErrorCode != "" {
+		return fmt.Errorf("token endpoint: %s: %s", status, re.ErrorCode)
+	}
+	return fmt.Errorf("token endpoint: %s", status)
+}
