@@ -2,10 +2,9 @@ package sessionkit
 
 import (
 	"encoding/binary"
-	"errors"
 	"slices"
-	"time"
-	"unsafe"
+
+	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
 // The cookie payload is a compact binary record, sealed by
@@ -30,23 +29,23 @@ const (
 	userFlagAll = userFlagEV | userFlagPV
 )
 
-var errMalformedPayload = errors.New("malformed session payload")
+var errMalformedPayload = wire.ErrMalformed
 
 // appendPayload appends the encoding of s to b.
 func appendPayload(b []byte, s *Session) []byte {
 	b = append(b, payloadVersion)
-	b = appendString(b, s.ID)
-	b = appendTime(b, s.CreatedAt)
-	b = appendTime(b, s.LastActiveAt)
-	b = appendTime(b, s.ExpireAt)
-	b = appendTime(b, s.AbandonAt)
+	b = wire.AppendString(b, s.ID)
+	b = wire.AppendTime(b, s.CreatedAt)
+	b = wire.AppendTime(b, s.LastActiveAt)
+	b = wire.AppendTime(b, s.ExpireAt)
+	b = wire.AppendTime(b, s.AbandonAt)
 	status := s.Status
 	if status == StatusActive || status == StatusExpired || status == StatusAbandoned {
 		status = "" // computed on decode
 	}
-	b = appendString(b, string(status))
-	b = appendString(b, s.Error)
-	b = appendString(b, s.SignIn.ID)
+	b = wire.AppendString(b, string(status))
+	b = wire.AppendString(b, s.Error)
+	b = wire.AppendString(b, s.SignIn.ID)
 	if s.SignIn.ID == "" {
 		return binary.AppendUvarint(b, 0)
 	}
@@ -60,11 +59,11 @@ func appendPayload(b []byte, s *Session) []byte {
 
 // appendSignIn appends the encoding of one sign-in to b.
 func appendSignIn(b []byte, in *SignIn) []byte {
-	b = appendString(b, in.ID)
-	b = appendString(b, in.Provider)
+	b = wire.AppendString(b, in.ID)
+	b = wire.AppendString(b, in.Provider)
 	u := &in.User
 	for _, f := range [...]string{u.ID, u.Name, u.Email, u.Image, u.FirstName, u.LastName, u.Username, u.PhoneNumber} {
-		b = appendString(b, f)
+		b = wire.AppendString(b, f)
 	}
 	var flags byte
 	if u.EmailVerified {
@@ -74,21 +73,21 @@ func appendSignIn(b []byte, in *SignIn) []byte {
 		flags |= userFlagPV
 	}
 	b = append(b, flags)
-	b = appendString(b, in.AccessToken)
-	b = appendString(b, in.TokenType)
-	b = appendTime(b, in.AccessTokenExpiresAt)
-	b = appendString(b, in.RefreshToken)
-	b = appendString(b, in.IDToken)
-	b = appendTime(b, in.IDTokenExpiresAt)
+	b = wire.AppendString(b, in.AccessToken)
+	b = wire.AppendString(b, in.TokenType)
+	b = wire.AppendTime(b, in.AccessTokenExpiresAt)
+	b = wire.AppendString(b, in.RefreshToken)
+	b = wire.AppendString(b, in.IDToken)
+	b = wire.AppendTime(b, in.IDTokenExpiresAt)
 	actor := ""
 	if in.Actor != nil {
 		actor = in.Actor.Subject
 	}
-	b = appendString(b, actor)
-	b = appendString(b, in.ActiveOrganizationID)
-	b = appendString(b, in.ActiveWorkspaceID)
-	b = appendTime(b, in.CreatedAt)
-	return appendTime(b, in.AccessTokenIssuedAt)
+	b = wire.AppendString(b, actor)
+	b = wire.AppendString(b, in.ActiveOrganizationID)
+	b = wire.AppendString(b, in.ActiveWorkspaceID)
+	b = wire.AppendTime(b, in.CreatedAt)
+	return wire.AppendTime(b, in.AccessTokenIssuedAt)
 }
 
 // decodePayload decodes a payload written by appendPayload. The session's
@@ -99,24 +98,24 @@ func decodePayload(p []byte) (*Session, error) {
 	if len(p) == 0 || p[0] != payloadVersion {
 		return nil, errMalformedPayload
 	}
-	r := payloadReader{s: stringOf(p[1:])}
+	r := wire.NewReader(wire.StringOf(p[1:]))
 	s := &Session{Source: SourceCookie}
-	s.ID = r.str()
-	s.CreatedAt = r.time()
-	s.LastActiveAt = r.time()
-	s.ExpireAt = r.time()
-	s.AbandonAt = r.time()
-	switch st := Status(r.str()); st {
+	s.ID = r.Str()
+	s.CreatedAt = r.Time()
+	s.LastActiveAt = r.Time()
+	s.ExpireAt = r.Time()
+	s.AbandonAt = r.Time()
+	switch st := Status(r.Str()); st {
 	case "":
 	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:
 		s.Status = st
 	default:
-		r.fail()
+		r.Fail()
 	}
-	s.Error = r.str()
-	active := r.str()
-	n := r.uvarint()
-	if n > maxSignIns || r.err != nil {
+	s.Error = r.Str()
+	active := r.Str()
+	n := r.Uvarint()
+	if n > maxSignIns || r.Err() != nil {
 		return nil, errMalformedPayload
 	}
 	if n == 1 { // the common case: no slice
@@ -132,125 +131,39 @@ func decodePayload(p []byte) (*Session, error) {
 		}
 		s.setSignIns(all, i)
 	}
-	if r.err != nil || r.off != len(r.s) || s.SignIn.ID != active {
+	if !r.Done() || s.SignIn.ID != active {
 		return nil, errMalformedPayload
 	}
 	return s, nil
 }
 
 // readSignIn decodes one sign-in written by appendSignIn into in.
-func readSignIn(r *payloadReader, in *SignIn) {
-	in.ID = r.str()
-	in.Provider = r.str()
+func readSignIn(r *wire.Reader, in *SignIn) {
+	in.ID = r.Str()
+	in.Provider = r.Str()
 	u := &in.User
 	for _, f := range [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber} {
-		*f = r.str()
+		*f = r.Str()
 	}
-	flags := r.byte()
+	flags := r.Byte()
 	if flags&^userFlagAll != 0 {
-		r.fail()
+		r.Fail()
 	}
 	u.EmailVerified = flags&userFlagEV != 0
 	u.PhoneVerified = flags&userFlagPV != 0
-	in.AccessToken = r.str()
-	in.TokenType = r.str()
-	in.AccessTokenExpiresAt = r.time()
-	in.RefreshToken = r.str()
-	in.IDToken = r.str()
-	in.IDTokenExpiresAt = r.time()
-	if a := r.str(); a != "" {
+	in.AccessToken = r.Str()
+	in.TokenType = r.Str()
+	in.AccessTokenExpiresAt = r.Time()
+	in.RefreshToken = r.Str()
+	in.IDToken = r.Str()
+	in.IDTokenExpiresAt = r.Time()
+	if a := r.Str(); a != "" {
 		in.Actor = &Actor{Subject: a}
 	}
-	in.ActiveOrganizationID = r.str()
-	in.ActiveWorkspaceID = r.str()
-	in.CreatedAt = r.time()
-	in.AccessTokenIssuedAt = r.time()
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	return binary.AppendUvarint(b, uint64(max(t.Unix(), 1)))
-}
-
-type payloadReader struct {
-	s   string
-	off int
-	err error
-}
-
-func (r *payloadReader) fail() { r.err = errMalformedPayload }
-
-func (r *payloadReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	var v uint64
-	var shift uint
-	for i := 0; i < binary.MaxVarintLen64; i++ {
-		if r.off >= len(r.s) {
-			r.fail()
-			return 0
-		}
-		c := r.s[r.off]
-		r.off++
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				r.fail()
-				return 0
-			}
-			return v | uint64(c)<<shift
-		}
-		v |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	r.fail()
-	return 0
-}
-
-func (r *payloadReader) str() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.s)-r.off) {
-		r.fail()
-		return ""
-	}
-	v := r.s[r.off : r.off+int(n)]
-	r.off += int(n)
-	return v
-}
-
-func (r *payloadReader) byte() byte {
-	if r.err != nil || r.off >= len(r.s) {
-		r.fail()
-		return 0
-	}
-	c := r.s[r.off]
-	r.off++
-	return c
-}
-
-// maxUnix bounds decoded times to what time.Unix represents sensibly.
-const maxUnix = 1 << 40
-
-func (r *payloadReader) time() time.Time {
-	v := r.uvarint()
-	if v == 0 || r.err != nil {
-		return time.Time{}
-	}
-	if v > maxUnix {
-		r.fail()
-		return time.Time{}
-	}
-	return time.Unix(int64(v), 0).UTC()
+	in.ActiveOrganizationID = r.Str()
+	in.ActiveWorkspaceID = r.Str()
+	in.CreatedAt = r.Time()
+	in.AccessTokenIssuedAt = r.Time()
 }
 
 // With a Store, the cookie holds a reference to the stored session, not the
@@ -263,7 +176,7 @@ const payloadRef = 0x80
 // generation gen.
 func appendRef(b []byte, id string, gen uint64) []byte {
 	b = append(b, payloadRef)
-	b = appendString(b, id)
+	b = wire.AppendString(b, id)
 	return binary.AppendUvarint(b, gen)
 }
 
@@ -272,9 +185,9 @@ func decodeRef(p []byte) (cookieRef, error) {
 	if len(p) == 0 || p[0] != payloadRef {
 		return cookieRef{}, errMalformedPayload
 	}
-	r := payloadReader{s: string(p[1:])}
-	ref := cookieRef{id: r.str(), gen: r.uvarint()}
-	if r.err != nil || r.off != len(r.s) || ref.id == "" || ref.gen == 0 {
+	r := wire.NewReader(string(p[1:]))
+	ref := cookieRef{id: r.Str(), gen: r.Uvarint()}
+	if !r.Done() || ref.id == "" || ref.gen == 0 {
 		return cookieRef{}, errMalformedPayload
 	}
 	return ref, nil
@@ -285,29 +198,4 @@ func decodeRef(p []byte) (cookieRef, error) {
 type cookieRef struct {
 	id  string
 	gen uint64
-}
-
-func appendMilli(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	return binary.AppendUvarint(b, uint64(max(t.UnixMilli(), 1)))
-}
-
-func (r *payloadReader) milli() time.Time {
-	v := r.uvarint()
-	if v == 0 || r.err != nil {
-		return time.Time{}
-	}
-	if v > maxUnix*1000 {
-		r.fail()
-		return time.Time{}
-	}
-	return time.UnixMilli(int64(v)).UTC()
-}
-
-// stringOf returns b as a string without a copy: b must never be written
-// again while the string (or anything sliced from it) is in use.
-func stringOf(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
 func samplePayloadSession() *Session {
@@ -69,8 +71,8 @@ func TestPayloadRejects(t *testing.T) {
 			s.OtherSignIns = append(s.OtherSignIns, SignIn{ID: "x"})
 		}
 	})
-	hugeTime := append([]byte{payloadVersion}, appendString(nil, "id")...)
-	hugeTime = binary.AppendUvarint(hugeTime, maxUnix+1)
+	hugeTime := append([]byte{payloadVersion}, wire.AppendString(nil, "id")...)
+	hugeTime = binary.AppendUvarint(hugeTime, wire.MaxUnix+1)
 	// The active sign-in's ID is written first, then again with its
 	// sign-in: changing the first leaves the active ID naming none.
 	noActive := withSession(func(s *Session) { s.SignIn.ID = "act1" })

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
 // Session IDs rotate when a session's privileges change, so that an ID
@@ -53,25 +55,25 @@ type errMoved struct{ moved }
 func (e *errMoved) Error() string { return "sessionkit: stored session moved to a new ID" }
 
 func appendMoved(b []byte, mv moved) []byte {
-	b = appendString(append(b, storeMovedV1), mv.to)
+	b = wire.AppendString(append(b, storeMovedV1), mv.to)
 	b = binary.AppendUvarint(b, mv.gen)
 	b = binary.AppendUvarint(b, mv.from)
-	return appendMilli(b, mv.movedAt)
+	return wire.AppendMilli(b, mv.movedAt)
 }
 
 func decodeMoved(p []byte) (moved, error) {
 	if len(p) == 0 || p[0] != storeMovedV1 {
 		return moved{}, errMalformedPayload
 	}
-	r := payloadReader{s: string(p[1:])}
+	r := wire.NewReader(string(p[1:]))
 	var mv moved
-	if mv.to = r.str(); mv.to == "" || len(mv.to) > 256 {
-		r.fail()
+	if mv.to = r.Str(); mv.to == "" || len(mv.to) > 256 {
+		r.Fail()
 	}
-	mv.gen = r.uvarint()
-	mv.from = r.uvarint()
-	mv.movedAt = r.milli()
-	if r.err != nil || r.off != len(r.s) || mv.gen == 0 || mv.from == 0 || mv.from > mv.gen {
+	mv.gen = r.Uvarint()
+	mv.from = r.Uvarint()
+	mv.movedAt = r.Milli()
+	if !r.Done() || mv.gen == 0 || mv.from == 0 || mv.from > mv.gen {
 		return moved{}, errMalformedPayload
 	}
 	return mv, nil

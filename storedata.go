@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
 // The Data of a stored Record is a small header, then the session payload
@@ -111,8 +113,8 @@ func (meta *storeMeta) prunePSIDs(s *Session) []string {
 func appendStored(b []byte, meta storeMeta, s *Session) []byte {
 	b = append(b, storeDataVersion)
 	b = binary.AppendUvarint(b, meta.gen)
-	b = appendMilli(b, meta.rotatedAt)
-	b = appendMilli(b, meta.retryAt)
+	b = wire.AppendMilli(b, meta.rotatedAt)
+	b = wire.AppendMilli(b, meta.retryAt)
 	b = binary.AppendUvarint(b, meta.failures)
 	var flags uint64
 	if meta.seen {
@@ -122,8 +124,8 @@ func appendStored(b []byte, meta storeMeta, s *Session) []byte {
 	b = binary.AppendUvarint(b, meta.floor)
 	b = binary.AppendUvarint(b, uint64(len(meta.psids)))
 	for _, o := range meta.psids {
-		b = appendString(b, o.signIn)
-		b = appendString(b, o.psid)
+		b = wire.AppendString(b, o.signIn)
+		b = wire.AppendString(b, o.psid)
 	}
 	return appendPayload(b, s)
 }
@@ -136,33 +138,33 @@ func decodeStored(p []byte) (storeMeta, *Session, error) {
 	// The session's strings share p, which no one writes: the caller's
 	// own copy, or bytes the Store shares with readers (store.SharedLoad) and
 	// never changes in place.
-	r := payloadReader{s: stringOf(p[1:])}
+	r := wire.NewReader(wire.StringOf(p[1:]))
 	var meta storeMeta
-	meta.gen = r.uvarint()
-	meta.rotatedAt = r.milli()
-	meta.retryAt = r.milli()
-	meta.failures = r.uvarint()
-	flags := r.uvarint()
+	meta.gen = r.Uvarint()
+	meta.rotatedAt = r.Milli()
+	meta.retryAt = r.Milli()
+	meta.failures = r.Uvarint()
+	flags := r.Uvarint()
 	if flags > 1 {
-		r.fail()
+		r.Fail()
 	}
 	meta.seen = flags&1 != 0
-	meta.floor = r.uvarint()
-	n := r.uvarint()
+	meta.floor = r.Uvarint()
+	n := r.Uvarint()
 	if n > maxStoredPSIDs {
-		r.fail()
+		r.Fail()
 	}
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		o := ownedPSID{signIn: r.str(), psid: r.str()}
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
+		o := ownedPSID{signIn: r.Str(), psid: r.Str()}
 		if o.signIn == "" || o.psid == "" {
-			r.fail()
+			r.Fail()
 		}
 		meta.psids = append(meta.psids, o)
 	}
-	if r.err != nil || meta.gen == 0 || meta.floor > meta.gen {
+	if r.Err() != nil || meta.gen == 0 || meta.floor > meta.gen {
 		return storeMeta{}, nil, errMalformedPayload
 	}
-	s, err := decodePayload(p[1+r.off:])
+	s, err := decodePayload(p[1+r.Offset():])
 	if err != nil {
 		return storeMeta{}, nil, err
 	}
