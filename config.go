@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/redirect"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
@@ -405,7 +405,7 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 			return nil, err
 		}
 	}
-	if j.CookieName != "" && !validCookieName(j.CookieName) {
+	if j.CookieName != "" && !cookie.ValidName(j.CookieName) {
 		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
 	}
 	return &j, nil
@@ -526,67 +526,9 @@ func (j *JWTConfig) verifierConfig(s *settings, client *http.Client, field strin
 	}
 }
 
-func validCookieName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validCookieDomain accepts a host name (labels of 1 to 63 letters, digits
-// and hyphens, not starting or ending with a hyphen, at most 253 bytes in
-// all, an optional leading dot) or an IP address.
-func validCookieDomain(d string) bool {
-	if net.ParseIP(d) != nil {
-		return !strings.Contains(d, ":")
-	}
-	d = strings.TrimPrefix(d, ".")
-	if d == "" || len(d) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(d, ".") {
-		if !validDomainLabel(label) {
-			return false
-		}
-	}
-	return true
-}
-
-// validDomainLabel accepts 1 to 63 letters, digits and hyphens, not
-// starting or ending with a hyphen.
-func validDomainLabel(label string) bool {
-	if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(label); i++ {
-		c := label[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func allZero(b []byte) bool {
 	for _, c := range b {
 		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validCookiePath reports whether p holds only the bytes net/http keeps in
-// a cookie's Path: printable ASCII other than ';'.
-func validCookiePath(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c > 0x7e || c == ';' {
 			return false
 		}
 	}
@@ -676,16 +618,16 @@ func (s *settings) validateKeys() error {
 // validateCookie checks the session cookie's name and attributes: what
 // net/http would silently drop is refused.
 func (s *settings) validateCookie() error {
-	if !validCookieName(s.CookieName) {
+	if !cookie.ValidName(s.CookieName) {
 		return configErr("CookieName", "%q is not a valid cookie name", s.CookieName)
 	}
 	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
 		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
 	}
-	if !strings.HasPrefix(s.CookiePath, "/") || !validCookiePath(s.CookiePath) || len(s.CookiePath) > 1024 {
+	if !strings.HasPrefix(s.CookiePath, "/") || !cookie.ValidPath(s.CookiePath) || len(s.CookiePath) > 1024 {
 		return configErr("CookiePath", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", s.CookiePath)
 	}
-	if s.CookieDomain != "" && !validCookieDomain(s.CookieDomain) {
+	if s.CookieDomain != "" && !cookie.ValidDomain(s.CookieDomain) {
 		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
 	}
 	if len(s.CookieName) > 256 {
