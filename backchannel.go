@@ -7,24 +7,14 @@ import (
 	"slices"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/store"
 )
-
-// backChannelEvent is the member of a logout token's "events" claim that
-// makes it one (OpenID Connect Back-Channel Logout 1.0, section 2.4).
-const backChannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // ErrInvalidLogoutToken means a back-channel logout token failed
 // verification: no configured provider issued it, its signature or a
 // claim check failed, or it was presented before (its "jti" is spent).
 var ErrInvalidLogoutToken = errors.New("sessionkit: invalid logout token")
-
-// The bounds of how long a logout token's "jti" is remembered.
-const (
-	minJTIMemory = time.Minute
-	maxJTIMemory = 7 * 24 * time.Hour
-)
 
 // BackChannelLogout verifies an OpenID Connect Back-Channel Logout 1.0
 // logout token and revokes the sessions it names; the endpoint POST
@@ -136,54 +126,27 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	if err != nil {
 		return logoutToken{}, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
 	}
-	lt, err := logoutClaims(claims)
+	said, err := oidc.LogoutClaims(claims)
 	if err != nil {
-		return logoutToken{}, err
+		return logoutToken{}, badLogoutToken("%s", err)
 	}
-	lt.provider, lt.iss, lt.ttl = p.cfg.ID, iss, minJTIMemory
-	if exp, _ := claims.GetExpirationTime(); exp != nil {
-		lt.ttl = min(max(exp.Sub(now)+p.cfg.Leeway, minJTIMemory), maxJTIMemory)
-	}
-	return lt, nil
+	return logoutToken{
+		provider: p.cfg.ID, iss: iss, sid: said.SID, sub: said.Sub, jti: said.JTI,
+		ttl: oidc.JTIMemory(claims, p.cfg.Leeway, now),
+	}, nil
 }
 
 // logoutIssuer returns the provider among providers whose Issuer is the
 // "iss" of the unverified token raw.
 func logoutIssuer(providers []*provider, raw string) (*provider, string, error) {
-	unverified := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(raw, unverified); err != nil {
-		return nil, "", badLogoutToken("malformed")
+	iss, err := oidc.UnverifiedIssuer(raw)
+	if err != nil {
+		return nil, "", badLogoutToken("%s", err)
 	}
-	iss, _ := unverified["iss"].(string)
 	for _, p := range providers {
 		if iss != "" && p.cfg.Issuer == iss {
 			return p, iss, nil
 		}
 	}
 	return nil, "", badLogoutToken("no configured provider has this issuer")
-}
-
-// logoutClaims checks the claims of a verified logout token that make it
-// one, and returns its "sid", "sub" and "jti".
-func logoutClaims(claims jwt.MapClaims) (logoutToken, error) {
-	if iat, _ := claims.GetIssuedAt(); iat == nil {
-		return logoutToken{}, badLogoutToken("no iat")
-	}
-	events, _ := claims["events"].(map[string]any)
-	if _, ok := events[backChannelEvent].(map[string]any); !ok {
-		return logoutToken{}, badLogoutToken("the events claim holds no back-channel logout event")
-	}
-	if _, ok := claims["nonce"]; ok {
-		return logoutToken{}, badLogoutToken("a logout token must not carry a nonce")
-	}
-	var lt logoutToken
-	lt.sid, _ = claims["sid"].(string)
-	lt.sub, _ = claims["sub"].(string)
-	if lt.sid == "" && lt.sub == "" {
-		return logoutToken{}, badLogoutToken("neither sid nor sub")
-	}
-	if lt.jti, _ = claims["jti"].(string); lt.jti == "" {
-		return logoutToken{}, badLogoutToken("no jti")
-	}
-	return lt, nil
 }
