@@ -53,7 +53,7 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 		JWT:          raw,
 		LastActiveAt: now,
 	}}
-	b.claims.shared = claims
+	b.claims.Share(claims)
 	s := &b.Session
 	s.JWTPayload.b = &b.claims
 	if exp, _ := claims.GetExpirationTime(); exp != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sessionkit/sessionkit/internal/claimbox"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -332,9 +333,11 @@ func idleSession(t *testing.T, idle time.Duration) (*Manager, *testclock.Clock, 
 
 // sharedClaims returns a box that shares the verified claims m, which must
 // never be changed afterwards.
-func sharedClaims(m map[string]any) *claimsBox {
+func sharedClaims(m map[string]any) *claimbox.Box {
 	if m == nil {
 		return nil
 	}
-	return &claimsBox{shared: m}
+	b := &claimbox.Box{}
+	b.Share(m)
+	return b
 }

@@ -350,7 +350,7 @@ func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uin
 	} else {
 		// No one else holds claims: s may own them, and Claims need not
 		// copy them.
-		s.JWTPayload.b.adopt(claims)
+		s.JWTPayload.b.Adopt(claims)
 	}
 	if rd.jwt.SessionFromClaims != nil {
 		// s.Claims(), s's own copy: claims themselves are shared with the

@@ -3,11 +3,10 @@ package sessionkit
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/claimbox"
 )
 
 // Status is the state of a session, with the seven values of Clerk's
@@ -231,38 +230,28 @@ func (s *Session) Claims() map[string]any {
 	if s == nil || s.JWTPayload.b == nil {
 		return nil
 	}
-	return s.JWTPayload.b.get()
+	return s.JWTPayload.b.Get()
 }
 
 // SetClaims replaces the session's claims with m, which the Session then
 // owns (it is not copied). For building a Session by hand, as a test or a
 // Config.Bearer.SessionFromClaims hook may.
 func (s *Session) SetClaims(m map[string]any) {
-	s.JWTPayload.b = ownedClaims(m)
-}
-
-// ownedClaims returns a box owning m, or nil for nil.
-func ownedClaims(m map[string]any) *claimsBox {
-	if m == nil {
-		return nil
-	}
-	b := &claimsBox{}
-	b.adopt(m)
-	return b
+	s.JWTPayload.b = claimbox.Owned(m)
 }
 
 // claimsField is the type of Session.JWTPayload: a handle on the session's
 // verified claims, read with Session.Claims. Its zero value holds none. It
 // encodes to and decodes from JSON as the claims object. A shallow copy of
 // a Session (s2 := *s) shares its claims; Clone gives the copy its own.
-type claimsField struct{ b *claimsBox }
+type claimsField struct{ b *claimbox.Box }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
 func (c claimsField) IsZero() bool { return c.b == nil }
 
 // MarshalJSON encodes the claims as a JSON object.
 func (c claimsField) MarshalJSON() ([]byte, error) {
-	return json.Marshal(c.b.peek())
+	return json.Marshal(c.b.Peek())
 }
 
 // UnmarshalJSON decodes a JSON object of claims (null: none).
@@ -271,59 +260,8 @@ func (c *claimsField) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	c.b = ownedClaims(m)
+	c.b = claimbox.Owned(m)
 	return nil
-}
-
-// claimsBox holds a Session's claims: shared is the verified map, which is
-// never changed and may be shared by many copies of a session; own is the
-// Session's own deep copy, made by the first Claims call. A box is never
-// shared between Sessions made by Clone, only between shallow copies of
-// one Session value (as a map field would be).
-type claimsBox struct {
-	shared map[string]any
-	own    atomic.Pointer[map[string]any]
-	mu     sync.Mutex // serializes making own
-}
-
-func (b *claimsBox) get() map[string]any {
-	if p := b.own.Load(); p != nil {
-		return *p
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if p := b.own.Load(); p != nil {
-		return *p
-	}
-	m := cloneClaims(b.shared)
-	b.adopt(m)
-	return m
-}
-
-// adopt makes m the box's own claims, which no one else holds.
-func (b *claimsBox) adopt(m map[string]any) { b.own.Store(&m) }
-
-// peek returns the claims without copying them, for reading only: the own
-// map if made, the shared one otherwise. nil for a nil box.
-func (b *claimsBox) peek() map[string]any {
-	if b == nil {
-		return nil
-	}
-	if p := b.own.Load(); p != nil {
-		return *p
-	}
-	return b.shared
-}
-
-// cloneInto makes dst a box holding the same claims as b: sharing b's
-// verified map when b was never handed out by Claims, a deep copy of b's own
-// map otherwise.
-func (b *claimsBox) cloneInto(dst *claimsBox) {
-	if p := b.own.Load(); p != nil {
-		dst.adopt(cloneClaims(*p))
-		return
-	}
-	dst.shared = b.shared
 }
 
 // Active reports whether the session allows activity.
@@ -342,7 +280,7 @@ func (s *Session) Clone() *Session {
 		// One allocation for the session and its claims box, the common
 		// case of a bearer session.
 		b := &sessionWithClaims{Session: *s}
-		s.JWTPayload.b.cloneInto(&b.claims)
+		s.JWTPayload.b.CloneInto(&b.claims)
 		b.Session.JWTPayload.b = &b.claims
 		c = &b.Session
 	} else {
@@ -363,7 +301,7 @@ func (s *Session) Clone() *Session {
 // once.
 type sessionWithClaims struct {
 	Session
-	claims claimsBox
+	claims claimbox.Box
 }
 
 func cloneActor(a *Actor) *Actor {
@@ -372,36 +310,6 @@ func cloneActor(a *Actor) *Actor {
 	}
 	c := *a
 	return &c
-}
-
-// cloneClaims deep-copies a decoded JSON object: maps and slices are copied,
-// scalars (string, float64, bool, json.Number, nil) are immutable.
-func cloneClaims(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	c := maps.Clone(m)
-	for k, v := range c {
-		c[k] = cloneJSONValue(v)
-	}
-	return c
-}
-
-func cloneJSONValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return cloneClaims(t)
-	case []any:
-		c := make([]any, len(t))
-		for i, e := range t {
-			c[i] = cloneJSONValue(e)
-		}
-		return c
-	case []string:
-		return slices.Clone(t)
-	default:
-		return v
-	}
 }
 
 // hasSignIn reports whether the session holds the sign-in id.
