@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -534,7 +535,7 @@ func TestBearerSeveralJWKSURLs(t *testing.T) {
 
 func TestJWKSResponseSizeIsCapped(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.setBody([]byte(`{"keys":[` + strings.Repeat(" ", maxFetchBody) + `]}`))
+	jwks.setBody([]byte(`{"keys":[` + strings.Repeat(" ", safeurl.MaxBody) + `]}`))
 	logger, logs := quietLogger()
 	cfg := testConfig(newClock(), jwks.URL)
 	cfg.Logger = logger

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
@@ -59,7 +57,7 @@ func New(cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
-	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: limitedClient(s.HTTPClient, s.FetchTimeout), minter: mt,
+	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: safeurl.Client(s.HTTPClient, s.FetchTimeout), minter: mt,
 		usedStates: newUsedStates(maxUsedStates)}
 	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
 	if mt != nil {
@@ -125,82 +123,3 @@ func (m *Manager) Close() error {
 	}
 	return nil
 }
-
-// maxFetchBody bounds what the Manager reads from any remote endpoint.
-const maxFetchBody = 1 << 20
-
-var errBodyTooLarge = errors.New("sessionkit: response body exceeds 1 MiB")
-
-// limitedClient returns a copy of c (or a new client) whose responses are
-// cut off with an error past maxFetchBody bytes.
-func limitedClient(c *http.Client, timeout time.Duration) *http.Client {
-	var out http.Client
-	if c != nil {
-		out = *c
-	} else {
-		out.Timeout = timeout
-	}
-	base := out.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	out.Transport = limitTransport{base: base}
-	if out.CheckRedirect == nil {
-		out.CheckRedirect = safeRedirect
-	}
-	return &out
-}
-
-// safeRedirect is the redirect policy of the Manager's outgoing requests
-// when the configured client sets none: a request that carries a body (a
-// token request, with a refresh token or a code and the client secret) is
-// never re-sent elsewhere, and a GET (discovery, JWK Sets) follows at most
-// three redirects, each to a URL the Manager would fetch in the first place
-// (https, or http on loopback).
-func safeRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) > 0 && via[0].Method != http.MethodGet {
-		return fmt.Errorf("sessionkit: refusing to follow a redirect of a %s request", via[0].Method)
-	}
-	if len(via) >= 3 {
-		return errors.New("sessionkit: stopped after 3 redirects")
-	}
-	if err := safeurl.Check(req.URL.String()); err != nil {
-		return fmt.Errorf("sessionkit: refusing a redirect: %w", err)
-	}
-	return nil
-}
-
-type limitTransport struct{ base http.RoundTripper }
-
-func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = &limitedBody{rc: resp.Body, left: maxFetchBody}
-	return resp, nil
-}
-
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// One more byte tells a body of exactly the limit from a longer one.
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, errBodyTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }

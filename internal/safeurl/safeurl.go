@@ -1,6 +1,7 @@
-// Package safeurl checks the URLs the library fetches from and renders them
-// for logs and errors without their secrets: the password of the userinfo
-// and the query, which may hold an API key.
+// Package safeurl checks the URLs the library fetches from, renders them
+// for logs and errors without their secrets (the password of the userinfo
+// and the query, which may hold an API key), and builds the HTTP client
+// that fetches them: bounded response bodies, cautious redirects.
 package safeurl
 
 import (
