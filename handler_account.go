@@ -15,11 +15,11 @@ func (h *authHandler) postSwitch(w http.ResponseWriter, r *http.Request, _ strin
 	if !ok {
 		return
 	}
-	if b.signInID == "" {
+	if b.SignInID == "" {
 		h.fail(w, r, &handlerError{http.StatusBadRequest, "BadRequest", "signInId is required"}, true)
 		return
 	}
-	s, err := h.m.SwitchSignIn(w, r, b.signInID)
+	s, err := h.m.SwitchSignIn(w, r, b.SignInID)
 	if err != nil {
 		h.failSwitch(w, r, err)
 		return
@@ -42,9 +42,9 @@ func (h *authHandler) postScope(w http.ResponseWriter, r *http.Request, kind Sco
 	if !ok {
 		return
 	}
-	id := b.organizationID
+	id := b.OrganizationID
 	if kind == ScopeWorkspace {
-		id = b.workspaceID
+		id = b.WorkspaceID
 	}
 	switchTo := h.m.SwitchOrganization
 	if kind == ScopeWorkspace {
@@ -121,7 +121,7 @@ func (h *authHandler) postExchange(w http.ResponseWriter, r *http.Request, _ str
 	if !ok {
 		return
 	}
-	s, err := h.m.ExchangeTicket(w, r, b.ticket)
+	s, err := h.m.ExchangeTicket(w, r, b.Ticket)
 	if err == nil {
 		h.writeSession(w, s)
 		return

@@ -1,99 +1,37 @@
 package sessionkit
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
+
+	"github.com/sessionkit/sessionkit/internal/postbody"
 )
 
 // What the POST endpoints read: a form or a JSON object, checked for its
 // CSRF token and callbackUrl.
 
 // maxBody bounds what the endpoints read from a request body.
-const maxBody = 64 << 10
+const maxBody = postbody.MaxBytes
 
-// postBody is what the endpoints read from a POST: a form
-// (application/x-www-form-urlencoded, as next-auth's signIn and signOut
-// send) or a JSON object (as its update() sends).
-type postBody struct {
-	csrfToken string
-	callback  string
-	json      bool
-	data      json.RawMessage
-	// The arguments of the multi-session endpoints.
-	signInID, organizationID, workspaceID, ticket string
-}
-
-// callbackURL is the body's callbackUrl, or the query's.
-func (b postBody) callbackURL(r *http.Request) string {
-	if b.callback != "" {
-		return b.callback
-	}
-	return r.URL.Query().Get("callbackUrl")
-}
+// postBody is what the endpoints read from a POST.
+type postBody = postbody.Body
 
 // errPostTooLarge answers a POST body over maxBody.
 var errPostTooLarge = &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}
 
+// readBody reads a POST body, with the answer to one that cannot be read.
 func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) {
-	var b postBody
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	tooLarge := func(err error) bool {
-		var mbe *http.MaxBytesError
-		return errors.As(err, &mbe)
+	b, err := postbody.Read(w, r)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, postbody.ErrTooLarge):
+		return b, errPostTooLarge
+	case errors.Is(err, postbody.ErrUnsupportedType):
+		return b, &handlerError{http.StatusUnsupportedMediaType, "BadRequest", err.Error()}
 	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/json":
-		raw, err := io.ReadAll(r.Body)
-		if tooLarge(err) {
-			return b, errPostTooLarge
-		}
-		var body struct {
-			CSRFToken   string          `json:"csrfToken"`
-			CallbackURL string          `json:"callbackUrl"`
-			JSON        json.RawMessage `json:"json"`
-			Data        json.RawMessage `json:"data"`
-			SignInID    string          `json:"signInId"`
-			OrgID       string          `json:"organizationId"`
-			WorkspaceID string          `json:"workspaceId"`
-			Ticket      string          `json:"ticket"`
-		}
-		if err != nil || (len(bytes.TrimSpace(raw)) > 0 && json.Unmarshal(raw, &body) != nil) {
-			return b, &handlerError{http.StatusBadRequest, "BadRequest", "the body is not a JSON object of the expected shape"}
-		}
-		b.csrfToken, b.callback, b.signInID = body.CSRFToken, body.CallbackURL, body.SignInID
-		b.organizationID, b.workspaceID, b.ticket = body.OrgID, body.WorkspaceID, body.Ticket
-		j := string(bytes.TrimSpace(body.JSON))
-		b.json = j == "true" || j == `"true"`
-		if len(body.Data) > 0 && string(body.Data) != "null" {
-			b.data = body.Data
-		}
-	case "", "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			if tooLarge(err) {
-				return b, errPostTooLarge
-			}
-			return b, &handlerError{http.StatusBadRequest, "BadRequest", "the form is malformed"}
-		}
-		b.csrfToken = r.PostForm.Get("csrfToken")
-		b.callback = r.PostForm.Get("callbackUrl")
-		b.json = r.PostForm.Get("json") == "true"
-		b.signInID = r.PostForm.Get("signInId")
-		b.organizationID = r.PostForm.Get("organizationId")
-		b.workspaceID = r.PostForm.Get("workspaceId")
-		b.ticket = r.PostForm.Get("ticket")
-		if d := r.PostForm.Get("data"); d != "" && json.Valid([]byte(d)) {
-			b.data = json.RawMessage(d)
-		}
-	default:
-		return b, &handlerError{http.StatusUnsupportedMediaType, "BadRequest", "send a form or a JSON object"}
-	}
-	return b, nil
+	return b, &handlerError{http.StatusBadRequest, "BadRequest", err.Error()}
 }
 
 // postForm reads the body of a POST to page ("/signin" or "/signout") and
@@ -106,12 +44,12 @@ func (h *authHandler) postForm(w http.ResponseWriter, r *http.Request, page, def
 		h.fail(w, r, herr, true)
 		return b, "", false, false
 	}
-	wantJSON = b.json || r.Header.Get("X-Auth-Return-Redirect") == "1"
-	if !h.csrfOK(r, b.csrfToken) {
+	wantJSON = b.JSON || r.Header.Get("X-Auth-Return-Redirect") == "1"
+	if !h.csrfOK(r, b.CSRFToken) {
 		h.failRedirect(w, r, errCSRFAnswer, page+"?csrf=true", wantJSON)
 		return b, "", wantJSON, false
 	}
-	cb, herr = h.callbackURL(r, b.callbackURL(r), defaultCallback)
+	cb, herr = h.callbackURL(r, b.CallbackURL(r), defaultCallback)
 	if herr != nil {
 		h.failRedirect(w, r, herr, page+"?error=InvalidCallbackUrl", wantJSON)
 		return b, "", wantJSON, false
@@ -127,7 +65,7 @@ func (h *authHandler) checkedBody(w http.ResponseWriter, r *http.Request) (postB
 		h.fail(w, r, herr, true)
 		return b, false
 	}
-	if !h.csrfOK(r, b.csrfToken) {
+	if !h.csrfOK(r, b.CSRFToken) {
 		h.fail(w, r, errCSRFAnswer, true)
 		return b, false
 	}

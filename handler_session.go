@@ -132,7 +132,7 @@ func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ stri
 		h.fail(w, r, herr, true)
 		return
 	}
-	if !h.csrfOK(r, b.csrfToken) {
+	if !h.csrfOK(r, b.CSRFToken) {
 		h.fail(w, r, errCSRFAnswer, true)
 		return
 	}
@@ -144,7 +144,7 @@ func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ stri
 	hook := h.m.cfg.UpdateFromClient
 	s, err = h.m.UpdateSession(w, r, func(s *Session) error {
 		var herr error
-		if !h.m.hooks.safely(r.Context(), "UpdateFromClient", func() { herr = hook(r, s, b.data) }) && herr == nil {
+		if !h.m.hooks.safely(r.Context(), "UpdateFromClient", func() { herr = hook(r, s, b.Data) }) && herr == nil {
 			herr = errHookPanicked
 		}
 		return herr

@@ -12,8 +12,8 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 	if !ok {
 		return
 	}
-	if b.signInID != "" {
-		s, err := h.m.SignOutOne(w, r, b.signInID)
+	if b.SignInID != "" {
+		s, err := h.m.SignOutOne(w, r, b.SignInID)
 		switch {
 		case err != nil:
 			h.failSwitch(w, r, err)
