@@ -51,11 +51,14 @@ func TestKeySetWaitHonoursRequestContext(t *testing.T) {
 	v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
 	jwks.delay.Store(int64(2 * time.Second))
 	defer jwks.delay.Store(0)
+	// The token is made first: making the RSA key can take a second on a
+	// loaded machine, and only the wait is timed.
+	tok := signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))
 	v.jwks.start() // a slow fetch is running
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	began := time.Now()
-	_, _, err := v.Verify(ctx, signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	_, _, err := v.Verify(ctx, tok)
 	if err == nil {
 		t.Fatal("accepted")
 	}
