@@ -133,10 +133,18 @@ func get(m *sessionkit.Manager, cookies []*http.Cookie) (*sessionkit.Session, []
 
 func testLifecycle(t *testing.T, newStores NewStores) {
 	f := newFleet(t, newStores, 2, "")
-	a, b := f.ms[0], f.ms[1]
-	ctx := t.Context()
 	user := &sessionkit.User{ID: "user-" + rand.Text()}
+	s, c := lifecycleReplace(t, f, user)
+	lifecycleList(t, f, user, s)
+	lifecycleEnd(t, f, user, s[1], c[1], c[2])
+	lifecycleSignOut(t, f, user)
+	lifecycleExpiredHooks(t, f)
+}
 
+// lifecycleReplace checks that a session is seen on another instance and
+// that a new sign-in on the same client replaces it.
+func lifecycleReplace(t *testing.T, f *fleet, user *sessionkit.User) ([3]*sessionkit.Session, [3][]*http.Cookie) {
+	a, b := f.ms[0], f.ms[1]
 	s1, c1 := f.signIn(t, a, nil, sessionkit.SignInParams{User: user})
 	if got, _ := get(b, c1); got == nil || got.ID != s1.ID || got.User.ID != user.ID {
 		t.Fatalf("other instance: got %v, want session %s", got, s1.ID)
@@ -148,7 +156,15 @@ func testLifecycle(t *testing.T, newStores NewStores) {
 	}
 	gone(t, a, c1, "replaced session")
 	s3, c3 := f.signIn(t, a, nil, sessionkit.SignInParams{User: user})
+	return [3]*sessionkit.Session{s1, s2, s3}, [3][]*http.Cookie{c1, c2, c3}
+}
 
+// lifecycleList checks that ListSessions reports the replaced session and
+// the two active ones with their statuses.
+func lifecycleList(t *testing.T, f *fleet, user *sessionkit.User, s [3]*sessionkit.Session) {
+	ctx := t.Context()
+	b := f.ms[1]
+	s1, s2, s3 := s[0], s[1], s[2]
 	list, err := b.ListSessions(ctx, user.ID)
 	if err != nil {
 		t.Fatalf("ListSessions: %v", err)
@@ -161,7 +177,14 @@ func testLifecycle(t *testing.T, newStores NewStores) {
 	if fmt.Sprint(statuses) != fmt.Sprint(want) {
 		t.Fatalf("ListSessions: got %v, want %v", statuses, want)
 	}
+}
 
+// lifecycleEnd checks Touch, End, RevokeUser and Revoke: an ended session
+// is gone everywhere, the user's other session survives End, and
+// RevokeUser signs the user out.
+func lifecycleEnd(t *testing.T, f *fleet, user *sessionkit.User, s2 *sessionkit.Session, c2, c3 []*http.Cookie) {
+	ctx := t.Context()
+	a, b := f.ms[0], f.ms[1]
 	if err := a.Touch(ctx, s2.ID); err != nil {
 		t.Fatalf("Touch: %v", err)
 	}
@@ -182,8 +205,13 @@ func testLifecycle(t *testing.T, newStores NewStores) {
 	if err := a.Revoke(ctx, "no-such-session"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Revoke of an unknown session: got %v, want ErrNotFound", err)
 	}
+}
 
-	// SignOut ends the stored session: a copy of the cookie is worthless.
+// lifecycleSignOut checks that SignOut ends the stored session: a copy of
+// the cookie is worthless.
+func lifecycleSignOut(t *testing.T, f *fleet, user *sessionkit.User) {
+	ctx := t.Context()
+	a, b := f.ms[0], f.ms[1]
 	s4, c4 := f.signIn(t, a, nil, sessionkit.SignInParams{User: user})
 	rec := httptest.NewRecorder()
 	if err := b.SignOut(rec, request(c4)); err != nil {
@@ -192,12 +220,17 @@ func testLifecycle(t *testing.T, newStores NewStores) {
 	if got, _ := get(a, c4); got != nil {
 		t.Fatal("a copy of a signed-out cookie still works")
 	}
-	list, _ = a.ListSessions(ctx, user.ID)
+	list, _ := a.ListSessions(ctx, user.ID)
 	for _, s := range list {
 		if s.ID == s4.ID && s.Status != sessionkit.StatusEnded {
 			t.Fatalf("signed-out session: got status %s, want ended", s.Status)
 		}
 	}
+}
+
+// lifecycleExpiredHooks checks that OnSessionExpired fired for a replaced,
+// an ended and a revoked session.
+func lifecycleExpiredHooks(t *testing.T, f *fleet) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	seen := map[sessionkit.Status]bool{}
@@ -354,19 +387,36 @@ func eventually(t *testing.T, what string, check func() string) {
 }
 
 func testRotation(t *testing.T, newStores NewStores) {
-	ctx := context.Background()
 	f := newFleet(t, newStores, 2, "")
-	a, b := f.ms[0], f.ms[1]
 	user := "u-" + rand.Text()
-	s0, c0 := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+	s0, c0 := f.signIn(t, f.ms[0], nil, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+	s1, c1 := rotationRename(t, f, s0, c0)
+	s2, c2 := rotationScopeChange(t, f, user, s1, c1)
+	c3 := rotationOldCookies(t, f, c1, s2, c2)
+	rotationConcurrentMoves(t, f, user, c3)
+	rotationVerbsByOldID(t, f, user, s0)
 
-	// An update that changes no privilege keeps the ID.
+	// A cookie of before the moves, replayed after the grace window, is a
+	// copy: with the session already revoked, it finds nothing to steal.
+	gone(t, f.ms[0], c0, "first cookie after the grace window")
+	f.wantThefts(t, 0)
+}
+
+// rotationRename checks that an update that changes no privilege keeps the ID.
+func rotationRename(t *testing.T, f *fleet, s0 *sessionkit.Session, c0 []*http.Cookie) (*sessionkit.Session, []*http.Cookie) {
+	a := f.ms[0]
 	s1, c1 := update(t, a, c0, func(s *sessionkit.Session) { s.User.Name = "Renamed" })
 	if s1.ID != s0.ID {
 		t.Fatalf("a rename moved the session from %s to %s", s0.ID, s1.ID)
 	}
+	return s1, c1
+}
 
-	// A change of scope moves it to a new ID.
+// rotationScopeChange checks that a change of scope moves the session to a
+// new ID, seen under it on another instance.
+func rotationScopeChange(t *testing.T, f *fleet, user string, s1 *sessionkit.Session, c1 []*http.Cookie) (*sessionkit.Session, []*http.Cookie) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
 	s2, c2 := update(t, a, c1, func(s *sessionkit.Session) { s.ActiveOrganizationID = "org_a" })
 	if s2.ID == s1.ID {
 		t.Fatal("switching organization kept the session ID")
@@ -382,9 +432,14 @@ func testRotation(t *testing.T, newStores NewStores) {
 	if err != nil || len(list) != 1 || list[0].ID != s2.ID {
 		t.Fatalf("ListSessions: got %d sessions (%v), want only %s", len(list), err, s2.ID)
 	}
+	return s2, c2
+}
 
-	// A cookie of before a move never reaches the moved session, not
-	// even in flight: whoever planted it would get the new privileges.
+// rotationOldCookies checks that a cookie of before a move never reaches
+// the moved session, not even in flight: whoever planted it would get the
+// new privileges.
+func rotationOldCookies(t *testing.T, f *fleet, c1 []*http.Cookie, s2 *sessionkit.Session, c2 []*http.Cookie) []*http.Cookie {
+	a, b := f.ms[0], f.ms[1]
 	s3, c3 := update(t, b, c2, func(s *sessionkit.Session) { s.ActiveWorkspaceID = "ws_1" })
 	if s3.ID == s2.ID {
 		t.Fatal("switching workspace kept the session ID")
@@ -398,12 +453,17 @@ func testRotation(t *testing.T, newStores NewStores) {
 	if got, _ := get(a, c3); got == nil || got.ID != s3.ID {
 		t.Fatalf("current cookie after the grace window: got %v, want session %s", got, s3.ID)
 	}
+	return c3
+}
 
-	// Concurrent privilege changes on two instances: each lands, moved
-	// by compare-and-set onto the session the other moved, or finds that
-	// its cookie no longer names the session (it decoded it after the
-	// other's move). One live session remains, with every change that
-	// succeeded.
+// rotationConcurrentMoves checks concurrent privilege changes on two
+// instances: each lands, moved by compare-and-set onto the session the
+// other moved, or finds that its cookie no longer names the session (it
+// decoded it after the other's move). One live session remains, with
+// every change that succeeded.
+func rotationConcurrentMoves(t *testing.T, f *fleet, user string, c3 []*http.Cookie) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
 	var wg sync.WaitGroup
 	var applied [2]bool
 	for i, m := range []*sessionkit.Manager{a, b} {
@@ -438,20 +498,20 @@ func testRotation(t *testing.T, newStores NewStores) {
 		}
 		return ""
 	})
+}
 
-	// The verbs that name a session by ID reach it under an old ID too.
+// rotationVerbsByOldID checks that the verbs that name a session by ID
+// reach it under an old ID too.
+func rotationVerbsByOldID(t *testing.T, f *fleet, user string, s0 *sessionkit.Session) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
 	if err := b.Revoke(ctx, s0.ID); err != nil {
 		t.Fatalf("Revoke by the first ID: %v", err)
 	}
-	list, _ = a.ListSessions(ctx, user)
+	list, _ := a.ListSessions(ctx, user)
 	if len(list) != 1 || list[0].Status != sessionkit.StatusRevoked {
 		t.Fatalf("after Revoke by the first ID: %+v, want the one session revoked", list)
 	}
-
-	// A cookie of before the moves, replayed after the grace window, is a
-	// copy: with the session already revoked, it finds nothing to steal.
-	gone(t, a, c0, "first cookie after the grace window")
-	f.wantThefts(t, 0)
 }
 
 func testRotationTheft(t *testing.T, newStores NewStores) {
@@ -472,20 +532,50 @@ func testRotationTheft(t *testing.T, newStores NewStores) {
 }
 
 func testSeveralAccounts(t *testing.T, newStores NewStores) {
-	ctx := context.Background()
 	f := newFleet(t, newStores, 2, "")
-	a, b := f.ms[0], f.ms[1]
 	u1, u2, u3 := "u1-"+rand.Text(), "u2-"+rand.Text(), "u3-"+rand.Text()
-	_, c := f.signIn(t, a, nil, sessionkit.SignInParams{User: &sessionkit.User{ID: u1}})
-	add := func(m *sessionkit.Manager, user string) *sessionkit.Session {
-		t.Helper()
-		s, next := addSignIn(t, m, c, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
-		c = next
-		return s
-	}
-	s := add(a, u2)
-	// The session is listed under both accounts, the active one and the
-	// other, on every instance.
+	_, c := f.signIn(t, f.ms[0], nil, sessionkit.SignInParams{User: &sessionkit.User{ID: u1}})
+	s := addAccount(t, f.ms[0], &c, u2)
+	severalListedUnderBoth(t, f, s, u1, u2)
+	severalRevokeOther(t, f, c, u1, u2)
+	severalRevokeActive(t, f, &c, u2, u3)
+	severalRevokeLast(t, f, c, u2)
+}
+
+// addAccount signs user in to the session of *c on m, as one more account,
+// and moves *c to the cookies set.
+func addAccount(t *testing.T, m *sessionkit.Manager, c *[]*http.Cookie, user string) *sessionkit.Session {
+	t.Helper()
+	s, next := addSignIn(t, m, *c, sessionkit.SignInParams{User: &sessionkit.User{ID: user}})
+	*c = next
+	return s
+}
+
+// wantAccounts checks, as seen on m, that the session of c has the
+// accounts want, with active the active one.
+func wantAccounts(t *testing.T, m *sessionkit.Manager, c []*http.Cookie, active string, want ...string) {
+	t.Helper()
+	eventually(t, "accounts", func() string {
+		got, _ := get(m, c)
+		if got == nil {
+			return fmt.Sprintf("got no session, want %q", want)
+		}
+		var ids []string
+		for _, in := range got.SignIns() {
+			ids = append(ids, in.User.ID)
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(want) || got.User.ID != active {
+			return fmt.Sprintf("got %q active %s, want %q active %s", ids, got.User.ID, want, active)
+		}
+		return ""
+	})
+}
+
+// severalListedUnderBoth checks that the session is listed under both
+// accounts, the active one and the other, on every instance.
+func severalListedUnderBoth(t *testing.T, f *fleet, s *sessionkit.Session, u1, u2 string) {
+	ctx := context.Background()
+	b := f.ms[1]
 	for _, u := range []string{u1, u2} {
 		eventually(t, "ListSessions("+u+")", func() string {
 			list, err := b.ListSessions(ctx, u)
@@ -495,40 +585,40 @@ func testSeveralAccounts(t *testing.T, newStores NewStores) {
 			return ""
 		})
 	}
-	accounts := func(m *sessionkit.Manager, active string, want ...string) {
-		t.Helper()
-		eventually(t, "accounts", func() string {
-			got, _ := get(m, c)
-			if got == nil {
-				return fmt.Sprintf("got no session, want %q", want)
-			}
-			var ids []string
-			for _, in := range got.SignIns() {
-				ids = append(ids, in.User.ID)
-			}
-			if fmt.Sprint(ids) != fmt.Sprint(want) || got.User.ID != active {
-				return fmt.Sprintf("got %q active %s, want %q active %s", ids, got.User.ID, want, active)
-			}
-			return ""
-		})
-	}
-	// Signing out everywhere an account that is not the active one
-	// removes it, and leaves the session to the other.
+}
+
+// severalRevokeOther checks that signing out everywhere an account that is
+// not the active one removes it, and leaves the session to the other.
+func severalRevokeOther(t *testing.T, f *fleet, c []*http.Cookie, u1, u2 string) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
 	if err := b.RevokeUser(ctx, u1); err != nil {
 		t.Fatalf("RevokeUser(u1): %v", err)
 	}
-	accounts(a, u2, u2)
+	wantAccounts(t, a, c, u2, u2)
 	if list, _ := a.ListSessions(ctx, u1); len(list) != 0 {
 		t.Fatalf("ListSessions(u1) after RevokeUser: got %d sessions, want none", len(list))
 	}
-	// The active account: the other one becomes active.
-	add(b, u3)
-	accounts(a, u3, u2, u3)
+}
+
+// severalRevokeActive checks that signing out everywhere the active
+// account makes the other one active.
+func severalRevokeActive(t *testing.T, f *fleet, c *[]*http.Cookie, u2, u3 string) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
+	addAccount(t, b, c, u3)
+	wantAccounts(t, a, *c, u3, u2, u3)
 	if err := a.RevokeUser(ctx, u3); err != nil {
 		t.Fatalf("RevokeUser(u3): %v", err)
 	}
-	accounts(b, u2, u2)
-	// The last account: the session is revoked.
+	wantAccounts(t, b, *c, u2, u2)
+}
+
+// severalRevokeLast checks that signing out everywhere the last account
+// revokes the session.
+func severalRevokeLast(t *testing.T, f *fleet, c []*http.Cookie, u2 string) {
+	ctx := context.Background()
+	a, b := f.ms[0], f.ms[1]
 	if err := a.RevokeUser(ctx, u2); err != nil {
 		t.Fatalf("RevokeUser(u2): %v", err)
 	}

@@ -576,6 +576,22 @@ func testSaveExpired(t *testing.T, h harness) {
 	}
 }
 
+// listByUser returns the IDs ListByUser lists for user, checking that each
+// listed record is the one stored.
+func listByUser(t *testing.T, h harness, user string) []string {
+	t.Helper()
+	got, err := h.users.ListByUser(t.Context(), user)
+	if err != nil {
+		t.Fatalf("ListByUser(%s): got error %v, want none", user, err)
+	}
+	for _, r := range got {
+		if diff := sameRecord(r, load(t, h, r.ID)); diff != "" {
+			t.Errorf("ListByUser(%s): record %s: %s", user, r.ID, diff)
+		}
+	}
+	return ids(got)
+}
+
 func testListByUser(t *testing.T, h harness) {
 	ctx := t.Context()
 	a1 := newRecord(h, "alice", longTTL)
@@ -588,16 +604,7 @@ func testListByUser(t *testing.T, h harness) {
 	}
 	list := func(user string) []string {
 		t.Helper()
-		got, err := h.users.ListByUser(ctx, user)
-		if err != nil {
-			t.Fatalf("ListByUser(%s): got error %v, want none", user, err)
-		}
-		for _, r := range got {
-			if diff := sameRecord(r, load(t, h, r.ID)); diff != "" {
-				t.Errorf("ListByUser(%s): record %s: %s", user, r.ID, diff)
-			}
-		}
-		return ids(got)
+		return listByUser(t, h, user)
 	}
 	tests := []struct {
 		name       string
