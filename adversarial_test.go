@@ -135,7 +135,7 @@ func newAdvEnv(t *testing.T) *advEnv {
 }
 
 // advAttacker is a key the attacker holds.
-func advAttacker() signer { return signer{kid: "attacker-1", alg: "RS256", key: rsaKey2Once()} }
+func advAttacker() signer { return signer{KID: "attacker-1", Alg: "RS256", Key: rsaKey2Once()} }
 
 // claims are valid claims for the Manager under attack, changed by kv
 // (a nil value deletes the claim).
@@ -307,9 +307,9 @@ func TestAdversarialBearer(t *testing.T) {
 	rs, att := rsaSigner(), advAttacker()
 	rsaKey := rsaKeyOnce()
 	bearer := func(raw string) []string { return []string{"Bearer " + raw} }
-	good := signWith(t, "RS256", rsaKey, advClaims(), map[string]any{"kid": rs.kid})
+	good := signWith(t, "RS256", rsaKey, advClaims(), map[string]any{"kid": rs.KID})
 	byRSA := func(claims jwt.MapClaims, h map[string]any) []string {
-		hh := map[string]any{"kid": rs.kid}
+		hh := map[string]any{"kid": rs.KID}
 		for k, v := range h {
 			hh[k] = v
 		}
@@ -329,15 +329,15 @@ func TestAdversarialBearer(t *testing.T) {
 	}
 
 	none := func(alg string, sig []byte) []string {
-		return bearer(rawJWT(map[string]any{"alg": alg, "typ": "JWT", "kid": rs.kid}, advClaims(), sig))
+		return bearer(rawJWT(map[string]any{"alg": alg, "typ": "JWT", "kid": rs.KID}, advClaims(), sig))
 	}
 	goodSig, _ := base64.RawURLEncoding.DecodeString(good[strings.LastIndexByte(good, '.')+1:])
 
 	// The attacker's key, offered in the token itself.
-	attJWK := att.jwk()
+	attJWK := att.JWK()
 	cert := selfSignedCert(t)
 	byAttacker := func(h map[string]any) []string {
-		return bearer(signWith(t, "RS256", att.key, advClaims(), h))
+		return bearer(signWith(t, "RS256", att.Key, advClaims(), h))
 	}
 
 	l := defaultLeeway
@@ -354,12 +354,12 @@ func TestAdversarialBearer(t *testing.T) {
 		{name: "alg NONE", authz: none("NONE", nil), want: advBadToken(jwt.ErrTokenUnverifiable)},
 		{name: "alg nOnE", authz: none("nOnE", nil), want: advBadToken(jwt.ErrTokenUnverifiable)},
 		{name: "alg none with a valid RS256 signature", authz: none("none", goodSig), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "alg missing", authz: bearer(rawJWT(map[string]any{"typ": "JWT", "kid": rs.kid}, advClaims(), goodSig)), want: advBadToken(nil)},
-		{name: "alg lowercase rs256", authz: bearer(rawJWT(map[string]any{"alg": "rs256", "kid": rs.kid}, advClaims(), goodSig)), want: advBadToken(jwt.ErrTokenUnverifiable)},
+		{name: "alg missing", authz: bearer(rawJWT(map[string]any{"typ": "JWT", "kid": rs.KID}, advClaims(), goodSig)), want: advBadToken(nil)},
+		{name: "alg lowercase rs256", authz: bearer(rawJWT(map[string]any{"alg": "rs256", "kid": rs.KID}, advClaims(), goodSig)), want: advBadToken(jwt.ErrTokenUnverifiable)},
 
 		// HMAC keyed with the RSA public key (algorithm confusion), HS256
 		// being allowed here.
-		{name: "HS256 keyed with the RSA public key (PEM), RSA kid", authz: hs(pubPEM, rs.kid), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "HS256 keyed with the RSA public key (PEM), RSA kid", authz: hs(pubPEM, rs.KID), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "HS256 keyed with the RSA public key (PEM), no kid", authz: hs(pubPEM, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "HS256 keyed with the RSA public key (PKCS#1 PEM), no kid", authz: hs(pkcs1PEM, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "HS256 keyed with the RSA public key (DER), no kid", authz: hs(pubDER, nil), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
@@ -376,22 +376,22 @@ func TestAdversarialBearer(t *testing.T) {
 		{name: "kid path traversal", authz: byRSA(advClaims(), map[string]any{"kid": "../../../../../dev/null"}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "kid path traversal to a key file", authz: byRSA(advClaims(), map[string]any{"kid": "/proc/self/cwd/testdata/key.pem"}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "kid SQL injection", authz: byRSA(advClaims(), map[string]any{"kid": "x' UNION SELECT 'secret' --"}), want: advBadToken(jwtverify.ErrNoKey)},
-		{name: "kid with a NUL byte", authz: byRSA(advClaims(), map[string]any{"kid": rs.kid + "\x00"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "kid with a NUL byte", authz: byRSA(advClaims(), map[string]any{"kid": rs.KID + "\x00"}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "kid absurdly long", authz: byRSA(advClaims(), map[string]any{"kid": strings.Repeat("k", 10000)}), want: advBadToken(jwtverify.ErrBadKID)},
 		{name: "kid a number", authz: byRSA(advClaims(), map[string]any{"kid": 1}), want: advBadToken(jwtverify.ErrBadKID)},
 		{name: "kid an object", authz: byRSA(advClaims(), map[string]any{"kid": map[string]any{"$ne": ""}}), want: advBadToken(jwtverify.ErrBadKID)},
-		{name: "kid an array", authz: byRSA(advClaims(), map[string]any{"kid": []string{rs.kid}}), want: advBadToken(jwtverify.ErrBadKID)},
+		{name: "kid an array", authz: byRSA(advClaims(), map[string]any{"kid": []string{rs.KID}}), want: advBadToken(jwtverify.ErrBadKID)},
 		{name: "kid empty", authz: byRSA(advClaims(), map[string]any{"kid": ""}), want: advBadToken(jwtverify.ErrBadKID)},
 
 		// Keys offered by the token itself are never used or fetched.
-		{name: "jku to the attacker's JWKS", authz: byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL}), want: advBadToken(jwtverify.ErrNoKey)},
-		{name: "jku to the attacker's JWKS, victim's kid", authz: byAttacker(map[string]any{"kid": rs.kid, "jku": e.evil.URL}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "x5u to the attacker's certificate", authz: byAttacker(map[string]any{"kid": att.kid, "x5u": e.evil.URL + "/cert.pem"}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "jku to the attacker's JWKS", authz: byAttacker(map[string]any{"kid": att.KID, "jku": e.evil.URL}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "jku to the attacker's JWKS, victim's kid", authz: byAttacker(map[string]any{"kid": rs.KID, "jku": e.evil.URL}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
+		{name: "x5u to the attacker's certificate", authz: byAttacker(map[string]any{"kid": att.KID, "x5u": e.evil.URL + "/cert.pem"}), want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "jwk header embedding the attacker's key, no kid", authz: byAttacker(map[string]any{"kid": nil, "jwk": attJWK}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "jwk header embedding the attacker's key, its kid", authz: byAttacker(map[string]any{"kid": att.kid, "jwk": attJWK}), want: advBadToken(jwtverify.ErrNoKey)},
-		{name: "jwk header embedding the attacker's key, victim's kid", authz: byAttacker(map[string]any{"kid": rs.kid, "jwk": attJWK}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
+		{name: "jwk header embedding the attacker's key, its kid", authz: byAttacker(map[string]any{"kid": att.KID, "jwk": attJWK}), want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "jwk header embedding the attacker's key, victim's kid", authz: byAttacker(map[string]any{"kid": rs.KID, "jwk": attJWK}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 		{name: "x5c header with the attacker's self-signed certificate", authz: byAttacker(map[string]any{"kid": nil, "x5c": []string{cert}}), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "signed by another key under the victim's kid", authz: bearer(signWith(t, "RS256", att.key, advClaims(), map[string]any{"kid": rs.kid})), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
+		{name: "signed by another key under the victim's kid", authz: bearer(signWith(t, "RS256", att.Key, advClaims(), map[string]any{"kid": rs.KID})), want: advBadToken(jwt.ErrTokenSignatureInvalid)},
 
 		// crit: no extension is understood, so any crit is refused.
 		{name: "crit naming a claim", authz: byRSA(advClaims(), map[string]any{"crit": []string{"exp"}}), want: advBadToken(jwtverify.ErrCritHeader)},
@@ -437,13 +437,13 @@ func TestAdversarialBearer(t *testing.T) {
 
 		// The JWT cookie gets the same checks.
 		{name: "JWT cookie: alg none", cookie: "__session=" + none("none", nil)[0][7:], want: advBadToken(jwt.ErrTokenSignatureInvalid)},
-		{name: "JWT cookie: signed by the attacker with jku", cookie: "__session=" + byAttacker(map[string]any{"kid": att.kid, "jku": e.evil.URL})[0][7:], want: advBadToken(jwtverify.ErrNoKey)},
+		{name: "JWT cookie: signed by the attacker with jku", cookie: "__session=" + byAttacker(map[string]any{"kid": att.KID, "jku": e.evil.URL})[0][7:], want: advBadToken(jwtverify.ErrNoKey)},
 		{name: "JWT cookie: oversized", cookie: "__session=" + strings.Repeat("A", 64<<10), want: advBadToken(jwtverify.ErrTooLong)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { e.run(t, tt) })
 	}
-	if n := e.evil.hits.Load(); n != 0 {
+	if n := e.evil.Hits.Load(); n != 0 {
 		t.Errorf("the attacker's key server was asked %d times, want never", n)
 	}
 }
@@ -517,7 +517,7 @@ func TestAdversarialCookie(t *testing.T) {
 		{name: "truncated", cookie: kv(name, e.alice.Value[:len(e.alice.Value)/2]), want: advBadCookie(errNoKeyOpens)},
 		{name: "extended", cookie: kv(name, e.alice.Value+"AAAA"), want: advBadCookie(errNoKeyOpens)},
 		{name: "not base64", cookie: kv(name, "!!!!"), want: advBadCookie(errNoKeyOpens)},
-		{name: "a JWT in the session cookie", cookie: kv(name, rsaSigner().mint(t, claimsFor(t0))), want: advBadCookie(errNoKeyOpens)},
+		{name: "a JWT in the session cookie", cookie: kv(name, rsaSigner().Mint(t, claimsFor(t0))), want: advBadCookie(errNoKeyOpens)},
 
 		// Chunk reordering, duplication, omission.
 		{name: "chunks 0 and 1 swapped", cookie: join(append([]string{kv(a[0].Name, a[1].Value), kv(a[1].Name, a[0].Value)}, all(a)[2:]...)...), want: advBadCookie(errNoKeyOpens)},

@@ -63,12 +63,12 @@ func (f *bearerFixture) do(authz string) *capture {
 func TestBearerValid(t *testing.T) {
 	f := newBearerFixture(t, nil)
 	for _, s := range []signer{rsaSigner(), ecSigner(), edSigner()} {
-		t.Run(s.alg, func(t *testing.T) {
+		t.Run(s.Alg, func(t *testing.T) {
 			claims := claimsFor(t0)
 			claims["org_id"] = "org_7"
 			claims["act"] = map[string]any{"sub": "admin_1"}
 			claims["email_verified"] = true
-			raw := s.mint(t, claims)
+			raw := s.Mint(t, claims)
 			c := f.do("Bearer " + raw)
 			if !c.ok {
 				t.Fatalf("got no session: %v", c.srvErr)
@@ -111,7 +111,7 @@ func TestBearerRejects(t *testing.T) {
 	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
 	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKeyOnce().PublicKey)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-	other := signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()} // right kid, wrong key
+	other := signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()} // right kid, wrong key
 
 	noneToken := func() string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodNone, good())
@@ -133,7 +133,7 @@ func TestBearerRejects(t *testing.T) {
 		raw, _ := tok.SignedString(rsaKeyOnce())
 		return raw
 	}
-	valid := rs.mint(t, good())
+	valid := rs.Mint(t, good())
 	parts := strings.Split(valid, ".")
 
 	tests := []struct {
@@ -143,28 +143,28 @@ func TestBearerRejects(t *testing.T) {
 		{"alg none", noneToken()},
 		{"HS256 with RSA public key PEM", hsWithPublicKey(pubPEM)},
 		{"HS256 with RSA public key DER", hsWithPublicKey(pubDER)},
-		{"signed by another key, same kid", other.mint(t, good())},
-		{"wrong issuer", rs.mint(t, with("iss", "https://evil.example"))},
-		{"no issuer", rs.mint(t, without("iss"))},
-		{"wrong audience", rs.mint(t, with("aud", "api://other"))},
-		{"audience list without ours", rs.mint(t, with("aud", []string{"a", "b"}))},
-		{"no audience", rs.mint(t, without("aud"))},
-		{"wrong azp (token for another client)", rs.mint(t, with("azp", "other-app"))},
-		{"no azp", rs.mint(t, without("azp"))},
-		{"no exp", rs.mint(t, without("exp"))},
-		{"nbf past leeway", rs.mint(t, with("nbf", t0.Add(defaultLeeway+time.Second).Unix()))},
-		{"iat past leeway", rs.mint(t, with("iat", t0.Add(defaultLeeway+time.Second).Unix()))},
-		{"exp as string", rs.mint(t, with("exp", "tomorrow"))},
-		{"unknown kid", signer{kid: "nope", alg: "RS256", key: rsaKeyOnce()}.mint(t, good())},
+		{"signed by another key, same kid", other.Mint(t, good())},
+		{"wrong issuer", rs.Mint(t, with("iss", "https://evil.example"))},
+		{"no issuer", rs.Mint(t, without("iss"))},
+		{"wrong audience", rs.Mint(t, with("aud", "api://other"))},
+		{"audience list without ours", rs.Mint(t, with("aud", []string{"a", "b"}))},
+		{"no audience", rs.Mint(t, without("aud"))},
+		{"wrong azp (token for another client)", rs.Mint(t, with("azp", "other-app"))},
+		{"no azp", rs.Mint(t, without("azp"))},
+		{"no exp", rs.Mint(t, without("exp"))},
+		{"nbf past leeway", rs.Mint(t, with("nbf", t0.Add(defaultLeeway+time.Second).Unix()))},
+		{"iat past leeway", rs.Mint(t, with("iat", t0.Add(defaultLeeway+time.Second).Unix()))},
+		{"exp as string", rs.Mint(t, with("exp", "tomorrow"))},
+		{"unknown kid", signer{KID: "nope", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, good())},
 		{"kid path traversal", headerToken(map[string]any{"kid": "../../../../etc/passwd"})},
 		{"kid sql", headerToken(map[string]any{"kid": "x' OR '1'='1"})},
 		{"kid absurdly long", headerToken(map[string]any{"kid": strings.Repeat("k", 10000)})},
 		{"kid not a string", headerToken(map[string]any{"kid": 42})},
 		{"crit header", headerToken(map[string]any{"kid": "rsa-1", "crit": []string{"exp"}})},
-		{"jku to attacker keys", other.withHeader(t, good(), map[string]any{"jku": "https://evil.example/jwks"})},
-		{"x5u to attacker keys", other.withHeader(t, good(), map[string]any{"x5u": "https://evil.example/cert"})},
-		{"ES256 signature on RS256 header", parts[0] + "." + parts[1] + "." + strings.Split(ecSigner().mint(t, good()), ".")[2]},
-		{"payload swapped", parts[0] + "." + strings.Split(rs.mint(t, with("sub", "admin")), ".")[1] + "." + parts[2]},
+		{"jku to attacker keys", other.Mint(t, good(), "jku", "https://evil.example/jwks")},
+		{"x5u to attacker keys", other.Mint(t, good(), "x5u", "https://evil.example/cert")},
+		{"ES256 signature on RS256 header", parts[0] + "." + parts[1] + "." + strings.Split(ecSigner().Mint(t, good()), ".")[2]},
+		{"payload swapped", parts[0] + "." + strings.Split(rs.Mint(t, with("sub", "admin")), ".")[1] + "." + parts[2]},
 		{"signature stripped", parts[0] + "." + parts[1] + "."},
 		{"two parts", parts[0] + "." + parts[1]},
 		{"garbage", "not.a.jwt"},
@@ -190,21 +190,6 @@ func TestBearerRejects(t *testing.T) {
 	if c := f.do("Bearer " + valid); !c.ok {
 		t.Fatalf("control token refused: %v", c.srvErr)
 	}
-}
-
-// withHeader mints claims with extra header fields.
-func (s signer) withHeader(t testing.TB, claims jwt.MapClaims, h map[string]any) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), claims)
-	tok.Header["kid"] = s.kid
-	for k, v := range h {
-		tok.Header[k] = v
-	}
-	raw, err := tok.SignedString(s.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 func TestBearerLeewayEdges(t *testing.T) {
@@ -233,7 +218,7 @@ func TestBearerLeewayEdges(t *testing.T) {
 				claims["iat"], claims["nbf"] = t0.Add(-2*time.Hour).Unix(), t0.Add(-2*time.Hour).Unix()
 			}
 			claims[tt.claim] = tt.at.Unix()
-			c := f.do("Bearer " + rs.mint(t, claims))
+			c := f.do("Bearer " + rs.Mint(t, claims))
 			if c.ok != tt.wantActive {
 				t.Fatalf("active: got %v, want %v (%v)", c.ok, tt.wantActive, c.srvErr)
 			}
@@ -261,7 +246,7 @@ func TestBearerLeewayEdges(t *testing.T) {
 
 func TestBearerAuthorizationHeader(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	raw := rsaSigner().mint(t, claimsFor(t0))
+	raw := rsaSigner().Mint(t, claimsFor(t0))
 	tests := []struct {
 		name      string
 		header    []string
@@ -305,20 +290,20 @@ func TestBearerAuthorizationHeader(t *testing.T) {
 
 func TestBearerJWKSDownKeepsCachedKeys(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	raw := rsaSigner().mint(t, claimsFor(t0))
+	raw := rsaSigner().Mint(t, claimsFor(t0))
 	if c := f.do("Bearer " + raw); !c.ok {
 		t.Fatalf("before outage: %v", c.srvErr)
 	}
-	f.jwks.down.Store(true)
+	f.jwks.Down.Store(true)
 	for _, s := range []signer{rsaSigner(), ecSigner(), edSigner()} {
-		if c := f.do("Bearer " + s.mint(t, claimsFor(t0))); !c.ok {
-			t.Errorf("%s during outage: %v", s.alg, c.srvErr)
+		if c := f.do("Bearer " + s.Mint(t, claimsFor(t0))); !c.ok {
+			t.Errorf("%s during outage: %v", s.Alg, c.srvErr)
 		}
 	}
 	// Garbage from the endpoint does not replace the cached keys either.
-	f.jwks.down.Store(false)
-	f.jwks.setBody([]byte(`{"keys": [ not json`))
-	if c := f.do("Bearer " + signer{kid: "unknown", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))); c.ok {
+	f.jwks.Down.Store(false)
+	f.jwks.SetBody([]byte(`{"keys": [ not json`))
+	if c := f.do("Bearer " + signer{KID: "unknown", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))); c.ok {
 		t.Error("unknown kid accepted")
 	}
 	if c := f.do("Bearer " + raw); !c.ok {
@@ -328,26 +313,26 @@ func TestBearerJWKSDownKeepsCachedKeys(t *testing.T) {
 
 func TestBearerUnknownKIDRefreshIsRateLimited(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	start := f.jwks.hits.Load()
+	start := f.jwks.Hits.Load()
 	// The provider rotates in a new key; a token signed with it triggers one
 	// refresh and is accepted.
-	f.jwks.setSigners(rsaSigner(), rsa2Signer())
-	if c := f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0))); !c.ok {
+	f.jwks.SetSigners(rsaSigner(), rsa2Signer())
+	if c := f.do("Bearer " + rsa2Signer().Mint(t, claimsFor(t0))); !c.ok {
 		t.Fatalf("rotated key not picked up: %v", c.srvErr)
 	}
-	if got := f.jwks.hits.Load() - start; got != 1 {
+	if got := f.jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("JWKS fetches for the new kid: got %d, want 1", got)
 	}
 	// A flood of unknown kids right after costs no further fetch and no
 	// wait.
 	began := time.Now()
 	for i := 0; i < 20; i++ {
-		forged := signer{kid: "forged-" + string(rune('a'+i)), alg: "RS256", key: rsaKeyOnce()}
-		if c := f.do("Bearer " + forged.mint(t, claimsFor(t0))); c.ok {
+		forged := signer{KID: "forged-" + string(rune('a'+i)), Alg: "RS256", Key: rsaKeyOnce()}
+		if c := f.do("Bearer " + forged.Mint(t, claimsFor(t0))); c.ok {
 			t.Fatal("forged kid accepted")
 		}
 	}
-	if got := f.jwks.hits.Load() - start; got != 1 {
+	if got := f.jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("JWKS fetches after the flood: got %d, want still 1", got)
 	}
 	if d := time.Since(began); d > 5*time.Second {
@@ -357,11 +342,11 @@ func TestBearerUnknownKIDRefreshIsRateLimited(t *testing.T) {
 
 func TestBearerJWKSDownAtStart(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.down.Store(true)
+	jwks.Down.Store(true)
 	clk := newClock()
 	cfg := testConfig(clk, jwks.URL)
 	m := mustNew(t, cfg) // starts although the provider is down
-	raw := rsaSigner().mint(t, claimsFor(t0))
+	raw := rsaSigner().Mint(t, claimsFor(t0))
 	req := func() *capture {
 		r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
 		r.Header.Set("Authorization", "Bearer "+raw)
@@ -372,7 +357,7 @@ func TestBearerJWKSDownAtStart(t *testing.T) {
 	if c := req(); c.ok {
 		t.Fatal("accepted a token with no keys")
 	}
-	jwks.down.Store(false)
+	jwks.Down.Store(false)
 	// The unknown-kid refresh was spent on the failed attempt; the next one
 	// is allowed after JWKSMinRefreshInterval. Use a manager with a short one.
 	cfg.Bearer.JWKSMinRefreshInterval = time.Millisecond
@@ -391,10 +376,10 @@ func TestBearerSlowJWKSIsBounded(t *testing.T) {
 	cfg := testConfig(newClock(), jwks.URL)
 	cfg.FetchTimeout = 300 * time.Millisecond
 	m := mustNew(t, cfg)
-	jwks.delay.Store(int64(10 * time.Second))
+	jwks.Delay.Store(int64(10 * time.Second))
 	began := time.Now()
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+signer{KID: "new", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)))
 	var c capture
 	serve(m.Middleware(c.handler(m)), req)
 	if c.ok {
@@ -403,12 +388,12 @@ func TestBearerSlowJWKSIsBounded(t *testing.T) {
 	if d := time.Since(began); d > 3*time.Second {
 		t.Errorf("a slow JWKS held the request for %v, want about FetchTimeout", d)
 	}
-	jwks.delay.Store(0)
+	jwks.Delay.Store(0)
 }
 
 func TestBearerFromCookie(t *testing.T) {
 	f := newBearerFixture(t, func(c *Config) { c.Bearer.CookieName = "__session" })
-	raw := edSigner().mint(t, claimsFor(t0))
+	raw := edSigner().Mint(t, claimsFor(t0))
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
 	req.AddCookie(&http.Cookie{Name: "__session", Value: raw})
 	var c capture
@@ -442,12 +427,12 @@ func TestBearerSessionFromClaimsHook(t *testing.T) {
 	rs := rsaSigner()
 	claims := claimsFor(t0)
 	claims["ws"] = "ws_9"
-	if c := f.do("Bearer " + rs.mint(t, claims)); !c.ok || c.session.ActiveWorkspaceID != "ws_9" {
+	if c := f.do("Bearer " + rs.Mint(t, claims)); !c.ok || c.session.ActiveWorkspaceID != "ws_9" {
 		t.Fatalf("hook not applied: %v", c.srvErr)
 	}
 	for _, role := range []string{"banned", "panic"} {
 		claims["role"] = role
-		c := f.do("Bearer " + rs.mint(t, claims))
+		c := f.do("Bearer " + rs.Mint(t, claims))
 		if c.ok || !errors.Is(c.srvErr, ErrInvalidToken) {
 			t.Errorf("%s: got ok %v err %v, want refused", role, c.ok, c.srvErr)
 		}
@@ -460,7 +445,7 @@ func TestBearerStaticKeys(t *testing.T) {
 	m := mustNew(t, Config{
 		Now: clk.Now,
 		Bearer: &JWTConfig{
-			StaticKeys: []StaticKey{{ID: "ed", Key: edSigner().public()}, {Key: secret}},
+			StaticKeys: []StaticKey{{ID: "ed", Key: edSigner().Public()}, {Key: secret}},
 			Algorithms: []string{"EdDSA", "HS256"},
 			Issuer:     testIssuer,
 			Audience:   []string{testAudience},
@@ -478,12 +463,12 @@ func TestBearerStaticKeys(t *testing.T) {
 		raw    string
 		wantOK bool
 	}{
-		{"eddsa by kid", signer{kid: "ed", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), true},
-		{"eddsa no kid", signer{alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), true},
-		{"hs256 shared secret", signer{alg: "HS256", key: secret}.mint(t, claimsFor(t0)), true},
-		{"hs256 wrong secret", signer{alg: "HS256", key: randBytes(32)}.mint(t, claimsFor(t0)), false},
-		{"hs256 keyed with the ed25519 public key", signer{alg: "HS256", key: []byte(edSigner().public().(ed25519.PublicKey))}.mint(t, claimsFor(t0)), false},
-		{"rs256 not allowed", rsaSigner().mint(t, claimsFor(t0)), false},
+		{"eddsa by kid", signer{KID: "ed", Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0)), true},
+		{"eddsa no kid", signer{Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0)), true},
+		{"hs256 shared secret", signer{Alg: "HS256", Key: secret}.Mint(t, claimsFor(t0)), true},
+		{"hs256 wrong secret", signer{Alg: "HS256", Key: randBytes(32)}.Mint(t, claimsFor(t0)), false},
+		{"hs256 keyed with the ed25519 public key", signer{Alg: "HS256", Key: []byte(edSigner().Public().(ed25519.PublicKey))}.Mint(t, claimsFor(t0)), false},
+		{"rs256 not allowed", rsaSigner().Mint(t, claimsFor(t0)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -498,7 +483,7 @@ func TestCookieWinsOverBearer(t *testing.T) {
 	f := newBearerFixture(t, nil)
 	cookies := signInCookies(t, f.m, SignInParams{User: &User{ID: "cookie_user"}})
 	req := requestWith("https://app.example/", cookies)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claimsFor(t0)))
 	var c capture
 	serve(f.m.Middleware(c.handler(f.m)), req)
 	if !c.ok || c.session.User.ID != "cookie_user" {
@@ -508,7 +493,7 @@ func TestCookieWinsOverBearer(t *testing.T) {
 	f.clk.Advance(defaultLifetime)
 	req = requestWith("https://app.example/", cookies)
 	claims := claimsFor(f.clk.Now())
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claims))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claims))
 	var c2 capture
 	serve(f.m.Middleware(c2.handler(f.m)), req)
 	if !c2.ok || c2.session.Source != SourceBearer {
@@ -524,24 +509,24 @@ func TestBearerSeveralJWKSURLs(t *testing.T) {
 	m := mustNew(t, cfg)
 	for _, s := range []signer{rsaSigner(), edSigner()} {
 		req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-		req.Header.Set("Authorization", "Bearer "+s.mint(t, claimsFor(t0)))
+		req.Header.Set("Authorization", "Bearer "+s.Mint(t, claimsFor(t0)))
 		var c capture
 		serve(m.Middleware(c.handler(m)), req)
 		if !c.ok {
-			t.Errorf("%s from the JWKS at %s refused: %v", s.alg, map[string]string{"RS256": a.URL, "EdDSA": b.URL}[s.alg], c.srvErr)
+			t.Errorf("%s from the JWKS at %s refused: %v", s.Alg, map[string]string{"RS256": a.URL, "EdDSA": b.URL}[s.Alg], c.srvErr)
 		}
 	}
 }
 
 func TestJWKSResponseSizeIsCapped(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.setBody([]byte(`{"keys":[` + strings.Repeat(" ", safeurl.MaxBody) + `]}`))
+	jwks.SetBody([]byte(`{"keys":[` + strings.Repeat(" ", safeurl.MaxBody) + `]}`))
 	logger, logs := quietLogger()
 	cfg := testConfig(newClock(), jwks.URL)
 	cfg.Logger = logger
 	m := mustNew(t, cfg)
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claimsFor(t0)))
 	var c capture
 	serve(m.Middleware(c.handler(m)), req)
 	if c.ok {
@@ -564,7 +549,7 @@ func verifyErr(m *Manager, raw string) error {
 // The allow-list alone refuses an algorithm whose key is available.
 func TestBearerAllowListAlone(t *testing.T) {
 	f := newBearerFixture(t, func(c *Config) { c.Bearer.Algorithms = []string{"RS256"} })
-	err := verifyErr(f.m, ecSigner().mint(t, claimsFor(t0)))
+	err := verifyErr(f.m, ecSigner().Mint(t, claimsFor(t0)))
 	if !errors.Is(err, jwt.ErrTokenSignatureInvalid) || !strings.Contains(err.Error(), "signing method ES256 is invalid") {
 		t.Fatalf("got %v, want the allow-list refusal", err)
 	}
@@ -574,13 +559,13 @@ func TestBearerKeyFamilyGuards(t *testing.T) {
 	secret := randBytes(32)
 	octSecret := randBytes(32)
 	jwks := newJWKSServer(t)
-	jwks.setBody([]byte(`{"keys":[` +
+	jwks.SetBody([]byte(`{"keys":[` +
 		`{"kty":"oct","kid":"oct-1","k":"` + b64(octSecret) + `"},` +
-		mustJSON(ecSigner().jwk()) + `,` + mustJSON(rsaSigner().jwk()) + `]}`))
+		mustJSON(ecSigner().JWK()) + `,` + mustJSON(rsaSigner().JWK()) + `]}`))
 	clk := newClock()
 	cfg := testConfig(clk, jwks.URL)
 	cfg.Bearer.Algorithms = []string{"RS256", "ES256", "EdDSA", "HS256"}
-	cfg.Bearer.StaticKeys = []StaticKey{{Key: secret}, {ID: "static-rsa", Key: rsaSigner().public()}}
+	cfg.Bearer.StaticKeys = []StaticKey{{Key: secret}, {ID: "static-rsa", Key: rsaSigner().Public()}}
 	m := mustNew(t, cfg)
 
 	tests := []struct {
@@ -589,11 +574,11 @@ func TestBearerKeyFamilyGuards(t *testing.T) {
 		want error
 	}{
 		// A JWK Set never supplies an HMAC secret, even when HS256 is allowed.
-		{"hs256 with the JWKS oct key", signer{kid: "oct-1", alg: "HS256", key: octSecret}.mint(t, claimsFor(t0)), jwt.ErrTokenSignatureInvalid},
+		{"hs256 with the JWKS oct key", signer{KID: "oct-1", Alg: "HS256", Key: octSecret}.Mint(t, claimsFor(t0)), jwt.ErrTokenSignatureInvalid},
 		// A JWKS key of another family is refused before verification.
-		{"rs256 naming an EC key", signer{kid: "ec-1", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), jwtverify.ErrKeyType},
+		{"rs256 naming an EC key", signer{KID: "ec-1", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)), jwtverify.ErrKeyType},
 		// A static key of another family is never offered.
-		{"eddsa naming a static RSA key", signer{kid: "static-rsa", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), jwtverify.ErrNoKey},
+		{"eddsa naming a static RSA key", signer{KID: "static-rsa", Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0)), jwtverify.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -604,9 +589,9 @@ func TestBearerKeyFamilyGuards(t *testing.T) {
 	}
 	// Controls: the right keys still work.
 	for _, raw := range []string{
-		signer{alg: "HS256", key: secret}.mint(t, claimsFor(t0)),
-		signer{kid: "static-rsa", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)),
-		ecSigner().mint(t, claimsFor(t0)),
+		signer{Alg: "HS256", Key: secret}.Mint(t, claimsFor(t0)),
+		signer{KID: "static-rsa", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)),
+		ecSigner().Mint(t, claimsFor(t0)),
 	} {
 		if err := verifyErr(m, raw); err != nil {
 			t.Errorf("control refused: %v", err)
@@ -639,7 +624,7 @@ func TestBearerExpiredPlusAnotherFault(t *testing.T) {
 		if k != "" {
 			c[k] = v
 		}
-		return rsaSigner().mint(t, c)
+		return rsaSigner().Mint(t, c)
 	}
 	tests := []struct {
 		name        string
@@ -670,7 +655,7 @@ func TestBearerExpiredPlusAnotherFault(t *testing.T) {
 
 func TestBearerInputCauses(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	valid := rsaSigner().mint(t, claimsFor(t0))
+	valid := rsaSigner().Mint(t, claimsFor(t0))
 	// A signature whose last base64url character carries non-zero padding
 	// bits decodes to the same bytes in lenient mode; strict mode refuses it.
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -727,17 +712,17 @@ func headerErr(h string) error {
 // cannot starve the refresh of a rotated key.
 func TestBearerRefreshSurvivesCanceledRequester(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	f.jwks.setSigners(rsaSigner(), rsa2Signer())
-	f.jwks.delay.Store(int64(200 * time.Millisecond))
+	f.jwks.SetSigners(rsaSigner(), rsa2Signer())
+	f.jwks.Delay.Store(int64(200 * time.Millisecond))
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+signer{kid: "junk", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+signer{KID: "junk", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)))
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	serve(f.m.Middleware(http.NotFoundHandler()), req)
 	settle(f.m)
-	f.jwks.delay.Store(0)
+	f.jwks.Delay.Store(0)
 	// The refresh completed: the rotated key is known without another fetch.
-	if c := f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0))); !c.ok {
+	if c := f.do("Bearer " + rsa2Signer().Mint(t, claimsFor(t0))); !c.ok {
 		t.Fatalf("rotated key refused after a canceled requester: %v", c.srvErr)
 	}
 }
@@ -747,7 +732,7 @@ func TestBearerRefreshSurvivesCanceledRequester(t *testing.T) {
 func TestBearerForgedKIDNotHeld(t *testing.T) {
 	f := newBearerFixture(t, func(c *Config) { c.Bearer.JWKSMinRefreshInterval = 3 * time.Second })
 	forged := func(i int) string {
-		return signer{kid: fmt.Sprintf("forged-%d", i), alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))
+		return signer{KID: fmt.Sprintf("forged-%d", i), Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))
 	}
 	f.do("Bearer " + forged(0)) // spends the limiter
 	settle(f.m)
@@ -764,11 +749,11 @@ func TestBearerForgedKIDNotHeld(t *testing.T) {
 // was down at start-up).
 func TestBearerNoKIDFetchesWhenEmpty(t *testing.T) {
 	jwks := newJWKSServer(t, edSigner())
-	jwks.down.Store(true)
+	jwks.Down.Store(true)
 	m := mustNew(t, testConfig(newClock(), jwks.URL))
-	jwks.down.Store(false)
+	jwks.Down.Store(false)
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+signer{alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+signer{Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0)))
 	var c capture
 	serve(m.Middleware(c.handler(m)), req)
 	if !c.ok {
@@ -779,13 +764,13 @@ func TestBearerNoKIDFetchesWhenEmpty(t *testing.T) {
 // A JWK marked for encryption never verifies a signature.
 func TestBearerSkipsEncryptionKeys(t *testing.T) {
 	jwks := newJWKSServer(t)
-	k := edSigner().jwk()
+	k := edSigner().JWK()
 	k["use"] = "enc"
-	jwks.setBody([]byte(`{"keys":[` + mustJSON(k) + `]}`))
+	jwks.SetBody([]byte(`{"keys":[` + mustJSON(k) + `]}`))
 	m := mustNew(t, testConfig(newClock(), jwks.URL))
-	for _, s := range []signer{edSigner(), {alg: "EdDSA", key: edKeyOnce()}} {
-		if err := verifyErr(m, s.mint(t, claimsFor(t0))); err == nil {
-			t.Errorf("kid %q: verified with a use=enc key", s.kid)
+	for _, s := range []signer{edSigner(), {Alg: "EdDSA", Key: edKeyOnce()}} {
+		if err := verifyErr(m, s.Mint(t, claimsFor(t0))); err == nil {
+			t.Errorf("kid %q: verified with a use=enc key", s.KID)
 		}
 	}
 }
@@ -795,7 +780,7 @@ func TestBearerSkipsEncryptionKeys(t *testing.T) {
 func TestCloseStopsBackgroundWork(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.delay.Store(int64(time.Hour))
+	jwks.Delay.Store(int64(time.Hour))
 	cfg := testConfig(newClock(), jwks.URL)
 	cfg.Providers = []Provider{testProvider(jwks.URL)}
 	m, err := New(cfg)
@@ -813,7 +798,7 @@ func TestCloseStopsBackgroundWork(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return while a JWKS fetch hung")
 	}
-	jwks.delay.Store(0)
+	jwks.Delay.Store(0)
 	jwks.Close() // before goleak looks: t.Cleanup would run after it
 }
 
@@ -822,7 +807,7 @@ func TestCloseStopsBackgroundWork(t *testing.T) {
 func TestJWTCookieIgnoredWithAuthorizationHeader(t *testing.T) {
 	f := newBearerFixture(t, func(c *Config) { c.Bearer.CookieName = "__session" })
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.AddCookie(&http.Cookie{Name: "__session", Value: edSigner().mint(t, claimsFor(t0))})
+	req.AddCookie(&http.Cookie{Name: "__session", Value: edSigner().Mint(t, claimsFor(t0))})
 	req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
 	var c capture
 	serve(f.m.Middleware(c.handler(f.m)), req)
@@ -839,7 +824,7 @@ func TestSessionFromClaimsCannotForgeStatus(t *testing.T) {
 			return nil
 		}
 	})
-	raw := rsaSigner().mint(t, claimsFor(t0))
+	raw := rsaSigner().Mint(t, claimsFor(t0))
 	c := f.do("Bearer " + raw)
 	if !c.ok || c.session.Source != SourceBearer || c.session.JWT != raw {
 		t.Fatalf("hook changed the token's identity: %v", c.session)
@@ -849,14 +834,14 @@ func TestSessionFromClaimsCannotForgeStatus(t *testing.T) {
 // mintTyped signs claims with s under a "typ" header ("" for none).
 func mintTyped(t *testing.T, s signer, typ string, claims jwt.MapClaims) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), claims)
-	tok.Header["kid"] = s.kid
+	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.Alg), claims)
+	tok.Header["kid"] = s.KID
 	if typ == "" {
 		delete(tok.Header, "typ")
 	} else {
 		tok.Header["typ"] = typ
 	}
-	raw, err := tok.SignedString(s.key)
+	raw, err := tok.SignedString(s.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -938,7 +923,7 @@ func TestBearerExpiredIDTokenIsNotExpiredSession(t *testing.T) {
 	})
 	claims := claimsFor(t0.Add(-time.Hour))
 	claims["aud"], claims["nonce"] = testClientID, "n-1"
-	c := f.do("Bearer " + rsaSigner().mint(t, claims))
+	c := f.do("Bearer " + rsaSigner().Mint(t, claims))
 	if c.session != nil || f.jwtExpired != nil {
 		t.Fatalf("got session %v, OnJwtExpired %v; want neither", c.session, f.jwtExpired)
 	}

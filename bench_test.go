@@ -77,7 +77,7 @@ func BenchmarkMiddleware(b *testing.B) {
 
 	bearer := func(s signer) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-		r.Header.Set("Authorization", "Bearer "+s.mint(b, claimsFor(t0)))
+		r.Header.Set("Authorization", "Bearer "+s.Mint(b, claimsFor(t0)))
 		return r
 	}
 	// The floor: the session of a request, decoded once here, attached as

@@ -100,7 +100,7 @@ func TestCacheSharedSessionIsNeverChanged(t *testing.T) {
 
 func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	raw := rsaSigner().mint(t, claimsFor(t0))
+	raw := rsaSigner().Mint(t, claimsFor(t0))
 	if c := f.do("Bearer " + raw); !c.ok {
 		t.Fatal("valid token refused")
 	}
@@ -110,8 +110,8 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 	}
 	// The provider drops the key; a token with an unknown kid makes the
 	// Manager fetch the set again.
-	f.jwks.setSigners(rsa2Signer())
-	f.do("Bearer " + rsa2Signer().mint(t, claimsFor(t0)))
+	f.jwks.SetSigners(rsa2Signer())
+	f.do("Bearer " + rsa2Signer().Mint(t, claimsFor(t0)))
 	if f.m.bearer.Generation() == gen {
 		t.Fatal("the key set generation did not move")
 	}
@@ -212,7 +212,7 @@ func TestCacheAllocationsBearer(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	m := mustNew(t, testConfig(newClock(), jwks.URL))
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claimsFor(t0)))
 	var sink *Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sink, _ = FromContext(r.Context()) }))
 	w := &discardWriter{h: http.Header{}}
@@ -284,7 +284,7 @@ func bearerHookManager(t *testing.T, clk *testclock.Clock, hook func(map[string]
 	cfg := testConfig(clk, jwks.URL)
 	cfg.Bearer.SessionFromClaims = hook
 	m := mustNew(t, cfg)
-	tok := rsaSigner().mint(t, claimsFor(t0))
+	tok := rsaSigner().Mint(t, claimsFor(t0))
 	return cfg, m, func() *http.Request {
 		r := requestWith("https://app.example/", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)

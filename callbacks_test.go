@@ -90,7 +90,7 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 		c["aud"] = testClientID
 		c["exp"] = e.clk.Now().Add(exp).Unix()
 		c["nonce"] = "n-1"
-		return tokenOf("at", "rt", e.clk.Now().Add(time.Hour)).WithExtra(map[string]any{"id_token": rsaSigner().mint(e.t, c)})
+		return tokenOf("at", "rt", e.clk.Now().Add(time.Hour)).WithExtra(map[string]any{"id_token": rsaSigner().Mint(e.t, c)})
 	}
 	tests := []struct {
 		name string
@@ -166,7 +166,7 @@ func TestCallbacksFireExactlyWhenTheyShould(t *testing.T) {
 		}, []string{"OnIdTokenError"}},
 		{"jwt expired", func(e *env) {
 			req := requestWith(https, nil)
-			req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(e.t, claimsFor(t0.Add(-time.Hour))))
+			req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(e.t, claimsFor(t0.Add(-time.Hour))))
 			serve(e.m.Middleware(http.NotFoundHandler()), req)
 		}, []string{"OnJwtExpired"}},
 		{"jwt error", func(e *env) {
@@ -306,7 +306,7 @@ func TestOnJwtErrorForLosingCredentials(t *testing.T) {
 	// A tampered cookie beside a valid bearer token.
 	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
 	req.Header.Set("Cookie", "__Host-sessionkit=Zm9v")
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claimsFor(t0)))
 	var c capture
 	serve(m.Middleware(c.handler(m)), req)
 	if got := rec.take(); !c.ok || !slices.Equal(got, []string{"OnJwtError"}) {

@@ -122,7 +122,7 @@ func TestNewAcceptsZeroDefaults(t *testing.T) {
 
 func TestNewBearerDefaults(t *testing.T) {
 	m := mustNew(t, Config{Bearer: &JWTConfig{
-		StaticKeys: []StaticKey{{Key: rsaSigner().public()}},
+		StaticKeys: []StaticKey{{Key: rsaSigner().Public()}},
 		Issuer:     testIssuer, Audience: []string{testAudience},
 	}})
 	b := m.cfg.bearer

@@ -427,8 +427,8 @@ func TestFaultsJWKS(t *testing.T) {
 			cfg.FetchTimeout = 300 * time.Millisecond
 			cfg.Bearer.JWKSMinRefreshInterval = 20 * time.Millisecond
 			m := mustNew(t, cfg)
-			held := rsaSigner().mint(t, claimsFor(t0))
-			rotated := rsa2Signer().mint(t, claimsFor(t0))
+			held := rsaSigner().Mint(t, claimsFor(t0))
+			rotated := rsa2Signer().Mint(t, claimsFor(t0))
 			require := func(raw string) int {
 				req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
 				req.Header.Set("Authorization", "Bearer "+raw)
@@ -480,12 +480,12 @@ func TestFaultsJWKS(t *testing.T) {
 func TestFaultsJWKSRotatedOutKeyStopsVerifying(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	m := mustNew(t, testConfig(newClock(), jwks.URL))
-	old := rsaSigner().mint(t, claimsFor(t0))
+	old := rsaSigner().Mint(t, claimsFor(t0))
 	if err := verifyErr(m, old); err != nil {
 		t.Fatalf("before rotation: %v", err)
 	}
-	jwks.setSigners(rsa2Signer())
-	if err := verifyErr(m, rsa2Signer().mint(t, claimsFor(t0))); err != nil {
+	jwks.SetSigners(rsa2Signer())
+	if err := verifyErr(m, rsa2Signer().Mint(t, claimsFor(t0))); err != nil {
 		t.Fatalf("new key: %v", err)
 	}
 	if err := verifyErr(m, old); !errors.Is(err, ErrInvalidToken) || !errors.Is(err, jwtverify.ErrNoKey) {
@@ -508,7 +508,7 @@ func TestFaultsRedirectPolicy(t *testing.T) {
 		cfg := testConfig(newClock(), "https://idp.example/keys")
 		cfg.HTTPClient = tr.client()
 		m := mustNew(t, cfg)
-		if err := verifyErr(m, rsaSigner().mint(t, claimsFor(t0))); err == nil {
+		if err := verifyErr(m, rsaSigner().Mint(t, claimsFor(t0))); err == nil {
 			t.Error("a token verified with a key fetched over plain http")
 		}
 	})

@@ -76,7 +76,7 @@ func response(status int, contentType string, body []byte) *http.Response {
 func jwksBody(signers ...signer) []byte {
 	keys := []map[string]any{}
 	for _, s := range signers {
-		keys = append(keys, s.jwk())
+		keys = append(keys, s.JWK())
 	}
 	b, _ := json.Marshal(map[string]any{"keys": keys})
 	return b

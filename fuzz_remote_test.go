@@ -140,7 +140,7 @@ func FuzzTokenResponse(f *testing.F) {
 	defer m.Close()
 
 	idToken := func(sub string) string {
-		return idp.mint(f, jwt.MapClaims{"aud": "c", "sub": sub, "iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()})
+		return idp.Mint(f, jwt.MapClaims{"aud": "c", "sub": sub, "iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()})
 	}
 	contentTypes := []string{"application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"}
 	for _, seed := range []struct {

@@ -93,7 +93,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 	cfg := Config{
 		Now: clk.Now,
 		Bearer: &JWTConfig{
-			StaticKeys: []StaticKey{{ID: s.kid, Key: s.public()}},
+			StaticKeys: []StaticKey{{ID: s.KID, Key: s.Public()}},
 			Issuer:     testIssuer, Audience: []string{testAudience},
 		},
 	}
@@ -102,7 +102,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer m.Close()
-	valid := s.mint(f, claimsFor(t0))
+	valid := s.Mint(f, claimsFor(t0))
 	parts := strings.Split(valid, ".")
 	for _, seed := range []string{
 		"Bearer " + valid, "bearer " + valid, "Bearer", "Bearer ", "Basic Zm9vOmJhcg==",

@@ -104,10 +104,10 @@ func TestHandlerCallbackLargeTokensIsNotAServerError(t *testing.T) {
 // a 502 would tell the user to retry.
 func TestHandlerCallbackJWKSDown(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.down.Store(true)
+	jwks.Down.Store(true)
 	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
 		c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
-		tokenJSON(w, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": rsaSigner().mint(t, c)})
+		tokenJSON(w, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": rsaSigner().Mint(t, c)})
 	})
 	_, h := handlerManager(t, func(c *Config) {
 		p := testProvider(jwks.URL)

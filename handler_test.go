@@ -145,7 +145,7 @@ func TestHandlerSignOutAndUpdate(t *testing.T) {
 }
 
 func TestHandlerBearerOnly(t *testing.T) {
-	j := newJWKSServer(t, signer{kid: "k", alg: "RS256", key: rsaKeyOnce()})
+	j := newJWKSServer(t, signer{KID: "k", Alg: "RS256", Key: rsaKeyOnce()})
 	cfg := testConfig(newClock(), j.URL)
 	cfg.Keys = nil
 	m := mustNew(t, cfg)

@@ -3,23 +3,18 @@ package sessionkit
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/testjwt"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -40,54 +35,21 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 func newClock() *testclock.Clock { return testclock.New(t0) }
 
 // signer is one signing key with its kid and alg.
-type signer struct {
-	kid string
-	alg string
-	key any // private key or HMAC secret
-}
-
-func (s signer) public() any {
-	switch k := s.key.(type) {
-	case *rsa.PrivateKey:
-		return &k.PublicKey
-	case *ecdsa.PrivateKey:
-		return &k.PublicKey
-	case ed25519.PrivateKey:
-		return k.Public()
-	}
-	return s.key
-}
-
-// mint signs claims with s, adding kid to the header unless it is empty.
-func (s signer) mint(t testing.TB, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), claims)
-	if s.kid != "" {
-		tok.Header["kid"] = s.kid
-	}
-	raw, err := tok.SignedString(s.key)
-	if err != nil {
-		t.Fatalf("signing: %v", err)
-	}
-	return raw
-}
+// signer and jwksServer are the shared test keys and JWK Set server.
+type (
+	signer     = testjwt.Signer
+	jwksServer = testjwt.Server
+)
 
 // Keys are generated once per test binary: RSA generation is slow.
 var (
-	rsaKeyOnce   = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA() })
-	rsaKey2Once  = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA() })
-	ecKeyOnce    = sync.OnceValue(func() *ecdsa.PrivateKey { k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader); return k })
-	edKeyOnce    = sync.OnceValue(func() ed25519.PrivateKey { _, k, _ := ed25519.GenerateKey(rand.Reader); return k })
-	cookieKeyGen = func() []byte { return randBytes(32) }
+	rsaKeyOnce    = testjwt.RSAKey
+	rsaKey2Once   = testjwt.RSAKey2
+	ecKeyOnce     = testjwt.ECKey
+	edKeyOnce     = testjwt.EdKey
+	newJWKSServer = testjwt.NewServer
+	cookieKeyGen  = func() []byte { return randBytes(32) }
 )
-
-func mustRSA() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 func randBytes(n int) []byte {
 	b := make([]byte, n)
@@ -97,87 +59,10 @@ func randBytes(n int) []byte {
 	return b
 }
 
-func rsaSigner() signer  { return signer{kid: "rsa-1", alg: "RS256", key: rsaKeyOnce()} }
-func rsa2Signer() signer { return signer{kid: "rsa-2", alg: "RS256", key: rsaKey2Once()} }
-func ecSigner() signer   { return signer{kid: "ec-1", alg: "ES256", key: ecKeyOnce()} }
-func edSigner() signer   { return signer{kid: "ed-1", alg: "EdDSA", key: edKeyOnce()} }
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// jwk renders the public half of s as a JWK.
-func (s signer) jwk() map[string]any {
-	m := map[string]any{"kid": s.kid, "use": "sig"}
-	switch k := s.public().(type) {
-	case *rsa.PublicKey:
-		m["kty"], m["n"], m["e"] = "RSA", b64(k.N.Bytes()), b64(big.NewInt(int64(k.E)).Bytes())
-	case *ecdsa.PublicKey:
-		x, y := k.X.FillBytes(make([]byte, 32)), k.Y.FillBytes(make([]byte, 32))
-		m["kty"], m["crv"], m["x"], m["y"] = "EC", "P-256", b64(x), b64(y)
-	case ed25519.PublicKey:
-		m["kty"], m["crv"], m["x"] = "OKP", "Ed25519", b64(k)
-	}
-	return m
-}
-
-// jwksServer is a real JWK Set endpoint whose key set, availability and
-// latency tests change while it runs.
-type jwksServer struct {
-	*httptest.Server
-	mu      sync.Mutex
-	signers []signer
-	body    []byte // when set, served instead of the key set
-	down    atomic.Bool
-	delay   atomic.Int64 // nanoseconds
-	status  atomic.Int64 // when set, the status served with the key set
-	hits    atomic.Int64
-}
-
-func newJWKSServer(t testing.TB, signers ...signer) *jwksServer {
-	j := &jwksServer{signers: signers}
-	j.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j.hits.Add(1)
-		if d := time.Duration(j.delay.Load()); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if j.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		if code := j.status.Load(); code != 0 {
-			w.WriteHeader(int(code))
-		}
-		if j.body != nil {
-			_, _ = w.Write(j.body)
-			return
-		}
-		keys := []map[string]any{}
-		for _, s := range j.signers {
-			keys = append(keys, s.jwk())
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
-	}))
-	t.Cleanup(j.Close)
-	return j
-}
-
-func (j *jwksServer) setSigners(s ...signer) {
-	j.mu.Lock()
-	j.signers = s
-	j.mu.Unlock()
-}
-
-func (j *jwksServer) setBody(b []byte) {
-	j.mu.Lock()
-	j.body = b
-	j.mu.Unlock()
-}
+func rsaSigner() signer  { return signer{KID: "rsa-1", Alg: "RS256", Key: rsaKeyOnce()} }
+func rsa2Signer() signer { return signer{KID: "rsa-2", Alg: "RS256", Key: rsaKey2Once()} }
+func ecSigner() signer   { return signer{KID: "ec-1", Alg: "ES256", Key: ecKeyOnce()} }
+func edSigner() signer   { return signer{KID: "ed-1", Alg: "EdDSA", Key: edKeyOnce()} }
 
 // claimsFor returns valid claims for the test issuer and audience at now.
 func claimsFor(now time.Time) jwt.MapClaims {
@@ -341,3 +226,5 @@ func sharedClaims(m map[string]any) *claimbox.Box {
 	b.Share(m)
 	return b
 }
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

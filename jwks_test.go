@@ -11,10 +11,10 @@ import (
 // Concurrent requests naming the same new key share one fetch.
 func TestJWKSConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 	f := newBearerFixture(t, nil)
-	start := f.jwks.hits.Load()
-	f.jwks.setSigners(rsaSigner(), rsa2Signer())
-	f.jwks.delay.Store(int64(200 * time.Millisecond))
-	raw := rsa2Signer().mint(t, claimsFor(t0))
+	start := f.jwks.Hits.Load()
+	f.jwks.SetSigners(rsaSigner(), rsa2Signer())
+	f.jwks.Delay.Store(int64(200 * time.Millisecond))
+	raw := rsa2Signer().Mint(t, claimsFor(t0))
 	var wg sync.WaitGroup
 	fails := make(chan error, 20)
 	for i := 0; i < 20; i++ {
@@ -31,13 +31,13 @@ func TestJWKSConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 	for err := range fails {
 		t.Errorf("a request sharing the fetch failed: %v", err)
 	}
-	if got := f.jwks.hits.Load() - start; got != 1 {
+	if got := f.jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("fetches: got %d, want 1", got)
 	}
 }
 
 func TestJWKSBadResponses(t *testing.T) {
-	good := `{"keys":[` + mustJSON(rsaSigner().jwk()) + `]}`
+	good := `{"keys":[` + mustJSON(rsaSigner().JWK()) + `]}`
 	tests := []struct {
 		name    string
 		status  int
@@ -46,16 +46,16 @@ func TestJWKSBadResponses(t *testing.T) {
 	}{
 		{"500 with a key set is ignored", http.StatusInternalServerError, good, false},
 		{"404 is ignored", http.StatusNotFound, good, false},
-		{"one bad key is skipped, the rest kept", 0, `{"keys":[{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"},{"kty":"weird","kid":"x"},` + mustJSON(rsaSigner().jwk()) + `]}`, true},
+		{"one bad key is skipped, the rest kept", 0, `{"keys":[{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"},{"kty":"weird","kid":"x"},` + mustJSON(rsaSigner().JWK()) + `]}`, true},
 		{"not json", 0, `<html>`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jwks := newJWKSServer(t)
-			jwks.status.Store(int64(tt.status))
-			jwks.setBody([]byte(tt.body))
+			jwks.Status.Store(int64(tt.status))
+			jwks.SetBody([]byte(tt.body))
 			m := mustNew(t, testConfig(newClock(), jwks.URL))
-			err := verifyErr(m, rsaSigner().mint(t, claimsFor(t0)))
+			err := verifyErr(m, rsaSigner().Mint(t, claimsFor(t0)))
 			if (err == nil) != tt.wantKey {
 				t.Errorf("got %v, want key %v", err, tt.wantKey)
 			}
@@ -67,7 +67,7 @@ func TestJWKSBadResponses(t *testing.T) {
 // or query.
 func TestJWKSURLRedacted(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	jwks.down.Store(true)
+	jwks.Down.Store(true)
 	secretURL := strings.Replace(jwks.URL, "http://", "http://user:hunter2@", 1) + "/keys?api_key=s3cr3t"
 	logger, logs := quietLogger()
 	cfg := testConfig(newClock(), secretURL)
@@ -90,9 +90,9 @@ func TestJWKSURLRedacted(t *testing.T) {
 func TestStaticKeyBesideJWKS(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	cfg := testConfig(newClock(), jwks.URL)
-	cfg.Bearer.StaticKeys = []StaticKey{{Key: edSigner().public()}}
+	cfg.Bearer.StaticKeys = []StaticKey{{Key: edSigner().Public()}}
 	m := mustNew(t, cfg)
-	if err := verifyErr(m, signer{kid: "not-in-jwks", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0))); err != nil {
+	if err := verifyErr(m, signer{KID: "not-in-jwks", Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0))); err != nil {
 		t.Fatalf("static key not used: %v", err)
 	}
 }

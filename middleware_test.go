@@ -18,9 +18,9 @@ import (
 func TestRequire(t *testing.T) {
 	f := newBearerFixture(t, nil)
 	cookies := signInCookies(t, f.m, SignInParams{User: &User{ID: "u"}})
-	validBearer := rsaSigner().mint(t, claimsFor(t0))
+	validBearer := rsaSigner().Mint(t, claimsFor(t0))
 	expiredClaims := claimsFor(t0.Add(-time.Hour))
-	expiredBearer := rsaSigner().mint(t, expiredClaims)
+	expiredBearer := rsaSigner().Mint(t, expiredClaims)
 
 	tests := []struct {
 		name         string
@@ -205,7 +205,7 @@ func TestSnapshotIsolation(t *testing.T) {
 	claims := claimsFor(t0)
 	claims["groups"] = []any{"a", "b"}
 	claims["meta"] = map[string]any{"k": "v"}
-	bearer := rsaSigner().mint(t, claims)
+	bearer := rsaSigner().Mint(t, claims)
 
 	h := f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, ok := FromContext(r.Context())
@@ -387,7 +387,7 @@ func TestBearerNeverWritesCookies(t *testing.T) {
 	c := claimsFor(t0.Add(-30 * time.Minute))
 	c["exp"] = t0.Add(time.Hour).Unix()
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, c))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, c))
 	var cp capture
 	rec := serve(f.m.Middleware(cp.handler(f.m)), req)
 	if !cp.ok || len(rec.Header()["Set-Cookie"]) != 0 {

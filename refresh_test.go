@@ -206,7 +206,7 @@ func TestRefreshNeverOnBearer(t *testing.T) {
 	claims := claimsFor(t0)
 	claims["exp"] = t0.Add(time.Second).Unix()
 	req := requestWith("https://app.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claims))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claims))
 	rec := serve(m.Middleware(http.NotFoundHandler()), req)
 	if len(rec.Result().Cookies()) != 0 {
 		t.Fatal("a bearer request got a cookie")
@@ -402,7 +402,7 @@ func rotatedTokens(t *testing.T, w http.ResponseWriter, s signer) {
 	c := jwt.MapClaims{"iss": testIssuer, "aud": testClientID, "sub": "u",
 		"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix()}
 	tokenJSON(w, map[string]any{"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-		"refresh_token": "rt-2", "id_token": s.mint(t, c)})
+		"refresh_token": "rt-2", "id_token": s.Mint(t, c)})
 }
 
 // oidcRefreshManager is a Manager with the OpenID Connect provider "oidc"

@@ -42,7 +42,7 @@ func withIDToken(raw string) *oauth2.Token {
 
 func TestSignInWithIDToken(t *testing.T) {
 	m, _ := oidcFixture(t)
-	raw := rsaSigner().mint(t, idClaims(t0))
+	raw := rsaSigner().Mint(t, idClaims(t0))
 	rec := httptest.NewRecorder()
 	s, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
 		SignInParams{Token: withIDToken(raw), Nonce: "nonce-1", Provider: "oidc", User: &User{Image: "https://img.example/override.png"}})
@@ -76,17 +76,17 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 		user  *User
 		want  error
 	}{
-		{"bad signature", withIDToken(signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()}.mint(t, idClaims(t0))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong audience", withIDToken(rs.mint(t, with("aud", "someone-else"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong issuer", withIDToken(rs.mint(t, with("iss", "https://evil.example"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong nonce", withIDToken(rs.mint(t, idClaims(t0))), "nonce-2", nil, ErrInvalidIDToken},
-		{"missing nonce", withIDToken(rs.mint(t, without("nonce"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"expired", withIDToken(rs.mint(t, with("exp", t0.Add(-time.Minute).Unix()))), "nonce-1", nil, ErrInvalidIDToken},
-		{"multi aud without azp", withIDToken(rs.mint(t, with("aud", []string{testClientID, "other"}))), "nonce-1", nil, ErrInvalidIDToken},
-		{"azp another client", withIDToken(rs.mint(t, with("azp", "other"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"no sub", withIDToken(rs.mint(t, without("sub"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"bad signature", withIDToken(signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()}.Mint(t, idClaims(t0))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong audience", withIDToken(rs.Mint(t, with("aud", "someone-else"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong issuer", withIDToken(rs.Mint(t, with("iss", "https://evil.example"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"wrong nonce", withIDToken(rs.Mint(t, idClaims(t0))), "nonce-2", nil, ErrInvalidIDToken},
+		{"missing nonce", withIDToken(rs.Mint(t, without("nonce"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"expired", withIDToken(rs.Mint(t, with("exp", t0.Add(-time.Minute).Unix()))), "nonce-1", nil, ErrInvalidIDToken},
+		{"multi aud without azp", withIDToken(rs.Mint(t, with("aud", []string{testClientID, "other"}))), "nonce-1", nil, ErrInvalidIDToken},
+		{"azp another client", withIDToken(rs.Mint(t, with("azp", "other"))), "nonce-1", nil, ErrInvalidIDToken},
+		{"no sub", withIDToken(rs.Mint(t, without("sub"))), "nonce-1", nil, ErrInvalidIDToken},
 		{"nonce expected, no id token", tokenOf("at", "", time.Time{}), "nonce-1", &User{ID: "u"}, ErrInvalidIDToken},
-		{"user id differs from sub", withIDToken(rs.mint(t, idClaims(t0))), "nonce-1", &User{ID: "someone_else"}, ErrInvalidSession},
+		{"user id differs from sub", withIDToken(rs.Mint(t, idClaims(t0))), "nonce-1", &User{ID: "someone_else"}, ErrInvalidSession},
 		{"no user at all", tokenOf("at", "", time.Time{}), "", nil, ErrInvalidSession},
 	}
 	for _, tt := range tests {
@@ -106,7 +106,7 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 	c := with("aud", []string{testClientID, "other"})
 	c["azp"] = testClientID
 	if _, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-		SignInParams{Token: withIDToken(rs.mint(t, c)), Nonce: "nonce-1", Provider: "oidc"}); err != nil {
+		SignInParams{Token: withIDToken(rs.Mint(t, c)), Nonce: "nonce-1", Provider: "oidc"}); err != nil {
 		t.Errorf("multi aud with azp: %v", err)
 	}
 }
@@ -114,7 +114,7 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 func TestSignInIDTokenWithoutConfig(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
 	_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
-		SignInParams{Token: withIDToken(rsaSigner().mint(t, idClaims(t0))), Provider: "oidc"})
+		SignInParams{Token: withIDToken(rsaSigner().Mint(t, idClaims(t0))), Provider: "oidc"})
 	if !errors.Is(err, ErrInvalidIDToken) || !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `"oidc"`) {
 		t.Fatalf("got %v, want ErrInvalidIDToken and ErrUnknownProvider naming the provider", err)
 	}
@@ -228,7 +228,7 @@ func TestGetServerSessionWithoutMiddleware(t *testing.T) {
 }
 
 func TestBearerOnlyManagerWritesNoCookies(t *testing.T) {
-	m := mustNew(t, Config{Bearer: &JWTConfig{StaticKeys: []StaticKey{{Key: edSigner().public()}}, Issuer: testIssuer, Audience: []string{testAudience}}})
+	m := mustNew(t, Config{Bearer: &JWTConfig{StaticKeys: []StaticKey{{Key: edSigner().Public()}}, Issuer: testIssuer, Audience: []string{testAudience}}})
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
 	if _, err := m.SignIn(rec, req, SignInParams{User: &User{ID: "u"}}); !errors.Is(err, ErrCookiesDisabled) {
@@ -264,7 +264,7 @@ func TestUpdateAndSignOutBehindMiddleware(t *testing.T) {
 	serve(h, requestWith("https://app.example/", cookies))
 
 	req := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
-	req.Header.Set("Authorization", "Bearer "+rsaSigner().mint(t, claimsFor(t0)))
+	req.Header.Set("Authorization", "Bearer "+rsaSigner().Mint(t, claimsFor(t0)))
 	serve(f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := f.m.SignOut(w, r); err != nil {
 			t.Fatal(err)

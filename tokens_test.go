@@ -403,7 +403,7 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
 	m := mustNew(t, cfg)
 	req := requestWith("https://app.example/api/auth/token?template=api", nil)
-	req.Header.Set("Authorization", "Bearer "+edSigner().mint(t, claimsFor(clk.Now())))
+	req.Header.Set("Authorization", "Bearer "+edSigner().Mint(t, claimsFor(clk.Now())))
 	if s, err := m.GetServerSession(req); err != nil || !s.Active() {
 		t.Fatalf("the bearer session: got %v, %v; want an active one", s, err)
 	}

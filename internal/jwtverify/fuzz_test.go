@@ -37,12 +37,12 @@ func FuzzBearerJWT(f *testing.F) {
 	}
 	cfg := testConfig(clk)
 	cfg.Algorithms = []string{"RS256", "ES256", "EdDSA"}
-	cfg.StaticKeys = []Key{{ID: trusted.kid, Key: trusted.public()}}
+	cfg.StaticKeys = []Key{{ID: trusted.KID, Key: trusted.Public()}}
 	v := mustVerifier(f, cfg)
 	leeway := cfg.Leeway
 
 	hdr := func(kv ...any) []byte {
-		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": trusted.kid}
+		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": trusted.KID}
 		for i := 0; i+1 < len(kv); i += 2 {
 			if kv[i+1] == nil {
 				delete(h, kv[i].(string))
@@ -105,7 +105,7 @@ func FuzzBearerJWT(f *testing.F) {
 		var sig []byte
 		switch mode {
 		case 0:
-			sig = ed25519.Sign(trusted.key.(ed25519.PrivateKey), []byte(signing))
+			sig = ed25519.Sign(trusted.Key.(ed25519.PrivateKey), []byte(signing))
 		case 1:
 			sig = ed25519.Sign(attacker, []byte(signing))
 		}
@@ -242,15 +242,15 @@ func FuzzJWKS(f *testing.F) {
 		f.Fatal(err)
 	}
 	forged := []string{
-		signer{kid: "ed-1", alg: "EdDSA", key: unknownKey}.mint(f, claimsFor(t0)),
-		signer{alg: "EdDSA", key: unknownKey}.mint(f, claimsFor(t0)),
-		signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()}.mint(f, claimsFor(t0)),
+		signer{KID: "ed-1", Alg: "EdDSA", Key: unknownKey}.Mint(f, claimsFor(t0)),
+		signer{Alg: "EdDSA", Key: unknownKey}.Mint(f, claimsFor(t0)),
+		signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()}.Mint(f, claimsFor(t0)),
 	}
-	honest := []string{rsaSigner().mint(f, claimsFor(t0)), edSigner().mint(f, claimsFor(t0))}
+	honest := []string{rsaSigner().Mint(f, claimsFor(t0)), edSigner().Mint(f, claimsFor(t0))}
 
-	enc := edSigner().jwk()
+	enc := edSigner().JWK()
 	enc["use"] = "enc"
-	pinned := rsaSigner().jwk()
+	pinned := rsaSigner().JWK()
 	pinned["alg"] = "RS512"
 	oct := map[string]any{"kty": "oct", "kid": "ed-1", "k": b64(randBytes(32))}
 	for _, seed := range []string{

@@ -17,10 +17,10 @@ import (
 func TestKeySetConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
-	start := jwks.hits.Load()
-	jwks.setSigners(rsaSigner(), rsa2Signer())
-	jwks.delay.Store(int64(200 * time.Millisecond))
-	raw := rsa2Signer().mint(t, claimsFor(t0))
+	start := jwks.Hits.Load()
+	jwks.SetSigners(rsaSigner(), rsa2Signer())
+	jwks.Delay.Store(int64(200 * time.Millisecond))
+	raw := rsa2Signer().Mint(t, claimsFor(t0))
 	var wg sync.WaitGroup
 	fails := make(chan error, 20)
 	for i := 0; i < 20; i++ {
@@ -37,7 +37,7 @@ func TestKeySetConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 	for err := range fails {
 		t.Errorf("a request sharing the fetch failed: %v", err)
 	}
-	if got := jwks.hits.Load() - start; got != 1 {
+	if got := jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("fetches: got %d, want 1", got)
 	}
 	if v.Generation() < 2 {
@@ -49,11 +49,11 @@ func TestKeySetConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 func TestKeySetWaitHonoursRequestContext(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
-	jwks.delay.Store(int64(2 * time.Second))
-	defer jwks.delay.Store(0)
+	jwks.Delay.Store(int64(2 * time.Second))
+	defer jwks.Delay.Store(0)
 	// The token is made first: making the RSA key can take a second on a
 	// loaded machine, and only the wait is timed.
-	tok := signer{kid: "new", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))
+	tok := signer{KID: "new", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))
 	v.jwks.start() // a slow fetch is running
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -72,13 +72,13 @@ func TestKeySetWaitHonoursRequestContext(t *testing.T) {
 func TestKeySetUnknownKIDRateLimited(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
 	v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
-	start := jwks.hits.Load()
+	start := jwks.Hits.Load()
 	for i := 0; i < 5; i++ {
-		if err := verifyErr(v, signer{kid: "unknown", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0))); err == nil {
+		if err := verifyErr(v, signer{KID: "unknown", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))); err == nil {
 			t.Fatal("accepted an unknown kid")
 		}
 	}
-	if got := jwks.hits.Load() - start; got != 1 {
+	if got := jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("fetches: got %d, want 1", got)
 	}
 }
@@ -94,17 +94,17 @@ func TestKeySetResponses(t *testing.T) {
 		{"a key set", 0, good, true},
 		{"500 with a key set is ignored", http.StatusInternalServerError, good, false},
 		{"404 is ignored", http.StatusNotFound, good, false},
-		{"one bad key is skipped, the rest kept", 0, `{"keys":[{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"},{"kty":"weird","kid":"x"},` + mustJSON(rsaSigner().jwk()) + `]}`, true},
+		{"one bad key is skipped, the rest kept", 0, `{"keys":[{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"},{"kty":"weird","kid":"x"},` + mustJSON(rsaSigner().JWK()) + `]}`, true},
 		{"encryption keys are not used", 0, strings.ReplaceAll(good, `"use":"sig"`, `"use":"enc"`), false},
 		{"not json", 0, `<html>`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jwks := newJWKSServer(t)
-			jwks.status.Store(int64(tt.status))
-			jwks.setBody([]byte(tt.body))
+			jwks.Status.Store(int64(tt.status))
+			jwks.SetBody([]byte(tt.body))
 			v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
-			err := verifyErr(v, rsaSigner().mint(t, claimsFor(t0)))
+			err := verifyErr(v, rsaSigner().Mint(t, claimsFor(t0)))
 			if (err == nil) != tt.wantKey {
 				t.Errorf("got %v, want key %v", err, tt.wantKey)
 			}
@@ -122,9 +122,9 @@ func TestKeySetDownKeepsKeysAndRedacts(t *testing.T) {
 	cfg := testConfig(testclock.New(t0), secretURL)
 	cfg.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }), nil))
 	v := mustVerifier(t, cfg)
-	jwks.down.Store(true)
+	jwks.Down.Store(true)
 	<-v.jwks.start()
-	if err := verifyErr(v, rsaSigner().mint(t, claimsFor(t0))); err != nil {
+	if err := verifyErr(v, rsaSigner().Mint(t, claimsFor(t0))); err != nil {
 		t.Fatalf("a held key stopped working while the endpoint is down: %v", err)
 	}
 	mu.Lock()
@@ -158,7 +158,7 @@ func TestKeySetCloseRacesRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 20; j++ {
-				_ = verifyErr(v, signer{kid: "unknown", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)))
+				_ = verifyErr(v, signer{KID: "unknown", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)))
 			}
 		}()
 	}

@@ -17,7 +17,7 @@ func TestVerifyCauses(t *testing.T) {
 	cfg := testConfig(testclock.New(t0))
 	cfg.Algorithms = []string{"RS256", "ES256", "HS256"}
 	cfg.AuthorizedParties = []string{"web-app"}
-	cfg.StaticKeys = []Key{{ID: "rsa-1", Key: rsaSigner().public()}, {Key: ecSigner().public()}, {ID: "hs", Key: secret}}
+	cfg.StaticKeys = []Key{{ID: "rsa-1", Key: rsaSigner().Public()}, {Key: ecSigner().Public()}, {ID: "hs", Key: secret}}
 	v := mustVerifier(t, cfg)
 	ok := func(kv ...any) jwt.MapClaims { return claimsFor(t0, append([]any{"azp", "web-app"}, kv...)...) }
 	rs := rsaSigner()
@@ -26,28 +26,28 @@ func TestVerifyCauses(t *testing.T) {
 		raw  string
 		want error // nil: accepted
 	}{
-		{"valid RS256 by kid", rs.mint(t, ok()), nil},
-		{"valid ES256 without kid", signer{alg: "ES256", key: ecKeyOnce()}.mint(t, ok()), nil},
-		{"valid HS256 by kid", signer{kid: "hs", alg: "HS256", key: secret}.mint(t, ok()), nil},
+		{"valid RS256 by kid", rs.Mint(t, ok()), nil},
+		{"valid ES256 without kid", signer{Alg: "ES256", Key: ecKeyOnce()}.Mint(t, ok()), nil},
+		{"valid HS256 by kid", signer{KID: "hs", Alg: "HS256", Key: secret}.Mint(t, ok()), nil},
 		{"too long", strings.Repeat("a", MaxTokenLen+1), ErrTooLong},
-		{"crit header", rs.mint(t, ok(), "crit", []string{"exp"}), ErrCritHeader},
-		{"kid too long", rs.mint(t, ok(), "kid", strings.Repeat("k", MaxKIDLen+1)), ErrBadKID},
-		{"kid empty", rs.mint(t, ok(), "kid", ""), ErrBadKID},
-		{"kid a number", rs.mint(t, ok(), "kid", 7), ErrBadKID},
-		{"unknown kid", signer{kid: "nope", alg: "RS256", key: rsaKeyOnce()}.mint(t, ok()), ErrNoKey},
-		{"EdDSA not allowed", edSigner().mint(t, ok()), jwt.ErrTokenSignatureInvalid},
-		{"RS256 signed by another key", signer{kid: "rsa-1", alg: "RS256", key: rsaKey2Once()}.mint(t, ok()), jwt.ErrTokenSignatureInvalid},
-		{"wrong issuer", rs.mint(t, ok("iss", "https://evil.example")), jwt.ErrTokenInvalidIssuer},
-		{"wrong audience", rs.mint(t, ok("aud", "api://other")), jwt.ErrTokenInvalidAudience},
-		{"azp missing", rs.mint(t, ok("azp", nil)), ErrAZP},
-		{"azp another party", rs.mint(t, ok("azp", "other-app")), ErrAZP},
-		{"no exp", rs.mint(t, ok("exp", nil)), jwt.ErrTokenRequiredClaimMissing},
-		{"nbf in the future", rs.mint(t, ok("nbf", t0.Add(time.Hour).Unix())), jwt.ErrTokenNotValidYet},
-		{"iat in the future", rs.mint(t, ok("iat", t0.Add(time.Hour).Unix())), jwt.ErrTokenUsedBeforeIssued},
-		{"nbf past year 2262", rs.mint(t, ok("nbf", 1e19)), ErrTimeRange},
-		{"negative iat", rs.mint(t, ok("iat", -1)), ErrTimeRange},
-		{"expired only", rs.mint(t, ok("exp", t0.Add(-time.Hour).Unix())), ErrExpired},
-		{"expired within the leeway", rs.mint(t, ok("exp", t0.Add(-4*time.Second).Unix())), nil},
+		{"crit header", rs.Mint(t, ok(), "crit", []string{"exp"}), ErrCritHeader},
+		{"kid too long", rs.Mint(t, ok(), "kid", strings.Repeat("k", MaxKIDLen+1)), ErrBadKID},
+		{"kid empty", rs.Mint(t, ok(), "kid", ""), ErrBadKID},
+		{"kid a number", rs.Mint(t, ok(), "kid", 7), ErrBadKID},
+		{"unknown kid", signer{KID: "nope", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, ok()), ErrNoKey},
+		{"EdDSA not allowed", edSigner().Mint(t, ok()), jwt.ErrTokenSignatureInvalid},
+		{"RS256 signed by another key", signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()}.Mint(t, ok()), jwt.ErrTokenSignatureInvalid},
+		{"wrong issuer", rs.Mint(t, ok("iss", "https://evil.example")), jwt.ErrTokenInvalidIssuer},
+		{"wrong audience", rs.Mint(t, ok("aud", "api://other")), jwt.ErrTokenInvalidAudience},
+		{"azp missing", rs.Mint(t, ok("azp", nil)), ErrAZP},
+		{"azp another party", rs.Mint(t, ok("azp", "other-app")), ErrAZP},
+		{"no exp", rs.Mint(t, ok("exp", nil)), jwt.ErrTokenRequiredClaimMissing},
+		{"nbf in the future", rs.Mint(t, ok("nbf", t0.Add(time.Hour).Unix())), jwt.ErrTokenNotValidYet},
+		{"iat in the future", rs.Mint(t, ok("iat", t0.Add(time.Hour).Unix())), jwt.ErrTokenUsedBeforeIssued},
+		{"nbf past year 2262", rs.Mint(t, ok("nbf", 1e19)), ErrTimeRange},
+		{"negative iat", rs.Mint(t, ok("iat", -1)), ErrTimeRange},
+		{"expired only", rs.Mint(t, ok("exp", t0.Add(-time.Hour).Unix())), ErrExpired},
+		{"expired within the leeway", rs.Mint(t, ok("exp", t0.Add(-4*time.Second).Unix())), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,12 +66,12 @@ func TestVerifyCauses(t *testing.T) {
 func TestVerifyExpiredPlusAnotherFault(t *testing.T) {
 	v := mustVerifier(t, func() Config {
 		c := testConfig(testclock.New(t0))
-		c.StaticKeys = []Key{{Key: rsaSigner().public()}}
+		c.StaticKeys = []Key{{Key: rsaSigner().Public()}}
 		return c
 	}())
 	old := t0.Add(-time.Hour).Unix()
 	for _, kv := range [][]any{{"aud", "api://other"}, {"iss", "https://evil.example"}, {"nbf", t0.Add(time.Hour).Unix()}} {
-		raw := rsaSigner().mint(t, claimsFor(t0, append([]any{"exp", old}, kv...)...))
+		raw := rsaSigner().Mint(t, claimsFor(t0, append([]any{"exp", old}, kv...)...))
 		if claims, _, err := v.Verify(context.Background(), raw); err == nil || errors.Is(err, ErrExpired) || claims != nil {
 			t.Errorf("expired and %v: got claims %v, err %v; want a refusal that is not ErrExpired", kv[0], claims != nil, err)
 		}
@@ -81,7 +81,7 @@ func TestVerifyExpiredPlusAnotherFault(t *testing.T) {
 func TestVerifyTyp(t *testing.T) {
 	v := mustVerifier(t, func() Config {
 		c := testConfig(testclock.New(t0))
-		c.StaticKeys = []Key{{Key: rsaSigner().public()}}
+		c.StaticKeys = []Key{{Key: rsaSigner().Public()}}
 		return c
 	}())
 	tests := []struct {
@@ -93,7 +93,7 @@ func TestVerifyTyp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, typ, err := v.Verify(context.Background(), rsaSigner().mint(t, claimsFor(t0), tt.header...))
+			_, typ, err := v.Verify(context.Background(), rsaSigner().Mint(t, claimsFor(t0), tt.header...))
 			if err != nil || typ != tt.want {
 				t.Fatalf("got %q, %v; want %q", typ, err, tt.want)
 			}
@@ -103,9 +103,9 @@ func TestVerifyTyp(t *testing.T) {
 
 func TestVerifyIDToken(t *testing.T) {
 	cfg := testConfig(testclock.New(t0))
-	cfg.StaticKeys = []Key{{Key: rsaSigner().public()}}
+	cfg.StaticKeys = []Key{{Key: rsaSigner().Public()}}
 	v := mustVerifier(t, cfg)
-	mint := func(kv ...any) string { return rsaSigner().mint(t, claimsFor(t0, kv...)) }
+	mint := func(kv ...any) string { return rsaSigner().Mint(t, claimsFor(t0, kv...)) }
 	tests := []struct {
 		name  string
 		raw   string
@@ -135,17 +135,17 @@ func TestVerifyIDToken(t *testing.T) {
 // naming a key's ID gets that key alone.
 func TestStaticKeyFamilies(t *testing.T) {
 	cfg := testConfig(testclock.New(t0))
-	cfg.StaticKeys = []Key{{ID: "static-rsa", Key: rsaSigner().public()}, {Key: ecSigner().public()}}
+	cfg.StaticKeys = []Key{{ID: "static-rsa", Key: rsaSigner().Public()}, {Key: ecSigner().Public()}}
 	v := mustVerifier(t, cfg)
 	tests := []struct {
 		name string
 		raw  string
 		want error
 	}{
-		{"EdDSA naming the static RSA key", signer{kid: "static-rsa", alg: "EdDSA", key: edKeyOnce()}.mint(t, claimsFor(t0)), ErrNoKey},
-		{"RS256 naming the static RSA key", signer{kid: "static-rsa", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), nil},
-		{"ES256 with another kid takes the unnamed key", signer{kid: "other", alg: "ES256", key: ecKeyOnce()}.mint(t, claimsFor(t0)), nil},
-		{"RS256 with another kid has no key", signer{kid: "other", alg: "RS256", key: rsaKeyOnce()}.mint(t, claimsFor(t0)), ErrNoKey},
+		{"EdDSA naming the static RSA key", signer{KID: "static-rsa", Alg: "EdDSA", Key: edKeyOnce()}.Mint(t, claimsFor(t0)), ErrNoKey},
+		{"RS256 naming the static RSA key", signer{KID: "static-rsa", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)), nil},
+		{"ES256 with another kid takes the unnamed key", signer{KID: "other", Alg: "ES256", Key: ecKeyOnce()}.Mint(t, claimsFor(t0)), nil},
+		{"RS256 with another kid has no key", signer{KID: "other", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0)), ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,10 +162,10 @@ func TestFamilies(t *testing.T) {
 		key  any
 		want string
 	}{
-		{"RS256", rsaSigner().public(), FamilyRSA},
-		{"PS512", rsaSigner().public(), FamilyRSA},
-		{"ES256", ecSigner().public(), FamilyEC},
-		{"EdDSA", edSigner().public(), FamilyOKP},
+		{"RS256", rsaSigner().Public(), FamilyRSA},
+		{"PS512", rsaSigner().Public(), FamilyRSA},
+		{"ES256", ecSigner().Public(), FamilyEC},
+		{"EdDSA", edSigner().Public(), FamilyOKP},
 		{"HS256", []byte("secret"), FamilyOct},
 		{"none", "a string", ""},
 	}
