@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/oidc"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 // The flow cookie: what a sign-in in progress keeps in the browser between
@@ -97,7 +100,6 @@ func (h *authHandler) openFlowValue(name, value string) (*signInFlow, bool) {
 // so that sign-ins started in two tabs of one browser both finish; at most
 // maxFlows are kept.
 const (
-	stateLen   = 26 // rand.Text()'s length
 	flowKeyLen = 12 // characters of the state in the cookie's name
 	maxFlows   = 4
 )
@@ -105,7 +107,7 @@ const (
 // flowCookieName is the name of the flow cookie of the sign-in with state,
 // and false for a state this server cannot have issued.
 func (h *authHandler) flowCookieName(state string) (string, bool) {
-	if len(state) != stateLen {
+	if len(state) != oidc.StateLen {
 		return "", false
 	}
 	for i := range flowKeyLen {
@@ -159,18 +161,13 @@ func (h *authHandler) makeRoom(w http.ResponseWriter, r *http.Request, crossSite
 // errStateUsed: the flow cookie of a finished callback came back.
 var errStateUsed = errors.New("this sign-in has already been finished: start again")
 
-// stateConsumer is the Store capability consumeState uses.
-type stateConsumer interface {
-	Consume(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
-}
-
 // consumeState makes a flow serve one callback on the server too, not
 // only in the browser that is told to delete its cookie: the state is
 // consumed in the Store when there is one (across instances), otherwise in
 // the Manager's usedStates (this instance only).
 func (h *authHandler) consumeState(ctx context.Context, f *signInFlow) *handlerError {
 	now := h.m.cfg.Now()
-	if c, ok := h.m.cfg.Store.(stateConsumer); ok {
+	if c, ok := h.m.cfg.Store.(store.Consumer); ok {
 		ttl := time.Unix(f.Expires, 0).Sub(now) + time.Second
 		first, err := c.Consume(ctx, "signin-state:"+f.State, ttl)
 		if err != nil {
@@ -192,7 +189,8 @@ func (h *authHandler) consumeState(ctx context.Context, f *signInFlow) *handlerE
 const maxUsedStates = 1 << 15
 
 // usedStates records the states of finished callbacks until their flow
-// cookies expire, for a Manager without a Store. It holds at most max
+// cookies expire, for a Manager without a Store or whose Store cannot
+// record one-time keys (store.Consumer). It holds at most max
 // entries: past that the oldest is forgotten early, so a flood of more than
 // max callbacks within SignInStateLifetime reopens the oldest states to
 // one replay each. It is safe for concurrent use.

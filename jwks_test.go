@@ -3,38 +3,8 @@ package sessionkit
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
-
-// Concurrent requests naming the same new key share one fetch.
-func TestJWKSConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
-	f := newBearerFixture(t, nil)
-	start := f.jwks.Hits.Load()
-	f.jwks.SetSigners(rsaSigner(), rsa2Signer())
-	f.jwks.Delay.Store(int64(200 * time.Millisecond))
-	raw := rsa2Signer().Mint(t, claimsFor(t0))
-	var wg sync.WaitGroup
-	fails := make(chan error, 20)
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := verifyErr(f.m, raw); err != nil {
-				fails <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(fails)
-	for err := range fails {
-		t.Errorf("a request sharing the fetch failed: %v", err)
-	}
-	if got := f.jwks.Hits.Load() - start; got != 1 {
-		t.Errorf("fetches: got %d, want 1", got)
-	}
-}
 
 func TestJWKSBadResponses(t *testing.T) {
 	good := `{"keys":[` + mustJSON(rsaSigner().JWK()) + `]}`

@@ -139,17 +139,15 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 // The record is decoded on every request: its strings share the bytes the
 // Store returned, which costs no more than serving a decoded copy from the
 // verified-credential cache would (and less once the sessions outnumber
-// what the CPU's caches hold). shared is always false: what it returns is
-// the request's own.
-func (ss *storedSessions) readRecord(ctx context.Context, id string, _ time.Time) (s *Session, st *storeState, shared bool, err error) {
+// what the CPU's caches hold). What it returns is the request's own.
+func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	// The record is only read here, and what is decoded from it (which
 	// shares its bytes) is never changed in place.
 	rec, err := ss.store.Load(store.WithSharedLoad(ctx, ss.store), id)
 	if err != nil {
-		return nil, nil, false, storeErr(err)
+		return nil, nil, storeErr(err)
 	}
-	s, st, err = fromRecord(rec)
-	return s, st, false, err
+	return fromRecord(rec)
 }
 
 // loadOwn loads session id, which is not found if it moved.

@@ -23,7 +23,7 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 		return d
 	}
 	d.reissue = rotated // sealed with an old key: sealed again
-	s, st, shared, err := ss.readRecord(ctx, ref.id, now)
+	s, st, err := ss.readRecord(ctx, ref.id)
 	if err != nil { // mv escapes: declared only here, it costs nothing otherwise
 		if mv := (*errMoved)(nil); errors.As(err, &mv) {
 			return ss.decodeMovedCookie(ctx, ref, mv.moved, now)
@@ -37,7 +37,7 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 		d.err = err
 		return d
 	}
-	d.st, d.session, d.shared = st, s, shared
+	d.st, d.session = st, s
 	if !ss.checkGeneration(ctx, &d, ref.gen, now) {
 		return d
 	}

@@ -6,6 +6,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// StateLen is the length of an AuthRequest's State.
+const StateLen = 26 // rand.Text()'s length
+
 // AuthRequest holds the secrets of one authorization request: the state
 // that binds the callback to the browser, the nonce that binds the ID
 // token to the request, and the PKCE verifier that binds the code to the

@@ -187,7 +187,7 @@ func TestAuthRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := NewAuthRequest(tt.pkce, tt.nonce), NewAuthRequest(tt.pkce, tt.nonce)
-			if len(a.State) != 26 || a.State == b.State {
+			if len(a.State) != StateLen || a.State == b.State {
 				t.Errorf("state: got %q then %q, want fresh 26-character values", a.State, b.State)
 			}
 			if (a.Verifier != "") != tt.pkce || (a.Nonce != "") != tt.nonce || (tt.nonce && a.Nonce == b.Nonce) {
