@@ -69,58 +69,74 @@ func newCredCache(budget int) *credCache {
 	return &credCache{hash: credcache.NewHasher(), entries: credcache.New[cacheValue](budget)}
 }
 
-// lookup returns the entry of src for the credential made of parts, if it
-// is still valid at now.
+// credKey is a credential's cache key and its length, computed once for
+// a request's lookup and, on a miss, its insertion.
+type credKey struct {
+	k credcache.Key
+	n int
+}
+
+// key returns the key of the credential made of parts: a digest of every
+// byte (see credcache.Hasher.Sum). Without a cache it computes nothing.
+func (c *credCache) key(parts []string) credKey {
+	if c == nil {
+		return credKey{}
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return credKey{c.hash.Sum(parts), n}
+}
+
+// lookup returns the entry of src for the credential keyed k, if it is
+// still valid at now.
 func (c *credCache) lookup(src Source, k credcache.Key, now time.Time) (cacheValue, bool) {
 	v, ok := c.entries.Get(k, now)
 	return v, ok && v.src == src
 }
 
-// get returns the session cached for the credential made of parts, verified
-// by src with key-set generation gen, if it is still valid at now.
-func (c *credCache) get(src Source, gen uint64, parts []string, now time.Time) *Session {
+// get returns the session cached for the credential keyed ck, verified by
+// src with key-set generation gen, if it is still valid at now.
+func (c *credCache) get(src Source, gen uint64, ck credKey, now time.Time) *Session {
 	if c == nil {
 		return nil
 	}
-	if v, ok := c.lookup(src, c.hash.Sum(parts), now); ok && v.gen == gen {
+	if v, ok := c.lookup(src, ck.k, now); ok && v.gen == gen {
 		return v.session
 	}
 	return nil
 }
 
 // put caches a copy of s, verified by src with generation gen from the
-// credential made of parts, until until. The copy is made only if the
-// cache admits the entry.
-func (c *credCache) put(src Source, gen uint64, parts []string, s *Session, until, now time.Time) {
+// credential keyed ck, until until. The copy is made only if the cache
+// admits the entry.
+func (c *credCache) put(src Source, gen uint64, ck credKey, s *Session, until, now time.Time) {
 	if c == nil {
 		return
 	}
-	size := entryOverhead
-	for _, p := range parts {
-		size += len(p)
-	}
-	c.entries.Put(c.hash.Sum(parts), size, until, now, func() cacheValue {
+	c.entries.Put(ck.k, entryOverhead+ck.n, until, now, func() cacheValue {
 		return cacheValue{src: src, gen: gen, session: s.Clone()}
 	})
 }
 
-// getRef returns the reference cached for the store-backed cookie made of
-// parts.
-func (c *credCache) getRef(parts []string, now time.Time) (cookieRef, bool) {
+// getRef returns the reference cached for the store-backed cookie keyed
+// ck.
+func (c *credCache) getRef(ck credKey, now time.Time) (cookieRef, bool) {
 	if c == nil {
 		return cookieRef{}, false
 	}
-	v, ok := c.lookup(sourceRef, c.hash.Sum(parts), now)
+	v, ok := c.lookup(sourceRef, ck.k, now)
 	return v.ref, ok
 }
 
-// putRef caches the reference of the store-backed cookie made of parts
-// until until.
-func (c *credCache) putRef(parts []string, ref cookieRef, until, now time.Time) {
+// putRef caches the reference of the store-backed cookie keyed ck until
+// until.
+func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
 	if c == nil {
 		return
 	}
-	c.entries.Put(c.hash.Sum(parts), refEntryBytes+len(ref.id), until, now, func() cacheValue {
+	c.entries.Put(ck.k, refEntryBytes+len(ref.id), until, now, func() cacheValue {
 		return cacheValue{src: sourceRef, ref: ref}
 	})
 }
@@ -144,9 +160,9 @@ func cacheUntil(s *Session) time.Time {
 }
 
 // CacheStats is a snapshot of the verified-credential cache's counters,
-// as Manager.CacheStats returns them. A request makes one lookup for a
-// cookie or a JWT, two for a store-backed cookie (its reference, then its
-// record).
+// as Manager.CacheStats returns them. A request makes one lookup: for a
+// stateless cookie or a JWT its session, for a store-backed cookie its
+// reference (the record itself is read from the Store).
 type CacheStats struct {
 	Entries int    // entries held, expired ones not yet reclaimed included
 	Bytes   int64  // their estimated sizes, summed, within Config.CacheBytes

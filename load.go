@@ -265,16 +265,17 @@ func (rd *reader) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	if rd.stored != nil {
 		return rd.stored.decodeStoredCookie(r.Context(), parts, now), true
 	}
-	if s := rd.cache.get(SourceCookie, 0, parts, now); s != nil && statusAt(s, now) == StatusActive {
+	ck := rd.cache.key(parts)
+	if s := rd.cache.get(SourceCookie, 0, ck, now); s != nil && statusAt(s, now) == StatusActive {
 		d.session, d.shared = s, true
 		return d, true
 	}
-	return rd.openCookie(parts, now), true
+	return rd.openCookie(parts, ck, now), true
 }
 
-// openCookie opens the stateless session cookie made of parts and caches
-// an active session it holds.
-func (rd *reader) openCookie(parts []string, now time.Time) (d decoded) {
+// openCookie opens the stateless session cookie made of parts, whose
+// cache key is ck, and caches an active session it holds.
+func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decoded) {
 	payload, rotated, err := rd.cookies.open(strings.Join(parts, ""))
 	if err != nil {
 		d.err = err
@@ -294,7 +295,7 @@ func (rd *reader) openCookie(parts []string, now time.Time) (d decoded) {
 	switch s.Status {
 	case StatusActive:
 		if !rotated { // a cookie sealed with an old key is re-issued, not cached
-			rd.cache.put(SourceCookie, 0, parts, s, cacheUntil(s), now)
+			rd.cache.put(SourceCookie, 0, ck, s, cacheUntil(s), now)
 		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
@@ -308,7 +309,8 @@ func (rd *reader) openCookie(parts []string, now time.Time) (d decoded) {
 // verified-credential cache.
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
 	gen := rd.bearer.Generation()
-	if s := rd.cache.get(src, gen, []string{raw}, now); s != nil {
+	ck := rd.cache.key([]string{raw})
+	if s := rd.cache.get(src, gen, ck, now); s != nil {
 		hook := rd.jwt.SessionFromClaims
 		if hook == nil {
 			return decoded{session: s, shared: true}
@@ -319,12 +321,12 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		c := s.Clone()
 		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 	}
-	return rd.verifyJWT(ctx, raw, src, gen, now)
+	return rd.verifyJWT(ctx, raw, src, gen, ck, now)
 }
 
 // verifyJWT verifies raw, a JWT of source src that the cache does not
-// hold, and caches the session it yields.
-func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, now time.Time) (d decoded) {
+// hold under ck, and caches the session it yields.
+func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, ck credKey, now time.Time) (d decoded) {
 	if src == SourceBearer {
 		if err := jwtverify.CheckB64Token(raw); err != nil {
 			d.err = tokenErr(err)
@@ -346,7 +348,7 @@ func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uin
 	s := sessionFromClaims(claims, raw, src, now)
 	if err == nil && rd.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
-		rd.cache.put(src, gen, []string{raw}, s, s.ExpireAt, now)
+		rd.cache.put(src, gen, ck, s, s.ExpireAt, now)
 	} else {
 		// No one else holds claims: s may own them, and Claims need not
 		// copy them.

@@ -143,11 +143,7 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	// The record is only read here, and what is decoded from it (which
 	// shares its bytes) is never changed in place.
-	rec, err := ss.store.Load(store.WithSharedLoad(ctx, ss.store), id)
-	if err != nil {
-		return nil, nil, storeErr(err)
-	}
-	return fromRecord(rec)
+	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
 
 // loadOwn loads session id, which is not found if it moved.

@@ -211,7 +211,8 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 // caching it, unless rotated: it was sealed with an old key, and is to be
 // sealed again).
 func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef, rotated bool, err error) {
-	if ref, ok := ss.cache.getRef(parts, now); ok {
+	ck := ss.cache.key(parts)
+	if ref, ok := ss.cache.getRef(ck, now); ok {
 		return ref, false, nil
 	}
 	value := strings.Join(parts, "")
@@ -223,7 +224,7 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 		return cookieRef{}, false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
 	if !rotated {
-		ss.cache.putRef(parts, ref, now.Add(refCacheLife), now)
+		ss.cache.putRef(ck, ref, now.Add(refCacheLife), now)
 	}
 	return ref, rotated, nil
 }

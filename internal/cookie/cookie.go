@@ -187,11 +187,6 @@ func (c *Chunked) SetEncoded(r *http.Request, raw []byte, enc *base64.Encoding, 
 	return l, nil
 }
 
-// Clear expires, on w, the cookies Clearing names.
-func (c *Chunked) Clear(w http.ResponseWriter, r *http.Request) {
-	c.Clearing(r).Apply(w.Header())
-}
-
 // Clearing decides the write that expires every cookie of ours that r
 // (which may be nil) carries, and the whole cookie name even if r does not
 // carry it.

@@ -26,11 +26,8 @@ const (
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// signer and jwksServer are the shared test keys and JWK Set server.
-type (
-	signer     = testjwt.Signer
-	jwksServer = testjwt.Server
-)
+// signer is the shared test signing key.
+type signer = testjwt.Signer
 
 var (
 	rsaKeyOnce    = testjwt.RSAKey
