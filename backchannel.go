@@ -2,7 +2,6 @@ package sessionkit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -10,11 +9,6 @@ import (
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/store"
 )
-
-// ErrInvalidLogoutToken means a back-channel logout token failed
-// verification: no configured provider issued it, its signature or a
-// claim check failed, or it was presented before (its "jti" is spent).
-var ErrInvalidLogoutToken = errors.New("sessionkit: invalid logout token")
 
 // BackChannelLogout verifies an OpenID Connect Back-Channel Logout 1.0
 // logout token and revokes the sessions it names; the endpoint POST
@@ -36,8 +30,8 @@ var ErrInvalidLogoutToken = errors.New("sessionkit: invalid logout token")
 // by provider session (store.ProviderSessionLister) for a token with
 // "sid", by user (store.UserLister) for one with "sub" alone; without a
 // Store, or without the capability a token needs, BackChannelLogout
-// returns an error wrapping ErrStoreRequired, and consumes nothing. Other
-// errors wrap ErrInvalidLogoutToken or ErrStoreUnavailable.
+// returns an error wrapping ErrNotConfigured, and consumes nothing. Other
+// errors wrap ErrInvalidToken or ErrStoreUnavailable.
 func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) error {
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
 	if err != nil {
@@ -80,9 +74,9 @@ type logoutToken struct {
 	ttl      time.Duration // how long jti is remembered
 }
 
-// badLogoutToken returns an error wrapping ErrInvalidLogoutToken.
+// badLogoutToken returns an error wrapping errInvalidLogoutToken.
 func badLogoutToken(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidLogoutToken, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", errInvalidLogoutToken, fmt.Sprintf(format, args...))
 }
 
 // logoutListing returns the listing of the sessions lt names: by provider
@@ -117,14 +111,14 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	}
 	rp, err := p.resolve(ctx)
 	if err != nil {
-		return logoutToken{}, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, err)
 	}
 	if rp.idToken == nil {
 		return logoutToken{}, badLogoutToken("provider %q has no keys to verify it with", p.cfg.ID)
 	}
 	claims, err := rp.verifyIDToken(ctx, raw, "")
 	if err != nil {
-		return logoutToken{}, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, err)
 	}
 	said, err := oidc.LogoutClaims(claims)
 	if err != nil {

@@ -70,7 +70,7 @@ type Callbacks struct {
 	OnIdTokenExpired func(ctx context.Context, s *Session)
 
 	// OnIdTokenError fires when SignIn rejects an ID token; err wraps
-	// ErrInvalidIDToken and the cause.
+	// ErrInvalidToken and the cause.
 	OnIdTokenError func(ctx context.Context, err error)
 
 	// OnJwtExpired fires when a bearer JWT (or JWT cookie) is decoded whose

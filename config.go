@@ -110,7 +110,7 @@ type Config struct {
 	// some features need an optional capability of the Store (see package
 	// store): RevokeUser, ListSessions and back-channel logout need its
 	// listings, tickets and back-channel logout its one-time keys; without
-	// them they return an error wrapping ErrStoreRequired. Without its
+	// them they return an error wrapping ErrNotConfigured. Without its
 	// locks, a session is refreshed once per instance rather than once
 	// across all of them; without its one-time keys, a sign-in's state is
 	// consumed in the instance's own bounded record, so a replayed callback

@@ -32,13 +32,12 @@ var (
 	// ErrInvalidToken, so errors.Is matches both.
 	ErrTokenExpired = errors.New("sessionkit: token expired")
 
-	// ErrInvalidIDToken means an OpenID Connect ID token failed verification
-	// during sign-in.
-	ErrInvalidIDToken = errors.New("sessionkit: invalid id token")
-
-	// ErrCookiesDisabled is returned by methods that write a session cookie
-	// when the Manager was configured without cookie keys (bearer-only).
-	ErrCookiesDisabled = errors.New("sessionkit: cookie sessions are not configured")
+	// ErrNotConfigured is returned by a method whose feature the Config does
+	// not enable; the error names what is missing: Config.Keys for the
+	// methods that write a session cookie, Config.Tokens for GetToken,
+	// Config.Store (or the optional store interface a feature needs) for the
+	// methods that act on server-side sessions.
+	ErrNotConfigured = errors.New("sessionkit: not configured")
 
 	// ErrSessionTooLarge means an encoded session would need more cookie
 	// chunks than the Manager allows.
@@ -52,6 +51,16 @@ var (
 	// callbackUrl that is not a path on this site or a URL on its origin:
 	// the endpoints never redirect anywhere else.
 	ErrInvalidCallbackURL = redirect.ErrInvalid
+)
+
+var (
+	errCookiesDisabled = fmt.Errorf("%w: cookie sessions need Config.Keys", ErrNotConfigured)
+	errStoreRequired   = fmt.Errorf("%w: a session store (Config.Store) is required", ErrNotConfigured)
+	errTokensDisabled  = fmt.Errorf("%w: session tokens need Config.Tokens", ErrNotConfigured)
+	// errInvalidIDToken marks an ID token refused at sign-in or refresh;
+	// errInvalidLogoutToken a back-channel logout token refused.
+	errInvalidIDToken     = fmt.Errorf("%w: id token", ErrInvalidToken)
+	errInvalidLogoutToken = fmt.Errorf("%w: logout token", ErrInvalidToken)
 )
 
 // ConfigError reports a Config field that New rejected. Field is the

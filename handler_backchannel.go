@@ -26,7 +26,7 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
-	case errors.Is(err, ErrInvalidLogoutToken):
+	case errors.Is(err, errInvalidLogoutToken):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the logout token is invalid"})
 	default:
 		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: back-channel logout failed", "error", err.Error())

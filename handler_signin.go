@@ -277,7 +277,7 @@ func (h *authHandler) signInFailed(r *http.Request, id string, err error) *handl
 	switch {
 	case errors.Is(err, ErrProviderUnavailable):
 		return providerDown(id)
-	case errors.Is(err, ErrInvalidIDToken):
+	case errors.Is(err, errInvalidIDToken):
 		return &handlerError{http.StatusBadRequest, "InvalidIDToken", "the provider's ID token was refused (signature, issuer, audience, expiry or nonce)"}
 	case errors.Is(err, ErrInvalidSession):
 		return &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("provider %q named no user", id)}

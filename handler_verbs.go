@@ -140,7 +140,7 @@ func (m *Manager) SwitchWorkspace(w http.ResponseWriter, r *http.Request, id str
 // ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
 // an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
 // Store that cannot record one-time keys (store.Consumer) one wrapping
-// ErrStoreRequired.
+// ErrNotConfigured.
 // An impersonation session is audit-logged (actor and user, never the
 // ticket).
 func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {

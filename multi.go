@@ -17,7 +17,7 @@ var errLastSignIn = errors.New("sessionkit: last sign-in")
 // addSignIn is AddSignIn: it returns the session's new cookie.
 func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
-		return nil, cookieWrite{}, ErrCookiesDisabled
+		return nil, cookieWrite{}, errCookiesDisabled
 	}
 	cur, err := v.reader.serverSession(r)
 	if err != nil || !cur.Active() || cur.Source != SourceCookie {

@@ -461,7 +461,7 @@ func tokenEndpointErr(provider string, err error) error {
 func (rf *refresher) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
 	user, exp, _, err := rf.providers.verifyIDToken(ctx, in.provider, raw, "")
 	if err == nil && user.ID != in.userID {
-		err = fmt.Errorf("%w: %w", ErrInvalidIDToken, errSubjectChanged)
+		err = fmt.Errorf("%w: %w", errInvalidIDToken, errSubjectChanged)
 	}
 	if err != nil {
 		rf.hooks.err(ctx, "OnIdTokenError", rf.hooks.cb.OnIdTokenError, err)

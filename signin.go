@@ -74,7 +74,7 @@ func newVerbs(m *Manager) *verbs {
 // signIn is SignIn: it returns the new session's cookie.
 func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
-		return nil, cookieWrite{}, ErrCookiesDisabled
+		return nil, cookieWrite{}, errCookiesDisabled
 	}
 	ctx := r.Context()
 	now := v.now().UTC().Truncate(time.Second)
@@ -175,7 +175,7 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 		in.IDToken, in.IDTokenExpiresAt, in.User = raw, exp, user
 		return sid, nil
 	case p.Nonce != "":
-		return "", fmt.Errorf("%w: a nonce was expected but the token has no id_token", ErrInvalidIDToken)
+		return "", fmt.Errorf("%w: a nonce was expected but the token has no id_token", errInvalidIDToken)
 	}
 	return "", nil
 }
@@ -185,22 +185,22 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
 	p, err := find.get(id)
 	if err != nil {
-		return User{}, time.Time{}, "", fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", ErrInvalidIDToken, err)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: the token carries an id_token but its provider is not configured: %w", errInvalidIDToken, err)
 	}
 	rp, err := p.resolve(ctx)
 	if err != nil {
 		return User{}, time.Time{}, "", err
 	}
 	if rp.idToken == nil {
-		return User{}, time.Time{}, "", fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", ErrInvalidIDToken, id)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", errInvalidIDToken, id)
 	}
 	claims, err := rp.verifyIDToken(ctx, raw, nonce)
 	if err != nil {
-		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", errInvalidIDToken, err)
 	}
 	user = userFromClaims(claims)
 	if user.ID == "" {
-		return User{}, time.Time{}, "", fmt.Errorf("%w: no sub claim", ErrInvalidIDToken)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: no sub claim", errInvalidIDToken)
 	}
 	if e, _ := claims.GetExpirationTime(); e != nil {
 		exp = e.UTC()
@@ -241,7 +241,7 @@ func mergeUser(dst, src *User) {
 // signOut is SignOut: it returns the write that clears the cookie.
 func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 	if v.cookies == nil {
-		return cookieWrite{}, ErrCookiesDisabled
+		return cookieWrite{}, errCookiesDisabled
 	}
 	s := v.signedOut(r)
 	if s != nil {
@@ -295,7 +295,7 @@ func (v *verbs) endStored(ctx context.Context, parts []string) error {
 // session's new cookie.
 func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
-		return nil, cookieWrite{}, ErrCookiesDisabled
+		return nil, cookieWrite{}, errCookiesDisabled
 	}
 	cur, err := v.reader.serverSession(r)
 	if err != nil {

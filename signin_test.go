@@ -76,16 +76,16 @@ func TestSignInRejectsBadIDTokens(t *testing.T) {
 		user  *User
 		want  error
 	}{
-		{"bad signature", withIDToken(signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()}.Mint(t, idClaims(t0))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong audience", withIDToken(rs.Mint(t, with("aud", "someone-else"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong issuer", withIDToken(rs.Mint(t, with("iss", "https://evil.example"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"wrong nonce", withIDToken(rs.Mint(t, idClaims(t0))), "nonce-2", nil, ErrInvalidIDToken},
-		{"missing nonce", withIDToken(rs.Mint(t, without("nonce"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"expired", withIDToken(rs.Mint(t, with("exp", t0.Add(-time.Minute).Unix()))), "nonce-1", nil, ErrInvalidIDToken},
-		{"multi aud without azp", withIDToken(rs.Mint(t, with("aud", []string{testClientID, "other"}))), "nonce-1", nil, ErrInvalidIDToken},
-		{"azp another client", withIDToken(rs.Mint(t, with("azp", "other"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"no sub", withIDToken(rs.Mint(t, without("sub"))), "nonce-1", nil, ErrInvalidIDToken},
-		{"nonce expected, no id token", tokenOf("at", "", time.Time{}), "nonce-1", &User{ID: "u"}, ErrInvalidIDToken},
+		{"bad signature", withIDToken(signer{KID: "rsa-1", Alg: "RS256", Key: rsaKey2Once()}.Mint(t, idClaims(t0))), "nonce-1", nil, errInvalidIDToken},
+		{"wrong audience", withIDToken(rs.Mint(t, with("aud", "someone-else"))), "nonce-1", nil, errInvalidIDToken},
+		{"wrong issuer", withIDToken(rs.Mint(t, with("iss", "https://evil.example"))), "nonce-1", nil, errInvalidIDToken},
+		{"wrong nonce", withIDToken(rs.Mint(t, idClaims(t0))), "nonce-2", nil, errInvalidIDToken},
+		{"missing nonce", withIDToken(rs.Mint(t, without("nonce"))), "nonce-1", nil, errInvalidIDToken},
+		{"expired", withIDToken(rs.Mint(t, with("exp", t0.Add(-time.Minute).Unix()))), "nonce-1", nil, errInvalidIDToken},
+		{"multi aud without azp", withIDToken(rs.Mint(t, with("aud", []string{testClientID, "other"}))), "nonce-1", nil, errInvalidIDToken},
+		{"azp another client", withIDToken(rs.Mint(t, with("azp", "other"))), "nonce-1", nil, errInvalidIDToken},
+		{"no sub", withIDToken(rs.Mint(t, without("sub"))), "nonce-1", nil, errInvalidIDToken},
+		{"nonce expected, no id token", tokenOf("at", "", time.Time{}), "nonce-1", &User{ID: "u"}, errInvalidIDToken},
 		{"user id differs from sub", withIDToken(rs.Mint(t, idClaims(t0))), "nonce-1", &User{ID: "someone_else"}, ErrInvalidSession},
 		{"no user at all", tokenOf("at", "", time.Time{}), "", nil, ErrInvalidSession},
 	}
@@ -115,8 +115,8 @@ func TestSignInIDTokenWithoutConfig(t *testing.T) {
 	m := mustNew(t, testConfig(newClock(), ""))
 	_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
 		SignInParams{Token: withIDToken(rsaSigner().Mint(t, idClaims(t0))), Provider: "oidc"})
-	if !errors.Is(err, ErrInvalidIDToken) || !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `"oidc"`) {
-		t.Fatalf("got %v, want ErrInvalidIDToken and ErrUnknownProvider naming the provider", err)
+	if !errors.Is(err, errInvalidIDToken) || !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `"oidc"`) {
+		t.Fatalf("got %v, want errInvalidIDToken and ErrUnknownProvider naming the provider", err)
 	}
 }
 
@@ -231,10 +231,10 @@ func TestBearerOnlyManagerWritesNoCookies(t *testing.T) {
 	m := mustNew(t, Config{Bearer: &JWTConfig{StaticKeys: []StaticKey{{Key: edSigner().Public()}}, Issuer: testIssuer, Audience: []string{testAudience}}})
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	if _, err := m.SignIn(rec, req, SignInParams{User: &User{ID: "u"}}); !errors.Is(err, ErrCookiesDisabled) {
+	if _, err := m.SignIn(rec, req, SignInParams{User: &User{ID: "u"}}); !errors.Is(err, errCookiesDisabled) {
 		t.Errorf("SignIn: got %v", err)
 	}
-	if err := m.SignOut(rec, req); !errors.Is(err, ErrCookiesDisabled) {
+	if err := m.SignOut(rec, req); !errors.Is(err, errCookiesDisabled) {
 		t.Errorf("SignOut: got %v", err)
 	}
 	req.Header.Set("Cookie", "sessionkit=whatever")

@@ -105,7 +105,7 @@ func TestBasicStoreSessions(t *testing.T) {
 }
 
 // A feature that needs an optional capability the Store lacks fails with
-// an error that wraps ErrStoreRequired and names the interface.
+// an error that wraps ErrNotConfigured and names the interface.
 func TestStoreCapabilityErrors(t *testing.T) {
 	idp := newBCLProvider(t)
 	newManager := func(t *testing.T, s store.Store) *sessionkit.Manager {
@@ -155,8 +155,8 @@ func TestStoreCapabilityErrors(t *testing.T) {
 				s = cs
 			}
 			err := tt.call(newManager(t, s))
-			if !errors.Is(err, sessionkit.ErrStoreRequired) || !strings.Contains(err.Error(), tt.wantIface) {
-				t.Fatalf("got %v, want ErrStoreRequired naming %s", err, tt.wantIface)
+			if !errors.Is(err, sessionkit.ErrNotConfigured) || !strings.Contains(err.Error(), tt.wantIface) {
+				t.Fatalf("got %v, want ErrNotConfigured naming %s", err, tt.wantIface)
 			}
 			if n := cs.consumed.Load(); n != 0 {
 				t.Errorf("got %d keys consumed, want none", n)

@@ -13,14 +13,6 @@ import (
 
 // Errors of the store-backed session verbs.
 var (
-	// ErrStoreRequired is returned by the methods that need server-side
-	// state (Touch, End, Remove, Revoke, RevokeUser, ListSessions,
-	// BackChannelLogout, MintTicket, ExchangeTicket) when the Manager has
-	// no Config.Store, and, wrapped with the name of the interface, when
-	// the Store lacks an optional capability the method needs (see
-	// package store).
-	ErrStoreRequired = errors.New("sessionkit: a session store is required (Config.Store)")
-
 	// ErrStoreUnavailable means the Store failed with a system error (an
 	// unreachable Redis, a timeout). The Manager fails closed: the request
 	// has no session, and Require answers 503.
@@ -76,16 +68,16 @@ func newStoredSessions(cfg *settings, cache *credCache, cookies *cookieCodec) *s
 }
 
 // capability returns the Store as the optional interface T, named name in
-// the error: ErrStoreRequired without a Store, wrapped with the name when
+// the error: ErrNotConfigured without a Store, wrapped with the name when
 // the Store lacks T.
 func capability[T any](s store.Store, name string) (T, error) {
 	var zero T
 	if s == nil {
-		return zero, ErrStoreRequired
+		return zero, errStoreRequired
 	}
 	c, ok := s.(T)
 	if !ok {
-		return zero, fmt.Errorf("%w: the Store does not implement store.%s", ErrStoreRequired, name)
+		return zero, fmt.Errorf("%w: the Store does not implement store.%s", ErrNotConfigured, name)
 	}
 	return c, nil
 }

@@ -15,7 +15,7 @@ import (
 // now and, with Config.IdleTimeout, ExpireAt slides to now + IdleTimeout,
 // never past AbandonAt. It returns an error wrapping ErrSessionExpired for
 // a session that is not active, store.ErrNotFound for one the Store does
-// not hold, and ErrStoreRequired without a Store. The middleware records
+// not hold, and ErrNotConfigured without a Store. The middleware records
 // activity by itself, at most once every 5 minutes (a tenth of
 // IdleTimeout when set); Touch is for activity it does not see.
 func (m *Manager) Touch(ctx context.Context, id string) error {
@@ -26,7 +26,7 @@ func (m *Manager) Touch(ctx context.Context, id string) error {
 // Requests that present its cookie get no active session, and
 // OnSessionExpired fires for them. Ending a session that is not active
 // changes nothing and is not an error; one the Store does not hold
-// returns store.ErrNotFound; without a Store, ErrStoreRequired.
+// returns store.ErrNotFound; without a Store, ErrNotConfigured.
 func (m *Manager) End(ctx context.Context, id string) error {
 	return m.stored.setStatusOf(ctx, id, StatusEnded)
 }
@@ -51,7 +51,7 @@ func (m *Manager) Revoke(ctx context.Context, id string) error {
 // accounts. RevokeUser goes on past a session it cannot change, and
 // returns the errors joined. It needs a Store that lists sessions by user
 // (store.UserLister): otherwise it returns an error wrapping
-// ErrStoreRequired.
+// ErrNotConfigured.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	return m.stored.revokeUser(ctx, userID)
 }
@@ -65,7 +65,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 // and leaves the others. The sessions carry their tokens (in fields that
 // JSON encoding skips); they are the caller's own. It needs a Store that
 // lists sessions by user (store.UserLister): otherwise it returns an error
-// wrapping ErrStoreRequired.
+// wrapping ErrNotConfigured.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
 	return m.stored.listSessions(ctx, userID)
 }
@@ -73,7 +73,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, 
 // touchID is Manager.Touch.
 func (ss *storedSessions) touchID(ctx context.Context, id string) error {
 	if ss.store == nil {
-		return ErrStoreRequired
+		return errStoreRequired
 	}
 	_, _, err := ss.mutate(ctx, id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {
@@ -88,7 +88,7 @@ func (ss *storedSessions) touchID(ctx context.Context, id string) error {
 // setStatusOf gives the active stored session id the terminal status to.
 func (ss *storedSessions) setStatusOf(ctx context.Context, id string, to Status) error {
 	if ss.store == nil {
-		return ErrStoreRequired
+		return errStoreRequired
 	}
 	_, _, err := ss.mutate(ctx, id, setStatus(to))
 	return err

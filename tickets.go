@@ -79,10 +79,10 @@ type ticketPayload struct {
 // over TLS and never log it. Single use is enforced by the Store, which
 // must therefore record one-time keys (store.Consumer): without a Store,
 // or with one that cannot, MintTicket returns an error wrapping
-// ErrStoreRequired. Minting an impersonation ticket is audit-logged.
+// ErrNotConfigured. Minting an impersonation ticket is audit-logged.
 func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error) {
 	if m.cookies == nil {
-		return "", ErrCookiesDisabled
+		return "", errCookiesDisabled
 	}
 	if _, err := capability[store.Consumer](m.cfg.Store, "Consumer"); err != nil {
 		return "", err
@@ -138,7 +138,7 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 // to write instead of writing it.
 func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cookieWrite, error) {
 	if m.cookies == nil {
-		return nil, cookieWrite{}, ErrCookiesDisabled
+		return nil, cookieWrite{}, errCookiesDisabled
 	}
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
 	if err != nil {

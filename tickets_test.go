@@ -125,10 +125,10 @@ func TestExchangeTicketGoAPI(t *testing.T) {
 	// Without a Store.
 	keys := []byte(rand.Text() + rand.Text())
 	plain := newStoreManager(t, keys, nil)
-	if _, err := plain.MintTicket(ctx, sessionkit.TicketParams{User: sessionkit.User{ID: "u1"}}); !errors.Is(err, sessionkit.ErrStoreRequired) {
+	if _, err := plain.MintTicket(ctx, sessionkit.TicketParams{User: sessionkit.User{ID: "u1"}}); !errors.Is(err, sessionkit.ErrNotConfigured) {
 		t.Fatalf("MintTicket without a Store: got %v", err)
 	}
-	if _, err := plain.ExchangeTicket(httptest.NewRecorder(), req(), ticket); !errors.Is(err, sessionkit.ErrStoreRequired) {
+	if _, err := plain.ExchangeTicket(httptest.NewRecorder(), req(), ticket); !errors.Is(err, sessionkit.ErrNotConfigured) {
 		t.Fatalf("ExchangeTicket without a Store: got %v", err)
 	}
 }

@@ -25,8 +25,6 @@ const (
 
 // Errors of GetToken.
 var (
-	// ErrTokensDisabled is returned by GetToken when Config.Tokens is nil.
-	ErrTokensDisabled = errors.New("sessionkit: session tokens are not configured (Config.Tokens)")
 	// ErrUnknownTemplate means GetToken was asked for a template that
 	// TokenConfig.Templates does not hold.
 	ErrUnknownTemplate = errors.New("sessionkit: unknown token template")
@@ -329,7 +327,7 @@ func (mt *minter) token(ctx context.Context, s *Session, template string, now ti
 // template returns the named template if tokens can be minted for s.
 func (mt *minter) template(s *Session, name string) (TokenTemplate, error) {
 	if mt == nil {
-		return TokenTemplate{}, ErrTokensDisabled
+		return TokenTemplate{}, errTokensDisabled
 	}
 	if s == nil {
 		return TokenTemplate{}, ErrNoSession

@@ -234,7 +234,7 @@ func TestGetTokenErrors(t *testing.T) {
 		{"ended", m, &Session{ID: "s", Status: StatusEnded, SignIn: SignIn{User: User{ID: "u1"}}}, "api", ErrSessionExpired},
 		{"unknown template", m, live, "nope", ErrUnknownTemplate},
 		{"reserved claim", m, live, "bad", ErrTemplate},
-		{"not configured", plain, live, "api", ErrTokensDisabled},
+		{"not configured", plain, live, "api", errTokensDisabled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

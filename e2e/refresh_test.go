@@ -228,8 +228,8 @@ func TestRefreshRejectsForgedIDToken(t *testing.T) {
 			if !slices.Contains(names, "OnIdTokenError") {
 				t.Errorf("callbacks: got %v, want OnIdTokenError", names)
 			}
-			if len(errs) < 2 || !errors.Is(errs[len(errs)-1], sessionkit.ErrInvalidIDToken) {
-				t.Errorf("errors: got %v, want ErrInvalidIDToken", errs)
+			if len(errs) < 2 || !errors.Is(errs[len(errs)-1], sessionkit.ErrInvalidToken) {
+				t.Errorf("errors: got %v, want ErrInvalidToken", errs)
 			}
 		})
 	}

@@ -19,7 +19,7 @@
 //     instances too (without it, within each instance).
 //
 // A feature that needs a capability the Store lacks fails with an error
-// that wraps sessionkit.ErrStoreRequired and names the interface.
+// that wraps sessionkit.ErrNotConfigured and names the interface.
 //
 // A wrapper around a Store (for metrics, say) that embeds a concrete store
 // type promotes that type's optional methods, which then bypass the

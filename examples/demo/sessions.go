@@ -101,7 +101,7 @@ type sessionInfo struct {
 }
 
 // list returns the sessions of the request's user; without a Store,
-// sessionkit.ErrStoreRequired.
+// sessionkit.ErrNotConfigured.
 func (p *sessionsPage) list(r *http.Request) ([]sessionInfo, *sessionkit.Session, error) {
 	s, _ := sessionkit.FromContext(r.Context())
 	all, err := p.m.ListSessions(r.Context(), s.User.ID)
@@ -127,7 +127,7 @@ type sessionsView struct {
 func (p *sessionsPage) page(w http.ResponseWriter, r *http.Request) {
 	list, s, err := p.list(r)
 	switch {
-	case errors.Is(err, sessionkit.ErrStoreRequired):
+	case errors.Is(err, sessionkit.ErrNotConfigured):
 		render(w, sessionsTmpl, sessionsView{Stateless: true})
 	case err != nil:
 		p.unavailable(w, r, err)
@@ -142,7 +142,7 @@ func (p *sessionsPage) json(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
-	case errors.Is(err, sessionkit.ErrStoreRequired):
+	case errors.Is(err, sessionkit.ErrNotConfigured):
 		w.WriteHeader(http.StatusNotFound)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": "no_store", "error_description": "stateless cookie sessions: start the demo with SESSIONKIT_STORE=memory or SESSIONKIT_REDIS_URL"})
 	case err != nil:
