@@ -126,6 +126,7 @@ func TestCacheEntryChecks(t *testing.T) {
 	c := newCredCache(64 << 10)
 	s := &Session{Status: StatusActive}
 	c.put(SourceBearer, 0, c.key([]string{"short-lived"}), s, t0.Add(time.Second), t0)
+	c.put(SourceCookie, 0, c.key([]string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
 	c.putRef(c.key([]string{"a-ref"}), cookieRef{id: "sid"}, t0.Add(time.Hour), t0)
 	tests := []struct {
 		name string
@@ -133,7 +134,8 @@ func TestCacheEntryChecks(t *testing.T) {
 		want bool
 	}{
 		{"same credential", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0) != nil, true},
-		{"chunked lookup", c.get(SourceBearer, 0, c.key([]string{"short-", "lived"}), t0) != nil, true},
+		{"the same chunks", c.get(SourceCookie, 0, c.key([]string{"chunk-0", "chunk-1"}), t0) != nil, true},
+		{"the same bytes cut elsewhere: a miss", c.get(SourceCookie, 0, c.key([]string{"chunk-", "0chunk-1"}), t0) != nil, false},
 		{"a copy, not the caller's session", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0) == s, false},
 		{"at its expiry", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0.Add(time.Second)) != nil, false},
 		{"another source", c.get(SourceJWTCookie, 0, c.key([]string{"short-lived"}), t0) != nil, false},

@@ -47,10 +47,13 @@ type Hasher struct{ a, b maphash.Seed }
 // NewHasher returns a Hasher with fresh random seeds.
 func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSeed()} }
 
-// Sum returns the Key of the concatenation of parts, however it is cut
-// into parts. Its first half is a seeded hash of every byte; its second, a
-// hash under another seed of the length and the last 64 bytes, which for
-// a credential hold its authenticator (an AEAD tag, a signature).
+// Sum returns the Key of the credential made of parts, in order. Its
+// first half is a seeded hash of every byte of every part (and of each
+// part's length, so the cut is part of the Key: the same bytes cut
+// elsewhere are another credential, which costs a miss and nothing else);
+// its second, a hash under another seed of the total length and the last
+// 64 bytes, which for a credential hold its authenticator (an AEAD tag, a
+// signature).
 //
 // Two credentials that differ anywhere get the same Key with probability
 // about 2^-64 per pair even for a client that knows one of them but the
@@ -70,22 +73,24 @@ func NewHasher() Hasher { return Hasher{a: maphash.MakeSeed(), b: maphash.MakeSe
 // authenticator binds the bytes before it only once it has been checked,
 // and a hit is what skips the check, so a key that left bytes out would
 // serve a cached session to a credential that differs from the cached one
-// where the key does not look (a spliced chunk, say). The one cheaper way
-// to read every byte, comparing with a copy held in the entry, costs the
-// credential's length in memory per entry; hashing costs a few times more
-// CPU than that comparison (about 0.35 µs for 3 KB against 0.1).
+// where the key does not look (a spliced chunk, say). The first half
+// hashes each part in one pass of the runtime's string hash
+// (maphash.Comparable: about 0.08 µs for 3 KB, against 0.3 for
+// maphash.String, which hashes 128 bytes at a time); comparing with a
+// copy held in the entry would cost about as much but the credential's
+// length in memory per entry.
 func (h Hasher) Sum(parts []string) Key {
 	return Key{hi: h.whole(parts), lo: h.tail(parts)}
 }
 
 func (h Hasher) whole(parts []string) uint64 {
 	if len(parts) == 1 {
-		return maphash.String(h.a, parts[0])
+		return maphash.Comparable(h.a, parts[0])
 	}
 	var d maphash.Hash
 	d.SetSeed(h.a)
 	for _, p := range parts {
-		_, _ = d.WriteString(p)
+		maphash.WriteComparable(&d, p)
 	}
 	return d.Sum64()
 }
