@@ -64,7 +64,7 @@ func ExampleManager_GetToken() {
 }
 
 // Switching organizations after the application's membership check.
-func ExampleManager_SwitchOrganization() {
+func ExampleManager_SwitchScope() {
 	members := map[string][]string{"user_1": {"org_1", "org_2"}}
 	m, err := sessionkit.New(sessionkit.Config{
 		Keys: [][]byte{[]byte("an example secret of at least 32 bytes, from the environment")},
@@ -93,9 +93,9 @@ func ExampleManager_SwitchOrganization() {
 	for _, c := range rec.Result().Cookies() {
 		req.AddCookie(c)
 	}
-	s, err := m.SwitchOrganization(httptest.NewRecorder(), req, "org_2")
+	s, err := m.SwitchScope(httptest.NewRecorder(), req, sessionkit.ScopeOrganization, "org_2")
 	fmt.Println(s.ActiveOrganizationID, err)
-	_, err = m.SwitchOrganization(httptest.NewRecorder(), req, "org_3")
+	_, err = m.SwitchScope(httptest.NewRecorder(), req, sessionkit.ScopeOrganization, "org_3")
 	fmt.Println(errors.Is(err, sessionkit.ErrScopeForbidden))
 	// Output:
 	// org_2 <nil>

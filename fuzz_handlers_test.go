@@ -8,30 +8,6 @@ import (
 	"testing"
 )
 
-// FuzzCSRFToken checks that a CSRF check passes only for the token of a
-// cookie the guard minted, and never panics.
-func FuzzCSRFToken(f *testing.F) {
-	g, err := newCSRFGuard([][]byte{[]byte(strings.Repeat("h", 32))}, "")
-	if err != nil {
-		f.Fatal(err)
-	}
-	token, cookie := g.issue()
-	f.Add(cookie, token)
-	f.Add(cookie, "")
-	f.Add(token+"|", token)
-	f.Add("|", "")
-	f.Add(strings.ToUpper(cookie), strings.ToUpper(token))
-	f.Fuzz(func(t *testing.T, cookie, submitted string) {
-		if !g.verify(cookie, submitted) {
-			return
-		}
-		tok, mac, _ := strings.Cut(cookie, "|")
-		if tok != submitted || mac != g.mac(g.secrets[0], tok) || len(tok) != 64 {
-			t.Fatalf("verify(%q, %q) passed for a cookie the guard did not mint", cookie, submitted)
-		}
-	})
-}
-
 // FuzzSessionUpdateBody posts fuzzed bodies to POST /session (the client's
 // update()) with a valid CSRF token: never a panic, never a 5xx, and the
 // session keeps its user whatever the body says.

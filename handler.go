@@ -1,13 +1,14 @@
 package sessionkit
 
 import (
-	"bytes"
 	"encoding/json"
-	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/csrf"
+	"github.com/sessionkit/sessionkit/internal/flow"
+	"github.com/sessionkit/sessionkit/internal/page"
 	"github.com/sessionkit/sessionkit/internal/redirect"
 )
 
@@ -92,22 +93,19 @@ import (
 // concurrent use.
 func (m *Manager) Handler() http.Handler {
 	h := &authHandler{m: m, base: m.cfg.BasePath, secure: !m.cfg.InsecureCookies}
+	trusted := ""
 	if m.cfg.URL != "" {
 		o, _ := redirect.ParseOrigin(m.cfg.URL) // validated by New
-		h.origin = &o
+		h.origin, trusted = &o, o.String()
 	}
 	prefix := "__Host-"
 	if m.cfg.InsecureCookies {
 		prefix = ""
 	}
 	h.csrfCookie = prefix + m.cfg.CookieName + ".csrf-token"
-	h.flowCookie = prefix + m.cfg.CookieName + ".oauth-state"
 	if m.cookies != nil {
-		trusted := ""
-		if h.origin != nil {
-			trusted = h.origin.String()
-		}
-		g, err := newCSRFGuard(m.cfg.Keys, trusted)
+		h.flows = &flow.Cookies{Sealer: m.cookies.flow, Prefix: prefix + m.cfg.CookieName + ".oauth-state", Now: m.cfg.Now}
+		g, err := csrf.New(m.cfg.Keys, trusted)
 		if err != nil { // cannot happen: keys and origin were validated
 			m.cfg.Logger.Error("sessionkit: the CSRF guard could not be set up; cookie endpoints are disabled", "error", err.Error())
 		} else {
@@ -123,9 +121,9 @@ type authHandler struct {
 	m          *Manager
 	base       string
 	origin     *redirect.Origin // nil: taken from each request
-	csrf       *csrfGuard       // nil without cookie keys
+	csrf       *csrf.Guard      // nil without cookie keys
+	flows      *flow.Cookies    // nil without cookie keys
 	csrfCookie string
-	flowCookie string
 	secure     bool
 	routes     map[string]route
 }
@@ -139,7 +137,7 @@ type handlerError struct {
 
 func (e *handlerError) Error() string { return "sessionkit: " + e.message }
 
-var errCSRFAnswer = &handlerError{http.StatusForbidden, "MissingCSRF", ErrCSRF.Error()[len("sessionkit: "):]}
+var errCSRFAnswer = &handlerError{http.StatusForbidden, "MissingCSRF", csrf.ErrRefused.Error()[len("sessionkit: "):]}
 
 // endpoint serves one method of a route; arg is the path segment after the
 // action ("/signin/{arg}"), empty for routes without one.
@@ -277,11 +275,11 @@ func (h *authHandler) failRedirect(w http.ResponseWriter, r *http.Request, e *ha
 // fail answers e as JSON for API requests (or when forced), as an HTML
 // page otherwise.
 func (h *authHandler) fail(w http.ResponseWriter, r *http.Request, e *handlerError, forceJSON bool) {
-	if forceJSON || isAPIRequest(r) {
+	if forceJSON || page.IsAPI(r) {
 		writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
 		return
 	}
-	h.render(w, e.status, errorTmpl, errorData{Status: e.status, StatusText: http.StatusText(e.status),
+	h.render(w, e.status, page.Error{Status: e.status, StatusText: http.StatusText(e.status),
 		Code: e.code, Message: e.message, SignIn: h.base + "/signin"})
 }
 
@@ -307,9 +305,11 @@ func (h *authHandler) expireCookie(w http.ResponseWriter, name string) {
 		SameSite: http.SameSiteLaxMode, MaxAge: -1, Expires: time.Unix(1, 0)})
 }
 
-func (h *authHandler) render(w http.ResponseWriter, status int, t *template.Template, data any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+// render answers with an HTML page, under a policy that lets it load
+// nothing and be framed nowhere.
+func (h *authHandler) render(w http.ResponseWriter, status int, p interface{ HTML() ([]byte, error) }) {
+	b, err := p.HTML()
+	if err != nil {
 		http.Error(w, "template error", http.StatusInternalServerError)
 		return
 	}
@@ -319,23 +319,5 @@ func (h *authHandler) render(w http.ResponseWriter, status int, t *template.Temp
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
-
-type errorData struct {
-	Status     int
-	StatusText string
-	Code       string
-	Message    string
-	SignIn     string
-}
-
-const pageStyle = `<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
-button{display:block;width:100%;margin:.5rem 0;padding:.6rem 1rem;font-size:1rem;cursor:pointer}.error{color:#a00}</style>`
-
-var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.StatusText}}</title>` + pageStyle + `</head><body>
-<h1>{{.StatusText}}</h1>
-<p class="error" id="error" data-code="{{.Code}}">{{.Message}}</p>
-<p><a href="{{.SignIn}}">Sign in again</a></p>
-</body></html>`))

@@ -35,8 +35,8 @@ func (h *authHandler) postWorkspace(w http.ResponseWriter, r *http.Request, _ st
 	h.postScope(w, r, ScopeWorkspace)
 }
 
-// postScope serves SwitchOrganization or SwitchWorkspace, by kind, for the
-// form's organizationId or workspaceId.
+// postScope serves SwitchScope for the form's organizationId or
+// workspaceId, by kind.
 func (h *authHandler) postScope(w http.ResponseWriter, r *http.Request, kind ScopeKind) {
 	b, ok := h.checkedBody(w, r)
 	if !ok {
@@ -46,11 +46,7 @@ func (h *authHandler) postScope(w http.ResponseWriter, r *http.Request, kind Sco
 	if kind == ScopeWorkspace {
 		id = b.WorkspaceID
 	}
-	switchTo := h.m.SwitchOrganization
-	if kind == ScopeWorkspace {
-		switchTo = h.m.SwitchWorkspace
-	}
-	s, err := switchTo(w, r, id)
+	s, err := h.m.SwitchScope(w, r, kind, id)
 	if err != nil {
 		h.failSwitch(w, r, err)
 		return

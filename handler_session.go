@@ -1,72 +1,21 @@
 package sessionkit
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/sessionkit/sessionkit/internal/authjs"
 )
 
 // GET and POST {BasePath}/session, GET /csrf and GET /providers: the
 // session as the client sees it and its update, the CSRF token, and the
 // configured providers.
 
-// isoTime is a time in JavaScript's Date.prototype.toISOString format.
-type isoTime time.Time
-
-func (t isoTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
-}
-
-func isoOrNil(t time.Time) *isoTime {
-	if t.IsZero() {
-		return nil
-	}
-	v := isoTime(t)
-	return &v
-}
-
-// clientUser is Auth.js's session user, plus the user's ID.
-type clientUser struct {
-	ID    string `json:"id,omitempty"`
-	Name  string `json:"name,omitempty"`
-	Email string `json:"email,omitempty"`
-	Image string `json:"image,omitempty"`
-}
-
-// clientSession is the JSON of GET /session.
-type clientSession struct {
-	User                 clientUser `json:"user"`
-	Expires              isoTime    `json:"expires"`
-	Status               Status     `json:"status"`
-	Provider             string     `json:"provider,omitempty"`
-	AccessToken          string     `json:"accessToken,omitempty"`
-	AccessTokenExpiresAt *isoTime   `json:"accessTokenExpiresAt,omitempty"`
-	IDTokenExpiresAt     *isoTime   `json:"idTokenExpiresAt,omitempty"`
-	ActiveSignInID       string     `json:"activeSignInId,omitempty"`
-	ActiveOrganizationID string     `json:"activeOrganizationId,omitempty"`
-	ActiveWorkspaceID    string     `json:"activeWorkspaceId,omitempty"`
-	Error                string     `json:"error,omitempty"`
-	Actor                *Actor     `json:"actor,omitempty"`
-	// SignIns lists the sign-ins of a multi-sign-in session (more than
-	// one), without their tokens.
-	SignIns []clientSignIn `json:"signIns,omitempty"`
-}
-
-// clientSignIn is one sign-in of a multi-sign-in session, in the JSON of
-// GET /session.
-type clientSignIn struct {
-	ID                   string     `json:"id"`
-	User                 clientUser `json:"user"`
-	Provider             string     `json:"provider,omitempty"`
-	ActiveOrganizationID string     `json:"activeOrganizationId,omitempty"`
-	ActiveWorkspaceID    string     `json:"activeWorkspaceId,omitempty"`
-	Actor                *Actor     `json:"actor,omitempty"`
-}
-
-func (h *authHandler) clientSession(s *Session) clientSession {
+// clientSession is s as the client sees it: Auth.js's shape, without
+// the refresh token and ID token, and the access token only with
+// Config.ExposeAccessToken.
+func (h *authHandler) clientSession(s *Session) authjs.Session[Actor] {
 	name := s.User.Name
 	if name == "" {
 		name = strings.TrimSpace(s.User.FirstName + " " + s.User.LastName)
@@ -75,13 +24,13 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 	if expires.IsZero() {
 		expires = s.AbandonAt
 	}
-	c := clientSession{
-		User:                 clientUser{ID: s.User.ID, Name: name, Email: s.User.Email, Image: s.User.Image},
-		Expires:              isoTime(expires),
-		Status:               s.Status,
+	c := authjs.Session[Actor]{
+		User:                 authjs.User{ID: s.User.ID, Name: name, Email: s.User.Email, Image: s.User.Image},
+		Expires:              authjs.Time(expires),
+		Status:               string(s.Status),
 		Provider:             s.Provider,
-		AccessTokenExpiresAt: isoOrNil(s.AccessTokenExpiresAt),
-		IDTokenExpiresAt:     isoOrNil(s.IDTokenExpiresAt),
+		AccessTokenExpiresAt: authjs.TimeOrNil(s.AccessTokenExpiresAt),
+		IDTokenExpiresAt:     authjs.TimeOrNil(s.IDTokenExpiresAt),
 		ActiveSignInID:       s.SignIn.ID,
 		ActiveOrganizationID: s.ActiveOrganizationID,
 		ActiveWorkspaceID:    s.ActiveWorkspaceID,
@@ -94,8 +43,8 @@ func (h *authHandler) clientSession(s *Session) clientSession {
 	if len(s.OtherSignIns) > 0 {
 		for _, in := range s.SignIns() {
 			u := in.User
-			c.SignIns = append(c.SignIns, clientSignIn{ID: in.ID, Provider: in.Provider,
-				User:                 clientUser{ID: u.ID, Name: u.Name, Email: u.Email, Image: u.Image},
+			c.SignIns = append(c.SignIns, authjs.SignIn[Actor]{ID: in.ID, Provider: in.Provider,
+				User:                 authjs.User{ID: u.ID, Name: u.Name, Email: u.Email, Image: u.Image},
 				ActiveOrganizationID: in.ActiveOrganizationID, ActiveWorkspaceID: in.ActiveWorkspaceID, Actor: cloneActor(in.Actor)})
 		}
 	}
@@ -169,11 +118,11 @@ func (h *authHandler) getCSRF(w http.ResponseWriter, r *http.Request, _ string) 
 // sets its cookie on w.
 func (h *authHandler) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(h.csrfCookie); err == nil {
-		if t, ok := h.csrf.tokenFrom(c.Value); ok {
+		if t, ok := h.csrf.TokenFrom(c.Value); ok {
 			return t
 		}
 	}
-	token, value := h.csrf.issue()
+	token, value := h.csrf.Issue()
 	h.setCookie(w, h.csrfCookie, value, 0)
 	return token
 }
@@ -184,46 +133,25 @@ func (h *authHandler) csrfOK(r *http.Request, submitted string) bool {
 	if c, err := r.Cookie(h.csrfCookie); err == nil {
 		cookie = c.Value
 	}
-	return h.csrf.check(r, cookie, submitted) == nil
+	return h.csrf.Check(r, cookie, submitted) == nil
 }
 
-type clientProvider struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	SignInURL   string `json:"signinUrl"`
-	CallbackURL string `json:"callbackUrl"`
-}
-
-func (h *authHandler) providerList(r *http.Request) []clientProvider {
+func (h *authHandler) providerList(r *http.Request) []authjs.Provider {
 	base := h.originOf(r).String() + h.base
-	out := make([]clientProvider, 0, len(h.m.providers))
+	out := make([]authjs.Provider, 0, len(h.m.providers))
 	for _, p := range h.m.providers {
 		typ := "oauth"
 		if p.cfg.Issuer != "" {
 			typ = "oidc"
 		}
-		out = append(out, clientProvider{ID: p.cfg.ID, Name: p.cfg.Name, Type: typ,
+		out = append(out, authjs.Provider{ID: p.cfg.ID, Name: p.cfg.Name, Type: typ,
 			SignInURL: base + "/signin/" + p.cfg.ID, CallbackURL: base + "/callback/" + p.cfg.ID})
 	}
 	return out
 }
 
 func (h *authHandler) getProviders(w http.ResponseWriter, r *http.Request, _ string) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, p := range h.providerList(r) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(p.ID)
-		v, _ := json.Marshal(p)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteString("}\n")
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b.Bytes())
+	_, _ = w.Write(authjs.Providers(h.providerList(r)))
 }

@@ -2,16 +2,16 @@ package sessionkit
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/flow"
 	"github.com/sessionkit/sessionkit/internal/oidc"
+	"github.com/sessionkit/sessionkit/internal/page"
 	"golang.org/x/oauth2"
 )
 
@@ -61,13 +61,6 @@ func (h *authHandler) callback(w http.ResponseWriter, r *http.Request, id string
 	http.Redirect(w, r, u, http.StatusFound)
 }
 
-type signInData struct {
-	Providers []clientProvider
-	CSRFToken string
-	Callback  string
-	Error     string
-}
-
 func (h *authHandler) signInPage(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	if h.m.cfg.SignInURL != h.base+"/signin" {
@@ -95,46 +88,29 @@ func (h *authHandler) signInPage(w http.ResponseWriter, r *http.Request, _ strin
 	case q.Get("csrf") == "true":
 		msg = "The form expired. Please try again."
 	case q.Get("error") != "":
-		msg = "Sign-in failed (" + sanitizeCode(q.Get("error")) + "). Please try again."
+		msg = "Sign-in failed (" + page.SanitizeCode(q.Get("error")) + "). Please try again."
 	}
-	h.render(w, http.StatusOK, signInTmpl, signInData{Providers: h.providerList(r), CSRFToken: h.csrfToken(w, r), Callback: cb, Error: msg})
+	h.render(w, http.StatusOK, page.SignIn{Providers: h.providerList(r), CSRFToken: h.csrfToken(w, r), Callback: cb, Error: msg})
 }
 
 func (h *authHandler) errorPage(w http.ResponseWriter, r *http.Request, _ string) {
-	code := sanitizeCode(r.URL.Query().Get("error"))
-	h.render(w, http.StatusBadRequest, errorTmpl, errorData{Status: http.StatusBadRequest, StatusText: "Sign-in error",
+	code := page.SanitizeCode(r.URL.Query().Get("error"))
+	h.render(w, http.StatusBadRequest, page.Error{Status: http.StatusBadRequest, StatusText: "Sign-in error",
 		Code: code, Message: "Sign-in failed (" + code + ").", SignIn: h.base + "/signin"})
 }
 
-var signInTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign in</title>` + pageStyle + `</head><body>
-<h1>Sign in</h1>
-{{if .Error}}<p class="error" id="error">{{.Error}}</p>{{end}}
-{{range .Providers}}<form method="post" action="{{.SignInURL}}">
-<input type="hidden" name="csrfToken" value="{{$.CSRFToken}}">
-<input type="hidden" name="callbackUrl" value="{{$.Callback}}">
-<button type="submit" id="signin-{{.ID}}">Sign in with {{.Name}}</button>
-</form>
-{{else}}<p>No identity provider is configured.</p>{{end}}
-</body></html>`))
-
-// Errors of the callback, each answered with a 4xx.
 var (
-	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
-	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
-	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
-	errNoCode        = errors.New("the callback carries no authorization code")
-	errCodeRefused   = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
+	errNoCode      = errors.New("the callback carries no authorization code")
+	errCodeRefused = errors.New("the provider refused the authorization code (expired, already used, or not issued to this sign-in)")
+	// errTooManyFlows: a cross-site request found no room for another
+	// sign-in without ending one in progress.
+	errTooManyFlows = errors.New("other sign-ins are in progress in this browser: finish one, or start from this site's sign-in page")
 )
 
 // authParams are the authorization request parameters a sign-in request
 // may pass through to the provider, as Auth.js's signIn(provider, options,
 // authorizationParams) does.
 var authParams = []string{"login_hint", "prompt", "ui_locales", "max_age", "acr_values"}
-
-// errTooManyFlows: a cross-site request found no room for another
-// sign-in without ending one in progress.
-var errTooManyFlows = errors.New("other sign-ins are in progress in this browser: finish one, or start from this site's sign-in page")
 
 // isCrossSite reports whether the browser says r comes from another site
 // (Sec-Fetch-Site: cross-site). Requests without the header (older
@@ -151,7 +127,7 @@ func isCrossSite(r *http.Request) bool {
 func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, callback string, extra url.Values) (string, *handlerError) {
 	p, err := h.m.provider(id)
 	if err != nil {
-		return "", &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
+		return "", unknownProvider(id)
 	}
 	if !h.makeRoom(w, r, isCrossSite(r)) {
 		return "", &handlerError{http.StatusConflict, "SignInInProgress", errTooManyFlows.Error()}
@@ -166,7 +142,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 	conf := rp.oauth2 // a copy: RedirectURL is per request
 	conf.RedirectURL = origin.String() + h.base + "/callback/" + id
 	ar := oidc.NewAuthRequest(rp.meta.SupportsS256(), rp.idToken != nil && slices.Contains(conf.Scopes, "openid"))
-	f := &signInFlow{
+	f := &flow.State{
 		Provider: id,
 		State:    ar.State,
 		Nonce:    ar.Nonce,
@@ -182,9 +158,9 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 			opts = append(opts, oauth2.SetAuthURLParam(k, v))
 		}
 	}
-	name, _ := h.flowCookieName(f.State)
-	value, err := h.sealFlow(name, f)
-	if errors.Is(err, errFlowTooLarge) {
+	name, _ := h.flows.Name(f.State)
+	value, err := h.flows.Seal(name, f)
+	if errors.Is(err, flow.ErrTooLarge) {
 		return "", &handlerError{http.StatusBadRequest, "InvalidCallbackUrl", err.Error()}
 	}
 	if err != nil {
@@ -237,14 +213,14 @@ func providerRefused(e string) *handlerError {
 	if e == "access_denied" {
 		status = http.StatusForbidden
 	}
-	return &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + sanitizeCode(e)}
+	return &handlerError{status, "OAuthCallbackError", "the provider did not sign you in: " + page.SanitizeCode(e)}
 }
 
 // redeemCode exchanges the authorization code of flow f with provider p,
 // with the flow's PKCE verifier, and returns what SignIn needs: the tokens
 // and, from a provider that sends no ID token, the user read from its
 // userinfo endpoint.
-func (h *authHandler) redeemCode(ctx context.Context, f *signInFlow, p *provider, code string) (SignInParams, *handlerError) {
+func (h *authHandler) redeemCode(ctx context.Context, f *flow.State, p *provider, code string) (SignInParams, *handlerError) {
 	id := f.Provider
 	rp, err := p.resolve(ctx)
 	if err != nil {
@@ -288,38 +264,6 @@ func (h *authHandler) signInFailed(r *http.Request, id string, err error) *handl
 	return &handlerError{http.StatusInternalServerError, "SignInError", "the session could not be written"}
 }
 
-// callbackFlow finds the sign-in a callback for provider id finishes: the
-// flow cookie named after its state, which it expires (one callback,
-// whatever its outcome), whose state it matches and then consumes.
-func (h *authHandler) callbackFlow(w http.ResponseWriter, r *http.Request, id string) (*signInFlow, *provider, *handlerError) {
-	state := r.URL.Query().Get("state")
-	f, ok := h.openFlow(r, state)
-	if name, named := h.flowCookieName(state); named {
-		h.expireCookie(w, name)
-	}
-	p, err := h.m.provider(id)
-	if err != nil {
-		return nil, nil, &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
-	}
-	if !ok {
-		return nil, nil, invalidCheck(errNoFlow)
-	}
-	if f.Provider != id {
-		return nil, nil, invalidCheck(errFlowProvider)
-	}
-	if subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
-		return nil, nil, invalidCheck(errStateMismatch)
-	}
-	if herr := h.consumeState(r.Context(), f); herr != nil {
-		return nil, nil, herr
-	}
-	return f, p, nil
-}
-
-func invalidCheck(err error) *handlerError {
-	return &handlerError{http.StatusBadRequest, "InvalidCheck", err.Error()}
-}
-
 // providerDown is the answer when the provider cannot be reached or
 // answers with a server error: an upstream failure, hence 502.
 func providerDown(id string) *handlerError {
@@ -327,17 +271,6 @@ func providerDown(id string) *handlerError {
 		fmt.Sprintf("the identity provider %q could not be reached or failed; try again later", id)}
 }
 
-// sanitizeCode keeps an error code from the provider printable and short.
-func sanitizeCode(s string) string {
-	b := make([]byte, 0, min(len(s), 64))
-	for i := 0; i < len(s) && len(b) < 64; i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' {
-			b = append(b, c)
-		}
-	}
-	if len(b) == 0 {
-		return "error"
-	}
-	return string(b)
+func unknownProvider(id string) *handlerError {
+	return &handlerError{http.StatusNotFound, "InvalidProvider", fmt.Sprintf("no provider %q is configured", id)}
 }

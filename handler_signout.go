@@ -1,8 +1,9 @@
 package sessionkit
 
 import (
-	"html/template"
 	"net/http"
+
+	"github.com/sessionkit/sessionkit/internal/page"
 )
 
 // GET and POST {BasePath}/signout: the confirmation page and the sign-out.
@@ -37,16 +38,5 @@ func (h *authHandler) signOutPage(w http.ResponseWriter, r *http.Request, _ stri
 		h.fail(w, r, herr, false)
 		return
 	}
-	h.render(w, http.StatusOK, signOutTmpl, struct {
-		Action, CSRFToken, Callback string
-	}{h.base + "/signout", h.csrfToken(w, r), cb})
+	h.render(w, http.StatusOK, page.SignOut{Action: h.base + "/signout", CSRFToken: h.csrfToken(w, r), Callback: cb})
 }
-
-var signOutTmpl = template.Must(template.New("signout").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign out</title>` + pageStyle + `</head><body>
-<h1>Sign out</h1><p>Are you sure you want to sign out?</p>
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="csrfToken" value="{{.CSRFToken}}">
-<input type="hidden" name="callbackUrl" value="{{.Callback}}">
-<button type="submit" id="signout">Sign out</button>
-</form></body></html>`))

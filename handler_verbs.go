@@ -1,6 +1,9 @@
 package sessionkit
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
 
 // The session verbs' HTTP face: each decides through its verb what to
 // write, then applies the session cookie write to w, whatever the outcome
@@ -109,25 +112,20 @@ func (m *Manager) SignOutOne(w http.ResponseWriter, r *http.Request, id string) 
 	return s, err
 }
 
-// SwitchOrganization makes id the active organization of r's active
-// sign-in, after Config.AuthorizeScope allowed it, and writes the session
-// as UpdateSession does (Clerk's setActive({organization})). Switching to
+// SwitchScope makes id the active organization (kind ScopeOrganization)
+// or workspace (ScopeWorkspace) of r's active sign-in, after
+// Config.AuthorizeScope allowed it, and writes the session as
+// UpdateSession does (Clerk's setActive({organization})). Switching to
 // another organization clears the active workspace, which belonged to the
-// previous one. An empty id leaves the organization (the personal
-// account). A refused switch returns an error wrapping ErrScopeForbidden
-// and changes nothing; without an active cookie session it returns the
-// error GetServerSession would.
-func (m *Manager) SwitchOrganization(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
-	s, cw, err := m.verbs.switchScope(r, ScopeOrganization, id)
-	cw.Apply(w.Header())
-	return s, err
-}
-
-// SwitchWorkspace makes id the active workspace of r's active sign-in,
-// after Config.AuthorizeScope allowed it, as SwitchOrganization does for
-// organizations.
-func (m *Manager) SwitchWorkspace(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
-	s, cw, err := m.verbs.switchScope(r, ScopeWorkspace, id)
+// previous one. An empty id leaves the organization (the personal account)
+// or the workspace. A refused switch, or another kind, returns an error
+// wrapping ErrScopeForbidden and changes nothing; without an active cookie
+// session it returns the error GetServerSession would.
+func (m *Manager) SwitchScope(w http.ResponseWriter, r *http.Request, kind ScopeKind, id string) (*Session, error) {
+	if kind != ScopeOrganization && kind != ScopeWorkspace {
+		return nil, fmt.Errorf("%w: unknown scope kind %q", ErrScopeForbidden, kind)
+	}
+	s, cw, err := m.verbs.switchScope(r, kind, id)
 	cw.Apply(w.Header())
 	return s, err
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/sessionkit/sessionkit/internal/flow"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 )
@@ -27,7 +28,7 @@ type Manager struct {
 	stored    *storedSessions
 	minter    *minter // nil without Config.Tokens
 	// usedStates records finished sign-in callbacks when there is no Store.
-	usedStates *usedStates
+	usedStates *flow.Used
 	client     *http.Client // size-limited, for every outgoing request
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -58,7 +59,7 @@ func New(cfg Config) (*Manager, error) {
 		}
 	}
 	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: safeurl.Client(s.HTTPClient, s.FetchTimeout), minter: mt,
-		usedStates: newUsedStates(maxUsedStates)}
+		usedStates: flow.NewUsed(flow.MaxUsed)}
 	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
 	if mt != nil {
 		mt.hooks = m.hooks

@@ -2,13 +2,12 @@ package sessionkit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/page"
+	"github.com/sessionkit/sessionkit/internal/redirect"
 )
 
 // Middleware decodes the session of every request and attaches the
@@ -105,20 +104,15 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 // deny writes Require's default response for a request without an active
 // session.
 func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
 	if errors.Is(err, ErrStoreUnavailable) {
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
 		h.Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_ = json.NewEncoder(w).Encode(struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}{"temporarily_unavailable", "the session store is unavailable"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "the session store is unavailable"})
 		return
 	}
-	if !isAPIRequest(r) {
-		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
+	if !page.IsAPI(r) {
+		http.Redirect(w, r, redirect.WithCallback(m.cfg.SignInURL, r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	status, code, desc := http.StatusUnauthorized, "unauthenticated", "no session"
@@ -134,41 +128,13 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrInvalidCookie):
 		code, desc = "invalid_session", "the session cookie is invalid"
 	}
-	h := w.Header()
+	h.Set("WWW-Authenticate", "Bearer")
 	if (code == "invalid_token" || code == "invalid_request") && hasBearerHeader(r) {
 		h.Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
-	} else {
-		h.Set("WWW-Authenticate", "Bearer")
 	}
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{code, desc})
-}
-
-// signInRedirect is SignInURL with callbackUrl set to r's path and query.
-func (m *Manager) signInRedirect(r *http.Request) string {
-	u, err := url.Parse(m.cfg.SignInURL)
-	if err != nil { // validated by New
-		return m.cfg.SignInURL
-	}
-	q := u.Query()
-	q.Set("callbackUrl", localPath(r.URL.RequestURI()))
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// localPath returns p if it is a path on this site, and "/" for anything a
-// browser could read as another origin ("//host", "/\\host", a scheme).
-func localPath(p string) string {
-	if p == "" || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) || strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
 func hasBearerHeader(r *http.Request) bool {
@@ -178,25 +144,4 @@ func hasBearerHeader(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// isAPIRequest tells a request made by code from a page navigation.
-func isAPIRequest(r *http.Request) bool {
-	if r.Header.Get("Authorization") != "" {
-		return true
-	}
-	switch r.Header.Get("Sec-Fetch-Mode") {
-	case "cors", "no-cors", "same-origin", "websocket":
-		return true
-	case "navigate":
-		return false
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return true
-	}
-	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
-		return true
-	}
-	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
+	"github.com/sessionkit/sessionkit/internal/page"
 )
 
 func TestRequire(t *testing.T) {
@@ -351,36 +352,6 @@ func TestSessionJSONClaims(t *testing.T) {
 	}
 }
 
-func TestIsAPIRequest(t *testing.T) {
-	tests := []struct {
-		name    string
-		method  string
-		headers map[string]string
-		want    bool
-	}{
-		{"plain get", "GET", nil, false},
-		{"browser navigation", "GET", map[string]string{"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}, false},
-		{"json accept", "GET", map[string]string{"Accept": "application/json"}, true},
-		{"json and html accept", "GET", map[string]string{"Accept": "text/html, application/json"}, false},
-		{"xhr", "GET", map[string]string{"X-Requested-With": "XMLHttpRequest"}, true},
-		{"fetch", "GET", map[string]string{"Sec-Fetch-Mode": "cors"}, true},
-		{"authorization", "GET", map[string]string{"Authorization": "Bearer x"}, true},
-		{"post", "POST", nil, true},
-		{"head", "HEAD", nil, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := httptest.NewRequest(tt.method, "/", nil)
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			if got := isAPIRequest(req); got != tt.want {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 // A bearer session never gets a cookie, idle timeout or not.
 func TestBearerNeverWritesCookies(t *testing.T) {
 	f := newBearerFixture(t, func(c *Config) { c.IdleTimeout = time.Hour })
@@ -392,18 +363,6 @@ func TestBearerNeverWritesCookies(t *testing.T) {
 	rec := serve(f.m.Middleware(cp.handler(f.m)), req)
 	if !cp.ok || len(rec.Header()["Set-Cookie"]) != 0 {
 		t.Fatalf("ok %v, Set-Cookie %v", cp.ok, rec.Header()["Set-Cookie"])
-	}
-}
-
-func TestLocalPath(t *testing.T) {
-	tests := map[string]string{
-		"/a?b=c": "/a?b=c", "/": "/", "": "/", "a": "/", "https://evil.example/": "/",
-		"//evil.example": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
-	}
-	for in, want := range tests {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q): got %q, want %q", in, got, want)
-		}
 	}
 }
 
@@ -430,7 +389,7 @@ func TestDenyDetails(t *testing.T) {
 	for _, mode := range []string{"cors", "no-cors", "same-origin", "websocket"} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Sec-Fetch-Mode", mode)
-		if !isAPIRequest(r) {
+		if !page.IsAPI(r) {
 			t.Errorf("Sec-Fetch-Mode %s is not an API request", mode)
 		}
 	}

@@ -64,8 +64,8 @@ func TestMultiSignInWithStore(t *testing.T) {
 	if tok, _ := f.a.GetToken(ctx, got, "api"); tok == tok1 {
 		t.Fatal("a token minted before the switches came back after them")
 	}
-	if _, err := f.a.SwitchOrganization(httptest.NewRecorder(), withCookies(r0, r1, r2), "org_a"); !errors.Is(err, sessionkit.ErrScopeForbidden) {
-		t.Fatalf("SwitchOrganization without AuthorizeScope: got %v, want ErrScopeForbidden", err)
+	if _, err := f.a.SwitchScope(httptest.NewRecorder(), withCookies(r0, r1, r2), sessionkit.ScopeOrganization, "org_a"); !errors.Is(err, sessionkit.ErrScopeForbidden) {
+		t.Fatalf("SwitchScope without AuthorizeScope: got %v, want ErrScopeForbidden", err)
 	}
 	r3 := httptest.NewRecorder()
 	got, err = f.a.SignOutOne(r3, withCookies(r0, r1, r2), first.SignIn.ID)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionkit/sessionkit/internal/flow"
 	"golang.org/x/oauth2"
 )
 
@@ -43,13 +44,7 @@ func TestScopeSwitchGoAPI(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := requestWith("https://app.example/", cookies)
-			var s *Session
-			var err error
-			if tt.kind == ScopeOrganization {
-				s, err = m.SwitchOrganization(httptest.NewRecorder(), req, tt.id)
-			} else {
-				s, err = m.SwitchWorkspace(httptest.NewRecorder(), req, tt.id)
-			}
+			s, err := m.SwitchScope(httptest.NewRecorder(), req, tt.kind, tt.id)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
@@ -64,7 +59,7 @@ func TestScopeSwitchGoAPI(t *testing.T) {
 	// No hook: every switch is refused.
 	plain := mustNew(t, testConfig(clk, ""))
 	pc := signInCookies(t, plain, SignInParams{User: &User{ID: "u1"}})
-	if _, err := plain.SwitchOrganization(httptest.NewRecorder(), requestWith("https://app.example/", pc), "org_a"); !errors.Is(err, ErrScopeForbidden) || !strings.Contains(err.Error(), "AuthorizeScope") {
+	if _, err := plain.SwitchScope(httptest.NewRecorder(), requestWith("https://app.example/", pc), ScopeOrganization, "org_a"); !errors.Is(err, ErrScopeForbidden) || !strings.Contains(err.Error(), "AuthorizeScope") {
 		t.Fatalf("without a hook: got %v, want ErrScopeForbidden naming AuthorizeScope", err)
 	}
 	// A panicking hook refuses, without crashing.
@@ -72,11 +67,11 @@ func TestScopeSwitchGoAPI(t *testing.T) {
 	cfg.AuthorizeScope = func(context.Context, *Session, ScopeKind, string) error { panic("boom") }
 	pm := mustNew(t, cfg)
 	pc = signInCookies(t, pm, SignInParams{User: &User{ID: "u1"}})
-	if _, err := pm.SwitchWorkspace(httptest.NewRecorder(), requestWith("https://app.example/", pc), "ws"); !errors.Is(err, ErrScopeForbidden) {
+	if _, err := pm.SwitchScope(httptest.NewRecorder(), requestWith("https://app.example/", pc), ScopeWorkspace, "ws"); !errors.Is(err, ErrScopeForbidden) {
 		t.Fatalf("panicking hook: got %v, want ErrScopeForbidden", err)
 	}
 	// Without a session.
-	if _, err := m.SwitchOrganization(httptest.NewRecorder(), requestWith("https://app.example/", nil), "org_a"); !errors.Is(err, ErrNoSession) {
+	if _, err := m.SwitchScope(httptest.NewRecorder(), requestWith("https://app.example/", nil), ScopeOrganization, "org_a"); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("no session: got %v, want ErrNoSession", err)
 	}
 }
@@ -252,7 +247,7 @@ func TestSignInFlowAddAccount(t *testing.T) {
 			if rec.Code != http.StatusFound {
 				t.Fatalf("GET /signin/oidc: got %d %q, want 302", rec.Code, rec.Body)
 			}
-			var f signInFlow
+			var f flow.State
 			found := false
 			for _, c := range rec.Result().Cookies() {
 				if !strings.HasPrefix(c.Name, "__Host-sessionkit.oauth-state.") {

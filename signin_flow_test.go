@@ -1,7 +1,6 @@
 package sessionkit
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/flow"
 )
 
 // startFlow sends GET /signin/oidc with query and header to h, carrying
@@ -81,7 +82,7 @@ func TestSignInCrossSiteGET(t *testing.T) {
 				}
 			}
 			set, _ := flowCookies(rec)
-			var f signInFlow
+			var f flow.State
 			if len(set) != 1 || json.Unmarshal(openedFlow(m, set[0].Value), &f) != nil {
 				t.Fatalf("flow cookie: got %v", set)
 			}
@@ -93,14 +94,14 @@ func TestSignInCrossSiteGET(t *testing.T) {
 }
 
 // Sign-ins started in several tabs of one browser coexist, up to
-// maxFlows: a same-site start past that ends the oldest, a cross-site one
+// flow.MaxFlows: a same-site start past that ends the oldest, a cross-site one
 // ends none and is refused.
 func TestSignInFlowsCoexist(t *testing.T) {
 	clk := newClock()
 	_, h := handlerManager(t, func(c *Config) { c.Now = clk.Now })
 	crossSite := http.Header{"Sec-Fetch-Site": {"cross-site"}}
 	var jar []*http.Cookie
-	for i := range maxFlows {
+	for i := range flow.MaxFlows {
 		clk.Advance(time.Second)
 		hd := http.Header{}
 		if i%2 == 1 {
@@ -115,12 +116,12 @@ func TestSignInFlowsCoexist(t *testing.T) {
 	}
 	rec := startFlow(h, "", crossSite, jar)
 	if set, expired := flowCookies(rec); rec.Code != http.StatusConflict || len(set) != 0 || len(expired) != 0 {
-		t.Fatalf("cross-site start with %d in progress: got %d, set %d, expired %d; want 409 and no cookie touched", maxFlows, rec.Code, len(set), len(expired))
+		t.Fatalf("cross-site start with %d in progress: got %d, set %d, expired %d; want 409 and no cookie touched", flow.MaxFlows, rec.Code, len(set), len(expired))
 	}
 	rec = startFlow(h, "", nil, jar)
 	set, expired := flowCookies(rec)
 	if rec.Code != http.StatusFound || len(set) != 1 || len(expired) != 1 || expired[0].Name != jar[0].Name {
-		t.Fatalf("same-site start with %d in progress: got %d, set %d, expired %v; want 302 and the oldest (%s) ended", maxFlows, rec.Code, len(set), expired, jar[0].Name)
+		t.Fatalf("same-site start with %d in progress: got %d, set %d, expired %v; want 302 and the oldest (%s) ended", flow.MaxFlows, rec.Code, len(set), expired, jar[0].Name)
 	}
 	// A forged or unreadable flow cookie is cleared, never counted.
 	junk := &http.Cookie{Name: "__Host-sessionkit.oauth-state.AAAAAAAAAAAA", Value: "forged"}
@@ -172,78 +173,5 @@ func TestSignInStateConsumedWithoutStore(t *testing.T) {
 	}
 	if rec := callback(); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "InvalidCheck") {
 		t.Fatalf("replayed flow cookie: got %d %q, want 400 InvalidCheck", rec.Code, rec.Body)
-	}
-}
-
-func TestUsedStates(t *testing.T) {
-	u := newUsedStates(3)
-	steps := []struct {
-		state        string
-		expires, now int64
-		want         bool
-	}{
-		{"a", 100, 0, true},
-		{"a", 100, 50, false}, // replay within the lifetime
-		{"b", 110, 60, true},
-		{"c", 120, 70, true},
-		{"a", 100, 99, false}, // still held at capacity
-		{"d", 130, 80, true},  // full: "a" is forgotten early
-		{"a", 100, 81, true},  // the documented cost of the bound
-		{"b", 110, 111, true}, // expired: forgotten
-		{"e", 500, 400, true}, // every old entry expired
-		{"e", 500, 499, false},
-	}
-	for i, s := range steps {
-		if got := u.consume(s.state, s.expires, s.now); got != s.want {
-			t.Fatalf("step %d (%s at %d): got %v, want %v", i, s.state, s.now, got, s.want)
-		}
-		if n := len(u.queue) - u.head; n > 3 || len(u.seen) > 3 {
-			t.Fatalf("step %d: %d queued, %d held; want at most 3", i, n, len(u.seen))
-		}
-	}
-}
-
-// A flow cookie opens only under the name of the state it holds, until
-// SignInStateLifetime has passed, with the first key or an older one
-// still listed.
-func TestFlowCookieOpens(t *testing.T) {
-	clk := newClock()
-	k1, k2 := cookieKeyGen(), cookieKeyGen()
-	handler := func(keys ...[]byte) *authHandler {
-		m, _ := handlerManager(t, func(c *Config) { c.Now, c.Keys = clk.Now, keys })
-		return &authHandler{m: m, flowCookie: "__Host-sessionkit.oauth-state"}
-	}
-	h := handler(k1)
-	state := rand.Text()
-	name, _ := h.flowCookieName(state)
-	other, _ := h.flowCookieName(rand.Text())
-	v, err := h.sealFlow(name, &signInFlow{Provider: "oidc", State: state, Callback: "https://app.example/x",
-		Redirect: "https://app.example/api/auth/callback/oidc", Expires: t0.Add(defaultSignInStateLifetime).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name   string
-		h      *authHandler
-		cookie string
-		at     time.Duration // after the sign-in started
-		want   bool
-	}{
-		{"its own name", h, name, 0, true},
-		{"rotated keys", handler(k2, k1), name, 0, true},
-		{"removed key", handler(k2), name, 0, false},
-		{"another state's name", h, other, 0, false},
-		{"the session cookie's name", h, "__Host-sessionkit", 0, false},
-		{"just before the lifetime ends", h, name, defaultSignInStateLifetime - time.Second, true},
-		{"when the lifetime ends", h, name, defaultSignInStateLifetime, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clk.Set(t0.Add(tt.at))
-			f, ok := tt.h.openFlowValue(tt.cookie, v)
-			if ok != tt.want || (ok && f.State != state) {
-				t.Fatalf("got %+v, %v; want opened %v", f, ok, tt.want)
-			}
-		})
 	}
 }

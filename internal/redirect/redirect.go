@@ -199,3 +199,26 @@ func checkDecoded(s string) error {
 	}
 	return errors.New("the query is encoded too many times")
 }
+
+// WithCallback is signIn (a URL validated beforehand; returned as it is if
+// it does not parse) with its callbackUrl set to requestURI, which becomes
+// "/" unless LocalPath accepts it.
+func WithCallback(signIn, requestURI string) string {
+	u, err := url.Parse(signIn)
+	if err != nil {
+		return signIn
+	}
+	q := u.Query()
+	q.Set("callbackUrl", LocalPath(requestURI))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// LocalPath returns p if it is a path on this site, and "/" for anything a
+// browser could read as another origin ("//host", "/\\host", a scheme).
+func LocalPath(p string) string {
+	if p == "" || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}

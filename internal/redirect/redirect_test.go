@@ -113,3 +113,27 @@ func FuzzCallbackURL(f *testing.F) {
 		}
 	})
 }
+
+func TestLocalPath(t *testing.T) {
+	tests := map[string]string{
+		"/a?b=c": "/a?b=c", "/": "/", "": "/", "a": "/", "https://evil.example/": "/",
+		"//evil.example": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
+	}
+	for in, want := range tests {
+		if got := LocalPath(in); got != want {
+			t.Errorf("LocalPath(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWithCallback(t *testing.T) {
+	tests := []struct{ signIn, uri, want string }{
+		{"/api/auth/signin", "/a?b=c", "/api/auth/signin?callbackUrl=%2Fa%3Fb%3Dc"},
+		{"https://app.example/login?x=1", "//evil.example", "https://app.example/login?callbackUrl=%2F&x=1"},
+	}
+	for _, tt := range tests {
+		if got := WithCallback(tt.signIn, tt.uri); got != tt.want {
+			t.Errorf("WithCallback(%q, %q): got %q, want %q", tt.signIn, tt.uri, got, tt.want)
+		}
+	}
+}

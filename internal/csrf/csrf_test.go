@@ -1,35 +1,43 @@
-package sessionkit
+package csrf
 
 import (
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-func TestCSRFGuard(t *testing.T) {
-	oldKeys, newKeys := cookieKeyGen(), cookieKeyGen()
-	old, err := newCSRFGuard([][]byte{oldKeys}, "")
+// key returns a fresh 32-byte key.
+func key() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return k
+}
+
+func TestGuard(t *testing.T) {
+	oldKeys, newKeys := key(), key()
+	old, err := New([][]byte{oldKeys}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := newCSRFGuard([][]byte{newKeys, oldKeys}, "")
+	rotated, err := New([][]byte{newKeys, oldKeys}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger, err := newCSRFGuard([][]byte{cookieKeyGen()}, "")
+	stranger, err := New([][]byte{key()}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, cookie := old.issue()
-	token2, _ := old.issue()
+	token, cookie := old.Issue()
+	token2, _ := old.Issue()
 	if len(token) != 64 || !strings.HasPrefix(cookie, token+"|") || len(cookie) != 129 || token == token2 {
 		t.Fatalf("issue: got %q, %q; want a fresh 64-hex token and token|mac", token, cookie)
 	}
 	mac := cookie[65:]
 	for _, tc := range []struct {
 		name              string
-		g                 *csrfGuard
+		g                 *Guard
 		cookie, submitted string
 		want              bool
 	}{
@@ -47,19 +55,19 @@ func TestCSRFGuard(t *testing.T) {
 		{"prefix of the token", old, cookie, token[:63], false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.g.verify(tc.cookie, tc.submitted); got != tc.want {
+			if got := tc.g.Verify(tc.cookie, tc.submitted); got != tc.want {
 				t.Fatalf("verify: got %v, want %v", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestCSRFGuardOrigin(t *testing.T) {
-	g, err := newCSRFGuard([][]byte{cookieKeyGen()}, "https://app.example")
+func TestGuardOrigin(t *testing.T) {
+	g, err := New([][]byte{key()}, "https://app.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, cookie := g.issue()
+	token, cookie := g.Issue()
 	for _, tc := range []struct {
 		name   string
 		host   string
@@ -81,9 +89,33 @@ func TestCSRFGuardOrigin(t *testing.T) {
 			for k, v := range tc.header {
 				r.Header.Set(k, v)
 			}
-			if err := g.check(r, cookie, token); (err == nil) != tc.ok {
+			if err := g.Check(r, cookie, token); (err == nil) != tc.ok {
 				t.Fatalf("check: got %v, want ok=%v", err, tc.ok)
 			}
 		})
 	}
+}
+
+// FuzzVerify checks that a CSRF check passes only for the token of a
+// cookie the guard minted, and never panics.
+func FuzzVerify(f *testing.F) {
+	g, err := New([][]byte{[]byte(strings.Repeat("h", 32))}, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	token, cookie := g.Issue()
+	f.Add(cookie, token)
+	f.Add(cookie, "")
+	f.Add(token+"|", token)
+	f.Add("|", "")
+	f.Add(strings.ToUpper(cookie), strings.ToUpper(token))
+	f.Fuzz(func(t *testing.T, cookie, submitted string) {
+		if !g.Verify(cookie, submitted) {
+			return
+		}
+		tok, mac, _ := strings.Cut(cookie, "|")
+		if tok != submitted || mac != g.mac(g.secrets[0], tok) || len(tok) != 64 {
+			t.Fatalf("Verify(%q, %q) passed for a cookie the guard did not mint", cookie, submitted)
+		}
+	})
 }
