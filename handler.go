@@ -166,12 +166,15 @@ func (h *authHandler) routeTable() map[string]route {
 		"jwks.json":          {get: h.getJWKS},
 		"exchange":           {post: h.postExchange, cookies: true},
 		"switch":             {post: h.postSwitch, cookies: true},
-		"organization":       {post: h.postOrganization, cookies: true},
-		"workspace":          {post: h.postWorkspace, cookies: true},
+		"organization":       {post: h.postScope(ScopeOrganization), cookies: true},
+		"workspace":          {post: h.postScope(ScopeWorkspace), cookies: true},
 	}
 }
 
-var errNotFound = &handlerError{http.StatusNotFound, "UnknownAction", "not found"}
+var (
+	errNotFound  = &handlerError{http.StatusNotFound, "UnknownAction", "not found"}
+	errNoCookies = &handlerError{http.StatusNotFound, "UnknownAction", "cookie sessions are not configured (Config.Keys is empty)"}
+)
 
 func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
@@ -196,7 +199,7 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !ok || strings.Contains(arg, "/"):
 		h.fail(w, r, errNotFound, false)
 	case rt.cookies && h.csrf == nil:
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "cookie sessions are not configured (Config.Keys is empty)"}, false)
+		h.fail(w, r, errNoCookies, false)
 	default:
 		h.serveMethod(w, r, rt, arg)
 	}

@@ -27,31 +27,25 @@ func (h *authHandler) postSwitch(w http.ResponseWriter, r *http.Request, _ strin
 	h.writeSession(w, s)
 }
 
-func (h *authHandler) postOrganization(w http.ResponseWriter, r *http.Request, _ string) {
-	h.postScope(w, r, ScopeOrganization)
-}
-
-func (h *authHandler) postWorkspace(w http.ResponseWriter, r *http.Request, _ string) {
-	h.postScope(w, r, ScopeWorkspace)
-}
-
-// postScope serves SwitchScope for the form's organizationId or
-// workspaceId, by kind.
-func (h *authHandler) postScope(w http.ResponseWriter, r *http.Request, kind ScopeKind) {
-	b, ok := h.checkedBody(w, r)
-	if !ok {
-		return
+// postScope is the endpoint of SwitchScope for kind, with the form's
+// organizationId or workspaceId.
+func (h *authHandler) postScope(kind ScopeKind) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, _ string) {
+		b, ok := h.checkedBody(w, r)
+		if !ok {
+			return
+		}
+		id := b.OrganizationID
+		if kind == ScopeWorkspace {
+			id = b.WorkspaceID
+		}
+		s, err := h.m.SwitchScope(w, r, kind, id)
+		if err != nil {
+			h.failSwitch(w, r, err)
+			return
+		}
+		h.writeSession(w, s)
 	}
-	id := b.OrganizationID
-	if kind == ScopeWorkspace {
-		id = b.WorkspaceID
-	}
-	s, err := h.m.SwitchScope(w, r, kind, id)
-	if err != nil {
-		h.failSwitch(w, r, err)
-		return
-	}
-	h.writeSession(w, s)
 }
 
 // errAnswer is the answer to a request whose verb failed with err.
@@ -60,15 +54,18 @@ type errAnswer struct {
 	answer *handlerError
 }
 
-// answerFor is the answer of the first entry of table whose err is in
-// err's chain, and nil when none is.
-func answerFor(err error, table []errAnswer) *handlerError {
+// failVerb answers err, a verb's failure, with JSON: the answer of the
+// first entry of table whose err is in its chain, or else fallback, after
+// logging that what failed.
+func (h *authHandler) failVerb(w http.ResponseWriter, r *http.Request, err error, table []errAnswer, what string, fallback *handlerError) {
 	for _, e := range table {
 		if errors.Is(err, e.err) {
-			return e.answer
+			h.fail(w, r, e.answer, true)
+			return
 		}
 	}
-	return nil
+	h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: "+what+" failed", "error", err.Error())
+	h.fail(w, r, fallback, true)
 }
 
 var (
@@ -89,14 +86,9 @@ var switchAnswers = []errAnswer{
 	{ErrStoreUnavailable, errStoreAnswer},
 }
 
-// failSwitch answers a failed switch (scope or sign-in) with JSON.
+// failSwitch answers a failed switch (scope or sign-in).
 func (h *authHandler) failSwitch(w http.ResponseWriter, r *http.Request, err error) {
-	e := answerFor(err, switchAnswers)
-	if e == nil {
-		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: a session switch failed", "error", err.Error())
-		e = &handlerError{http.StatusInternalServerError, "SwitchError", "the switch failed"}
-	}
-	h.fail(w, r, e, true)
+	h.failVerb(w, r, err, switchAnswers, "a session switch", &handlerError{http.StatusInternalServerError, "SwitchError", "the switch failed"})
 }
 
 // exchangeAnswers are the answers to a failed ticket exchange.
@@ -118,14 +110,9 @@ func (h *authHandler) postExchange(w http.ResponseWriter, r *http.Request, _ str
 		return
 	}
 	s, err := h.m.ExchangeTicket(w, r, b.Ticket)
-	if err == nil {
-		h.writeSession(w, s)
+	if err != nil {
+		h.failVerb(w, r, err, exchangeAnswers, "a ticket exchange", &handlerError{http.StatusInternalServerError, "ExchangeError", "the ticket could not be exchanged"})
 		return
 	}
-	e := answerFor(err, exchangeAnswers)
-	if e == nil {
-		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: a ticket exchange failed", "error", err.Error())
-		e = &handlerError{http.StatusInternalServerError, "ExchangeError", "the ticket could not be exchanged"}
-	}
-	h.fail(w, r, e, true)
+	h.writeSession(w, s)
 }

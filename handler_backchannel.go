@@ -3,6 +3,8 @@ package sessionkit
 import (
 	"errors"
 	"net/http"
+
+	"github.com/sessionkit/sessionkit/internal/postbody"
 )
 
 // POST {BasePath}/backchannel-logout: the OpenID Connect Back-Channel
@@ -17,7 +19,7 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "back-channel logout needs a session store"}, true)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, postbody.MaxBytes)
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the body is not a form"})
 		return

@@ -11,17 +11,11 @@ import (
 // What the POST endpoints read: a form or a JSON object, checked for its
 // CSRF token and callbackUrl.
 
-// maxBody bounds what the endpoints read from a request body.
-const maxBody = postbody.MaxBytes
-
-// postBody is what the endpoints read from a POST.
-type postBody = postbody.Body
-
-// errPostTooLarge answers a POST body over maxBody.
-var errPostTooLarge = &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+// errPostTooLarge answers a POST body over postbody.MaxBytes.
+var errPostTooLarge = &handlerError{http.StatusRequestEntityTooLarge, "BadRequest", fmt.Sprintf("the body exceeds %d bytes", postbody.MaxBytes)}
 
 // readBody reads a POST body, with the answer to one that cannot be read.
-func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) {
+func readBody(w http.ResponseWriter, r *http.Request) (postbody.Body, *handlerError) {
 	b, err := postbody.Read(w, r)
 	switch {
 	case err == nil:
@@ -38,7 +32,7 @@ func readBody(w http.ResponseWriter, r *http.Request) (postBody, *handlerError) 
 // checks its CSRF token and callbackUrl (defaulting to defaultCallback).
 // When one fails it answers, as next-auth's clients expect, and reports
 // false. wantJSON says whether the client asked for a JSON answer.
-func (h *authHandler) postForm(w http.ResponseWriter, r *http.Request, page, defaultCallback string) (b postBody, cb string, wantJSON, ok bool) {
+func (h *authHandler) postForm(w http.ResponseWriter, r *http.Request, page, defaultCallback string) (b postbody.Body, cb string, wantJSON, ok bool) {
 	b, herr := readBody(w, r)
 	if herr != nil {
 		h.fail(w, r, herr, true)
@@ -59,7 +53,7 @@ func (h *authHandler) postForm(w http.ResponseWriter, r *http.Request, page, def
 
 // checkedBody reads a POST body and runs the CSRF checks, answering the
 // failure itself.
-func (h *authHandler) checkedBody(w http.ResponseWriter, r *http.Request) (postBody, bool) {
+func (h *authHandler) checkedBody(w http.ResponseWriter, r *http.Request) (postbody.Body, bool) {
 	b, herr := readBody(w, r)
 	if herr != nil {
 		h.fail(w, r, herr, true)

@@ -73,16 +73,11 @@ func (h *authHandler) getSession(w http.ResponseWriter, r *http.Request, _ strin
 
 func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ string) {
 	if h.csrf == nil {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "cookie sessions are not configured (Config.Keys is empty)"}, true)
+		h.fail(w, r, errNoCookies, true)
 		return
 	}
-	b, herr := readBody(w, r)
-	if herr != nil {
-		h.fail(w, r, herr, true)
-		return
-	}
-	if !h.csrfOK(r, b.CSRFToken) {
-		h.fail(w, r, errCSRFAnswer, true)
+	b, ok := h.checkedBody(w, r)
+	if !ok {
 		return
 	}
 	s, err := h.m.GetServerSession(r)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/postbody"
 )
 
 // handlerManager is a Manager with one OpenID Connect provider whose
@@ -126,7 +128,7 @@ func TestHandlerSignOutAndUpdate(t *testing.T) {
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("malformed JSON: got %d %q, want 400", rec.Code, rec.Body)
 	}
-	rec = post("/api/auth/session", "application/json", `{"csrfToken":"`+token+`","pad":"`+strings.Repeat("x", maxBody)+`"}`)
+	rec = post("/api/auth/session", "application/json", `{"csrfToken":"`+token+`","pad":"`+strings.Repeat("x", postbody.MaxBytes)+`"}`)
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("large body: got %d, want 413", rec.Code)
 	}
