@@ -41,33 +41,30 @@ import (
 //	GET  /jwks.json         the JWK Set of Config.Tokens' keys
 //	POST /exchange          ticket: ExchangeTicket; CSRF-checked; 400 forged, 410 expired, 409 replayed (with a Config.Store)
 //	POST /switch            signInId: SwitchSignIn; CSRF-checked; 404 for an unknown sign-in
-//	POST /organization      organizationId: SwitchOrganization; CSRF-checked; 403 when AuthorizeScope refuses
-//	POST /workspace         workspaceId: SwitchWorkspace; CSRF-checked; 403 when AuthorizeScope refuses
+//	POST /organization      organizationId: SwitchScope; CSRF-checked; 403 when AuthorizeScope refuses
+//	POST /workspace         workspaceId: SwitchScope; CSRF-checked; 403 when AuthorizeScope refuses
 //
 // The session JSON has Auth.js's shape, {"user": {"name", "email",
-// "image"}, "expires": ISO 8601}, and adds "status", "provider",
-// "accessTokenExpiresAt", "idTokenExpiresAt", "activeSignInId",
-// "activeOrganizationId", "activeWorkspaceId", "error", "actor", the
-// user's "id" and, for a session with several sign-ins, "signIns" (each
-// with "id", "user", "provider", "activeOrganizationId",
-// "activeWorkspaceId" and "actor"). It never holds the refresh token or the ID token, and holds
-// the access token ("accessToken") only with Config.ExposeAccessToken.
+// "image"}, "expires": ISO 8601}, plus the user's "id", "status",
+// "provider", "accessTokenExpiresAt", "idTokenExpiresAt", "activeSignInId",
+// "activeOrganizationId", "activeWorkspaceId", "error", "actor" and, with
+// several sign-ins, "signIns" (each with "id", "user", "provider", the
+// active organization and workspace IDs and "actor"). It never holds the
+// refresh token or the ID token, and holds the access token
+// ("accessToken") only with Config.ExposeAccessToken.
 //
 // Sign-in is the authorization-code flow with PKCE (S256), state and, for
-// OpenID Connect, nonce, all three bound to the browser by a sealed cookie
-// that lives for Config.SignInStateLifetime and serves one callback: the
-// callback consumes the state on the server too, with Config.Store's
-// Consume when there is a Store (every instance sees it), otherwise in a
-// bounded record in this process (a replay on another instance is not
-// seen). Each sign-in has its own cookie, named after its state, so
-// sign-ins started in several tabs all finish; at most four are kept, and
-// a start from this site past that ends the oldest. GET /signin/{id} from
-// another site (Sec-Fetch-Site: cross-site) passes no provider parameters
-// and no addAccount through, never ends a sign-in in progress, and gets 409
-// when there is no room.
-// callbackUrl (query or form) must be a path on this site or a URL on its
-// origin (Config.URL, or the request's); anything else is refused with 400,
-// never followed.
+// OpenID Connect, nonce, bound to the browser by a sealed cookie of its
+// own (sign-ins started in several tabs all finish) that lives for
+// Config.SignInStateLifetime and serves one callback: the state is also
+// consumed on the server, in Config.Store across instances when it is a
+// store.Consumer, otherwise in this process only. A browser keeps at most
+// four sign-ins in progress; a start from this site past that ends the
+// oldest. GET /signin/{id} from another site (Sec-Fetch-Site: cross-site)
+// passes no provider parameters and no addAccount through, never ends a
+// sign-in in progress, and gets 409 when there is no room. callbackUrl
+// (query or form) must be a path on this site or a URL on its origin
+// (Config.URL, or the request's); anything else gets 400, never followed.
 //
 // Every state-changing request (POST) must pass two checks, or gets 403:
 // it must not be cross-origin (Sec-Fetch-Site, or Origin against Host, as
@@ -294,19 +291,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // setCookie sets one of the handler's own cookies: host-only, Path "/",
 // HttpOnly, SameSite=Lax, Secure unless Config.InsecureCookies. maxAge 0
-// makes a browser-session cookie.
+// makes a browser-session cookie, a negative one expires it.
 func (h *authHandler) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
-	if maxAge > 0 {
+	switch {
+	case maxAge > 0:
 		c.Expires = h.m.cfg.Now().Add(time.Duration(maxAge) * time.Second).UTC()
+	case maxAge < 0:
+		c.Expires = time.Unix(1, 0)
 	}
 	http.SetCookie(w, c)
 }
 
-func (h *authHandler) expireCookie(w http.ResponseWriter, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: h.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1, Expires: time.Unix(1, 0)})
-}
+func (h *authHandler) expireCookie(w http.ResponseWriter, name string) { h.setCookie(w, name, "", -1) }
 
 // render answers with an HTML page, under a policy that lets it load
 // nothing and be framed nowhere.

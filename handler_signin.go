@@ -107,11 +107,6 @@ var (
 	errTooManyFlows = errors.New("other sign-ins are in progress in this browser: finish one, or start from this site's sign-in page")
 )
 
-// authParams are the authorization request parameters a sign-in request
-// may pass through to the provider, as Auth.js's signIn(provider, options,
-// authorizationParams) does.
-var authParams = []string{"login_hint", "prompt", "ui_locales", "max_age", "acr_values"}
-
 // isCrossSite reports whether the browser says r comes from another site
 // (Sec-Fetch-Site: cross-site). Requests without the header (older
 // browsers, non-browser clients) count as same-site.
@@ -122,7 +117,7 @@ func isCrossSite(r *http.Request) bool {
 // startSignIn begins the authorization-code flow with provider id: it
 // seals state, nonce and PKCE verifier into a flow cookie of its own and
 // returns the provider's authorization URL. extra holds what the request
-// asks of the provider (authParams) and addAccount; the caller passes nil
+// asks of the provider (oidc.PassThrough) and addAccount; the caller passes nil
 // for a request it does not trust with them.
 func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, callback string, extra url.Values) (string, *handlerError) {
 	p, err := h.m.provider(id)
@@ -152,12 +147,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
 		Add:      extra.Get("addAccount") == "true",
 	}
-	opts := ar.Options()
-	for _, k := range authParams {
-		if v := extra.Get(k); v != "" && len(v) <= 256 {
-			opts = append(opts, oauth2.SetAuthURLParam(k, v))
-		}
-	}
+	opts := append(ar.Options(), oidc.PassThrough(extra)...)
 	name, _ := h.flows.Name(f.State)
 	value, err := h.flows.Seal(name, f)
 	if errors.Is(err, flow.ErrTooLarge) {

@@ -5,11 +5,13 @@ import "net/http"
 // GET {BasePath}/token and GET {BasePath}/jwks.json: the tokens of
 // Config.Tokens and the keys that verify them.
 
+var errNoTokens = &handlerError{http.StatusNotFound, "UnknownAction", "session tokens are not configured"}
+
 // getToken serves GetToken for the request's cookie session: the template
 // named by ?template=, a fresh token with ?skipCache=true.
 func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string) {
 	if h.m.minter == nil {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "session tokens are not configured"}, true)
+		h.fail(w, r, errNoTokens, true)
 		return
 	}
 	q := r.URL.Query()
@@ -22,7 +24,7 @@ func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string)
 	// Only cookie sessions: a bearer JWT (perhaps one of these tokens)
 	// must not buy a fresh token, which would extend it forever.
 	if !s.Active() || s.Source != SourceCookie {
-		h.fail(w, r, &handlerError{http.StatusUnauthorized, "SessionRequired", "no active session"}, true)
+		h.fail(w, r, errSessionNeeded, true)
 		return
 	}
 	var opts []TokenOption
@@ -41,7 +43,7 @@ func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string)
 // getJWKS serves the JWK Set of Config.Tokens' public keys.
 func (h *authHandler) getJWKS(w http.ResponseWriter, r *http.Request, _ string) {
 	if h.m.minter == nil {
-		h.fail(w, r, &handlerError{http.StatusNotFound, "UnknownAction", "session tokens are not configured"}, true)
+		h.fail(w, r, errNoTokens, true)
 		return
 	}
 	hd := w.Header()

@@ -32,24 +32,23 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 }
 
 // UpdateSession changes the active cookie session of r with update, which
-// receives a copy, writes the result to w and fires OnSessionUpdate. It
+// receives a copy, writes the result to w, fires OnSessionUpdate and
 // returns the new snapshot. update may change the user, tokens, error,
-// actor, scope and sign-ins; the session's lifetime and state (Status,
-// Source, CreatedAt, LastActiveAt, ExpireAt, AbandonAt) are kept as they
-// were. The ID is kept too, unless update changes the session's privileges
-// (its active sign-in or user, the accounts signed in, the actor, the
-// organization or workspace): then the session gets a new random ID, so
-// that an ID known before the change is worth nothing after it. An error from update is returned as it is and nothing is
-// written. Without an active cookie session UpdateSession returns the error
-// GetServerSession would.
+// actor, scope and sign-ins; the lifetime and state (Status, Source,
+// CreatedAt, LastActiveAt, ExpireAt, AbandonAt) stay as they were. The ID
+// stays too, unless update changes the session's privileges (its active
+// sign-in or user, the accounts signed in, the actor, the organization or
+// workspace): then the session gets a new random ID, so that an ID known
+// before the change is worth nothing after it. An error from update is
+// returned as it is and nothing is written. Without an active cookie
+// session UpdateSession returns the error GetServerSession would.
 //
-// With a Config.Store the change is saved in the Store with
-// compare-and-set: if another instance wrote the session in between,
-// update runs again on the newer session, so it may run more than once and
-// must only change the session it is given. The session's generation
-// advances, or on a change of privileges the session moves to its new ID
-// (the old one forwards to it for requests in flight), and its cookie is
-// re-issued (see theftGrace).
+// With a Config.Store the change is saved with compare-and-set: if another
+// instance wrote the session in between, update runs again on the newer
+// session, so it may run more than once and must only change the session
+// it is given. The session's generation advances, or on a change of
+// privileges the session moves to its new ID (the old one forwards to it
+// for requests in flight), and its cookie is re-issued.
 func (m *Manager) UpdateSession(w http.ResponseWriter, r *http.Request, update func(*Session) error) (*Session, error) {
 	s, cw, err := m.verbs.update(r, update, false)
 	cw.Apply(w.Header())
@@ -138,9 +137,8 @@ func (m *Manager) SwitchScope(w http.ResponseWriter, r *http.Request, kind Scope
 // ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
 // an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
 // Store that cannot record one-time keys (store.Consumer) one wrapping
-// ErrNotConfigured.
-// An impersonation session is audit-logged (actor and user, never the
-// ticket).
+// ErrNotConfigured. An impersonation session is audit-logged (actor and
+// user, never the ticket).
 func (m *Manager) ExchangeTicket(w http.ResponseWriter, r *http.Request, ticket string) (*Session, error) {
 	s, cw, err := m.exchangeTicket(r, ticket)
 	cw.Apply(w.Header())
