@@ -12,6 +12,7 @@ import (
 	"github.com/sessionkit/sessionkit/internal/flow"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/page"
+	"github.com/sessionkit/sessionkit/internal/redirect"
 	"golang.org/x/oauth2"
 )
 
@@ -63,18 +64,10 @@ func (h *authHandler) callback(w http.ResponseWriter, r *http.Request, id string
 
 func (h *authHandler) signInPage(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
-	if h.m.cfg.SignInURL != h.base+"/signin" {
-		// The application has its own sign-in page.
-		u, err := url.Parse(h.m.cfg.SignInURL)
-		if err == nil {
-			uq := u.Query()
-			for _, k := range []string{"callbackUrl", "error"} {
-				if v := q.Get(k); v != "" {
-					uq.Set(k, v)
-				}
-			}
-			u.RawQuery = uq.Encode()
-			http.Redirect(w, r, u.String(), http.StatusFound)
+	if h.m.cfg.SignInURL != h.base+"/signin" { // the application has its own sign-in page
+		pass := url.Values{"callbackUrl": {q.Get("callbackUrl")}, "error": {q.Get("error")}}
+		if u, ok := redirect.WithQuery(h.m.cfg.SignInURL, pass); ok {
+			http.Redirect(w, r, u, http.StatusFound)
 			return
 		}
 	}

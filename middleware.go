@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/page"
@@ -112,7 +113,8 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if !page.IsAPI(r) {
-		http.Redirect(w, r, redirect.WithCallback(m.cfg.SignInURL, r.URL.RequestURI()), http.StatusSeeOther)
+		u, _ := redirect.WithQuery(m.cfg.SignInURL, url.Values{"callbackUrl": {redirect.LocalPath(r.URL.RequestURI())}})
+		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
 	status, code, desc := http.StatusUnauthorized, "unauthenticated", "no session"

@@ -200,18 +200,22 @@ func checkDecoded(s string) error {
 	return errors.New("the query is encoded too many times")
 }
 
-// WithCallback is signIn (a URL validated beforehand; returned as it is if
-// it does not parse) with its callbackUrl set to requestURI, which becomes
-// "/" unless LocalPath accepts it.
-func WithCallback(signIn, requestURI string) string {
-	u, err := url.Parse(signIn)
+// WithQuery is raw with the non-empty values of q set in its query (each
+// replacing the values raw had), and raw and false when raw does not
+// parse.
+func WithQuery(raw string, q url.Values) (string, bool) {
+	u, err := url.Parse(raw)
 	if err != nil {
-		return signIn
+		return raw, false
 	}
-	q := u.Query()
-	q.Set("callbackUrl", LocalPath(requestURI))
-	u.RawQuery = q.Encode()
-	return u.String()
+	uq := u.Query()
+	for k, v := range q {
+		if len(v) > 0 && v[0] != "" {
+			uq.Set(k, v[0])
+		}
+	}
+	u.RawQuery = uq.Encode()
+	return u.String(), true
 }
 
 // LocalPath returns p if it is a path on this site, and "/" for anything a

@@ -126,14 +126,21 @@ func TestLocalPath(t *testing.T) {
 	}
 }
 
-func TestWithCallback(t *testing.T) {
-	tests := []struct{ signIn, uri, want string }{
-		{"/api/auth/signin", "/a?b=c", "/api/auth/signin?callbackUrl=%2Fa%3Fb%3Dc"},
-		{"https://app.example/login?x=1", "//evil.example", "https://app.example/login?callbackUrl=%2F&x=1"},
+func TestWithQuery(t *testing.T) {
+	tests := []struct {
+		raw  string
+		q    url.Values
+		want string
+		ok   bool
+	}{
+		{"/api/auth/signin", url.Values{"callbackUrl": {"/a?b=c"}}, "/api/auth/signin?callbackUrl=%2Fa%3Fb%3Dc", true},
+		{"https://app.example/login?x=1&error=old", url.Values{"callbackUrl": {"/"}, "error": {"E"}, "empty": {""}, "none": nil},
+			"https://app.example/login?callbackUrl=%2F&error=E&x=1", true},
+		{"https://app.example/%zz", url.Values{"callbackUrl": {"/"}}, "https://app.example/%zz", false},
 	}
 	for _, tt := range tests {
-		if got := WithCallback(tt.signIn, tt.uri); got != tt.want {
-			t.Errorf("WithCallback(%q, %q): got %q, want %q", tt.signIn, tt.uri, got, tt.want)
+		if got, ok := WithQuery(tt.raw, tt.q); got != tt.want || ok != tt.ok {
+			t.Errorf("WithQuery(%q, %v): got %q, %v; want %q, %v", tt.raw, tt.q, got, ok, tt.want, tt.ok)
 		}
 	}
 }
