@@ -55,15 +55,14 @@ func (h *authHandler) clientSession(s *Session) authjs.Session[Actor] {
 // one (next-auth v4 reads {} as signed out; null would be a fetch error),
 // or null with Config.NullSession (Auth.js v5).
 func (h *authHandler) writeSession(w http.ResponseWriter, s *Session) {
-	if !s.Active() {
-		if h.m.cfg.NullSession {
-			writeJSON(w, http.StatusOK, nil)
-		} else {
-			writeJSON(w, http.StatusOK, struct{}{})
-		}
-		return
+	switch {
+	case s.Active():
+		writeJSON(w, http.StatusOK, h.clientSession(s))
+	case h.m.cfg.NullSession:
+		writeJSON(w, http.StatusOK, nil)
+	default:
+		writeJSON(w, http.StatusOK, struct{}{})
 	}
-	writeJSON(w, http.StatusOK, h.clientSession(s))
 }
 
 func (h *authHandler) getSession(w http.ResponseWriter, r *http.Request, _ string) {

@@ -19,12 +19,12 @@ import (
 // When the access token of a cookie session is due for refresh (see
 // Config.RefreshLeeway), Middleware refreshes it before next runs, so next
 // sees the new tokens; concurrent requests of one session share one
-// refresh. A failed refresh never fails the request: the session stays, with
-// Error set to RefreshAccessTokenError. When the session was refreshed,
-// opened with an old key, or activity moved its idle expiry, Middleware
-// re-issues the cookie by adding Set-Cookie headers before next runs; next
-// must not remove them. The ResponseWriter passed to
-// next is the one Middleware received, unwrapped.
+// refresh. A failed refresh never fails the request: the session stays,
+// with Error set to RefreshAccessTokenError. When the session was
+// refreshed, opened with an old key, or activity moved its idle expiry,
+// Middleware re-issues the cookie by adding Set-Cookie headers before next
+// runs; next must not remove them. The ResponseWriter passed to next is the
+// one Middleware received, unwrapped.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, m.attach(w, r))
