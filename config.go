@@ -255,7 +255,7 @@ type Config struct {
 	// AuthorizeScope decides whether the session s may switch to the
 	// organization (kind ScopeOrganization) or workspace (kind
 	// ScopeWorkspace) id; a nil error allows it. It runs for
-	// SwitchOrganization, SwitchWorkspace and their endpoints; an error
+	// SwitchScope and its endpoints; an error
 	// (or a panic) refuses the switch with ErrScopeForbidden. id may be
 	// empty: leaving the organization or workspace. Default nil: every
 	// switch is refused.

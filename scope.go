@@ -28,7 +28,7 @@ var (
 // errScopeNoHook is why every switch is refused without a hook.
 var errScopeNoHook = errors.New("no Config.AuthorizeScope is configured")
 
-// switchScope is SwitchOrganization and SwitchWorkspace: it returns the
+// switchScope is SwitchScope: it returns the
 // session's new cookie.
 func (v *verbs) switchScope(r *http.Request, kind ScopeKind, id string) (*Session, cookieWrite, error) {
 	hook := v.authorizeScope
