@@ -66,11 +66,13 @@ func (m *Manager) reissued(ctx context.Context, w http.ResponseWriter, err error
 // through only with an active session. Otherwise OnUnauthenticated may write
 // the response; if it does not, Require answers:
 //
-//   - a page request (a navigation, or a GET or HEAD that asks for no JSON)
-//     with a 303 redirect to Config.SignInURL, carrying the request's path
-//     and query as callbackUrl;
+//   - a page request (a browser's navigation: a GET or HEAD whose Accept
+//     header names text/html, or that has none) with a 303 redirect to
+//     Config.SignInURL, carrying the request's path and query as
+//     callbackUrl;
 //   - an API request (an Authorization header, the Sec-Fetch-Mode of a
-//     fetch, a JSON Accept header, or another method) with 401, a JSON body
+//     fetch, an Accept header without text/html such as curl's "*/*" or
+//     "application/json", or another method) with 401, a JSON body
 //     {"error", "error_description"} and "WWW-Authenticate: Bearer", which
 //     carries error="invalid_token" when a bearer token was presented in
 //     the Authorization header and refused;

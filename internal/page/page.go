@@ -96,9 +96,12 @@ func SanitizeCode(s string) string {
 	return string(b)
 }
 
-// IsAPI reports whether r was made by code (an Authorization header, a
-// fetch's Sec-Fetch-Mode, XMLHttpRequest, a JSON Accept header, or a
-// method other than GET and HEAD) rather than by a page navigation.
+// IsAPI reports whether r was made by code rather than by a page
+// navigation: it has an Authorization header, a fetch's Sec-Fetch-Mode,
+// X-Requested-With XMLHttpRequest, a method other than GET and HEAD, or an
+// Accept header that does not name text/html (curl's "*/*", a JSON
+// client's "application/json"). Browsers name text/html when they
+// navigate; a request without an Accept header counts as a navigation.
 func IsAPI(r *http.Request) bool {
 	if r.Header.Get("Authorization") != "" {
 		return true
@@ -116,5 +119,5 @@ func IsAPI(r *http.Request) bool {
 		return true
 	}
 	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+	return accept != "" && !strings.Contains(accept, "text/html")
 }

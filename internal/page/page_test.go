@@ -19,6 +19,8 @@ func TestIsAPI(t *testing.T) {
 		{"browser navigation", "GET", map[string]string{"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}, false},
 		{"json accept", "GET", map[string]string{"Accept": "application/json"}, true},
 		{"json and html accept", "GET", map[string]string{"Accept": "text/html, application/json"}, false},
+		{"curl", "GET", map[string]string{"Accept": "*/*"}, true},
+		{"browser without fetch metadata", "GET", map[string]string{"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, false},
 		{"xhr", "GET", map[string]string{"X-Requested-With": "XMLHttpRequest"}, true},
 		{"fetch", "GET", map[string]string{"Sec-Fetch-Mode": "cors"}, true},
 		{"authorization", "GET", map[string]string{"Authorization": "Bearer x"}, true},
