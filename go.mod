@@ -1,6 +1,6 @@
 module github.com/sessionkit/sessionkit
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/MicahParks/jwkset v0.11.5
