@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image/color"
+	"image/png"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +108,10 @@ func TestBrowser(t *testing.T) {
 	if email, status := text("#email"), text("#status"); email != "ada@example.com" || status != "active" {
 		t.Fatalf("home page: got %q, %q; want ada@example.com, active", email, status)
 	}
+	// It looks like a product: the shared stylesheet applied, the header
+	// with the signed-in user and a link to every page, checked on a
+	// screenshot (kept with -artifacts).
+	checkLook(t, ctx)
 	// Switch organization with the home page's button (a POST with the
 	// csrfToken of /api/auth/csrf), then add Grace's account and switch
 	// back to Ada's, whose organization is kept.
@@ -250,4 +260,70 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#signed-out")))
 	do("poll the session signed out", chromedp.Navigate(d.URL+"/client"), pollStatus("unauthenticated"))
 	do("open the protected page signed out", chromedp.Navigate(d.URL+"/protected"), chromedp.WaitVisible(css("#signin-oidc")))
+}
+
+// The demo's look, as the stylesheet static/demo.css sets it.
+var (
+	headerColor = color.RGBA{0x1e, 0x29, 0x3b, 0xff} // .bar's background, --bar
+	pageColor   = color.RGBA{0xf8, 0xfa, 0xfc, 0xff} // body's background
+)
+
+// checkLook checks the signed-in home page open in ctx: the header names
+// the user and links to every page of navLinks, and a screenshot shows the
+// stylesheet's header bar above the page's background.
+func checkLook(t *testing.T, ctx context.Context) {
+	t.Helper()
+	type header struct {
+		User  string   `json:"user"`
+		Links []string `json:"links"`
+	}
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[header](`({
+  user: document.getElementById("header-user")?.textContent.trim() ?? "",
+  links: [...document.querySelectorAll("header nav a")].map(a => a.getAttribute("href")),
+})`))
+	if err != nil {
+		t.Fatalf("read the header: %v", err)
+	}
+	if h.User != "Ada Lovelace" {
+		t.Errorf("header: got user %q, want Ada Lovelace", h.User)
+	}
+	for _, l := range navLinks {
+		if !slices.Contains(h.Links, l.Href) {
+			t.Errorf("header: got links %q, want one to %s", h.Links, l.Href)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	file := filepath.Join(t.ArtifactDir(), "home.png")
+	if err := os.WriteFile(file, shot, 0o644); err != nil {
+		t.Fatalf("keep the screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", file, err)
+	}
+	b := img.Bounds()
+	checks := []struct {
+		what string
+		x, y int
+		want color.RGBA
+	}{
+		{"the header bar, top left", b.Min.X + 2, b.Min.Y + 2, headerColor},
+		{"the header bar, top right", b.Max.X - 3, b.Min.Y + 2, headerColor},
+		{"the page's background, bottom left", b.Min.X + 2, b.Max.Y - 3, pageColor},
+	}
+	for _, c := range checks {
+		if got := color.RGBAModel.Convert(img.At(c.x, c.y)).(color.RGBA); !near(got, c.want) {
+			t.Errorf("screenshot %s: %s at (%d, %d): got %v, want %v", file, c.what, c.x, c.y, got, c.want)
+		}
+	}
+}
+
+// near reports whether two colours differ by at most 3 in each channel
+// (colour management may round).
+func near(a, b color.RGBA) bool {
+	d := func(x, y uint8) bool { return x-y <= 3 || y-x <= 3 }
+	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
 }

@@ -36,7 +36,7 @@ func TestNextAuthClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, err := exec.LookPath("node")
-	requireTool(t, err == nil, "node is not installed")
+	requireTool(t, err == nil, "node is not installed: TestNextAuthClient runs next-auth's clients in Node.js (apt-get install nodejs npm, then npm ci in compat/nextauth)")
 	for _, tc := range []struct {
 		name, script, module string
 		nullSession          bool

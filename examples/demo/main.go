@@ -373,13 +373,14 @@ func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 	mux.Handle("/", pageHeaders(app))
 	app.HandleFunc("GET /static/home.js", serveScript(homeScript))
 	app.HandleFunc("GET /static/client.js", serveScript(clientScript))
+	app.HandleFunc("GET /static/demo.css", serveStatic("text/css; charset=utf-8", stylesheet))
 	app.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
-		render(w, homePage, view(s))
+		render(w, r, homePage, "Home", view(s))
 	})
 	app.Handle("GET /protected", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
-		render(w, protectedPage, view(s))
+		render(w, r, protectedPage, "Protected page", view(s))
 	})))
 	app.Handle("GET /api/me", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sessionkit.FromContext(r.Context())
@@ -400,7 +401,7 @@ func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
 	app.Handle("GET /api/sessions", m.Require(http.HandlerFunc(sp.json)))
 	app.Handle("POST /sessions/revoke-all", m.Require(http.HandlerFunc(sp.revokeAll)))
 	app.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
-		render(w, clientPage, nil)
+		render(w, r, clientPage, "Client page", nil)
 	})
 	return m.Middleware(mux)
 }

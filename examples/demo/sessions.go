@@ -128,11 +128,11 @@ func (p *sessionsPage) page(w http.ResponseWriter, r *http.Request) {
 	list, s, err := p.list(r)
 	switch {
 	case errors.Is(err, sessionkit.ErrNotConfigured):
-		render(w, sessionsTmpl, sessionsView{Stateless: true})
+		render(w, r, sessionsTmpl, "Your sessions", sessionsView{Stateless: true})
 	case err != nil:
 		p.unavailable(w, r, err)
 	default:
-		render(w, sessionsTmpl, sessionsView{Sessions: list, Token: p.token(s.ID)})
+		render(w, r, sessionsTmpl, "Your sessions", sessionsView{Sessions: list, Token: p.token(s.ID)})
 	}
 }
 
@@ -176,7 +176,7 @@ func (p *sessionsPage) unavailable(w http.ResponseWriter, r *http.Request, err e
 	http.Error(w, "the session store is unavailable", http.StatusServiceUnavailable)
 }
 
-var sessionsTmpl = page(`<h2>Your sessions</h2>
+var sessionsTmpl = page(`<section class="card">
 {{if .Stateless}}<p id="stateless">This demo keeps sessions in stateless cookies, which cannot be listed or revoked.
 Start it with <code>SESSIONKIT_STORE=memory</code> or <code>SESSIONKIT_REDIS_URL=redis://127.0.0.1:6379/0</code>.</p>
 {{else}}<table id="sessions"><tr><th>Session</th><th>Status</th><th>Created</th><th>Last active</th><th>Expires</th></tr>
@@ -185,4 +185,4 @@ Start it with <code>SESSIONKIT_STORE=memory</code> or <code>SESSIONKIT_REDIS_URL
 <td>{{.ExpireAt.UTC.Format "2006-01-02T15:04:05Z07:00"}}</td></tr>
 {{end}}</table>
 <form id="revoke-all" method="post" action="/sessions/revoke-all"><input type="hidden" name="csrfToken" value="{{.Token}}">
-<button type="submit">Sign out everywhere</button></form>{{end}}`)
+<p><button type="submit">Sign out everywhere</button></p></form>{{end}}</section>`)
