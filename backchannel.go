@@ -126,7 +126,7 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	}
 	return logoutToken{
 		provider: p.cfg.ID, iss: iss, sid: said.SID, sub: said.Sub, jti: said.JTI,
-		ttl: oidc.JTIMemory(claims, p.cfg.Leeway, now),
+		ttl: oidc.JTIMemory(claims, defaultLeeway, now),
 	}, nil
 }
 

@@ -359,8 +359,8 @@ func TestBearerJWKSDownAtStart(t *testing.T) {
 	}
 	jwks.Down.Store(false)
 	// The unknown-kid refresh was spent on the failed attempt; the next one
-	// is allowed after JWKSMinRefreshInterval. Use a manager with a short one.
-	cfg.Bearer.JWKSMinRefreshInterval = time.Millisecond
+	// is allowed after the minimum refresh interval. Use a manager with a short one.
+	cfg.Bearer.jwksMinWait = time.Millisecond
 	m2 := mustNew(t, cfg)
 	r := httptest.NewRequest(http.MethodGet, "https://api.example/", nil)
 	r.Header.Set("Authorization", "Bearer "+raw)
@@ -730,7 +730,7 @@ func TestBearerRefreshSurvivesCanceledRequester(t *testing.T) {
 // With a minimum interval shorter than FetchTimeout a forged kid is still
 // refused at once, never held until the limiter allows.
 func TestBearerForgedKIDNotHeld(t *testing.T) {
-	f := newBearerFixture(t, func(c *Config) { c.Bearer.JWKSMinRefreshInterval = 3 * time.Second })
+	f := newBearerFixture(t, func(c *Config) { c.Bearer.jwksMinWait = 3 * time.Second })
 	forged := func(i int) string {
 		return signer{KID: fmt.Sprintf("forged-%d", i), Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))
 	}

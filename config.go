@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -15,41 +16,37 @@ import (
 	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/redirect"
-	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"github.com/sessionkit/sessionkit/internal/seal"
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// Defaults for the zero values of Config and JWTConfig.
+// Defaults for the zero values of Config and JWTConfig, and the lifetime
+// of a sign-in's state.
 const (
 	defaultCookieName    = "sessionkit"
 	defaultBasePath      = "/api/auth"
 	defaultLifetime      = 30 * 24 * time.Hour
 	defaultLeeway        = 5 * time.Second
-	maxLeeway            = 5 * time.Minute
 	defaultJWKSRefresh   = time.Hour
 	defaultJWKSMinWait   = time.Minute
 	defaultFetchTimeout  = 10 * time.Second
 	defaultMaxCookieSize = 16 << 10
 	defaultRefreshLeeway = time.Minute
-	// defaultSignInStateLifetime is the default of
-	// Config.SignInStateLifetime.
-	defaultSignInStateLifetime = 10 * time.Minute
+	signInStateLifetime  = 10 * time.Minute
 )
 
 // Config configures a Manager. The zero value of every field is a safe,
 // documented default; New validates the whole struct and names the field of
 // anything it rejects in a *ConfigError.
 type Config struct {
-	// Keys are the cookie secrets: each at least 32 bytes of secret (a
-	// random passphrase, for example `openssl rand -base64 48`, or random
-	// bytes). The first seals new cookies and tickets; every one opens
-	// them, so a secret is rotated by putting the new one first and
-	// keeping the old one until its cookies have expired. A cookie opened
-	// with an older secret is re-issued with the first one. Each use (the
-	// session cookie, the sign-in flow cookie, tickets, CSRF tokens) has
-	// its own keys, derived from the secret with HKDF-SHA256; cookies and
-	// tickets are sealed with AES-256-GCM.
+	// Keys are the cookie secrets, each at least 32 bytes of secret (such
+	// as `openssl rand -base64 48`). The first seals new cookies and
+	// tickets; every one opens them: rotate by putting the new secret
+	// first and keeping the old one until its cookies have expired (a
+	// cookie opened with an older secret is re-issued with the first).
+	// Each use (session cookie, sign-in flow cookie, tickets, CSRF tokens)
+	// derives its own keys with HKDF-SHA256; values are sealed with
+	// AES-256-GCM.
 	//
 	// Keys may be empty only when Bearer is set: the Manager then reads bearer
 	// JWTs and never writes cookies.
@@ -57,8 +54,8 @@ type Config struct {
 
 	// CookieName is the session cookie's name, without prefix. Default
 	// "sessionkit". The Manager adds the "__Host-" prefix (Path "/", no
-	// Domain) or else the "__Secure-" prefix, and splits values larger than
-	// a browser accepts into chunks named <name>.0, <name>.1, ...
+	// Domain) or else "__Secure-", and splits values larger than a browser
+	// accepts into chunks named <name>.0, <name>.1, ...
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute. Default empty (host-only,
 	// which allows the stronger "__Host-" prefix).
@@ -71,18 +68,16 @@ type Config struct {
 	// InsecureCookies drops the Secure attribute and the cookie prefix.
 	// Cookies are Secure by default on every request, plain HTTP included:
 	// Chrome, Firefox, curl and Go's cookiejar treat http://localhost and
-	// http://127.0.0.1 as secure origins, so local development works
-	// without this switch. Safari does not; set it for development in
-	// Safari or on a non-loopback plain-HTTP host. The Manager never guesses
-	// from the request, because a TLS-terminating proxy makes every request
-	// look like plain HTTP to a loopback host. InsecureCookies MUST NOT be
-	// set in production.
+	// http://127.0.0.1 as secure origins. Safari does not; set it for
+	// development in Safari or on a non-loopback plain-HTTP host. The
+	// Manager never guesses from the request, because behind a
+	// TLS-terminating proxy every request looks like plain HTTP.
+	// InsecureCookies MUST NOT be set in production.
 	InsecureCookies bool
 	// MaxCookieSize caps the encoded size of a session across all of its
-	// chunks, and the bytes of chunks the Manager reads from a request.
-	// Default 16 KiB. Mind the servers in front of
-	// the application: nginx refuses a request header line over 8 KiB with
-	// its default large_client_header_buffers.
+	// chunks, and the bytes of chunks read from a request. Default 16 KiB;
+	// at least 4096. Mind the servers in front: nginx refuses a header
+	// line over 8 KiB with its default large_client_header_buffers.
 	MaxCookieSize int
 
 	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
@@ -90,37 +85,33 @@ type Config struct {
 	Lifetime time.Duration
 	// IdleTimeout, when set, ends a session that records no activity for
 	// that long (status abandoned): ExpireAt = LastActiveAt + IdleTimeout,
-	// never past AbandonAt. The middleware records activity by re-issuing the
-	// cookie at most once per IdleTimeout/10. Default 0: no idle timeout,
-	// ExpireAt = AbandonAt.
+	// never past AbandonAt. The middleware records activity by re-issuing
+	// the cookie at most once per IdleTimeout/10. Default 0: no idle
+	// timeout, ExpireAt = AbandonAt.
 	IdleTimeout time.Duration
 
-	// Store, when set, keeps cookie sessions on the server: SignIn saves
-	// the session in the Store and the cookie holds only its ID and
-	// generation (still sealed with Keys), so that sessions can be ended,
-	// revoked, listed and signed out everywhere (End, Revoke, RevokeUser,
-	// ListSessions, back-channel logout), refreshed once across many
-	// instances, and so that a copied cookie is detected (see ErrTokenTheft
-	// and Callbacks.OnTokenTheftDetected). Every request reads its session
-	// from the Store. Store-backed and stateless cookies do not mix: with
-	// a Store, a stateless cookie is refused as invalid, and without one,
-	// a store-backed cookie is. Requires Keys.
+	// Store, when set, keeps cookie sessions on the server: the cookie holds
+	// only the session's ID and generation (still sealed with Keys), so that
+	// sessions can be ended, revoked, listed and signed out everywhere (End,
+	// Revoke, RevokeUser, ListSessions, back-channel logout), refreshed once
+	// across instances, and a copied cookie is detected (ErrTokenTheft,
+	// Callbacks.OnTokenTheftDetected). Every request reads its session from
+	// the Store. With a Store a stateless cookie is refused as invalid, and
+	// without one a store-backed cookie is. Requires Keys.
 	//
-	// Beside what every Store does (load, compare-and-set save, delete),
-	// some features need an optional capability of the Store (see package
-	// store): RevokeUser, ListSessions and back-channel logout need its
+	// Some features need an optional capability of the Store (see package
+	// store): RevokeUser, ListSessions and back-channel logout its
 	// listings, tickets and back-channel logout its one-time keys; without
-	// them they return an error wrapping ErrNotConfigured. Without its
-	// locks, a session is refreshed once per instance rather than once
-	// across all of them; without its one-time keys, a sign-in's state is
-	// consumed in the instance's own bounded record, so a replayed callback
-	// is refused by the instance that served the first one but not by the
-	// others. memstore and redisstore have every capability.
+	// them they return an error wrapping ErrNotConfigured. Without locks a
+	// session is refreshed once per instance rather than once across all;
+	// without one-time keys a replayed sign-in callback is refused only by
+	// the instance that served the first one. memstore and redisstore have
+	// every capability.
 	//
-	// When the Store fails (an unreachable Redis, a timeout), the Manager
-	// fails closed: the request has no session (Middleware goes on
-	// without one and logs a warning; Require answers 503), and no call
-	// waits past its request's context or the Store's own timeout.
+	// When the Store fails, the Manager fails closed: the request has no
+	// session (Middleware goes on without one and logs a warning; Require
+	// answers 503), and no call waits past its request's context or the
+	// Store's own timeout.
 	//
 	// Default nil: stateless cookies, the whole session sealed in the
 	// cookie.
@@ -136,21 +127,19 @@ type Config struct {
 	Providers []Provider
 
 	// RefreshLeeway is how long before its access token expires a cookie
-	// session is refreshed: the middleware refreshes a session whose
-	// access token expires within the leeway and that holds a refresh
-	// token, through the Provider named by the session. The effective
-	// leeway never exceeds half the token's lifetime, so a provider that
-	// issues 20-second tokens is asked once per 10 seconds, not on every
-	// request. Default 1 min. A negative value turns
-	// refreshing off.
+	// session that holds a refresh token is refreshed, through the
+	// Provider named by the session. The effective leeway never exceeds
+	// half the token's lifetime, so 20-second tokens are refreshed once
+	// per 10 seconds, not on every request. Default 1 min; a negative
+	// value turns refreshing off.
 	RefreshLeeway time.Duration
-	// RefreshTimeout bounds how long a request waits for a refresh; it also
-	// stops waiting when its own context ends, and then goes on with the
-	// session it has, flagged. The exchange itself runs on for up to
-	// max(FetchTimeout, 2*RefreshTimeout), so that an answer that arrives
-	// late (the provider has already rotated the refresh token) is still
-	// recorded and used by the next request, which joins the running
-	// exchange rather than send the old token again. Default FetchTimeout.
+	// RefreshTimeout bounds how long a request waits for a refresh (or
+	// until its own context ends); it then goes on with the session it
+	// has, flagged. The exchange itself runs on for up to
+	// max(FetchTimeout, 2*RefreshTimeout), so that a late answer (the
+	// provider has already rotated the refresh token) is still recorded
+	// for the next request, which joins the running exchange rather than
+	// send the old token again. Default FetchTimeout.
 	RefreshTimeout time.Duration
 
 	// CacheBytes is the memory budget of the verified-credential cache: a
@@ -160,20 +149,18 @@ type Config struct {
 	// only until the credential's own expiry, only while the keys that
 	// verified it are unchanged (a JWK Set re-fetch drops the bearer
 	// entries), and never for a session that must be refreshed or
-	// re-issued; SignOut drops the signed-out cookie's entry. Each request
-	// still gets its own copy of the session. Default 32 MiB; a negative value turns the cache off.
+	// re-issued; SignOut drops the cookie's entry. Each request still gets
+	// its own copy of the session. Default 32 MiB; a negative value turns
+	// the cache off.
 	//
 	// An entry counts the credential's length plus 1 KiB: the default
-	// holds about 8,000 sessions of a typical 3 KB stateless cookie. A
-	// store-backed cookie's entry holds only its session ID (about 160
-	// bytes): the default holds about 200,000 of them, and the record is
-	// read and decoded on every request. Past that, a credential that is
-	// not held is admitted only if it has been presented more often of
-	// late than the entry it would replace, which has not been used
-	// since the cache last looked: a request whose session is not held
-	// costs what it costs with the cache off, plus a lookup, whether the
-	// traffic is a scan of one-time credentials or spread evenly over
-	// many more sessions than the budget holds. Manager.CacheStats tells
+	// holds about 8,000 typical 3 KB stateless cookies, or about 200,000
+	// store-backed cookies (an entry holds only the session ID; the record
+	// is read from the Store on every request). When full, a credential
+	// is admitted only if it has been presented more often of late than
+	// the entry it would replace, so a scan of one-time credentials or
+	// traffic spread over more sessions than the budget holds costs what
+	// it costs with the cache off, plus a lookup. Manager.CacheStats tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 
@@ -185,7 +172,8 @@ type Config struct {
 	// and query. Default BasePath + "/signin".
 	SignInURL string
 
-	// HTTPClient fetches JWK Sets. Default: a client with FetchTimeout as its
+	// HTTPClient makes the outgoing requests (JWK Sets, discovery, token
+	// and userinfo endpoints). Default: a client with FetchTimeout as its
 	// timeout. Responses larger than 1 MiB are refused either way.
 	HTTPClient *http.Client
 	// FetchTimeout bounds each outgoing request. Default 10 s.
@@ -203,42 +191,38 @@ type Config struct {
 	// Now is the clock every expiry is computed against. Default time.Now.
 	Now func() time.Time
 
-	// The fields below configure Handler, the Auth.js-compatible session
-	// endpoints and the OAuth 2.0 / OpenID Connect sign-in.
+	// The fields below configure Handler: the Auth.js-compatible session
+	// endpoints and the OAuth 2.0 / OpenID Connect sign-in, whose state,
+	// nonce and PKCE verifier live in a sealed cookie for 10 minutes (the
+	// time a user may take at the provider).
 
-	// URL is the application's public origin, such as
-	// "https://app.example" (scheme, host, optional port; no path, query or
-	// user info). Handler builds the OAuth redirect URI
-	// (URL + BasePath + "/callback/{provider}") and absolute redirect URLs
-	// from it, and accepts only callbackUrl values on this origin. Default
-	// empty: the origin of each request (https when it arrived over TLS,
-	// else http, with its Host header). Set it in production, and always
-	// behind a proxy or load balancer, where the request's own scheme and
-	// host are not the ones the browser used.
+	// URL is the application's public origin, such as "https://app.example"
+	// (scheme, host, optional port; no path, query or user info). Handler
+	// builds the OAuth redirect URI (URL + BasePath +
+	// "/callback/{provider}") and absolute redirect URLs from it, and
+	// accepts only callbackUrl values on this origin. Default empty: the
+	// origin of each request (https when it arrived over TLS, else http,
+	// with its Host header). Set it in production, and always behind a
+	// proxy or load balancer, where the request's own scheme and host are
+	// not the ones the browser used.
 	URL string
 	// ExposeAccessToken adds the active OAuth access token to the JSON of
 	// GET {BasePath}/session as "accessToken", for single-page applications
 	// that call the provider's APIs themselves. Default false: the access
-	// token stays on the server, and so does the ID token. The refresh
-	// token is never exposed.
+	// and ID tokens stay on the server. The refresh token is never exposed.
 	ExposeAccessToken bool
 	// SignOutRedirect is where Handler's sign-out sends the browser when
 	// the request names no callbackUrl: a path on this site or a URL on
 	// URL's origin. Default "/".
 	SignOutRedirect string
-	// SignInStateLifetime bounds how long a user may take at the provider:
-	// the state, nonce and PKCE verifier of a sign-in live in a sealed
-	// cookie that expires after it. Default 10
-	// minutes.
-	SignInStateLifetime time.Duration
-	// UpdateFromClient, when set, handles the session updates that clients
-	// send to POST {BasePath}/session (Auth.js's update(data)): it receives
-	// the request, a copy of the session to change, and the "data" member
-	// of the request body as raw JSON (nil when absent). Anything it may
-	// be given comes from the browser: validate it. The changed session is
-	// written as UpdateSession writes it and fires OnSessionUpdate; an
-	// error answers 400 and changes nothing. Default nil: POST /session
-	// changes nothing and answers the session, as a poll does.
+	// UpdateFromClient, when set, handles the session updates clients send
+	// to POST {BasePath}/session (Auth.js's update(data)): it receives the
+	// request, a copy of the session to change, and the request body's
+	// "data" member as raw JSON (nil when absent). All of it comes from the
+	// browser: validate it. The changed session is written as
+	// UpdateSession writes it and fires OnSessionUpdate; an error answers
+	// 400 and changes nothing. Default nil: POST /session changes nothing
+	// and answers the session, as a poll does.
 	UpdateFromClient func(r *http.Request, s *Session, data json.RawMessage) error
 	// NullSession answers GET {BasePath}/session with null instead of {}
 	// when there is no active session, as Auth.js v5 does: set it for the
@@ -253,34 +237,32 @@ type Config struct {
 	// tokens; the two endpoints answer 404.
 	Tokens *TokenConfig
 	// AuthorizeScope decides whether the session s may switch to the
-	// organization (kind ScopeOrganization) or workspace (kind
-	// ScopeWorkspace) id; a nil error allows it. It runs for
-	// SwitchScope and its endpoints; an error
-	// (or a panic) refuses the switch with ErrScopeForbidden. id may be
-	// empty: leaving the organization or workspace. Default nil: every
-	// switch is refused.
+	// organization (kind ScopeOrganization) or workspace (ScopeWorkspace)
+	// id, empty for leaving it; a nil error allows it. It runs for
+	// SwitchScope and its endpoints; an error (or a panic) refuses the
+	// switch with ErrScopeForbidden. Default nil: every switch is refused.
 	AuthorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
 }
 
 // JWTConfig says which JWTs to trust and how to check them, for bearer
-// sessions (Config.Bearer). A Provider's ID tokens are checked with a
-// JWTConfig built from the Provider.
+// sessions (Config.Bearer).
 type JWTConfig struct {
-	// JWKSURLs are JWK Set endpoints to take verification keys from. Each must
-	// be an absolute https URL (http is accepted only for loopback hosts).
-	// Keys are fetched when the Manager is created, refreshed every
-	// JWKSRefreshInterval, and refreshed early when a token names an unknown
-	// "kid", at most once per JWKSMinRefreshInterval. When a refresh fails the
-	// keys already held go on working.
+	// JWKSURLs are JWK Set endpoints to take verification keys from, each
+	// an absolute https URL (http only for loopback hosts). Keys are
+	// fetched when the Manager is created and every hour, and early when a
+	// token names an unknown "kid", at most once a minute (past that, such
+	// a token is refused at once, which bounds what a flood of forged
+	// tokens costs). When a fetch fails the keys already held go on
+	// working.
 	JWKSURLs []string
 	// StaticKeys are verification keys known in advance, tried before the
 	// JWK Sets.
 	StaticKeys []StaticKey
 	// Algorithms is the allow-list of "alg" values. Default: RS256, RS384,
 	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA. "none" is
-	// never accepted; HS256/384/512 are accepted only if listed here and
-	// only with a []byte StaticKey, so an RSA public key can never be used
-	// as an HMAC secret.
+	// never accepted; HS256/384/512 only if listed here and only with a
+	// []byte StaticKey, so an RSA public key can never be used as an HMAC
+	// secret.
 	Algorithms []string
 
 	// Issuer is the required "iss". Required unless SkipIssuerCheck.
@@ -301,30 +283,17 @@ type JWTConfig struct {
 	// claim of "ID" or a "token_use" claim of "id"), or when its "aud" or
 	// "azp" is the ClientID of one of Config.Providers while neither its
 	// header nor a "client_id", "scope" or "scp" claim says it is an access
-	// token. Applies to Config.Bearer only. A provider whose access tokens
-	// are opaque (not JWTs) cannot be used here: such tokens are refused as
-	// malformed.
+	// token. Opaque (non-JWT) access tokens are refused as malformed.
 	RequireAccessTokenType bool
 
-	// Leeway is the clock skew allowed on exp, nbf and iat. Default
-	// 5 s; at most 5 min. Zero means the default; for
-	// no leeway at all, set 1ns.
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default 5 s
+	// (zero means the default; set 1ns for none); at most 5 min.
 	Leeway time.Duration
 
-	// CookieName, for Config.Bearer only, also reads the JWT from the cookie
-	// of this name (as Clerk's "__session") when the request has no
-	// Authorization header and no active session cookie. Default: no JWT
-	// cookie.
+	// CookieName also reads the JWT from the cookie of this name (as
+	// Clerk's "__session") when the request has no Authorization header
+	// and no active session cookie. Default: no JWT cookie.
 	CookieName string
-
-	// JWKSRefreshInterval is how often JWK Sets are re-fetched in the
-	// background. Default 1 h.
-	JWKSRefreshInterval time.Duration
-	// JWKSMinRefreshInterval is the least time between two refreshes caused
-	// by unknown "kid"s, which bounds what a flood of forged tokens can
-	// cost: past it a token with an unknown kid is refused at once. Default
-	// 1 min.
-	JWKSMinRefreshInterval time.Duration
 
 	// SessionFromClaims, when set, runs after the standard claims have been
 	// copied to the session and may fill in more (organization, workspace,
@@ -340,14 +309,23 @@ type JWTConfig struct {
 	// token the keys sign is meant for this server; otherwise a token issued
 	// to another application is accepted here.
 	SkipAudienceCheck bool
+
+	// jwksRefresh and jwksMinWait override the JWK Set refresh intervals
+	// when set (tests shorten them).
+	jwksRefresh, jwksMinWait time.Duration
 }
 
-// StaticKey is a verification key configured in advance.
+// StaticKey is a key given in the Config rather than fetched from a JWK
+// Set: a verification key in JWTConfig.StaticKeys, a signing key in
+// TokenConfig.Keys.
 type StaticKey struct {
-	// ID matches the token's "kid" header; empty matches any kid.
+	// ID is the key's "kid". A verification key with an empty ID matches
+	// any kid; a signing key's ID is required and unique.
 	ID string
-	// Key is an *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or a
-	// []byte HMAC secret of at least 32 bytes.
+	// Key verifies: an *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+	// or a []byte HMAC secret of at least 32 bytes. Or it signs: an
+	// ed25519.PrivateKey (EdDSA, recommended), an *ecdsa.PrivateKey on
+	// P-256 (ES256) or an *rsa.PrivateKey of at least 2048 bits (RS256).
 	Key any
 }
 
@@ -363,11 +341,11 @@ type settings struct {
 // result, one concern at a time.
 func (c Config) withDefaults() (settings, error) {
 	s := settings{Config: c}
-	s.cookieDefaults()
-	s.pathDefaults()
-	s.timingDefaults()
-	if err := s.validate(); err != nil {
-		return settings{}, err
+	s.applyDefaults()
+	for _, check := range [...]func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths} {
+		if err := check(); err != nil {
+			return settings{}, err
+		}
 	}
 	var err error
 	if c.Bearer != nil {
@@ -384,26 +362,19 @@ func (c Config) withDefaults() (settings, error) {
 	return s, nil
 }
 
-// validate checks the fields withDefaults does not check elsewhere, one
-// concern at a time, and returns the first failure.
-func (s *settings) validate() error {
-	for _, check := range []func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths} {
-		if err := check(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // withDefaults returns a copy of c with its defaults applied, or a
 // *ConfigError naming the first invalid field under field.
 func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	j := *c
-	j.applyDefaults()
-	for _, check := range [...]func(string) error{j.checkKeySources, j.checkStaticKeys, j.checkAlgorithms, j.checkClaimChecks, j.checkDurations} {
-		if err := check(field); err != nil {
-			return nil, err
-		}
+	j.Leeway = cmp.Or(j.Leeway, defaultLeeway)
+	j.jwksRefresh = cmp.Or(j.jwksRefresh, defaultJWKSRefresh)
+	j.jwksMinWait = cmp.Or(j.jwksMinWait, defaultJWKSMinWait)
+	if len(j.Algorithms) == 0 {
+		j.Algorithms = defaultAlgorithms
+	}
+	vc := j.verifierConfig()
+	if fe := vc.Check(); fe != nil {
+		return nil, &ConfigError{Field: field + "." + fe.Field, Reason: fe.Reason, Err: fe.Err}
 	}
 	if j.CookieName != "" && !cookie.ValidName(j.CookieName) {
 		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
@@ -411,97 +382,9 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	return &j, nil
 }
 
-// applyDefaults sets the zero durations and the empty allow-list to their
-// defaults.
-func (j *JWTConfig) applyDefaults() {
-	j.Leeway = cmp.Or(j.Leeway, defaultLeeway)
-	j.JWKSRefreshInterval = cmp.Or(j.JWKSRefreshInterval, defaultJWKSRefresh)
-	j.JWKSMinRefreshInterval = cmp.Or(j.JWKSMinRefreshInterval, defaultJWKSMinWait)
-	if len(j.Algorithms) == 0 {
-		j.Algorithms = defaultAlgorithms
-	}
-}
-
-// checkKeySources requires a JWKS URL or a static key, and valid URLs.
-func (j *JWTConfig) checkKeySources(field string) error {
-	if len(j.JWKSURLs) == 0 && len(j.StaticKeys) == 0 {
-		return configErr(field+".JWKSURLs", "at least one JWKS URL or static key is required")
-	}
-	for i, raw := range j.JWKSURLs {
-		if err := safeurl.Check(raw); err != nil {
-			return &ConfigError{Field: fmt.Sprintf("%s.JWKSURLs[%d]", field, i), Reason: "invalid JWKS URL", Err: err}
-		}
-	}
-	return nil
-}
-
-// checkStaticKeys refuses unsupported key types and short HMAC secrets.
-func (j *JWTConfig) checkStaticKeys(field string) error {
-	for i, k := range j.StaticKeys {
-		switch jwtverify.KeyFamily(k.Key) {
-		case "":
-			return configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "unsupported key type %T", k.Key)
-		case jwtverify.FamilyOct:
-			if len(k.Key.([]byte)) < 32 {
-				return configErr(fmt.Sprintf("%s.StaticKeys[%d].Key", field, i), "an HMAC secret must be at least 32 bytes")
-			}
-		}
-	}
-	return nil
-}
-
-// checkAlgorithms refuses "none", unknown algorithms, and HMAC algorithms
-// without an HMAC static key.
-func (j *JWTConfig) checkAlgorithms(field string) error {
-	hasHMACKey := slices.ContainsFunc(j.StaticKeys, func(k StaticKey) bool { return jwtverify.KeyFamily(k.Key) == jwtverify.FamilyOct })
-	for i, alg := range j.Algorithms {
-		f := jwtverify.AlgFamily(alg)
-		switch {
-		case strings.EqualFold(alg, "none"):
-			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), `"none" is never allowed`)
-		case f == "":
-			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "unknown algorithm %q", alg)
-		case f == jwtverify.FamilyOct && !hasHMACKey:
-			return configErr(fmt.Sprintf("%s.Algorithms[%d]", field, i), "%s needs a []byte StaticKey", alg)
-		}
-	}
-	return nil
-}
-
-// checkClaimChecks requires an issuer and an audience unless their checks
-// are skipped.
-func (j *JWTConfig) checkClaimChecks(field string) error {
-	if j.Issuer == "" && !j.SkipIssuerCheck {
-		return configErr(field+".Issuer", "is required (or set SkipIssuerCheck, which MUST NOT be used with shared keys)")
-	}
-	if len(j.Audience) == 0 && !j.SkipAudienceCheck {
-		return configErr(field+".Audience", "is required (or set SkipAudienceCheck)")
-	}
-	for i, a := range j.Audience {
-		if a == "" {
-			return configErr(fmt.Sprintf("%s.Audience[%d]", field, i), "must not be empty")
-		}
-	}
-	return nil
-}
-
-// checkDurations bounds the leeway and refuses negative intervals.
-func (j *JWTConfig) checkDurations(field string) error {
-	if j.Leeway < 0 || j.Leeway > maxLeeway {
-		return configErr(field+".Leeway", "must be between 0 and %s", maxLeeway)
-	}
-	if j.JWKSRefreshInterval < 0 {
-		return configErr(field+".JWKSRefreshInterval", "must not be negative")
-	}
-	if j.JWKSMinRefreshInterval < 0 {
-		return configErr(field+".JWKSMinRefreshInterval", "must not be negative")
-	}
-	return nil
-}
-
-// verifierConfig translates a validated JWTConfig, with the Manager's
-// clock, fetch timeout, logger and HTTP client, into the verifier's own.
-func (j *JWTConfig) verifierConfig(s *settings, client *http.Client, field string) jwtverify.Config {
+// verifierConfig is the verifier's own configuration of a JWTConfig; the
+// Manager adds its clock, fetch timeout, logger and HTTP client.
+func (j *JWTConfig) verifierConfig() jwtverify.Config {
 	keys := make([]jwtverify.Key, len(j.StaticKeys))
 	for i, k := range j.StaticKeys {
 		keys[i] = jwtverify.Key{ID: k.ID, Key: k.Key}
@@ -516,53 +399,27 @@ func (j *JWTConfig) verifierConfig(s *settings, client *http.Client, field strin
 		Leeway:             j.Leeway,
 		SkipIssuerCheck:    j.SkipIssuerCheck,
 		SkipAudienceCheck:  j.SkipAudienceCheck,
-		RefreshInterval:    j.JWKSRefreshInterval,
-		MinRefreshInterval: j.JWKSMinRefreshInterval,
-		FetchTimeout:       s.FetchTimeout,
-		Client:             client,
-		Logger:             s.Logger,
-		Name:               field,
-		Now:                s.Now,
+		RefreshInterval:    j.jwksRefresh,
+		MinRefreshInterval: j.jwksMinWait,
 	}
 }
 
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// cookieDefaults fills in the session cookie's attributes.
-func (s *settings) cookieDefaults() {
+// applyDefaults fills in the zero fields of the Config itself.
+func (s *settings) applyDefaults() {
 	s.CookieName = cmp.Or(s.CookieName, defaultCookieName)
 	s.CookiePath = cmp.Or(s.CookiePath, "/")
 	if s.CookieSameSite == 0 || s.CookieSameSite == http.SameSiteDefaultMode {
 		s.CookieSameSite = http.SameSiteLaxMode
 	}
 	s.MaxCookieSize = cmp.Or(s.MaxCookieSize, defaultMaxCookieSize)
-}
-
-// pathDefaults fills in BasePath, without a trailing "/", and SignInURL,
-// which defaults to the sign-in page under it.
-func (s *settings) pathDefaults() {
 	s.BasePath = strings.TrimRight(cmp.Or(s.BasePath, defaultBasePath), "/")
 	s.SignInURL = cmp.Or(s.SignInURL, s.BasePath+"/signin")
-}
-
-// timingDefaults fills in the lifetimes, timeouts, cache size, logger and
-// clock.
-func (s *settings) timingDefaults() {
 	s.Lifetime = cmp.Or(s.Lifetime, defaultLifetime)
 	s.FetchTimeout = cmp.Or(s.FetchTimeout, defaultFetchTimeout)
 	s.CacheBytes = cmp.Or(s.CacheBytes, defaultCacheBytes)
 	s.RefreshLeeway = cmp.Or(s.RefreshLeeway, defaultRefreshLeeway)
 	s.RefreshTimeout = cmp.Or(s.RefreshTimeout, s.FetchTimeout)
-	if s.Logger == nil {
-		s.Logger = slog.Default()
-	}
+	s.Logger = cmp.Or(s.Logger, slog.Default())
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -583,20 +440,14 @@ func (s *settings) providerDefaults() error {
 			return configErr(field+".ID", "%q is used twice", p.ID)
 		}
 		seen[p.ID] = true
-		if p.Name == "" {
-			p.Name = p.ID
-		}
-		if p.Leeway == 0 {
-			p.Leeway = defaultLeeway
-		}
+		p.Name = cmp.Or(p.Name, p.ID)
 		p.Scopes = slices.Clone(p.Scopes)
 		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)
 	}
 	return nil
 }
 
-// validateKeys checks that there are keys where they are needed, and that
-// each is strong.
+// validateKeys requires keys where they are needed, each strong.
 func (s *settings) validateKeys() error {
 	if s.Store != nil && len(s.Keys) == 0 {
 		return configErr("Store", "needs cookie keys (Config.Keys): the session cookie refers to the stored session")
@@ -608,33 +459,17 @@ func (s *settings) validateKeys() error {
 		if len(k) < seal.MinSecret {
 			return configErr(fmt.Sprintf("Keys[%d]", i), "must be at least %d bytes, got %d", seal.MinSecret, len(k))
 		}
-		if allZero(k) {
+		if len(bytes.Trim(k, "\x00")) == 0 {
 			return configErr(fmt.Sprintf("Keys[%d]", i), "must not be all zero bytes")
 		}
 	}
 	return nil
 }
 
-// validateCookie checks the session cookie's name and attributes: what
-// net/http would silently drop is refused.
+// validateCookie checks the session cookie's name and attributes.
 func (s *settings) validateCookie() error {
-	if !cookie.ValidName(s.CookieName) {
-		return configErr("CookieName", "%q is not a valid cookie name", s.CookieName)
-	}
-	if strings.HasPrefix(strings.ToLower(s.CookieName), "__host-") || strings.HasPrefix(strings.ToLower(s.CookieName), "__secure-") {
-		return configErr("CookieName", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
-	}
-	if !strings.HasPrefix(s.CookiePath, "/") || !cookie.ValidPath(s.CookiePath) || len(s.CookiePath) > 1024 {
-		return configErr("CookiePath", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", s.CookiePath)
-	}
-	if s.CookieDomain != "" && !cookie.ValidDomain(s.CookieDomain) {
-		return configErr("CookieDomain", "%q is not a valid domain (net/http would silently drop it)", s.CookieDomain)
-	}
-	if len(s.CookieName) > 256 {
-		return configErr("CookieName", "must be at most 256 bytes")
-	}
-	if err := s.validateSameSite(); err != nil {
-		return err
+	if ae := cookie.CheckAttrs(s.CookieName, s.CookiePath, s.CookieDomain, s.CookieSameSite, !s.InsecureCookies); ae != nil {
+		return configErr("Cookie"+ae.Attr, "%s", ae.Reason)
 	}
 	if s.MaxCookieSize < 4096 {
 		return configErr("MaxCookieSize", "must be at least 4096 bytes, got %d", s.MaxCookieSize)
@@ -642,45 +477,19 @@ func (s *settings) validateCookie() error {
 	return nil
 }
 
-// validateSameSite refuses an unknown SameSite mode, and SameSite=None
-// without Secure, which browsers drop.
-func (s *settings) validateSameSite() error {
-	switch s.CookieSameSite {
-	case http.SameSiteLaxMode, http.SameSiteStrictMode:
-	case http.SameSiteNoneMode:
-		if s.InsecureCookies {
-			return configErr("CookieSameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies")
-		}
-	default:
-		return configErr("CookieSameSite", "unknown value %d", s.CookieSameSite)
-	}
-	return nil
-}
-
 // validateDurations refuses negative lifetimes and timeouts, and an idle
 // timeout longer than the lifetime.
 func (s *settings) validateDurations() error {
-	if err := nonNegative(namedDuration{"Lifetime", s.Lifetime}, namedDuration{"IdleTimeout", s.IdleTimeout}); err != nil {
-		return err
-	}
-	if s.IdleTimeout > s.Lifetime {
-		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
-	}
-	return nonNegative(namedDuration{"FetchTimeout", s.FetchTimeout}, namedDuration{"RefreshTimeout", s.RefreshTimeout})
-}
-
-// namedDuration is a duration field of Config, for nonNegative.
-type namedDuration struct {
-	field string
-	d     time.Duration
-}
-
-// nonNegative refuses the first of fields that is negative.
-func nonNegative(fields ...namedDuration) error {
-	for _, f := range fields {
+	for _, f := range []struct {
+		field string
+		d     time.Duration
+	}{{"Lifetime", s.Lifetime}, {"IdleTimeout", s.IdleTimeout}, {"FetchTimeout", s.FetchTimeout}, {"RefreshTimeout", s.RefreshTimeout}} {
 		if f.d < 0 {
 			return configErr(f.field, "must not be negative")
 		}
+	}
+	if s.IdleTimeout > s.Lifetime {
+		return configErr("IdleTimeout", "must not exceed Lifetime (%s)", s.Lifetime)
 	}
 	return nil
 }
@@ -698,12 +507,6 @@ func (s *settings) validatePaths() error {
 
 // handlerDefaults validates and fills in the fields Handler uses.
 func (s *settings) handlerDefaults() error {
-	if s.SignInStateLifetime == 0 {
-		s.SignInStateLifetime = defaultSignInStateLifetime
-	}
-	if s.SignInStateLifetime < time.Minute || s.SignInStateLifetime > time.Hour {
-		return configErr("SignInStateLifetime", "must be between 1m and 1h, got %s", s.SignInStateLifetime)
-	}
 	origin := redirect.NewOrigin("http", "sessionkit.invalid")
 	if s.URL != "" {
 		o, err := redirect.ParseOrigin(s.URL)
@@ -712,9 +515,7 @@ func (s *settings) handlerDefaults() error {
 		}
 		origin = o
 	}
-	if s.SignOutRedirect == "" {
-		s.SignOutRedirect = "/"
-	}
+	s.SignOutRedirect = cmp.Or(s.SignOutRedirect, "/")
 	if _, err := redirect.Resolve(s.SignOutRedirect, origin); err != nil {
 		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
 	}

@@ -425,7 +425,7 @@ func TestFaultsJWKS(t *testing.T) {
 			clk := newClock()
 			cfg := testConfig(clk, srv.URL+"/jwks")
 			cfg.FetchTimeout = 300 * time.Millisecond
-			cfg.Bearer.JWKSMinRefreshInterval = 20 * time.Millisecond
+			cfg.Bearer.jwksMinWait = 20 * time.Millisecond
 			m := mustNew(t, cfg)
 			held := rsaSigner().Mint(t, claimsFor(t0))
 			rotated := rsa2Signer().Mint(t, claimsFor(t0))

@@ -55,8 +55,8 @@ import (
 //
 // Sign-in is the authorization-code flow with PKCE (S256), state and, for
 // OpenID Connect, nonce, bound to the browser by a sealed cookie of its
-// own (sign-ins started in several tabs all finish) that lives for
-// Config.SignInStateLifetime and serves one callback: the state is also
+// own (sign-ins started in several tabs all finish) that lives for 10
+// minutes and serves one callback: the state is also
 // consumed on the server, in Config.Store across instances when it is a
 // store.Consumer, otherwise in this process only. A browser keeps at most
 // four sign-ins in progress; a start from this site past that ends the

@@ -137,7 +137,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 		Verifier: ar.Verifier,
 		Callback: callback,
 		Redirect: conf.RedirectURL,
-		Expires:  h.m.cfg.Now().Add(h.m.cfg.SignInStateLifetime).Unix(),
+		Expires:  h.m.cfg.Now().Add(signInStateLifetime).Unix(),
 		Add:      extra.Get("addAccount") == "true",
 	}
 	opts := append(ar.Options(), oidc.PassThrough(extra)...)
@@ -149,7 +149,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 	if err != nil {
 		return "", &handlerError{http.StatusInternalServerError, "Configuration", "the sign-in state could not be sealed"}
 	}
-	h.setCookie(w, name, value, int(h.m.cfg.SignInStateLifetime/time.Second))
+	h.setCookie(w, name, value, int(signInStateLifetime/time.Second))
 	return conf.AuthCodeURL(f.State, opts...), nil
 }
 

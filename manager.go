@@ -99,7 +99,13 @@ func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifi
 	if m.closed {
 		return nil, errManagerClosed
 	}
-	v, err := jwtverify.New(m.ctx, cfg.verifierConfig(&m.cfg, m.client, field))
+	vc := cfg.verifierConfig()
+	vc.FetchTimeout = m.cfg.FetchTimeout
+	vc.Client = m.client
+	vc.Logger = m.cfg.Logger
+	vc.Name = field
+	vc.Now = m.cfg.Now
+	v, err := jwtverify.New(m.ctx, vc)
 	if err != nil {
 		return nil, &ConfigError{Field: field + ".JWKSURLs", Reason: "cannot build the key set", Err: err}
 	}

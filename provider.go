@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -14,7 +12,6 @@ import (
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"golang.org/x/oauth2"
-	"golang.org/x/sync/singleflight"
 )
 
 // Provider is an OAuth 2.0 or OpenID Connect identity provider: users sign
@@ -67,11 +64,9 @@ type Provider struct {
 	AuthStyle oauth2.AuthStyle
 
 	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
-	// the asymmetric algorithms of JWTConfig.Algorithms.
+	// the asymmetric algorithms of JWTConfig.Algorithms. ID token times
+	// are checked with a leeway of 5 s.
 	IDTokenAlgorithms []string
-	// Leeway is the clock skew allowed on ID token times. Default
-	// 5 s; at most 5 min.
-	Leeway time.Duration
 
 	// Refresh, when set, replaces the standard refresh_token grant for
 	// providers that need more than it sends. It receives the provider's
@@ -120,23 +115,16 @@ func (p *Provider) validate(field string) error {
 			return configErr(field+".IDTokenAlgorithms", "%q is not an asymmetric JWS algorithm", alg)
 		}
 	}
-	if p.Leeway < 0 || p.Leeway > maxLeeway {
-		return configErr(field+".Leeway", "must be between 0 and %s", maxLeeway)
-	}
 	return nil
 }
 
-// provider is a configured Provider with its discovered endpoints.
+// provider is a configured Provider with its endpoints, discovered on
+// first use.
 type provider struct {
-	cfg    Provider
-	m      *Manager
-	field  string
-	ready  atomic.Pointer[resolvedProvider]
-	flight singleflight.Group
-
-	mu       sync.Mutex
-	failedAt time.Time
-	failErr  error
+	cfg      Provider
+	m        *Manager
+	field    string
+	resolved oidc.Lazy[resolvedProvider]
 }
 
 // resolvedProvider is a provider whose endpoints are known.
@@ -164,49 +152,19 @@ func (m *Manager) findProvider(id string) *provider {
 	return nil
 }
 
-// resolve returns p's endpoints, discovering them on first use. Concurrent
-// callers share one discovery; each waits at most until its ctx is done.
-// After a failure, callers get the same error without a new attempt for
-// discoveryRetry.
+// resolve returns p's endpoints, discovering them on first use; a failed
+// discovery is not tried again for discoveryRetry. The discovery is
+// detached from ctx: its result serves every waiter, and later requests.
 func (p *provider) resolve(ctx context.Context) (*resolvedProvider, error) {
-	if r := p.ready.Load(); r != nil {
-		return r, nil
-	}
-	p.mu.Lock()
-	if !p.failedAt.IsZero() && p.m.cfg.Now().Sub(p.failedAt) < discoveryRetry {
-		err := p.failErr
-		p.mu.Unlock()
-		return nil, err
-	}
-	p.mu.Unlock()
-	ch := p.flight.DoChan("resolve", func() (any, error) {
-		if r := p.ready.Load(); r != nil {
-			return r, nil
-		}
-		// Detached from the first caller's context: the result serves
-		// every waiter, and later requests.
+	r, err := p.resolved.Get(ctx, p.m.cfg.Now, discoveryRetry, func() (*resolvedProvider, error) {
 		fctx, cancel := context.WithTimeout(p.m.ctx, p.m.cfg.FetchTimeout)
 		defer cancel()
-		r, err := p.discover(fctx)
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if err != nil {
-			p.failedAt, p.failErr = p.m.cfg.Now(), err
-			return nil, err
-		}
-		p.failedAt, p.failErr = time.Time{}, nil
-		p.ready.Store(r)
-		return r, nil
+		return p.discover(fctx)
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*resolvedProvider), nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, p.cfg.ID, ctx.Err())
+	if err != nil && !errors.Is(err, ErrProviderUnavailable) { // ctx ended
+		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, p.cfg.ID, err)
 	}
+	return r, err
 }
 
 // discover resolves the provider's endpoints (fetching the discovery
@@ -253,7 +211,6 @@ func (p *provider) startIDTokenVerifier(jwksURL string) (*jwtverify.Verifier, er
 		Algorithms: algs,
 		Issuer:     c.Issuer,
 		Audience:   []string{c.ClientID},
-		Leeway:     c.Leeway,
 		// A plain OAuth 2.0 provider with its own JWKS: keys trusted for
 		// it alone.
 		SkipIssuerCheck: c.Issuer == "",

@@ -1,7 +1,9 @@
 package cookie
 
 import (
+	"fmt"
 	"net"
+	"net/http"
 	"strings"
 )
 
@@ -63,4 +65,45 @@ func ValidPath(p string) bool {
 		}
 	}
 	return true
+}
+
+// AttrError reports a cookie attribute that CheckAttrs refuses.
+type AttrError struct {
+	// Attr is the attribute at fault: "Name", "Path", "Domain" or
+	// "SameSite".
+	Attr string
+	// Reason says what is wrong, for a person.
+	Reason string
+}
+
+// Error names the attribute and the reason.
+func (e *AttrError) Error() string { return e.Attr + ": " + e.Reason }
+
+// CheckAttrs refuses a configured cookie's name (before any prefix Name
+// adds) and attributes where net/http would silently drop them or a
+// browser would refuse the cookie. It returns the first fault, or nil.
+func CheckAttrs(name, path, domain string, sameSite http.SameSite, secure bool) *AttrError {
+	lower := strings.ToLower(name)
+	switch {
+	case !ValidName(name):
+		return &AttrError{"Name", fmt.Sprintf("%q is not a valid cookie name", name)}
+	case strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-"):
+		return &AttrError{"Name", "must not carry the __Host- or __Secure- prefix: the Manager adds it"}
+	case len(name) > 256:
+		return &AttrError{"Name", "must be at most 256 bytes"}
+	case !strings.HasPrefix(path, "/") || !ValidPath(path) || len(path) > 1024:
+		return &AttrError{"Path", fmt.Sprintf("%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", path)}
+	case domain != "" && !ValidDomain(domain):
+		return &AttrError{"Domain", fmt.Sprintf("%q is not a valid domain (net/http would silently drop it)", domain)}
+	}
+	switch sameSite {
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if !secure {
+			return &AttrError{"SameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies"}
+		}
+	default:
+		return &AttrError{"SameSite", fmt.Sprintf("unknown value %d", sameSite)}
+	}
+	return nil
 }
