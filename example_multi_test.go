@@ -26,7 +26,7 @@ func ExampleManager_GetToken() {
 		Keys: [][]byte{[]byte("an example secret of at least 32 bytes, from the environment")},
 		URL:  "https://app.example",
 		Tokens: &sessionkit.TokenConfig{
-			Keys: []sessionkit.SigningKey{{ID: "2026-11", Key: signingKey}},
+			Keys: []sessionkit.StaticKey{{ID: "2026-11", Key: signingKey}},
 			Templates: map[string]sessionkit.TokenTemplate{
 				"api": {
 					Lifetime: 5 * time.Minute,

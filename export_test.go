@@ -16,3 +16,10 @@ func (c *cookieCodec) seal(payload []byte) (string, error) {
 	}
 	return seal.EncodeToString(raw), nil
 }
+
+// ErrTicketExpired and ErrTicketUsed let the external tests tell the
+// reasons a ticket is refused apart.
+var (
+	ErrTicketExpired = errTicketExpired
+	ErrTicketUsed    = errTicketUsed
+)

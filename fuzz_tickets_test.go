@@ -21,7 +21,7 @@ func FuzzTicket(f *testing.F) {
 		switch {
 		case err == nil && ticket != genuine:
 			t.Fatalf("a ticket other than the genuine one opened: %q -> %+v", ticket, pl)
-		case err != nil && !errors.Is(err, ErrInvalidTicket) && !errors.Is(err, ErrTicketExpired):
+		case err != nil && !errors.Is(err, ErrInvalidTicket) && !errors.Is(err, errTicketExpired):
 			t.Fatalf("unexpected error %v", err)
 		}
 	})

@@ -93,9 +93,9 @@ func (h *authHandler) failSwitch(w http.ResponseWriter, r *http.Request, err err
 
 // exchangeAnswers are the answers to a failed ticket exchange.
 var exchangeAnswers = []errAnswer{
+	{errTicketExpired, &handlerError{http.StatusGone, "TicketExpired", "the ticket has expired"}},
+	{errTicketUsed, &handlerError{http.StatusConflict, "TicketUsed", "the ticket has already been used"}},
 	{ErrInvalidTicket, &handlerError{http.StatusBadRequest, "InvalidTicket", "the ticket is not valid"}},
-	{ErrTicketExpired, &handlerError{http.StatusGone, "TicketExpired", "the ticket has expired"}},
-	{ErrTicketUsed, &handlerError{http.StatusConflict, "TicketUsed", "the ticket has already been used"}},
 	{ErrStoreUnavailable, errStoreAnswer},
 }
 

@@ -132,9 +132,9 @@ func (m *Manager) SwitchScope(w http.ResponseWriter, r *http.Request, kind Scope
 // ExchangeTicket redeems a ticket from MintTicket: it starts a new
 // session for the ticket's user, as SignIn does (new session ID, cookie
 // written to w, OnSignIn fired), and returns it. A ticket is redeemed at
-// most once across every instance sharing the Store: a second exchange
-// returns ErrTicketUsed. A forged or malformed ticket returns
-// ErrInvalidTicket, a late one ErrTicketExpired; a Store failure returns
+// most once across every instance sharing the Store. A second exchange,
+// a late, forged or malformed ticket return an error wrapping
+// ErrInvalidTicket that says which; a Store failure returns
 // an error wrapping ErrStoreUnavailable (and the ticket may be spent), a
 // Store that cannot record one-time keys (store.Consumer) one wrapping
 // ErrNotConfigured. An impersonation session is audit-logged (actor and

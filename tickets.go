@@ -31,17 +31,14 @@ const (
 	ticketSkew = 5 * time.Second
 )
 
-// Errors of the tickets.
+// ErrInvalidTicket means a ticket cannot be redeemed: it is malformed,
+// forged, sealed with keys no longer configured, expired, or already used
+// (tickets are single use); the error's message says which.
+var ErrInvalidTicket = errors.New("sessionkit: invalid ticket")
+
 var (
-	// ErrInvalidTicket means a ticket is malformed, forged, or sealed with
-	// keys that are no longer configured.
-	ErrInvalidTicket = errors.New("sessionkit: invalid ticket")
-	// ErrTicketExpired means a genuine ticket was presented after its
-	// expiry.
-	ErrTicketExpired = errors.New("sessionkit: ticket expired")
-	// ErrTicketUsed means a genuine ticket was presented again: tickets
-	// are single use.
-	ErrTicketUsed = errors.New("sessionkit: ticket already used")
+	errTicketExpired = fmt.Errorf("%w: expired", ErrInvalidTicket)
+	errTicketUsed    = fmt.Errorf("%w: already used", ErrInvalidTicket)
 )
 
 // TicketParams describes the session a ticket starts.
@@ -129,7 +126,7 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 		return pl, ErrInvalidTicket
 	}
 	if !now.Before(time.Unix(pl.EXP, 0).Add(ticketSkew)) {
-		return pl, ErrTicketExpired
+		return pl, errTicketExpired
 	}
 	return pl, nil
 }
@@ -157,7 +154,7 @@ func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cook
 	}
 	if !first {
 		m.cfg.Logger.WarnContext(ctx, "sessionkit: a used ticket was presented again", "user", pl.User.ID)
-		return nil, cookieWrite{}, ErrTicketUsed
+		return nil, cookieWrite{}, errTicketUsed
 	}
 	user := pl.User
 	s, cw, err := m.verbs.signIn(r, SignInParams{User: &user, Provider: "ticket", Actor: pl.Actor, OrganizationID: pl.Org, WorkspaceID: pl.WS})

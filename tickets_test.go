@@ -64,7 +64,7 @@ func newTicketFixture(t *testing.T) *ticketFixture {
 			URL:    "https://app.example",
 			Now:    f.clock,
 			Logger: slog.New(slog.NewTextHandler(f.log, nil)),
-			Tokens: &sessionkit.TokenConfig{Keys: []sessionkit.SigningKey{{ID: "ed", Key: edKey}},
+			Tokens: &sessionkit.TokenConfig{Keys: []sessionkit.StaticKey{{ID: "ed", Key: edKey}},
 				Templates: map[string]sessionkit.TokenTemplate{"api": {Audience: []string{"https://api.example"}}}},
 		})
 		if err != nil {

@@ -22,10 +22,10 @@ const tokenAudience = "https://api.example"
 
 // tokenManager is a handler Manager with an "api" template signed by key,
 // whose AuthorizeScope allows organizations "org_a" and "org_b" only.
-func tokenManager(t *testing.T, clk *testclock.Clock, keys ...SigningKey) (*Manager, http.Handler) {
+func tokenManager(t *testing.T, clk *testclock.Clock, keys ...StaticKey) (*Manager, http.Handler) {
 	t.Helper()
 	if len(keys) == 0 {
-		keys = []SigningKey{{ID: "ed-1", Key: edKeyOnce()}}
+		keys = []StaticKey{{ID: "ed-1", Key: edKeyOnce()}}
 	}
 	cfg := testConfig(clk, "")
 	cfg.URL = "https://app.example"
@@ -73,7 +73,7 @@ func TestGetTokenVerifiesAgainstJWKS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			m, h := tokenManager(t, clk, SigningKey{ID: "k1", Key: tt.key})
+			m, h := tokenManager(t, clk, StaticKey{ID: "k1", Key: tt.key})
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			s, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://app.example/", nil),
@@ -129,8 +129,8 @@ func TestGetTokenVerifiesAgainstJWKS(t *testing.T) {
 
 func TestTokenKeyRotation(t *testing.T) {
 	clk := newClock()
-	oldM, _ := tokenManager(t, clk, SigningKey{ID: "old", Key: rsaKeyOnce()})
-	newM, h := tokenManager(t, clk, SigningKey{ID: "new", Key: edKeyOnce()}, SigningKey{ID: "old", Key: rsaKeyOnce()})
+	oldM, _ := tokenManager(t, clk, StaticKey{ID: "old", Key: rsaKeyOnce()})
+	newM, h := tokenManager(t, clk, StaticKey{ID: "new", Key: edKeyOnce()}, StaticKey{ID: "old", Key: rsaKeyOnce()})
 	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	oldTok, err := oldM.GetToken(context.Background(), s, "api")
 	if err != nil {
@@ -271,20 +271,20 @@ func TestTokenConfigValidation(t *testing.T) {
 		field string
 	}{
 		{"no keys", TokenConfig{}, "Tokens.Keys"},
-		{"no kid", TokenConfig{Keys: []SigningKey{{Key: edKeyOnce()}}}, "Tokens.Keys[0].ID"},
-		{"duplicate kid", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}, {ID: "a", Key: ecKeyOnce()}}}, "Tokens.Keys[1].ID"},
-		{"nil key", TokenConfig{Keys: []SigningKey{{ID: "a"}}}, "Tokens.Keys[0].Key"},
-		{"reserved field", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"no kid", TokenConfig{Keys: []StaticKey{{Key: edKeyOnce()}}}, "Tokens.Keys[0].ID"},
+		{"duplicate kid", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}, {ID: "a", Key: ecKeyOnce()}}}, "Tokens.Keys[1].ID"},
+		{"nil key", TokenConfig{Keys: []StaticKey{{ID: "a"}}}, "Tokens.Keys[0].Key"},
+		{"reserved field", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Audience: aud, Fields: map[string]string{"sub": "user.email"}}}}, `Tokens.Templates["t"].Fields`},
-		{"unknown field", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"unknown field", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Audience: aud, Fields: map[string]string{"x": "user.password"}}}}, `Tokens.Templates["t"].Fields`},
-		{"long lifetime", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"long lifetime", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Audience: aud, Lifetime: 48 * time.Hour}}}, `Tokens.Templates["t"].Lifetime`},
-		{"no audience", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"no audience", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Lifetime: time.Minute}}}, `Tokens.Templates["t"].Audience`},
-		{"no audience on the session token", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"no audience on the session token", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"": {}}}, `Tokens.Templates[""].Audience`},
-		{"an empty audience", TokenConfig{Keys: []SigningKey{{ID: "a", Key: edKeyOnce()}},
+		{"an empty audience", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Audience: []string{"api", ""}}}}, `Tokens.Templates["t"].Audience[1]`},
 	}
 	for _, tt := range tests {
@@ -376,7 +376,7 @@ func TestTokenEndpoint(t *testing.T) {
 func BenchmarkGetToken(b *testing.B) {
 	clk := newClock()
 	cfg := testConfig(clk, "")
-	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "ed", Key: edKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
+	cfg.Tokens = &TokenConfig{Keys: []StaticKey{{ID: "ed", Key: edKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
 	m := mustNew(b, cfg)
 	s := &Session{ID: "sess_1", Status: StatusActive, SignIn: SignIn{User: User{ID: "u1"}}}
 	ctx := context.Background()
@@ -400,7 +400,7 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 	clk := newClock()
 	jw := newJWKSServer(t, edSigner())
 	cfg := testConfig(clk, jw.URL)
-	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
+	cfg.Tokens = &TokenConfig{Keys: []StaticKey{{ID: "k", Key: ecKeyOnce()}}, Templates: map[string]TokenTemplate{"api": {Audience: []string{tokenAudience}}}}
 	m := mustNew(t, cfg)
 	req := requestWith("https://app.example/api/auth/token?template=api", nil)
 	req.Header.Set("Authorization", "Bearer "+edSigner().Mint(t, claimsFor(clk.Now())))
@@ -415,7 +415,7 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 func TestGetTokenConcurrent(t *testing.T) {
 	clk := newClock()
 	cfg := testConfig(clk, "")
-	cfg.Tokens = &TokenConfig{Keys: []SigningKey{{ID: "k", Key: edKeyOnce()}}, MaxCachedSessions: 8}
+	cfg.Tokens = &TokenConfig{Keys: []StaticKey{{ID: "k", Key: edKeyOnce()}}, maxCachedSessions: 8}
 	m := mustNew(t, cfg)
 	done := make(chan string)
 	for i := range 32 {
@@ -435,6 +435,6 @@ func TestGetTokenConcurrent(t *testing.T) {
 	}
 	n := m.minter.cache.Len()
 	if n > 8 {
-		t.Errorf("cache size: got %d sessions, want at most MaxCachedSessions (8)", n)
+		t.Errorf("cache size: got %d sessions, want at most maxCachedSessions (8)", n)
 	}
 }

@@ -333,7 +333,7 @@ func tokenConfig(secret, appURL string) (*sessionkit.TokenConfig, error) {
 	key := ed25519.NewKeyFromSeed(seed)
 	sum := sha256.Sum256(key.Public().(ed25519.PublicKey))
 	return &sessionkit.TokenConfig{
-		Keys: []sessionkit.SigningKey{{ID: "demo-" + hex.EncodeToString(sum[:6]), Key: key}},
+		Keys: []sessionkit.StaticKey{{ID: "demo-" + hex.EncodeToString(sum[:6]), Key: key}},
 		Templates: map[string]sessionkit.TokenTemplate{
 			"api": {Lifetime: 5 * time.Minute, Audience: []string{apiAudience(appURL)}, Fields: map[string]string{"email": "user.email"}},
 		},

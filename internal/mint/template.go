@@ -1,0 +1,152 @@
+package mint
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Bounds of a template's lifetime.
+const (
+	// DefaultLifetime is the lifetime of a template that sets none.
+	DefaultLifetime = 60 * time.Second
+	minLifetime     = time.Second
+	maxLifetime     = 24 * time.Hour
+)
+
+// reserved are the claims the minter sets itself, which no template may.
+var reserved = map[string]bool{"sub": true, "sid": true, "iss": true, "aud": true, "iat": true,
+	"nbf": true, "exp": true, "jti": true, "act": true, "org_id": true, "workspace_id": true}
+
+// Reserved reports whether claim is one the minter sets itself: sub, sid,
+// iss, aud, iat, nbf, exp, jti, act, org_id or workspace_id.
+func Reserved(claim string) bool { return reserved[claim] }
+
+// Template is the declarative part of a token template: what it adds to
+// a token besides the claims the minter sets.
+type Template struct {
+	// Lifetime is how long a token lives: DefaultLifetime when zero.
+	Lifetime time.Duration
+	// Audience is the token's "aud": required, no value empty.
+	Audience []string
+	// Fields maps claim names to the names of session fields.
+	Fields map[string]string
+	// Static claims are added as they are.
+	Static map[string]any
+}
+
+// TemplateError reports a Template field that Check refuses.
+type TemplateError struct {
+	// Field is the field's path in Template, such as "Audience[0]".
+	Field string
+	// Reason says what is wrong, for a person.
+	Reason string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+// Error names the field and the reason.
+func (e *TemplateError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Field, e.Reason, e.Err)
+	}
+	return e.Field + ": " + e.Reason
+}
+
+// Unwrap returns the underlying error.
+func (e *TemplateError) Unwrap() error { return e.Err }
+
+func templateErr(field, format string, args ...any) *TemplateError {
+	return &TemplateError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Check applies the default lifetime and validates t: an audience (a
+// token without "aud" is accepted by every service that trusts the JWK
+// Set), a lifetime between 1 s and 24 h, no reserved claim, Fields that
+// name only session fields known reports, Static values that encode to
+// JSON. It returns the first fault, or nil.
+func (t *Template) Check(known func(field string) bool) *TemplateError {
+	if len(t.Audience) == 0 {
+		return templateErr("Audience", "is required: a token without \"aud\" is accepted by every service that trusts the JWK Set")
+	}
+	for i, a := range t.Audience {
+		if a == "" {
+			return templateErr(fmt.Sprintf("Audience[%d]", i), "must not be empty")
+		}
+	}
+	if t.Lifetime == 0 {
+		t.Lifetime = DefaultLifetime
+	}
+	if t.Lifetime < minLifetime || t.Lifetime > maxLifetime {
+		return templateErr("Lifetime", "must be between %s and %s, got %s", minLifetime, maxLifetime, t.Lifetime)
+	}
+	for claim, f := range t.Fields {
+		if reserved[claim] {
+			return templateErr("Fields", "claim %q is set by the Manager", claim)
+		}
+		if !known(f) {
+			return templateErr("Fields", "claim %q names unknown session field %q", claim, f)
+		}
+	}
+	for claim, v := range t.Static {
+		if reserved[claim] {
+			return templateErr("Static", "claim %q is set by the Manager", claim)
+		}
+		if _, err := json.Marshal(v); err != nil {
+			return &TemplateError{Field: "Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
+		}
+	}
+	return nil
+}
+
+// Claims returns a new map of t's claims: its Fields, read with value
+// and left out when empty, then its Static claims.
+func (t *Template) Claims(value func(field string) string) map[string]any {
+	claims := make(map[string]any, len(t.Fields)+len(t.Static))
+	for claim, f := range t.Fields {
+		if v := value(f); v != "" {
+			claims[claim] = v
+		}
+	}
+	for claim, v := range t.Static {
+		claims[claim] = v
+	}
+	return claims
+}
+
+// Add copies extra into claims, or returns an error naming the first
+// reserved claim of extra.
+func Add(claims, extra map[string]any) error {
+	for claim, v := range extra {
+		if reserved[claim] {
+			return fmt.Errorf("claim %q is set by the Manager", claim)
+		}
+		claims[claim] = v
+	}
+	return nil
+}
+
+// Scope are the claims the minter sets besides the registered ones; each
+// is left out when empty.
+type Scope struct {
+	// SessionID is "sid".
+	SessionID string
+	// Organization is "org_id".
+	Organization string
+	// Workspace is "workspace_id".
+	Workspace string
+	// Actor is the "sub" of "act", the impersonating subject.
+	Actor string
+}
+
+// Set sets sc's claims in claims.
+func (sc Scope) Set(claims map[string]any) {
+	for _, c := range [...]struct{ name, v string }{{"sid", sc.SessionID}, {"org_id", sc.Organization}, {"workspace_id", sc.Workspace}} {
+		if c.v != "" {
+			claims[c.name] = c.v
+		}
+	}
+	if sc.Actor != "" {
+		claims["act"] = map[string]any{"sub": sc.Actor}
+	}
+}
