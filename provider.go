@@ -10,7 +10,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/oidc"
-	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"golang.org/x/oauth2"
 )
 
@@ -99,16 +98,8 @@ func (p *Provider) validate(field string) error {
 	if p.ClientID == "" {
 		return configErr(field+".ClientID", "is required")
 	}
-	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
-		return configErr(field+".Issuer", "is required unless AuthURL and TokenURL are both set")
-	}
-	for name, raw := range map[string]string{"Issuer": p.Issuer, "AuthURL": p.AuthURL, "TokenURL": p.TokenURL, "UserInfoURL": p.UserInfoURL, "JWKSURL": p.JWKSURL} {
-		if raw == "" {
-			continue
-		}
-		if err := safeurl.Check(raw); err != nil {
-			return &ConfigError{Field: field + "." + name, Reason: "invalid URL", Err: err}
-		}
+	if name, reason, err := p.endpoints().Check(); name != "" {
+		return &ConfigError{Field: field + "." + name, Reason: reason, Err: err}
 	}
 	for _, alg := range p.IDTokenAlgorithms {
 		if f := jwtverify.AlgFamily(alg); f == "" || f == jwtverify.FamilyOct {
@@ -172,30 +163,22 @@ func (p *provider) resolve(ctx context.Context) (*resolvedProvider, error) {
 // and starts the ID token verifier.
 func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 	c := p.cfg
-	meta, err := oidc.Resolve(ctx, p.m.client, oidc.Endpoints{Issuer: c.Issuer, AuthURL: c.AuthURL, TokenURL: c.TokenURL,
-		UserInfoURL: c.UserInfoURL, JWKSURL: c.JWKSURL})
+	meta, err := oidc.Resolve(ctx, p.m.client, c.endpoints())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
 	}
-	r := &resolvedProvider{meta: meta, oauth2: oauth2.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
-		Scopes:       c.Scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   meta.AuthorizationEndpoint,
-			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: meta.AuthStyle(c.AuthStyle),
-		},
-	}}
-	if r.oauth2.Scopes == nil && c.Issuer != "" {
-		r.oauth2.Scopes = []string{"openid", "profile", "email"}
-	}
+	r := &resolvedProvider{meta: meta, oauth2: meta.OAuth2(c.ClientID, c.ClientSecret, c.Scopes, c.AuthStyle)}
 	if meta.JWKSURI != "" {
 		if r.idToken, err = p.startIDTokenVerifier(meta.JWKSURI); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
 		}
 	}
 	return r, nil
+}
+
+// endpoints are the issuer and endpoints p configures.
+func (p *Provider) endpoints() oidc.Endpoints {
+	return oidc.Endpoints{Issuer: p.Issuer, AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserInfoURL: p.UserInfoURL, JWKSURL: p.JWKSURL}
 }
 
 // startIDTokenVerifier starts the verifier of the provider's ID tokens,

@@ -1,6 +1,7 @@
 package cookie
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,44 @@ func TestValidPath(t *testing.T) {
 		if got := ValidPath(p); got != want {
 			t.Errorf("ValidPath(%q): got %v, want %v", p, got, want)
 		}
+	}
+}
+
+func TestCheckAttrs(t *testing.T) {
+	type attrs struct {
+		name, path, domain string
+		sameSite           http.SameSite
+		secure             bool
+	}
+	ok := attrs{"sk", "/", "", http.SameSiteLaxMode, true}
+	tests := []struct {
+		name string
+		a    attrs
+		want string
+	}{
+		{"valid", ok, ""},
+		{"strict host-only", attrs{"sk", "/app", "example.com", http.SameSiteStrictMode, false}, ""},
+		{"bad name", attrs{"a;b", "/", "", http.SameSiteLaxMode, true}, "Name"},
+		{"prefixed name", attrs{"__secure-sk", "/", "", http.SameSiteLaxMode, true}, "Name"},
+		{"long name", attrs{strings.Repeat("n", 257), "/", "", http.SameSiteLaxMode, true}, "Name"},
+		{"relative path", attrs{"sk", "app", "", http.SameSiteLaxMode, true}, "Path"},
+		{"path with ;", attrs{"sk", "/a;b", "", http.SameSiteLaxMode, true}, "Path"},
+		{"long path", attrs{"sk", "/" + strings.Repeat("p", 1024), "", http.SameSiteLaxMode, true}, "Path"},
+		{"bad domain", attrs{"sk", "/", "example.com:443", http.SameSiteLaxMode, true}, "Domain"},
+		{"None insecure", attrs{"sk", "/", "", http.SameSiteNoneMode, false}, "SameSite"},
+		{"None secure", attrs{"sk", "/", "", http.SameSiteNoneMode, true}, ""},
+		{"unknown SameSite", attrs{"sk", "/", "", 9, true}, "SameSite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			ae := CheckAttrs(tt.a.name, tt.a.path, tt.a.domain, tt.a.sameSite, tt.a.secure)
+			if ae != nil {
+				got = ae.Attr
+			}
+			if got != tt.want {
+				t.Errorf("CheckAttrs: got %q (%v), want %q", got, ae, tt.want)
+			}
+		})
 	}
 }

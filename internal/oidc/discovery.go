@@ -166,3 +166,35 @@ func (d *Document) AuthStyle(style oauth2.AuthStyle) oauth2.AuthStyle {
 	}
 	return oauth2.AuthStyleInHeader
 }
+
+// Check validates the configured endpoints: an issuer, unless both the
+// authorization and token endpoints are set, and URLs that safeurl
+// accepts. At a fault it returns the name of the Endpoints field, the
+// reason and the underlying error, if any; otherwise "".
+func (e Endpoints) Check() (field, reason string, err error) {
+	if e.Issuer == "" && (e.AuthURL == "" || e.TokenURL == "") {
+		return "Issuer", "is required unless AuthURL and TokenURL are both set", nil
+	}
+	for _, u := range [...]struct{ field, raw string }{{"Issuer", e.Issuer}, {"AuthURL", e.AuthURL},
+		{"TokenURL", e.TokenURL}, {"UserInfoURL", e.UserInfoURL}, {"JWKSURL", e.JWKSURL}} {
+		if u.raw == "" {
+			continue
+		}
+		if err := safeurl.Check(u.raw); err != nil {
+			return u.field, "invalid URL", err
+		}
+	}
+	return "", "", nil
+}
+
+// OAuth2 is the client configuration of a client of the provider d
+// describes: d's endpoints, style resolved by AuthStyle, and scopes,
+// which default to "openid", "profile" and "email" for an OpenID Connect
+// provider (one with an issuer).
+func (d *Document) OAuth2(clientID, secret string, scopes []string, style oauth2.AuthStyle) oauth2.Config {
+	if scopes == nil && d.Issuer != "" {
+		scopes = []string{"openid", "profile", "email"}
+	}
+	return oauth2.Config{ClientID: clientID, ClientSecret: secret, Scopes: scopes, Endpoint: oauth2.Endpoint{
+		AuthURL: d.AuthorizationEndpoint, TokenURL: d.TokenEndpoint, AuthStyle: d.AuthStyle(style)}}
+}

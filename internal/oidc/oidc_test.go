@@ -212,3 +212,37 @@ func TestAuthRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestEndpointsCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		e    Endpoints
+		want string
+	}{
+		{"issuer", Endpoints{Issuer: "https://idp.example"}, ""},
+		{"plain OAuth 2.0", Endpoints{AuthURL: "https://idp.example/a", TokenURL: "https://idp.example/t"}, ""},
+		{"nothing", Endpoints{AuthURL: "https://idp.example/a"}, "Issuer"},
+		{"http issuer", Endpoints{Issuer: "http://idp.example"}, "Issuer"},
+		{"relative token URL", Endpoints{Issuer: "https://idp.example", TokenURL: "/token"}, "TokenURL"},
+		{"bad JWKS URL", Endpoints{Issuer: "https://idp.example", JWKSURL: "ftp://idp.example/k"}, "JWKSURL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, reason, _ := tt.e.Check(); got != tt.want {
+				t.Errorf("Check: got %q (%s), want %q", got, reason, tt.want)
+			}
+		})
+	}
+}
+
+func TestDocumentOAuth2(t *testing.T) {
+	d := Document{Issuer: "https://idp.example", AuthorizationEndpoint: "https://idp.example/a", TokenEndpoint: "https://idp.example/t"}
+	c := d.OAuth2("id", "secret", nil, oauth2.AuthStyleAutoDetect)
+	if len(c.Scopes) != 3 || c.Endpoint.AuthStyle != oauth2.AuthStyleInHeader || c.Endpoint.TokenURL != d.TokenEndpoint {
+		t.Errorf("OpenID Connect: got %+v, want the default scopes, HTTP Basic and the token endpoint", c)
+	}
+	d.Issuer = ""
+	if c := d.OAuth2("id", "", nil, oauth2.AuthStyleInParams); c.Scopes != nil || c.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
+		t.Errorf("plain OAuth 2.0: got %+v, want no scopes and the style given", c)
+	}
+}
