@@ -186,6 +186,24 @@ func (s *signer) mint(sub string, lifetime time.Duration) (string, error) {
 	return t.SignedString(s.key)
 }
 
+// probeJWKS presents a JWT whose "kid" the Manager does not hold, which
+// makes it fetch the JWK Set at once: into the outage, so that the outage
+// is seen (the scheduled re-fetch is hourly).
+func probeJWKS(ctx context.Context, m *sessionkit.Manager, s *signer) {
+	probe := *s
+	probe.kid = "soak-unknown"
+	raw, err := probe.mint("probe", time.Minute)
+	if err != nil {
+		return
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://soak.test/", nil)
+	if err != nil {
+		return
+	}
+	r.Header.Set("Authorization", "Bearer "+raw)
+	_, _ = m.GetServerSession(r)
+}
+
 // faults is the switchboard of the injected fault.
 type faults struct {
 	jwksDown  atomic.Bool
@@ -583,8 +601,7 @@ func run(o options) ([]string, error) {
 			AuthURL: "http://127.0.0.1/authorize", TokenURL: tokenSrv.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader}},
 		Bearer: &sessionkit.JWTConfig{
 			JWKSURLs: []string{jwksSrv.URL + "/jwks"}, Issuer: issuer, Audience: []string{audience},
-			Algorithms:          []string{"RS256", "PS256", "ES256", "EdDSA"},
-			JWKSRefreshInterval: time.Second, // so that the outage is seen
+			Algorithms: []string{"RS256", "PS256", "ES256", "EdDSA"},
 		},
 		RefreshTimeout: o.refreshTO,
 		Logger:         logger,
@@ -663,6 +680,7 @@ func run(o options) ([]string, error) {
 		f.token500.Store(true)
 		f.jwksDown.Store(true)
 		fmt.Printf("  %6.1fs fault on: token endpoint 500, JWKS 503\n", time.Since(g.started).Seconds())
+		probeJWKS(ctx, m, signers[0])
 		t := time.NewTimer(o.fault / 2)
 		defer t.Stop()
 		select {
