@@ -40,16 +40,13 @@ const (
 // anything it rejects in a *ConfigError.
 type Config struct {
 	// Keys are the cookie secrets, each at least 32 bytes of secret (such
-	// as `openssl rand -base64 48`). The first seals new cookies and
-	// tickets; every one opens them: rotate by putting the new secret
-	// first and keeping the old one until its cookies have expired (a
-	// cookie opened with an older secret is re-issued with the first).
-	// Each use (session cookie, sign-in flow cookie, tickets, CSRF tokens)
-	// derives its own keys with HKDF-SHA256; values are sealed with
-	// AES-256-GCM.
-	//
-	// Keys may be empty only when Bearer is set: the Manager then reads bearer
-	// JWTs and never writes cookies.
+	// as `openssl rand -base64 48`). The first seals cookies and tickets,
+	// every one opens them: rotate by putting the new secret first and
+	// keeping the old one until its cookies have expired (they are
+	// re-issued with the first). Each use (session and sign-in cookies,
+	// tickets, CSRF tokens) derives its own keys with HKDF-SHA256 and
+	// seals with AES-256-GCM. Keys may be empty only when Bearer is set:
+	// the Manager then reads bearer JWTs and never writes cookies.
 	Keys [][]byte
 
 	// CookieName is the session cookie's name, without prefix. Default
@@ -65,12 +62,10 @@ type Config struct {
 	// CookieSameSite is the cookie's SameSite attribute. Default
 	// http.SameSiteLaxMode. SameSiteNoneMode requires Secure cookies.
 	CookieSameSite http.SameSite
-	// InsecureCookies drops the Secure attribute and the cookie prefix.
-	// Cookies are Secure by default on every request, plain HTTP included:
-	// Chrome, Firefox, curl and Go's cookiejar treat http://localhost and
-	// http://127.0.0.1 as secure origins. Safari does not; set it for
-	// development in Safari or on a non-loopback plain-HTTP host. The
-	// Manager never guesses from the request, because behind a
+	// InsecureCookies drops the Secure attribute and the cookie prefix,
+	// for development in Safari or on a non-loopback plain-HTTP host
+	// (Chrome, Firefox, curl and Go's cookiejar treat http://localhost as
+	// secure). The Manager never guesses from the request: behind a
 	// TLS-terminating proxy every request looks like plain HTTP.
 	// InsecureCookies MUST NOT be set in production.
 	InsecureCookies bool
@@ -90,31 +85,27 @@ type Config struct {
 	// timeout, ExpireAt = AbandonAt.
 	IdleTimeout time.Duration
 
-	// Store, when set, keeps cookie sessions on the server: the cookie holds
-	// only the session's ID and generation (still sealed with Keys), so that
-	// sessions can be ended, revoked, listed and signed out everywhere (End,
-	// Revoke, RevokeUser, ListSessions, back-channel logout), refreshed once
-	// across instances, and a copied cookie is detected (ErrTokenTheft,
-	// Callbacks.OnTokenTheftDetected). Every request reads its session from
-	// the Store. With a Store a stateless cookie is refused as invalid, and
-	// without one a store-backed cookie is. Requires Keys.
+	// Store, when set, keeps cookie sessions on the server and the cookie
+	// holds only the session's ID and generation (sealed with Keys), so
+	// that sessions can be ended, revoked, listed and signed out
+	// everywhere (End, Revoke, RevokeUser, ListSessions, back-channel
+	// logout), refreshed once across instances, and a copied cookie is
+	// detected (ErrTokenTheft, Callbacks.OnTokenTheftDetected). Every
+	// request reads the Store. A stateless cookie is refused with a Store,
+	// a store-backed one without. Requires Keys. Default nil: the whole
+	// session is sealed in the cookie.
 	//
-	// Some features need an optional capability of the Store (see package
-	// store): RevokeUser, ListSessions and back-channel logout its
-	// listings, tickets and back-channel logout its one-time keys; without
-	// them they return an error wrapping ErrNotConfigured. Without locks a
-	// session is refreshed once per instance rather than once across all;
-	// without one-time keys a replayed sign-in callback is refused only by
-	// the instance that served the first one. memstore and redisstore have
-	// every capability.
+	// RevokeUser, ListSessions and back-channel logout need the Store's
+	// listings, tickets and back-channel logout its one-time keys (see
+	// package store), or they return an error wrapping ErrNotConfigured.
+	// Without locks a session is refreshed once per instance; without
+	// one-time keys a replayed sign-in callback is refused only by the
+	// instance that served the first. memstore and redisstore have every
+	// capability.
 	//
 	// When the Store fails, the Manager fails closed: the request has no
-	// session (Middleware goes on without one and logs a warning; Require
-	// answers 503), and no call waits past its request's context or the
-	// Store's own timeout.
-	//
-	// Default nil: stateless cookies, the whole session sealed in the
-	// cookie.
+	// session (Middleware logs a warning, Require answers 503), and no call
+	// waits past its request's context or the Store's own timeout.
 	Store store.Store
 
 	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
@@ -134,33 +125,27 @@ type Config struct {
 	// value turns refreshing off.
 	RefreshLeeway time.Duration
 	// RefreshTimeout bounds how long a request waits for a refresh (or
-	// until its own context ends); it then goes on with the session it
-	// has, flagged. The exchange itself runs on for up to
-	// max(FetchTimeout, 2*RefreshTimeout), so that a late answer (the
-	// provider has already rotated the refresh token) is still recorded
-	// for the next request, which joins the running exchange rather than
-	// send the old token again. Default FetchTimeout.
+	// until its context ends); it then goes on with its session, flagged.
+	// The exchange runs on for up to max(FetchTimeout, 2*RefreshTimeout),
+	// so a late answer (the refresh token already rotated) is recorded for
+	// the next request, which joins the running exchange rather than send
+	// the old token again. Default FetchTimeout.
 	RefreshTimeout time.Duration
 
 	// CacheBytes is the memory budget of the verified-credential cache: a
-	// cookie or bearer JWT that verified is remembered by a keyed digest of
-	// all its bytes, so that the next request presenting it skips
-	// decryption or signature verification and decoding. An entry is used
-	// only until the credential's own expiry, only while the keys that
-	// verified it are unchanged (a JWK Set re-fetch drops the bearer
-	// entries), and never for a session that must be refreshed or
-	// re-issued; SignOut drops the cookie's entry. Each request still gets
-	// its own copy of the session. Default 32 MiB; a negative value turns
-	// the cache off.
+	// credential that verified is remembered by a keyed digest of all its
+	// bytes, so the next request presenting it skips decryption or
+	// signature checks and decoding, until the credential's expiry, while
+	// the keys that verified it are unchanged, and never for a session to
+	// refresh or re-issue; SignOut drops the cookie's entry. Each request
+	// still gets its own copy. Default 32 MiB; negative turns it off.
 	//
-	// An entry counts the credential's length plus 1 KiB: the default
-	// holds about 8,000 typical 3 KB stateless cookies, or about 200,000
-	// store-backed cookies (an entry holds only the session ID; the record
-	// is read from the Store on every request). When full, a credential
-	// is admitted only if it has been presented more often of late than
-	// the entry it would replace, so a scan of one-time credentials or
-	// traffic spread over more sessions than the budget holds costs what
-	// it costs with the cache off, plus a lookup. Manager.CacheStats tells
+	// An entry counts the credential's length plus 1 KiB: the default holds
+	// about 8,000 3 KB stateless cookies or 200,000 store-backed ones (the
+	// record is still read from the Store). When full, a credential is
+	// admitted only if presented more often of late than the entry it would
+	// replace, so one-time credentials or more sessions than the budget
+	// holds cost a lookup more than no cache. Manager.CacheStats tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 
@@ -197,14 +182,12 @@ type Config struct {
 	// time a user may take at the provider).
 
 	// URL is the application's public origin, such as "https://app.example"
-	// (scheme, host, optional port; no path, query or user info). Handler
-	// builds the OAuth redirect URI (URL + BasePath +
-	// "/callback/{provider}") and absolute redirect URLs from it, and
-	// accepts only callbackUrl values on this origin. Default empty: the
-	// origin of each request (https when it arrived over TLS, else http,
-	// with its Host header). Set it in production, and always behind a
-	// proxy or load balancer, where the request's own scheme and host are
-	// not the ones the browser used.
+	// (no path, query or user info). Handler builds the OAuth redirect URI
+	// (URL + BasePath + "/callback/{provider}") and absolute redirects from
+	// it, and accepts only callbackUrl values on it. Default: each
+	// request's origin (https over TLS, else http, and its Host header).
+	// Set it in production, and always behind a proxy, where the request's
+	// scheme and host are not the ones the browser used.
 	URL string
 	// ExposeAccessToken adds the active OAuth access token to the JSON of
 	// GET {BasePath}/session as "accessToken", for single-page applications
@@ -215,54 +198,47 @@ type Config struct {
 	// the request names no callbackUrl: a path on this site or a URL on
 	// URL's origin. Default "/".
 	SignOutRedirect string
-	// UpdateFromClient, when set, handles the session updates clients send
-	// to POST {BasePath}/session (Auth.js's update(data)): it receives the
-	// request, a copy of the session to change, and the request body's
-	// "data" member as raw JSON (nil when absent). All of it comes from the
-	// browser: validate it. The changed session is written as
-	// UpdateSession writes it and fires OnSessionUpdate; an error answers
-	// 400 and changes nothing. Default nil: POST /session changes nothing
-	// and answers the session, as a poll does.
+	// UpdateFromClient, when set, handles POST {BasePath}/session (Auth.js's
+	// update(data)): it gets the request, a copy of the session to change
+	// and the body's "data" member as raw JSON (nil when absent), all from
+	// the browser: validate it. The session is then written as
+	// UpdateSession writes it; an error answers 400 and changes nothing.
+	// Default nil: POST /session answers the session, as a poll does.
 	UpdateFromClient func(r *http.Request, s *Session, data json.RawMessage) error
 	// NullSession answers GET {BasePath}/session with null instead of {}
-	// when there is no active session, as Auth.js v5 does: set it for the
-	// v5 client (next-auth@5), which reads {} as a session. Default false:
-	// {}, which next-auth v4's client reads as signed out (and null makes
-	// it log a fetch error).
+	// without an active session, as Auth.js v5 does: set it for next-auth@5,
+	// which reads {} as a session. Default false: {}, which next-auth v4
+	// reads as signed out (null makes it log a fetch error).
 	NullSession bool
 
-	// Tokens, when set, lets the Manager mint short-lived JWTs for its
-	// sessions from named templates (GetToken, GET {BasePath}/token) and
-	// publish their keys (GET {BasePath}/jwks.json). Default nil: no
-	// tokens; the two endpoints answer 404.
+	// Tokens, when set, lets the Manager mint short-lived JWTs from named
+	// templates (GetToken, GET {BasePath}/token) and publish their keys (GET
+	// {BasePath}/jwks.json). Default nil: the two endpoints answer 404.
 	Tokens *TokenConfig
 	// AuthorizeScope decides whether the session s may switch to the
 	// organization (kind ScopeOrganization) or workspace (ScopeWorkspace)
-	// id, empty for leaving it; a nil error allows it. It runs for
-	// SwitchScope and its endpoints; an error (or a panic) refuses the
-	// switch with ErrScopeForbidden. Default nil: every switch is refused.
+	// id, empty for leaving it, by SwitchScope or its endpoints: a nil
+	// error allows it; an error or a panic refuses it with
+	// ErrScopeForbidden. Default nil: every switch is refused.
 	AuthorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
 }
 
 // JWTConfig says which JWTs to trust and how to check them, for bearer
-// sessions (Config.Bearer).
+// sessions (Config.Bearer). Opaque (non-JWT) tokens are refused.
 type JWTConfig struct {
-	// JWKSURLs are JWK Set endpoints to take verification keys from, each
-	// an absolute https URL (http only for loopback hosts). Keys are
-	// fetched when the Manager is created and every hour, and early when a
-	// token names an unknown "kid", at most once a minute (past that, such
-	// a token is refused at once, which bounds what a flood of forged
-	// tokens costs). When a fetch fails the keys already held go on
-	// working.
+	// JWKSURLs are JWK Set endpoints, each an absolute https URL (http only
+	// for loopback hosts). Keys are fetched by New and every hour, and when
+	// a token names an unknown "kid" at most once a minute (other such
+	// tokens are refused at once, so forged ones cost little). When a fetch
+	// fails, the keys held go on working.
 	JWKSURLs []string
 	// StaticKeys are verification keys known in advance, tried before the
 	// JWK Sets.
 	StaticKeys []StaticKey
 	// Algorithms is the allow-list of "alg" values. Default: RS256, RS384,
-	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA. "none" is
-	// never accepted; HS256/384/512 only if listed here and only with a
-	// []byte StaticKey, so an RSA public key can never be used as an HMAC
-	// secret.
+	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA. Never
+	// "none"; HS256/384/512 only if listed and with a []byte StaticKey, so
+	// a public key is never used as an HMAC secret.
 	Algorithms []string
 
 	// Issuer is the required "iss". Required unless SkipIssuerCheck.
@@ -274,16 +250,14 @@ type JWTConfig struct {
 	// token was issued to); a token without azp, or with another, is refused.
 	AuthorizedParties []string
 
-	// RequireAccessTokenType accepts only access tokens as RFC 9068
-	// profiles them: a "typ" header of "at+jwt" (or "application/at+jwt").
-	// Set it when the provider issues such tokens: it is the one check that
-	// tells an access token from every other JWT the same keys sign. Without
-	// it (the default) a token is still refused as an ID token when it
-	// carries an ID token's marks ("nonce", "at_hash", "c_hash", a "typ"
-	// claim of "ID" or a "token_use" claim of "id"), or when its "aud" or
-	// "azp" is the ClientID of one of Config.Providers while neither its
-	// header nor a "client_id", "scope" or "scp" claim says it is an access
-	// token. Opaque (non-JWT) access tokens are refused as malformed.
+	// RequireAccessTokenType accepts only RFC 9068 access tokens ("typ"
+	// header "at+jwt" or "application/at+jwt"): set it when the provider
+	// issues them, as it is the one check that tells an access token from
+	// every other JWT the same keys sign. Without it, a token is still
+	// refused as an ID token when it carries "nonce", "at_hash", "c_hash",
+	// a "typ" claim of "ID" or a "token_use" of "id", or when its "aud" or
+	// "azp" is a Config.Providers ClientID and neither its header nor a
+	// "client_id", "scope" or "scp" claim marks an access token.
 	RequireAccessTokenType bool
 
 	// Leeway is the clock skew allowed on exp, nbf and iat. Default 5 s
@@ -295,11 +269,10 @@ type JWTConfig struct {
 	// and no active session cookie. Default: no JWT cookie.
 	CookieName string
 
-	// SessionFromClaims, when set, runs after the standard claims have been
+	// SessionFromClaims, when set, runs after the standard claims are
 	// copied to the session and may fill in more (organization, workspace,
-	// custom fields) or reject the token by returning an error, which is
-	// then reported like any other verification failure. claims is
-	// s.Claims(), the session's own copy.
+	// custom fields) or refuse the token with an error, reported as any
+	// verification failure. claims is s.Claims(), the session's own copy.
 	SessionFromClaims func(claims map[string]any, s *Session) error
 
 	// SkipIssuerCheck accepts any "iss". It MUST NOT be set unless the keys
@@ -342,24 +315,21 @@ type settings struct {
 func (c Config) withDefaults() (settings, error) {
 	s := settings{Config: c}
 	s.applyDefaults()
-	for _, check := range [...]func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths} {
+	for _, check := range [...]func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths,
+		s.bearerDefaults, s.providerDefaults, s.handlerDefaults} {
 		if err := check(); err != nil {
 			return settings{}, err
 		}
 	}
-	var err error
-	if c.Bearer != nil {
-		if s.bearer, err = c.Bearer.withDefaults("Bearer"); err != nil {
-			return settings{}, err
-		}
-	}
-	if err := s.providerDefaults(); err != nil {
-		return settings{}, err
-	}
-	if err := s.handlerDefaults(); err != nil {
-		return settings{}, err
-	}
 	return s, nil
+}
+
+// bearerDefaults validates Bearer and keeps a copy with its defaults.
+func (s *settings) bearerDefaults() (err error) {
+	if s.Bearer != nil {
+		s.bearer, err = s.Bearer.withDefaults("Bearer")
+	}
+	return err
 }
 
 // withDefaults returns a copy of c with its defaults applied, or a

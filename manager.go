@@ -50,26 +50,19 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var mt *minter
+	m := &Manager{cfg: s, client: safeurl.Client(s.HTTPClient, s.FetchTimeout), usedStates: flow.NewUsed(flow.MaxUsed)}
+	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
 	if s.Tokens != nil {
-		if mt, err = newMinter(s.Tokens, &s); err != nil {
-			cancel()
+		if m.minter, err = newMinter(s.Tokens, &s, m.hooks); err != nil {
 			return nil, err
 		}
-	}
-	m := &Manager{cfg: s, ctx: ctx, cancel: cancel, client: safeurl.Client(s.HTTPClient, s.FetchTimeout), minter: mt,
-		usedStates: flow.NewUsed(flow.MaxUsed)}
-	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger}
-	if mt != nil {
-		mt.hooks = m.hooks
 	}
 	if len(s.Keys) > 0 {
 		if m.cookies, err = newCookieCodec(&s); err != nil {
-			cancel()
 			return nil, err
 		}
 	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.cache = newCredCache(s.CacheBytes)
 	m.stored = newStoredSessions(&s, m.cache, m.cookies)
 	m.refresher = newRefresher(m)

@@ -50,16 +50,14 @@ type Provider struct {
 	// UserInfoURL is the userinfo endpoint. Default: discovered.
 	UserInfoURL string
 	// JWKSURL is where the keys that sign ID tokens are. Default:
-	// discovered. Without it (and without an Issuer) the provider's
-	// tokens carry no ID token that can be verified, and a token response
-	// that holds one is refused.
+	// discovered. Without one, a token response holding an ID token is
+	// refused.
 	JWKSURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
-	// Default (oauth2.AuthStyleAutoDetect): HTTP Basic, which RFC 6749
-	// requires every server to support, or the form when the discovery
-	// document lists client_secret_post and not client_secret_basic. The
-	// Manager never auto-detects, because x/oauth2 would send a refused
-	// request again, and with it a refresh token or a code.
+	// Default: HTTP Basic (which RFC 6749 requires of every server), or
+	// the form when discovery lists client_secret_post and not
+	// client_secret_basic; never auto-detection, which would send a
+	// refused request again, and with it a refresh token or a code.
 	AuthStyle oauth2.AuthStyle
 
 	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
@@ -185,20 +183,10 @@ func (p *Provider) endpoints() oidc.Endpoints {
 // whose keys are at jwksURL.
 func (p *provider) startIDTokenVerifier(jwksURL string) (*jwtverify.Verifier, error) {
 	c := p.cfg
-	algs := c.IDTokenAlgorithms
-	if len(algs) == 0 {
-		algs = defaultAlgorithms
-	}
-	jc := &JWTConfig{
-		JWKSURLs:   []string{jwksURL},
-		Algorithms: algs,
-		Issuer:     c.Issuer,
-		Audience:   []string{c.ClientID},
-		// A plain OAuth 2.0 provider with its own JWKS: keys trusted for
-		// it alone.
-		SkipIssuerCheck: c.Issuer == "",
-	}
-	jc, err := jc.withDefaults(p.field)
+	// Without an issuer (plain OAuth 2.0), the provider's own keys are
+	// trusted for it alone.
+	jc, err := (&JWTConfig{JWKSURLs: []string{jwksURL}, Algorithms: c.IDTokenAlgorithms, Issuer: c.Issuer,
+		Audience: []string{c.ClientID}, SkipIssuerCheck: c.Issuer == ""}).withDefaults(p.field)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -12,23 +13,15 @@ import (
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// Defaults and bounds of TicketParams.TTL.
+// Bounds of tickets.
 const (
-	// defaultTicketTTL is the default lifetime of a ticket.
 	defaultTicketTTL = 5 * time.Minute
-	// maxTicketTTL is the longest lifetime a ticket may have.
-	maxTicketTTL = time.Hour
-
-	// ticketName is the name tickets are sealed under: their keys are
-	// derived from it and it is authenticated with them, so that no other
-	// value sealed with Config.Keys (a cookie) passes for a ticket. The
-	// space keeps it apart from every cookie name.
+	maxTicketTTL     = time.Hour
+	maxTicketLen     = 4096
+	// ticketName is what tickets are sealed under: their keys are derived
+	// from it and it is authenticated, so no cookie sealed with the same
+	// Config.Keys passes for a ticket (no cookie name holds a space).
 	ticketName = "sessionkit ticket"
-	// maxTicketLen bounds what ExchangeTicket reads.
-	maxTicketLen = 4096
-	// ticketSkew is the clock skew allowed between the instance that
-	// minted a ticket and the one that redeems it.
-	ticketSkew = 5 * time.Second
 )
 
 // ErrInvalidTicket means a ticket cannot be redeemed: it is malformed,
@@ -51,8 +44,8 @@ type TicketParams struct {
 	Actor *Actor
 	// OrganizationID and WorkspaceID set the session's initial scope.
 	OrganizationID, WorkspaceID string
-	// TTL is how long the ticket may be redeemed. Default
-	// 5 min; at most 1 h.
+	// TTL is how long the ticket may be redeemed. Default 5 min; at most
+	// 1 h.
 	TTL time.Duration
 }
 
@@ -78,10 +71,7 @@ type ticketPayload struct {
 // or with one that cannot, MintTicket returns an error wrapping
 // ErrNotConfigured. Minting an impersonation ticket is audit-logged.
 func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error) {
-	if m.cookies == nil {
-		return "", errCookiesDisabled
-	}
-	if _, err := capability[store.Consumer](m.cfg.Store, "Consumer"); err != nil {
+	if _, err := m.ticketConsumer(); err != nil {
 		return "", err
 	}
 	if p.User.ID == "" {
@@ -90,10 +80,7 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	if p.Actor != nil && p.Actor.Subject == "" {
 		return "", fmt.Errorf("%w: TicketParams.Actor.Subject is required", ErrInvalidSession)
 	}
-	ttl := p.TTL
-	if ttl == 0 {
-		ttl = defaultTicketTTL
-	}
+	ttl := cmp.Or(p.TTL, defaultTicketTTL)
 	if ttl < 0 || ttl > maxTicketTTL {
 		return "", fmt.Errorf("sessionkit: TicketParams.TTL must be between 0 and %s, got %s", maxTicketTTL, ttl)
 	}
@@ -114,8 +101,17 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	return t, nil
 }
 
+// ticketConsumer is the Store that records redeemed tickets, which needs
+// cookie keys to seal them.
+func (m *Manager) ticketConsumer() (store.Consumer, error) {
+	if m.cookies == nil {
+		return nil, errCookiesDisabled
+	}
+	return capability[store.Consumer](m.cfg.Store, "Consumer")
+}
+
 // openTicket authenticates, decrypts with c and checks the expiry of
-// ticket.
+// ticket, allowing the library's clock skew between instances.
 func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, error) {
 	var pl ticketPayload
 	if ticket == "" || len(ticket) > maxTicketLen {
@@ -125,7 +121,7 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 	if err != nil || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
 		return pl, ErrInvalidTicket
 	}
-	if !now.Before(time.Unix(pl.EXP, 0).Add(ticketSkew)) {
+	if !now.Before(time.Unix(pl.EXP, 0).Add(defaultLeeway)) {
 		return pl, errTicketExpired
 	}
 	return pl, nil
@@ -134,10 +130,7 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 // exchangeTicket is ExchangeTicket: it returns the session and the cookie
 // to write instead of writing it.
 func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cookieWrite, error) {
-	if m.cookies == nil {
-		return nil, cookieWrite{}, errCookiesDisabled
-	}
-	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
+	consumer, err := m.ticketConsumer()
 	if err != nil {
 		return nil, cookieWrite{}, err
 	}
@@ -147,7 +140,7 @@ func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cook
 	if err != nil {
 		return nil, cookieWrite{}, err
 	}
-	ttl := time.Unix(pl.EXP, 0).Add(ticketSkew).Sub(now) + time.Second
+	ttl := time.Unix(pl.EXP, 0).Add(defaultLeeway).Sub(now) + time.Second
 	first, err := consumer.Consume(ctx, "ticket:"+pl.JTI, ttl)
 	if err != nil {
 		return nil, cookieWrite{}, storeErr(err)

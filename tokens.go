@@ -32,23 +32,20 @@ var (
 // {BasePath}/token serves (Clerk's getToken({template})), and the JWK Set
 // that publishes their keys at GET {BasePath}/jwks.json.
 //
-// A token is cached per session and template, for at most 10,000
-// sessions, and served until 10 s before it expires (or half its
-// lifetime, when that is shorter), so a caller always gets a token that
-// is valid for at least that long.
+// A token is cached per session and template (for at most 10,000
+// sessions) and served until 10 s, or half its lifetime when shorter,
+// before it expires: a caller always gets a token valid that long.
 type TokenConfig struct {
-	// Keys sign the tokens (see StaticKey for the key types). The first key
-	// signs; every key is published in the JWK Set, so a key is rotated by
-	// putting the new one first and keeping the old one until the tokens it
-	// signed have expired (the longest template Lifetime). Required: at
-	// least one, each with a unique ID.
+	// Keys sign the tokens (see StaticKey for the key types): the first
+	// signs, every one is published in the JWK Set, so a key is rotated by
+	// putting the new one first and keeping the old one for the longest
+	// template Lifetime. Required: at least one, each with a unique ID.
 	Keys []StaticKey
-	// Templates are the token templates by name. The empty name is the
-	// session token that GetToken(ctx, s, "") and GET {BasePath}/token
-	// without ?template= return (Clerk's getToken()); unless Templates
-	// defines it, it is a template with no claims of its own, the default
-	// lifetime and Issuer as its audience (a token for the application
-	// itself). Every template in Templates must set Audience.
+	// Templates are the token templates by name, each with an Audience.
+	// The empty name is the session token of GetToken(ctx, s, "") and GET
+	// {BasePath}/token without ?template= (Clerk's getToken()): unless
+	// defined here, it has no claims of its own, the default lifetime and
+	// Issuer as its audience (a token for the application itself).
 	Templates map[string]TokenTemplate
 	// Issuer is the "iss" of every token. Default Config.URL + BasePath,
 	// or "sessionkit" without Config.URL.
@@ -131,13 +128,13 @@ type tokenTemplate struct {
 }
 
 // newMinter checks c and builds the minter.
-func newMinter(c *TokenConfig, s *settings) (*minter, error) {
+func newMinter(c *TokenConfig, s *settings, h *hooks) (*minter, error) {
 	signer, err := newSigner(c.Keys)
 	if err != nil {
 		return nil, err
 	}
 	mt := &minter{signer: signer, cache: mint.NewCache(cmp.Or(c.maxCachedSessions, tokenCacheSessions)),
-		templates: map[string]tokenTemplate{}, issuer: c.Issuer}
+		templates: map[string]tokenTemplate{}, issuer: c.Issuer, hooks: h}
 	if mt.issuer == "" {
 		mt.issuer = "sessionkit"
 		if s.URL != "" {
@@ -182,12 +179,11 @@ func newSigner(keys []StaticKey) (*mint.Signer, error) {
 	return nil, &ConfigError{Field: "Tokens.Keys", Reason: "unusable signing keys", Err: err}
 }
 
-// fingerprint identifies the state of a session that tokens are minted
-// from: any change of sign-in, user, scope, actor or tokens (a refresh)
-// gives another fingerprint, so tokens cached before it are never served
-// after it, on any instance. (UpdateSession and SignOut also drop the
-// session's cached tokens on the instance that runs them, which covers
-// what a template's Claims function reads beyond these fields.)
+// fingerprint identifies the state of a session tokens are minted from, so
+// that a token cached before a change of sign-in, user, scope, actor or
+// tokens is never served after it, on any instance. (UpdateSession and
+// SignOut also drop the session's tokens on their instance, which covers
+// what a Claims function reads beyond these fields.)
 func fingerprint(s *Session) string {
 	return mint.Fingerprint(s.SignIn.ID, s.User.ID, s.User.Email, s.User.Name, s.User.Image, s.User.Username,
 		s.User.FirstName, s.User.LastName, s.ActiveOrganizationID, s.ActiveWorkspaceID, actorSubject(s), s.AccessToken,
@@ -202,21 +198,17 @@ func (mt *minter) forget(id string) {
 	mt.cache.Forget(id)
 }
 
-// GetToken returns a short-lived JWT for s, minted from the named template
-// of Config.Tokens and signed with its first key: "sub" is the user's ID,
-// "sid" the session's ID, with "iss", "aud", "iat", "nbf", "exp", "jti",
-// "org_id" and "workspace_id" (when set), "act" (impersonation) and the
-// template's claims. A token is cached per session and template and served
-// again until shortly before it expires (see TokenConfig); SkipCache
-// forces a new one. Any change of the session (another sign-in,
-// organization, workspace, actor, refreshed tokens, sign-out) makes the
-// cached tokens unreachable.
-//
-// Without an active session GetToken returns an error (ErrNoSession or
-// ErrSessionExpired), never an empty token. GetToken mints for any active
-// session it is given, bearer sessions included; GET {BasePath}/token
-// serves cookie sessions only, so that a presented JWT cannot be
-// exchanged for a fresh one. It is safe for concurrent use.
+// GetToken returns a short-lived JWT for s from the named template of
+// Config.Tokens, signed with its first key: "sub" is the user's ID, "sid"
+// the session's ID, with "iss", "aud", "iat", "nbf", "exp", "jti", "org_id"
+// and "workspace_id" (when set), "act" (impersonation) and the template's
+// claims. A token is cached (see TokenConfig) until the session changes
+// (sign-in, scope, actor, refreshed tokens, sign-out); SkipCache forces a
+// new one. Without an active session it returns ErrNoSession or
+// ErrSessionExpired, never an empty token. It mints for bearer sessions
+// too; GET {BasePath}/token serves cookie sessions only, so that a
+// presented JWT cannot be exchanged for a fresh one. It is safe for
+// concurrent use.
 func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opts ...TokenOption) (string, error) {
 	return m.minter.token(ctx, s, template, m.cfg.Now(), opts)
 }
