@@ -20,8 +20,7 @@ import (
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// Defaults for the zero values of Config and JWTConfig, and the lifetime
-// of a sign-in's state.
+// Defaults of Config and JWTConfig, and a sign-in state's lifetime.
 const (
 	defaultCookieName    = "sessionkit"
 	defaultBasePath      = "/api/auth"
@@ -78,11 +77,10 @@ type Config struct {
 	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
 	// CreatedAt + Lifetime). Default 30 days.
 	Lifetime time.Duration
-	// IdleTimeout, when set, ends a session that records no activity for
-	// that long (status abandoned): ExpireAt = LastActiveAt + IdleTimeout,
-	// never past AbandonAt. The middleware records activity by re-issuing
-	// the cookie at most once per IdleTimeout/10. Default 0: no idle
-	// timeout, ExpireAt = AbandonAt.
+	// IdleTimeout, when set, ends a session idle that long (status
+	// abandoned): ExpireAt = LastActiveAt + IdleTimeout, never past
+	// AbandonAt. The middleware records activity by re-issuing the cookie
+	// at most once per IdleTimeout/10. Default 0: ExpireAt = AbandonAt.
 	IdleTimeout time.Duration
 
 	// Store, when set, keeps cookie sessions on the server and the cookie
@@ -232,8 +230,7 @@ type JWTConfig struct {
 	// tokens are refused at once, so forged ones cost little). When a fetch
 	// fails, the keys held go on working.
 	JWKSURLs []string
-	// StaticKeys are verification keys known in advance, tried before the
-	// JWK Sets.
+	// StaticKeys are verification keys, tried before the JWK Sets.
 	StaticKeys []StaticKey
 	// Algorithms is the allow-list of "alg" values. Default: RS256, RS384,
 	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA. Never
@@ -264,9 +261,9 @@ type JWTConfig struct {
 	// (zero means the default; set 1ns for none); at most 5 min.
 	Leeway time.Duration
 
-	// CookieName also reads the JWT from the cookie of this name (as
-	// Clerk's "__session") when the request has no Authorization header
-	// and no active session cookie. Default: no JWT cookie.
+	// CookieName also reads the JWT from this cookie (as Clerk's
+	// "__session") when the request has no Authorization header and no
+	// active session cookie. Default: none.
 	CookieName string
 
 	// SessionFromClaims, when set, runs after the standard claims are

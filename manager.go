@@ -38,13 +38,11 @@ type Manager struct {
 	verifiers []*jwtverify.Verifier // started key sets, waited for by Close
 }
 
-// New validates cfg, applies its defaults and returns a Manager. Every
+// New validates cfg, applies its defaults and returns a Manager; an
 // invalid field is reported as a *ConfigError naming it. New does not wait
-// for the network: JWK Sets are fetched in the background, and a request
-// that needs a key before the first fetch ends waits for it (bounded by
-// Config.FetchTimeout and the request's context). A provider that is down
-// at start-up does not stop the application from starting; the fetch is
-// retried with backoff.
+// for the network: JWK Sets are fetched in the background (a request that
+// needs a key first waits, within Config.FetchTimeout and its context),
+// and a provider that is down at start-up is retried with backoff.
 func New(cfg Config) (*Manager, error) {
 	s, err := cfg.withDefaults()
 	if err != nil {
@@ -84,8 +82,8 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// startVerifier builds a verifier for cfg whose key set, if any, is
-// fetched in the background until Close.
+// startVerifier builds a verifier for cfg whose key set is fetched in the
+// background until Close.
 func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifier, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

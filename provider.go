@@ -15,14 +15,14 @@ import (
 
 // Provider is an OAuth 2.0 or OpenID Connect identity provider: users sign
 // in with it, SignIn verifies its ID tokens, and the middleware refreshes
-// its access tokens. A session names its provider in Session.Provider.
+// its access tokens. A session names it in Session.Provider.
 //
 // An OpenID Connect provider needs only ID, Issuer, ClientID and
-// ClientSecret: its endpoints and keys are discovered from
-// Issuer + "/.well-known/openid-configuration" when first needed (never
-// inside New), and a failed discovery is retried on a later request. A
-// plain OAuth 2.0 provider leaves Issuer empty and sets AuthURL and
-// TokenURL. Endpoints set explicitly win over discovered ones.
+// ClientSecret: its endpoints and keys are discovered from Issuer +
+// "/.well-known/openid-configuration" on first use (not in New), and a
+// failed discovery is retried after 10 s, on a later request. A plain
+// OAuth 2.0 provider sets AuthURL and TokenURL instead of Issuer.
+// Endpoints set explicitly win over discovered ones.
 type Provider struct {
 	// ID names the provider in URLs ({BasePath}/signin/{ID}) and in
 	// Session.Provider: 1 to 32 characters of a-z, 0-9, '-' and '_'.
@@ -66,20 +66,19 @@ type Provider struct {
 	IDTokenAlgorithms []string
 
 	// Refresh, when set, replaces the standard refresh_token grant for
-	// providers that need more than it sends. It receives the provider's
-	// OAuth configuration (endpoints filled in) and the session's current
-	// token, and returns the new token: a new refresh token replaces the
-	// old one, none keeps it, and an "id_token" extra is verified as at
-	// sign-in. Return an *oauth2.RetrieveError with ErrorCode
-	// "invalid_grant" when the refresh token is dead, so that it is not
-	// retried.
+	// providers that need more. It receives the provider's OAuth
+	// configuration (endpoints filled in) and the session's token, and
+	// returns the new one: a new refresh token replaces the old, none keeps
+	// it, and an "id_token" extra is verified as at sign-in. A dead refresh
+	// token is an *oauth2.RetrieveError with ErrorCode "invalid_grant", so
+	// that it is not retried.
 	Refresh func(ctx context.Context, conf *oauth2.Config, current *oauth2.Token) (*oauth2.Token, error)
 }
 
 var providerIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
-// discoveryRetry is the least time between two discovery attempts of a
-// provider after one failed.
+// discoveryRetry is the least time between a provider's failed discovery
+// and the next attempt.
 const discoveryRetry = 10 * time.Second
 
 // ErrProviderUnavailable is returned when a provider's endpoints or keys
@@ -89,6 +88,7 @@ var ErrProviderUnavailable = errors.New("sessionkit: identity provider unavailab
 // ErrUnknownProvider is returned for a provider ID that is not configured.
 var ErrUnknownProvider = errors.New("sessionkit: unknown provider")
 
+// validate checks p, the provider at field.
 func (p *Provider) validate(field string) error {
 	if !providerIDPattern.MatchString(p.ID) {
 		return configErr(field+".ID", "%q must be 1 to 32 characters of a-z, 0-9, '-' and '_'", p.ID)
@@ -144,16 +144,17 @@ func (m *Manager) findProvider(id string) *provider {
 // resolve returns p's endpoints, discovering them on first use; a failed
 // discovery is not tried again for discoveryRetry. The discovery is
 // detached from ctx: its result serves every waiter, and later requests.
+// Its errors, and ctx's, wrap ErrProviderUnavailable.
 func (p *provider) resolve(ctx context.Context) (*resolvedProvider, error) {
 	r, err := p.resolved.Get(ctx, p.m.cfg.Now, discoveryRetry, func() (*resolvedProvider, error) {
 		fctx, cancel := context.WithTimeout(p.m.ctx, p.m.cfg.FetchTimeout)
 		defer cancel()
 		return p.discover(fctx)
 	})
-	if err != nil && !errors.Is(err, ErrProviderUnavailable) { // ctx ended
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, p.cfg.ID, err)
 	}
-	return r, err
+	return r, nil
 }
 
 // discover resolves the provider's endpoints (fetching the discovery
@@ -163,12 +164,12 @@ func (p *provider) discover(ctx context.Context) (*resolvedProvider, error) {
 	c := p.cfg
 	meta, err := oidc.Resolve(ctx, p.m.client, c.endpoints())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
+		return nil, err
 	}
 	r := &resolvedProvider{meta: meta, oauth2: meta.OAuth2(c.ClientID, c.ClientSecret, c.Scopes, c.AuthStyle)}
 	if meta.JWKSURI != "" {
 		if r.idToken, err = p.startIDTokenVerifier(meta.JWKSURI); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, c.ID, err)
+			return nil, err
 		}
 	}
 	return r, nil

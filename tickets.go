@@ -38,14 +38,13 @@ var (
 type TicketParams struct {
 	// User is the user to sign in; User.ID is required.
 	User User
-	// Actor, when set, makes the ticket an impersonation ticket: the
-	// session it starts carries Session.Actor, minted tokens carry the
-	// "act" claim, and the exchange is audit-logged.
+	// Actor, when set, makes it an impersonation ticket: its session
+	// carries Session.Actor, its tokens the "act" claim, and the exchange
+	// is audit-logged.
 	Actor *Actor
 	// OrganizationID and WorkspaceID set the session's initial scope.
 	OrganizationID, WorkspaceID string
-	// TTL is how long the ticket may be redeemed. Default 5 min; at most
-	// 1 h.
+	// TTL is how long the ticket may be redeemed. Default 5 min; at most 1 h.
 	TTL time.Duration
 }
 
@@ -62,14 +61,12 @@ type ticketPayload struct {
 }
 
 // MintTicket returns a one-time ticket that ExchangeTicket (or POST
-// {BasePath}/exchange) redeems for a new session of p.User, for sign-in
-// links, a hand-off between domains of one application, or impersonation
-// (p.Actor). The ticket is authenticated and encrypted with Config.Keys;
-// it is a bearer credential until it is redeemed or expires: send it only
-// over TLS and never log it. Single use is enforced by the Store, which
-// must therefore record one-time keys (store.Consumer): without a Store,
-// or with one that cannot, MintTicket returns an error wrapping
-// ErrNotConfigured. Minting an impersonation ticket is audit-logged.
+// {BasePath}/exchange) redeems for a new session of p.User: a sign-in
+// link, a hand-off between domains of one application, or impersonation
+// (p.Actor, audit-logged). The ticket is sealed with Config.Keys and is a
+// bearer credential until redeemed or expired: send it only over TLS and
+// never log it. The Store enforces single use, so it must record one-time
+// keys (store.Consumer); otherwise the error wraps ErrNotConfigured.
 func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error) {
 	if _, err := m.ticketConsumer(); err != nil {
 		return "", err
@@ -127,8 +124,7 @@ func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, er
 	return pl, nil
 }
 
-// exchangeTicket is ExchangeTicket: it returns the session and the cookie
-// to write instead of writing it.
+// exchangeTicket is ExchangeTicket, returning the cookie to write.
 func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cookieWrite, error) {
 	consumer, err := m.ticketConsumer()
 	if err != nil {

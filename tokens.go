@@ -3,7 +3,6 @@ package sessionkit
 import (
 	"cmp"
 	"context"
-	"crypto"
 	"errors"
 	"fmt"
 	"strings"
@@ -162,11 +161,7 @@ func newSigner(keys []StaticKey) (*mint.Signer, error) {
 	}
 	mk := make([]mint.Key, len(keys))
 	for i, k := range keys {
-		signer, ok := k.Key.(crypto.Signer)
-		if !ok {
-			return nil, configErr(fmt.Sprintf("Tokens.Keys[%d].Key", i), "must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Key)
-		}
-		mk[i] = mint.Key{ID: k.ID, Signer: signer}
+		mk[i] = mint.Key{ID: k.ID, Signer: k.Key}
 	}
 	signer, err := mint.NewSigner(mk)
 	var ke *mint.KeyError

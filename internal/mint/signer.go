@@ -20,8 +20,9 @@ type Key struct {
 	// ID is the key's "kid": set and unique among a Signer's keys.
 	ID string
 	// Signer is an ed25519.PrivateKey (EdDSA), an *ecdsa.PrivateKey on
-	// P-256 (ES256) or an *rsa.PrivateKey of at least 2048 bits (RS256).
-	Signer crypto.Signer
+	// P-256 (ES256) or an *rsa.PrivateKey of at least 2048 bits (RS256);
+	// NewSigner refuses any other value.
+	Signer any
 }
 
 // KeyError reports a Key that a Signer cannot use.
@@ -95,27 +96,27 @@ func NewSigner(keys []Key) (*Signer, error) {
 // validate checks k's key and returns it with its algorithm and the JWK of
 // its public half.
 func validate(k Key) (signingKey, jwkset.JWKMarshal, *KeyError) {
-	sk := signingKey{id: k.ID, signer: k.Signer}
+	sk := signingKey{id: k.ID}
 	var bad string
 	switch key := k.Signer.(type) {
 	case ed25519.PrivateKey:
-		sk.method, bad = jwt.SigningMethodEdDSA, cond(len(key) != ed25519.PrivateKeySize, "malformed ed25519 key")
+		sk.signer, sk.method, bad = key, jwt.SigningMethodEdDSA, cond(len(key) != ed25519.PrivateKeySize, "malformed ed25519 key")
 	case *ecdsa.PrivateKey:
-		sk.method, bad = jwt.SigningMethodES256, cond(key.Curve != elliptic.P256(), "ECDSA keys must be on P-256 (ES256)")
+		sk.signer, sk.method, bad = key, jwt.SigningMethodES256, cond(key.Curve != elliptic.P256(), "ECDSA keys must be on P-256 (ES256)")
 		if bad == "" {
 			if _, err := key.PublicKey.ECDH(); err != nil {
 				return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: "invalid ECDSA key", Err: err}
 			}
 		}
 	case *rsa.PrivateKey:
-		sk.method, bad = jwt.SigningMethodRS256, cond(key.N.BitLen() < 2048, "RSA keys must have at least 2048 bits")
+		sk.signer, sk.method, bad = key, jwt.SigningMethodRS256, cond(key.N.BitLen() < 2048, "RSA keys must have at least 2048 bits")
 	default:
 		bad = fmt.Sprintf("must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Signer)
 	}
 	if bad != "" {
 		return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: bad}
 	}
-	jwk, err := jwkset.NewJWKFromKey(k.Signer.Public(), jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
+	jwk, err := jwkset.NewJWKFromKey(sk.signer.Public(), jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
 		ALG: jwkset.ALG(sk.method.Alg()), KID: k.ID, USE: jwkset.UseSig}})
 	if err != nil {
 		return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: "cannot be published as a JWK", Err: err}

@@ -128,7 +128,7 @@ func TestJWKSPublishesPublicHalves(t *testing.T) {
 		t.Fatalf("got %d keys, want %d", len(set.Keys), len(keys))
 	}
 	for i, k := range keys {
-		if want := wantJWK(t, k.ID, k.Signer); !reflect.DeepEqual(set.Keys[i], want) {
+		if want := wantJWK(t, k.ID, k.Signer.(crypto.Signer)); !reflect.DeepEqual(set.Keys[i], want) {
 			t.Errorf("key %d: got %v, want %v (and no private member)", i, set.Keys[i], want)
 		}
 	}
