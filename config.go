@@ -74,8 +74,8 @@ type Config struct {
 	// line over 8 KiB with its default large_client_header_buffers.
 	MaxCookieSize int
 
-	// Lifetime is the absolute lifetime of a cookie session (AbandonAt =
-	// CreatedAt + Lifetime). Default 30 days.
+	// Lifetime is a cookie session's lifetime: AbandonAt = CreatedAt +
+	// Lifetime. Default 30 days.
 	Lifetime time.Duration
 	// IdleTimeout, when set, ends a session idle that long (status
 	// abandoned): ExpireAt = LastActiveAt + IdleTimeout, never past
@@ -106,8 +106,7 @@ type Config struct {
 	// waits past its request's context or the Store's own timeout.
 	Store store.Store
 
-	// Bearer, when set, accepts "Authorization: Bearer <JWT>" (and,
-	// optionally, a JWT cookie) as a session.
+	// Bearer, when set, accepts "Authorization: Bearer <JWT>" as a session.
 	Bearer *JWTConfig
 	// Providers are the identity providers users sign in with. SignIn
 	// verifies the ID token of SignInParams.Provider's provider, and the
@@ -162,8 +161,7 @@ type Config struct {
 	// FetchTimeout bounds each outgoing request. Default 10 s.
 	FetchTimeout time.Duration
 
-	// Callbacks are fired as the Manager observes sign-ins, expiries and
-	// errors. See Callbacks for exactly when each fires.
+	// Callbacks are fired as the Manager observes sign-ins, expiries and errors.
 	Callbacks Callbacks
 
 	// Logger receives the library's few log lines (a recovered panic in a
@@ -312,8 +310,8 @@ type settings struct {
 func (c Config) withDefaults() (settings, error) {
 	s := settings{Config: c}
 	s.applyDefaults()
-	for _, check := range [...]func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validatePaths,
-		s.bearerDefaults, s.providerDefaults, s.handlerDefaults} {
+	for _, check := range [...]func() error{s.validateKeys, s.validateCookie, s.validateDurations, s.validateURLs,
+		s.bearerDefaults, s.providerDefaults} {
 		if err := check(); err != nil {
 			return settings{}, err
 		}
@@ -381,6 +379,7 @@ func (s *settings) applyDefaults() {
 	s.MaxCookieSize = cmp.Or(s.MaxCookieSize, defaultMaxCookieSize)
 	s.BasePath = strings.TrimRight(cmp.Or(s.BasePath, defaultBasePath), "/")
 	s.SignInURL = cmp.Or(s.SignInURL, s.BasePath+"/signin")
+	s.SignOutRedirect = cmp.Or(s.SignOutRedirect, "/")
 	s.Lifetime = cmp.Or(s.Lifetime, defaultLifetime)
 	s.FetchTimeout = cmp.Or(s.FetchTimeout, defaultFetchTimeout)
 	s.CacheBytes = cmp.Or(s.CacheBytes, defaultCacheBytes)
@@ -461,19 +460,14 @@ func (s *settings) validateDurations() error {
 	return nil
 }
 
-// validatePaths checks BasePath and SignInURL.
-func (s *settings) validatePaths() error {
+// validateURLs checks BasePath, SignInURL, URL and SignOutRedirect.
+func (s *settings) validateURLs() error {
 	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
 		return configErr("BasePath", "%q must start with /", s.BasePath)
 	}
 	if u, err := url.Parse(s.SignInURL); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
 		return configErr("SignInURL", "%q is not a valid http(s) URL or path", s.SignInURL)
 	}
-	return nil
-}
-
-// handlerDefaults validates and fills in the fields Handler uses.
-func (s *settings) handlerDefaults() error {
 	origin := redirect.NewOrigin("http", "sessionkit.invalid")
 	if s.URL != "" {
 		o, err := redirect.ParseOrigin(s.URL)
@@ -482,7 +476,6 @@ func (s *settings) handlerDefaults() error {
 		}
 		origin = o
 	}
-	s.SignOutRedirect = cmp.Or(s.SignOutRedirect, "/")
 	if _, err := redirect.Resolve(s.SignOutRedirect, origin); err != nil {
 		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
 	}

@@ -187,10 +187,9 @@ func fingerprint(s *Session) string {
 
 // forget drops the cached tokens of session id.
 func (mt *minter) forget(id string) {
-	if mt == nil || id == "" {
-		return
+	if mt != nil && id != "" {
+		mt.cache.Forget(id)
 	}
-	mt.cache.Forget(id)
 }
 
 // GetToken returns a short-lived JWT for s from the named template of
@@ -208,7 +207,7 @@ func (m *Manager) GetToken(ctx context.Context, s *Session, template string, opt
 	return m.minter.token(ctx, s, template, m.cfg.Now(), opts)
 }
 
-// token is GetToken at now; mt may be nil (no Config.Tokens).
+// token is GetToken at now; mt is nil without Config.Tokens.
 func (mt *minter) token(ctx context.Context, s *Session, template string, now time.Time, opts []TokenOption) (string, error) {
 	t, err := mt.template(s, template)
 	if err != nil {

@@ -274,6 +274,7 @@ func TestTokenConfigValidation(t *testing.T) {
 		{"no kid", TokenConfig{Keys: []StaticKey{{Key: edKeyOnce()}}}, "Tokens.Keys[0].ID"},
 		{"duplicate kid", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}, {ID: "a", Key: ecKeyOnce()}}}, "Tokens.Keys[1].ID"},
 		{"nil key", TokenConfig{Keys: []StaticKey{{ID: "a"}}}, "Tokens.Keys[0].Key"},
+		{"public key", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce().Public()}}}, "Tokens.Keys[0].Key"},
 		{"reserved field", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
 			Templates: map[string]TokenTemplate{"t": {Audience: aud, Fields: map[string]string{"sub": "user.email"}}}}, `Tokens.Templates["t"].Fields`},
 		{"unknown field", TokenConfig{Keys: []StaticKey{{ID: "a", Key: edKeyOnce()}},
