@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,13 +83,9 @@ func (m *Manager) MintTicket(ctx context.Context, p TicketParams) (string, error
 	now := m.cfg.Now()
 	pl := ticketPayload{V: 1, JTI: rand.Text(), User: p.User, Actor: cloneActor(p.Actor), Org: p.OrganizationID, WS: p.WorkspaceID,
 		IAT: now.Unix(), EXP: now.Add(ttl).Unix()}
-	raw, err := json.Marshal(pl)
+	t, err := m.cookies.tickets.SealJSON(pl, maxTicketLen)
 	if err != nil {
-		return "", fmt.Errorf("sessionkit: encoding a ticket: %w", err)
-	}
-	t := sealValue(m.cookies.tickets, raw)
-	if len(t) > maxTicketLen {
-		return "", fmt.Errorf("sessionkit: sealing a ticket: %d bytes, more than %d", len(t), maxTicketLen)
+		return "", fmt.Errorf("sessionkit: sealing a ticket: %w", err)
 	}
 	if p.Actor != nil {
 		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation ticket minted", "actor", p.Actor.Subject, "user", p.User.ID, "ttl", ttl.String())
@@ -111,11 +106,7 @@ func (m *Manager) ticketConsumer() (store.Consumer, error) {
 // ticket, allowing the library's clock skew between instances.
 func openTicket(c *cookieCodec, ticket string, now time.Time) (ticketPayload, error) {
 	var pl ticketPayload
-	if ticket == "" || len(ticket) > maxTicketLen {
-		return pl, ErrInvalidTicket
-	}
-	raw, _, err := c.tickets.Open(ticket)
-	if err != nil || json.Unmarshal(raw, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
+	if c.tickets.OpenJSON(ticket, maxTicketLen, &pl) != nil || pl.V != 1 || pl.JTI == "" || pl.User.ID == "" {
 		return pl, ErrInvalidTicket
 	}
 	if !now.Before(time.Unix(pl.EXP, 0).Add(defaultLeeway)) {
