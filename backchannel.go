@@ -61,7 +61,7 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 		if in.Provider != lt.provider || (lt.sub != "" && in.User.ID != lt.sub) {
 			return false
 		}
-		return lt.sid == "" || slices.Contains(meta.psids, ownedPSID{in.ID, psid})
+		return lt.sid == "" || slices.Contains(meta.PSIDs, ownedPSID{SignIn: in.ID, ID: psid})
 	})
 }
 

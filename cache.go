@@ -136,7 +136,7 @@ func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
 	if c == nil {
 		return
 	}
-	c.entries.Put(ck.k, refEntryBytes+len(ref.id), until, now, func() cacheValue {
+	c.entries.Put(ck.k, refEntryBytes+len(ref.ID), until, now, func() cacheValue {
 		return cacheValue{src: sourceRef, ref: ref}
 	})
 }

@@ -127,7 +127,7 @@ func TestCacheEntryChecks(t *testing.T) {
 	s := &Session{Status: StatusActive}
 	c.put(SourceBearer, 0, c.key([]string{"short-lived"}), s, t0.Add(time.Second), t0)
 	c.put(SourceCookie, 0, c.key([]string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
-	c.putRef(c.key([]string{"a-ref"}), cookieRef{id: "sid"}, t0.Add(time.Hour), t0)
+	c.putRef(c.key([]string{"a-ref"}), cookieRef{ID: "sid"}, t0.Add(time.Hour), t0)
 	tests := []struct {
 		name string
 		got  bool
@@ -142,7 +142,7 @@ func TestCacheEntryChecks(t *testing.T) {
 		{"another key generation", c.get(SourceBearer, 1, c.key([]string{"short-lived"}), t0) != nil, false},
 		{"another credential", c.get(SourceBearer, 0, c.key([]string{"short-livee"}), t0) != nil, false},
 		{"a session entry as a reference", func() bool { _, ok := c.getRef(c.key([]string{"short-lived"}), t0); return ok }(), false},
-		{"a reference", func() bool { r, ok := c.getRef(c.key([]string{"a-ref"}), t0); return ok && r.id == "sid" }(), true},
+		{"a reference", func() bool { r, ok := c.getRef(c.key([]string{"a-ref"}), t0); return ok && r.ID == "sid" }(), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

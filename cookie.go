@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/cookie"
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/internal/seal"
 )
 
@@ -121,7 +122,7 @@ func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Sessi
 	if expires.IsZero() {
 		return cookieWrite{}, errNoExpiry
 	}
-	return c.sealCookie(r, func(b []byte) []byte { return appendRef(b, id, gen) }, expires, now)
+	return c.sealCookie(r, func(b []byte) []byte { return record.AppendRef(b, cookieRef{ID: id, Gen: gen}) }, expires, now)
 }
 
 // errNoExpiry: a session cookie must expire.

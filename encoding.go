@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
@@ -23,7 +24,7 @@ import (
 const payloadVersion = 2
 
 const (
-	maxSignIns  = 16
+	maxSignIns  = record.MaxSignIns
 	userFlagEV  = 1 << 0 // email verified
 	userFlagPV  = 1 << 1 // phone verified
 	userFlagAll = userFlagEV | userFlagPV
@@ -164,38 +165,4 @@ func readSignIn(r *wire.Reader, in *SignIn) {
 	in.ActiveWorkspaceID = r.Str()
 	in.CreatedAt = r.Time()
 	in.AccessTokenIssuedAt = r.Time()
-}
-
-// With a Store, the cookie holds a reference to the stored session, not the
-// session: payloadRef, the session ID and the generation the cookie was
-// issued at (see storeMeta). decodePayload refuses it, so a Manager without
-// the Store never takes a reference for a session.
-const payloadRef = 0x80
-
-// appendRef appends the cookie payload that refers to session id at
-// generation gen.
-func appendRef(b []byte, id string, gen uint64) []byte {
-	b = append(b, payloadRef)
-	b = wire.AppendString(b, id)
-	return binary.AppendUvarint(b, gen)
-}
-
-// decodeRef decodes a payload written by appendRef.
-func decodeRef(p []byte) (cookieRef, error) {
-	if len(p) == 0 || p[0] != payloadRef {
-		return cookieRef{}, errMalformedPayload
-	}
-	r := wire.NewReader(string(p[1:]))
-	ref := cookieRef{id: r.Str(), gen: r.Uvarint()}
-	if !r.Done() || ref.id == "" || ref.gen == 0 {
-		return cookieRef{}, errMalformedPayload
-	}
-	return ref, nil
-}
-
-// cookieRef is what a store-backed session cookie says: which session, and
-// the generation it was issued at.
-type cookieRef struct {
-	id  string
-	gen uint64
 }

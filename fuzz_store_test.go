@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -16,13 +17,13 @@ import (
 func addStoredSeeds(f *testing.F) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour),
 		SignIn: SignIn{ID: "a", User: User{ID: "u"}, RefreshToken: "rt"}}
-	f.Add(appendStored(nil, storeMeta{gen: 3, floor: 2, rotatedAt: t0, failures: 1}, s))
-	v2 := appendStored(nil, storeMeta{gen: 1, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
+	f.Add(appendStored(nil, storeMeta{Gen: 3, Floor: 2, RotatedAt: t0, Failures: 1}, s))
+	v2 := appendStored(nil, storeMeta{Gen: 1, Floor: 1, PSIDs: []ownedPSID{{SignIn: "a", ID: "iss sid"}}}, s)
 	f.Add(v2)
 	f.Add(append([]byte{1}, v2[1:]...))
-	f.Add(appendMoved(nil, moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}))
-	f.Add([]byte{storeMovedV1, 0})
-	f.Add([]byte{storeMovedV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Add(record.AppendMoved(nil, record.Moved{To: "sess_2", Gen: 4, From: 3, MovedAt: t0.Add(time.Second)}))
+	f.Add([]byte{record.MovedVersion, 0})
+	f.Add([]byte{record.MovedVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 }
 
 // FuzzStoredRecord decodes arbitrary bytes as the Data of a stored Record
@@ -35,9 +36,9 @@ func FuzzStoredRecord(f *testing.F) {
 		var mv *errMoved
 		switch {
 		case errors.As(err, &mv):
-			again, err := decodeMoved(appendMoved(nil, mv.moved))
-			if err != nil || again != mv.moved {
-				t.Fatalf("stub round trip: %+v, %v; want %+v", again, err, mv.moved)
+			again, err := record.DecodeMoved(record.AppendMoved(nil, mv.Moved))
+			if err != nil || again != mv.Moved {
+				t.Fatalf("stub round trip: %+v, %v; want %+v", again, err, mv.Moved)
 			}
 		case err != nil:
 			if !errors.Is(err, ErrInvalidSession) {
@@ -55,48 +56,26 @@ func FuzzStoredRecord(f *testing.F) {
 	})
 }
 
-func TestDecodeMoved(t *testing.T) {
-	good := moved{to: "sess_2", gen: 4, from: 3, movedAt: t0.Add(time.Second)}
-	b := appendMoved(nil, good)
-	if got, err := decodeMoved(b); err != nil || got != good {
-		t.Fatalf("decodeMoved: %+v, %v", got, err)
-	}
-	for name, p := range map[string][]byte{
-		"empty":      nil,
-		"version":    append([]byte{9}, b[1:]...),
-		"trailing":   append(append([]byte{}, b...), 0),
-		"short":      b[:len(b)-1],
-		"empty ID":   appendMoved(nil, moved{gen: 1, from: 1}),
-		"gen 0":      appendMoved(nil, moved{to: "x"}),
-		"from 0":     appendMoved(nil, moved{to: "x", gen: 1}),
-		"from > gen": appendMoved(nil, moved{to: "x", gen: 1, from: 2}),
-	} {
-		if _, err := decodeMoved(p); err == nil {
-			t.Errorf("%s: decoded", name)
-		}
-	}
-}
-
 // A stored record keeps the provider session IDs of its sign-ins, and
 // drops those of the sign-ins that leave it; a record of another version
 // is refused.
 func TestStoredPSIDsFollowSignIns(t *testing.T) {
 	s := &Session{ID: "sess_1", CreatedAt: t0, AbandonAt: t0.Add(time.Hour), activeAt: 1,
 		SignIn: SignIn{ID: "b", User: User{ID: "v"}}, OtherSignIns: []SignIn{{ID: "a", User: User{ID: "u"}}}}
-	data := appendStored(nil, storeMeta{gen: 2, floor: 1, psids: []ownedPSID{{"a", "iss sid"}}}, s)
+	data := appendStored(nil, storeMeta{Gen: 2, Floor: 1, PSIDs: []ownedPSID{{SignIn: "a", ID: "iss sid"}}}, s)
 	got, st, err := fromRecord(store.Record{ID: "sess_1", Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.User.ID != "v" || st.meta.gen != 2 || !reflect.DeepEqual(st.meta.psids, []ownedPSID{{"a", "iss sid"}}) {
+	if got.User.ID != "v" || st.meta.Gen != 2 || !reflect.DeepEqual(st.meta.PSIDs, []ownedPSID{{SignIn: "a", ID: "iss sid"}}) {
 		t.Fatalf("got user %s, meta %+v", got.User.ID, st.meta)
 	}
-	if ids := st.meta.prunePSIDs(got); !reflect.DeepEqual(ids, []string{"iss sid"}) {
-		t.Fatalf("prunePSIDs: %q", ids)
+	if ids := st.meta.PrunePSIDs(got.hasSignIn); !reflect.DeepEqual(ids, []string{"iss sid"}) {
+		t.Fatalf("PrunePSIDs: %q", ids)
 	}
 	got.OtherSignIns = nil
-	if ids := st.meta.prunePSIDs(got); ids != nil {
-		t.Fatalf("prunePSIDs after the first sign-in left: %q", ids)
+	if ids := st.meta.PrunePSIDs(got.hasSignIn); ids != nil {
+		t.Fatalf("PrunePSIDs after the first sign-in left: %q", ids)
 	}
 	data[0] = 1
 	if _, _, err := fromRecord(store.Record{ID: "sess_1", Data: data}); !errors.Is(err, ErrInvalidSession) {
@@ -151,7 +130,7 @@ func FuzzStoredReadCache(f *testing.F) {
 				s2.SignIn.ID = "x"
 			}
 			if st2 != nil {
-				st2.meta.psids = append(st2.meta.psids[:0], ownedPSID{"x", "y"})
+				st2.meta.PSIDs = append(st2.meta.PSIDs[:0], ownedPSID{SignIn: "x", ID: "y"})
 			}
 		}
 	})

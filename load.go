@@ -136,7 +136,7 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	}
 	d.now = m.cfg.Now() // the Store and a refresh may take a while
 	if d.reissue && d.session.Active() {
-		d.write, d.writeErr = m.cookies.refCookie(r, d.st.id, d.st.meta.gen, d.session, d.now)
+		d.write, d.writeErr = m.cookies.refCookie(r, d.st.id, d.st.meta.Gen, d.session, d.now)
 	}
 }
 

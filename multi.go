@@ -35,7 +35,7 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 		}
 		s.setSignIns(append(all, in), len(all))
 		return nil
-	}, ownedPSID{in.ID, psid}, false)
+	}, ownedPSID{SignIn: in.ID, ID: psid}, false)
 	if err != nil {
 		return nil, cw, err
 	}

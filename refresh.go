@@ -246,7 +246,7 @@ type storedResult struct {
 // storedDue is due for a stored session, which also waits out the
 // backoff after a transient failure, whichever instance saw it.
 func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
-	return rf.due(s, now) && !now.Before(st.meta.retryAt)
+	return rf.due(s, now) && !now.Before(st.meta.RetryAt)
 }
 
 // refreshStored refreshes the stored session of d once across every
@@ -288,7 +288,7 @@ func adoptStored(d *decoded, res *storedResult) {
 	st.cookieGen = cookieGen
 	d.session, d.shared, d.st = res.session.Clone(), false, &st
 	d.refreshErr = res.refreshErr
-	if st.meta.gen != cookieGen {
+	if st.meta.Gen != cookieGen {
 		d.reissue = true
 	}
 	if res.fresh && res.updated.CompareAndSwap(false, true) {
@@ -381,13 +381,13 @@ func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *ref
 	d := decoded{session: s}
 	if xerr == nil {
 		rf.apply(&d, res)
-		meta.advance(now)
-		meta.failures, meta.retryAt = 0, time.Time{}
+		meta.Advance(now)
+		meta.Failures, meta.RetryAt = 0, time.Time{}
 	} else {
 		rf.fail(&d, xerr, true)
 		if !permanent(xerr) {
-			meta.failures++
-			meta.retryAt = now.Add(refresh.Backoff(meta.failures))
+			meta.Failures++
+			meta.RetryAt = now.Add(refresh.Backoff(meta.Failures))
 		}
 	}
 	return d.refreshErr

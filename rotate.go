@@ -2,82 +2,24 @@ package sessionkit
 
 import (
 	"crypto/rand"
-	"encoding/binary"
-	"time"
 
-	"github.com/sessionkit/sessionkit/internal/wire"
+	"github.com/sessionkit/sessionkit/internal/record"
 )
 
-// Session IDs rotate when a session's privileges change, so that an ID
-// learned before the change (planted by an attacker, or leaked from a log)
-// is worth nothing after it. A privilege change is any change of who the
-// session acts as or in which scope: the active sign-in or its user, the
-// set of accounts signed in, the actor of an impersonation, the active
-// organization or workspace.
-//
-// Without a Store the ID lives in the cookie, which is sealed anew. With a
-// Store the session is saved under the new ID, and the record of the old ID
-// becomes a forwarding stub (storeMovedV1) for stubLife. The old cookie
-// never reaches the new session: whoever planted it would gain the new
-// privileges (fixation). Within theftGrace of the move (a request in
-// flight while it happened), or while the new cookie has not reached its
-// client, the old cookie has no session; later it is a copy, as a cookie
-// of an old generation is: the session it leads to is revoked. Once the stub
-// is gone, the old cookie finds no session. Stubs live briefly so that a
-// client switching scope in a loop cannot fill the Store with them.
-
-// storeMovedV1 starts the Data of a forwarding stub:
-//
-//	storeMovedV1, len(to), to, gen, from, movedAt (Unix ms)
-//
-// gen is the old record's generation when it moved, and from the oldest
-// generation whose cookie it still accepted then (storeMeta.acceptedFrom).
-const storeMovedV1 = 2
-
-const (
-	// maxMoves bounds how many stubs a lookup follows.
-	maxMoves = 16
-	// stubLife is how long a forwarding stub is kept after the move.
-	stubLife = 2 * theftGrace
-)
-
-// moved is a decoded forwarding stub.
-type moved struct {
-	to      string
-	gen     uint64
-	from    uint64
-	movedAt time.Time
-}
+// Session IDs rotate when a session's privileges change (who it acts as,
+// the accounts signed in, the actor, the organization or workspace), so
+// that an ID learned before the change, planted or leaked, is worth nothing
+// after it. Without a Store the cookie is sealed anew. With a Store the
+// session is saved under the new ID and its old record becomes a
+// forwarding stub (record.Moved) for record.StubLife. The old cookie never
+// reaches the new session (fixation): within record.Grace of the move, or
+// while the new cookie has not reached its client, it has no session;
+// later it is a copy, and the session it leads to is revoked.
 
 // errMoved is what fromRecord returns for a forwarding stub.
-type errMoved struct{ moved }
+type errMoved struct{ record.Moved }
 
 func (e *errMoved) Error() string { return "sessionkit: stored session moved to a new ID" }
-
-func appendMoved(b []byte, mv moved) []byte {
-	b = wire.AppendString(append(b, storeMovedV1), mv.to)
-	b = binary.AppendUvarint(b, mv.gen)
-	b = binary.AppendUvarint(b, mv.from)
-	return wire.AppendMilli(b, mv.movedAt)
-}
-
-func decodeMoved(p []byte) (moved, error) {
-	if len(p) == 0 || p[0] != storeMovedV1 {
-		return moved{}, errMalformedPayload
-	}
-	r := wire.NewReader(string(p[1:]))
-	var mv moved
-	if mv.to = r.Str(); mv.to == "" || len(mv.to) > 256 {
-		r.Fail()
-	}
-	mv.gen = r.Uvarint()
-	mv.from = r.Uvarint()
-	mv.movedAt = r.Milli()
-	if !r.Done() || mv.gen == 0 || mv.from == 0 || mv.from > mv.gen {
-		return moved{}, errMalformedPayload
-	}
-	return mv, nil
-}
 
 // newSessionID returns a fresh random session ID.
 func newSessionID() string { return "sess_" + rand.Text() }

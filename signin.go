@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -285,7 +286,7 @@ func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	if err != nil {
 		return nil
 	}
-	if _, _, err := v.sessions.mutateOwn(ctx, ref.id, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := v.sessions.mutateOwn(ctx, ref.ID, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return nil
@@ -363,17 +364,17 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {
-		if _, _, err := v.sessions.mutateOwn(ctx, old.id, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := v.sessions.mutateOwn(ctx, old.ID, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			v.log.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}
 	now := v.now()
-	st := &storeState{id: s.ID, meta: storeMeta{gen: 1, floor: 1, rotatedAt: now}}
-	st.meta.addPSID(s.SignIn.ID, psid)
+	st := &storeState{id: s.ID, meta: record.New(now)}
+	st.meta.AddPSID(s.SignIn.ID, psid)
 	if _, err := v.sessions.saveState(ctx, s, st); err != nil {
 		return cookieWrite{}, err
 	}
-	return v.cookies.refCookie(r, s.ID, st.meta.gen, s, v.now())
+	return v.cookies.refCookie(r, s.ID, st.meta.Gen, s, v.now())
 }
 
 // updateStored is update with a Store: update is applied to the stored
@@ -388,9 +389,9 @@ func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session
 		if err != nil {
 			return false, err
 		}
-		meta.addPSID(psid.signIn, psid.psid)
-		if meta.rotate = rotate || privilegeChanged(s, c); !meta.rotate {
-			meta.advance(now)
+		meta.AddPSID(psid.SignIn, psid.ID)
+		if meta.Rotate = rotate || privilegeChanged(s, c); !meta.Rotate {
+			meta.Advance(now)
 		}
 		*s = *c
 		return true, nil
@@ -401,7 +402,7 @@ func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session
 	if err != nil {
 		return nil, cookieWrite{}, err
 	}
-	cw, err := v.cookies.refCookie(r, st.id, st.meta.gen, out, v.now())
+	cw, err := v.cookies.refCookie(r, st.id, st.meta.Gen, out, v.now())
 	if err != nil {
 		return nil, cw, err
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -26,34 +27,25 @@ var (
 )
 
 const (
-	// theftGrace is how long after a session's cookie is re-issued
-	// (refresh, update, recorded activity) the cookie of the previous
-	// generation is still accepted, for requests that were in flight.
-	// Past it, once a request has presented the new cookie, that cookie is
-	// taken for a copy: the session is revoked.
-	theftGrace = 30 * time.Second
 	// defaultTouchInterval is how often, at most, the middleware records
-	// activity (LastActiveAt) on a store-backed session when
-	// Config.IdleTimeout is not set; with it, the interval is a tenth of
-	// the timeout.
+	// activity on a stored session without Config.IdleTimeout (with it, a
+	// tenth of the timeout).
 	defaultTouchInterval = 5 * time.Minute
-
-	// casRetries bounds the reload-and-reapply rounds of a write that
-	// keeps losing compare-and-set races.
+	// casRetries bounds the rounds of a write that keeps losing
+	// compare-and-set races.
 	casRetries = 8
 	// saveTimeout bounds writes that must not be lost with the request's
-	// context, such as saving tokens the provider has already rotated.
+	// context, such as tokens the provider has already rotated.
 	saveTimeout = 10 * time.Second
-	// refCacheLife bounds how long a store-backed cookie's reference is
-	// kept in the verified-credential cache.
+	// refCacheLife bounds how long the verified-credential cache keeps a
+	// store-backed cookie's reference.
 	refCacheLife = 24 * time.Hour
 )
 
-// storedSessions keeps the sessions of a Manager with a Config.Store: it
-// loads, decodes, saves (with compare-and-set) and moves their records,
-// reads and writes the cookies that refer to them, and runs the admin
-// verbs over them. With no Store its store is nil, and only the cookie-free
-// helpers (touch, touchInterval) are of use.
+// storedSessions loads, decodes, saves (with compare-and-set) and moves
+// the records of a Manager with a Config.Store, reads the cookies that
+// refer to them, and runs the admin verbs. Without a Store its store is
+// nil, and only touch and touchInterval are of use.
 type storedSessions struct {
 	store   store.Store
 	cache   *credCache   // nil when disabled
@@ -67,9 +59,8 @@ func newStoredSessions(cfg *settings, cache *credCache, cookies *cookieCodec) *s
 	return &storedSessions{store: cfg.Store, cache: cache, cookies: cookies, now: cfg.Now, logger: cfg.Logger, idle: cfg.IdleTimeout}
 }
 
-// capability returns the Store as the optional interface T, named name in
-// the error: ErrNotConfigured without a Store, wrapped with the name when
-// the Store lacks T.
+// capability returns the Store as the optional interface T, or an error
+// wrapping ErrNotConfigured that names what is missing.
 func capability[T any](s store.Store, name string) (T, error) {
 	var zero T
 	if s == nil {
@@ -82,8 +73,7 @@ func capability[T any](s store.Store, name string) (T, error) {
 	return c, nil
 }
 
-// storeState is what a request knows of its stored session beside the
-// session itself.
+// storeState is what a request knows of its stored session beside it.
 type storeState struct {
 	id        string
 	version   uint64
@@ -102,8 +92,8 @@ func storeErr(err error) error {
 
 // fromRecord decodes a stored session.
 func fromRecord(rec store.Record) (*Session, *storeState, error) {
-	if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
-		mv, err := decodeMoved(rec.Data)
+	if record.IsMoved(rec.Data) {
+		mv, err := record.DecodeMoved(rec.Data)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
 		}
@@ -114,7 +104,7 @@ func fromRecord(rec store.Record) (*Session, *storeState, error) {
 		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
 	}
 	s.ID = rec.ID
-	return s, &storeState{id: rec.ID, version: rec.Version, meta: meta, cookieGen: meta.gen}, nil
+	return s, &storeState{id: rec.ID, version: rec.Version, meta: meta, cookieGen: meta.Gen}, nil
 }
 
 // loadRecord loads and decodes session id. For a forwarding stub (the
@@ -127,14 +117,11 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 	return fromRecord(rec)
 }
 
-// readRecord is loadRecord for the middleware's read of a stored session.
-// The record is decoded on every request: its strings share the bytes the
-// Store returned, which costs no more than serving a decoded copy from the
-// verified-credential cache would (and less once the sessions outnumber
-// what the CPU's caches hold). What it returns is the request's own.
+// readRecord is loadRecord for the middleware's read, decoded on every
+// request: its strings share the bytes the Store returned (never changed in
+// place), which costs no more than a decoded copy from the
+// verified-credential cache would. What it returns is the request's own.
 func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, *storeState, error) {
-	// The record is only read here, and what is decoded from it (which
-	// shares its bytes) is never changed in place.
 	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
 
@@ -153,26 +140,26 @@ func (ss *storedSessions) loadLive(ctx context.Context, id string) (*Session, *s
 	s, st, err := ss.loadRecord(ctx, id)
 	var mv *errMoved
 	if errors.As(err, &mv) {
-		return ss.followMoved(ctx, mv.moved)
+		return ss.followMoved(ctx, mv.Moved)
 	}
 	return s, st, err
 }
 
 // followMoved loads the live session a stub leads to, following at most
-// maxMoves stubs.
-func (ss *storedSessions) followMoved(ctx context.Context, mv moved) (*Session, *storeState, error) {
+// record.MaxMoves stubs.
+func (ss *storedSessions) followMoved(ctx context.Context, mv record.Moved) (*Session, *storeState, error) {
 	seen := []string{}
-	for range maxMoves {
-		if slices.Contains(seen, mv.to) {
+	for range record.MaxMoves {
+		if slices.Contains(seen, mv.To) {
 			break
 		}
-		seen = append(seen, mv.to)
-		s, st, err := ss.loadRecord(ctx, mv.to)
+		seen = append(seen, mv.To)
+		s, st, err := ss.loadRecord(ctx, mv.To)
 		var next *errMoved
 		if !errors.As(err, &next) {
 			return s, st, err
 		}
-		mv = next.moved
+		mv = next.Moved
 	}
 	return nil, nil, fmt.Errorf("%w: too many moves", ErrInvalidSession)
 }
@@ -195,7 +182,7 @@ func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeSt
 		ID:                 st.id,
 		UserID:             s.User.ID,
 		OtherUserIDs:       otherUserIDs(s),
-		ProviderSessionIDs: st.meta.prunePSIDs(s),
+		ProviderSessionIDs: st.meta.PrunePSIDs(s.hasSignIn),
 		Version:            st.version,
 		ExpireAt:           recordExpiry(s),
 		Data:               appendStored(make([]byte, 0, 512), st.meta, s),
@@ -203,45 +190,39 @@ func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeSt
 	return v, storeErr(err)
 }
 
-// mutation changes a stored session s, read with meta, at now, and
-// reports whether it changed anything; an error is returned as it is, with
-// nothing written.
+// mutation changes a stored session s and its meta at now, and reports
+// whether it changed anything; on an error nothing is written.
 type mutation func(s *Session, meta *storeMeta, now time.Time) (bool, error)
 
-// mutate applies f to the stored session id (to the session it moved to,
-// if it did) and saves the result with compare-and-set; on a conflict it
-// reloads and applies f again, to the newer record. f gets the session with
-// its status computed at now. When f sets meta.rotate, the session is
-// saved under a new ID (see rotate.go), which the returned session and
-// state carry.
+// mutate applies f to the stored session id (following a move) with its
+// status computed at now, and saves the result with compare-and-set; on a
+// conflict it reloads and applies f again. When f sets meta.Rotate, the
+// session is saved under a new ID (rotate.go), which the results carry.
 func (ss *storedSessions) mutate(ctx context.Context, id string, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, id, true, nil, f)
 }
 
-// loaded is a stored session as a caller has just loaded it, handed to
-// mutateLoaded, which then owns it.
+// loaded is a stored session a caller has just loaded and hands over.
 type loaded struct {
 	s  *Session
 	st *storeState
 }
 
-// mutateLoaded is mutate for a session the caller has just loaded (and
-// hands over): the first round applies f to it without loading it again;
-// only a lost compare-and-set reloads.
+// mutateLoaded is mutate whose first round starts from l instead of
+// loading the session again.
 func (ss *storedSessions) mutateLoaded(ctx context.Context, l loaded, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, l.st.id, true, &l, f)
 }
 
-// mutateOwn is mutate for a session named by a request's cookie: a session
-// that moved to a new ID is not followed (ErrNotFound), since the cookie of
-// before the move must not reach it (see decodeMovedCookie).
+// mutateOwn is mutate for a session named by a request's cookie: a move is
+// not followed (ErrNotFound), since the cookie of before it must not reach
+// the moved session (decodeMovedCookie).
 func (ss *storedSessions) mutateOwn(ctx context.Context, id string, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, id, false, nil, f)
 }
 
-// mutateAt runs the compare-and-set rounds of mutate: follow says whether
-// a moved session is followed, first is the session of the first round
-// when the caller has it.
+// mutateAt runs the rounds of mutate: follow says whether a move is
+// followed, first is the first round's session when the caller has it.
 func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, first *loaded, f mutation) (*Session, *storeState, error) {
 	load := ss.loadLive
 	if !follow {
@@ -276,20 +257,13 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	if err != nil || !changed {
 		return s, st, true, err
 	}
-	if st.meta.rotate {
-		nst, err := ss.moveState(ctx, s, st, prev, now)
-		switch {
-		case err == nil:
-			return s, nst, true, nil
-		case errors.Is(err, store.ErrConflict):
-			return nil, nil, false, nil
-		}
-		return nil, nil, true, err
+	if st.meta.Rotate {
+		st, err = ss.moveState(ctx, s, st, prev, now)
+	} else {
+		st.version, err = ss.saveState(ctx, s, st)
 	}
-	v, err := ss.saveState(ctx, s, st)
 	switch {
 	case err == nil:
-		st.version = v
 		return s, st, true, nil
 	case errors.Is(err, store.ErrConflict):
 		return nil, nil, false, nil
@@ -297,26 +271,16 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	return nil, nil, true, err
 }
 
-// stubExpiry is when the forwarding stub of a session s that moved at now
-// expires: stubLife later, or with the session if that is sooner.
-func stubExpiry(s *Session, now time.Time) time.Time {
-	if end := recordExpiry(s); end.Before(now.Add(stubLife)) {
-		return end
-	}
-	return now.Add(stubLife)
-}
-
-// moveState saves s, read from st, under a new ID at generation 1, and then
-// turns st's record into a stub forwarding to it, with compare-and-set on
-// the version st read. prev is st's meta as read. If the stub cannot be
-// written, the new record is deleted and the error (ErrConflict when
-// another writer got there first) returned: no half-moved session remains.
-// Once the new record exists, the move goes on even if ctx ends, so that a
-// request that goes away mid-move leaves no orphan.
+// moveState saves s under a new ID at generation 1, then turns st's record
+// (prev its meta as read) into a stub forwarding to it, with
+// compare-and-set. If the stub cannot be written, the new record is
+// deleted and the error (ErrConflict when another writer got there first)
+// returned: no half-moved session remains. Once the new record exists, the
+// move goes on even if ctx ends, so that it leaves no orphan.
 func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
-	meta := storeMeta{gen: 1, floor: 1, rotatedAt: now, retryAt: st.meta.retryAt, failures: st.meta.failures,
-		psids: slices.Clone(st.meta.psids)}
+	meta := record.New(now)
+	meta.RetryAt, meta.Failures, meta.PSIDs = st.meta.RetryAt, st.meta.Failures, slices.Clone(st.meta.PSIDs)
 	nst := &storeState{id: s.ID, meta: meta}
 	v, err := ss.saveState(ctx, s, nst)
 	if err != nil {
@@ -343,24 +307,23 @@ func (ss *storedSessions) writeStub(ctx context.Context, s *Session, st *storeSt
 		ID:       st.id,
 		UserID:   s.User.ID,
 		Version:  st.version,
-		ExpireAt: stubExpiry(s, now),
-		Data:     appendMoved(nil, moved{to: s.ID, gen: prev.gen, from: prev.acceptedFrom(now), movedAt: now}),
+		ExpireAt: record.StubExpiry(recordExpiry(s), now),
+		Data:     record.AppendMoved(nil, record.Moved{To: s.ID, Gen: prev.Gen, From: prev.AcceptedFrom(now), MovedAt: now}),
 	})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		// The write may have landed all the same (a reply lost).
 		_, _, lerr := ss.loadRecord(ctx, st.id)
 		var mv *errMoved
-		if errors.As(lerr, &mv) && mv.to == s.ID {
+		if errors.As(lerr, &mv) && mv.To == s.ID {
 			return nil
 		}
 	}
 	return err
 }
 
-// lock takes the Store's lock named key for at most ttl (see
-// store.Locker). Without that capability every caller gets the lock: the
-// refresh flights of one instance are joined in memory, and instances do
-// not wait for each other.
+// lock takes the Store's lock named key for at most ttl (store.Locker).
+// Without that capability every caller gets it: one instance's refresh
+// flights are joined in memory, and instances do not wait for each other.
 func (ss *storedSessions) lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error) {
 	if l, ok := ss.store.(store.Locker); ok {
 		return l.Lock(ctx, key, ttl)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -114,7 +115,7 @@ func (ss *storedSessions) revokeUser(ctx context.Context, userID string) error {
 func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Record, match func(meta *storeMeta, in *SignIn) bool) error {
 	var errs []error
 	for _, rec := range recs {
-		if len(rec.Data) > 0 && rec.Data[0] == storeMovedV1 {
+		if record.IsMoved(rec.Data) {
 			continue // a forwarding stub: its session is listed under its new ID
 		}
 		signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -23,10 +24,10 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 		return d
 	}
 	d.reissue = rotated // sealed with an old key: sealed again
-	s, st, err := ss.readRecord(ctx, ref.id)
+	s, st, err := ss.readRecord(ctx, ref.ID)
 	if err != nil { // mv escapes: declared only here, it costs nothing otherwise
 		if mv := (*errMoved)(nil); errors.As(err, &mv) {
-			return ss.decodeMovedCookie(ctx, ref, mv.moved, now)
+			return ss.decodeMovedCookie(ctx, ref, mv.Moved, now)
 		}
 	}
 	switch {
@@ -38,7 +39,7 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 		return d
 	}
 	d.st, d.session = st, s
-	if !ss.checkGeneration(ctx, &d, ref.gen, now) {
+	if !ss.checkGeneration(ctx, &d, ref.Gen, now) {
 		return d
 	}
 	d.err = storedStatusErr(&d, now)
@@ -53,14 +54,14 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen uint64, now time.Time) bool {
 	st := d.st
 	switch {
-	case gen == st.meta.gen:
+	case gen == st.meta.Gen:
 		st.cookieGen = gen
-	case gen < st.meta.gen && gen >= st.meta.acceptedFrom(now):
+	case gen < st.meta.Gen && gen >= st.meta.AcceptedFrom(now):
 		// In flight during a re-issue, or the response that carried the
 		// new cookie never reached its client: catch up.
 		st.cookieGen = gen
 		d.reissue = true
-	case gen < st.meta.gen:
+	case gen < st.meta.Gen:
 		// A cookie that was replaced long ago: someone kept a copy.
 		st.cookieGen = gen
 		ss.revokeStolen(ctx, d, now)
@@ -97,8 +98,8 @@ func storedStatusErr(d *decoded, now time.Time) error {
 // has presented the new cookie (the response that carried it may have
 // been lost), the request has no session. Later, the cookie was copied:
 // the session it moved to is revoked.
-func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, mv moved, now time.Time) (d decoded) {
-	if ref.gen > mv.gen {
+func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, mv record.Moved, now time.Time) (d decoded) {
+	if ref.Gen > mv.Gen {
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 		return d
 	}
@@ -113,8 +114,8 @@ func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, 
 	}
 	// The moved session's cookie reached its client if a request has
 	// presented it, or advanced its generation (which takes presenting it).
-	delivered := st.meta.seen || st.meta.gen > 1
-	if ref.gen >= mv.from && (now.Before(mv.movedAt.Add(theftGrace)) || !delivered) {
+	delivered := st.meta.Seen || st.meta.Gen > 1
+	if ref.Gen >= mv.From && (now.Before(mv.MovedAt.Add(record.Grace)) || !delivered) {
 		d.err = ErrNoSession
 		return d
 	}
@@ -168,8 +169,8 @@ func (ss *storedSessions) touch(s *Session, now time.Time) {
 func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	every := ss.touchInterval()
 	cookieGen := d.st.cookieGen
-	current := cookieGen == d.st.meta.gen
-	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.seen) {
+	current := cookieGen == d.st.meta.Gen
+	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.Seen) {
 		return
 	}
 	// The record was loaded for this request a moment ago: start from a
@@ -178,16 +179,16 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	// reaches the moved session (see decodeMovedCookie), not even to mark
 	// it seen.
 	cur := *d.st
-	cur.meta.psids = slices.Clone(cur.meta.psids)
+	cur.meta.PSIDs = slices.Clone(cur.meta.PSIDs)
 	s, st, err := ss.mutateAt(ctx, cur.id, false, &loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
-		if s.Status != StatusActive || meta.gen != cookieGen {
+		if s.Status != StatusActive || meta.Gen != cookieGen {
 			return false, nil // over, or re-issued by another request
 		}
-		changed := !meta.seen
-		meta.seen = true
+		changed := !meta.Seen
+		meta.Seen = true
 		if now.Sub(s.LastActiveAt) >= every {
 			ss.touch(s, now)
-			meta.advance(now)
+			meta.Advance(now)
 			changed = true
 		}
 		return changed, nil
@@ -201,7 +202,7 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	d.own()
 	d.session.LastActiveAt, d.session.ExpireAt = s.LastActiveAt, s.ExpireAt
 	d.st.version, d.st.meta = st.version, st.meta
-	if st.meta.gen != cookieGen {
+	if st.meta.Gen != cookieGen {
 		d.reissue = true
 	}
 }
@@ -220,7 +221,7 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 	if err != nil {
 		return cookieRef{}, false, err
 	}
-	if ref, err = decodeRef(payload); err != nil {
+	if ref, err = record.DecodeRef(payload); err != nil {
 		return cookieRef{}, false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
 	if !rotated {
