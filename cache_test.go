@@ -44,7 +44,7 @@ func TestCacheServesRepeatRequests(t *testing.T) {
 	}
 	// Never past the session's own expiry.
 	clk.Advance(defaultLifetime)
-	if s := through(m, requestWith("https://app.example/", cookies)); s.Active() {
+	if s := through(m, requestWith("https://app.example/", cookies)); s != nil && s.Status == StatusActive {
 		t.Fatal("an expired session was served from the cache")
 	}
 }
@@ -57,7 +57,7 @@ func TestCacheDisabled(t *testing.T) {
 		t.Fatal("a negative CacheBytes left the cache on")
 	}
 	cookies := signInCookies(t, m, SignInParams{User: &User{ID: "u"}})
-	if s := through(m, requestWith("https://app.example/", cookies)); !s.Active() {
+	if s := through(m, requestWith("https://app.example/", cookies)); s == nil || s.Status != StatusActive {
 		t.Fatal("no session without the cache")
 	}
 }

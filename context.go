@@ -48,10 +48,11 @@ func (st *requestState) load() *Session {
 // active reports whether the request has an active session, without
 // copying it.
 func (st *requestState) active() bool {
-	if s := st.session.Load(); s != nil {
-		return s.Active()
+	s := st.session.Load()
+	if s == nil {
+		s = st.shared
 	}
-	return st.shared.Active()
+	return s != nil && s.Status == StatusActive
 }
 
 func stateFrom(ctx context.Context) *requestState {

@@ -3,8 +3,6 @@ package sessionkit
 import (
 	"errors"
 	"fmt"
-
-	"github.com/sessionkit/sessionkit/internal/redirect"
 )
 
 // Sentinel errors. Callers branch on them with errors.Is; the errors the
@@ -46,11 +44,6 @@ var (
 	// ErrInvalidSession is returned by SignIn and UpdateSession when the
 	// session they would write is not acceptable (for example, no user ID).
 	ErrInvalidSession = errors.New("sessionkit: invalid session")
-
-	// ErrInvalidCallbackURL is returned (and answered with 400) for a
-	// callbackUrl that is not a path on this site or a URL on its origin:
-	// the endpoints never redirect anywhere else.
-	ErrInvalidCallbackURL = redirect.ErrInvalid
 )
 
 var (

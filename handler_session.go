@@ -56,7 +56,7 @@ func (h *authHandler) clientSession(s *Session) authjs.Session[Actor] {
 // or null with Config.NullSession (Auth.js v5).
 func (h *authHandler) writeSession(w http.ResponseWriter, s *Session) {
 	switch {
-	case s.Active():
+	case s != nil && s.Status == StatusActive:
 		writeJSON(w, http.StatusOK, h.clientSession(s))
 	case h.m.cfg.NullSession:
 		writeJSON(w, http.StatusOK, nil)
@@ -80,7 +80,7 @@ func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ stri
 		return
 	}
 	s, err := h.m.GetServerSession(r)
-	if err != nil || !s.Active() || h.m.cfg.UpdateFromClient == nil {
+	if err != nil || s.Status != StatusActive || h.m.cfg.UpdateFromClient == nil {
 		h.writeSession(w, s)
 		return
 	}

@@ -23,7 +23,7 @@ func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string)
 	s, _ := h.m.GetServerSession(r)
 	// Only cookie sessions: a bearer JWT (perhaps one of these tokens)
 	// must not buy a fresh token, which would extend it forever.
-	if !s.Active() || s.Source != SourceCookie {
+	if s == nil || s.Status != StatusActive || s.Source != SourceCookie {
 		h.fail(w, r, errSessionNeeded, true)
 		return
 	}

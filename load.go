@@ -94,7 +94,7 @@ func (m *Manager) load(r *http.Request) decoded {
 		m.renewStored(r, &d)
 		return d
 	}
-	if d.session.Active() && d.session.Source == SourceCookie {
+	if d.session != nil && d.session.Status == StatusActive && d.session.Source == SourceCookie {
 		m.renew(r.Context(), &d)
 	}
 	if d.reissue {
@@ -125,7 +125,7 @@ func (m *Manager) renew(ctx context.Context, d *decoded) {
 // and the cookie, which holds only the session's ID and generation, is
 // re-issued when its generation or key is out of date.
 func (m *Manager) renewStored(r *http.Request, d *decoded) {
-	if !d.session.Active() {
+	if d.session == nil || d.session.Status != StatusActive {
 		return
 	}
 	ctx, now := r.Context(), d.now
@@ -135,7 +135,7 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 		m.refresher.refreshStored(ctx, d)
 	}
 	d.now = m.cfg.Now() // the Store and a refresh may take a while
-	if d.reissue && d.session.Active() {
+	if d.reissue && d.session != nil && d.session.Status == StatusActive {
 		d.write, d.writeErr = m.cookies.refCookie(r, d.st.id, d.st.meta.Gen, d.session, d.now)
 	}
 }
@@ -200,7 +200,7 @@ func (p *picker) consider(d decoded) bool {
 	if d.session == nil && d.err != nil {
 		p.rejected = append(p.rejected, d.err)
 	}
-	if d.session.Active() {
+	if d.session != nil && d.session.Status == StatusActive {
 		return true
 	}
 	if !p.have || (p.fallback.session == nil && d.session != nil) {

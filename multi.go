@@ -20,7 +20,7 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 		return nil, cookieWrite{}, errCookiesDisabled
 	}
 	cur, err := v.reader.serverSession(r)
-	if err != nil || !cur.Active() || cur.Source != SourceCookie {
+	if err != nil || cur.Status != StatusActive || cur.Source != SourceCookie {
 		return v.signIn(r, p)
 	}
 	in, psid, err := v.newSignIn(r.Context(), p, v.now().UTC().Truncate(time.Second))

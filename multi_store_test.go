@@ -77,7 +77,7 @@ func TestMultiSignInWithStore(t *testing.T) {
 		t.Fatalf("SignOutOne(last): got %+v, %v", got, err)
 	}
 	// The session is ended in the Store: even the old cookie is worthless.
-	if s, err := f.a.GetServerSession(withCookies(r0, r1, r2, r3)); err == nil && s.Active() {
+	if s, err := f.a.GetServerSession(withCookies(r0, r1, r2, r3)); err == nil && s.Status == sessionkit.StatusActive {
 		t.Fatalf("after the last sign-out: got an active session %+v", s)
 	}
 }

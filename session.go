@@ -26,8 +26,8 @@ const (
 	StatusAbandoned Status = "abandoned"
 	// StatusEnded: the user signed out of the session. Needs a Store.
 	StatusEnded Status = "ended"
-	// StatusRemoved: the user signed out and the session was removed from
-	// the client. Needs a Store.
+	// StatusRemoved: the session was removed from its client. No verb of
+	// this package sets it; a stored session that carries it is inactive.
 	StatusRemoved Status = "removed"
 	// StatusReplaced: a newer session on the same client superseded this
 	// one. Needs a Store.
@@ -262,11 +262,6 @@ func (c *claimsField) UnmarshalJSON(data []byte) error {
 	}
 	c.b = claimbox.Owned(m)
 	return nil
-}
-
-// Active reports whether the session allows activity.
-func (s *Session) Active() bool {
-	return s != nil && s.Status == StatusActive
 }
 
 // Clone returns a deep copy of s that shares no mutable state with it. The

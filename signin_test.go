@@ -216,7 +216,7 @@ func TestGetServerSessionWithoutMiddleware(t *testing.T) {
 	m, clk, cookies := idleSession(t, time.Hour)
 	clk.Advance(30 * time.Minute)
 	s, err := m.GetServerSession(requestWith("https://app.example/", cookies))
-	if err != nil || !s.Active() || s.User.ID != "u" {
+	if err != nil || s.Status != StatusActive || s.User.ID != "u" {
 		t.Fatalf("got %v %v", s, err)
 	}
 	if _, err := m.GetServerSession(requestWith("https://app.example/", nil)); !errors.Is(err, ErrNoSession) {

@@ -247,7 +247,7 @@ func (mt *minter) template(s *Session, name string) (tokenTemplate, error) {
 	if s == nil {
 		return tokenTemplate{}, ErrNoSession
 	}
-	if !s.Active() {
+	if s.Status != StatusActive {
 		return tokenTemplate{}, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
 	}
 	if s.User.ID == "" {

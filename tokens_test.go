@@ -405,7 +405,7 @@ func TestTokenEndpointRefusesBearer(t *testing.T) {
 	m := mustNew(t, cfg)
 	req := requestWith("https://app.example/api/auth/token?template=api", nil)
 	req.Header.Set("Authorization", "Bearer "+edSigner().Mint(t, claimsFor(clk.Now())))
-	if s, err := m.GetServerSession(req); err != nil || !s.Active() {
+	if s, err := m.GetServerSession(req); err != nil || s.Status != StatusActive {
 		t.Fatalf("the bearer session: got %v, %v; want an active one", s, err)
 	}
 	if rec := serve(m.Handler(), req); rec.Code != http.StatusUnauthorized {

@@ -222,7 +222,7 @@ func copyFloor(tb testing.TB, m *sessionkit.Manager, name string, req *http.Requ
 	// A bearer session needs the JWK Set, fetched in the background.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		s, err := m.GetServerSession(req.Clone(context.Background()))
-		if err == nil && s.Active() {
+		if err == nil && s.Status == sessionkit.StatusActive {
 			sess = s
 			break
 		}

@@ -273,7 +273,7 @@ func measure(f *fixture, m *sessionkit.Manager, dist string, d time.Duration) re
 	for range min(2*len(f.reqs), 200_000) {
 		h.ServeHTTP(w, f.reqs[pick()])
 	}
-	if sink == nil || !sink.Active() {
+	if sink == nil || sink.Status != sessionkit.StatusActive {
 		log.Fatal("scale: no active session")
 	}
 	st0 := m.CacheStats()

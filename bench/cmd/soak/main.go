@@ -376,7 +376,7 @@ func appHandler(m *sessionkit.Manager, te *tokenEndpoint) http.Handler {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s, ok := sessionkit.FromContext(r.Context())
-		if !ok || !s.Active() {
+		if !ok || s.Status != sessionkit.StatusActive {
 			http.Error(w, "no session", http.StatusUnauthorized)
 			return
 		}
