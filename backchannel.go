@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/oidc"
+	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -56,7 +57,7 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 	if err != nil {
 		return storeErr(err)
 	}
-	psid := providerSessionID(lt.iss, lt.sid)
+	psid := record.ProviderSessionID(lt.iss, lt.sid)
 	return m.stored.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
 		if in.Provider != lt.provider || (lt.sub != "" && in.User.ID != lt.sub) {
 			return false
@@ -88,7 +89,7 @@ func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) (
 		if err != nil {
 			return nil, err
 		}
-		psid := providerSessionID(lt.iss, lt.sid)
+		psid := record.ProviderSessionID(lt.iss, lt.sid)
 		return func(ctx context.Context) ([]store.Record, error) { return l.ListByProviderSession(ctx, psid) }, nil
 	}
 	l, err := capability[store.UserLister](ss.store, "UserLister")

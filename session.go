@@ -17,12 +17,11 @@ type Status string
 const (
 	// StatusActive: the session is valid and all activity is allowed.
 	StatusActive Status = "active"
-	// StatusExpired: the session's lifetime is over: ExpireAt has passed and
-	// it was not an idle timeout, or the absolute lifetime (AbandonAt) has
-	// passed.
+	// StatusExpired: the absolute lifetime (AbandonAt) has passed, or
+	// ExpireAt has without an idle timeout.
 	StatusExpired Status = "expired"
-	// StatusAbandoned: the session went unused for longer than the idle
-	// timeout (Config.IdleTimeout) before its absolute lifetime ended.
+	// StatusAbandoned: the session went unused for longer than
+	// Config.IdleTimeout before its absolute lifetime ended.
 	StatusAbandoned Status = "abandoned"
 	// StatusEnded: the user signed out of the session. Needs a Store.
 	StatusEnded Status = "ended"
@@ -51,12 +50,9 @@ const (
 	SourceJWTCookie Source = "jwt_cookie"
 )
 
-// User is the user a session (or one of its sign-ins) belongs to. The first
-// four fields are Auth.js's user; the rest are the richer fields of Clerk's
-// user object. From an ID token or a bearer JWT they are filled from the
-// standard OpenID Connect claims (sub, name, email, picture, given_name,
-// family_name, preferred_username, email_verified, phone_number,
-// phone_number_verified).
+// User is the user a session (or one of its sign-ins) belongs to: Auth.js's
+// four fields, then Clerk's richer ones. From an ID token or a bearer JWT
+// they are filled from the standard OpenID Connect claims named below.
 type User struct {
 	// ID is the user's stable identifier ("sub"); a session always has one.
 	ID string `json:"id"`
@@ -72,11 +68,13 @@ type User struct {
 	LastName string `json:"lastName,omitempty"`
 	// Username is the preferred username ("preferred_username").
 	Username string `json:"username,omitempty"`
-	// EmailVerified reports that the provider verified Email.
+	// EmailVerified reports that the provider verified Email
+	// ("email_verified").
 	EmailVerified bool `json:"emailVerified,omitempty"`
 	// PhoneNumber is the primary phone number ("phone_number").
 	PhoneNumber string `json:"phoneNumber,omitempty"`
-	// PhoneVerified reports that the provider verified PhoneNumber.
+	// PhoneVerified reports that the provider verified PhoneNumber
+	// ("phone_number_verified").
 	PhoneVerified bool `json:"phoneVerified,omitempty"`
 }
 
@@ -87,13 +85,10 @@ type Actor struct {
 	Subject string `json:"sub"`
 }
 
-// SignIn is one account signed in to a session. A session holds one sign-in,
-// or several in multi-sign-in mode, exactly one of them active: the
-// Session embeds the active one (Session.SignIn) and lists the others in
-// Session.OtherSignIns.
-//
-// The token fields are tagged `json:"-"` so that encoding a SignIn or a
-// Session to JSON never leaks a credential by accident.
+// SignIn is one account signed in to a session. A session holds one, or
+// several in multi-sign-in mode: it embeds the active one (Session.SignIn)
+// and lists the others in Session.OtherSignIns. The token fields are
+// tagged `json:"-"`, so JSON never leaks a credential by accident.
 type SignIn struct {
 	// ID identifies the sign-in within its session (random, "sin_...").
 	ID string `json:"id"`
@@ -107,9 +102,8 @@ type SignIn struct {
 	TokenType string `json:"-"`
 	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
-	// AccessTokenIssuedAt is when AccessToken was obtained (at sign-in or
-	// the last refresh). With AccessTokenExpiresAt it gives the token's
-	// lifetime, which caps the refresh leeway (see Config.RefreshLeeway).
+	// AccessTokenIssuedAt is when AccessToken was obtained (sign-in or
+	// last refresh); the token's lifetime caps Config.RefreshLeeway.
 	AccessTokenIssuedAt time.Time `json:"-"`
 	// RefreshToken is the provider's refresh token, if any.
 	RefreshToken string `json:"-"`
@@ -129,13 +123,11 @@ type SignIn struct {
 
 // Session is the snapshot of a request's session: who is calling, with which
 // tokens, in which scope, and whether that is still valid, as of the moment
-// the request was decoded. Every request gets its own Session: a handler may
-// change its copy freely and no other request sees the change. A Session is
-// not safe for concurrent mutation; Clone it before handing it to another
-// goroutine that writes.
-//
-// The fields that hold credentials (AccessToken, RefreshToken, IDToken, JWT)
-// are tagged `json:"-"`; encode them deliberately if a client must see one.
+// the request was decoded. Every request gets its own: a handler may change
+// it and no other request sees the change. It is not safe for concurrent
+// mutation; Clone it for another goroutine that writes. The credential
+// fields are tagged `json:"-"`: encode them deliberately if a client must
+// see one.
 type Session struct {
 	// ID identifies the session. Cookie sessions get a fresh random ID on
 	// every sign-in; bearer sessions take it from the token's "sid" claim.
@@ -145,13 +137,10 @@ type Session struct {
 	// Source is the credential the session was read from.
 	Source Source `json:"source"`
 
-	// SignIn is the active sign-in: its User, Provider, tokens, Actor and
-	// scope are the session's, read through the promoted fields
-	// (s.User.Email, s.AccessToken, s.ActiveOrganizationID). Its ID, read
-	// as s.SignIn.ID, names it among the session's sign-ins; a bearer
+	// SignIn is the active sign-in, whose fields are the session's
+	// (s.User.Email, s.AccessToken, s.ActiveOrganizationID); s.SignIn.ID
+	// names it and s.SignIn.CreatedAt is when it signed in. A bearer
 	// session has no sign-in ID, and its AccessToken is the presented JWT.
-	// Its CreatedAt, read as s.SignIn.CreatedAt, is when that account
-	// signed in.
 	SignIn
 
 	// CreatedAt is when the session was created (a bearer JWT's iat).
@@ -168,25 +157,23 @@ type Session struct {
 	// JWT is the raw JWT the session was read from (bearer or JWT cookie
 	// sessions); empty for cookie sessions.
 	JWT string `json:"-"`
-	// JWTPayload carries the verified claims of JWT into JSON, as the
-	// object "jwtPayload". Read and change the claims with Claims, which
-	// returns the session's own map; SetClaims replaces them.
+	// JWTPayload carries the verified claims of JWT into JSON
+	// ("jwtPayload"). Read and change them with Claims; SetClaims
+	// replaces them.
 	JWTPayload claimsField `json:"jwtPayload,omitzero"`
 
-	// Error records a problem with the session's tokens that did not end the
-	// session, such as "RefreshAccessTokenError" (Auth.js's name) when an
-	// access-token refresh failed.
+	// Error records a token problem that did not end the session, such as
+	// "RefreshAccessTokenError" (Auth.js's name) after a failed refresh.
 	Error string `json:"error,omitempty"`
 
-	// OtherSignIns are the session's inactive sign-ins, in a browser signed
-	// in to several accounts (AddSignIn), each with its own tokens and
-	// scope; SwitchSignIn makes one of them the active SignIn. Empty for a
-	// session with one sign-in and for bearer sessions.
+	// OtherSignIns are the inactive sign-ins of a browser signed in to
+	// several accounts (AddSignIn), each with its own tokens and scope;
+	// SwitchSignIn activates one. Empty with one sign-in and for bearer
+	// sessions.
 	OtherSignIns []SignIn `json:"otherSignIns,omitempty"`
 
-	// activeAt is where the active sign-in stands among all of them, in
-	// the order they signed in: SignIns lists OtherSignIns[:activeAt],
-	// then SignIn, then the rest.
+	// activeAt places SignIn among the sign-ins in the order they signed
+	// in: OtherSignIns[:activeAt], SignIn, the rest.
 	activeAt int
 }
 
@@ -216,16 +203,11 @@ func (s *Session) setSignIns(all []SignIn, active int) {
 }
 
 // Claims returns the verified claims of the session's JWT (a bearer or
-// JWT-cookie session), decoded from JSON; nil for a cookie session. The map
-// belongs to this Session like its other fields: a handler may change it,
-// and no other request sees the change.
-//
-// The claims are copied lazily: a session served from the
-// verified-credential cache shares the cached claims read-only until
-// Claims is first called on it, which makes the Session's own deep copy
-// (so a handler that never looks at the claims never pays for copying
-// them). Claims may be called from several goroutines at once; the copy
-// is made once.
+// JWT-cookie session); nil for a cookie session. The map belongs to this
+// Session: a handler may change it, and no other request sees the change.
+// A session from the verified-credential cache gets its own deep copy on
+// the first call (once, even from several goroutines at a time), so a
+// handler that never reads the claims never pays for copying them.
 func (s *Session) Claims() map[string]any {
 	if s == nil || s.JWTPayload.b == nil {
 		return nil
@@ -234,16 +216,15 @@ func (s *Session) Claims() map[string]any {
 }
 
 // SetClaims replaces the session's claims with m, which the Session then
-// owns (it is not copied). For building a Session by hand, as a test or a
+// owns (not copied): for building a Session by hand, as a test or a
 // Config.Bearer.SessionFromClaims hook may.
 func (s *Session) SetClaims(m map[string]any) {
 	s.JWTPayload.b = claimbox.Owned(m)
 }
 
-// claimsField is the type of Session.JWTPayload: a handle on the session's
-// verified claims, read with Session.Claims. Its zero value holds none. It
-// encodes to and decodes from JSON as the claims object. A shallow copy of
-// a Session (s2 := *s) shares its claims; Clone gives the copy its own.
+// claimsField is Session.JWTPayload: a handle on the claims, JSON-encoded
+// as their object; the zero value holds none. A shallow copy of a Session
+// shares it; Clone gives the copy its own.
 type claimsField struct{ b *claimbox.Box }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
@@ -264,16 +245,15 @@ func (c *claimsField) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Clone returns a deep copy of s that shares no mutable state with it. The
-// copy of the claims is made lazily (see Claims).
+// Clone returns a deep copy of s that shares no mutable state with it (the
+// claims are copied lazily, see Claims).
 func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
 	}
 	var c *Session
 	if s.JWTPayload.b != nil {
-		// One allocation for the session and its claims box, the common
-		// case of a bearer session.
+		// One allocation for the session and its claims: a bearer session.
 		b := &sessionWithClaims{Session: *s}
 		s.JWTPayload.b.CloneInto(&b.claims)
 		b.Session.JWTPayload.b = &b.claims
@@ -292,8 +272,7 @@ func (s *Session) Clone() *Session {
 	return c
 }
 
-// sessionWithClaims lets Clone allocate a session and its claims box at
-// once.
+// sessionWithClaims lets Clone allocate a session and its claims at once.
 type sessionWithClaims struct {
 	Session
 	claims claimbox.Box
@@ -312,8 +291,8 @@ func (s *Session) hasSignIn(id string) bool {
 	return id != "" && (s.SignIn.ID == id || slices.ContainsFunc(s.OtherSignIns, func(in SignIn) bool { return in.ID == id }))
 }
 
-// validSignIns reports an error wrapping ErrInvalidSession unless the
-// session has an active sign-in and every sign-in has an ID of its own.
+// validSignIns reports ErrInvalidSession unless the session has an active
+// sign-in and every sign-in has an ID of its own.
 func (s *Session) validSignIns() error {
 	all := s.SignIns()
 	if len(all) == 0 {
@@ -327,8 +306,8 @@ func (s *Session) validSignIns() error {
 	return nil
 }
 
-// checkSignIns reports an error wrapping ErrSessionTooLarge when the
-// session holds more sign-ins than a cookie or a record can.
+// checkSignIns reports ErrSessionTooLarge for more sign-ins than a cookie
+// or a record holds.
 func (s *Session) checkSignIns() error {
 	if 1+len(s.OtherSignIns) > maxSignIns {
 		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
@@ -336,8 +315,8 @@ func (s *Session) checkSignIns() error {
 	return nil
 }
 
-// switchTo makes the sign-in id the active one, keeping the order of
-// all. It reports whether the session holds such a sign-in.
+// switchTo makes the sign-in id the active one, and reports whether the
+// session holds it.
 func (s *Session) switchTo(id string) bool {
 	all := s.SignIns()
 	i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == id })
@@ -348,10 +327,10 @@ func (s *Session) switchTo(id string) bool {
 	return true
 }
 
-// dropSignIns removes the sign-ins for which drop reports true; when the
-// active sign-in goes, the first one left becomes active. It reports how
-// many were dropped and how many are left. When none is dropped, or none
-// would be left, it changes nothing.
+// dropSignIns removes the sign-ins drop matches, the first one left
+// becoming active if the active one goes, and reports how many were dropped
+// and are left. When none is dropped, or none would be left, it changes
+// nothing.
 func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
 	all := s.SignIns()
 	active := s.SignIn.ID
@@ -364,9 +343,8 @@ func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
 	return dropped, left
 }
 
-// statusAt computes the lifetime status of a stored session at now.
-// Statuses that only a Store can record (ended, removed, replaced, revoked)
-// are kept as they are.
+// statusAt computes the lifetime status of s at now; the statuses only a
+// Store records (ended, removed, replaced, revoked) are kept.
 func statusAt(s *Session, now time.Time) Status {
 	switch s.Status {
 	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:

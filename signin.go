@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -19,21 +18,19 @@ import (
 // SignInParams is what SignIn makes a session from: an OAuth token, a user,
 // or both.
 type SignInParams struct {
-	// Token holds the provider's tokens. Its "id_token" extra, when present,
-	// is verified against the Config.Providers entry named by Provider
-	// (signature, iss, aud, azp, exp, iat and Nonce) and its claims fill
-	// the user.
+	// Token holds the provider's tokens. Its "id_token" extra, if any, is
+	// verified against the provider named by Provider (signature, iss,
+	// aud, azp, exp, iat, Nonce) and its claims fill the user.
 	Token *oauth2.Token
-	// Nonce is the nonce sent in the authorization request; when set, the ID
+	// Nonce is the nonce of the authorization request; when set, the ID
 	// token must carry it.
 	Nonce string
-	// User sets the user, or, with an ID token, adds to what its claims
-	// say: its non-empty fields win, except ID, which must equal the ID
-	// token's "sub" if both are given.
+	// User sets the user, or adds to an ID token's claims: its non-empty
+	// fields win, but an ID must equal the token's "sub".
 	User *User
 	// Provider is the ID of the Config.Providers entry the tokens come
-	// from; the middleware refreshes the access token through it. It may
-	// name no configured provider only when Token carries no ID token.
+	// from, through which the middleware refreshes them; it may name no
+	// configured provider only when Token carries no ID token.
 	Provider string
 	// Actor marks an impersonated session.
 	Actor *Actor
@@ -44,9 +41,8 @@ type SignInParams struct {
 }
 
 // verbs are the session verbs (sign in and out, update, rotate, switch)
-// without their HTTP face: each returns the session cookie to write
-// instead of writing it. They fire their callbacks. It is safe for
-// concurrent use.
+// without their HTTP face: each fires its callbacks and returns the cookie
+// to write. It is safe for concurrent use.
 type verbs struct {
 	now         func() time.Time
 	lifetime    time.Duration // Config.Lifetime
@@ -64,12 +60,10 @@ type verbs struct {
 	authorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
 }
 
-// newVerbs returns the verbs of m's settings and components.
 func newVerbs(m *Manager) *verbs {
-	v := &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, idleTimeout: m.cfg.IdleTimeout, log: m.cfg.Logger,
+	return &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, idleTimeout: m.cfg.IdleTimeout, log: m.cfg.Logger,
 		store: m.cfg.Store, cookies: m.cookies, reader: m.reader, hooks: m.hooks, minter: m.minter, cache: m.cache,
 		providers: m.findProvider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
-	return v
 }
 
 // signIn is SignIn: it returns the new session's cookie.
@@ -97,7 +91,7 @@ func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, 
 	return s, cw, nil
 }
 
-// newSession is a new session of the sign-in in, starting at now.
+// newSession starts a session of the sign-in in at now.
 func (v *verbs) newSession(in SignIn, now time.Time) *Session {
 	s := &Session{
 		ID:           newSessionID(),
@@ -115,9 +109,8 @@ func (v *verbs) newSession(in SignIn, now time.Time) *Session {
 	return s
 }
 
-// newSignIn makes the sign-in p describes, verifying its ID token. It
-// returns the provider session ID the ID token names, qualified with its
-// issuer, or "".
+// newSignIn makes the sign-in p describes, verifying its ID token, and
+// returns the provider session ID the token names (qualified), or "".
 func (v *verbs) newSignIn(ctx context.Context, p SignInParams, now time.Time) (in SignIn, psid string, err error) {
 	in = SignIn{
 		ID:                   "sin_" + rand.Text(),
@@ -158,7 +151,7 @@ func (find providerLookup) get(id string) (*provider, error) {
 }
 
 // signInTokens puts p's tokens into in, verifying its ID token, and
-// returns the provider session ID the ID token names.
+// returns the provider session ID the token names.
 func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, now time.Time) (psid string, err error) {
 	t := p.Token
 	in.AccessToken = t.AccessToken
@@ -182,7 +175,7 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 }
 
 // verifyIDToken verifies raw as an ID token of the provider named id. psid
-// is the provider's session ID ("sid"), qualified with its issuer, or "".
+// is its "sid" qualified with its issuer, or "".
 func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
 	p, err := find.get(id)
 	if err != nil {
@@ -208,16 +201,9 @@ func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce str
 	}
 	if sid, _ := claims["sid"].(string); sid != "" {
 		iss, _ := claims["iss"].(string)
-		psid = providerSessionID(iss, sid)
+		psid = record.ProviderSessionID(iss, sid)
 	}
 	return user, exp, psid, nil
-}
-
-// providerSessionID qualifies an identity provider's session ID with its
-// issuer, as Record.ProviderSessionIDs holds it. A NUL byte, which a Store
-// refuses, is dropped.
-func providerSessionID(iss, sid string) string {
-	return strings.ReplaceAll(iss+" "+sid, "\x00", "")
 }
 
 // mergeUser copies the non-empty fields of src over dst.
@@ -264,7 +250,7 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 	return cw, serr
 }
 
-// signedOut is the cookie session r carries, its own copy, or nil.
+// signedOut is r's cookie session, its own copy, or nil.
 func (v *verbs) signedOut(r *http.Request) *Session {
 	var s *Session
 	if st := stateFrom(r.Context()); st != nil {
@@ -279,8 +265,8 @@ func (v *verbs) signedOut(r *http.Request) *Session {
 	return s
 }
 
-// endStored ends the stored session the cookie made of parts refers to,
-// so that a copy of the cookie is worth nothing either.
+// endStored ends the stored session the cookie parts refer to, so that a
+// copy of the cookie is worth nothing either.
 func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	ref, _, err := v.sessions.openRef(parts, v.now())
 	if err != nil {
@@ -292,8 +278,7 @@ func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	return nil
 }
 
-// update is UpdateSession, and with rotate RotateSession: it returns the
-// session's new cookie.
+// update is UpdateSession, and with rotate RotateSession.
 func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
 		return nil, cookieWrite{}, errCookiesDisabled
@@ -308,9 +293,8 @@ func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool
 	return v.updateFrom(r, cur, update, ownedPSID{}, rotate)
 }
 
-// updateFrom is update of cur, r's active cookie session as
-// GetServerSession returned it; with a Store it also records psid, when
-// set, as a provider session of the updated session (AddSignIn).
+// updateFrom is update of cur, r's active cookie session; with a Store it
+// also records psid, if set, for the updated session (AddSignIn).
 func (v *verbs) updateFrom(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
 	if v.store != nil {
 		return v.updateStored(r, cur, update, psid, rotate)
@@ -339,10 +323,9 @@ func (v *verbs) updated(r *http.Request, s *Session) {
 	v.hooks.session(r.Context(), "OnSessionUpdate", v.hooks.cb.OnSessionUpdate, s)
 }
 
-// applyUpdate runs update on a copy of cur and returns it, with cur's
-// identity and lifetime (ID, Status, Source, CreatedAt, LastActiveAt,
-// ExpireAt, AbandonAt) kept, after checking that the result still names its
-// active sign-in and a user.
+// applyUpdate runs update on a copy of cur, keeps cur's identity and
+// lifetime fields, and checks that the result still has sign-ins and a
+// user.
 func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	s := cur.Clone()
 	if err := update(s); err != nil {
@@ -359,8 +342,8 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	return s, nil
 }
 
-// signInStored saves the new session s in the Store and returns its
-// cookie. A session the client carried before is marked replaced.
+// signInStored saves the new session s and returns its cookie; the
+// session the client carried before, if any, is marked replaced.
 func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {
@@ -378,8 +361,8 @@ func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWr
 }
 
 // updateStored is update with a Store: update is applied to the stored
-// session (again, to the newer one, if another instance wrote in between),
-// the session's generation advances and its cookie is re-issued.
+// session (again if another instance wrote in between), its generation
+// advances and its cookie is re-issued.
 func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
 	out, st, err := v.sessions.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {

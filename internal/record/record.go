@@ -9,6 +9,7 @@ package record
 import (
 	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/wire"
@@ -171,4 +172,11 @@ func DecodeMeta(p []byte) (Meta, []byte, error) {
 		return Meta{}, nil, wire.ErrMalformed
 	}
 	return m, p[1+r.Offset():], nil
+}
+
+// ProviderSessionID qualifies an identity provider's session ID with its
+// issuer, as Record.ProviderSessionIDs holds it. A NUL byte, which a Store
+// refuses, is dropped.
+func ProviderSessionID(iss, sid string) string {
+	return strings.ReplaceAll(iss+" "+sid, "\x00", "")
 }

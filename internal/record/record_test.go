@@ -118,3 +118,9 @@ func TestStubExpiry(t *testing.T) {
 		t.Errorf("got %v, want the record's end", got)
 	}
 }
+
+func TestProviderSessionID(t *testing.T) {
+	if got := ProviderSessionID("https://idp.example", "s\x00id"); got != "https://idp.example sid" {
+		t.Errorf("got %q, want %q", got, "https://idp.example sid")
+	}
+}
