@@ -379,11 +379,8 @@ func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session
 		*s = *c
 		return true, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, cookieWrite{}, ErrNoSession
-	}
 	if err != nil {
-		return nil, cookieWrite{}, err
+		return nil, cookieWrite{}, noSessionIfNotFound(err)
 	}
 	cw, err := v.cookies.refCookie(r, st.id, st.meta.Gen, out, v.now())
 	if err != nil {

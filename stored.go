@@ -18,11 +18,9 @@ var (
 	// unreachable Redis, a timeout). The Manager fails closed: the request
 	// has no session, and Require answers 503.
 	ErrStoreUnavailable = errors.New("sessionkit: session store unavailable")
-
-	// ErrTokenTheft means a session cookie of an older generation was
-	// presented after the grace window: the cookie was copied, and the
-	// session has been revoked. It is reported wrapped with
-	// ErrSessionExpired.
+	// ErrTokenTheft, wrapped with ErrSessionExpired, means a session cookie
+	// of an older generation was presented after the grace window: it was
+	// copied, and the session has been revoked.
 	ErrTokenTheft = errors.New("sessionkit: a superseded session cookie was presented again (theft suspected)")
 )
 
@@ -107,8 +105,8 @@ func fromRecord(rec store.Record) (*Session, *storeState, error) {
 	return s, &storeState{id: rec.ID, version: rec.Version, meta: meta, cookieGen: meta.Gen}, nil
 }
 
-// loadRecord loads and decodes session id. For a forwarding stub (the
-// session moved to a new ID) it returns an *errMoved.
+// loadRecord loads and decodes session id; a forwarding stub returns an
+// *errMoved.
 func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	rec, err := ss.store.Load(ctx, id)
 	if err != nil {
@@ -125,24 +123,23 @@ func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, 
 	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
 
-// loadOwn loads session id, which is not found if it moved.
-func (ss *storedSessions) loadOwn(ctx context.Context, id string) (*Session, *storeState, error) {
-	s, st, err := ss.loadRecord(ctx, id)
-	var mv *errMoved
-	if errors.As(err, &mv) {
-		return nil, nil, store.ErrNotFound
-	}
-	return s, st, err
-}
-
 // loadLive loads session id, following it to its new ID if it moved.
 func (ss *storedSessions) loadLive(ctx context.Context, id string) (*Session, *storeState, error) {
+	return ss.load(ctx, id, true)
+}
+
+// load loads session id; if it moved, follow says whether to follow it or
+// to return ErrNotFound.
+func (ss *storedSessions) load(ctx context.Context, id string, follow bool) (*Session, *storeState, error) {
 	s, st, err := ss.loadRecord(ctx, id)
 	var mv *errMoved
-	if errors.As(err, &mv) {
+	switch {
+	case !errors.As(err, &mv):
+		return s, st, err
+	case follow:
 		return ss.followMoved(ctx, mv.Moved)
 	}
-	return s, st, err
+	return nil, nil, store.ErrNotFound
 }
 
 // followMoved loads the live session a stub leads to, following at most
@@ -172,8 +169,8 @@ func recordExpiry(s *Session) time.Time {
 	return s.AbandonAt
 }
 
-// saveState writes s with st's version (0 creates it) and returns the new
-// version.
+// saveState writes s with st's version (0 creates it), returning the new
+// one.
 func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeState) (uint64, error) {
 	if err := s.checkSignIns(); err != nil {
 		return 0, err
@@ -224,15 +221,11 @@ func (ss *storedSessions) mutateOwn(ctx context.Context, id string, f mutation) 
 // mutateAt runs the rounds of mutate: follow says whether a move is
 // followed, first is the first round's session when the caller has it.
 func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, first *loaded, f mutation) (*Session, *storeState, error) {
-	load := ss.loadLive
-	if !follow {
-		load = ss.loadOwn
-	}
 	for range casRetries {
 		cur := first
 		first = nil
 		if cur == nil {
-			s, st, err := load(ctx, id)
+			s, st, err := ss.load(ctx, id, follow)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -246,8 +239,8 @@ func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, 
 	return nil, nil, fmt.Errorf("%w: session %s kept changing", store.ErrConflict, id)
 }
 
-// mutateOnce applies f to cur and saves the outcome. done is false when
-// the save lost a compare-and-set, and the round is to be run again.
+// mutateOnce applies f to cur and saves the outcome; done is false when a
+// lost compare-and-set calls for another round.
 func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutation) (s *Session, st *storeState, done bool, err error) {
 	s, st = cur.s, cur.st
 	now := ss.now()
@@ -300,8 +293,7 @@ func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeSt
 	return nst, nil
 }
 
-// writeStub turns st's record into a stub forwarding to s, which moved to
-// its new ID at now.
+// writeStub turns st's record into a stub forwarding to s, moved at now.
 func (ss *storedSessions) writeStub(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) error {
 	_, err := ss.store.Save(ctx, store.Record{
 		ID:       st.id,
@@ -331,8 +323,7 @@ func (ss *storedSessions) lock(ctx context.Context, key string, ttl time.Duratio
 	return func(context.Context) error { return nil }, nil
 }
 
-// setStatus returns a mutation that gives an active session the terminal
-// status to; an inactive session is left as it is.
+// setStatus is a mutation giving an active session the terminal status to.
 func setStatus(to Status) mutation {
 	return func(s *Session, _ *storeMeta, _ time.Time) (bool, error) {
 		if s.Status != StatusActive {

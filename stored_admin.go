@@ -20,7 +20,18 @@ import (
 // activity by itself, at most once every 5 minutes (a tenth of
 // IdleTimeout when set); Touch is for activity it does not see.
 func (m *Manager) Touch(ctx context.Context, id string) error {
-	return m.stored.touchID(ctx, id)
+	ss := m.stored
+	if ss.store == nil {
+		return errStoreRequired
+	}
+	_, _, err := ss.mutate(ctx, id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+		}
+		ss.touch(s, now)
+		return true, nil
+	})
+	return err
 }
 
 // End ends the stored session id (status ended), as signing out does.
@@ -48,7 +59,11 @@ func (m *Manager) Revoke(ctx context.Context, id string) error {
 // (store.UserLister): otherwise it returns an error wrapping
 // ErrNotConfigured.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
-	return m.stored.revokeUser(ctx, userID)
+	recs, err := m.stored.listByUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return m.stored.signOutAccounts(ctx, recs, func(_ *storeMeta, in *SignIn) bool { return in.User.ID == userID })
 }
 
 // ListSessions returns the stored sessions userID is signed in to, most
@@ -62,22 +77,25 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 // lists sessions by user (store.UserLister): otherwise it returns an error
 // wrapping ErrNotConfigured.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
-	return m.stored.listSessions(ctx, userID)
-}
-
-// touchID is Manager.Touch.
-func (ss *storedSessions) touchID(ctx context.Context, id string) error {
-	if ss.store == nil {
-		return errStoreRequired
+	recs, err := m.stored.listByUser(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
-	_, _, err := ss.mutate(ctx, id, func(s *Session, _ *storeMeta, now time.Time) (bool, error) {
-		if s.Status != StatusActive {
-			return false, fmt.Errorf("%w: session %s", ErrSessionExpired, s.Status)
+	now := m.cfg.Now()
+	out := make([]*Session, 0, len(recs))
+	for _, rec := range recs {
+		if s, _, err := fromRecord(rec); err == nil {
+			s.Status = statusAt(s, now)
+			out = append(out, s)
 		}
-		ss.touch(s, now)
-		return true, nil
+	}
+	slices.SortFunc(out, func(a, b *Session) int {
+		if c := b.LastActiveAt.Compare(a.LastActiveAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
 	})
-	return err
+	return out, nil
 }
 
 // setStatusOf gives the active stored session id the terminal status to.
@@ -89,80 +107,44 @@ func (ss *storedSessions) setStatusOf(ctx context.Context, id string, to Status)
 	return err
 }
 
-// revokeUser is Manager.RevokeUser.
-func (ss *storedSessions) revokeUser(ctx context.Context, userID string) error {
-	lister, err := capability[store.UserLister](ss.store, "UserLister")
-	if err != nil {
-		return err
-	}
-	recs, err := lister.ListByUser(ctx, userID)
-	if err != nil {
-		return storeErr(err)
-	}
-	return ss.signOutAccounts(ctx, recs, func(_ *storeMeta, in *SignIn) bool { return in.User.ID == userID })
-}
-
-// signOutAccounts removes the sign-ins for which match reports true from
-// each active session of recs, as RevokeUser describes: a session left
-// with none is revoked instead. It goes on past a session it cannot
-// change, and returns the errors joined.
-func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Record, match func(meta *storeMeta, in *SignIn) bool) error {
-	var errs []error
-	for _, rec := range recs {
-		if record.IsMoved(rec.Data) {
-			continue // a forwarding stub: its session is listed under its new ID
-		}
-		signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
-			if s.Status != StatusActive {
-				return false, nil
-			}
-			switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return match(meta, in) }); {
-			case dropped == 0:
-				return false, nil
-			case left == 0:
-				s.Status = StatusRevoked
-			}
-			return true, nil
-		}
-		// The listing holds the records as they are: start from them.
-		var err error
-		if ls, lst, derr := fromRecord(rec); derr == nil {
-			_, _, err = ss.mutateLoaded(ctx, loaded{ls, lst}, signOut)
-		} else {
-			_, _, err = ss.mutate(ctx, rec.ID, signOut)
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// listSessions is Manager.ListSessions.
-func (ss *storedSessions) listSessions(ctx context.Context, userID string) ([]*Session, error) {
+// listByUser lists the records of userID's sessions (store.UserLister).
+func (ss *storedSessions) listByUser(ctx context.Context, userID string) ([]store.Record, error) {
 	lister, err := capability[store.UserLister](ss.store, "UserLister")
 	if err != nil {
 		return nil, err
 	}
 	recs, err := lister.ListByUser(ctx, userID)
-	if err != nil {
-		return nil, storeErr(err)
+	return recs, storeErr(err)
+}
+
+// signOutAccounts removes the sign-ins match reports from each active
+// session of recs, revoking a session left with none, as RevokeUser
+// describes, and returns the errors joined.
+func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Record, match func(meta *storeMeta, in *SignIn) bool) error {
+	signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
+		if s.Status != StatusActive {
+			return false, nil
+		}
+		switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return match(meta, in) }); {
+		case dropped == 0:
+			return false, nil
+		case left == 0:
+			s.Status = StatusRevoked
+		}
+		return true, nil
 	}
-	now := ss.now()
-	out := make([]*Session, 0, len(recs))
+	var errs []error
 	for _, rec := range recs {
-		s, _, err := fromRecord(rec)
-		if err != nil {
-			continue
+		if record.IsMoved(rec.Data) {
+			continue // listed under its new ID
 		}
-		s.Status = statusAt(s, now)
-		out = append(out, s)
+		var first *loaded // the listing holds the records as they are: start from them
+		if s, st, err := fromRecord(rec); err == nil {
+			first = &loaded{s, st}
+		}
+		if _, _, err := ss.mutateAt(ctx, rec.ID, true, first, signOut); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
+		}
 	}
-	slices.SortFunc(out, func(a, b *Session) int {
-		if c := b.LastActiveAt.Compare(a.LastActiveAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return errors.Join(errs...)
 }

@@ -13,10 +13,9 @@ import (
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// decodeStoredCookie reads a store-backed session cookie made of parts:
-// the cookie names a session and a generation, and the Store holds the
-// session. The verified-credential cache keeps only the cookie's
-// reference, so the Store is asked on every request.
+// decodeStoredCookie reads a store-backed session cookie, which names a
+// session and a generation. Only the reference is cached: the Store is
+// asked on every request.
 func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string, now time.Time) (d decoded) {
 	ref, rotated, err := ss.openRef(parts, now)
 	if err != nil {
@@ -29,13 +28,7 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 		if mv := (*errMoved)(nil); errors.As(err, &mv) {
 			return ss.decodeMovedCookie(ctx, ref, mv.Moved, now)
 		}
-	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		d.err = ErrNoSession // ended and gone, expired, or never stored
-		return d
-	case err != nil:
-		d.err = err
+		d.err = noSessionIfNotFound(err) // ended and gone, expired, or never stored
 		return d
 	}
 	d.st, d.session = st, s
@@ -46,23 +39,19 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 	return d
 }
 
-// checkGeneration compares the generation gen of the request's cookie
-// with d's stored session, and reports whether the request goes on with
-// it: a cookie of the current generation does, and so does one of a
-// generation still accepted (it is re-issued). An older cookie is a copy
-// (the session is revoked), a newer one is invalid.
+// checkGeneration reports whether the request goes on with d's stored
+// session given its cookie's generation gen: the current one does, an
+// older one still accepted is re-issued, an older one yet is a copy (the
+// session is revoked), a newer one is invalid.
 func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen uint64, now time.Time) bool {
 	st := d.st
 	switch {
 	case gen == st.meta.Gen:
 		st.cookieGen = gen
 	case gen < st.meta.Gen && gen >= st.meta.AcceptedFrom(now):
-		// In flight during a re-issue, or the response that carried the
-		// new cookie never reached its client: catch up.
 		st.cookieGen = gen
 		d.reissue = true
 	case gen < st.meta.Gen:
-		// A cookie that was replaced long ago: someone kept a copy.
 		st.cookieGen = gen
 		ss.revokeStolen(ctx, d, now)
 		return false
@@ -75,7 +64,7 @@ func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen u
 }
 
 // storedStatusErr computes the status of d's stored session at now and
-// returns the error a request gets for it: nil when it is active.
+// returns the request's error for it (nil when active).
 func storedStatusErr(d *decoded, now time.Time) error {
 	if status := statusAt(d.session, now); status != d.session.Status {
 		d.own()
@@ -91,29 +80,22 @@ func storedStatusErr(d *decoded, now time.Time) error {
 	}
 }
 
-// decodeMovedCookie reads a cookie whose session moved to a new ID (its
-// privileges changed) since the cookie was issued. Such a cookie never
-// reaches the moved session: whoever planted it would (fixation). Within
-// the grace window of the move (a request in flight), or while no request
-// has presented the new cookie (the response that carried it may have
-// been lost), the request has no session. Later, the cookie was copied:
-// the session it moved to is revoked.
+// decodeMovedCookie reads a cookie whose session moved to a new ID since
+// it was issued. It never reaches the moved session (fixation): within the
+// grace window of the move, or while the new cookie may not have reached
+// its client, the request has no session; later the cookie is a copy, and
+// the moved session is revoked.
 func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, mv record.Moved, now time.Time) (d decoded) {
 	if ref.Gen > mv.Gen {
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 		return d
 	}
 	s, st, err := ss.followMoved(ctx, mv)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		d.err = ErrNoSession
-		return d
-	case err != nil:
-		d.err = err
+	if err != nil {
+		d.err = noSessionIfNotFound(err)
 		return d
 	}
-	// The moved session's cookie reached its client if a request has
-	// presented it, or advanced its generation (which takes presenting it).
+	// Advancing the generation takes presenting the cookie.
 	delivered := st.meta.Seen || st.meta.Gen > 1
 	if ref.Gen >= mv.From && (now.Before(mv.MovedAt.Add(record.Grace)) || !delivered) {
 		d.err = ErrNoSession
@@ -125,8 +107,8 @@ func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, 
 	return d
 }
 
-// revokeStolen handles a copied cookie of d's stored session: an active
-// session is revoked, and d reports the theft.
+// revokeStolen revokes d's stored session, whose cookie was copied, and
+// reports the theft.
 func (ss *storedSessions) revokeStolen(ctx context.Context, d *decoded, now time.Time) {
 	if statusAt(d.session, now) == StatusActive {
 		if _, _, err := ss.mutate(ctx, d.st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -140,7 +122,7 @@ func (ss *storedSessions) revokeStolen(ctx context.Context, d *decoded, now time
 }
 
 // touchInterval is the least time between two activity records of the
-// middleware on a stored session.
+// middleware.
 func (ss *storedSessions) touchInterval() time.Duration {
 	if ss.idle > 0 {
 		return ss.idle / 10
@@ -161,11 +143,10 @@ func (ss *storedSessions) touch(s *Session, now time.Time) {
 }
 
 // touchStored records activity on the request's stored session when the
-// last record is older than touchInterval, and then starts a new
-// generation, so that a copied cookie is found out even in a session that
-// is never refreshed. It also records that the current generation's
-// cookie reached its client (storeMeta.seen). A lost race or a store error
-// leaves the session as it is: both are recorded best-effort.
+// last record is older than touchInterval, starting a new generation so
+// that a copied cookie is found out even if the session is never
+// refreshed, and that the current cookie reached its client (Meta.Seen).
+// Both are best-effort: a lost race or a store error changes nothing.
 func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	every := ss.touchInterval()
 	cookieGen := d.st.cookieGen
@@ -173,11 +154,9 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.Seen) {
 		return
 	}
-	// The record was loaded for this request a moment ago: start from a
-	// copy of it. A lost compare-and-set reloads the record without
-	// following a move: the cookie of before a privilege change never
-	// reaches the moved session (see decodeMovedCookie), not even to mark
-	// it seen.
+	// Start from the record this request just loaded; a lost
+	// compare-and-set reloads it without following a move, which the
+	// cookie of before it must not reach (decodeMovedCookie).
 	cur := *d.st
 	cur.meta.PSIDs = slices.Clone(cur.meta.PSIDs)
 	s, st, err := ss.mutateAt(ctx, cur.id, false, &loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
@@ -207,10 +186,9 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	}
 }
 
-// openRef returns the reference a store-backed cookie made of parts
-// carries, from the verified-credential cache or by opening it (and then
-// caching it, unless rotated: it was sealed with an old key, and is to be
-// sealed again).
+// openRef returns the reference a store-backed cookie carries, from the
+// verified-credential cache or by opening it and caching it (unless it was
+// sealed with an old key: rotated, to be sealed again).
 func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef, rotated bool, err error) {
 	ck := ss.cache.key(parts)
 	if ref, ok := ss.cache.getRef(ck, now); ok {
@@ -230,19 +208,22 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 	return ref, rotated, nil
 }
 
-// requestParts returns the pieces of r's session cookie, and whether it
-// has a well-formed one.
-func (ss *storedSessions) requestParts(r *http.Request) ([]string, bool) {
-	return ss.cookies.parts(r)
-}
-
 // requestRef returns the reference of r's store-backed cookie, if it
 // carries a valid one.
 func (ss *storedSessions) requestRef(r *http.Request) (cookieRef, bool) {
-	parts, ok := ss.requestParts(r)
+	parts, ok := ss.cookies.parts(r)
 	if !ok {
 		return cookieRef{}, false
 	}
 	ref, _, err := ss.openRef(parts, ss.now())
 	return ref, err == nil
+}
+
+// noSessionIfNotFound is ErrNoSession for a session the Store does not
+// hold, and err otherwise.
+func noSessionIfNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNoSession
+	}
+	return err
 }
