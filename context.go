@@ -8,20 +8,17 @@ import (
 // ctxKey is the unexported key of the request state in a context.
 type ctxKey struct{}
 
-// requestState is what the middleware decoded for one request. It belongs to
-// that request alone; UpdateSession may replace the session while other
-// goroutines of the request read it, hence the atomic pointer.
+// requestState is what the middleware decoded for one request. The
+// session pointer is atomic because UpdateSession may replace it while the
+// request's other goroutines read it.
 type requestState struct {
-	// Context is the request's context, which the state extends: one
-	// allocation instead of a state and a context.WithValue.
-	context.Context
+	context.Context // the request's, extended: one allocation, not two
 	session atomic.Pointer[Session] // the request's own copy; nil until made when shared is set
 	shared  *Session                // from the verified-credential cache: copied on first use
 	err     error                   // nil exactly when the session is active
 }
 
-// newRequestState holds s, which is shared with other requests (and so
-// copied before the request sees it) when shared is true.
+// newRequestState holds s, which, when shared, is copied before use.
 func newRequestState(s *Session, shared bool, err error) *requestState {
 	st := &requestState{err: err}
 	if shared {
@@ -32,8 +29,7 @@ func newRequestState(s *Session, shared bool, err error) *requestState {
 	return st
 }
 
-// load returns the request's own session, copying the shared one the first
-// time.
+// load returns the request's own session, copying a shared one once.
 func (st *requestState) load() *Session {
 	if s := st.session.Load(); s != nil || st.shared == nil {
 		return s
@@ -45,8 +41,7 @@ func (st *requestState) load() *Session {
 	return st.session.Load()
 }
 
-// active reports whether the request has an active session, without
-// copying it.
+// active reports whether the session is active, without copying it.
 func (st *requestState) active() bool {
 	s := st.session.Load()
 	if s == nil {
@@ -80,11 +75,7 @@ func (st *requestState) Value(key any) any {
 // ended, ...): use Manager.GetServerSession to see an inactive session and
 // why it is inactive.
 func FromContext(ctx context.Context) (*Session, bool) {
-	st := stateFrom(ctx)
-	if st == nil {
-		return nil, false
-	}
-	if st.active() {
+	if st := stateFrom(ctx); st != nil && st.active() {
 		return st.load(), true
 	}
 	return nil, false

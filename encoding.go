@@ -63,8 +63,8 @@ func appendSignIn(b []byte, in *SignIn) []byte {
 	b = wire.AppendString(b, in.ID)
 	b = wire.AppendString(b, in.Provider)
 	u := &in.User
-	for _, f := range [...]string{u.ID, u.Name, u.Email, u.Image, u.FirstName, u.LastName, u.Username, u.PhoneNumber} {
-		b = wire.AppendString(b, f)
+	for _, f := range u.strings() {
+		b = wire.AppendString(b, *f)
 	}
 	var flags byte
 	if u.EmailVerified {
@@ -143,7 +143,7 @@ func readSignIn(r *wire.Reader, in *SignIn) {
 	in.ID = r.Str()
 	in.Provider = r.Str()
 	u := &in.User
-	for _, f := range [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber} {
+	for _, f := range u.strings() {
 		*f = r.Str()
 	}
 	flags := r.Byte()

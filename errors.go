@@ -50,17 +50,14 @@ var (
 	errCookiesDisabled = fmt.Errorf("%w: cookie sessions need Config.Keys", ErrNotConfigured)
 	errStoreRequired   = fmt.Errorf("%w: a session store (Config.Store) is required", ErrNotConfigured)
 	errTokensDisabled  = fmt.Errorf("%w: session tokens need Config.Tokens", ErrNotConfigured)
-	// errInvalidIDToken marks an ID token refused at sign-in or refresh;
-	// errInvalidLogoutToken a back-channel logout token refused.
 	errInvalidIDToken     = fmt.Errorf("%w: id token", ErrInvalidToken)
 	errInvalidLogoutToken = fmt.Errorf("%w: logout token", ErrInvalidToken)
 )
 
-// ConfigError reports a Config field that New rejected. Field is the
-// field's path as written in Go source, such as "Keys[1]" or
-// "Bearer.JWKSURLs[0]".
+// ConfigError reports a Config field that New rejected.
 type ConfigError struct {
-	// Field is the rejected field's path, such as "Keys[0]".
+	// Field is the rejected field's path as written in Go source, such as
+	// "Keys[1]" or "Bearer.JWKSURLs[0]".
 	Field string
 	// Reason says what is wrong with it.
 	Reason string

@@ -2,7 +2,6 @@ package sessionkit
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -11,10 +10,10 @@ import (
 // ErrSignInNotFound means the session holds no sign-in with the given ID.
 var ErrSignInNotFound = errors.New("sessionkit: no such sign-in in the session")
 
-// errLastSignIn tells SignOutOne that the sign-in to drop is the last one.
+// errLastSignIn: the sign-in SignOutOne drops is the last one.
 var errLastSignIn = errors.New("sessionkit: last sign-in")
 
-// addSignIn is AddSignIn: it returns the session's new cookie.
+// addSignIn is AddSignIn.
 func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
 		return nil, cookieWrite{}, errCookiesDisabled
@@ -27,14 +26,10 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 	if err != nil {
 		return nil, cookieWrite{}, err
 	}
-	// cur is r's session as update would read it again.
 	s, cw, err := v.updateFrom(r, cur, func(s *Session) error {
 		all := slices.DeleteFunc(s.SignIns(), func(old SignIn) bool { return old.User.ID == in.User.ID })
-		if len(all) >= maxSignIns {
-			return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
-		}
 		s.setSignIns(append(all, in), len(all))
-		return nil
+		return s.checkSignIns()
 	}, ownedPSID{SignIn: in.ID, ID: psid}, false)
 	if err != nil {
 		return nil, cw, err
@@ -43,7 +38,7 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 	return s, cw, nil
 }
 
-// switchSignIn is SwitchSignIn: it returns the session's new cookie.
+// switchSignIn is SwitchSignIn.
 func (v *verbs) switchSignIn(r *http.Request, id string) (*Session, cookieWrite, error) {
 	return v.update(r, func(s *Session) error {
 		if !s.switchTo(id) {
@@ -53,8 +48,7 @@ func (v *verbs) switchSignIn(r *http.Request, id string) (*Session, cookieWrite,
 	}, false)
 }
 
-// signOutOne is SignOutOne: it returns the session's new cookie, or the
-// write that clears it when the last sign-in left.
+// signOutOne is SignOutOne: when the last sign-in leaves, it signs out.
 func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, error) {
 	s, cw, err := v.update(r, func(s *Session) error {
 		switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return in.ID == id }); {

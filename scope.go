@@ -18,22 +18,14 @@ const (
 	ScopeWorkspace ScopeKind = "workspace"
 )
 
-// Errors of the scope switches.
-var (
-	// ErrScopeForbidden means Config.AuthorizeScope refused a switch, or
-	// no AuthorizeScope is configured.
-	ErrScopeForbidden = errors.New("sessionkit: scope switch not allowed")
-)
+// ErrScopeForbidden means Config.AuthorizeScope refused a switch, or no
+// AuthorizeScope is configured.
+var ErrScopeForbidden = errors.New("sessionkit: scope switch not allowed")
 
-// errScopeNoHook is why every switch is refused without a hook.
-var errScopeNoHook = errors.New("no Config.AuthorizeScope is configured")
-
-// switchScope is SwitchScope: it returns the
-// session's new cookie.
+// switchScope is SwitchScope.
 func (v *verbs) switchScope(r *http.Request, kind ScopeKind, id string) (*Session, cookieWrite, error) {
-	hook := v.authorizeScope
-	if hook == nil {
-		return nil, cookieWrite{}, fmt.Errorf("%w: %w", ErrScopeForbidden, errScopeNoHook)
+	if v.authorizeScope == nil {
+		return nil, cookieWrite{}, fmt.Errorf("%w: no Config.AuthorizeScope is configured", ErrScopeForbidden)
 	}
 	if len(id) > 256 {
 		return nil, cookieWrite{}, fmt.Errorf("%w: the %s ID is too long", ErrScopeForbidden, kind)

@@ -286,6 +286,11 @@ func cloneActor(a *Actor) *Actor {
 	return &c
 }
 
+// strings lists u's string fields, in the order the payload encodes them.
+func (u *User) strings() [8]*string {
+	return [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber}
+}
+
 // hasSignIn reports whether the session holds the sign-in id.
 func (s *Session) hasSignIn(id string) bool {
 	return id != "" && (s.SignIn.ID == id || slices.ContainsFunc(s.OtherSignIns, func(in SignIn) bool { return in.ID == id }))

@@ -3,7 +3,6 @@ package sessionkit
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -66,7 +65,7 @@ func newVerbs(m *Manager) *verbs {
 		providers: m.findProvider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
 }
 
-// signIn is SignIn: it returns the new session's cookie.
+// signIn is SignIn.
 func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, error) {
 	if v.cookies == nil {
 		return nil, cookieWrite{}, errCookiesDisabled
@@ -138,11 +137,10 @@ func (v *verbs) newSignIn(ctx context.Context, p SignInParams, now time.Time) (i
 	return in, psid, nil
 }
 
-// providerLookup finds a configured provider by its ID, or returns nil.
+// providerLookup finds a configured provider by its ID, or nil.
 type providerLookup func(id string) *provider
 
-// get returns the configured provider id, or an error wrapping
-// ErrUnknownProvider.
+// get is find(id), or an error wrapping ErrUnknownProvider.
 func (find providerLookup) get(id string) (*provider, error) {
 	if p := find(id); p != nil {
 		return p, nil
@@ -208,24 +206,17 @@ func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce str
 
 // mergeUser copies the non-empty fields of src over dst.
 func mergeUser(dst, src *User) {
-	set := func(d *string, s string) {
-		if s != "" {
-			*d = s
+	d := dst.strings()
+	for i, f := range src.strings() {
+		if *f != "" {
+			*d[i] = *f
 		}
 	}
-	set(&dst.ID, src.ID)
-	set(&dst.Name, src.Name)
-	set(&dst.Email, src.Email)
-	set(&dst.Image, src.Image)
-	set(&dst.FirstName, src.FirstName)
-	set(&dst.LastName, src.LastName)
-	set(&dst.Username, src.Username)
-	set(&dst.PhoneNumber, src.PhoneNumber)
 	dst.EmailVerified = dst.EmailVerified || src.EmailVerified
 	dst.PhoneVerified = dst.PhoneVerified || src.PhoneVerified
 }
 
-// signOut is SignOut: it returns the write that clears the cookie.
+// signOut is SignOut.
 func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 	if v.cookies == nil {
 		return cookieWrite{}, errCookiesDisabled
@@ -272,10 +263,8 @@ func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	if err != nil {
 		return nil
 	}
-	if _, _, err := v.sessions.mutateOwn(ctx, ref.ID, setStatus(StatusEnded)); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
+	_, _, err = v.sessions.mutateOwn(ctx, ref.ID, setStatus(StatusEnded))
+	return ignoreNotFound(err)
 }
 
 // update is UpdateSession, and with rotate RotateSession.
@@ -347,7 +336,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {
-		if _, _, err := v.sessions.mutateOwn(ctx, old.ID, setStatus(StatusReplaced)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := v.sessions.mutateOwn(ctx, old.ID, setStatus(StatusReplaced)); ignoreNotFound(err) != nil {
 			v.log.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}

@@ -142,7 +142,7 @@ func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Reco
 		if s, st, err := fromRecord(rec); err == nil {
 			first = &loaded{s, st}
 		}
-		if _, _, err := ss.mutateAt(ctx, rec.ID, true, first, signOut); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := ss.mutateAt(ctx, rec.ID, true, first, signOut); ignoreNotFound(err) != nil {
 			errs = append(errs, err)
 		}
 	}

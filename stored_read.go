@@ -111,7 +111,7 @@ func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, 
 // reports the theft.
 func (ss *storedSessions) revokeStolen(ctx context.Context, d *decoded, now time.Time) {
 	if statusAt(d.session, now) == StatusActive {
-		if _, _, err := ss.mutate(ctx, d.st.id, setStatus(StatusRevoked)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := ss.mutate(ctx, d.st.id, setStatus(StatusRevoked)); ignoreNotFound(err) != nil {
 			ss.logger.ErrorContext(ctx, "sessionkit: revoking a session after a cookie replay failed", "error", err.Error())
 		}
 		d.theft = true
@@ -224,6 +224,15 @@ func (ss *storedSessions) requestRef(r *http.Request) (cookieRef, bool) {
 func noSessionIfNotFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNoSession
+	}
+	return err
+}
+
+// ignoreNotFound is nil for a session the Store does not hold, and err
+// otherwise.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
 	}
 	return err
 }
