@@ -45,21 +45,17 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 // session is revoked), a newer one is invalid.
 func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen uint64, now time.Time) bool {
 	st := d.st
-	switch {
-	case gen == st.meta.Gen:
-		st.cookieGen = gen
-	case gen < st.meta.Gen && gen >= st.meta.AcceptedFrom(now):
-		st.cookieGen = gen
-		d.reissue = true
-	case gen < st.meta.Gen:
-		st.cookieGen = gen
-		ss.revokeStolen(ctx, d, now)
-		return false
-	default:
+	if gen > st.meta.Gen {
 		d.st, d.session, d.shared = nil, nil, false
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
 		return false
 	}
+	st.cookieGen = gen
+	if gen < st.meta.AcceptedFrom(now) {
+		ss.revokeStolen(ctx, d, now)
+		return false
+	}
+	d.reissue = d.reissue || gen < st.meta.Gen
 	return true
 }
 
@@ -95,9 +91,7 @@ func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, 
 		d.err = noSessionIfNotFound(err)
 		return d
 	}
-	// Advancing the generation takes presenting the cookie.
-	delivered := st.meta.Seen || st.meta.Gen > 1
-	if ref.Gen >= mv.From && (now.Before(mv.MovedAt.Add(record.Grace)) || !delivered) {
+	if !mv.Copied(ref.Gen, &st.meta, now) {
 		d.err = ErrNoSession
 		return d
 	}
@@ -173,7 +167,7 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 		return changed, nil
 	})
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
+		if ignoreNotFound(err) != nil {
 			ss.logger.WarnContext(ctx, "sessionkit: recording session activity failed", "error", err.Error())
 		}
 		return
@@ -181,9 +175,7 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 	d.own()
 	d.session.LastActiveAt, d.session.ExpireAt = s.LastActiveAt, s.ExpireAt
 	d.st.version, d.st.meta = st.version, st.meta
-	if st.meta.Gen != cookieGen {
-		d.reissue = true
-	}
+	d.reissue = d.reissue || st.meta.Gen != cookieGen
 }
 
 // openRef returns the reference a store-backed cookie carries, from the
@@ -194,8 +186,7 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 	if ref, ok := ss.cache.getRef(ck, now); ok {
 		return ref, false, nil
 	}
-	value := strings.Join(parts, "")
-	payload, rotated, err := ss.cookies.open(value)
+	payload, rotated, err := ss.cookies.open(strings.Join(parts, ""))
 	if err != nil {
 		return cookieRef{}, false, err
 	}

@@ -62,6 +62,17 @@ func DecodeMoved(p []byte) (Moved, error) {
 	return mv, nil
 }
 
+// Copied reports whether a cookie of generation gen, issued for the record
+// before it moved, is a copy now that the session it moved to has meta
+// dest. A cookie the move left accepted (gen >= From) may be a request in
+// flight within Grace of the move, or while the new cookie may not have
+// reached its client: a client presents it, or advances its generation,
+// once it has.
+func (mv Moved) Copied(gen uint64, dest *Meta, now time.Time) bool {
+	delivered := dest.Seen || dest.Gen > 1
+	return gen < mv.From || (!now.Before(mv.MovedAt.Add(Grace)) && delivered)
+}
+
 // StubExpiry is when the stub of a session that moved at now, and whose
 // record expires at end, expires: StubLife later, or at end if sooner.
 func StubExpiry(end, now time.Time) time.Time {

@@ -124,3 +124,28 @@ func TestProviderSessionID(t *testing.T) {
 		t.Errorf("got %q, want %q", got, "https://idp.example sid")
 	}
 }
+
+func TestMovedCopied(t *testing.T) {
+	mv := Moved{To: "sess_2", Gen: 4, From: 3, MovedAt: t0}
+	seen, unseen := Meta{Gen: 1, Seen: true}, Meta{Gen: 1}
+	tests := []struct {
+		name string
+		gen  uint64
+		dest *Meta
+		at   time.Duration
+		want bool
+	}{
+		{"older than the move accepted", 2, &unseen, 0, true},
+		{"in the grace window", 4, &seen, Grace - time.Second, false},
+		{"past the grace window, delivered", 4, &seen, Grace, true},
+		{"past the grace window, undelivered", 3, &unseen, time.Hour, false},
+		{"past the grace window, advanced", 3, &Meta{Gen: 2}, time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mv.Copied(tt.gen, tt.dest, t0.Add(tt.at)); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
