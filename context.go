@@ -12,10 +12,10 @@ type ctxKey struct{}
 // session pointer is atomic because UpdateSession may replace it while the
 // request's other goroutines read it.
 type requestState struct {
-	context.Context // the request's, extended: one allocation, not two
-	session atomic.Pointer[Session] // the request's own copy; nil until made when shared is set
-	shared  *Session                // from the verified-credential cache: copied on first use
-	err     error                   // nil exactly when the session is active
+	context.Context                         // the request's, extended: one allocation, not two
+	session         atomic.Pointer[Session] // the request's own copy; nil until made when shared is set
+	shared          *Session                // from the verified-credential cache: copied on first use
+	err             error                   // nil exactly when the session is active
 }
 
 // newRequestState holds s, which, when shared, is copied before use.

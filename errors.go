@@ -47,9 +47,9 @@ var (
 )
 
 var (
-	errCookiesDisabled = fmt.Errorf("%w: cookie sessions need Config.Keys", ErrNotConfigured)
-	errStoreRequired   = fmt.Errorf("%w: a session store (Config.Store) is required", ErrNotConfigured)
-	errTokensDisabled  = fmt.Errorf("%w: session tokens need Config.Tokens", ErrNotConfigured)
+	errCookiesDisabled    = fmt.Errorf("%w: cookie sessions need Config.Keys", ErrNotConfigured)
+	errStoreRequired      = fmt.Errorf("%w: a session store (Config.Store) is required", ErrNotConfigured)
+	errTokensDisabled     = fmt.Errorf("%w: session tokens need Config.Tokens", ErrNotConfigured)
 	errInvalidIDToken     = fmt.Errorf("%w: id token", ErrInvalidToken)
 	errInvalidLogoutToken = fmt.Errorf("%w: logout token", ErrInvalidToken)
 )

@@ -3,33 +3,20 @@ package sessionkit
 import (
 	"fmt"
 	"log/slog"
-	"time"
+
+	"github.com/sessionkit/sessionkit/internal/redact"
 )
 
 // A Session or SignIn formatted with fmt (%v, %+v, %#v, %s) or logged with
-// log/slog shows its credentials as "[redacted]": only encoding/json with
-// explicit effort, or reading the fields, reveals a token.
-
-func redacted(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
+// log/slog shows its credentials as "[redacted]": only reading the fields,
+// or encoding them to JSON on purpose, reveals a token.
 
 // String describes the session without its credentials.
 func (s Session) String() string {
 	return fmt.Sprintf("Session{ID:%s Status:%s Source:%s User:%s Provider:%s CreatedAt:%s LastActiveAt:%s ExpireAt:%s AbandonAt:%s "+
 		"AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s JWT:%s Error:%s Actor:%v Org:%s Workspace:%s SignIn:%s OtherSignIns:%d}",
-		s.ID, s.Status, s.Source, s.User.ID, s.Provider, fmtTime(s.CreatedAt), fmtTime(s.LastActiveAt), fmtTime(s.ExpireAt), fmtTime(s.AbandonAt),
-		redacted(s.AccessToken), fmtTime(s.AccessTokenExpiresAt), redacted(s.RefreshToken), redacted(s.IDToken), redacted(s.JWT),
+		s.ID, s.Status, s.Source, s.User.ID, s.Provider, redact.Time(s.CreatedAt), redact.Time(s.LastActiveAt), redact.Time(s.ExpireAt), redact.Time(s.AbandonAt),
+		redact.Secret(s.AccessToken), redact.Time(s.AccessTokenExpiresAt), redact.Secret(s.RefreshToken), redact.Secret(s.IDToken), redact.Secret(s.JWT),
 		s.Error, s.Actor, s.ActiveOrganizationID, s.ActiveWorkspaceID, s.SignIn.ID, len(s.OtherSignIns))
 }
 
@@ -53,8 +40,8 @@ func (s Session) LogValue() slog.Value {
 // String describes the sign-in without its credentials.
 func (in SignIn) String() string {
 	return fmt.Sprintf("SignIn{ID:%s Provider:%s User:%s AccessToken:%s AccessTokenExpiresAt:%s RefreshToken:%s IDToken:%s Actor:%v Org:%s Workspace:%s}",
-		in.ID, in.Provider, in.User.ID, redacted(in.AccessToken), fmtTime(in.AccessTokenExpiresAt),
-		redacted(in.RefreshToken), redacted(in.IDToken), in.Actor, in.ActiveOrganizationID, in.ActiveWorkspaceID)
+		in.ID, in.Provider, in.User.ID, redact.Secret(in.AccessToken), redact.Time(in.AccessTokenExpiresAt),
+		redact.Secret(in.RefreshToken), redact.Secret(in.IDToken), in.Actor, in.ActiveOrganizationID, in.ActiveWorkspaceID)
 }
 
 // GoString is String, so that %#v redacts too.
