@@ -34,20 +34,13 @@ var errMalformedPayload = wire.ErrMalformed
 
 // appendPayload appends the encoding of s to b.
 func appendPayload(b []byte, s *Session) []byte {
-	b = append(b, payloadVersion)
-	b = wire.AppendString(b, s.ID)
-	b = wire.AppendTime(b, s.CreatedAt)
-	b = wire.AppendTime(b, s.LastActiveAt)
-	b = wire.AppendTime(b, s.ExpireAt)
-	b = wire.AppendTime(b, s.AbandonAt)
-	status := s.Status
+	status, active := s.Status, s.SignIn.ID
 	if status == StatusActive || status == StatusExpired || status == StatusAbandoned {
 		status = "" // computed on decode
 	}
-	b = wire.AppendString(b, string(status))
-	b = wire.AppendString(b, s.Error)
-	b = wire.AppendString(b, s.SignIn.ID)
-	if s.SignIn.ID == "" {
+	f := sessionFields(s, (*string)(&status), &active)
+	b = wire.AppendFields(append(b, payloadVersion), f[:]...)
+	if active == "" {
 		return binary.AppendUvarint(b, 0)
 	}
 	all := s.SignIns()
@@ -60,35 +53,34 @@ func appendPayload(b []byte, s *Session) []byte {
 
 // appendSignIn appends the encoding of one sign-in to b.
 func appendSignIn(b []byte, in *SignIn) []byte {
-	b = wire.AppendString(b, in.ID)
-	b = wire.AppendString(b, in.Provider)
-	u := &in.User
-	for _, f := range u.strings() {
-		b = wire.AppendString(b, *f)
-	}
 	var flags byte
-	if u.EmailVerified {
+	if in.User.EmailVerified {
 		flags |= userFlagEV
 	}
-	if u.PhoneVerified {
+	if in.User.PhoneVerified {
 		flags |= userFlagPV
 	}
-	b = append(b, flags)
-	b = wire.AppendString(b, in.AccessToken)
-	b = wire.AppendString(b, in.TokenType)
-	b = wire.AppendTime(b, in.AccessTokenExpiresAt)
-	b = wire.AppendString(b, in.RefreshToken)
-	b = wire.AppendString(b, in.IDToken)
-	b = wire.AppendTime(b, in.IDTokenExpiresAt)
 	actor := ""
 	if in.Actor != nil {
 		actor = in.Actor.Subject
 	}
-	b = wire.AppendString(b, actor)
-	b = wire.AppendString(b, in.ActiveOrganizationID)
-	b = wire.AppendString(b, in.ActiveWorkspaceID)
-	b = wire.AppendTime(b, in.CreatedAt)
-	return wire.AppendTime(b, in.AccessTokenIssuedAt)
+	f := signInFields(in, &flags, &actor)
+	return wire.AppendFields(b, f[:]...)
+}
+
+// sessionFields lists the encoded fields of s in order; status and active
+// stand in for its status as encoded and its active sign-in's ID.
+func sessionFields(s *Session, status, active *string) [8]any {
+	return [...]any{&s.ID, &s.CreatedAt, &s.LastActiveAt, &s.ExpireAt, &s.AbandonAt, status, &s.Error, active}
+}
+
+// signInFields lists the encoded fields of in in order; flags and actor
+// stand in for its user's verification flags and its actor's subject.
+func signInFields(in *SignIn, flags *byte, actor *string) [22]any {
+	u := &in.User
+	return [...]any{&in.ID, &in.Provider, &u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username,
+		&u.PhoneNumber, flags, &in.AccessToken, &in.TokenType, &in.AccessTokenExpiresAt, &in.RefreshToken, &in.IDToken,
+		&in.IDTokenExpiresAt, actor, &in.ActiveOrganizationID, &in.ActiveWorkspaceID, &in.CreatedAt, &in.AccessTokenIssuedAt}
 }
 
 // decodePayload decodes a payload written by appendPayload. The session's
@@ -101,20 +93,16 @@ func decodePayload(p []byte) (*Session, error) {
 	}
 	r := wire.NewReader(wire.StringOf(p[1:]))
 	s := &Session{Source: SourceCookie}
-	s.ID = r.Str()
-	s.CreatedAt = r.Time()
-	s.LastActiveAt = r.Time()
-	s.ExpireAt = r.Time()
-	s.AbandonAt = r.Time()
-	switch st := Status(r.Str()); st {
+	var status, active string
+	f := sessionFields(s, &status, &active)
+	r.Fields(f[:]...)
+	switch st := Status(status); st {
 	case "":
 	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:
 		s.Status = st
 	default:
 		r.Fail()
 	}
-	s.Error = r.Str()
-	active := r.Str()
 	n := r.Uvarint()
 	if n > maxSignIns || r.Err() != nil {
 		return nil, errMalformedPayload
@@ -140,29 +128,16 @@ func decodePayload(p []byte) (*Session, error) {
 
 // readSignIn decodes one sign-in written by appendSignIn into in.
 func readSignIn(r *wire.Reader, in *SignIn) {
-	in.ID = r.Str()
-	in.Provider = r.Str()
-	u := &in.User
-	for _, f := range u.strings() {
-		*f = r.Str()
-	}
-	flags := r.Byte()
+	var flags byte
+	var actor string
+	f := signInFields(in, &flags, &actor)
+	r.Fields(f[:]...)
 	if flags&^userFlagAll != 0 {
 		r.Fail()
 	}
-	u.EmailVerified = flags&userFlagEV != 0
-	u.PhoneVerified = flags&userFlagPV != 0
-	in.AccessToken = r.Str()
-	in.TokenType = r.Str()
-	in.AccessTokenExpiresAt = r.Time()
-	in.RefreshToken = r.Str()
-	in.IDToken = r.Str()
-	in.IDTokenExpiresAt = r.Time()
-	if a := r.Str(); a != "" {
-		in.Actor = &Actor{Subject: a}
+	in.User.EmailVerified = flags&userFlagEV != 0
+	in.User.PhoneVerified = flags&userFlagPV != 0
+	if actor != "" {
+		in.Actor = &Actor{Subject: actor}
 	}
-	in.ActiveOrganizationID = r.Str()
-	in.ActiveWorkspaceID = r.Str()
-	in.CreatedAt = r.Time()
-	in.AccessTokenIssuedAt = r.Time()
 }

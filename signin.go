@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -43,26 +42,22 @@ type SignInParams struct {
 // without their HTTP face: each fires its callbacks and returns the cookie
 // to write. It is safe for concurrent use.
 type verbs struct {
-	now         func() time.Time
-	lifetime    time.Duration // Config.Lifetime
-	idleTimeout time.Duration // Config.IdleTimeout
-	log         *slog.Logger
-	store       store.Store // nil without Config.Store
-	sessions    *storedSessions
-	cookies     *cookieCodec // nil when Config.Keys is empty (bearer-only)
-	reader      *reader
-	hooks       *hooks
-	minter      *minter    // nil without Config.Tokens
-	cache       *credCache // nil when disabled
-	providers   providerLookup
+	now       func() time.Time
+	lifetime  time.Duration // Config.Lifetime
+	store     store.Store   // nil without Config.Store
+	sessions  *storedSessions
+	cookies   *cookieCodec // nil when Config.Keys is empty (bearer-only)
+	reader    *reader
+	hooks     *hooks
+	minter    *minter // nil without Config.Tokens
+	providers providerLookup
 	// authorizeScope is Config.AuthorizeScope.
 	authorizeScope func(ctx context.Context, s *Session, kind ScopeKind, id string) error
 }
 
 func newVerbs(m *Manager) *verbs {
-	return &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, idleTimeout: m.cfg.IdleTimeout, log: m.cfg.Logger,
-		store: m.cfg.Store, cookies: m.cookies, reader: m.reader, hooks: m.hooks, minter: m.minter, cache: m.cache,
-		providers: m.findProvider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
+	return &verbs{now: m.cfg.Now, lifetime: m.cfg.Lifetime, store: m.cfg.Store, cookies: m.cookies, reader: m.reader,
+		hooks: m.hooks, minter: m.minter, providers: m.findProvider, authorizeScope: m.cfg.AuthorizeScope, sessions: m.stored}
 }
 
 // signIn is SignIn.
@@ -102,8 +97,8 @@ func (v *verbs) newSession(in SignIn, now time.Time) *Session {
 		SignIn:       in,
 	}
 	s.ExpireAt = s.AbandonAt
-	if v.idleTimeout > 0 {
-		s.ExpireAt = now.Add(v.idleTimeout)
+	if v.sessions.idle > 0 {
+		s.ExpireAt = now.Add(v.sessions.idle)
 	}
 	return s
 }
@@ -231,7 +226,7 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 		serr = v.endStored(r.Context(), parts)
 	}
 	if ok {
-		v.cache.evict(parts)
+		v.sessions.cache.evict(parts)
 	}
 	cw := v.cookies.clearing(r)
 	if s != nil && serr == nil && v.store != nil {
@@ -337,7 +332,7 @@ func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWr
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {
 		if _, _, err := v.sessions.mutateOwn(ctx, old.ID, setStatus(StatusReplaced)); ignoreNotFound(err) != nil {
-			v.log.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
+			v.sessions.logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}
 	now := v.now()

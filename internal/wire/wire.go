@@ -148,6 +148,39 @@ func (r *Reader) Milli() time.Time {
 	return time.UnixMilli(int64(v)).UTC()
 }
 
+// AppendFields appends each field in order: a *string as AppendString, a
+// *time.Time as AppendTime, a *byte as the byte. Other types are skipped.
+func AppendFields(b []byte, fields ...any) []byte {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *string:
+			b = AppendString(b, *v)
+		case *time.Time:
+			b = AppendTime(b, *v)
+		case *byte:
+			b = append(b, *v)
+		}
+	}
+	return b
+}
+
+// Fields reads into each field, in order, what AppendFields wrote from
+// them; a field of another type fails r.
+func (r *Reader) Fields(fields ...any) {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *string:
+			*v = r.Str()
+		case *time.Time:
+			*v = r.Time()
+		case *byte:
+			*v = r.Byte()
+		default:
+			r.Fail()
+		}
+	}
+}
+
 // StringOf returns b as a string without a copy: b must never be written
 // again while the string (or anything sliced from it) is in use.
 func StringOf(b []byte) string {

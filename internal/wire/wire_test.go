@@ -77,3 +77,21 @@ func TestDoneNeedsEveryByte(t *testing.T) {
 		t.Fatalf("Done %v, Err %v with a byte left", r.Done(), r.Err())
 	}
 }
+
+func TestFields(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, tm, c := "héllo", at, byte(3)
+	b := AppendFields(nil, &s, &tm, &c)
+	var s2 string
+	var tm2 time.Time
+	var c2 byte
+	r := NewReader(string(b))
+	r.Fields(&s2, &tm2, &c2)
+	if !r.Done() || s2 != s || !tm2.Equal(tm) || c2 != c {
+		t.Fatalf("got %q %v %d (done %v), want %q %v %d", s2, tm2, c2, r.Done(), s, tm, c)
+	}
+	r = NewReader(string(b))
+	if r.Fields(&s2, new(int)); r.Err() == nil {
+		t.Fatal("a field of another type: got no error")
+	}
+}
