@@ -2,6 +2,7 @@ package sessionkit
 
 import (
 	"crypto/rand"
+	"slices"
 
 	"github.com/sessionkit/sessionkit/internal/record"
 )
@@ -27,15 +28,8 @@ func newSessionID() string { return "sess_" + rand.Text() }
 // privilegeChanged reports whether b acts as someone else than a, or in
 // another scope: then its session ID must change.
 func privilegeChanged(a, b *Session) bool {
-	if len(a.OtherSignIns) != len(b.OtherSignIns) || !samePrivileges(&a.SignIn, &b.SignIn) {
-		return true
-	}
-	for i := range a.OtherSignIns {
-		if !samePrivileges(&a.OtherSignIns[i], &b.OtherSignIns[i]) {
-			return true
-		}
-	}
-	return false
+	return !samePrivileges(&a.SignIn, &b.SignIn) ||
+		!slices.EqualFunc(a.OtherSignIns, b.OtherSignIns, func(x, y SignIn) bool { return samePrivileges(&x, &y) })
 }
 
 // samePrivileges reports whether x and y are the same sign-in, of the same

@@ -26,24 +26,20 @@ var (
 
 const (
 	// defaultTouchInterval is how often, at most, the middleware records
-	// activity on a stored session without Config.IdleTimeout (with it, a
-	// tenth of the timeout).
+	// activity without Config.IdleTimeout (with it, a tenth of it).
 	defaultTouchInterval = 5 * time.Minute
-	// casRetries bounds the rounds of a write that keeps losing
-	// compare-and-set races.
+	// casRetries bounds the rounds of a write losing compare-and-set races.
 	casRetries = 8
-	// saveTimeout bounds writes that must not be lost with the request's
-	// context, such as tokens the provider has already rotated.
+	// saveTimeout bounds writes that must outlive the request, such as
+	// tokens the provider has already rotated.
 	saveTimeout = 10 * time.Second
-	// refCacheLife bounds how long the verified-credential cache keeps a
-	// store-backed cookie's reference.
+	// refCacheLife bounds how long a cookie's reference stays cached.
 	refCacheLife = 24 * time.Hour
 )
 
-// storedSessions loads, decodes, saves (with compare-and-set) and moves
-// the records of a Manager with a Config.Store, reads the cookies that
-// refer to them, and runs the admin verbs. Without a Store its store is
-// nil, and only touch and touchInterval are of use.
+// storedSessions loads, saves (with compare-and-set) and moves the records
+// of a Manager with a Config.Store and reads the cookies that refer to
+// them. Without a Store, only touch and touchInterval are of use.
 type storedSessions struct {
 	store   store.Store
 	cache   *credCache   // nil when disabled
@@ -115,10 +111,9 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 	return fromRecord(rec)
 }
 
-// readRecord is loadRecord for the middleware's read, decoded on every
-// request: its strings share the bytes the Store returned (never changed in
-// place), which costs no more than a decoded copy from the
-// verified-credential cache would. What it returns is the request's own.
+// readRecord is loadRecord for the middleware, on every request: its
+// strings share the bytes the Store returned (never changed in place),
+// which costs no more than copying a cached decoded session would.
 func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
@@ -145,12 +140,7 @@ func (ss *storedSessions) load(ctx context.Context, id string, follow bool) (*Se
 // followMoved loads the live session a stub leads to, following at most
 // record.MaxMoves stubs.
 func (ss *storedSessions) followMoved(ctx context.Context, mv record.Moved) (*Session, *storeState, error) {
-	seen := []string{}
 	for range record.MaxMoves {
-		if slices.Contains(seen, mv.To) {
-			break
-		}
-		seen = append(seen, mv.To)
 		s, st, err := ss.loadRecord(ctx, mv.To)
 		var next *errMoved
 		if !errors.As(err, &next) {

@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,11 +35,11 @@ func (m *Manager) Touch(ctx context.Context, id string) error {
 	return err
 }
 
-// End ends the stored session id (status ended), as signing out does.
-// Requests that present its cookie get no active session, and
-// OnSessionExpired fires for them. Ending a session that is not active
-// changes nothing and is not an error; one the Store does not hold
-// returns store.ErrNotFound; without a Store, ErrNotConfigured.
+// End ends the stored session id (status ended), as signing out does:
+// requests with its cookie get no active session, and OnSessionExpired
+// fires for them. Ending an inactive session changes nothing and is no
+// error; one the Store does not hold returns store.ErrNotFound; without a
+// Store, ErrNotConfigured.
 func (m *Manager) End(ctx context.Context, id string) error {
 	return m.stored.setStatusOf(ctx, id, StatusEnded)
 }
@@ -49,15 +50,12 @@ func (m *Manager) Revoke(ctx context.Context, id string) error {
 	return m.stored.setStatusOf(ctx, id, StatusRevoked)
 }
 
-// RevokeUser signs userID out everywhere. Every active session where
-// userID is the only account signed in is revoked (status revoked); from a
-// session signed in to several accounts only userID's sign-in is removed,
-// and the first remaining one becomes active if it was. The session keeps
-// its ID and generation: its holder's cookie stays valid for the other
-// accounts. RevokeUser goes on past a session it cannot change, and
-// returns the errors joined. It needs a Store that lists sessions by user
-// (store.UserLister): otherwise it returns an error wrapping
-// ErrNotConfigured.
+// RevokeUser signs userID out everywhere: every active session where it is
+// the only account signed in is revoked; from one signed in to several,
+// only its sign-in is removed (the first remaining one becoming active if
+// it was), and the holder's cookie stays valid for the others. It goes on
+// past a session it cannot change and returns the errors joined. It needs
+// a store.UserLister, or returns an error wrapping ErrNotConfigured.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	recs, err := m.stored.listByUser(ctx, userID)
 	if err != nil {
@@ -67,15 +65,12 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 }
 
 // ListSessions returns the stored sessions userID is signed in to, most
-// recently active first, each with its status computed now: active ones,
-// and those ended, revoked, ... that the Store still holds. A session
-// signed in to several accounts is listed for each of them, whichever is
-// active (Session.User is the active one; Session.SignIns lists them all),
-// and Revoke ends it for all of them: RevokeUser signs one account out
-// and leaves the others. The sessions carry their tokens (in fields that
-// JSON encoding skips); they are the caller's own. It needs a Store that
-// lists sessions by user (store.UserLister): otherwise it returns an error
-// wrapping ErrNotConfigured.
+// recently active first, with their status computed now (ended, revoked,
+// ... ones too, while the Store holds them). A session signed in to several
+// accounts is listed for each, whichever is active (Session.SignIns lists
+// them); Revoke ends it for all, RevokeUser for one. The sessions are the
+// caller's own, tokens included (in fields JSON skips). It needs a
+// store.UserLister, or returns an error wrapping ErrNotConfigured.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, error) {
 	recs, err := m.stored.listByUser(ctx, userID)
 	if err != nil {
@@ -90,10 +85,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]*Session, 
 		}
 	}
 	slices.SortFunc(out, func(a, b *Session) int {
-		if c := b.LastActiveAt.Compare(a.LastActiveAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
+		return cmp.Or(b.LastActiveAt.Compare(a.LastActiveAt), strings.Compare(a.ID, b.ID))
 	})
 	return out, nil
 }
@@ -117,9 +109,7 @@ func (ss *storedSessions) listByUser(ctx context.Context, userID string) ([]stor
 	return recs, storeErr(err)
 }
 
-// signOutAccounts removes the sign-ins match reports from each active
-// session of recs, revoking a session left with none, as RevokeUser
-// describes, and returns the errors joined.
+// signOutAccounts is RevokeUser for the sign-ins match reports in recs.
 func (ss *storedSessions) signOutAccounts(ctx context.Context, recs []store.Record, match func(meta *storeMeta, in *SignIn) bool) error {
 	signOut := func(s *Session, meta *storeMeta, _ time.Time) (bool, error) {
 		if s.Status != StatusActive {
