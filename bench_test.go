@@ -146,7 +146,7 @@ func BenchmarkMiddleware(b *testing.B) {
 //go:noinline
 func attachShared(s *Session, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(withState(r.Context(), newRequestState(s, true, nil))))
+		next.ServeHTTP(w, r.WithContext(withState(r.Context(), s, true, nil)))
 	})
 }
 

@@ -18,17 +18,6 @@ type requestState struct {
 	err             error                   // nil exactly when the session is active
 }
 
-// newRequestState holds s, which, when shared, is copied before use.
-func newRequestState(s *Session, shared bool, err error) *requestState {
-	st := &requestState{err: err}
-	if shared {
-		st.shared = s
-	} else {
-		st.session.Store(s)
-	}
-	return st
-}
-
 // load returns the request's own session, copying a shared one once.
 func (st *requestState) load() *Session {
 	if s := st.session.Load(); s != nil || st.shared == nil {
@@ -55,8 +44,15 @@ func stateFrom(ctx context.Context) *requestState {
 	return st
 }
 
-func withState(ctx context.Context, st *requestState) context.Context {
-	st.Context = ctx
+// withState extends ctx with the state of a request whose session is s;
+// a shared s is copied before use.
+func withState(ctx context.Context, s *Session, shared bool, err error) context.Context {
+	st := &requestState{Context: ctx, err: err}
+	if shared {
+		st.shared = s
+	} else {
+		st.session.Store(s)
+	}
 	return st
 }
 

@@ -84,9 +84,8 @@ func signInFields(in *SignIn, flags *byte, actor *string) [22]any {
 }
 
 // decodePayload decodes a payload written by appendPayload. The session's
-// strings are p's memory, not a copy: the caller gives p up, and nothing may
-// write to it afterwards (cookieCodec.open's payloads are such; decodeStored
-// copies what a Store returns).
+// strings are p's memory, not a copy: nothing may write to p afterwards
+// (cookieCodec.open's payloads and the records fromRecord reads are such).
 func decodePayload(p []byte) (*Session, error) {
 	if len(p) == 0 || p[0] != payloadVersion {
 		return nil, errMalformedPayload

@@ -44,7 +44,7 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 		m.reissued(r.Context(), w, d.writeErr)
 	}
 	m.hooks.decoded(r.Context(), d)
-	return r.WithContext(withState(r.Context(), newRequestState(d.session, d.shared, d.err)))
+	return r.WithContext(withState(r.Context(), d.session, d.shared, d.err))
 }
 
 // reissued finishes a response whose session cookie the middleware

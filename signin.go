@@ -258,7 +258,7 @@ func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	if err != nil {
 		return nil
 	}
-	_, _, err = v.sessions.mutateOwn(ctx, ref.ID, setStatus(StatusEnded))
+	_, _, err = v.sessions.mutateAt(ctx, ref.ID, false, nil, setStatus(StatusEnded))
 	return ignoreNotFound(err)
 }
 
@@ -331,7 +331,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {
-		if _, _, err := v.sessions.mutateOwn(ctx, old.ID, setStatus(StatusReplaced)); ignoreNotFound(err) != nil {
+		if _, _, err := v.sessions.mutateAt(ctx, old.ID, false, nil, setStatus(StatusReplaced)); ignoreNotFound(err) != nil {
 			v.sessions.logger.WarnContext(ctx, "sessionkit: marking the replaced session failed", "error", err.Error())
 		}
 	}

@@ -84,7 +84,9 @@ func storeErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 }
 
-// fromRecord decodes a stored session.
+// fromRecord decodes a stored session, whose strings share rec.Data: the
+// caller's own copy, or bytes the Store shares with readers
+// (store.SharedLoad) and never changes in place.
 func fromRecord(rec store.Record) (*Session, *storeState, error) {
 	if record.IsMoved(rec.Data) {
 		mv, err := record.DecodeMoved(rec.Data)
@@ -93,7 +95,14 @@ func fromRecord(rec store.Record) (*Session, *storeState, error) {
 		}
 		return nil, nil, &errMoved{mv}
 	}
-	meta, s, err := decodeStored(rec.Data)
+	var s *Session
+	meta, rest, err := record.DecodeMeta(rec.Data)
+	if err == nil {
+		s, err = decodePayload(rest)
+	}
+	if err == nil && (s.SignIn.ID == "" || s.User.ID == "") {
+		err = errMalformedPayload
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: stored session: %w", ErrInvalidSession, err)
 	}
@@ -201,15 +210,10 @@ func (ss *storedSessions) mutateLoaded(ctx context.Context, l loaded, f mutation
 	return ss.mutateAt(ctx, l.st.id, true, &l, f)
 }
 
-// mutateOwn is mutate for a session named by a request's cookie: a move is
-// not followed (ErrNotFound), since the cookie of before it must not reach
-// the moved session (decodeMovedCookie).
-func (ss *storedSessions) mutateOwn(ctx context.Context, id string, f mutation) (*Session, *storeState, error) {
-	return ss.mutateAt(ctx, id, false, nil, f)
-}
-
 // mutateAt runs the rounds of mutate: follow says whether a move is
-// followed, first is the first round's session when the caller has it.
+// followed (not for a session a request's cookie names: the cookie of
+// before a move must not reach the moved session), first is the first
+// round's session when the caller has it.
 func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, first *loaded, f mutation) (*Session, *storeState, error) {
 	for range casRetries {
 		cur := first
