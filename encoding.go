@@ -8,19 +8,11 @@ import (
 	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
-// The cookie payload is a compact binary record, sealed by
-// cookieCodec.sealCookie (cookie.go):
-//
-//	version byte (payloadVersion)
-//	session: id, createdAt, lastActiveAt, expireAt, abandonAt, status, error, active sign-in's ID
-//	count of sign-ins, then each sign-in in the order they signed in:
-//	  id, provider, user (8 strings + a flags byte), accessToken, tokenType,
-//	  accessTokenExpiresAt, refreshToken, idToken, idTokenExpiresAt,
-//	  actor subject, organization, workspace, createdAt, accessTokenIssuedAt
-//
-// Strings are a uvarint length and the bytes; times are uvarint Unix seconds,
-// 0 for the zero time. Every read is bounds-checked, so any byte string
-// decodes to a session or to errMalformedPayload, never a panic.
+// The cookie payload, which cookieCodec.sealCookie seals, is payloadVersion,
+// the fields of sessionFields, the count of sign-ins, and the fields of
+// signInFields for each, in the order they signed in, in wire's encoding.
+// Any byte string decodes to a session or to errMalformedPayload, never a
+// panic.
 const payloadVersion = 2
 
 const (
@@ -68,14 +60,14 @@ func appendSignIn(b []byte, in *SignIn) []byte {
 	return wire.AppendFields(b, f[:]...)
 }
 
-// sessionFields lists the encoded fields of s in order; status and active
-// stand in for its status as encoded and its active sign-in's ID.
+// sessionFields lists the encoded fields of s; status and active stand in
+// for its status as encoded and its active sign-in's ID.
 func sessionFields(s *Session, status, active *string) [8]any {
 	return [...]any{&s.ID, &s.CreatedAt, &s.LastActiveAt, &s.ExpireAt, &s.AbandonAt, status, &s.Error, active}
 }
 
-// signInFields lists the encoded fields of in in order; flags and actor
-// stand in for its user's verification flags and its actor's subject.
+// signInFields lists the encoded fields of in; flags and actor stand in
+// for its user's verification flags and its actor's subject.
 func signInFields(in *SignIn, flags *byte, actor *string) [22]any {
 	u := &in.User
 	return [...]any{&in.ID, &in.Provider, &u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username,

@@ -25,15 +25,14 @@ func (e *errMoved) Error() string { return "sessionkit: stored session moved to 
 // newSessionID returns a fresh random session ID.
 func newSessionID() string { return "sess_" + rand.Text() }
 
-// privilegeChanged reports whether b acts as someone else than a, or in
-// another scope: then its session ID must change.
+// privilegeChanged reports whether b acts as another or in another scope.
 func privilegeChanged(a, b *Session) bool {
 	return !samePrivileges(&a.SignIn, &b.SignIn) ||
 		!slices.EqualFunc(a.OtherSignIns, b.OtherSignIns, func(x, y SignIn) bool { return samePrivileges(&x, &y) })
 }
 
-// samePrivileges reports whether x and y are the same sign-in, of the same
-// user, acting in the same scope and for the same actor.
+// samePrivileges reports whether x and y are the same sign-in, user,
+// scope and actor.
 func samePrivileges(x, y *SignIn) bool {
 	return x.ID == y.ID && x.User.ID == y.User.ID && x.ActiveOrganizationID == y.ActiveOrganizationID &&
 		x.ActiveWorkspaceID == y.ActiveWorkspaceID && sameActor(x.Actor, y.Actor)

@@ -17,22 +17,18 @@ type Status string
 const (
 	// StatusActive: the session is valid and all activity is allowed.
 	StatusActive Status = "active"
-	// StatusExpired: the absolute lifetime (AbandonAt) has passed, or
-	// ExpireAt has without an idle timeout.
+	// StatusExpired: the lifetime is over (AbandonAt, or ExpireAt alone).
 	StatusExpired Status = "expired"
-	// StatusAbandoned: the session went unused for longer than
-	// Config.IdleTimeout before its absolute lifetime ended.
+	// StatusAbandoned: the session went unused past Config.IdleTimeout.
 	StatusAbandoned Status = "abandoned"
-	// StatusEnded: the user signed out of the session. Needs a Store.
+	// StatusEnded: the user signed out of the session (Store).
 	StatusEnded Status = "ended"
 	// StatusRemoved: the session was removed from its client. No verb of
 	// this package sets it; a stored session that carries it is inactive.
 	StatusRemoved Status = "removed"
-	// StatusReplaced: a newer session on the same client superseded this
-	// one. Needs a Store.
+	// StatusReplaced: a newer session on its client superseded it (Store).
 	StatusReplaced Status = "replaced"
-	// StatusRevoked: the application or an administrator ended the session.
-	// Needs a Store.
+	// StatusRevoked: the application or an administrator ended it (Store).
 	StatusRevoked Status = "revoked"
 )
 
@@ -45,14 +41,15 @@ const (
 	SourceCookie Source = "cookie"
 	// SourceBearer: an "Authorization: Bearer <JWT>" header.
 	SourceBearer Source = "bearer"
-	// SourceJWTCookie: a JWT read from the cookie named by
-	// JWTConfig.CookieName (as Clerk's "__session").
+	// SourceJWTCookie: a JWT in the cookie JWTConfig.CookieName names.
 	SourceJWTCookie Source = "jwt_cookie"
 )
 
 // User is the user a session (or one of its sign-ins) belongs to: Auth.js's
 // four fields, then Clerk's richer ones. From an ID token or a bearer JWT
-// they are filled from the standard OpenID Connect claims named below.
+// they are filled from the standard OpenID Connect claims (sub, name, email,
+// picture, given_name, family_name, preferred_username, email_verified,
+// phone_number, phone_number_verified).
 type User struct {
 	// ID is the user's stable identifier ("sub"); a session always has one.
 	ID string `json:"id"`
@@ -68,13 +65,11 @@ type User struct {
 	LastName string `json:"lastName,omitempty"`
 	// Username is the preferred username ("preferred_username").
 	Username string `json:"username,omitempty"`
-	// EmailVerified reports that the provider verified Email
-	// ("email_verified").
+	// EmailVerified reports that the provider verified Email.
 	EmailVerified bool `json:"emailVerified,omitempty"`
 	// PhoneNumber is the primary phone number ("phone_number").
 	PhoneNumber string `json:"phoneNumber,omitempty"`
-	// PhoneVerified reports that the provider verified PhoneNumber
-	// ("phone_number_verified").
+	// PhoneVerified reports that the provider verified PhoneNumber.
 	PhoneVerified bool `json:"phoneVerified,omitempty"`
 }
 
@@ -129,8 +124,8 @@ type SignIn struct {
 // fields are tagged `json:"-"`: encode them deliberately if a client must
 // see one.
 type Session struct {
-	// ID identifies the session. Cookie sessions get a fresh random ID on
-	// every sign-in; bearer sessions take it from the token's "sid" claim.
+	// ID identifies the session: random for a cookie session, the "sid"
+	// claim for a bearer one.
 	ID string `json:"id,omitempty"`
 	// Status is computed against Config.Now when the request is decoded.
 	Status Status `json:"status"`
@@ -154,12 +149,10 @@ type Session struct {
 	// AbandonAt is the end of the session's absolute lifetime.
 	AbandonAt time.Time `json:"abandonAt,omitzero"`
 
-	// JWT is the raw JWT the session was read from (bearer or JWT cookie
-	// sessions); empty for cookie sessions.
+	// JWT is the raw JWT a bearer or JWT-cookie session was read from.
 	JWT string `json:"-"`
-	// JWTPayload carries the verified claims of JWT into JSON
-	// ("jwtPayload"). Read and change them with Claims; SetClaims
-	// replaces them.
+	// JWTPayload carries JWT's verified claims into JSON; read and change
+	// them with Claims, replace them with SetClaims.
 	JWTPayload claimsField `json:"jwtPayload,omitzero"`
 
 	// Error records a token problem that did not end the session, such as
@@ -168,12 +161,11 @@ type Session struct {
 
 	// OtherSignIns are the inactive sign-ins of a browser signed in to
 	// several accounts (AddSignIn), each with its own tokens and scope;
-	// SwitchSignIn activates one. Empty with one sign-in and for bearer
-	// sessions.
+	// SwitchSignIn activates one.
 	OtherSignIns []SignIn `json:"otherSignIns,omitempty"`
 
-	// activeAt places SignIn among the sign-ins in the order they signed
-	// in: OtherSignIns[:activeAt], SignIn, the rest.
+	// activeAt places SignIn in sign-in order: OtherSignIns[:activeAt],
+	// SignIn, the rest.
 	activeAt int
 }
 
@@ -191,8 +183,7 @@ func (s *Session) SignIns() []SignIn {
 	return append(all, s.OtherSignIns[at:]...)
 }
 
-// setSignIns makes all[active] the session's SignIn and the others, in
-// order, its OtherSignIns.
+// setSignIns makes all[active] the SignIn and the others OtherSignIns.
 func (s *Session) setSignIns(all []SignIn, active int) {
 	s.SignIn = all[active]
 	s.OtherSignIns = nil
@@ -286,7 +277,7 @@ func cloneActor(a *Actor) *Actor {
 	return &c
 }
 
-// strings lists u's string fields, in the order the payload encodes them.
+// strings lists u's string fields.
 func (u *User) strings() [8]*string {
 	return [...]*string{&u.ID, &u.Name, &u.Email, &u.Image, &u.FirstName, &u.LastName, &u.Username, &u.PhoneNumber}
 }
@@ -311,8 +302,7 @@ func (s *Session) validSignIns() error {
 	return nil
 }
 
-// checkSignIns reports ErrSessionTooLarge for more sign-ins than a cookie
-// or a record holds.
+// checkSignIns reports ErrSessionTooLarge past maxSignIns.
 func (s *Session) checkSignIns() error {
 	if 1+len(s.OtherSignIns) > maxSignIns {
 		return fmt.Errorf("%w: more than %d sign-ins", ErrSessionTooLarge, maxSignIns)
@@ -320,8 +310,7 @@ func (s *Session) checkSignIns() error {
 	return nil
 }
 
-// switchTo makes the sign-in id the active one, and reports whether the
-// session holds it.
+// switchTo activates the sign-in id, and reports whether there is one.
 func (s *Session) switchTo(id string) bool {
 	all := s.SignIns()
 	i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == id })
@@ -332,10 +321,9 @@ func (s *Session) switchTo(id string) bool {
 	return true
 }
 
-// dropSignIns removes the sign-ins drop matches, the first one left
-// becoming active if the active one goes, and reports how many were dropped
-// and are left. When none is dropped, or none would be left, it changes
-// nothing.
+// dropSignIns removes the sign-ins drop matches (the first one left
+// becoming active if the active one goes) unless that is none or all of
+// them, and reports how many are dropped and left.
 func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
 	all := s.SignIns()
 	active := s.SignIn.ID

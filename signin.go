@@ -103,8 +103,7 @@ func (v *verbs) newSession(in SignIn, now time.Time) *Session {
 	return s
 }
 
-// newSignIn makes the sign-in p describes, verifying its ID token, and
-// returns the provider session ID the token names (qualified), or "".
+// newSignIn makes p's sign-in and returns its ID token's provider session.
 func (v *verbs) newSignIn(ctx context.Context, p SignInParams, now time.Time) (in SignIn, psid string, err error) {
 	in = SignIn{
 		ID:                   "sin_" + rand.Text(),
@@ -143,8 +142,7 @@ func (find providerLookup) get(id string) (*provider, error) {
 	return nil, fmt.Errorf("%w %q", ErrUnknownProvider, id)
 }
 
-// signInTokens puts p's tokens into in, verifying its ID token, and
-// returns the provider session ID the token names.
+// signInTokens puts p's tokens, verified, into in (as newSignIn).
 func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, now time.Time) (psid string, err error) {
 	t := p.Token
 	in.AccessToken = t.AccessToken
@@ -251,8 +249,7 @@ func (v *verbs) signedOut(r *http.Request) *Session {
 	return s
 }
 
-// endStored ends the stored session the cookie parts refer to, so that a
-// copy of the cookie is worth nothing either.
+// endStored ends the stored session of the cookie parts: copies die too.
 func (v *verbs) endStored(ctx context.Context, parts []string) error {
 	ref, _, err := v.sessions.openRef(parts, v.now())
 	if err != nil {
@@ -277,8 +274,8 @@ func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool
 	return v.updateFrom(r, cur, update, ownedPSID{}, rotate)
 }
 
-// updateFrom is update of cur, r's active cookie session; with a Store it
-// also records psid, if set, for the updated session (AddSignIn).
+// updateFrom is update of cur, r's active cookie session, recording psid
+// with a Store.
 func (v *verbs) updateFrom(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
 	if v.store != nil {
 		return v.updateStored(r, cur, update, psid, rotate)
@@ -307,9 +304,8 @@ func (v *verbs) updated(r *http.Request, s *Session) {
 	v.hooks.session(r.Context(), "OnSessionUpdate", v.hooks.cb.OnSessionUpdate, s)
 }
 
-// applyUpdate runs update on a copy of cur, keeps cur's identity and
-// lifetime fields, and checks that the result still has sign-ins and a
-// user.
+// applyUpdate runs update on a copy of cur, keeping its identity and
+// lifetime, and checks the result.
 func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	s := cur.Clone()
 	if err := update(s); err != nil {
@@ -326,8 +322,7 @@ func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	return s, nil
 }
 
-// signInStored saves the new session s and returns its cookie; the
-// session the client carried before, if any, is marked replaced.
+// signInStored saves s, marking the client's previous session replaced.
 func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWrite, error) {
 	ctx := r.Context()
 	if old, ok := v.sessions.requestRef(r); ok {

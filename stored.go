@@ -53,8 +53,7 @@ func newStoredSessions(cfg *settings, cache *credCache, cookies *cookieCodec) *s
 	return &storedSessions{store: cfg.Store, cache: cache, cookies: cookies, now: cfg.Now, logger: cfg.Logger, idle: cfg.IdleTimeout}
 }
 
-// capability returns the Store as the optional interface T, or an error
-// wrapping ErrNotConfigured that names what is missing.
+// capability returns the Store as T, or ErrNotConfigured naming name.
 func capability[T any](s store.Store, name string) (T, error) {
 	var zero T
 	if s == nil {
@@ -75,8 +74,7 @@ type storeState struct {
 	cookieGen uint64 // the generation the request's cookie carries
 }
 
-// storeErr wraps a system error of the Store; ErrNotFound and ErrConflict
-// pass as they are.
+// storeErr wraps a Store's system error; ErrNotFound and ErrConflict pass.
 func storeErr(err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
 		return err
@@ -110,8 +108,7 @@ func fromRecord(rec store.Record) (*Session, *storeState, error) {
 	return s, &storeState{id: rec.ID, version: rec.Version, meta: meta, cookieGen: meta.Gen}, nil
 }
 
-// loadRecord loads and decodes session id; a forwarding stub returns an
-// *errMoved.
+// loadRecord loads session id; a forwarding stub returns an *errMoved.
 func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	rec, err := ss.store.Load(ctx, id)
 	if err != nil {
@@ -132,8 +129,7 @@ func (ss *storedSessions) loadLive(ctx context.Context, id string) (*Session, *s
 	return ss.load(ctx, id, true)
 }
 
-// load loads session id; if it moved, follow says whether to follow it or
-// to return ErrNotFound.
+// load loads session id; a moved one is followed if follow, else not found.
 func (ss *storedSessions) load(ctx context.Context, id string, follow bool) (*Session, *storeState, error) {
 	s, st, err := ss.loadRecord(ctx, id)
 	var mv *errMoved
@@ -146,8 +142,7 @@ func (ss *storedSessions) load(ctx context.Context, id string, follow bool) (*Se
 	return nil, nil, store.ErrNotFound
 }
 
-// followMoved loads the live session a stub leads to, following at most
-// record.MaxMoves stubs.
+// followMoved loads the session a stub leads to, at most MaxMoves away.
 func (ss *storedSessions) followMoved(ctx context.Context, mv record.Moved) (*Session, *storeState, error) {
 	for range record.MaxMoves {
 		s, st, err := ss.loadRecord(ctx, mv.To)
@@ -168,8 +163,7 @@ func recordExpiry(s *Session) time.Time {
 	return s.AbandonAt
 }
 
-// saveState writes s with st's version (0 creates it), returning the new
-// one.
+// saveState writes s at st.s version (0 creates it) and returns the new one.
 func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeState) (uint64, error) {
 	if err := s.checkSignIns(); err != nil {
 		return 0, err
@@ -204,8 +198,7 @@ type loaded struct {
 	st *storeState
 }
 
-// mutateLoaded is mutate whose first round starts from l instead of
-// loading the session again.
+// mutateLoaded is mutate starting from l instead of loading it again.
 func (ss *storedSessions) mutateLoaded(ctx context.Context, l loaded, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, l.st.id, true, &l, f)
 }
@@ -233,8 +226,7 @@ func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, 
 	return nil, nil, fmt.Errorf("%w: session %s kept changing", store.ErrConflict, id)
 }
 
-// mutateOnce applies f to cur and saves the outcome; done is false when a
-// lost compare-and-set calls for another round.
+// mutateOnce is one round of mutateAt; it is not done when it lost a race.
 func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutation) (s *Session, st *storeState, done bool, err error) {
 	s, st = cur.s, cur.st
 	now := ss.now()
@@ -307,9 +299,8 @@ func (ss *storedSessions) writeStub(ctx context.Context, s *Session, st *storeSt
 	return err
 }
 
-// lock takes the Store's lock named key for at most ttl (store.Locker).
-// Without that capability every caller gets it: one instance's refresh
-// flights are joined in memory, and instances do not wait for each other.
+// lock takes the Store's lock named key for at most ttl (store.Locker);
+// without one every caller gets it, and only in-process flights join.
 func (ss *storedSessions) lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error) {
 	if l, ok := ss.store.(store.Locker); ok {
 		return l.Lock(ctx, key, ttl)

@@ -13,9 +13,8 @@ import (
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// decodeStoredCookie reads a store-backed session cookie, which names a
-// session and a generation. Only the reference is cached: the Store is
-// asked on every request.
+// decodeStoredCookie reads a store-backed cookie (a session ID and a
+// generation); only the reference is cached, the Store asked every time.
 func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string, now time.Time) (d decoded) {
 	ref, rotated, err := ss.openRef(parts, now)
 	if err != nil {
@@ -59,8 +58,8 @@ func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen u
 	return true
 }
 
-// storedStatusErr computes the status of d's stored session at now and
-// returns the request's error for it (nil when active).
+// storedStatusErr updates the status of d's session at now and returns the
+// request's error for it.
 func storedStatusErr(d *decoded, now time.Time) error {
 	if status := statusAt(d.session, now); status != d.session.Status {
 		d.own()
@@ -101,8 +100,7 @@ func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, 
 	return d
 }
 
-// revokeStolen revokes d's stored session, whose cookie was copied, and
-// reports the theft.
+// revokeStolen revokes d's session, whose cookie was copied.
 func (ss *storedSessions) revokeStolen(ctx context.Context, d *decoded, now time.Time) {
 	if statusAt(d.session, now) == StatusActive {
 		if _, _, err := ss.mutate(ctx, d.st.id, setStatus(StatusRevoked)); ignoreNotFound(err) != nil {
@@ -115,8 +113,7 @@ func (ss *storedSessions) revokeStolen(ctx context.Context, d *decoded, now time
 	d.err = fmt.Errorf("%w: %w", ErrSessionExpired, ErrTokenTheft)
 }
 
-// touchInterval is the least time between two activity records of the
-// middleware.
+// touchInterval is the least time between two activity records.
 func (ss *storedSessions) touchInterval() time.Duration {
 	if ss.idle > 0 {
 		return ss.idle / 10
@@ -199,8 +196,7 @@ func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef,
 	return ref, rotated, nil
 }
 
-// requestRef returns the reference of r's store-backed cookie, if it
-// carries a valid one.
+// requestRef returns the reference of r's valid store-backed cookie.
 func (ss *storedSessions) requestRef(r *http.Request) (cookieRef, bool) {
 	parts, ok := ss.cookies.parts(r)
 	if !ok {
@@ -210,8 +206,7 @@ func (ss *storedSessions) requestRef(r *http.Request) (cookieRef, bool) {
 	return ref, err == nil
 }
 
-// noSessionIfNotFound is ErrNoSession for a session the Store does not
-// hold, and err otherwise.
+// noSessionIfNotFound is ErrNoSession for store.ErrNotFound, else err.
 func noSessionIfNotFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNoSession
@@ -219,8 +214,7 @@ func noSessionIfNotFound(err error) error {
 	return err
 }
 
-// ignoreNotFound is nil for a session the Store does not hold, and err
-// otherwise.
+// ignoreNotFound is nil for store.ErrNotFound, else err.
 func ignoreNotFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
