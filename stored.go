@@ -163,7 +163,7 @@ func recordExpiry(s *Session) time.Time {
 	return s.AbandonAt
 }
 
-// saveState writes s at st.s version (0 creates it) and returns the new one.
+// saveState writes s at st's version (0 creates it), returning the new one.
 func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeState) (uint64, error) {
 	if err := s.checkSignIns(); err != nil {
 		return 0, err
