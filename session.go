@@ -177,19 +177,13 @@ func (s *Session) SignIns() []SignIn {
 		return nil
 	}
 	at := min(max(s.activeAt, 0), len(s.OtherSignIns))
-	all := make([]SignIn, 0, 1+len(s.OtherSignIns))
-	all = append(all, s.OtherSignIns[:at]...)
-	all = append(all, s.SignIn)
-	return append(all, s.OtherSignIns[at:]...)
+	return slices.Concat(s.OtherSignIns[:at], []SignIn{s.SignIn}, s.OtherSignIns[at:])
 }
 
 // setSignIns makes all[active] the SignIn and the others OtherSignIns.
 func (s *Session) setSignIns(all []SignIn, active int) {
 	s.SignIn = all[active]
-	s.OtherSignIns = nil
-	if len(all) > 1 {
-		s.OtherSignIns = append(append(make([]SignIn, 0, len(all)-1), all[:active]...), all[active+1:]...)
-	}
+	s.OtherSignIns = slices.Concat(all[:active], all[active+1:])
 	s.activeAt = active
 }
 
