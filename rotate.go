@@ -8,14 +8,10 @@ import (
 )
 
 // Session IDs rotate when a session's privileges change (who it acts as,
-// the accounts signed in, the actor, the organization or workspace), so
-// that an ID learned before the change, planted or leaked, is worth nothing
-// after it. Without a Store the cookie is sealed anew. With a Store the
-// session is saved under the new ID and its old record becomes a
-// forwarding stub (record.Moved) for record.StubLife. The old cookie never
-// reaches the new session (fixation): within record.Grace of the move, or
-// while the new cookie has not reached its client, it has no session;
-// later it is a copy, and the session it leads to is revoked.
+// the accounts, the actor, the organization or workspace), so that an ID
+// planted or leaked before is worth nothing after. With a Store the session
+// is saved under the new ID and its old record becomes a forwarding stub
+// (record.Moved), which the old cookie never gets through (fixation).
 
 // errMoved is what fromRecord returns for a forwarding stub.
 type errMoved struct{ record.Moved }

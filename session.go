@@ -117,12 +117,10 @@ type SignIn struct {
 }
 
 // Session is the snapshot of a request's session: who is calling, with which
-// tokens, in which scope, and whether that is still valid, as of the moment
-// the request was decoded. Every request gets its own: a handler may change
-// it and no other request sees the change. It is not safe for concurrent
-// mutation; Clone it for another goroutine that writes. The credential
-// fields are tagged `json:"-"`: encode them deliberately if a client must
-// see one.
+// tokens, in which scope, and whether that is still valid, when the request
+// was decoded. Every request gets its own, which no other request sees
+// change; Clone it for another goroutine that writes. The credential fields
+// are tagged `json:"-"`: encode them deliberately if a client must see one.
 type Session struct {
 	// ID identifies the session: random for a cookie session, the "sid"
 	// claim for a bearer one.
@@ -132,19 +130,17 @@ type Session struct {
 	// Source is the credential the session was read from.
 	Source Source `json:"source"`
 
-	// SignIn is the active sign-in, whose fields are the session's
-	// (s.User.Email, s.AccessToken, s.ActiveOrganizationID); s.SignIn.ID
-	// names it and s.SignIn.CreatedAt is when it signed in. A bearer
-	// session has no sign-in ID, and its AccessToken is the presented JWT.
+	// SignIn is the active sign-in, read through promoted fields (s.User,
+	// s.AccessToken); s.SignIn.ID names it, s.SignIn.CreatedAt dates it. A
+	// bearer session has no sign-in ID; its AccessToken is the JWT.
 	SignIn
 
 	// CreatedAt is when the session was created (a bearer JWT's iat).
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 	// LastActiveAt is when the session last recorded activity.
 	LastActiveAt time.Time `json:"lastActiveAt,omitzero"`
-	// ExpireAt is when the session stops being active (Auth.js's
-	// "expires"); with an idle timeout it slides forward on activity, never
-	// past AbandonAt. For a bearer JWT it is the token's exp.
+	// ExpireAt is when the session stops being active (Auth.js's "expires",
+	// a bearer JWT's exp); with an idle timeout it slides up to AbandonAt.
 	ExpireAt time.Time `json:"expireAt,omitzero"`
 	// AbandonAt is the end of the session's absolute lifetime.
 	AbandonAt time.Time `json:"abandonAt,omitzero"`
@@ -169,9 +165,8 @@ type Session struct {
 	activeAt int
 }
 
-// SignIns returns every sign-in of the session, the active one among them,
-// in the order they signed in; none for a bearer session. The slice is
-// new, its elements copies.
+// SignIns returns copies of every sign-in of the session, the active one
+// among them, in the order they signed in; none for a bearer session.
 func (s *Session) SignIns() []SignIn {
 	if s == nil || s.SignIn.ID == "" {
 		return nil
@@ -187,12 +182,10 @@ func (s *Session) setSignIns(all []SignIn, active int) {
 	s.activeAt = active
 }
 
-// Claims returns the verified claims of the session's JWT (a bearer or
-// JWT-cookie session); nil for a cookie session. The map belongs to this
-// Session: a handler may change it, and no other request sees the change.
-// A session from the verified-credential cache gets its own deep copy on
-// the first call (once, even from several goroutines at a time), so a
-// handler that never reads the claims never pays for copying them.
+// Claims returns the verified claims of a bearer or JWT-cookie session's
+// JWT, nil for a cookie session. The map is this Session's own to change; a
+// cached session copies it on the first call (once, even from several
+// goroutines), so a handler that never reads the claims never pays for it.
 func (s *Session) Claims() map[string]any {
 	if s == nil || s.JWTPayload.b == nil {
 		return nil
@@ -207,9 +200,8 @@ func (s *Session) SetClaims(m map[string]any) {
 	s.JWTPayload.b = claimbox.Owned(m)
 }
 
-// claimsField is Session.JWTPayload: a handle on the claims, JSON-encoded
-// as their object; the zero value holds none. A shallow copy of a Session
-// shares it; Clone gives the copy its own.
+// claimsField is Session.JWTPayload, JSON-encoded as the claims object.
+// A shallow copy of a Session shares it; Clone gives the copy its own.
 type claimsField struct{ b *claimbox.Box }
 
 // IsZero reports whether there are no claims (for `json:",omitzero"`).
@@ -230,8 +222,7 @@ func (c *claimsField) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Clone returns a deep copy of s that shares no mutable state with it (the
-// claims are copied lazily, see Claims).
+// Clone returns a deep copy of s (its claims copied lazily, see Claims).
 func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
@@ -281,8 +272,7 @@ func (s *Session) hasSignIn(id string) bool {
 	return id != "" && (s.SignIn.ID == id || slices.ContainsFunc(s.OtherSignIns, func(in SignIn) bool { return in.ID == id }))
 }
 
-// validSignIns reports ErrInvalidSession unless the session has an active
-// sign-in and every sign-in has an ID of its own.
+// validSignIns reports ErrInvalidSession unless every sign-in has its own ID.
 func (s *Session) validSignIns() error {
 	all := s.SignIns()
 	if len(all) == 0 {
@@ -315,9 +305,8 @@ func (s *Session) switchTo(id string) bool {
 	return true
 }
 
-// dropSignIns removes the sign-ins drop matches (the first one left
-// becoming active if the active one goes) unless that is none or all of
-// them, and reports how many are dropped and left.
+// dropSignIns removes the sign-ins drop matches, unless none or all, the
+// first one left becoming active if needed, and counts dropped and left.
 func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
 	all := s.SignIns()
 	active := s.SignIn.ID
@@ -330,8 +319,7 @@ func (s *Session) dropSignIns(drop func(*SignIn) bool) (dropped, left int) {
 	return dropped, left
 }
 
-// statusAt computes the lifetime status of s at now; the statuses only a
-// Store records (ended, removed, replaced, revoked) are kept.
+// statusAt is s's status at now; those only a Store records are kept.
 func statusAt(s *Session, now time.Time) Status {
 	switch s.Status {
 	case StatusEnded, StatusRemoved, StatusReplaced, StatusRevoked:

@@ -184,10 +184,9 @@ func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeSt
 // whether it changed anything; on an error nothing is written.
 type mutation func(s *Session, meta *storeMeta, now time.Time) (bool, error)
 
-// mutate applies f to the stored session id (following a move) with its
-// status computed at now, and saves the result with compare-and-set; on a
-// conflict it reloads and applies f again. When f sets meta.Rotate, the
-// session is saved under a new ID (rotate.go), which the results carry.
+// mutate applies f to the stored session id (following a move) and saves
+// it with compare-and-set, again on a conflict; with meta.Rotate set, under
+// a new ID (rotate.go), which the results carry.
 func (ss *storedSessions) mutate(ctx context.Context, id string, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, id, true, nil, f)
 }
@@ -203,10 +202,8 @@ func (ss *storedSessions) mutateLoaded(ctx context.Context, l loaded, f mutation
 	return ss.mutateAt(ctx, l.st.id, true, &l, f)
 }
 
-// mutateAt runs the rounds of mutate: follow says whether a move is
-// followed (not for a session a request's cookie names: the cookie of
-// before a move must not reach the moved session), first is the first
-// round's session when the caller has it.
+// mutateAt runs the rounds of mutate, from first if given. A cookie's
+// session is not followed (follow false): the moved one is not its own.
 func (ss *storedSessions) mutateAt(ctx context.Context, id string, follow bool, first *loaded, f mutation) (*Session, *storeState, error) {
 	for range casRetries {
 		cur := first
@@ -250,12 +247,10 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	return nil, nil, true, err
 }
 
-// moveState saves s under a new ID at generation 1, then turns st's record
-// (prev its meta as read) into a stub forwarding to it, with
-// compare-and-set. If the stub cannot be written, the new record is
-// deleted and the error (ErrConflict when another writer got there first)
-// returned: no half-moved session remains. Once the new record exists, the
-// move goes on even if ctx ends, so that it leaves no orphan.
+// moveState saves s under a new ID, then turns st's record (prev its meta
+// as read) into a stub forwarding to it, with compare-and-set; failing
+// that, it deletes the new record, leaving no half-moved session. Once the
+// new record exists the move goes on even if ctx ends: no orphan is left.
 func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
 	meta := record.New(now)

@@ -38,10 +38,9 @@ func (ss *storedSessions) decodeStoredCookie(ctx context.Context, parts []string
 	return d
 }
 
-// checkGeneration reports whether the request goes on with d's stored
-// session given its cookie's generation gen: the current one does, an
-// older one still accepted is re-issued, an older one yet is a copy (the
-// session is revoked), a newer one is invalid.
+// checkGeneration reports whether the request goes on with its cookie's
+// generation gen: an old one still accepted is re-issued, an older one is a
+// copy (the session is revoked), a newer one invalid.
 func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen uint64, now time.Time) bool {
 	st := d.st
 	if gen > st.meta.Gen {
@@ -75,11 +74,9 @@ func storedStatusErr(d *decoded, now time.Time) error {
 	}
 }
 
-// decodeMovedCookie reads a cookie whose session moved to a new ID since
-// it was issued. It never reaches the moved session (fixation): within the
-// grace window of the move, or while the new cookie may not have reached
-// its client, the request has no session; later the cookie is a copy, and
-// the moved session is revoked.
+// decodeMovedCookie reads a cookie whose session moved to a new ID. It
+// never reaches the moved session (fixation): it has none, or is a copy
+// (record.Moved.Copied) and the moved session is revoked.
 func (ss *storedSessions) decodeMovedCookie(ctx context.Context, ref cookieRef, mv record.Moved, now time.Time) (d decoded) {
 	if ref.Gen > mv.Gen {
 		d.err = fmt.Errorf("%w: generation ahead of the store", ErrInvalidCookie)
@@ -133,21 +130,17 @@ func (ss *storedSessions) touch(s *Session, now time.Time) {
 	}
 }
 
-// touchStored records activity on the request's stored session when the
-// last record is older than touchInterval, starting a new generation so
-// that a copied cookie is found out even if the session is never
-// refreshed, and that the current cookie reached its client (Meta.Seen).
-// Both are best-effort: a lost race or a store error changes nothing.
+// touchStored records activity on the request's session after
+// touchInterval, with a new generation (so a copied cookie is found out
+// without refreshes), and that its cookie reached the client (Meta.Seen),
+// best-effort: a lost race or a store error changes nothing.
 func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.Time) {
 	every := ss.touchInterval()
 	cookieGen := d.st.cookieGen
-	current := cookieGen == d.st.meta.Gen
-	if now.Sub(d.session.LastActiveAt) < every && (!current || d.st.meta.Seen) {
+	if now.Sub(d.session.LastActiveAt) < every && (cookieGen != d.st.meta.Gen || d.st.meta.Seen) {
 		return
 	}
-	// Start from the record this request just loaded; a lost
-	// compare-and-set reloads it without following a move, which the
-	// cookie of before it must not reach (decodeMovedCookie).
+	// From the record just loaded; a lost race reloads it, not following a move.
 	cur := *d.st
 	cur.meta.PSIDs = slices.Clone(cur.meta.PSIDs)
 	s, st, err := ss.mutateAt(ctx, cur.id, false, &loaded{d.session.Clone(), &cur}, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
