@@ -8,9 +8,8 @@ import (
 // ctxKey is the unexported key of the request state in a context.
 type ctxKey struct{}
 
-// requestState is what the middleware decoded for one request. The
-// session pointer is atomic because UpdateSession may replace it while the
-// request's other goroutines read it.
+// requestState is what the middleware decoded for one request; the session
+// is atomic as UpdateSession may replace it while other goroutines read it.
 type requestState struct {
 	context.Context                         // the request's, extended: one allocation, not two
 	session         atomic.Pointer[Session] // the request's own copy; nil until made when shared is set
@@ -65,11 +64,9 @@ func (st *requestState) Value(key any) any {
 }
 
 // FromContext returns the request's session snapshot, put there by
-// Manager.Middleware or Manager.Require, and true when the session is
-// active. It returns nil and false when there is no session, when the
-// middleware did not run, and when the session is not active (expired,
-// ended, ...): use Manager.GetServerSession to see an inactive session and
-// why it is inactive.
+// Manager.Middleware or Manager.Require, and true when it is active; nil and
+// false without an active session or without the middleware. Use
+// Manager.GetServerSession to see an inactive session and why it is.
 func FromContext(ctx context.Context) (*Session, bool) {
 	if st := stateFrom(ctx); st != nil && st.active() {
 		return st.load(), true

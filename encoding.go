@@ -105,11 +105,8 @@ func decodePayload(p []byte) (*Session, error) {
 		for i := range all {
 			readSignIn(&r, &all[i])
 		}
-		i := slices.IndexFunc(all, func(in SignIn) bool { return in.ID == active })
-		if i < 0 {
-			return nil, errMalformedPayload
-		}
-		s.setSignIns(all, i)
+		// With no sign-in named active, the check below fails.
+		s.setSignIns(all, max(slices.IndexFunc(all, func(in SignIn) bool { return in.ID == active }), 0))
 	}
 	if !r.Done() || s.SignIn.ID != active {
 		return nil, errMalformedPayload

@@ -25,16 +25,14 @@ var (
 	// key, or a claim check (iss, aud, azp, nbf, iat) that failed.
 	ErrInvalidToken = errors.New("sessionkit: invalid token")
 
-	// ErrTokenExpired means a JWT with a valid signature and valid claims was
-	// presented after its exp (plus leeway). It is always joined with
-	// ErrInvalidToken, so errors.Is matches both.
+	// ErrTokenExpired, always joined with ErrInvalidToken, means a JWT
+	// otherwise valid was presented after its exp (plus leeway).
 	ErrTokenExpired = errors.New("sessionkit: token expired")
 
 	// ErrNotConfigured is returned by a method whose feature the Config does
-	// not enable; the error names what is missing: Config.Keys for the
-	// methods that write a session cookie, Config.Tokens for GetToken,
-	// Config.Store (or the optional store interface a feature needs) for the
-	// methods that act on server-side sessions.
+	// not enable, naming what is missing: Config.Keys to write a session
+	// cookie, Config.Tokens for GetToken, Config.Store (or the optional store
+	// interface a feature needs) to act on server-side sessions.
 	ErrNotConfigured = errors.New("sessionkit: not configured")
 
 	// ErrSessionTooLarge means an encoded session would need more cookie

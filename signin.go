@@ -219,11 +219,10 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 		v.minter.forget(s.ID)
 	}
 	var serr error
-	parts, ok := v.cookies.parts(r)
-	if ok && v.store != nil {
-		serr = v.endStored(r.Context(), parts)
-	}
-	if ok {
+	if parts, ok := v.cookies.parts(r); ok {
+		if v.store != nil {
+			serr = v.endStored(r.Context(), parts)
+		}
 		v.sessions.cache.evict(parts)
 	}
 	cw := v.cookies.clearing(r)

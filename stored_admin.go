@@ -16,10 +16,9 @@ import (
 // Touch records activity on the stored session id: LastActiveAt becomes
 // now and, with Config.IdleTimeout, ExpireAt slides to now + IdleTimeout,
 // never past AbandonAt. It returns an error wrapping ErrSessionExpired for
-// a session that is not active, store.ErrNotFound for one the Store does
-// not hold, and ErrNotConfigured without a Store. The middleware records
-// activity by itself, at most once every 5 minutes (a tenth of
-// IdleTimeout when set); Touch is for activity it does not see.
+// an inactive session, store.ErrNotFound for one the Store does not hold,
+// ErrNotConfigured without a Store. The middleware records activity every
+// 5 minutes at most (a tenth of IdleTimeout); Touch is for what it misses.
 func (m *Manager) Touch(ctx context.Context, id string) error {
 	ss := m.stored
 	if ss.store == nil {
