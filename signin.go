@@ -20,15 +20,13 @@ type SignInParams struct {
 	// verified against the provider named by Provider (signature, iss,
 	// aud, azp, exp, iat, Nonce) and its claims fill the user.
 	Token *oauth2.Token
-	// Nonce is the nonce of the authorization request; when set, the ID
-	// token must carry it.
+	// Nonce, when set, is the nonce the ID token must carry.
 	Nonce string
 	// User sets the user, or adds to an ID token's claims: its non-empty
 	// fields win, but an ID must equal the token's "sub".
 	User *User
-	// Provider is the ID of the Config.Providers entry the tokens come
-	// from, through which the middleware refreshes them; it may name no
-	// configured provider only when Token carries no ID token.
+	// Provider is the ID of the Config.Providers entry that issued (and
+	// refreshes) the tokens; it must be configured when Token has an ID token.
 	Provider string
 	// Actor marks an impersonated session.
 	Actor *Actor
@@ -38,9 +36,8 @@ type SignInParams struct {
 	WorkspaceID string
 }
 
-// verbs are the session verbs (sign in and out, update, rotate, switch)
-// without their HTTP face: each fires its callbacks and returns the cookie
-// to write. It is safe for concurrent use.
+// verbs are the session verbs without their HTTP face: each fires its
+// callbacks and returns the cookie to write. Safe for concurrent use.
 type verbs struct {
 	now       func() time.Time
 	lifetime  time.Duration // Config.Lifetime
@@ -165,8 +162,7 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 	return "", nil
 }
 
-// verifyIDToken verifies raw as an ID token of the provider named id. psid
-// is its "sid" qualified with its issuer, or "".
+// verifyIDToken verifies raw as an ID token of provider id; psid is its sid.
 func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce string) (user User, exp time.Time, psid string, err error) {
 	p, err := find.get(id)
 	if err != nil {
@@ -273,8 +269,7 @@ func (v *verbs) update(r *http.Request, update func(*Session) error, rotate bool
 	return v.updateFrom(r, cur, update, ownedPSID{}, rotate)
 }
 
-// updateFrom is update of cur, r's active cookie session, recording psid
-// with a Store.
+// updateFrom is update of cur, r's active cookie session (psid: AddSignIn).
 func (v *verbs) updateFrom(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
 	if v.store != nil {
 		return v.updateStored(r, cur, update, psid, rotate)
@@ -303,8 +298,7 @@ func (v *verbs) updated(r *http.Request, s *Session) {
 	v.hooks.session(r.Context(), "OnSessionUpdate", v.hooks.cb.OnSessionUpdate, s)
 }
 
-// applyUpdate runs update on a copy of cur, keeping its identity and
-// lifetime, and checks the result.
+// applyUpdate runs update on a copy of cur, keeping identity and lifetime.
 func applyUpdate(cur *Session, update func(*Session) error) (*Session, error) {
 	s := cur.Clone()
 	if err := update(s); err != nil {
@@ -338,9 +332,8 @@ func (v *verbs) signInStored(r *http.Request, s *Session, psid string) (cookieWr
 	return v.cookies.refCookie(r, s.ID, st.meta.Gen, s, v.now())
 }
 
-// updateStored is update with a Store: update is applied to the stored
-// session (again if another instance wrote in between), its generation
-// advances and its cookie is re-issued.
+// updateStored is update with a Store, in a new generation (or under a new
+// ID for a privilege change) whose cookie it returns.
 func (v *verbs) updateStored(r *http.Request, cur *Session, update func(*Session) error, psid ownedPSID, rotate bool) (*Session, cookieWrite, error) {
 	out, st, err := v.sessions.mutate(r.Context(), cur.ID, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
 		if s.Status != StatusActive {

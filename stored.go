@@ -37,9 +37,8 @@ const (
 	refCacheLife = 24 * time.Hour
 )
 
-// storedSessions loads, saves (with compare-and-set) and moves the records
-// of a Manager with a Config.Store and reads the cookies that refer to
-// them. Without a Store, only touch and touchInterval are of use.
+// storedSessions keeps the records of a Manager's Config.Store and reads
+// the cookies that refer to them; without one, only touch* are of use.
 type storedSessions struct {
 	store   store.Store
 	cache   *credCache   // nil when disabled
@@ -82,9 +81,8 @@ func storeErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 }
 
-// fromRecord decodes a stored session, whose strings share rec.Data: the
-// caller's own copy, or bytes the Store shares with readers
-// (store.SharedLoad) and never changes in place.
+// fromRecord decodes a stored session, sharing rec.Data: the caller's own,
+// or bytes a Store shares with readers (store.SharedLoad), never changed.
 func fromRecord(rec store.Record) (*Session, *storeState, error) {
 	if record.IsMoved(rec.Data) {
 		mv, err := record.DecodeMoved(rec.Data)
@@ -117,9 +115,8 @@ func (ss *storedSessions) loadRecord(ctx context.Context, id string) (*Session, 
 	return fromRecord(rec)
 }
 
-// readRecord is loadRecord for the middleware, on every request: its
-// strings share the bytes the Store returned (never changed in place),
-// which costs no more than copying a cached decoded session would.
+// readRecord is loadRecord for the middleware: sharing the Store's bytes
+// costs no more than copying a cached decoded session would.
 func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, *storeState, error) {
 	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
@@ -180,13 +177,11 @@ func (ss *storedSessions) saveState(ctx context.Context, s *Session, st *storeSt
 	return v, storeErr(err)
 }
 
-// mutation changes a stored session s and its meta at now, and reports
-// whether it changed anything; on an error nothing is written.
+// mutation changes s and meta at now, reporting whether anything changed.
 type mutation func(s *Session, meta *storeMeta, now time.Time) (bool, error)
 
-// mutate applies f to the stored session id (following a move) and saves
-// it with compare-and-set, again on a conflict; with meta.Rotate set, under
-// a new ID (rotate.go), which the results carry.
+// mutate applies f to session id (following a move) and saves it with
+// compare-and-set, retrying conflicts; with meta.Rotate, under a new ID.
 func (ss *storedSessions) mutate(ctx context.Context, id string, f mutation) (*Session, *storeState, error) {
 	return ss.mutateAt(ctx, id, true, nil, f)
 }
@@ -247,10 +242,9 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	return nil, nil, true, err
 }
 
-// moveState saves s under a new ID, then turns st's record (prev its meta
-// as read) into a stub forwarding to it, with compare-and-set; failing
-// that, it deletes the new record, leaving no half-moved session. Once the
-// new record exists the move goes on even if ctx ends: no orphan is left.
+// moveState saves s under a new ID, then turns st's record (prev its meta)
+// into a stub to it with compare-and-set, or deletes the new one; once that
+// exists the move goes on even if ctx ends: nothing is left half-moved.
 func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) (*storeState, error) {
 	s.ID = newSessionID()
 	meta := record.New(now)

@@ -147,14 +147,11 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 		if s.Status != StatusActive || meta.Gen != cookieGen {
 			return false, nil // over, or re-issued by another request
 		}
-		changed := !meta.Seen
-		meta.Seen = true
-		if now.Sub(s.LastActiveAt) >= every {
+		due := now.Sub(s.LastActiveAt) >= every
+		if due {
 			ss.touch(s, now)
-			meta.Advance(now)
-			changed = true
 		}
-		return changed, nil
+		return meta.Visit(now, due), nil
 	})
 	if err != nil {
 		if ignoreNotFound(err) != nil {

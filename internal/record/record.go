@@ -87,6 +87,17 @@ func (m *Meta) AcceptedFrom(now time.Time) uint64 {
 	return m.Gen
 }
 
+// Visit records that a client presented the cookie of Gen, starting a new
+// generation at now when due, and reports whether m changed.
+func (m *Meta) Visit(now time.Time, due bool) bool {
+	changed := !m.Seen || due
+	m.Seen = true
+	if due {
+		m.Advance(now)
+	}
+	return changed
+}
+
 // AddPSID records that sign-in signIn carries provider session psid; an
 // empty psid is ignored.
 func (m *Meta) AddPSID(signIn, psid string) {

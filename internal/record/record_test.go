@@ -149,3 +149,16 @@ func TestMovedCopied(t *testing.T) {
 		})
 	}
 }
+
+func TestVisit(t *testing.T) {
+	m := New(t0)
+	if !m.Visit(t0, false) || !m.Seen || m.Gen != 1 {
+		t.Fatalf("first visit: got %+v, want seen at generation 1", m)
+	}
+	if m.Visit(t0, false) {
+		t.Fatal("second visit: got a change, want none")
+	}
+	if !m.Visit(t0.Add(time.Hour), true) || m.Seen || m.Gen != 2 {
+		t.Fatalf("due visit: got %+v, want generation 2, unseen", m)
+	}
+}
