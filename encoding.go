@@ -8,11 +8,9 @@ import (
 	"github.com/sessionkit/sessionkit/internal/wire"
 )
 
-// The cookie payload, which cookieCodec.sealCookie seals, is payloadVersion,
-// the fields of sessionFields, the count of sign-ins, and the fields of
-// signInFields for each, in the order they signed in, in wire's encoding.
-// Any byte string decodes to a session or to errMalformedPayload, never a
-// panic.
+// The cookie payload (cookieCodec.sealCookie seals it) is payloadVersion,
+// sessionFields, the count of sign-ins, and signInFields for each in sign-in
+// order, in wire's encoding: any bytes decode or fail, never panic.
 const payloadVersion = 2
 
 const (
@@ -75,9 +73,8 @@ func signInFields(in *SignIn, flags *byte, actor *string) [22]any {
 		&in.IDTokenExpiresAt, actor, &in.ActiveOrganizationID, &in.ActiveWorkspaceID, &in.CreatedAt, &in.AccessTokenIssuedAt}
 }
 
-// decodePayload decodes a payload written by appendPayload. The session's
-// strings are p's memory, not a copy: nothing may write to p afterwards
-// (cookieCodec.open's payloads and the records fromRecord reads are such).
+// decodePayload decodes a payload written by appendPayload, sharing p's
+// memory: nothing may write to p afterwards.
 func decodePayload(p []byte) (*Session, error) {
 	if len(p) == 0 || p[0] != payloadVersion {
 		return nil, errMalformedPayload

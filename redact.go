@@ -8,8 +8,7 @@ import (
 )
 
 // A Session or SignIn formatted with fmt (%v, %+v, %#v, %s) or logged with
-// log/slog shows its credentials as "[redacted]": only reading the fields,
-// or encoding them to JSON on purpose, reveals a token.
+// log/slog shows its credentials as "[redacted]".
 
 // String describes the session without its credentials.
 func (s Session) String() string {

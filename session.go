@@ -23,8 +23,7 @@ const (
 	StatusAbandoned Status = "abandoned"
 	// StatusEnded: the user signed out of the session (Store).
 	StatusEnded Status = "ended"
-	// StatusRemoved: the session was removed from its client. No verb of
-	// this package sets it; a stored session that carries it is inactive.
+	// StatusRemoved: removed from its client; no verb of this package sets it.
 	StatusRemoved Status = "removed"
 	// StatusReplaced: a newer session on its client superseded it (Store).
 	StatusReplaced Status = "replaced"
@@ -46,10 +45,9 @@ const (
 )
 
 // User is the user a session (or one of its sign-ins) belongs to: Auth.js's
-// four fields, then Clerk's richer ones. From an ID token or a bearer JWT
-// they are filled from the standard OpenID Connect claims (sub, name, email,
-// picture, given_name, family_name, preferred_username, email_verified,
-// phone_number, phone_number_verified).
+// four fields, then Clerk's richer ones, filled from an ID token's or a
+// bearer JWT's standard OpenID Connect claims (sub, name, email, picture,
+// given_name, family_name, preferred_username, email_verified, phone_*).
 type User struct {
 	// ID is the user's stable identifier ("sub"); a session always has one.
 	ID string `json:"id"`
@@ -80,10 +78,9 @@ type Actor struct {
 	Subject string `json:"sub"`
 }
 
-// SignIn is one account signed in to a session. A session holds one, or
-// several in multi-sign-in mode: it embeds the active one (Session.SignIn)
-// and lists the others in Session.OtherSignIns. The token fields are
-// tagged `json:"-"`, so JSON never leaks a credential by accident.
+// SignIn is one account signed in to a session, which embeds the active one
+// (Session.SignIn) and lists any others in Session.OtherSignIns. The token
+// fields are tagged `json:"-"`: JSON never leaks a credential by accident.
 type SignIn struct {
 	// ID identifies the sign-in within its session (random, "sin_...").
 	ID string `json:"id"`
@@ -97,8 +94,8 @@ type SignIn struct {
 	TokenType string `json:"-"`
 	// AccessTokenExpiresAt is when AccessToken expires; zero if unknown.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt,omitzero"`
-	// AccessTokenIssuedAt is when AccessToken was obtained (sign-in or
-	// last refresh); the token's lifetime caps Config.RefreshLeeway.
+	// AccessTokenIssuedAt is when AccessToken was obtained (see
+	// Config.RefreshLeeway, which its lifetime caps).
 	AccessTokenIssuedAt time.Time `json:"-"`
 	// RefreshToken is the provider's refresh token, if any.
 	RefreshToken string `json:"-"`
@@ -151,8 +148,8 @@ type Session struct {
 	// them with Claims, replace them with SetClaims.
 	JWTPayload claimsField `json:"jwtPayload,omitzero"`
 
-	// Error records a token problem that did not end the session, such as
-	// "RefreshAccessTokenError" (Auth.js's name) after a failed refresh.
+	// Error records a token problem that kept the session, such as Auth.js's
+	// "RefreshAccessTokenError" after a failed refresh.
 	Error string `json:"error,omitempty"`
 
 	// OtherSignIns are the inactive sign-ins of a browser signed in to
@@ -160,13 +157,12 @@ type Session struct {
 	// SwitchSignIn activates one.
 	OtherSignIns []SignIn `json:"otherSignIns,omitempty"`
 
-	// activeAt places SignIn in sign-in order: OtherSignIns[:activeAt],
-	// SignIn, the rest.
+	// activeAt places SignIn in order: OtherSignIns[:activeAt], SignIn, rest.
 	activeAt int
 }
 
-// SignIns returns copies of every sign-in of the session, the active one
-// among them, in the order they signed in; none for a bearer session.
+// SignIns returns copies of all the session's sign-ins, in the order they
+// signed in; none for a bearer session.
 func (s *Session) SignIns() []SignIn {
 	if s == nil || s.SignIn.ID == "" {
 		return nil

@@ -57,8 +57,7 @@ func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen u
 	return true
 }
 
-// storedStatusErr updates the status of d's session at now and returns the
-// request's error for it.
+// storedStatusErr updates d's session status and returns its error.
 func storedStatusErr(d *decoded, now time.Time) error {
 	if status := statusAt(d.session, now); status != d.session.Status {
 		d.own()
