@@ -336,7 +336,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 // it, or the session is over. While the refresh is still due, it returns
 // no outcome but the session as loaded.
 func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
-	s, st, err := rf.sessions.loadLive(ctx, id)
+	s, st, err := rf.sessions.load(ctx, id, true)
 	if err != nil {
 		return nil, loaded{}, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}

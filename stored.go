@@ -121,11 +121,6 @@ func (ss *storedSessions) readRecord(ctx context.Context, id string) (*Session, 
 	return ss.loadRecord(store.WithSharedLoad(ctx, ss.store), id)
 }
 
-// loadLive loads session id, following it to its new ID if it moved.
-func (ss *storedSessions) loadLive(ctx context.Context, id string) (*Session, *storeState, error) {
-	return ss.load(ctx, id, true)
-}
-
 // load loads session id; a moved one is followed if follow, else not found.
 func (ss *storedSessions) load(ctx context.Context, id string, follow bool) (*Session, *storeState, error) {
 	s, st, err := ss.loadRecord(ctx, id)
