@@ -24,9 +24,10 @@ const StubLife = 2 * Grace
 type Moved struct {
 	// To is the session's new ID.
 	To string
-	// Gen is the old record's generation when it moved, and From the
-	// oldest generation whose cookie it still accepted then.
-	Gen, From uint64
+	// Gen is the old record's generation when it moved.
+	Gen uint64
+	// From is the oldest generation whose cookie it still accepted then.
+	From uint64
 	// MovedAt is when the session moved.
 	MovedAt time.Time
 }
@@ -91,7 +92,9 @@ const RefVersion = 0x80
 // Ref is what a store-backed session cookie says: which session, and the
 // generation it was issued at.
 type Ref struct {
-	ID  string
+	// ID is the stored session's ID.
+	ID string
+	// Gen is the generation the cookie was issued at.
 	Gen uint64
 }
 

@@ -28,8 +28,10 @@ const MaxSignIns = 16
 // PSID is a provider session ID (a "sid" qualified with its issuer) and the
 // sign-in whose ID token carried it.
 type PSID struct {
+	// SignIn is the ID of the sign-in.
 	SignIn string
-	ID     string
+	// ID is the qualified provider session ID (ProviderSessionID).
+	ID string
 }
 
 // Meta is what the Manager keeps beside a stored session.
@@ -53,8 +55,9 @@ type Meta struct {
 	// been lost.
 	Seen bool
 	// RetryAt is when a refresh that failed transiently may be tried
-	// again, by any instance; Failures counts such failures in a row.
-	RetryAt  time.Time
+	// again, by any instance.
+	RetryAt time.Time
+	// Failures counts the refreshes that failed transiently in a row.
 	Failures uint64
 	// PSIDs are the provider session IDs of the session's sign-ins, which
 	// back-channel logout finds the session by.
