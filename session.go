@@ -23,7 +23,7 @@ const (
 	StatusAbandoned Status = "abandoned"
 	// StatusEnded: the user signed out of the session (Store).
 	StatusEnded Status = "ended"
-	// StatusRemoved: removed from its client; no verb of this package sets it.
+	// StatusRemoved: removed from its client (Manager.Remove).
 	StatusRemoved Status = "removed"
 	// StatusReplaced: a newer session on its client superseded it (Store).
 	StatusReplaced Status = "replaced"

@@ -43,6 +43,13 @@ func (m *Manager) End(ctx context.Context, id string) error {
 	return m.stored.setStatusOf(ctx, id, StatusEnded)
 }
 
+// Remove removes the stored session id from its client (status removed;
+// Clerk's session.remove): the client dropped it, as when a user takes one
+// device off their account list. Otherwise as End.
+func (m *Manager) Remove(ctx context.Context, id string) error {
+	return m.stored.setStatusOf(ctx, id, StatusRemoved)
+}
+
 // Revoke revokes the stored session id (status revoked): the application
 // or an administrator ended it. Otherwise as End.
 func (m *Manager) Revoke(ctx context.Context, id string) error {

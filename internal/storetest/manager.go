@@ -179,9 +179,9 @@ func lifecycleList(t *testing.T, f *fleet, user *sessionkit.User, s [3]*sessionk
 	}
 }
 
-// lifecycleEnd checks Touch, End, RevokeUser and Revoke: an ended session
-// is gone everywhere, the user's other session survives End, and
-// RevokeUser signs the user out.
+// lifecycleEnd checks Touch, End, Remove, RevokeUser and Revoke: an ended
+// or removed session is gone everywhere with its status recorded, the
+// user's other session survives End, and RevokeUser signs the user out.
 func lifecycleEnd(t *testing.T, f *fleet, user *sessionkit.User, s2 *sessionkit.Session, c2, c3 []*http.Cookie) {
 	ctx := t.Context()
 	a, b := f.ms[0], f.ms[1]
@@ -197,6 +197,20 @@ func lifecycleEnd(t *testing.T, f *fleet, user *sessionkit.User, s2 *sessionkit.
 	}
 	if got, _ := get(b, c3); got == nil {
 		t.Fatal("the user's other session was signed out too")
+	}
+	s5, c5 := f.signIn(t, a, nil, sessionkit.SignInParams{User: user})
+	if err := b.Remove(ctx, s5.ID); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	gone(t, a, c5, "removed session")
+	list, err := a.ListSessions(ctx, user.ID)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	for _, s := range list {
+		if s.ID == s5.ID && s.Status != sessionkit.StatusRemoved {
+			t.Fatalf("removed session: got status %s, want removed", s.Status)
+		}
 	}
 	if err := b.RevokeUser(ctx, user.ID); err != nil {
 		t.Fatalf("RevokeUser: %v", err)
