@@ -1,45 +1,10 @@
-// Package redisstore is a store.Store on Redis, the shared engine for
-// many instances of an application: sessions, their per-user and
-// per-provider-session indexes, refresh locks and one-time markers, all
-// under one key prefix and all expiring by themselves.
-//
-// It talks to Redis with rueidis and serves Load from rueidis's
-// server-assisted client-side cache (RESP3 CLIENT TRACKING): a session
-// read on every request costs a local map lookup once the record is
-// cached, and Redis tells the client the moment another writer changes
-// it. See Store.Load for what that means for staleness.
-//
-// It needs Redis 6 or later (RESP3) on a single server, optionally with
-// replicas or Sentinel. Redis Cluster is not supported: a write updates a
-// session and its index keys atomically in one script, and those keys hash
-// to different slots. Keep Redis's maxmemory-policy at noeviction (its
-// default): an evicting policy would sign users out at random and break
-// the indexes, where noeviction makes a full Redis refuse new sessions
-// with an error.
-//
-// Keys, with the default prefix "sessionkit:":
-//
-//	sessionkit:s:<id>    hash: v (version), e (expiry, Unix ms), u (user ID),
-//	                     p (provider session IDs, NUL-separated), d (data),
-//	                     o (other user IDs, NUL-separated; absent if none)
-//	sessionkit:u:<user>  sorted set of the IDs of the sessions the user is
-//	                     signed in to (u or o), scored by expiry
-//	sessionkit:p:<sid>   sorted set of a provider session's IDs, scored by expiry
-//	sessionkit:l:<key>   a lock: the holder's random token
-//	sessionkit:c:<key>   a one-time marker
-//
-// Every key expires with what it holds (PEXPIREAT for sessions and
-// indexes, PX for locks and markers); index members that have expired are
-// pruned whenever the index is written or listed.
 package redisstore
 
 import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -108,28 +73,26 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New connects to the Redis server at url, such as
-// "redis://127.0.0.1:6379/0", "rediss://user:password@host:6380/0" (TLS)
-// or "unix:///run/redis.sock", and returns a Store using that connection.
-// It returns when connected, or with an error when ctx is done first or a
-// connection attempt exceeds cfg.Timeout. The Store owns the connection:
-// Close it.
+// New connects to Redis at url, a single server, a Redis Cluster or the
+// sentinels of a master set (see the package documentation for the URL of
+// each), and returns a Store using that connection. It returns when
+// connected, or with an error when ctx is done first or a connection
+// attempt exceeds cfg.Timeout. The Store owns the connection: Close it.
 //
-// All commands share one connection, pipelined: that is what lets the
-// store see its own writes at once (see Load), and one pipelined
+// All commands to a server share one connection, pipelined: that is what
+// lets the store see its own writes at once (see Load), and one pipelined
 // connection carries tens of thousands of commands a second.
 func New(ctx context.Context, url string, cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	opt, err := rueidis.ParseURL(url)
+	opt, err := rueidis.ParseURL(hostsToAddrs(url))
 	if err != nil {
 		return nil, fmt.Errorf("sessionkit: redisstore: invalid Redis URL: %w", urlError(err))
 	}
 	opt.ClientName = "sessionkit"
-	opt.PipelineMultiplex = -1 // one connection: see Load
-	opt.ForceSingleClient = opt.Sentinel.MasterSet == ""
+	opt.PipelineMultiplex = -1 // one connection a server: see Load
 	opt.DisableCache = cfg.DisableCache
 	opt.CacheSizeEachConn = cfg.CacheSize
 	opt.Dialer.Timeout = cfg.Timeout
@@ -155,6 +118,41 @@ func New(ctx context.Context, url string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sessionkit: redisstore: connecting to Redis: %w", err)
 	}
 	return newStore(c, true, cfg), nil
+}
+
+// hostsToAddrs rewrites a URL that lists several hosts separated by
+// commas ("redis://a:7000,b:7000/0") into the form rueidis.ParseURL reads:
+// the first host, and the others as addr query parameters.
+func hostsToAddrs(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	at := strings.LastIndexByte(authority, '@') + 1
+	hosts := strings.Split(authority[at:], ",")
+	if len(hosts) < 2 {
+		return raw
+	}
+	path, frag, _ := strings.Cut(tail, "#")
+	var extra strings.Builder
+	for _, h := range hosts[1:] {
+		extra.WriteString("&addr=")
+		extra.WriteString(url.QueryEscape(h))
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	out := scheme + "://" + authority[:at] + hosts[0] + path + sep + extra.String()[1:]
+	if frag != "" || strings.Contains(tail, "#") {
+		out += "#" + frag
+	}
+	return out
 }
 
 // dialGuard dials for New: while New runs, connections are dialed with
@@ -378,91 +376,6 @@ func parseRecord(id string, vals []rueidis.RedisMessage, shared bool) (rec store
 	return rec, true, nil
 }
 
-// Save implements store.Store. ExpireAt is compared with the Redis
-// server's clock and kept to the millisecond.
-func (s *Store) Save(ctx context.Context, rec store.Record) (uint64, error) {
-	if err := rec.Validate(); err != nil {
-		return 0, err
-	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	res := s.eval(ctx, saveScript, true, s.sessionKey(rec.ID),
-		s.prefix, rec.ID,
-		strconv.FormatUint(rec.Version, 10),
-		strconv.FormatInt(rec.ExpireAt.UnixMilli(), 10),
-		rec.UserID,
-		strings.Join(rec.ProviderSessionIDs, "\x00"),
-		string(rec.Data),
-		strings.Join(rec.OtherUserIDs, "\x00"),
-	)
-	n, err := res.AsInt64()
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("sessionkit: redisstore: save: %w", err)
-	case n == saveConflict:
-		return 0, store.ErrConflict
-	case n == saveNotFound:
-		return 0, store.ErrNotFound
-	case n <= 0:
-		return 0, fmt.Errorf("sessionkit: redisstore: save: unexpected reply %d", n)
-	}
-	return uint64(n), nil
-}
-
-// Delete implements store.Store.
-func (s *Store) Delete(ctx context.Context, id string) error {
-	if id == "" {
-		return ctx.Err()
-	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	if err := s.eval(ctx, deleteScript, true, s.sessionKey(id), s.prefix, id).Error(); err != nil {
-		return fmt.Errorf("sessionkit: redisstore: delete: %w", err)
-	}
-	return nil
-}
-
-// ListByUser implements store.Store.
-func (s *Store) ListByUser(ctx context.Context, userID string) ([]store.Record, error) {
-	return s.list(ctx, "u", userID)
-}
-
-// ListByProviderSession implements store.Store.
-func (s *Store) ListByProviderSession(ctx context.Context, sid string) ([]store.Record, error) {
-	return s.list(ctx, "p", sid)
-}
-
-func (s *Store) list(ctx context.Context, index, key string) ([]store.Record, error) {
-	if key == "" {
-		return nil, ctx.Err()
-	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	vals, err := s.eval(ctx, listScript, false, s.prefix+index+":"+key, s.prefix, index, key).ToArray()
-	if err != nil {
-		return nil, fmt.Errorf("sessionkit: redisstore: list: %w", err)
-	}
-	n := 1 + len(fields) // id, then the fields
-	if len(vals)%n != 0 {
-		return nil, errors.New("sessionkit: redisstore: list: malformed reply")
-	}
-	recs := make([]store.Record, 0, len(vals)/n)
-	for i := 0; i < len(vals); i += n {
-		id, err := vals[i].ToString()
-		if err != nil {
-			return nil, fmt.Errorf("sessionkit: redisstore: list: %w", err)
-		}
-		rec, ok, err := parseRecord(id, vals[i+1:i+n], false)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			recs = append(recs, rec)
-		}
-	}
-	return recs, nil
-}
-
 // Lock implements store.Store with SET NX PX and a random token; the
 // unlock func deletes the key only if it still holds that token.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
@@ -512,149 +425,3 @@ func millis(ttl time.Duration) int64 {
 	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
 }
 
-// eval runs a script by its SHA1, or by its source if the server does not
-// have it (a new or restarted server). The script's first key routes it.
-//
-// With fence, a PING follows the script on the connection. Redis sends a
-// client the invalidations its own write caused after the write's reply;
-// rueidis reads replies in order, so once the PING's reply is in, the
-// cache no longer holds what the script changed.
-func (s *Store) eval(ctx context.Context, sc *script, fence bool, key string, args ...string) rueidis.RedisResult {
-	run := func(cmd rueidis.Completed) rueidis.RedisResult {
-		if !fence {
-			return s.c.Do(ctx, cmd)
-		}
-		return s.c.DoMulti(ctx, cmd, s.c.B().Ping().Build())[0]
-	}
-	res := run(s.c.B().Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build())
-	if rerr, ok := rueidis.IsRedisErr(res.Error()); ok && rerr.IsNoScript() {
-		res = run(s.c.B().Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build())
-	}
-	return res
-}
-
-type script struct{ src, sha string }
-
-func newScript(src string) *script {
-	sum := sha1.Sum([]byte(src))
-	return &script{src: src, sha: hex.EncodeToString(sum[:])}
-}
-
-// The replies of saveScript that are not a version.
-const (
-	saveConflict = 0
-	saveNotFound = -1
-)
-
-// luaLib is shared by the scripts that keep indexes. Index keys are built
-// from the prefix inside the scripts (a record's previous user and
-// provider sessions are known only there), which is why Redis Cluster is
-// not supported. Times are the server's, in Unix milliseconds.
-const luaLib = `
-redis.replicate_commands()
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function split(s)
-  local r = {}
-  if s then
-    for x in string.gmatch(s, '[^%z]+') do r[#r + 1] = x end
-  end
-  return r
-end
--- index adds id to the sorted set ikey with score exp (a string of
--- milliseconds), prunes what has expired, and makes ikey expire with its
--- last member.
-local function index(ikey, id, exp)
-  redis.call('ZADD', ikey, exp, id)
-  redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now)
-  local last = redis.call('ZRANGE', ikey, -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('PEXPIREAT', ikey, last[2]) end
-end
-`
-
-// saveScript: KEYS[1] session key; ARGV prefix, id, expected version,
-// expiry (ms), user ID, provider session IDs (NUL-separated), data, other
-// user IDs (NUL-separated).
-// Replies with the new version, saveConflict or saveNotFound.
-var saveScript = newScript(luaLib + `
-local key, prefix, id = KEYS[1], ARGV[1], ARGV[2]
-local expected, exp = tonumber(ARGV[3]), ARGV[4]
-local old = redis.call('HMGET', key, 'v', 'u', 'p', 'o')
-local cur = tonumber(old[1]) or 0
-if expected == 0 and cur ~= 0 then return 0 end
-if expected ~= 0 and cur == 0 then return -1 end
-if expected ~= cur then return 0 end
-local version = cur + 1
-if old[2] then redis.call('ZREM', prefix .. 'u:' .. old[2], id) end
-for _, u in ipairs(split(old[4])) do redis.call('ZREM', prefix .. 'u:' .. u, id) end
-for _, sid in ipairs(split(old[3])) do redis.call('ZREM', prefix .. 'p:' .. sid, id) end
-if tonumber(exp) <= now then
-  redis.call('DEL', key)
-  return version
-end
-redis.call('HSET', key, 'v', version, 'e', exp, 'u', ARGV[5], 'p', ARGV[6], 'd', ARGV[7])
-if ARGV[8] ~= '' then
-  redis.call('HSET', key, 'o', ARGV[8])
-else
-  redis.call('HDEL', key, 'o')
-end
-redis.call('PEXPIREAT', key, exp)
-index(prefix .. 'u:' .. ARGV[5], id, exp)
-for _, u in ipairs(split(ARGV[8])) do index(prefix .. 'u:' .. u, id, exp) end
-for _, sid in ipairs(split(ARGV[6])) do index(prefix .. 'p:' .. sid, id, exp) end
-return version
-`)
-
-// deleteScript: KEYS[1] session key; ARGV prefix, id.
-var deleteScript = newScript(`
-local key, prefix, id = KEYS[1], ARGV[1], ARGV[2]
-local old = redis.call('HMGET', key, 'u', 'p', 'o')
-if old[1] then redis.call('ZREM', prefix .. 'u:' .. old[1], id) end
-if old[2] then
-  for sid in string.gmatch(old[2], '[^%z]+') do redis.call('ZREM', prefix .. 'p:' .. sid, id) end
-end
-if old[3] then
-  for u in string.gmatch(old[3], '[^%z]+') do redis.call('ZREM', prefix .. 'u:' .. u, id) end
-end
-redis.call('DEL', key)
-return 1
-`)
-
-// listScript: KEYS[1] index key; ARGV prefix, index kind ("u" or "p"),
-// indexed value. Prunes expired and stray members, and replies with id, v,
-// e, u, p, d, o of each live session, flattened.
-var listScript = newScript(luaLib + `
-local ikey, prefix, kind, value = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now)
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', ikey, 0, -1)) do
-  local f = redis.call('HMGET', prefix .. 's:' .. id, 'v', 'e', 'u', 'p', 'd', 'o')
-  local member = false
-  if f[1] then
-    if kind == 'u' then
-      member = f[3] == value
-      for _, u in ipairs(split(f[6])) do
-        if u == value then member = true end
-      end
-    else
-      for _, sid in ipairs(split(f[4])) do
-        if sid == value then member = true end
-      end
-    end
-  end
-  if member then
-    out[#out + 1] = id
-    for i = 1, 6 do out[#out + 1] = f[i] end
-  else
-    redis.call('ZREM', ikey, id)
-  end
-end
-return out
-`)
-
-// unlockScript: KEYS[1] lock key; ARGV token. Deletes the lock only if
-// the token still holds it.
-var unlockScript = newScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`)
