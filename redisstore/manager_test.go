@@ -11,15 +11,16 @@ import (
 
 // TestManager runs the Manager against n Redis clients sharing one key
 // prefix, as n instances of an application share one Redis, each with its
-// own client-side cache.
+// own client-side cache: on each topology.
 func TestManager(t *testing.T) {
-	redisURL(t)
-	storetest.RunManager(t, func(t *testing.T, n int) []store.Store {
-		prefix := testPrefix(t)
-		out := make([]store.Store, n)
-		for i := range out {
-			out[i] = newStore(t, redisstore.Config{Prefix: prefix})
-		}
-		return out
+	forEachTopology(t, func(t *testing.T, url string) {
+		storetest.RunManager(t, func(t *testing.T, n int) []store.Store {
+			prefix := testPrefixAt(t, url)
+			out := make([]store.Store, n)
+			for i := range out {
+				out[i] = newStoreAt(t, url, redisstore.Config{Prefix: prefix})
+			}
+			return out
+		})
 	})
 }

@@ -424,4 +424,3 @@ func (s *Store) Consume(ctx context.Context, key string, ttl time.Duration) (boo
 func millis(ttl time.Duration) int64 {
 	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
 }
-

@@ -2,13 +2,11 @@ package redisstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,95 +21,52 @@ import (
 	"github.com/sessionkit/sessionkit/redisstore"
 )
 
-// redisURL returns $SESSIONKIT_REDIS_URL. Without it the test is skipped,
-// except in CI (CI=true), where the Redis tests must run.
+// redisURL returns $SESSIONKIT_REDIS_URL, the single Redis most tests
+// run on. Without it the test is skipped, except in CI (CI=true), where
+// the Redis tests must run.
 func redisURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("SESSIONKIT_REDIS_URL")
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SESSIONKIT_REDIS_URL is not set, and CI=true: the Redis tests must run in CI (.ci/run starts redis-server)")
-		}
-		t.Skip("SESSIONKIT_REDIS_URL is not set: skipping the tests that need a redis-server " +
-			"(start one and set SESSIONKIT_REDIS_URL=redis://127.0.0.1:6379/0)")
-	}
-	return url
+	return topologyURL(t, topologies[0])
 }
 
-// rawClient is a plain client to look at and clean up the store's keys.
+// rawClient is a plain client of the single Redis to look at and clean up
+// the store's keys.
 func rawClient(t testing.TB) rueidis.Client {
 	t.Helper()
-	opt, err := rueidis.ParseURL(redisURL(t))
-	if err != nil {
-		t.Fatalf("SESSIONKIT_REDIS_URL: %v", err)
-	}
-	opt.DisableCache = true
-	opt.ForceSingleClient = true
-	c, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatalf("connecting to SESSIONKIT_REDIS_URL: got error %v, want none (is redis-server running?)", err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return rawClientAt(t, redisURL(t))
 }
 
-// testPrefix returns a key prefix of the test's own, whose keys are
-// deleted when the test ends.
+// testPrefix returns a key prefix of the test's own on the single Redis,
+// whose keys are deleted when the test ends.
 func testPrefix(t testing.TB) string {
 	t.Helper()
-	prefix := "sessionkit-test:" + rand.Text() + ":"
-	c := rawClient(t)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		var cursor uint64
-		for {
-			e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				t.Errorf("cleaning up %s: %v", prefix, err)
-				return
-			}
-			if len(e.Elements) > 0 {
-				c.Do(ctx, c.B().Del().Key(e.Elements...).Build())
-			}
-			if cursor = e.Cursor; cursor == 0 {
-				return
-			}
-		}
-	})
-	return prefix
+	return testPrefixAt(t, redisURL(t))
 }
 
+// newStore returns a Store on the single Redis, closed when the test ends.
 func newStore(t testing.TB, cfg redisstore.Config) *redisstore.Store {
 	t.Helper()
-	url := redisURL(t)
-	if cfg.Prefix == "" {
-		cfg.Prefix = testPrefix(t)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := redisstore.New(ctx, url, cfg)
-	if err != nil {
-		t.Fatalf("New(SESSIONKIT_REDIS_URL): got error %v, want none (is redis-server running?)", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return newStoreAt(t, redisURL(t), cfg)
 }
 
+// TestConformance runs the Store conformance suite on each topology, with
+// and without the client-side cache.
 func TestConformance(t *testing.T) {
-	redisURL(t)
-	for _, cfg := range []struct {
-		name string
-		cfg  redisstore.Config
-	}{
-		{"cache", redisstore.Config{}},
-		{"no cache", redisstore.Config{DisableCache: true}},
-	} {
-		t.Run(cfg.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) storetest.Harness {
-				return storetest.Harness{Store: newStore(t, cfg.cfg), Full: true}
+	forEachTopology(t, func(t *testing.T, url string) {
+		for _, cfg := range []struct {
+			name string
+			cfg  redisstore.Config
+		}{
+			{"cache", redisstore.Config{}},
+			{"no cache", redisstore.Config{DisableCache: true}},
+		} {
+			t.Run(cfg.name, func(t *testing.T) {
+				storetest.Run(t, func(t *testing.T) storetest.Harness {
+					return storetest.Harness{Store: newStoreAt(t, url, cfg.cfg), Full: true}
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 func TestNewErrors(t *testing.T) {
@@ -181,184 +136,192 @@ func TestNewFromClient(t *testing.T) {
 // TestKeys checks the layout of the keys, and that each expires with what
 // it holds.
 func TestKeys(t *testing.T) {
-	ctx := t.Context()
-	prefix := testPrefix(t)
-	s := newStore(t, redisstore.Config{Prefix: prefix})
-	c := rawClient(t)
-	expire := time.Now().Add(time.Hour).Truncate(time.Millisecond)
-	rec := store.Record{ID: "id1", UserID: "user1", ProviderSessionIDs: []string{"sid1"}, ExpireAt: expire, Data: []byte("data")}
-	if _, err := s.Save(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Lock(ctx, "lk", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Consume(ctx, "ck", 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		key      string
-		expireAt time.Time
-	}{
-		{prefix + "s:id1", expire},
-		{prefix + "u:user1", expire},
-		{prefix + "p:sid1", expire},
-		{prefix + "l:lk", time.Now().Add(time.Minute)},
-		{prefix + "c:ck", time.Now().Add(2 * time.Minute)},
-	}
-	for _, tt := range tests {
-		ms, err := c.Do(ctx, c.B().Pexpiretime().Key(tt.key).Build()).AsInt64()
+	forEachTopology(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		prefix := testPrefixAt(t, url)
+		s := newStoreAt(t, url, redisstore.Config{Prefix: prefix})
+		c := rawClientAt(t, url)
+		expire := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+		rec := store.Record{ID: "id1", UserID: "user1", ProviderSessionIDs: []string{"sid1"}, ExpireAt: expire, Data: []byte("data")}
+		if _, err := s.Save(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Lock(ctx, "lk", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Consume(ctx, "ck", 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			key      string
+			expireAt time.Time
+		}{
+			{prefix + "s:id1", expire},
+			{prefix + "u:user1", expire},
+			{prefix + "p:sid1", expire},
+			{prefix + "l:lk", time.Now().Add(time.Minute)},
+			{prefix + "c:ck", time.Now().Add(2 * time.Minute)},
+		}
+		for _, tt := range tests {
+			ms, err := c.Do(ctx, c.B().Pexpiretime().Key(tt.key).Build()).AsInt64()
+			if err != nil {
+				t.Fatalf("PEXPIRETIME %s: %v", tt.key, err)
+			}
+			if got := time.UnixMilli(ms); got.Sub(tt.expireAt).Abs() > time.Second {
+				t.Errorf("%s: got expiry %v (%d), want %v", tt.key, got, ms, tt.expireAt)
+			}
+		}
+		fields, err := c.Do(ctx, c.B().Hgetall().Key(prefix+"s:id1").Build()).AsStrMap()
 		if err != nil {
-			t.Fatalf("PEXPIRETIME %s: %v", tt.key, err)
+			t.Fatal(err)
 		}
-		if got := time.UnixMilli(ms); got.Sub(tt.expireAt).Abs() > time.Second {
-			t.Errorf("%s: got expiry %v (%d), want %v", tt.key, got, ms, tt.expireAt)
+		want := map[string]string{"v": "1", "e": strconv.FormatInt(expire.UnixMilli(), 10), "u": "user1", "p": "sid1", "d": "data"}
+		if fmt.Sprint(fields) != fmt.Sprint(want) {
+			t.Errorf("session hash: got %v, want %v", fields, want)
 		}
-	}
-	fields, err := c.Do(ctx, c.B().Hgetall().Key(prefix+"s:id1").Build()).AsStrMap()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"v": "1", "e": strconv.FormatInt(expire.UnixMilli(), 10), "u": "user1", "p": "sid1", "d": "data"}
-	if fmt.Sprint(fields) != fmt.Sprint(want) {
-		t.Errorf("session hash: got %v, want %v", fields, want)
-	}
 
-	if err := s.Delete(ctx, "id1"); err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{prefix + "s:id1", prefix + "u:user1", prefix + "p:sid1"} {
-		if n, err := c.Do(ctx, c.B().Exists().Key(key).Build()).AsInt64(); err != nil || n != 0 {
-			t.Errorf("%s after Delete: got (exists %d, %v), want (0, nil)", key, n, err)
+		if err := s.Delete(ctx, "id1"); err != nil {
+			t.Fatal(err)
 		}
-	}
+		for _, key := range []string{prefix + "s:id1", prefix + "u:user1", prefix + "p:sid1"} {
+			if n, err := c.Do(ctx, c.B().Exists().Key(key).Build()).AsInt64(); err != nil || n != 0 {
+				t.Errorf("%s after Delete: got (exists %d, %v), want (0, nil)", key, n, err)
+			}
+		}
+	})
 }
 
 // TestListPrunes checks that a listing drops index members whose session
 // is gone or has moved, and members whose score has passed.
 func TestListPrunes(t *testing.T) {
-	ctx := t.Context()
-	prefix := testPrefix(t)
-	s := newStore(t, redisstore.Config{Prefix: prefix})
-	c := rawClient(t)
-	live := store.Record{ID: "live", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
-	other := store.Record{ID: "other", UserID: "someone-else", ExpireAt: time.Now().Add(time.Hour)}
-	for _, r := range []store.Record{live, other} {
-		if _, err := s.Save(ctx, r); err != nil {
-			t.Fatal(err)
+	forEachTopology(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		prefix := testPrefixAt(t, url)
+		s := newStoreAt(t, url, redisstore.Config{Prefix: prefix})
+		c := rawClientAt(t, url)
+		live := store.Record{ID: "live", UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+		other := store.Record{ID: "other", UserID: "someone-else", ExpireAt: time.Now().Add(time.Hour)}
+		for _, r := range []store.Record{live, other} {
+			if _, err := s.Save(ctx, r); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
-	for _, m := range []struct{ score, id string }{{future, "gone"}, {future, "other"}, {"1000", "ancient"}} {
-		f, _ := strconv.ParseFloat(m.score, 64)
-		if err := c.Do(ctx, c.B().Zadd().Key(prefix+"u:u").ScoreMember().ScoreMember(f, m.id).Build()).Error(); err != nil {
-			t.Fatal(err)
+		future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+		for _, m := range []struct{ score, id string }{{future, "gone"}, {future, "other"}, {"1000", "ancient"}} {
+			f, _ := strconv.ParseFloat(m.score, 64)
+			if err := c.Do(ctx, c.B().Zadd().Key(prefix+"u:u").ScoreMember().ScoreMember(f, m.id).Build()).Error(); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	recs, err := s.ListByUser(ctx, "u")
-	if err != nil || len(recs) != 1 || recs[0].ID != "live" {
-		t.Fatalf("ListByUser: got (%v, %v), want the record live", recs, err)
-	}
-	members, err := c.Do(ctx, c.B().Zrange().Key(prefix+"u:u").Min("0").Max("-1").Build()).AsStrSlice()
-	if err != nil || fmt.Sprint(members) != "[live]" {
-		t.Errorf("index after ListByUser: got (%v, %v), want [live]", members, err)
-	}
+		recs, err := s.ListByUser(ctx, "u")
+		if err != nil || len(recs) != 1 || recs[0].ID != "live" {
+			t.Fatalf("ListByUser: got (%v, %v), want the record live", recs, err)
+		}
+		members, err := c.Do(ctx, c.B().Zrange().Key(prefix+"u:u").Min("0").Max("-1").Build()).AsStrSlice()
+		if err != nil || fmt.Sprint(members) != "[live]" {
+			t.Errorf("index after ListByUser: got (%v, %v), want [live]", members, err)
+		}
+	})
 }
 
 // TestOtherInstance checks that an update made through one Store reaches
 // another Store's cache.
 func TestOtherInstance(t *testing.T) {
-	ctx := t.Context()
-	prefix := testPrefix(t)
-	a := newStore(t, redisstore.Config{Prefix: prefix})
-	b := newStore(t, redisstore.Config{Prefix: prefix})
-	rec := store.Record{ID: "shared", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("v1")}
-	var err error
-	if rec.Version, err = a.Save(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	const rounds = 50
-	var worst time.Duration
-	for i := range rounds {
-		if got, err := b.Load(ctx, "shared"); err != nil || got.Version != rec.Version { // now cached by b
-			t.Fatalf("round %d: b.Load: got (version %d, %v), want (%d, nil)", i, got.Version, err, rec.Version)
-		}
-		rec.Data = fmt.Appendf(nil, "v%d", i+2)
+	forEachTopology(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		prefix := testPrefixAt(t, url)
+		a := newStoreAt(t, url, redisstore.Config{Prefix: prefix})
+		b := newStoreAt(t, url, redisstore.Config{Prefix: prefix})
+		rec := store.Record{ID: "shared", UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: []byte("v1")}
+		var err error
 		if rec.Version, err = a.Save(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
-		for {
-			got, err := b.Load(ctx, "shared")
-			if err != nil {
+		const rounds = 50
+		var worst time.Duration
+		for i := range rounds {
+			if got, err := b.Load(ctx, "shared"); err != nil || got.Version != rec.Version { // now cached by b
+				t.Fatalf("round %d: b.Load: got (version %d, %v), want (%d, nil)", i, got.Version, err, rec.Version)
+			}
+			rec.Data = fmt.Appendf(nil, "v%d", i+2)
+			if rec.Version, err = a.Save(ctx, rec); err != nil {
 				t.Fatal(err)
 			}
-			if got.Version == rec.Version {
+			start := time.Now()
+			for {
+				got, err := b.Load(ctx, "shared")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Version == rec.Version {
+					break
+				}
+				if time.Since(start) > 2*time.Second {
+					t.Fatalf("round %d: b still sees version %d 2 s after a saved %d", i, got.Version, rec.Version)
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			worst = max(worst, time.Since(start))
+		}
+		t.Logf("the other instance saw each update within %v at worst", worst)
+
+		if err := a.Delete(ctx, "shared"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			_, err := b.Load(ctx, "shared")
+			if errors.Is(err, store.ErrNotFound) {
 				break
 			}
-			if time.Since(start) > 2*time.Second {
-				t.Fatalf("round %d: b still sees version %d 2 s after a saved %d", i, got.Version, rec.Version)
+			if time.Now().After(deadline) {
+				t.Fatalf("b.Load 2 s after a.Delete: got error %v, want ErrNotFound", err)
 			}
 			time.Sleep(50 * time.Microsecond)
 		}
-		worst = max(worst, time.Since(start))
-	}
-	t.Logf("the other instance saw each update within %v at worst", worst)
-
-	if err := a.Delete(ctx, "shared"); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		_, err := b.Load(ctx, "shared")
-		if errors.Is(err, store.ErrNotFound) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("b.Load 2 s after a.Delete: got error %v, want ErrNotFound", err)
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
+	})
 }
 
 // TestReadYourWrites checks that a Load after the Store's own Save never
 // returns the previous version from the cache.
 func TestReadYourWrites(t *testing.T) {
-	s := newStore(t, redisstore.Config{})
-	const goroutines, rounds = 4, 500
-	var stale atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, goroutines)
-	for g := range goroutines {
-		wg.Go(func() {
-			ctx := t.Context()
-			rec := store.Record{ID: fmt.Sprint("ryw-", g), UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
-			for range rounds {
-				v, err := s.Save(ctx, rec)
-				if err != nil {
-					errs <- err
-					return
+	forEachTopology(t, func(t *testing.T, url string) {
+		s := newStoreAt(t, url, redisstore.Config{})
+		const goroutines, rounds = 4, 500
+		var stale atomic.Int32
+		var wg sync.WaitGroup
+		errs := make(chan error, goroutines)
+		for g := range goroutines {
+			wg.Go(func() {
+				ctx := t.Context()
+				rec := store.Record{ID: fmt.Sprint("ryw-", g), UserID: "u", ExpireAt: time.Now().Add(time.Hour)}
+				for range rounds {
+					v, err := s.Save(ctx, rec)
+					if err != nil {
+						errs <- err
+						return
+					}
+					rec.Version = v
+					got, err := s.Load(ctx, rec.ID)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if got.Version != v {
+						stale.Add(1)
+					}
 				}
-				rec.Version = v
-				got, err := s.Load(ctx, rec.ID)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if got.Version != v {
-					stale.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("got error %v, want none", err)
-	}
-	if got := stale.Load(); got != 0 {
-		t.Errorf("got %d stale Loads of %d, want 0", got, goroutines*rounds)
-	}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("got error %v, want none", err)
+		}
+		if got := stale.Load(); got != 0 {
+			t.Errorf("got %d stale Loads of %d, want 0", got, goroutines*rounds)
+		}
+	})
 }
 
 // proxy forwards TCP connections to a Redis server until frozen; then it
