@@ -70,8 +70,9 @@ replica_synced() {
 }
 
 start_sentinel() {
-  server "$MASTER_PORT"
-  server "$REPLICA_PORT" --replicaof 127.0.0.1 "$MASTER_PORT"
+  # DEBUG SLEEP from loopback lets bench/cmd/failover freeze the master.
+  server "$MASTER_PORT" --enable-debug-command local
+  server "$REPLICA_PORT" --enable-debug-command local --replicaof 127.0.0.1 "$MASTER_PORT"
   wait_for 100 replica_synced || { echo "the replica on $REPLICA_PORT did not sync" >&2; return 1; }
   if ! ping "$SENTINEL_PORT"; then
     mkdir -p "$DIR/$SENTINEL_PORT"
