@@ -34,7 +34,9 @@ var outcomeNames = [nOutcomes]string{"200", "503 (store unavailable)", "200 with
 type result struct {
 	mu                     sync.Mutex
 	counts                 [nOutcomes]int64
-	first503, last503      time.Duration // from the freeze
+	first503, last503      time.Duration // when the requests were sent, from the freeze
+	slow                   int64         // requests that took over a second
+	slowest                time.Duration
 	examples               []string
 	master, newMaster      string
 	freezeAt, failoverTook time.Duration
@@ -53,7 +55,7 @@ func (r *result) record(o outcome, sinceFreeze time.Duration, detail string) {
 	switch o {
 	case outOK:
 	case outUnavailable:
-		if r.counts[o] == 1 {
+		if r.counts[o] == 1 || sinceFreeze < r.first503 {
 			r.first503 = sinceFreeze
 		}
 		r.last503 = max(r.last503, sinceFreeze)
@@ -67,6 +69,16 @@ func (r *result) record(o outcome, sinceFreeze time.Duration, detail string) {
 			r.examples = append(r.examples, detail)
 		}
 	}
+}
+
+// took records how long a request took.
+func (r *result) took(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d > time.Second {
+		r.slow++
+	}
+	r.slowest = max(r.slowest, d)
 }
 
 func (r *result) note(format string, a ...any) {
@@ -109,9 +121,11 @@ func (r *result) print() {
 		fmt.Printf("  %-26s %d\n", outcomeNames[o]+":", c)
 	}
 	if r.counts[outUnavailable] > 0 {
-		fmt.Printf("503 window: from %s to %s after the freeze (%s)\n", r.first503.Round(time.Millisecond),
+		fmt.Printf("503s answered the requests sent from %s to %s after the freeze (%s)\n", r.first503.Round(time.Millisecond),
 			r.last503.Round(time.Millisecond), (r.last503 - r.first503).Round(time.Millisecond))
 	}
+	fmt.Printf("slowest request %s; %d took over 1 s (a request waits for a frozen master up to redisstore's Timeout, 3 s)\n",
+		r.slowest.Round(time.Millisecond), r.slow)
 	for e, n := range r.sessionErrors {
 		fmt.Printf("session error %q: %d\n", e, n)
 	}

@@ -165,11 +165,13 @@ func (l *load) worker(ctx context.Context, browsers bool, pace time.Duration) {
 func (l *load) request(us *user, base string) {
 	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
 	req.Header.Set("Accept", "application/json")
-	resp, err := us.c.Do(req)
-	at := time.Duration(0)
+	at := time.Duration(0) // when the request was sent, from the freeze
 	if f := l.freezeAt.Load(); f != 0 {
 		at = time.Since(time.Unix(0, f))
 	}
+	t0 := time.Now()
+	resp, err := us.c.Do(req)
+	l.res.took(time.Since(t0))
 	if err != nil {
 		l.res.record(outTransport, at, fmt.Sprintf("%s: %v", us.id, err))
 		return
