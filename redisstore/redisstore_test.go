@@ -487,38 +487,48 @@ func TestHang(t *testing.T) {
 	})
 }
 
+// BenchmarkLoad measures Store.Load of 2 KB sessions, cached and not, on
+// a single Redis and on a Redis Cluster, in one run:
+//
+//	go test -run '^$' -bench BenchmarkLoad -count 6 ./redisstore | benchstat -col /topology -
 func BenchmarkLoad(b *testing.B) {
-	for _, mode := range []struct {
-		name string
-		cfg  redisstore.Config
-	}{
-		{"cache", redisstore.Config{}},
-		{"no-cache", redisstore.Config{DisableCache: true}},
-	} {
-		b.Run("mode="+mode.name, func(b *testing.B) {
-			s := newStore(b, mode.cfg)
-			ctx := context.Background()
-			data := make([]byte, 2048) // a session with OAuth tokens
-			ids := make([]string, 1000)
-			for i := range ids {
-				ids[i] = fmt.Sprint("session-", i)
-				rec := store.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
-				if _, err := s.Save(ctx, rec); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := s.Load(ctx, ids[i]); err != nil { // warm the cache
-					b.Fatal(err)
-				}
+	for _, tp := range topologies[:2] {
+		b.Run("topology="+tp.name, func(b *testing.B) {
+			url := topologyURL(b, tp)
+			for _, mode := range []struct {
+				name string
+				cfg  redisstore.Config
+			}{
+				{"cache", redisstore.Config{}},
+				{"no-cache", redisstore.Config{DisableCache: true}},
+			} {
+				b.Run("mode="+mode.name, func(b *testing.B) { benchLoad(b, newStoreAt(b, url, mode.cfg)) })
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for i := 0; pb.Next(); i++ {
-					if _, err := s.Load(ctx, ids[i%len(ids)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
 		})
 	}
+}
+
+func benchLoad(b *testing.B, s *redisstore.Store) {
+	ctx := context.Background()
+	data := make([]byte, 2048) // a session with OAuth tokens
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = fmt.Sprint("session-", i)
+		rec := store.Record{ID: ids[i], UserID: "u", ExpireAt: time.Now().Add(time.Hour), Data: data}
+		if _, err := s.Save(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Load(ctx, ids[i]); err != nil { // warm the cache
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			if _, err := s.Load(ctx, ids[i%len(ids)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
