@@ -138,7 +138,7 @@ func hostsToAddrs(raw string) string {
 	if len(hosts) < 2 {
 		return raw
 	}
-	path, frag, _ := strings.Cut(tail, "#")
+	path, frag, hasFrag := strings.Cut(tail, "#")
 	var extra strings.Builder
 	for _, h := range hosts[1:] {
 		extra.WriteString("&addr=")
@@ -149,7 +149,7 @@ func hostsToAddrs(raw string) string {
 		sep = "&"
 	}
 	out := scheme + "://" + authority[:at] + hosts[0] + path + sep + extra.String()[1:]
-	if frag != "" || strings.Contains(tail, "#") {
+	if hasFrag {
 		out += "#" + frag
 	}
 	return out
