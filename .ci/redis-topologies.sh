@@ -65,15 +65,21 @@ sentinel_knows_master() {
   redis-cli -h 127.0.0.1 -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$MASTER_SET" 2>/dev/null | grep -q .
 }
 
+# replica_synced: one of the two servers is a replica in sync (after a
+# failover the roles are swapped).
 replica_synced() {
-  redis-cli -h 127.0.0.1 -p "$REPLICA_PORT" info replication 2>/dev/null | grep -q 'master_link_status:up'
+  local p
+  for p in "$MASTER_PORT" "$REPLICA_PORT"; do
+    redis-cli -h 127.0.0.1 -p "$p" info replication 2>/dev/null | grep -q 'master_link_status:up' && return 0
+  done
+  return 1
 }
 
 start_sentinel() {
   # DEBUG SLEEP from loopback lets bench/cmd/failover freeze the master.
   server "$MASTER_PORT" --enable-debug-command local
   server "$REPLICA_PORT" --enable-debug-command local --replicaof 127.0.0.1 "$MASTER_PORT"
-  wait_for 100 replica_synced || { echo "the replica on $REPLICA_PORT did not sync" >&2; return 1; }
+  wait_for 100 replica_synced || { echo "no replica of the Sentinel setup is in sync" >&2; return 1; }
   if ! ping "$SENTINEL_PORT"; then
     mkdir -p "$DIR/$SENTINEL_PORT"
     # Sentinel rewrites its configuration file: it must be writable.
