@@ -56,13 +56,14 @@ type Callbacks struct {
 	// token that lapsed, not the session.
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
-	// OnAccessTokenError fires when an active cookie session is decoded that
-	// carries a token error (Session.Error, such as
-	// RefreshAccessTokenError after a failed refresh), including the
-	// request whose refresh just failed. err is a *TokenError holding the
-	// recorded code and, on the request that saw the refresh fail, its
-	// cause (errors.Is(err, ErrRefreshTokenInvalid) tells a dead refresh
-	// token from a transient failure, which is retried on a later request).
+	// OnAccessTokenError fires when an active cookie session is decoded
+	// that carries a token error (s.Error, RefreshAccessTokenError after a
+	// failed refresh), including the request whose refresh just failed. err
+	// wraps ErrRefreshFailed; on the request that saw the refresh fail (or
+	// skipped a retry during its backoff) it also holds the cause, and wraps
+	// ErrRefreshTokenInvalid when the provider refused the refresh token,
+	// which tells a dead refresh token from a transient failure (retried on
+	// a later request).
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
 	// OnIdTokenExpired fires when an active cookie session is decoded whose
@@ -176,9 +177,12 @@ func (h *hooks) active(ctx context.Context, d decoded) {
 		h.session(ctx, "OnSessionUpdate", h.cb.OnSessionUpdate, s)
 	}
 	if s.Error != "" && h.cb.OnAccessTokenError != nil {
-		terr := &TokenError{Code: s.Error, Err: d.refreshErr}
+		err := d.refreshErr
+		if err == nil {
+			err = errRefreshRecorded
+		}
 		c := s.Clone()
-		h.safely(ctx, "OnAccessTokenError", func() { h.cb.OnAccessTokenError(ctx, c, terr) })
+		h.safely(ctx, "OnAccessTokenError", func() { h.cb.OnAccessTokenError(ctx, c, err) })
 	}
 	if s.AccessToken != "" && lapsed(s.AccessTokenExpiresAt, now) {
 		h.session(ctx, "OnAccessTokenExpired", h.cb.OnAccessTokenExpired, s)
@@ -190,27 +194,3 @@ func (h *hooks) active(ctx context.Context, d decoded) {
 
 // lapsed reports whether the expiry exp is set and not after now.
 func lapsed(exp, now time.Time) bool { return !exp.IsZero() && !now.Before(exp) }
-
-// TokenError is a token problem recorded on a session (Session.Error), such
-// as a failed access-token refresh.
-type TokenError struct {
-	// Code is the recorded error, for example RefreshAccessTokenError.
-	Code string
-	// Err is the cause, when this process knows it (the request that saw
-	// the refresh fail, or one that skipped a retry during the backoff): a
-	// failed refresh wraps ErrRefreshFailed, and also
-	// ErrRefreshTokenInvalid when the provider refused the refresh token.
-	// Nil when the error was recorded in the cookie by an earlier request.
-	Err error
-}
-
-// Error names the recorded code and the cause, if known.
-func (e *TokenError) Error() string {
-	if e.Err != nil {
-		return "sessionkit: session token error: " + e.Code + ": " + e.Err.Error()
-	}
-	return "sessionkit: session token error: " + e.Code
-}
-
-// Unwrap returns the cause.
-func (e *TokenError) Unwrap() error { return e.Err }

@@ -22,8 +22,7 @@ import (
 // access token failed (Auth.js's name for it).
 const RefreshAccessTokenError = "RefreshAccessTokenError"
 
-// Errors a failed refresh reports to OnAccessTokenError, inside a
-// *TokenError.
+// Errors a failed refresh reports to OnAccessTokenError.
 var (
 	// ErrRefreshFailed: the refresh did not succeed. Every refresh error
 	// matches it.
@@ -43,6 +42,10 @@ const (
 	// lives: the winner saves after the token endpoint answered.
 	lockSlack = 10 * time.Second
 )
+
+// errRefreshRecorded is reported to OnAccessTokenError for a refresh
+// failure that an earlier request recorded in the session.
+var errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
 
 // errRefreshWait is reported to a request that stopped waiting for a
 // refresh after RefreshTimeout.

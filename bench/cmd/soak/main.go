@@ -49,7 +49,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -608,12 +607,9 @@ func run(o options) ([]string, error) {
 		Callbacks: sessionkit.Callbacks{
 			OnAccessTokenError: func(_ context.Context, _ *sessionkit.Session, err error) {
 				refreshErrors.Add(1)
-				var te *sessionkit.TokenError
-				if errors.As(err, &te) && te.Err != nil { // the request that saw the refresh fail
-					causesMu.Lock()
-					causes[te.Err.Error()]++
-					causesMu.Unlock()
-				}
+				causesMu.Lock()
+				causes[err.Error()]++
+				causesMu.Unlock()
 			},
 		},
 	})
