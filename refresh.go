@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -34,50 +33,35 @@ var (
 	ErrRefreshTokenInvalid = errors.New("sessionkit: refresh token refused by the provider")
 )
 
-const (
-	// refreshPoll is how often an instance that lost the refresh lock
-	// looks for the winner's result.
-	refreshPoll = 20 * time.Millisecond
-	// lockSlack is how much longer than the exchange timeout the refresh lock
-	// lives: the winner saves after the token endpoint answered.
-	lockSlack = 10 * time.Second
+var (
+	// errRefreshRecorded: a refresh failure an earlier request recorded in
+	// the session, whose cause this request does not know.
+	errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
+	errRefreshWait     = errors.New("the refresh did not finish within RefreshTimeout")
+	errSubjectChanged  = errors.New("the refreshed ID token names another subject")
 )
 
-// errRefreshRecorded is reported to OnAccessTokenError for a refresh
-// failure that an earlier request recorded in the session.
-var errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
-
-// errRefreshWait is reported to a request that stopped waiting for a
-// refresh after RefreshTimeout.
-var errRefreshWait = errors.New("the refresh did not finish within RefreshTimeout")
-
-// errSubjectChanged: the refreshed ID token names another user.
-var errSubjectChanged = errors.New("the refreshed ID token names another subject")
-
-// refresher runs the refreshes of a Manager's sessions on the mechanisms of
-// internal/refresh: one flight per refresh token (cookie sessions) or per
-// stored session, and the outcomes of recent exchanges. It is safe for
-// concurrent use.
+// refresher runs the refreshes of a Manager's sessions on internal/refresh:
+// one flight per refresh token (cookie sessions) or per stored session, and
+// the outcomes of recent exchanges. It is safe for concurrent use.
 type refresher struct {
 	ctx   context.Context // the Manager's: ends at Close
 	now   func() time.Time
 	log   *slog.Logger
 	hooks *hooks
-	// leeway is Config.RefreshLeeway; exchange bounds one exchange with
-	// the provider (see exchangeTimeout).
+	// leeway is Config.RefreshLeeway; exchange bounds one exchange.
 	leeway, exchange time.Duration
 	providers        providerLookup
-	// oauthContext carries the Manager's HTTP client to x/oauth2.
-	oauthContext func(context.Context) context.Context
-	sessions     *storedSessions
+	oauthContext     func(context.Context) context.Context // carries the Manager's HTTP client
+	sessions         *storedSessions
 
 	cookies *refresh.Group[*refreshResult]
 	stored  *refresh.Group[*storedResult]
 	memory  *refresh.Memory[*refreshResult]
 }
 
-// refreshResult is a successful refresh: the provider's new tokens, and the
-// user as the new ID token describes it.
+// refreshResult is a successful refresh: the new tokens, and the user as
+// the new ID token describes it.
 type refreshResult struct {
 	token    *oauth2.Token
 	issuedAt time.Time
@@ -94,15 +78,14 @@ func newRefresher(m *Manager) *refresher {
 	onPanic := func(p any) {
 		log.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
 	}
-	rf := &refresher{
+	return &refresher{
 		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
-		leeway: m.cfg.RefreshLeeway, exchange: exchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
+		leeway: m.cfg.RefreshLeeway, exchange: refresh.ExchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
 		providers: m.findProvider, oauthContext: m.oauthContext, sessions: m.stored,
 		cookies: refresh.NewGroup[*refreshResult](m.cfg.RefreshTimeout, onPanic),
 		stored:  refresh.NewGroup[*storedResult](m.cfg.RefreshTimeout, onPanic),
 		memory:  refresh.NewMemory[*refreshResult](refresh.DefaultCapacity),
 	}
-	return rf
 }
 
 // close stops new refreshes and waits for the running ones, which the
@@ -120,7 +103,7 @@ func (rf *refresher) wait() {
 
 // due reports whether s should be refreshed at now: an active cookie
 // session with a refresh token whose access token expires within the
-// effective leeway.
+// leeway, which is at most half the token's lifetime.
 func (rf *refresher) due(s *Session, now time.Time) bool {
 	if rf.leeway < 0 || s.RefreshToken == "" || s.AccessTokenExpiresAt.IsZero() ||
 		s.Source != SourceCookie || s.Status != StatusActive {
@@ -149,7 +132,6 @@ type refreshInput struct {
 	userID       string
 }
 
-// refreshInputOf is what refreshing s needs of it.
 func refreshInputOf(s *Session) refreshInput {
 	return refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
 		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
@@ -158,18 +140,17 @@ func refreshInputOf(s *Session) refreshInput {
 // key is the refresh token's key in the flights and the memory.
 func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.refreshToken) }
 
-// refresh refreshes the access token of d's cookie session, which
-// refreshDue accepted, and updates d: the session's tokens on success, its
-// Error on failure, and whether the cookie must be re-written. It never
-// fails the request, and it waits no longer than RefreshTimeout or the
-// request's context.
+// refresh refreshes the access token of d's cookie session, which due
+// accepted, and updates d: the tokens on success, Error on failure, and
+// whether the cookie must be re-written. It never fails the request, and
+// waits no longer than RefreshTimeout or the request's context.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	key := in.key()
 	if o, ok := rf.memory.Latest(key, rf.now()); ok {
-		if o.Err == nil { // refreshed before: take the newest tokens
+		if o.Err == nil {
 			rf.apply(d, o.Value)
-		} else { // failed a moment ago: do not ask the provider again yet
+		} else { // failed a moment ago: not asked again before the backoff
 			rf.fail(d, o.Err, false)
 		}
 		return
@@ -184,11 +165,9 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	})
 	switch {
 	case errors.Is(err, refresh.ErrAbandoned):
-		// The client gave up; the refresh goes on for the others. This
-		// request keeps the session it has and writes nothing.
+		// The client gave up; the refresh goes on for the others.
 	case errors.Is(err, refresh.ErrWaitTimeout):
-		// The refresh outlived its timeout (a hook or transport that does
-		// not honour its context): go on without it, writing nothing.
+		// A hook or transport that ignores its context: go on without it.
 		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
 	case err != nil:
 		rf.fail(d, refreshFailed(err), true)
@@ -197,20 +176,12 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	}
 }
 
-// refreshFailed returns err as a refresh error: wrapping ErrRefreshFailed.
+// refreshFailed returns err wrapping ErrRefreshFailed.
 func refreshFailed(err error) error {
 	if errors.Is(err, ErrRefreshFailed) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-}
-
-// exchangeTimeout bounds a refresh exchange. It is longer than the
-// requests' wait (RefreshTimeout): once the provider has rotated the
-// refresh token, a late answer must still be recorded, or the next request
-// would send the rotated-out token again.
-func exchangeTimeout(fetch, wait time.Duration) time.Duration {
-	return max(fetch, 2*wait)
 }
 
 // permanent reports whether err means the refresh token must not be used
@@ -220,9 +191,9 @@ func permanent(err error) bool {
 }
 
 // run performs one refresh, detached from any request's context, and
-// records its outcome. A success is remembered for as long as the new
-// access token lives (at least refresh.Grace), so that a request carrying a
-// cookie from before the rotation, however late, gets the new tokens.
+// records its outcome. A success is remembered as long as the new access
+// token lives (at least refresh.Grace), so that a request carrying a cookie
+// from before the rotation, however late, gets the new tokens.
 func (rf *refresher) run(key refresh.Key, in refreshInput) (*refreshResult, error) {
 	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
@@ -246,22 +217,20 @@ type storedResult struct {
 	updated    atomic.Bool
 }
 
-// storedDue is due for a stored session, which also waits out the
-// backoff after a transient failure, whichever instance saw it.
+// storedDue is due for a stored session, which also waits out the backoff
+// after a transient failure, whichever instance saw it.
 func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 	return rf.due(s, now) && !now.Before(st.meta.RetryAt)
 }
 
-// refreshStored refreshes the stored session of d once across every
-// instance sharing the Store: in this process, concurrent requests of the
-// session share one flight; across processes, the flight that takes the
-// Store's lock of the refresh token refreshes and saves, and the others poll the
-// Store until they see its result. Each request waits at most
-// RefreshTimeout and until its context ends.
+// refreshStored refreshes d's stored session once across every instance
+// sharing the Store: concurrent requests of this process share one flight;
+// across processes, the flight that takes the Store's lock of the refresh
+// token refreshes and saves, and the others poll the Store for its result.
+// Each request waits at most RefreshTimeout and until its context ends.
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
-	s := d.session
+	s, id := d.session, d.st.id
 	in := refreshInputOf(s)
-	id := d.st.id
 	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(id, in) })
 	switch {
 	case errors.Is(err, refresh.ErrAbandoned):
@@ -273,9 +242,8 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = refreshFailed(err)
 	case res.st.id != id:
-		// The session moved to a new ID (a privilege change) while this
-		// request waited: its cookie, of before the move, never reaches
-		// the moved session nor gets its cookie (see decodeMovedCookie).
+		// The session moved to a new ID (a privilege change) meanwhile: a
+		// cookie of before the move never reaches the moved session.
 		d.session, d.shared, d.st, d.reissue = nil, false, nil, false
 		d.err = ErrNoSession
 	default:
@@ -286,58 +254,52 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 // adoptStored puts the outcome of a store-backed refresh flight into d: a
 // copy of the saved session, and whether its cookie must be re-issued.
 func adoptStored(d *decoded, res *storedResult) {
-	cookieGen := d.st.cookieGen
 	st := res.st
-	st.cookieGen = cookieGen
+	st.cookieGen = d.st.cookieGen
 	d.session, d.shared, d.st = res.session.Clone(), false, &st
 	d.refreshErr = res.refreshErr
-	if st.meta.Gen != cookieGen {
-		d.reissue = true
-	}
+	d.reissue = d.reissue || st.meta.Gen != st.cookieGen
 	if res.fresh && res.updated.CompareAndSwap(false, true) {
 		d.updated = true
 	}
 }
 
-// runStored takes the refresh lock or waits for its holder's result.
+// runStored takes the refresh lock and refreshes, or waits for the
+// holder's result. The lock is the refresh token's, not the session ID's:
+// a session that moves to a new ID mid-refresh keeps its refresh token,
+// which must still be exchanged once.
 func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
 	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
-	// The lock is the refresh token's, not the session ID's: a session
-	// that moves to a new ID mid-refresh keeps its refresh token, which
-	// must still be exchanged once.
 	key := in.key()
 	lockKey := "refresh:" + hex.EncodeToString(key[:])
-	for {
-		unlock, err := rf.sessions.lock(ctx, lockKey, rf.exchange+lockSlack)
-		if err == nil {
-			res, err := rf.refreshLocked(ctx, id, in)
-			uctx, ucancel := context.WithTimeout(rf.ctx, saveTimeout)
-			_ = unlock(uctx)
-			ucancel()
-			return res, err
+	res, err := refresh.Shared(ctx, func() (*storedResult, bool, error) {
+		unlock, err := rf.sessions.lock(ctx, lockKey, rf.exchange+refresh.LockSlack)
+		switch {
+		case errors.Is(err, store.ErrLocked):
+			return nil, false, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
 		}
-		if !errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, storeErr(err))
-		}
-		// Another instance refreshes: wait for its result.
-		if res, _, err := rf.refreshedElsewhere(ctx, id, in); res != nil || err != nil {
-			return res, err
-		}
-		t := time.NewTimer(refreshPoll + rand.N(refreshPoll))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
-		}
+		res, err := rf.refreshLocked(ctx, id, in)
+		uctx, ucancel := context.WithTimeout(rf.ctx, saveTimeout)
+		_ = unlock(uctx)
+		ucancel()
+		return res, true, err
+	}, func() (*storedResult, bool, error) {
+		res, _, err := rf.refreshedElsewhere(ctx, id, in)
+		return res, res != nil, err
+	})
+	if errors.Is(err, refresh.ErrLockWait) {
+		err = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
 	}
+	return res, err
 }
 
 // refreshedElsewhere loads session id and returns it as the outcome when
-// in's refresh token no longer needs exchanging: another instance refreshed
-// it, or the session is over. While the refresh is still due, it returns
-// no outcome but the session as loaded.
+// in's refresh token no longer needs exchanging (another instance refreshed
+// it, or the session is over); otherwise no outcome, but the session as
+// loaded.
 func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
 	s, st, err := rf.sessions.load(ctx, id, true)
 	if err != nil {
@@ -359,8 +321,8 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 		return done, err
 	}
 	res, xerr := rf.exchangeRefreshToken(ctx, in)
-	// The provider may have rotated the refresh token: what it answered
-	// is saved even if ctx is nearly done.
+	// The provider may have rotated the refresh token: its answer is saved
+	// even if ctx is nearly done.
 	sctx, cancel := context.WithTimeout(rf.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
@@ -378,8 +340,8 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
 }
 
-// record puts the outcome of an exchange, res or xerr, into the stored
-// session s and its meta, and returns the refresh error to report.
+// record puts an exchange's outcome, res or xerr, into the stored session
+// s and its meta, and returns the refresh error to report.
 func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *refreshResult, xerr error) error {
 	d := decoded{session: s}
 	if xerr == nil {
@@ -397,9 +359,9 @@ func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *ref
 }
 
 // exchangeRefreshToken asks in's provider for new tokens and verifies a new
-// ID token. Once the provider has answered with tokens, the old refresh
-// token is spent: a new ID token that fails verification is reported in the
-// result (idErr), not as a failure that would keep the old token.
+// ID token. Once the provider has answered, the old refresh token is spent:
+// a new ID token that fails verification is reported in res.idErr, not as
+// a failure that would keep the old token.
 func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
 	tok, err := rf.redeemRefreshToken(ctx, in)
 	if err != nil {
@@ -415,7 +377,7 @@ func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) 
 }
 
 // redeemRefreshToken sends in's refresh token to its provider, through
-// Provider.Refresh when set, and returns the tokens it answered.
+// Provider.Refresh when set.
 func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
 	p, err := rf.providers.get(in.provider)
 	if err != nil {
@@ -456,11 +418,10 @@ func tokenEndpointErr(provider string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrRefreshFailed, provider, oidc.RedactTokenError(err))
 }
 
-// verifyRefreshedIDToken verifies raw, the ID token of a refresh, as at
-// sign-in but without a nonce (OpenID Connect Core 12.2), and puts it into
-// res. One that names another subject fails the refresh: the tokens are
-// someone else's. Any other refusal is kept in res.idErr, and the session
-// keeps its old ID token.
+// verifyRefreshedIDToken verifies raw, a refresh's ID token, as at sign-in
+// but without a nonce (OpenID Connect Core 12.2), into res. One naming
+// another subject fails the refresh: the tokens are someone else's. Any
+// other refusal goes to res.idErr, and the session keeps its old ID token.
 func (rf *refresher) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
 	user, exp, _, err := rf.providers.verifyIDToken(ctx, in.provider, raw, "")
 	if err == nil && user.ID != in.userID {
@@ -492,7 +453,7 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 		mergeUser(&s.User, res.user)
 	}
 	s.Error = ""
-	if res.idErr != nil { // new tokens, but the new ID token was refused: the old one stays
+	if res.idErr != nil { // new tokens, but the old ID token stays
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = res.idErr
 	}
@@ -504,9 +465,9 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 }
 
 // fail records a failed refresh on d's session. A refused refresh token is
-// dropped so that it is never sent again; after a transient failure it is
-// kept and tried again once the backoff has passed. write says whether the
-// cookie is re-written (by the request that saw the failure happen).
+// dropped, never to be sent again; after a transient failure it is kept
+// and tried again after the backoff. write says whether the cookie is
+// re-written (by the request that saw the failure happen).
 func (rf *refresher) fail(d *decoded, err error, write bool) {
 	s := d.session
 	s.Error = RefreshAccessTokenError
