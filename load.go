@@ -33,7 +33,6 @@ func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
 	return m.reader.serverSession(r)
 }
 
-// serverSession is GetServerSession.
 func (rd *reader) serverSession(r *http.Request) (*Session, error) {
 	if st := stateFrom(r.Context()); st != nil {
 		return st.load(), st.err
@@ -46,37 +45,29 @@ func (rd *reader) serverSession(r *http.Request) (*Session, error) {
 
 // decoded is the outcome of reading a request's credentials.
 type decoded struct {
-	session *Session // nil when no credential yielded a session
-	err     error    // nil exactly when session is active
-	// rejected holds the failures of credentials that lost to the one
-	// decoded (a forged bearer token beside an expired cookie, say).
-	rejected []error
-	// reissue means the cookie must be sealed again: it was opened with a
-	// key other than the first, its idle expiry moved, or it was refreshed.
-	reissue bool
-	// refreshErr is why refreshing the session's access token failed.
-	refreshErr error
-	// updated means this request is the first to apply a refresh, which
-	// fires OnSessionUpdate.
-	updated bool
-	// shared means session came from the verified-credential cache: it is
-	// shared with other requests and must be copied before any change.
+	session  *Session // nil when no credential yielded a session
+	err      error    // nil exactly when session is active
+	rejected []error  // failures of the credentials that lost to session's
+	// reissue: the cookie must be sealed again (opened with an old key,
+	// idle expiry moved, refreshed).
+	reissue    bool
+	refreshErr error // why refreshing the access token failed
+	updated    bool  // this request is the first to apply a refresh: OnSessionUpdate fires
+	// shared: session is the verified-credential cache's, to be copied
+	// (own) before any change.
 	shared bool
-	// st is the stored state of a store-backed session (nil otherwise).
-	st *storeState
-	// theft means the request presented a superseded cookie, and the
-	// session was revoked for it.
-	theft bool
-	// now is the time the credentials were decoded at, so that one request
-	// reads the clock once (load renews it after a refresh).
+	st     *storeState // a store-backed session's stored state
+	theft  bool        // a superseded cookie was presented; the session was revoked for it
+	// now is when the credentials were decoded: a request reads the clock
+	// once (load renews it after a refresh).
 	now time.Time
-	// write is the session cookie to re-issue, as load decided it, and
-	// writeErr why it could not be sealed; the middleware applies both.
+	// write is the cookie to re-issue, writeErr why it could not be
+	// sealed; the middleware applies both.
 	write    cookieWrite
 	writeErr error
 }
 
-// own makes d's session the request's own copy, so that it may be changed.
+// own makes d's session the request's own copy, which it may change.
 func (d *decoded) own() {
 	if d.shared {
 		d.session = d.session.Clone()
@@ -84,10 +75,9 @@ func (d *decoded) own() {
 	}
 }
 
-// load is the read path of a request that goes through the middleware:
-// decode r, then, for an active cookie session, record the activity and
-// refresh the access token when either is due, and decide the cookie to
-// re-issue. It writes nothing: the middleware applies d.write.
+// load is the middleware's read path: decode r, then, for an active cookie
+// session, record activity and refresh the access token when due, and
+// decide the cookie to re-issue. It writes nothing.
 func (m *Manager) load(r *http.Request) decoded {
 	d := m.reader.decode(r)
 	if d.st != nil {
@@ -103,9 +93,8 @@ func (m *Manager) load(r *http.Request) decoded {
 	return d
 }
 
-// renew records activity on d's stateless session when its idle expiry is
-// due to move, and refreshes its access token when that is due, before the
-// callbacks fire and the handler runs, so that both see the new tokens.
+// renew records activity on d's stateless session and refreshes its access
+// token when either is due, before the callbacks and the handler see it.
 func (m *Manager) renew(ctx context.Context, d *decoded) {
 	now := d.now
 	if m.cfg.IdleTimeout > 0 && now.Sub(d.session.LastActiveAt) >= m.stored.touchInterval() {
@@ -120,10 +109,10 @@ func (m *Manager) renew(ctx context.Context, d *decoded) {
 	}
 }
 
-// renewStored is renew for a store-backed cookie session: activity is
-// recorded in the Store (throttled), a refresh is shared by every instance,
-// and the cookie, which holds only the session's ID and generation, is
-// re-issued when its generation or key is out of date.
+// renewStored is renew for a store-backed session: activity is recorded in
+// the Store (throttled), a refresh is shared by every instance, and the
+// cookie (the session's ID and generation) is re-issued when its
+// generation or key is out of date.
 func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	if d.session == nil || d.session.Status != StatusActive {
 		return
@@ -140,25 +129,21 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	}
 }
 
-// reader is the read path's first half: it finds a request's session
-// credentials, opens or verifies them (through the verified-credential
-// cache), has a store-backed session loaded, and evaluates its status. It
-// writes nothing. It is safe for concurrent use.
+// reader is the read path's first half: it finds a request's credentials,
+// opens or verifies them (through the cache), has a store-backed session
+// loaded, and evaluates its status. It is safe for concurrent use.
 type reader struct {
 	now       func() time.Time
-	cookies   *cookieCodec        // nil when Config.Keys is empty (bearer-only)
+	cookies   *cookieCodec        // nil when Config.Keys is empty
 	bearer    *jwtverify.Verifier // nil without Config.Bearer
-	jwt       *JWTConfig          // Config.Bearer, with its defaults; nil without it
+	jwt       *JWTConfig          // Config.Bearer with its defaults; nil without it
 	cache     *credCache          // nil when disabled
 	hooks     *hooks
-	clientIDs []string // the providers' client IDs: the audience of their ID tokens
-	// stored reads store-backed session cookies; nil without a
-	// Config.Store.
-	stored *storedSessions
+	clientIDs []string        // the audience of the providers' ID tokens
+	stored    *storedSessions // nil without a Config.Store
 }
 
-// clientIDs are the client IDs of providers: the audience of their ID
-// tokens.
+// clientIDs are the client IDs of providers.
 func clientIDs(providers []Provider) []string {
 	ids := make([]string, 0, len(providers))
 	for _, p := range providers {
@@ -169,11 +154,11 @@ func clientIDs(providers []Provider) []string {
 	return ids
 }
 
-// decode reads r's session credentials, in order: the session cookie, an
-// "Authorization: Bearer" JWT or, when there is no Authorization header,
-// the JWT cookie. The first active session wins; failing that, the first
-// inactive session; failing that, the first error; failing that,
-// ErrNoSession. Every other refused credential is kept in rejected.
+// decode reads r's credentials, in order: the session cookie, an
+// "Authorization: Bearer" JWT or, without an Authorization header, the JWT
+// cookie. The first active session wins; failing that, the first inactive
+// session; then the first error; then ErrNoSession. The other refused
+// credentials go to rejected.
 func (rd *reader) decode(r *http.Request) decoded {
 	var p picker
 	now := rd.now()
@@ -209,7 +194,6 @@ func (p *picker) consider(d decoded) bool {
 	return false
 }
 
-// result is the outcome when no credential won.
 func (p *picker) result() decoded {
 	if p.have {
 		return p.fallback
@@ -232,8 +216,7 @@ func (rd *reader) pick(r *http.Request, now time.Time, p *picker) decoded {
 	return p.result()
 }
 
-// pickJWT considers r's bearer JWT or, without an Authorization header,
-// its JWT cookie; ok reports that it won.
+// pickJWT considers r's bearer JWT or JWT cookie; ok reports that it won.
 func (rd *reader) pickJWT(r *http.Request, now time.Time, p *picker) (d decoded, ok bool) {
 	tok, err := bearerToken(r)
 	switch {
@@ -273,8 +256,8 @@ func (rd *reader) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	return rd.openCookie(parts, ck, now), true
 }
 
-// openCookie opens the stateless session cookie made of parts, whose
-// cache key is ck, and caches an active session it holds.
+// openCookie opens the stateless session cookie made of parts, keyed ck,
+// and caches an active session it holds.
 func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decoded) {
 	payload, rotated, err := rd.cookies.open(strings.Join(parts, ""))
 	if err != nil {
@@ -305,8 +288,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 	return d
 }
 
-// decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the
-// verified-credential cache.
+// decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the cache.
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
 	gen := rd.bearer.Generation()
 	ck := rd.cache.key([]string{raw})
@@ -315,17 +297,17 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		if hook == nil {
 			return decoded{session: s, shared: true}
 		}
-		// The hook may reject a token it accepted before (a deny-list,
-		// say), so it runs on every request, on the request's own copy
-		// of the session as it was before any hook ran.
+		// The hook may reject a token it accepted before (a deny-list):
+		// it runs on every request, on a copy of the session as it was
+		// before any hook ran.
 		c := s.Clone()
 		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 	}
 	return rd.verifyJWT(ctx, raw, src, gen, ck, now)
 }
 
-// verifyJWT verifies raw, a JWT of source src that the cache does not
-// hold under ck, and caches the session it yields.
+// verifyJWT verifies raw, a JWT the cache does not hold under ck, and
+// caches the session it yields.
 func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, ck credKey, now time.Time) (d decoded) {
 	if src == SourceBearer {
 		if err := jwtverify.CheckB64Token(raw); err != nil {
@@ -349,21 +331,18 @@ func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uin
 	if err == nil && rd.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
 		rd.cache.put(src, gen, ck, s, s.ExpireAt, now)
-	} else {
-		// No one else holds claims: s may own them, and Claims need not
-		// copy them.
+	} else { // no one else holds claims: Claims need not copy them
 		s.JWTPayload.b.Adopt(claims)
 	}
 	if rd.jwt.SessionFromClaims != nil {
-		// s.Claims(), s's own copy: claims themselves are shared with the
-		// cache entry and must not reach code that could change them.
+		// A copy: claims are shared with the cache entry.
 		return rd.runClaimsHook(ctx, s.Claims(), s, raw, src, err)
 	}
 	return expiredOr(s, err)
 }
 
-// runClaimsHook runs Bearer.SessionFromClaims on s and returns the decoding
-// outcome; verr is the verifier's verdict on the token's age.
+// runClaimsHook runs Bearer.SessionFromClaims on s; verr is the
+// verifier's verdict on the token's age.
 func (rd *reader) runClaimsHook(ctx context.Context, claims map[string]any, s *Session, raw string, src Source, verr error) decoded {
 	var herr error
 	hook := rd.jwt.SessionFromClaims
@@ -378,7 +357,7 @@ func (rd *reader) runClaimsHook(ctx context.Context, claims map[string]any, s *S
 }
 
 // expiredOr is the outcome for a verified JWT session s: expired when the
-// verifier found the token valid in every respect but its age.
+// token is valid in every respect but its age.
 func expiredOr(s *Session, verr error) decoded {
 	d := decoded{session: s}
 	if verr != nil {

@@ -102,43 +102,28 @@ func (rf *refresher) wait() {
 }
 
 // due reports whether s should be refreshed at now: an active cookie
-// session with a refresh token whose access token expires within the
-// leeway, which is at most half the token's lifetime.
+// session with a refresh token whose access token is due (refresh.Due).
+// A provider unknown here is not refreshed: OnAccessTokenExpired tells when
+// its token lapses.
 func (rf *refresher) due(s *Session, now time.Time) bool {
-	if rf.leeway < 0 || s.RefreshToken == "" || s.AccessTokenExpiresAt.IsZero() ||
-		s.Source != SourceCookie || s.Status != StatusActive {
-		return false
-	}
-	if rf.providers(s.Provider) == nil {
-		return false // not refreshable here; OnAccessTokenExpired tells when it lapses
-	}
-	leeway := rf.leeway
-	if issued := s.AccessTokenIssuedAt; !issued.IsZero() {
-		if half := s.AccessTokenExpiresAt.Sub(issued) / 2; half < leeway {
-			leeway = max(half, 0)
-		}
-	}
-	return !now.Before(s.AccessTokenExpiresAt.Add(-leeway))
+	return s.RefreshToken != "" && s.Source == SourceCookie && s.Status == StatusActive &&
+		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
 }
 
 // refreshInput is what a refresh needs of a session, copied so that the
 // refresh never reads a session a handler may be changing.
 type refreshInput struct {
-	provider     string
-	refreshToken string
-	accessToken  string
-	tokenType    string
-	expiry       time.Time
-	userID       string
+	provider, userID string
+	token            oauth2.Token
 }
 
 func refreshInputOf(s *Session) refreshInput {
-	return refreshInput{provider: s.Provider, refreshToken: s.RefreshToken, accessToken: s.AccessToken,
-		tokenType: s.TokenType, expiry: s.AccessTokenExpiresAt, userID: s.User.ID}
+	return refreshInput{provider: s.Provider, userID: s.User.ID, token: oauth2.Token{AccessToken: s.AccessToken,
+		TokenType: s.TokenType, RefreshToken: s.RefreshToken, Expiry: s.AccessTokenExpiresAt}}
 }
 
 // key is the refresh token's key in the flights and the memory.
-func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.refreshToken) }
+func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.token.RefreshToken) }
 
 // refresh refreshes the access token of d's cookie session, which due
 // accepted, and updates d: the tokens on success, Error on failure, and
@@ -307,7 +292,7 @@ func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refre
 	}
 	now := rf.now()
 	s.Status = statusAt(s, now)
-	if s.Status != StatusActive || s.RefreshToken != in.refreshToken || !rf.storedDue(s, st, now) {
+	if s.Status != StatusActive || s.RefreshToken != in.token.RefreshToken || !rf.storedDue(s, st, now) {
 		return &storedResult{session: s, st: *st}, loaded{}, nil
 	}
 	return nil, loaded{s, st}, nil
@@ -327,7 +312,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	defer cancel()
 	var refreshErr error
 	s, st, err := rf.sessions.mutateLoaded(sctx, cur, func(s *Session, meta *storeMeta, now time.Time) (bool, error) {
-		if s.RefreshToken != in.refreshToken {
+		if s.RefreshToken != in.token.RefreshToken {
 			return false, nil // the lock expired and someone else refreshed
 		}
 		refreshErr = rf.record(s, meta, now, res, xerr)
@@ -380,42 +365,32 @@ func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) 
 // Provider.Refresh when set.
 func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
 	p, err := rf.providers.get(in.provider)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+	var rp *resolvedProvider
+	if err == nil {
+		rp, err = p.resolve(ctx)
 	}
-	rp, err := p.resolve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
 	conf := rp.oauth2
 	conf.Scopes = slices.Clone(conf.Scopes)
-	octx := rf.oauthContext(ctx)
-	var tok *oauth2.Token
+	var exchange oidc.RefreshFunc
 	if p.cfg.Refresh != nil {
-		current := &oauth2.Token{AccessToken: in.accessToken, TokenType: in.tokenType, RefreshToken: in.refreshToken, Expiry: in.expiry}
-		ok := rf.hooks.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, &conf, current) })
-		if !ok && err == nil {
-			err = errors.New("Provider.Refresh panicked")
+		exchange = func(octx context.Context, conf *oauth2.Config, cur *oauth2.Token) (tok *oauth2.Token, err error) {
+			if !rf.hooks.safely(ctx, "Provider.Refresh", func() { tok, err = p.cfg.Refresh(octx, conf, cur) }) && err == nil {
+				err = errors.New("Provider.Refresh panicked")
+			}
+			return tok, err
 		}
-	} else {
-		tok, err = oidc.RedeemRefreshToken(octx, &conf, in.refreshToken)
 	}
-	if err != nil {
-		return nil, tokenEndpointErr(in.provider, err)
-	}
-	if tok, err = oidc.Refreshed(tok, in.refreshToken); err != nil {
+	tok, err := oidc.Refresh(rf.oauthContext(ctx), &conf, &in.token, exchange)
+	switch {
+	case errors.Is(err, oidc.ErrGrantRefused):
+		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
+	case err != nil:
 		return nil, fmt.Errorf("%w: %s: %w", ErrRefreshFailed, in.provider, err)
 	}
 	return tok, nil
-}
-
-// tokenEndpointErr is the refresh error for err, the failure of provider's
-// token endpoint: ErrRefreshTokenInvalid when it refused the refresh token.
-func tokenEndpointErr(provider string, err error) error {
-	if oidc.GrantRefused(err) {
-		return fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
-	}
-	return fmt.Errorf("%w: %s: %w", ErrRefreshFailed, provider, oidc.RedactTokenError(err))
 }
 
 // verifyRefreshedIDToken verifies raw, a refresh's ID token, as at sign-in

@@ -59,3 +59,32 @@ func RedactTokenError(err error) error {
 	}
 	return fmt.Errorf("token endpoint: %s", status)
 }
+
+// ErrGrantRefused: the token endpoint refused the refresh token (OAuth
+// error "invalid_grant"): it was revoked, expired or already used.
+var ErrGrantRefused = errors.New("the token endpoint refused the grant")
+
+// RefreshFunc exchanges current's refresh token for new tokens with the
+// provider conf describes.
+type RefreshFunc func(ctx context.Context, conf *oauth2.Config, current *oauth2.Token) (*oauth2.Token, error)
+
+// Refresh exchanges current's refresh token through exchange or, when it
+// is nil, at conf's token endpoint (RedeemRefreshToken), and checks the
+// answer (Refreshed). A refusal of the grant is ErrGrantRefused; other
+// failures of the token endpoint lose its response body (RedactTokenError).
+func Refresh(ctx context.Context, conf *oauth2.Config, current *oauth2.Token, exchange RefreshFunc) (*oauth2.Token, error) {
+	var tok *oauth2.Token
+	var err error
+	if exchange != nil {
+		tok, err = exchange(ctx, conf, current)
+	} else {
+		tok, err = RedeemRefreshToken(ctx, conf, current.RefreshToken)
+	}
+	switch {
+	case GrantRefused(err):
+		return nil, ErrGrantRefused
+	case err != nil:
+		return nil, RedactTokenError(err)
+	}
+	return Refreshed(tok, current.RefreshToken)
+}

@@ -109,3 +109,44 @@ func TestGrantRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	refused := &oauth2.RetrieveError{Response: &http.Response{Status: "400 Bad Request"}, Body: []byte("secret-echo"), ErrorCode: "invalid_grant"}
+	failed := &oauth2.RetrieveError{Response: &http.Response{Status: "503 Service Unavailable"}, Body: []byte("secret-echo")}
+	current := &oauth2.Token{AccessToken: "a1", RefreshToken: "r1"}
+	tests := []struct {
+		name        string
+		tok         *oauth2.Token
+		err         error
+		wantRefresh string
+		wantErr     error
+	}{
+		{name: "rotated", tok: &oauth2.Token{AccessToken: "a2", RefreshToken: "r2"}, wantRefresh: "r2"},
+		{name: "not rotated", tok: &oauth2.Token{AccessToken: "a2"}, wantRefresh: "r1"},
+		{name: "no access token", tok: &oauth2.Token{RefreshToken: "r2"}, wantErr: ErrNoAccessToken},
+		{name: "refused", err: refused, wantErr: ErrGrantRefused},
+		{name: "failed", err: failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *oauth2.Token
+			tok, err := Refresh(context.Background(), &oauth2.Config{}, current, func(_ context.Context, _ *oauth2.Config, cur *oauth2.Token) (*oauth2.Token, error) {
+				got = cur
+				return tt.tok, tt.err
+			})
+			if got != current {
+				t.Fatalf("the exchange got %v, want the current token", got)
+			}
+			switch {
+			case tt.err == nil && tt.wantErr == nil:
+				if err != nil || tok.RefreshToken != tt.wantRefresh {
+					t.Fatalf("got %+v, %v; want refresh token %q", tok, err, tt.wantRefresh)
+				}
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("got %v, want %v", err, tt.wantErr)
+			case err == nil || strings.Contains(err.Error(), "secret-echo"):
+				t.Fatalf("got %v, want an error without the response body", err)
+			}
+		})
+	}
+}
