@@ -27,6 +27,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/refresh"
+	"github.com/sessionkit/sessionkit/internal/seal"
 	"github.com/sessionkit/sessionkit/internal/testclock"
 )
 
@@ -512,45 +513,45 @@ func TestAdversarialCookie(t *testing.T) {
 		{name: "control: chunked cookie", cookie: join(all(a)...), want: advOK("alice")},
 		{name: "control: chunks in another order on the wire", cookie: join(reversed(all(a))...), want: advOK("alice")},
 
-		{name: "one bit flipped in the middle", cookie: kv(name, flip(e.alice.Value, len(e.alice.Value)/2)), want: advBadCookie(errNoKeyOpens)},
-		{name: "one bit flipped in the MAC", cookie: kv(name, flip(e.alice.Value, len(e.alice.Value)-3)), want: advBadCookie(errNoKeyOpens)},
-		{name: "truncated", cookie: kv(name, e.alice.Value[:len(e.alice.Value)/2]), want: advBadCookie(errNoKeyOpens)},
-		{name: "extended", cookie: kv(name, e.alice.Value+"AAAA"), want: advBadCookie(errNoKeyOpens)},
-		{name: "not base64", cookie: kv(name, "!!!!"), want: advBadCookie(errNoKeyOpens)},
-		{name: "a JWT in the session cookie", cookie: kv(name, rsaSigner().Mint(t, claimsFor(t0))), want: advBadCookie(errNoKeyOpens)},
+		{name: "one bit flipped in the middle", cookie: kv(name, flip(e.alice.Value, len(e.alice.Value)/2)), want: advBadCookie(seal.ErrNoKey)},
+		{name: "one bit flipped in the MAC", cookie: kv(name, flip(e.alice.Value, len(e.alice.Value)-3)), want: advBadCookie(seal.ErrNoKey)},
+		{name: "truncated", cookie: kv(name, e.alice.Value[:len(e.alice.Value)/2]), want: advBadCookie(seal.ErrNoKey)},
+		{name: "extended", cookie: kv(name, e.alice.Value+"AAAA"), want: advBadCookie(seal.ErrNoKey)},
+		{name: "not base64", cookie: kv(name, "!!!!"), want: advBadCookie(seal.ErrNoKey)},
+		{name: "a JWT in the session cookie", cookie: kv(name, rsaSigner().Mint(t, claimsFor(t0))), want: advBadCookie(seal.ErrNoKey)},
 
 		// Chunk reordering, duplication, omission.
-		{name: "chunks 0 and 1 swapped", cookie: join(append([]string{kv(a[0].Name, a[1].Value), kv(a[1].Name, a[0].Value)}, all(a)[2:]...)...), want: advBadCookie(errNoKeyOpens)},
+		{name: "chunks 0 and 1 swapped", cookie: join(append([]string{kv(a[0].Name, a[1].Value), kv(a[1].Name, a[0].Value)}, all(a)[2:]...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "chunk values reversed", cookie: func() string {
 			var p []string
 			for i := range a {
 				p = append(p, kv(a[i].Name, a[n-1-i].Value))
 			}
 			return join(p...)
-		}(), want: advBadCookie(errNoKeyOpens)},
-		{name: "chunk 1 duplicated into chunk 2", cookie: join(append([]string{chunk(a, 0), chunk(a, 1), kv(a[2].Name, a[1].Value)}, all(a)[3:]...)...), want: advBadCookie(errNoKeyOpens)},
+		}(), want: advBadCookie(seal.ErrNoKey)},
+		{name: "chunk 1 duplicated into chunk 2", cookie: join(append([]string{chunk(a, 0), chunk(a, 1), kv(a[2].Name, a[1].Value)}, all(a)[3:]...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "the same chunk sent twice (first one wins)", cookie: join(append(all(a), chunk(a, 1))...), want: advOK("alice")},
-		{name: "a forged chunk 0 sent before the real one", cookie: join(append([]string{kv(a[0].Name, "AAAA")}, all(a)...)...), want: advBadCookie(errNoKeyOpens)},
+		{name: "a forged chunk 0 sent before the real one", cookie: join(append([]string{kv(a[0].Name, "AAAA")}, all(a)...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "chunk 0 missing", cookie: join(all(a)[1:]...), want: advBadCookie(nil)},
-		{name: "a middle chunk missing", cookie: join(append([]string{chunk(a, 0)}, all(a)[2:]...)...), want: advBadCookie(errNoKeyOpens)},
-		{name: "the last chunk missing", cookie: join(all(a)[:n-1]...), want: advBadCookie(errNoKeyOpens)},
-		{name: "an extra chunk appended", cookie: join(append(all(a), kv(name+"."+itoa(n), "AAAA"))...), want: advBadCookie(errNoKeyOpens)},
+		{name: "a middle chunk missing", cookie: join(append([]string{chunk(a, 0)}, all(a)[2:]...)...), want: advBadCookie(seal.ErrNoKey)},
+		{name: "the last chunk missing", cookie: join(all(a)[:n-1]...), want: advBadCookie(seal.ErrNoKey)},
+		{name: "an extra chunk appended", cookie: join(append(all(a), kv(name+"."+itoa(n), "AAAA"))...), want: advBadCookie(seal.ErrNoKey)},
 
 		// Chunk indexes: gaps, huge values, other spellings.
-		{name: "index gap: 0 then 2", cookie: join(chunk(a, 0), chunk(a, 2)), want: advBadCookie(errNoKeyOpens)},
+		{name: "index gap: 0 then 2", cookie: join(chunk(a, 0), chunk(a, 2)), want: advBadCookie(seal.ErrNoKey)},
 		{name: "only index 63", cookie: kv(name+".63", e.alice.Value), want: advBadCookie(nil)},
 		{name: "only index 64 (never written)", cookie: kv(name+".64", e.alice.Value), want: advNone},
 		{name: "only index 999999", cookie: kv(name+".999999", e.alice.Value), want: advNone},
 		{name: "index 2^64 beside a valid session", cookie: join(append(all(a), kv(name+".18446744073709551616", "AAAA"))...), want: advOK("alice")},
 		{name: "index 9999 beside a valid session", cookie: join(append(all(a), kv(name+".9999", "AAAA"))...), want: advOK("alice")},
-		{name: "leading-zero index .01 for chunk 1", cookie: join(append([]string{chunk(a, 0), kv(name+".01", a[1].Value)}, all(a)[2:]...)...), want: advBadCookie(errNoKeyOpens)},
+		{name: "leading-zero index .01 for chunk 1", cookie: join(append([]string{chunk(a, 0), kv(name+".01", a[1].Value)}, all(a)[2:]...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "negative index .-1", cookie: kv(name+".-1", e.alice.Value), want: advNone},
-		{name: "signed index .+1 for chunk 1", cookie: join(append([]string{chunk(a, 0), kv(name+".+1", a[1].Value)}, all(a)[2:]...)...), want: advBadCookie(errNoKeyOpens)},
+		{name: "signed index .+1 for chunk 1", cookie: join(append([]string{chunk(a, 0), kv(name+".+1", a[1].Value)}, all(a)[2:]...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "signed index .-0 alone", cookie: kv(name+".-0", e.alice.Value), want: advNone},
 
 		// Two sessions' chunks mixed.
-		{name: "alice's chunk 0 with mallory's others", cookie: join(append([]string{chunk(a, 0)}, all(mal)[1:]...)...), want: advBadCookie(errNoKeyOpens)},
-		{name: "mallory's chunk 0 with alice's others", cookie: join(append([]string{chunk(mal, 0)}, all(a)[1:]...)...), want: advBadCookie(errNoKeyOpens)},
+		{name: "alice's chunk 0 with mallory's others", cookie: join(append([]string{chunk(a, 0)}, all(mal)[1:]...)...), want: advBadCookie(seal.ErrNoKey)},
+		{name: "mallory's chunk 0 with alice's others", cookie: join(append([]string{chunk(mal, 0)}, all(a)[1:]...)...), want: advBadCookie(seal.ErrNoKey)},
 		{name: "alternate chunks of two sessions", cookie: func() string {
 			var p []string
 			for i := range a {
@@ -561,7 +562,7 @@ func TestAdversarialCookie(t *testing.T) {
 				}
 			}
 			return join(p...)
-		}(), want: advBadCookie(errNoKeyOpens)},
+		}(), want: advBadCookie(seal.ErrNoKey)},
 
 		// Sizes.
 		{name: "oversized whole cookie", cookie: kv(name, strings.Repeat("A", 256<<10)), want: advBadCookie(nil)},
@@ -575,8 +576,8 @@ func TestAdversarialCookie(t *testing.T) {
 		{name: "10,000 unrelated cookies beside the session", cookie: join(append(tenThousand, kv(name, e.alice.Value))...), want: advOK("alice")},
 
 		// Keys and names.
-		{name: "sealed with a rotated-out key", cookie: kv(name, rotatedOut.Value), want: advBadCookie(errNoKeyOpens)},
-		{name: "sealed for another cookie name with the same keys", cookie: kv(name, otherName.Value), want: advBadCookie(errNoKeyOpens)},
+		{name: "sealed with a rotated-out key", cookie: kv(name, rotatedOut.Value), want: advBadCookie(seal.ErrNoKey)},
+		{name: "sealed for another cookie name with the same keys", cookie: kv(name, otherName.Value), want: advBadCookie(seal.ErrNoKey)},
 		{name: "valid value under a lookalike name", cookie: kv(strings.ToLower(name), e.alice.Value), want: advNone},
 	}
 	for _, tt := range tests {

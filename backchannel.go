@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/record"
 	"github.com/sessionkit/sessionkit/store"
@@ -103,7 +104,7 @@ func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) (
 // provider among providers that issued it, and checks its claims as
 // BackChannelLogout describes.
 func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, now time.Time) (logoutToken, error) {
-	if raw == "" || len(raw) > maxTokenLen {
+	if raw == "" || len(raw) > jwtverify.MaxTokenLen {
 		return logoutToken{}, badLogoutToken("missing or too long")
 	}
 	p, iss, err := logoutIssuer(providers, raw)

@@ -168,7 +168,7 @@ func TestBearerRejects(t *testing.T) {
 		{"signature stripped", parts[0] + "." + parts[1] + "."},
 		{"two parts", parts[0] + "." + parts[1]},
 		{"garbage", "not.a.jwt"},
-		{"too long", strings.Repeat("a", maxTokenLen+1)},
+		{"too long", strings.Repeat("a", jwtverify.MaxTokenLen+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -675,12 +675,12 @@ func TestBearerInputCauses(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"too long", verifyErr(f.m, strings.Repeat("a", maxTokenLen+1)), jwtverify.ErrTooLong},
+		{"too long", verifyErr(f.m, strings.Repeat("a", jwtverify.MaxTokenLen+1)), jwtverify.ErrTooLong},
 		{"kid too long", verifyErr(f.m, kidToken(strings.Repeat("k", jwtverify.MaxKIDLen+1))), jwtverify.ErrBadKID},
 		{"kid empty", verifyErr(f.m, kidToken("")), jwtverify.ErrBadKID},
 		{"kid number", verifyErr(f.m, kidToken(7)), jwtverify.ErrBadKID},
 		{"non-canonical base64", verifyErr(f.m, malleable), jwt.ErrTokenMalformed},
-		{"header too long", headerErr("Bearer " + strings.Repeat("a", maxTokenLen+1)), jwtverify.ErrTooLong},
+		{"header too long", headerErr("Bearer " + strings.Repeat("a", jwtverify.MaxTokenLen+1)), jwtverify.ErrTooLong},
 		{"header bad chars", headerErr("Bearer a b"), errMalformedAuthz},
 		{"header empty", headerErr("Bearer "), errMalformedAuthz},
 	}

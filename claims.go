@@ -14,11 +14,7 @@ import (
 // Verified JWT claims become sessions and users here; the verification
 // itself is internal/jwtverify's.
 
-// errMalformedAuthz: the Authorization header is malformed.
 var errMalformedAuthz = jwtverify.ErrMalformedHeader
-
-// maxTokenLen bounds every JWT the Manager parses.
-const maxTokenLen = jwtverify.MaxTokenLen
 
 // tokenErr maps an error of jwtverify to the public sentinels: it wraps
 // ErrInvalidToken, and ErrTokenExpired when the token's age is its only

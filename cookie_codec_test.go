@@ -42,10 +42,10 @@ func TestCookieCodecOpen(t *testing.T) {
 	}{
 		{"same keys", codecFor(t, name, k1), v, false, nil},
 		{"rotated keys", codecFor(t, name, k2, k1), v, true, nil},
-		{"removed key", codecFor(t, name, k2), v, false, errNoKeyOpens},
-		{"another cookie name", codecFor(t, "__Host-other", k1), v, false, errNoKeyOpens},
-		{"tampered", codecFor(t, name, k1), v[:100] + "B" + v[101:], false, errNoKeyOpens},
-		{"not a sealed value", codecFor(t, name, k1), "!!!!", false, errNoKeyOpens},
+		{"removed key", codecFor(t, name, k2), v, false, seal.ErrNoKey},
+		{"another cookie name", codecFor(t, "__Host-other", k1), v, false, seal.ErrNoKey},
+		{"tampered", codecFor(t, name, k1), v[:100] + "B" + v[101:], false, seal.ErrNoKey},
+		{"not a sealed value", codecFor(t, name, k1), "!!!!", false, seal.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
