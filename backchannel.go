@@ -12,29 +12,19 @@ import (
 	"github.com/sessionkit/sessionkit/store"
 )
 
-// BackChannelLogout verifies an OpenID Connect Back-Channel Logout 1.0
-// logout token and revokes the sessions it names; the endpoint POST
-// {BasePath}/backchannel-logout calls it.
+// backChannelLogout serves POST {BasePath}/backchannel-logout (OpenID
+// Connect Back-Channel Logout 1.0): it verifies logoutToken as
+// verifyLogoutToken describes, consumes its "jti" in the Store (a token is
+// accepted once), and signs out the accounts it names: the sign-ins through
+// its provider whose ID token carried its "sid" (and whose user is its
+// "sub", when it has both), or with "sub" alone every sign-in of that user
+// through that provider. A session left with no account is revoked.
 //
-// The token must come from a configured Provider with an Issuer (found by
-// its "iss"), verify with that provider's keys as its ID tokens do
-// (signature, iss, aud = ClientID, azp, exp), carry "iat", "jti", an
-// "events" claim holding the back-channel logout event, "sid" or "sub" (or
-// both), and no "nonce". Its "jti" is consumed in the Store: a token is
-// accepted once. The accounts signed out are the sign-ins through that
-// provider whose ID token carried that "sid" (and, when the token has
-// both, whose user is "sub"), or, with "sub" alone, every sign-in of that
-// user through that provider, in every session. A session left with no
-// account is revoked; a session signed in to other accounts too goes on
-// with them (see RevokeUser).
-//
-// The Store must record one-time keys (store.Consumer) and list sessions
-// by provider session (store.ProviderSessionLister) for a token with
-// "sid", by user (store.UserLister) for one with "sub" alone; without a
-// Store, or without the capability a token needs, BackChannelLogout
-// returns an error wrapping ErrNotConfigured, and consumes nothing. Other
-// errors wrap ErrInvalidToken or ErrStoreUnavailable.
-func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) error {
+// The Store must be a store.Consumer, and a store.ProviderSessionLister for
+// a token with "sid" or a store.UserLister for "sub" alone; otherwise the
+// error wraps ErrNotConfigured and nothing is consumed. Other errors wrap
+// ErrInvalidToken or ErrStoreUnavailable.
+func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) error {
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
 	if err != nil {
 		return err
@@ -69,11 +59,10 @@ func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) err
 
 // logoutToken is what a verified logout token says.
 type logoutToken struct {
-	provider string // the ID of the Provider that issued it
-	iss      string
-	sid, sub string // at least one is set
-	jti      string
-	ttl      time.Duration // how long jti is remembered
+	provider, iss string // the issuing Provider's ID and issuer
+	sid, sub      string // at least one is set
+	jti           string
+	ttl           time.Duration // how long jti is remembered
 }
 
 // badLogoutToken returns an error wrapping errInvalidLogoutToken.
@@ -82,8 +71,7 @@ func badLogoutToken(format string, args ...any) error {
 }
 
 // logoutListing returns the listing of the sessions lt names: by provider
-// session when it has "sid", by user otherwise. The Store must have that
-// capability.
+// session when it has "sid", by user otherwise.
 func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) ([]store.Record, error), error) {
 	if lt.sid != "" {
 		l, err := capability[store.ProviderSessionLister](ss.store, "ProviderSessionLister")
@@ -100,9 +88,10 @@ func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) (
 	return func(ctx context.Context) ([]store.Record, error) { return l.ListByUser(ctx, lt.sub) }, nil
 }
 
-// verifyLogoutToken verifies raw, a logout token, with the keys of the
-// provider among providers that issued it, and checks its claims as
-// BackChannelLogout describes.
+// verifyLogoutToken verifies raw with the keys of the provider whose Issuer
+// is its "iss", as that provider's ID tokens (signature, iss, aud =
+// ClientID, azp, exp), and checks the claims of a logout token: "iat",
+// "jti", the back-channel logout event, "sid" or "sub", no "nonce".
 func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, now time.Time) (logoutToken, error) {
 	if raw == "" || len(raw) > jwtverify.MaxTokenLen {
 		return logoutToken{}, badLogoutToken("missing or too long")
@@ -132,8 +121,8 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	}, nil
 }
 
-// logoutIssuer returns the provider among providers whose Issuer is the
-// "iss" of the unverified token raw.
+// logoutIssuer returns the provider whose Issuer is the "iss" of the
+// unverified token raw.
 func logoutIssuer(providers []*provider, raw string) (*provider, string, error) {
 	iss, err := oidc.UnverifiedIssuer(raw)
 	if err != nil {

@@ -1,6 +1,10 @@
 package sessionkit
 
-import "github.com/sessionkit/sessionkit/internal/seal"
+import (
+	"context"
+
+	"github.com/sessionkit/sessionkit/internal/seal"
+)
 
 // RaceEnabled tells the external tests whether the race detector is on.
 const RaceEnabled = raceEnabled
@@ -23,3 +27,9 @@ var (
 	ErrTicketExpired = errTicketExpired
 	ErrTicketUsed    = errTicketUsed
 )
+
+// BackChannelLogout lets the external tests call backChannelLogout.
+func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) error {
+	return m.backChannelLogout(ctx, logoutToken)
+}
+

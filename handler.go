@@ -36,7 +36,8 @@ import (
 //	POST /signout           clear the session cookie, CSRF-checked; json=true answers {"url"};
 //	                        with signInId, sign that sign-in out only (SignOutOne) and answer the session JSON
 //	GET  /error             an HTML page for ?error=CODE
-//	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (with a Config.Store; see BackChannelLogout)
+//	POST /backchannel-logout OpenID Connect Back-Channel Logout 1.0 (a Config.Store that is a store.Consumer,
+//	                        and a store.ProviderSessionLister for "sid", a store.UserLister for "sub" alone)
 //	GET  /token?template=NAME {"jwt": "..."}: a token from GetToken (401 without a session, 404 for an unknown template)
 //	GET  /jwks.json         the JWK Set of Config.Tokens' keys
 //	POST /exchange          ticket: ExchangeTicket; CSRF-checked; 400 forged, 410 expired, 409 replayed (with a Config.Store)

@@ -8,7 +8,7 @@ import (
 )
 
 // POST {BasePath}/backchannel-logout: the OpenID Connect Back-Channel
-// Logout 1.0 receiver over BackChannelLogout.
+// Logout 1.0 receiver over backChannelLogout.
 
 // backchannelLogout serves POST {BasePath}/backchannel-logout: 200 when
 // the logout token was accepted, 400 with a JSON error otherwise (section
@@ -24,7 +24,7 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the body is not a form"})
 		return
 	}
-	err := h.m.BackChannelLogout(r.Context(), r.PostForm.Get("logout_token"))
+	err := h.m.backChannelLogout(r.Context(), r.PostForm.Get("logout_token"))
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
