@@ -11,11 +11,10 @@ import (
 )
 
 // Callbacks are the hooks named after the useSession() callbacks of the
-// seeds. Every field is optional; a nil callback is skipped. They run
-// synchronously on the request's goroutine, so keep them fast. Each one that
-// receives a *Session receives its own copy. A callback that panics does not
-// take the request or the server down: the panic is recovered and logged to
-// Config.Logger, and the request goes on as if the callback had returned.
+// seeds. Every field is optional. They run synchronously on the request's
+// goroutine, so keep them fast; each one that receives a *Session receives
+// its own copy. A panic in a callback is recovered and logged to
+// Config.Logger, and the request goes on as if it had returned.
 //
 // "Decoded" below means: once per request by Middleware or Require, or once
 // per call of GetServerSession when the middleware did not run.
@@ -24,36 +23,31 @@ type Callbacks struct {
 	OnSignIn func(ctx context.Context, s *Session)
 
 	// OnSignOut fires after SignOut has cleared a session; s is the session
-	// that was signed out, or nil if the request carried no valid one.
+	// signed out, nil if the request carried no valid one.
 	OnSignOut func(ctx context.Context, s *Session)
 
-	// OnSessionUpdate fires after a session was changed and re-written by
-	// UpdateSession, and once per successful access-token refresh (for the
-	// first request that applies it), with the new snapshot. It does not
-	// fire for re-issues that change no data (key rotation, idle-timeout
-	// sliding).
+	// OnSessionUpdate fires with the new snapshot after UpdateSession
+	// re-wrote a session, and once per successful access-token refresh (for
+	// the first request that applies it); not for re-issues that change no
+	// data (key rotation, idle-timeout sliding).
 	OnSessionUpdate func(ctx context.Context, s *Session)
 
 	// OnSessionExpired fires when a cookie session is decoded that is no
-	// longer active: status expired or abandoned, or, with a Config.Store,
-	// ended, removed, replaced or revoked (s.Status says which). The
-	// request then has no active session. A store-backed session that the
-	// Store no longer holds (expired and dropped, or deleted) is no
-	// session at all: nothing fires.
+	// longer active: expired or abandoned, or with a Config.Store ended,
+	// removed, replaced or revoked (s.Status says which). A store-backed
+	// session the Store no longer holds is no session: nothing fires.
 	OnSessionExpired func(ctx context.Context, s *Session)
 
 	// OnTokenTheftDetected fires, with a Config.Store, when a request
-	// presents a session cookie of an older generation after a grace window of 30 seconds:
-	// the session's cookie was re-issued (refresh, update) and someone
-	// still uses the old one, so it was copied. The session has been
-	// revoked before the callback runs (s.Status is revoked); both the
-	// user and the copier must sign in again. OnSessionExpired fires too.
+	// presents a session cookie of an older generation more than 30
+	// seconds after it was re-issued (refresh, update): someone copied it.
+	// The session is revoked before the callback runs, so both the user and
+	// the copier must sign in again; OnSessionExpired fires too.
 	OnTokenTheftDetected func(ctx context.Context, s *Session)
 
 	// OnAccessTokenExpired fires when an active cookie session is decoded
-	// whose OAuth access token has expired (AccessTokenExpiresAt has passed)
-	// and could not be refreshed. The session stays active: it is the provider's
-	// token that lapsed, not the session.
+	// whose access token has expired (AccessTokenExpiresAt has passed) and
+	// could not be refreshed. The session stays active.
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded
@@ -70,32 +64,29 @@ type Callbacks struct {
 	// ID token has expired (IDTokenExpiresAt has passed).
 	OnIdTokenExpired func(ctx context.Context, s *Session)
 
-	// OnIdTokenError fires when SignIn rejects an ID token; err wraps
-	// ErrInvalidToken and the cause.
+	// OnIdTokenError fires when SignIn or a refresh rejects an ID token; err
+	// wraps ErrInvalidToken and the cause.
 	OnIdTokenError func(ctx context.Context, err error)
 
 	// OnJwtExpired fires when a bearer JWT (or JWT cookie) is decoded whose
-	// signature and claims are valid but whose exp has passed; s is the
-	// expired session.
+	// signature and claims are valid but whose exp has passed.
 	OnJwtExpired func(ctx context.Context, s *Session)
 
-	// OnJwtError fires once for each session credential of a request that
-	// fails verification: a bearer JWT or JWT cookie (err wraps
-	// ErrInvalidToken), a malformed Authorization header (ErrInvalidToken),
-	// or the encrypted session cookie, which is this library's session token
-	// (err wraps ErrInvalidCookie). It fires even when another credential of
-	// the same request yields the session.
+	// OnJwtError fires once for each credential of a request that fails
+	// verification, even when another yields the session: a bearer JWT or
+	// JWT cookie or a malformed Authorization header (err wraps
+	// ErrInvalidToken), or the session cookie (err wraps ErrInvalidCookie).
 	OnJwtError func(ctx context.Context, err error)
 
 	// OnUnauthenticated fires when Require meets a request with no active
-	// session; err tells why (ErrNoSession, ErrSessionExpired, or an error
+	// session; err says why (ErrNoSession, ErrSessionExpired, or an error
 	// wrapping ErrInvalidToken or ErrInvalidCookie). It may write the
-	// response itself and return true; returning false lets Require write
-	// its default 401 or 303.
+	// response itself and return true; false lets Require write its 401 or
+	// 303.
 	OnUnauthenticated func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
-// hooks fires Config.Callbacks and the other user hooks safely: a panic is
+// hooks fires Config.Callbacks and the other user hooks: a panic is
 // recovered and logged, and each callback that receives a session receives
 // its own copy. It is safe for concurrent use.
 type hooks struct {
@@ -109,8 +100,7 @@ func (h *hooks) safely(ctx context.Context, name string, f func()) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
-			// Only the panic's type is logged: its value could hold a
-			// session and its tokens.
+			// Not the panic's value: it could hold tokens.
 			h.log.ErrorContext(ctx, "sessionkit: callback panicked",
 				"callback", name, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 		}
@@ -159,7 +149,7 @@ func (h *hooks) decoded(ctx context.Context, d decoded) {
 	}
 }
 
-// noSession reports err, why a request has no session: a Store failure is
+// noSession reports why a request has no session: a Store failure is
 // logged, a refused credential fires OnJwtError.
 func (h *hooks) noSession(ctx context.Context, err error) {
 	if errors.Is(err, ErrStoreUnavailable) {
@@ -169,8 +159,8 @@ func (h *hooks) noSession(ctx context.Context, err error) {
 	}
 }
 
-// active fires the callbacks of an active cookie session: its update by a
-// refresh, its token error, and the expiry of its tokens at decode's time.
+// active fires the callbacks of an active cookie session: its refresh, its
+// token error, and the expiry of its tokens.
 func (h *hooks) active(ctx context.Context, d decoded) {
 	s, now := d.session, d.now
 	if d.updated {

@@ -162,7 +162,20 @@ func clientIDs(providers []Provider) []string {
 func (rd *reader) decode(r *http.Request) decoded {
 	var p picker
 	now := rd.now()
-	d := rd.pick(r, now, &p)
+	if rd.cookies != nil {
+		if d, ok := rd.decodeCookie(r, now); ok {
+			p.consider(d)
+		}
+	}
+	if rd.bearer != nil && !p.won {
+		if d, ok := rd.decodeBearer(r, now); ok {
+			p.consider(d)
+		}
+	}
+	d := decoded{err: ErrNoSession}
+	if p.have {
+		d = p.best
+	}
 	d.now = now
 	for _, e := range p.rejected {
 		if e != d.err {
@@ -172,63 +185,39 @@ func (rd *reader) decode(r *http.Request) decoded {
 	return d
 }
 
-// picker keeps, while decode goes through the credentials, the best
-// outcome short of an active session and the credentials refused outright.
+// picker keeps decode's best outcome so far, and the credentials refused
+// outright.
 type picker struct {
-	fallback decoded
-	have     bool
-	rejected []error
+	best      decoded
+	have, won bool // won: best is an active session
+	rejected  []error
 }
 
-// consider records d and reports whether it wins: an active session.
-func (p *picker) consider(d decoded) bool {
+func (p *picker) consider(d decoded) {
 	if d.session == nil && d.err != nil {
 		p.rejected = append(p.rejected, d.err)
 	}
-	if d.session != nil && d.session.Status == StatusActive {
-		return true
+	switch {
+	case p.won:
+	case d.session != nil && d.session.Status == StatusActive:
+		p.best, p.have, p.won = d, true, true
+	case !p.have || (p.best.session == nil && d.session != nil):
+		p.best, p.have = d, true
 	}
-	if !p.have || (p.fallback.session == nil && d.session != nil) {
-		p.fallback, p.have = d, true
-	}
-	return false
 }
 
-func (p *picker) result() decoded {
-	if p.have {
-		return p.fallback
-	}
-	return decoded{err: ErrNoSession}
-}
-
-// pick runs decode's order of credentials and returns the winner.
-func (rd *reader) pick(r *http.Request, now time.Time, p *picker) decoded {
-	if rd.cookies != nil {
-		if d, ok := rd.decodeCookie(r, now); ok && p.consider(d) {
-			return d
-		}
-	}
-	if rd.bearer != nil {
-		if d, ok := rd.pickJWT(r, now, p); ok {
-			return d
-		}
-	}
-	return p.result()
-}
-
-// pickJWT considers r's bearer JWT or JWT cookie; ok reports that it won.
-func (rd *reader) pickJWT(r *http.Request, now time.Time, p *picker) (d decoded, ok bool) {
+// decodeBearer decodes r's bearer JWT or, without an Authorization header,
+// its JWT cookie. ok is false when r has neither.
+func (rd *reader) decodeBearer(r *http.Request, now time.Time) (d decoded, ok bool) {
 	tok, err := bearerToken(r)
 	switch {
 	case err != nil:
-		p.consider(decoded{err: err})
+		return decoded{err: err}, true
 	case tok != "":
-		d = rd.decodeJWT(r.Context(), tok, SourceBearer, now)
-		return d, p.consider(d)
+		return rd.decodeJWT(r.Context(), tok, SourceBearer, now), true
 	case rd.jwt.CookieName != "" && len(r.Header["Authorization"]) == 0:
 		if c, err := r.Cookie(rd.jwt.CookieName); err == nil && c.Value != "" {
-			d = rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now)
-			return d, p.consider(d)
+			return rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now), true
 		}
 	}
 	return d, false
