@@ -34,34 +34,32 @@ var (
 )
 
 var (
-	// errRefreshRecorded: a refresh failure an earlier request recorded in
-	// the session, whose cause this request does not know.
+	// errRefreshRecorded: a failure an earlier request recorded, of an
+	// unknown cause.
 	errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
 	errRefreshWait     = errors.New("the refresh did not finish within RefreshTimeout")
 	errSubjectChanged  = errors.New("the refreshed ID token names another subject")
 )
 
-// refresher runs the refreshes of a Manager's sessions on internal/refresh:
-// one flight per refresh token (cookie sessions) or per stored session, and
-// the outcomes of recent exchanges. It is safe for concurrent use.
+// refresher runs the refreshes of a Manager's sessions: one flight per
+// refresh token (cookie sessions) or per stored session, and the outcomes
+// of recent exchanges. It is safe for concurrent use.
 type refresher struct {
-	ctx   context.Context // the Manager's: ends at Close
-	now   func() time.Time
-	log   *slog.Logger
-	hooks *hooks
-	// leeway is Config.RefreshLeeway; exchange bounds one exchange.
-	leeway, exchange time.Duration
+	ctx              context.Context // the Manager's: ends at Close
+	now              func() time.Time
+	log              *slog.Logger
+	hooks            *hooks
+	leeway, exchange time.Duration // Config.RefreshLeeway; the bound of one exchange
 	providers        providerLookup
 	oauthContext     func(context.Context) context.Context // carries the Manager's HTTP client
 	sessions         *storedSessions
-
-	cookies *refresh.Group[*refreshResult]
-	stored  *refresh.Group[*storedResult]
-	memory  *refresh.Memory[*refreshResult]
+	cookies          *refresh.Group[*refreshResult]
+	stored           *refresh.Group[*storedResult]
+	memory           *refresh.Memory[*refreshResult]
 }
 
-// refreshResult is a successful refresh: the new tokens, and the user as
-// the new ID token describes it.
+// refreshResult is a successful refresh, shared by the requests that apply
+// it.
 type refreshResult struct {
 	token    *oauth2.Token
 	issuedAt time.Time
@@ -88,8 +86,7 @@ func newRefresher(m *Manager) *refresher {
 	}
 }
 
-// close stops new refreshes and waits for the running ones, which the
-// Manager's context has cancelled.
+// close stops new refreshes and waits for the running ones.
 func (rf *refresher) close() {
 	rf.cookies.Close()
 	rf.stored.Close()
@@ -102,9 +99,8 @@ func (rf *refresher) wait() {
 }
 
 // due reports whether s should be refreshed at now: an active cookie
-// session with a refresh token whose access token is due (refresh.Due).
-// A provider unknown here is not refreshed: OnAccessTokenExpired tells when
-// its token lapses.
+// session with a refresh token of a known provider whose access token is
+// due (refresh.Due).
 func (rf *refresher) due(s *Session, now time.Time) bool {
 	return s.RefreshToken != "" && s.Source == SourceCookie && s.Status == StatusActive &&
 		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
@@ -122,7 +118,6 @@ func refreshInputOf(s *Session) refreshInput {
 		TokenType: s.TokenType, RefreshToken: s.RefreshToken, Expiry: s.AccessTokenExpiresAt}}
 }
 
-// key is the refresh token's key in the flights and the memory.
 func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.token.RefreshToken) }
 
 // refresh refreshes the access token of d's cookie session, which due
@@ -141,8 +136,7 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 		return
 	}
 	res, err := rf.cookies.Do(ctx, string(key[:]), func() (*refreshResult, error) {
-		// A flight that ended between Latest and Do has recorded its
-		// outcome: use it rather than send a rotated-out token again.
+		// A flight that ended since Latest has recorded its outcome.
 		if o, ok := rf.memory.Latest(key, rf.now()); ok {
 			return o.Value, o.Err
 		}
@@ -169,16 +163,15 @@ func refreshFailed(err error) error {
 	return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 }
 
-// permanent reports whether err means the refresh token must not be used
-// again.
+// permanent reports whether err means the refresh token is dead.
 func permanent(err error) bool {
 	return errors.Is(err, ErrRefreshTokenInvalid) || errors.Is(err, errSubjectChanged)
 }
 
 // run performs one refresh, detached from any request's context, and
-// records its outcome. A success is remembered as long as the new access
-// token lives (at least refresh.Grace), so that a request carrying a cookie
-// from before the rotation, however late, gets the new tokens.
+// records its outcome: a success as long as the new access token lives, so
+// that a request carrying a cookie of before the rotation, however late,
+// gets the new tokens.
 func (rf *refresher) run(key refresh.Key, in refreshInput) (*refreshResult, error) {
 	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
@@ -202,8 +195,8 @@ type storedResult struct {
 	updated    atomic.Bool
 }
 
-// storedDue is due for a stored session, which also waits out the backoff
-// after a transient failure, whichever instance saw it.
+// storedDue is due, after the backoff of a transient failure that any
+// instance saw.
 func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 	return rf.due(s, now) && !now.Before(st.meta.RetryAt)
 }
@@ -236,8 +229,7 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	}
 }
 
-// adoptStored puts the outcome of a store-backed refresh flight into d: a
-// copy of the saved session, and whether its cookie must be re-issued.
+// adoptStored puts a copy of res's saved session into d.
 func adoptStored(d *decoded, res *storedResult) {
 	st := res.st
 	st.cookieGen = d.st.cookieGen
@@ -281,10 +273,9 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	return res, err
 }
 
-// refreshedElsewhere loads session id and returns it as the outcome when
-// in's refresh token no longer needs exchanging (another instance refreshed
-// it, or the session is over); otherwise no outcome, but the session as
-// loaded.
+// refreshedElsewhere loads session id: it is the outcome when in's refresh
+// token needs no exchange (another instance refreshed it, or the session is
+// over); otherwise it is returned as loaded.
 func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
 	s, st, err := rf.sessions.load(ctx, id, true)
 	if err != nil {
@@ -298,16 +289,16 @@ func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refre
 	return nil, loaded{s, st}, nil
 }
 
-// refreshLocked refreshes session id while holding its refresh lock, unless
-// the record shows that someone already did, and saves the outcome.
+// refreshLocked refreshes session id, holding its refresh lock, unless
+// someone already did, and saves the outcome.
 func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
 	done, cur, err := rf.refreshedElsewhere(ctx, id, in)
 	if done != nil || err != nil {
 		return done, err
 	}
 	res, xerr := rf.exchangeRefreshToken(ctx, in)
-	// The provider may have rotated the refresh token: its answer is saved
-	// even if ctx is nearly done.
+	// Saved even if ctx is nearly done: the provider may have rotated the
+	// refresh token.
 	sctx, cancel := context.WithTimeout(rf.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
@@ -325,8 +316,8 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
 }
 
-// record puts an exchange's outcome, res or xerr, into the stored session
-// s and its meta, and returns the refresh error to report.
+// record puts an exchange's outcome into the stored session s and its
+// meta, and returns the refresh error to report.
 func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *refreshResult, xerr error) error {
 	d := decoded{session: s}
 	if xerr == nil {
@@ -344,20 +335,33 @@ func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *ref
 }
 
 // exchangeRefreshToken asks in's provider for new tokens and verifies a new
-// ID token. Once the provider has answered, the old refresh token is spent:
-// a new ID token that fails verification is reported in res.idErr, not as
-// a failure that would keep the old token.
+// ID token as at sign-in, without a nonce (OpenID Connect Core 12.2). One
+// naming another subject fails the refresh: the tokens are someone else's.
+// Otherwise the old refresh token is spent once the provider has answered:
+// a refused ID token goes to res.idErr, and the session keeps its old one.
 func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) (*refreshResult, error) {
 	tok, err := rf.redeemRefreshToken(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	res := &refreshResult{token: tok, issuedAt: rf.now().UTC().Truncate(time.Second)}
-	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		if err := rf.verifyRefreshedIDToken(ctx, in, raw, res); err != nil {
-			return nil, err
-		}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return res, nil
 	}
+	user, exp, _, err := rf.providers.verifyIDToken(ctx, in.provider, raw, "")
+	if err == nil && user.ID != in.userID {
+		err = fmt.Errorf("%w: %w", errInvalidIDToken, errSubjectChanged)
+	}
+	if err != nil {
+		rf.hooks.err(ctx, "OnIdTokenError", rf.hooks.cb.OnIdTokenError, err)
+		if errors.Is(err, errSubjectChanged) {
+			return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		}
+		res.idErr = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		return res, nil
+	}
+	res.idToken, res.idExp, res.user = raw, exp, &user
 	return res, nil
 }
 
@@ -393,29 +397,8 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 	return tok, nil
 }
 
-// verifyRefreshedIDToken verifies raw, a refresh's ID token, as at sign-in
-// but without a nonce (OpenID Connect Core 12.2), into res. One naming
-// another subject fails the refresh: the tokens are someone else's. Any
-// other refusal goes to res.idErr, and the session keeps its old ID token.
-func (rf *refresher) verifyRefreshedIDToken(ctx context.Context, in refreshInput, raw string, res *refreshResult) error {
-	user, exp, _, err := rf.providers.verifyIDToken(ctx, in.provider, raw, "")
-	if err == nil && user.ID != in.userID {
-		err = fmt.Errorf("%w: %w", errInvalidIDToken, errSubjectChanged)
-	}
-	if err != nil {
-		rf.hooks.err(ctx, "OnIdTokenError", rf.hooks.cb.OnIdTokenError, err)
-		if errors.Is(err, errSubjectChanged) {
-			return fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-		}
-		res.idErr = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-		return nil
-	}
-	res.idToken, res.idExp, res.user = raw, exp, &user
-	return nil
-}
-
-// apply puts the refreshed tokens into d's session and marks it for
-// re-issue. OnSessionUpdate fires for the first request that applies res.
+// apply puts res's tokens into d's session; OnSessionUpdate fires for the
+// first request that applies res.
 func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	s := d.session
 	tok := res.token
@@ -439,10 +422,10 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	}
 }
 
-// fail records a failed refresh on d's session. A refused refresh token is
-// dropped, never to be sent again; after a transient failure it is kept
-// and tried again after the backoff. write says whether the cookie is
-// re-written (by the request that saw the failure happen).
+// fail records a failed refresh on d's session. A dead refresh token is
+// dropped, never to be sent again; after a transient failure it is kept for
+// a retry after the backoff. write: the cookie is re-written (by the
+// request that saw the failure happen).
 func (rf *refresher) fail(d *decoded, err error, write bool) {
 	s := d.session
 	s.Error = RefreshAccessTokenError
