@@ -44,7 +44,7 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 	b := &sessionWithClaims{Session: Session{
 		Source:       src,
 		Status:       StatusActive,
-		ID:           claimString(claims, "sid"),
+		ID:           jwtverify.ClaimString(claims, "sid"),
 		SignIn:       SignIn{User: userFromClaims(claims), AccessToken: raw, TokenType: "Bearer"},
 		JWT:          raw,
 		LastActiveAt: now,
@@ -64,38 +64,22 @@ func sessionFromClaims(claims jwt.MapClaims, raw string, src Source, now time.Ti
 			s.Actor = &Actor{Subject: sub}
 		}
 	}
-	s.ActiveOrganizationID = claimString(claims, "org_id")
+	s.ActiveOrganizationID = jwtverify.ClaimString(claims, "org_id")
 	return s
 }
 
 // userFromClaims reads the standard OpenID Connect profile claims.
 func userFromClaims(c jwt.MapClaims) User {
 	return User{
-		ID:            claimString(c, "sub"),
-		Name:          claimString(c, "name"),
-		Email:         claimString(c, "email"),
-		Image:         claimString(c, "picture"),
-		FirstName:     claimString(c, "given_name"),
-		LastName:      claimString(c, "family_name"),
-		Username:      claimString(c, "preferred_username"),
-		EmailVerified: claimBool(c, "email_verified"),
-		PhoneNumber:   claimString(c, "phone_number"),
-		PhoneVerified: claimBool(c, "phone_number_verified"),
+		ID:            jwtverify.ClaimString(c, "sub"),
+		Name:          jwtverify.ClaimString(c, "name"),
+		Email:         jwtverify.ClaimString(c, "email"),
+		Image:         jwtverify.ClaimString(c, "picture"),
+		FirstName:     jwtverify.ClaimString(c, "given_name"),
+		LastName:      jwtverify.ClaimString(c, "family_name"),
+		Username:      jwtverify.ClaimString(c, "preferred_username"),
+		EmailVerified: jwtverify.ClaimBool(c, "email_verified"),
+		PhoneNumber:   jwtverify.ClaimString(c, "phone_number"),
+		PhoneVerified: jwtverify.ClaimBool(c, "phone_number_verified"),
 	}
-}
-
-func claimString(c jwt.MapClaims, k string) string {
-	s, _ := c[k].(string)
-	return s
-}
-
-// claimBool accepts true and "true": some providers send booleans as strings.
-func claimBool(c jwt.MapClaims, k string) bool {
-	switch v := c[k].(type) {
-	case bool:
-		return v
-	case string:
-		return v == "true"
-	}
-	return false
 }

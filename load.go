@@ -298,22 +298,12 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 // verifyJWT verifies raw, a JWT the cache does not hold under ck, and
 // caches the session it yields.
 func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, ck credKey, now time.Time) (d decoded) {
-	if src == SourceBearer {
-		if err := jwtverify.CheckB64Token(raw); err != nil {
-			d.err = tokenErr(err)
-			return d
-		}
-	}
-	claims, typ, err := rd.bearer.Verify(ctx, raw)
+	claims, err := rd.bearer.VerifyAccessToken(ctx, raw, src == SourceBearer, rd.jwt.RequireAccessTokenType, rd.clientIDs)
 	if err != nil {
 		err = tokenErr(err)
 	}
 	if claims == nil {
 		d.err = err
-		return d
-	}
-	if aerr := jwtverify.CheckAccessToken(rd.jwt.RequireAccessTokenType, typ, claims, rd.clientIDs); aerr != nil {
-		d.err = fmt.Errorf("%w: %w", ErrInvalidToken, aerr)
 		return d
 	}
 	s := sessionFromClaims(claims, raw, src, now)

@@ -42,13 +42,13 @@ func CheckAccessToken(requireType bool, typ string, c jwt.MapClaims, clientIDs [
 // declaredUse reads what a token's claims say it is: isAccess is true for
 // an access token, false for an ID token; ok is false when they do not say.
 func declaredUse(c jwt.MapClaims) (isAccess, ok bool) {
-	switch strings.ToLower(claimString(c, "typ")) {
+	switch strings.ToLower(ClaimString(c, "typ")) {
 	case "bearer", "at+jwt":
 		return true, true
 	case "id":
 		return false, true
 	}
-	switch claimString(c, "token_use") {
+	switch ClaimString(c, "token_use") {
 	case "access":
 		return true, true
 	case "id":
@@ -81,7 +81,7 @@ func namesClient(c jwt.MapClaims, clientIDs []string) bool {
 	if len(clientIDs) == 0 {
 		return false
 	}
-	if slices.Contains(clientIDs, claimString(c, "azp")) {
+	if slices.Contains(clientIDs, ClaimString(c, "azp")) {
 		return true
 	}
 	aud, _ := c.GetAudience()
@@ -91,9 +91,4 @@ func namesClient(c jwt.MapClaims, clientIDs []string) bool {
 		}
 	}
 	return false
-}
-
-func claimString(c jwt.MapClaims, k string) string {
-	s, _ := c[k].(string)
-	return s
 }
