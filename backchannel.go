@@ -37,7 +37,7 @@ func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) err
 	if err != nil {
 		return err
 	}
-	first, err := consumer.Consume(ctx, "backchannel-logout:"+lt.iss+" "+lt.jti, lt.ttl)
+	first, err := consumer.Consume(ctx, "backchannel-logout:"+lt.iss+" "+lt.JTI, lt.ttl)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -48,21 +48,20 @@ func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) err
 	if err != nil {
 		return storeErr(err)
 	}
-	psid := record.ProviderSessionID(lt.iss, lt.sid)
+	psid := record.ProviderSessionID(lt.iss, lt.SID)
 	return m.stored.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
-		if in.Provider != lt.provider || (lt.sub != "" && in.User.ID != lt.sub) {
+		if in.Provider != lt.provider || (lt.Sub != "" && in.User.ID != lt.Sub) {
 			return false
 		}
-		return lt.sid == "" || slices.Contains(meta.PSIDs, ownedPSID{SignIn: in.ID, ID: psid})
+		return lt.SID == "" || slices.Contains(meta.PSIDs, ownedPSID{SignIn: in.ID, ID: psid})
 	})
 }
 
 // logoutToken is what a verified logout token says.
 type logoutToken struct {
-	provider, iss string // the issuing Provider's ID and issuer
-	sid, sub      string // at least one is set
-	jti           string
-	ttl           time.Duration // how long jti is remembered
+	oidc.Logout
+	provider, iss string        // the issuing Provider's ID and issuer
+	ttl           time.Duration // how long the JTI is remembered
 }
 
 // badLogoutToken returns an error wrapping errInvalidLogoutToken.
@@ -73,19 +72,19 @@ func badLogoutToken(format string, args ...any) error {
 // logoutListing returns the listing of the sessions lt names: by provider
 // session when it has "sid", by user otherwise.
 func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) ([]store.Record, error), error) {
-	if lt.sid != "" {
+	if lt.SID != "" {
 		l, err := capability[store.ProviderSessionLister](ss.store, "ProviderSessionLister")
 		if err != nil {
 			return nil, err
 		}
-		psid := record.ProviderSessionID(lt.iss, lt.sid)
+		psid := record.ProviderSessionID(lt.iss, lt.SID)
 		return func(ctx context.Context) ([]store.Record, error) { return l.ListByProviderSession(ctx, psid) }, nil
 	}
 	l, err := capability[store.UserLister](ss.store, "UserLister")
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) ([]store.Record, error) { return l.ListByUser(ctx, lt.sub) }, nil
+	return func(ctx context.Context) ([]store.Record, error) { return l.ListByUser(ctx, lt.Sub) }, nil
 }
 
 // verifyLogoutToken verifies raw with the keys of the provider whose Issuer
@@ -96,10 +95,15 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	if raw == "" || len(raw) > jwtverify.MaxTokenLen {
 		return logoutToken{}, badLogoutToken("missing or too long")
 	}
-	p, iss, err := logoutIssuer(providers, raw)
+	iss, err := oidc.UnverifiedIssuer(raw)
 	if err != nil {
-		return logoutToken{}, err
+		return logoutToken{}, badLogoutToken("%s", err)
 	}
+	i := slices.IndexFunc(providers, func(p *provider) bool { return iss != "" && p.cfg.Issuer == iss })
+	if i < 0 {
+		return logoutToken{}, badLogoutToken("no configured provider has this issuer")
+	}
+	p := providers[i]
 	rp, err := p.resolve(ctx)
 	if err != nil {
 		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, err)
@@ -115,23 +119,5 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	if err != nil {
 		return logoutToken{}, badLogoutToken("%s", err)
 	}
-	return logoutToken{
-		provider: p.cfg.ID, iss: iss, sid: said.SID, sub: said.Sub, jti: said.JTI,
-		ttl: oidc.JTIMemory(claims, defaultLeeway, now),
-	}, nil
-}
-
-// logoutIssuer returns the provider whose Issuer is the "iss" of the
-// unverified token raw.
-func logoutIssuer(providers []*provider, raw string) (*provider, string, error) {
-	iss, err := oidc.UnverifiedIssuer(raw)
-	if err != nil {
-		return nil, "", badLogoutToken("%s", err)
-	}
-	for _, p := range providers {
-		if iss != "" && p.cfg.Issuer == iss {
-			return p, iss, nil
-		}
-	}
-	return nil, "", badLogoutToken("no configured provider has this issuer")
+	return logoutToken{Logout: said, provider: p.cfg.ID, iss: iss, ttl: oidc.JTIMemory(claims, defaultLeeway, now)}, nil
 }
