@@ -73,10 +73,14 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 type cookieWrite = cookie.Lines
 
 // sealCookie decides the session cookie holding the payload appendPayload
-// appends, sealed with the first key and expiring at expires; it expires
-// the cookies of ours in r that it does not replace. The payload is built
-// in the sealing buffer and encoded straight into the Set-Cookie lines.
+// appends, sealed with the first key and expiring at expires (which must be
+// set); it expires the cookies of ours in r that it does not replace. The
+// payload is built in the sealing buffer and encoded straight into the
+// Set-Cookie lines.
 func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) (cookieWrite, error) {
+	if expires.IsZero() {
+		return cookieWrite{}, errNoExpiry
+	}
 	bp, raw := c.sealer.Seal(appendPayload)
 	defer seal.Release(bp)
 	if err := c.checkSize(raw); err != nil {
@@ -99,9 +103,6 @@ func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) 
 	if expires.IsZero() {
 		expires = s.AbandonAt
 	}
-	if expires.IsZero() {
-		return cookieWrite{}, errNoExpiry
-	}
 	return c.sealCookie(r, func(b []byte) []byte { return appendPayload(b, s) }, expires, now)
 }
 
@@ -111,9 +112,6 @@ func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Sessi
 	expires := s.AbandonAt
 	if expires.IsZero() {
 		expires = s.ExpireAt
-	}
-	if expires.IsZero() {
-		return cookieWrite{}, errNoExpiry
 	}
 	return c.sealCookie(r, func(b []byte) []byte { return record.AppendRef(b, cookieRef{ID: id, Gen: gen}) }, expires, now)
 }

@@ -53,9 +53,8 @@ type refresher struct {
 	providers        providerLookup
 	oauthContext     func(context.Context) context.Context // carries the Manager's HTTP client
 	sessions         *storedSessions
-	cookies          *refresh.Group[*refreshResult]
+	cookies          *refresh.Flights[*refreshResult]
 	stored           *refresh.Group[*storedResult]
-	memory           *refresh.Memory[*refreshResult]
 }
 
 // refreshResult is a successful refresh, shared by the requests that apply
@@ -80,9 +79,8 @@ func newRefresher(m *Manager) *refresher {
 		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
 		leeway: m.cfg.RefreshLeeway, exchange: refresh.ExchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
 		providers: m.findProvider, oauthContext: m.oauthContext, sessions: m.stored,
-		cookies: refresh.NewGroup[*refreshResult](m.cfg.RefreshTimeout, onPanic),
+		cookies: refresh.NewFlights[*refreshResult](m.cfg.RefreshTimeout, onPanic, m.cfg.Now, permanent),
 		stored:  refresh.NewGroup[*storedResult](m.cfg.RefreshTimeout, onPanic),
-		memory:  refresh.NewMemory[*refreshResult](refresh.DefaultCapacity),
 	}
 }
 
@@ -123,35 +121,33 @@ func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.
 // refresh refreshes the access token of d's cookie session, which due
 // accepted, and updates d: the tokens on success, Error on failure, and
 // whether the cookie must be re-written. It never fails the request, and
-// waits no longer than RefreshTimeout or the request's context.
+// waits no longer than RefreshTimeout or the request's context. A success
+// is remembered as long as the new access token lives, so that a request
+// carrying a cookie of before the rotation, however late, gets the new
+// tokens.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
-	key := in.key()
-	if o, ok := rf.memory.Latest(key, rf.now()); ok {
-		if o.Err == nil {
-			rf.apply(d, o.Value)
-		} else { // failed a moment ago: not asked again before the backoff
-			rf.fail(d, o.Err, false)
+	res, fresh, err := rf.cookies.Do(ctx, in.key(), func() (*refreshResult, refresh.Key, time.Time, error) {
+		xctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
+		defer cancel()
+		res, err := rf.exchangeRefreshToken(xctx, in)
+		if err != nil {
+			return nil, refresh.Key{}, time.Time{}, err
 		}
-		return
-	}
-	res, err := rf.cookies.Do(ctx, string(key[:]), func() (*refreshResult, error) {
-		// A flight that ended since Latest has recorded its outcome.
-		if o, ok := rf.memory.Latest(key, rf.now()); ok {
-			return o.Value, o.Err
-		}
-		return rf.run(key, in)
+		return res, refresh.KeyOf(in.provider, res.token.RefreshToken), res.token.Expiry, nil
 	})
 	switch {
+	case err == nil:
+		rf.apply(d, res)
+	case !fresh: // failed a moment ago: not asked again before the backoff
+		rf.fail(d, err, false)
 	case errors.Is(err, refresh.ErrAbandoned):
 		// The client gave up; the refresh goes on for the others.
 	case errors.Is(err, refresh.ErrWaitTimeout):
 		// A hook or transport that ignores its context: go on without it.
 		rf.fail(d, fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait), false)
-	case err != nil:
-		rf.fail(d, refreshFailed(err), true)
 	default:
-		rf.apply(d, res)
+		rf.fail(d, refreshFailed(err), true)
 	}
 }
 
@@ -166,24 +162,6 @@ func refreshFailed(err error) error {
 // permanent reports whether err means the refresh token is dead.
 func permanent(err error) bool {
 	return errors.Is(err, ErrRefreshTokenInvalid) || errors.Is(err, errSubjectChanged)
-}
-
-// run performs one refresh, detached from any request's context, and
-// records its outcome: a success as long as the new access token lives, so
-// that a request carrying a cookie of before the rotation, however late,
-// gets the new tokens.
-func (rf *refresher) run(key refresh.Key, in refreshInput) (*refreshResult, error) {
-	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
-	defer cancel()
-	res, err := rf.exchangeRefreshToken(ctx, in)
-	now := rf.now()
-	if err != nil {
-		rf.memory.Failed(key, err, permanent(err), now)
-		return nil, err
-	}
-	next := refresh.KeyOf(in.provider, res.token.RefreshToken)
-	rf.memory.Succeeded(key, res, next, res.token.Expiry, now)
-	return res, nil
 }
 
 // storedResult is the outcome of one store-backed refresh flight.
