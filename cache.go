@@ -6,39 +6,31 @@ import (
 	"github.com/sessionkit/sessionkit/internal/credcache"
 )
 
-// defaultCacheBytes is the default Config.CacheBytes: about 8,000 typical
-// 3 KB stateless cookies (4 KiB each, see entryOverhead), or about 200,000
-// references of store-backed cookies.
-const defaultCacheBytes = 32 << 20
-
+// The cache's memory budget: by default about 8,000 typical 3 KB stateless
+// cookies or 200,000 store-backed cookies' references. A session entry
+// counts its credential's length (as long as the session's strings) plus
+// entryOverhead (the structs, the cache's slot and index); a reference
+// entry its session ID plus refEntryBytes.
 const (
-	// entryOverhead approximates a session entry's bytes beyond its
-	// credential's length (which stands for the session's strings): the
-	// session and sign-in structs, the cache's slot and index.
-	entryOverhead = 1024
-	// refEntryBytes approximates a store-backed cookie's reference entry,
-	// beside the session ID.
-	refEntryBytes = 128
+	defaultCacheBytes = 32 << 20
+	entryOverhead     = 1024
+	refEntryBytes     = 128
 )
 
-// credCache is the verified-credential cache (credcache.Verified); nil when
-// disabled. A cached session is shared and never mutated: each request
-// copies it before anything can change it. A store-backed cookie's entry
-// holds only its reference, under sourceRef: the record is read from the
-// Store on every request, so that any change to it is seen at once.
+// credCache is the verified-credential cache; nil when disabled. A cached
+// session is shared and never mutated: each request copies it before any
+// change. A store-backed cookie's entry holds only its reference (under
+// sourceRef): the record is read from the Store on every request, so that
+// any change to it is seen at once.
 type credCache credcache.Verified[cacheValue]
 
-// cacheValue is what the cache holds for a credential: a session, or for a
-// store-backed cookie its reference.
 type cacheValue struct {
 	session *Session
 	ref     cookieRef
 }
 
-// sourceRef tags the entries of store-backed cookies.
 const sourceRef Source = "store-ref"
 
-// credKey is a credential's cache key.
 type credKey = credcache.CredKey
 
 // newCredCache returns a cache of at most budget bytes, nil for a budget
@@ -51,7 +43,6 @@ func (c *credCache) v() *credcache.Verified[cacheValue] {
 	return (*credcache.Verified[cacheValue])(c)
 }
 
-// key returns the key of the credential made of parts.
 func (c *credCache) key(parts []string) credKey { return c.v().Key(parts) }
 
 // get returns the session cached for the credential keyed ck, verified by
@@ -70,8 +61,7 @@ func (c *credCache) put(src Source, gen uint64, ck credKey, s *Session, until, n
 	})
 }
 
-// getRef returns the reference cached for the store-backed cookie keyed
-// ck.
+// getRef returns the reference cached for the store-backed cookie keyed ck.
 func (c *credCache) getRef(ck credKey, now time.Time) (cookieRef, bool) {
 	e, ok := c.v().Get(string(sourceRef), 0, ck, now)
 	return e.ref, ok
@@ -85,7 +75,6 @@ func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
 	})
 }
 
-// evict forgets the credential made of parts.
 func (c *credCache) evict(parts []string) { c.v().Delete(parts) }
 
 // cacheUntil is how long a verified session may be served from the cache:

@@ -45,26 +45,18 @@ func (rd *reader) serverSession(r *http.Request) (*Session, error) {
 
 // decoded is the outcome of reading a request's credentials.
 type decoded struct {
-	session  *Session // nil when no credential yielded a session
-	err      error    // nil exactly when session is active
-	rejected []error  // failures of the credentials that lost to session's
-	// reissue: the cookie must be sealed again (opened with an old key,
-	// idle expiry moved, refreshed).
-	reissue    bool
-	refreshErr error // why refreshing the access token failed
-	updated    bool  // this request is the first to apply a refresh: OnSessionUpdate fires
-	// shared: session is the verified-credential cache's, to be copied
-	// (own) before any change.
-	shared bool
-	st     *storeState // a store-backed session's stored state
-	theft  bool        // a superseded cookie was presented; the session was revoked for it
-	// now is when the credentials were decoded: a request reads the clock
-	// once (load renews it after a refresh).
-	now time.Time
-	// write is the cookie to re-issue, writeErr why it could not be
-	// sealed; the middleware applies both.
-	write    cookieWrite
-	writeErr error
+	session    *Session    // nil when no credential yielded a session
+	err        error       // nil exactly when session is active
+	rejected   []error     // failures of the credentials that lost to session's
+	reissue    bool        // the cookie must be sealed again (old key, idle expiry moved, refreshed)
+	refreshErr error       // why refreshing the access token failed
+	updated    bool        // the first request to apply a refresh: OnSessionUpdate fires
+	shared     bool        // session is the cache's: own copies it before any change
+	st         *storeState // a store-backed session's stored state
+	theft      bool        // a superseded cookie was presented; the session was revoked for it
+	now        time.Time   // when decoded (renewed after a refresh): the clock is read once
+	write      cookieWrite // the cookie to re-issue, which the middleware applies,
+	writeErr   error       // or why it could not be sealed
 }
 
 // own makes d's session the request's own copy, which it may change.
@@ -111,8 +103,7 @@ func (m *Manager) renew(ctx context.Context, d *decoded) {
 
 // renewStored is renew for a store-backed session: activity is recorded in
 // the Store (throttled), a refresh is shared by every instance, and the
-// cookie (the session's ID and generation) is re-issued when its
-// generation or key is out of date.
+// cookie is re-issued when its generation or key is out of date.
 func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	if d.session == nil || d.session.Status != StatusActive {
 		return
