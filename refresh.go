@@ -37,7 +37,7 @@ var (
 	// errRefreshRecorded: a failure an earlier request recorded, of an
 	// unknown cause.
 	errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
-	errRefreshWait     = errors.New("the refresh did not finish within RefreshTimeout")
+	errRefreshWait     = refresh.ErrLockWait // the refresh did not finish within RefreshTimeout
 	errSubjectChanged  = errors.New("the refreshed ID token names another subject")
 )
 
@@ -191,10 +191,10 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	switch {
 	case errors.Is(err, refresh.ErrAbandoned):
 		// The client gave up; the refresh goes on for the others.
-	case errors.Is(err, refresh.ErrWaitTimeout):
-		s.Error = RefreshAccessTokenError
-		d.refreshErr = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
 	case err != nil:
+		if errors.Is(err, refresh.ErrWaitTimeout) {
+			err = errRefreshWait
+		}
 		s.Error = RefreshAccessTokenError
 		d.refreshErr = refreshFailed(err)
 	case res.st.id != id:
@@ -202,20 +202,13 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 		// cookie of before the move never reaches the moved session.
 		d.session, d.shared, d.st, d.reissue = nil, false, nil, false
 		d.err = ErrNoSession
-	default:
-		adoptStored(d, res)
-	}
-}
-
-// adoptStored puts a copy of res's saved session into d.
-func adoptStored(d *decoded, res *storedResult) {
-	st := res.st
-	st.cookieGen = d.st.cookieGen
-	d.session, d.shared, d.st = res.session.Clone(), false, &st
-	d.refreshErr = res.refreshErr
-	d.reissue = d.reissue || st.meta.Gen != st.cookieGen
-	if res.fresh && res.updated.CompareAndSwap(false, true) {
-		d.updated = true
+	default: // a copy of the saved session
+		st := res.st
+		st.cookieGen = d.st.cookieGen
+		d.session, d.shared, d.st = res.session.Clone(), false, &st
+		d.refreshErr = res.refreshErr
+		d.reissue = d.reissue || st.meta.Gen != st.cookieGen
+		d.updated = res.fresh && res.updated.CompareAndSwap(false, true)
 	}
 }
 
@@ -228,7 +221,7 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	defer cancel()
 	key := in.key()
 	lockKey := "refresh:" + hex.EncodeToString(key[:])
-	res, err := refresh.Shared(ctx, func() (*storedResult, bool, error) {
+	return refresh.Shared(ctx, func() (*storedResult, bool, error) {
 		unlock, err := rf.sessions.lock(ctx, lockKey, rf.exchange+refresh.LockSlack)
 		switch {
 		case errors.Is(err, store.ErrLocked):
@@ -245,10 +238,6 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 		res, _, err := rf.refreshedElsewhere(ctx, id, in)
 		return res, res != nil, err
 	})
-	if errors.Is(err, refresh.ErrLockWait) {
-		err = fmt.Errorf("%w: %w", ErrRefreshFailed, errRefreshWait)
-	}
-	return res, err
 }
 
 // refreshedElsewhere loads session id: it is the outcome when in's refresh
