@@ -11,13 +11,11 @@ import (
 )
 
 // Callbacks are the hooks named after the useSession() callbacks of the
-// seeds. Every field is optional. They run synchronously on the request's
-// goroutine, so keep them fast; each one that receives a *Session receives
-// its own copy. A panic in a callback is recovered and logged to
-// Config.Logger, and the request goes on as if it had returned.
-//
-// "Decoded" below means: once per request by Middleware or Require, or once
-// per call of GetServerSession when the middleware did not run.
+// seeds; every field is optional. They run synchronously on the request's
+// goroutine, so keep them fast; each receives its own copy of the session.
+// A panic in a callback is recovered and logged to Config.Logger, and the
+// request goes on. "Decoded" means: once per request by Middleware or
+// Require, or per call of GetServerSession when the middleware did not run.
 type Callbacks struct {
 	// OnSignIn fires after SignIn has written a new session.
 	OnSignIn func(ctx context.Context, s *Session)
@@ -33,9 +31,8 @@ type Callbacks struct {
 	OnSessionUpdate func(ctx context.Context, s *Session)
 
 	// OnSessionExpired fires when a cookie session is decoded that is no
-	// longer active: expired or abandoned, or with a Config.Store ended,
-	// removed, replaced or revoked (s.Status says which). A store-backed
-	// session the Store no longer holds is no session: nothing fires.
+	// longer active (s.Status says how). A store-backed session the Store
+	// no longer holds is no session: nothing fires.
 	OnSessionExpired func(ctx context.Context, s *Session)
 
 	// OnTokenTheftDetected fires, with a Config.Store, when a request
@@ -51,13 +48,12 @@ type Callbacks struct {
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded
-	// that carries a token error (s.Error, RefreshAccessTokenError after a
-	// failed refresh), including the request whose refresh just failed. err
-	// wraps ErrRefreshFailed; on the request that saw the refresh fail (or
-	// skipped a retry during its backoff) it also holds the cause, and wraps
-	// ErrRefreshTokenInvalid when the provider refused the refresh token,
-	// which tells a dead refresh token from a transient failure (retried on
-	// a later request).
+	// that carries a token error (s.Error is RefreshAccessTokenError after
+	// a failed refresh). err wraps ErrRefreshFailed; on the request that
+	// saw the refresh fail (or skipped a retry during its backoff) it holds
+	// the cause too, and wraps ErrRefreshTokenInvalid when the provider
+	// refused the refresh token, unlike a transient failure, which is
+	// retried on a later request.
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
 	// OnIdTokenExpired fires when an active cookie session is decoded whose
@@ -81,8 +77,7 @@ type Callbacks struct {
 	// OnUnauthenticated fires when Require meets a request with no active
 	// session; err says why (ErrNoSession, ErrSessionExpired, or an error
 	// wrapping ErrInvalidToken or ErrInvalidCookie). It may write the
-	// response itself and return true; false lets Require write its 401 or
-	// 303.
+	// response and return true; false lets Require write its 401 or 303.
 	OnUnauthenticated func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
@@ -94,8 +89,7 @@ type hooks struct {
 	log *slog.Logger
 }
 
-// safely runs f, recovering and logging a panic. It reports whether f
-// returned normally.
+// safely runs f, recovering and logging a panic; ok: f returned normally.
 func (h *hooks) safely(ctx context.Context, name string, f func()) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {

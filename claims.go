@@ -11,14 +11,10 @@ import (
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
-// Verified JWT claims become sessions and users here; the verification
-// itself is internal/jwtverify's.
-
 var errMalformedAuthz = jwtverify.ErrMalformedHeader
 
-// tokenErr maps an error of jwtverify to the public sentinels: it wraps
-// ErrInvalidToken, and ErrTokenExpired when the token's age is its only
-// fault.
+// tokenErr wraps an error of jwtverify in ErrInvalidToken, and
+// ErrTokenExpired when the token's age is its only fault.
 func tokenErr(err error) error {
 	if errors.Is(err, jwtverify.ErrExpired) {
 		return fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
@@ -26,9 +22,8 @@ func tokenErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
 }
 
-// bearerToken returns the token of an "Authorization: Bearer" header: ""
-// and nil when there is none, an error wrapping ErrInvalidToken when it is
-// malformed.
+// bearerToken returns the token of an "Authorization: Bearer" header, ""
+// without one; an error wraps ErrInvalidToken.
 func bearerToken(r *http.Request) (string, error) {
 	tok, err := jwtverify.BearerToken(r)
 	if err != nil {

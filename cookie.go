@@ -21,14 +21,11 @@ type cookieCodec struct {
 	maxSize int
 	// flow and tickets seal the sign-in flow cookies and the tickets with
 	// the same keys under names of their own: each has its own derived
-	// keys, and a value of one kind never opens as another.
+	// keys, and a value of one kind never opens as another. The flow's
+	// name has a space, unlike any cookie name, and the session cookie's
+	// name, so that it opens in no Manager with another cookie name.
 	flow, tickets *seal.Sealer
 }
-
-// flowSealName is the name the flow cookies are sealed under: the space
-// keeps it apart from every cookie name, and the session cookie's name
-// keeps them from opening in a Manager with another cookie name.
-func flowSealName(name string) string { return "sessionkit sign-in flow " + name }
 
 const browserCookieLimit = cookie.BrowserLimit
 
@@ -50,7 +47,7 @@ func newCookieCodec(s *settings) (*cookieCodec, error) {
 	for _, sl := range []struct {
 		sealer **seal.Sealer
 		name   string
-	}{{&c.sealer, name}, {&c.flow, flowSealName(name)}, {&c.tickets, ticketName}} {
+	}{{&c.sealer, name}, {&c.flow, "sessionkit sign-in flow " + name}, {&c.tickets, ticketName}} {
 		sealer, err := seal.New(sl.name, s.Keys)
 		if err != nil {
 			return nil, fmt.Errorf("sessionkit: Keys: %w", err)
@@ -73,10 +70,9 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 type cookieWrite = cookie.Lines
 
 // sealCookie decides the session cookie holding the payload appendPayload
-// appends, sealed with the first key and expiring at expires (which must be
-// set); it expires the cookies of ours in r that it does not replace. The
-// payload is built in the sealing buffer and encoded straight into the
-// Set-Cookie lines.
+// appends (built in the sealing buffer, encoded straight into the
+// Set-Cookie lines), expiring at expires; it expires the cookies of ours in
+// r that it does not replace.
 func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) (cookieWrite, error) {
 	if expires.IsZero() {
 		return cookieWrite{}, errNoExpiry
@@ -93,8 +89,7 @@ func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []b
 	return l, nil
 }
 
-// sessionCookie decides the stateless cookie holding s, replacing whatever
-// r carried; it lives until s expires.
+// sessionCookie decides the stateless cookie holding s, until s expires.
 func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) (cookieWrite, error) {
 	if err := s.checkSignIns(); err != nil {
 		return cookieWrite{}, err
@@ -107,7 +102,7 @@ func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) 
 }
 
 // refCookie decides the cookie that refers to stored session id at
-// generation gen, living until s's absolute end.
+// generation gen, until s's absolute end.
 func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Session, now time.Time) (cookieWrite, error) {
 	expires := s.AbandonAt
 	if expires.IsZero() {
@@ -118,17 +113,9 @@ func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Sessi
 
 var errNoExpiry = errors.New("sessionkit: session has no expiry")
 
-// clearing decides the write that expires every cookie of ours in r, and
-// the cookie's name even if r does not carry it.
-func (c *cookieCodec) clearing(r *http.Request) cookieWrite {
-	return c.jar.Clearing(r)
-}
-
-// read finds the session cookie in r: the parts whose concatenation is the
-// sealed value, into f, which the caller declares so that scanning does
-// not allocate. present reports that some cookie of ours was there; err
-// wraps ErrInvalidCookie when it cannot be a session (no chunk 0, too
-// large).
+// read finds the parts of the session cookie's sealed value in r, into f
+// (the caller's, so that scanning does not allocate). present reports some
+// cookie of ours; err wraps ErrInvalidCookie when it cannot be a session.
 func (c *cookieCodec) read(r *http.Request, f *cookie.Found) (parts []string, present bool, err error) {
 	c.jar.Scan(r, f)
 	parts, present, err = f.Parts(c.maxSize)

@@ -12,23 +12,20 @@ import (
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
-// GetServerSession returns the session of r as it is at this moment. When
-// Middleware or Require ran for r it returns their snapshot; otherwise it
-// decodes r's credentials on demand (and fires the decode callbacks). It
-// never writes a response, so on demand it neither re-issues a cookie nor
-// records activity.
-//
-// The results are:
+// GetServerSession returns the session of r as it is at this moment: the
+// snapshot of Middleware or Require when they ran for r, otherwise r's
+// credentials decoded on demand (firing the decode callbacks, but neither
+// re-issuing a cookie nor recording activity: it writes no response). The
+// results are:
 //   - an active session and nil;
 //   - nil and ErrNoSession when r carries no session credential;
 //   - nil and an error wrapping ErrInvalidCookie or ErrInvalidToken when the
 //     credential failed verification;
-//   - an inactive session and an error wrapping ErrSessionExpired when the
-//     session was recognised but is over: Session.Status says how (for a
-//     bearer JWT the error also wraps ErrTokenExpired).
+//   - an inactive session (Status says how) and an error wrapping
+//     ErrSessionExpired, and for a bearer JWT ErrTokenExpired.
 //
-// The Session returned belongs to the request; changing it changes no other
-// request's snapshot.
+// The Session returned belongs to the request: changing it changes no
+// other request's snapshot.
 func (m *Manager) GetServerSession(r *http.Request) (*Session, error) {
 	return m.reader.serverSession(r)
 }
@@ -120,9 +117,9 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	}
 }
 
-// reader is the read path's first half: it finds a request's credentials,
-// opens or verifies them (through the cache), has a store-backed session
-// loaded, and evaluates its status. It is safe for concurrent use.
+// reader finds a request's credentials, opens or verifies them (through the
+// cache), has a store-backed session loaded, and evaluates its status. It
+// is safe for concurrent use.
 type reader struct {
 	now       func() time.Time
 	cookies   *cookieCodec        // nil when Config.Keys is empty
@@ -176,8 +173,7 @@ func (rd *reader) decode(r *http.Request) decoded {
 	return d
 }
 
-// picker keeps decode's best outcome so far, and the credentials refused
-// outright.
+// picker keeps decode's best outcome and the credentials refused outright.
 type picker struct {
 	best      decoded
 	have, won bool // won: best is an active session
@@ -277,9 +273,8 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		if hook == nil {
 			return decoded{session: s, shared: true}
 		}
-		// The hook may reject a token it accepted before (a deny-list):
-		// it runs on every request, on a copy of the session as it was
-		// before any hook ran.
+		// The hook may now reject a token it accepted (a deny-list): it
+		// runs on every request, on a copy of the session before any hook.
 		c := s.Clone()
 		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 	}

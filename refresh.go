@@ -57,8 +57,7 @@ type refresher struct {
 	stored           *refresh.Group[*storedResult]
 }
 
-// refreshResult is a successful refresh, shared by the requests that apply
-// it.
+// refreshResult is a successful refresh, shared by the requests applying it.
 type refreshResult struct {
 	token    *oauth2.Token
 	issuedAt time.Time
@@ -69,7 +68,6 @@ type refreshResult struct {
 	updated  atomic.Bool
 }
 
-// newRefresher returns the refresher of m's settings.
 func newRefresher(m *Manager) *refresher {
 	log := m.cfg.Logger
 	onPanic := func(p any) {
@@ -118,13 +116,11 @@ func refreshInputOf(s *Session) refreshInput {
 
 func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.token.RefreshToken) }
 
-// refresh refreshes the access token of d's cookie session, which due
-// accepted, and updates d: the tokens on success, Error on failure, and
-// whether the cookie must be re-written. It never fails the request, and
-// waits no longer than RefreshTimeout or the request's context. A success
-// is remembered as long as the new access token lives, so that a request
-// carrying a cookie of before the rotation, however late, gets the new
-// tokens.
+// refresh refreshes the access token of d's cookie session and updates d:
+// the tokens, or Error, and whether the cookie must be re-written. It never
+// fails the request, and waits no longer than RefreshTimeout or the
+// request's context. A success is remembered while the new access token
+// lives: a request with a cookie of before the rotation gets the new tokens.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	res, fresh, err := rf.cookies.Do(ctx, in.key(), func() (*refreshResult, refresh.Key, time.Time, error) {
@@ -151,7 +147,6 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	}
 }
 
-// refreshFailed returns err wrapping ErrRefreshFailed.
 func refreshFailed(err error) error {
 	if errors.Is(err, ErrRefreshFailed) {
 		return err
@@ -180,10 +175,9 @@ func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 }
 
 // refreshStored refreshes d's stored session once across every instance
-// sharing the Store: concurrent requests of this process share one flight;
-// across processes, the flight that takes the Store's lock of the refresh
-// token refreshes and saves, and the others poll the Store for its result.
-// Each request waits at most RefreshTimeout and until its context ends.
+// sharing the Store: the requests of a process share one flight, the flight
+// that takes the Store's lock refreshes and saves, and the others poll the
+// Store for its result. A request waits at most RefreshTimeout.
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	s, id := d.session, d.st.id
 	in := refreshInputOf(s)
@@ -212,10 +206,9 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	}
 }
 
-// runStored takes the refresh lock and refreshes, or waits for the
-// holder's result. The lock is the refresh token's, not the session ID's:
-// a session that moves to a new ID mid-refresh keeps its refresh token,
-// which must still be exchanged once.
+// runStored takes the refresh lock and refreshes, or waits for the holder's
+// result. The lock is the refresh token's: a session that moves to a new ID
+// mid-refresh keeps its refresh token, which must be exchanged once.
 func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
 	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
 	defer cancel()
@@ -391,8 +384,7 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 
 // fail records a failed refresh on d's session. A dead refresh token is
 // dropped, never to be sent again; after a transient failure it is kept for
-// a retry after the backoff. write: the cookie is re-written (by the
-// request that saw the failure happen).
+// a retry after the backoff. write: the cookie is re-written.
 func (rf *refresher) fail(d *decoded, err error, write bool) {
 	s := d.session
 	s.Error = RefreshAccessTokenError

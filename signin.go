@@ -221,7 +221,7 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 		}
 		v.sessions.cache.evict(parts)
 	}
-	cw := v.cookies.clearing(r)
+	cw := v.cookies.jar.Clearing(r)
 	if s != nil && serr == nil && v.store != nil {
 		s.Status = StatusEnded
 	}
