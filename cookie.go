@@ -37,24 +37,16 @@ func cookieName(s *settings) string {
 // newCookieCodec prepares the codec of s, which Config.validate checked.
 func newCookieCodec(s *settings) (*cookieCodec, error) {
 	name := cookieName(s)
-	c := &cookieCodec{
-		name:    name,
-		maxSize: s.MaxCookieSize,
+	sealers, err := seal.NewSet(s.Keys, name, "sessionkit sign-in flow "+name, ticketName)
+	if err != nil {
+		return nil, fmt.Errorf("sessionkit: Keys: %w", err)
+	}
+	return &cookieCodec{
+		sealer: sealers[0], flow: sealers[1], tickets: sealers[2], name: name, maxSize: s.MaxCookieSize,
 		jar: cookie.New(cookie.Options{
 			Name: name, Path: s.CookiePath, Domain: s.CookieDomain, SameSite: s.CookieSameSite, Secure: !s.InsecureCookies,
 		}),
-	}
-	for _, sl := range []struct {
-		sealer **seal.Sealer
-		name   string
-	}{{&c.sealer, name}, {&c.flow, "sessionkit sign-in flow " + name}, {&c.tickets, ticketName}} {
-		sealer, err := seal.New(sl.name, s.Keys)
-		if err != nil {
-			return nil, fmt.Errorf("sessionkit: Keys: %w", err)
-		}
-		*sl.sealer = sealer
-	}
-	return c, nil
+	}, nil
 }
 
 // checkSize checks a sealed value against MaxCookieSize.
@@ -140,11 +132,4 @@ func (c *cookieCodec) open(value string) (payload []byte, reissue bool, err erro
 		return nil, false, fmt.Errorf("%w: %w", ErrInvalidCookie, seal.ErrNoKey)
 	}
 	return p, key > 0, nil
-}
-
-// sealValue seals payload with s into a value that owns its memory.
-func sealValue(s *seal.Sealer, payload []byte) string {
-	bp, raw := s.Seal(func(b []byte) []byte { return append(b, payload...) })
-	defer seal.Release(bp)
-	return seal.EncodeToString(raw)
 }

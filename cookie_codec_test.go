@@ -157,7 +157,7 @@ func TestSealedKindsApart(t *testing.T) {
 		{"another session cookie name", codecFor(t, "__Host-other", k1), map[string]int{"session": -1, "flow": -1, "ticket": 0}},
 	}
 	for sealedAs, sealer := range kinds {
-		v := sealValue(sealer(c), p)
+		v := sealer(c).SealString(p)
 		for openedAs, opener := range kinds {
 			for _, o := range openers {
 				want := o.want[sealedAs]

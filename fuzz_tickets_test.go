@@ -11,7 +11,7 @@ func FuzzTicket(f *testing.F) {
 	clk := newClock()
 	m := mustNew(f, testConfig(clk, ""))
 	raw, _ := json.Marshal(ticketPayload{V: 1, JTI: "j", User: User{ID: "u"}, IAT: clk.Now().Unix(), EXP: clk.Now().Unix() + 60})
-	genuine := sealValue(m.cookies.tickets, raw)
+	genuine := m.cookies.tickets.SealString(raw)
 	f.Add(genuine)
 	f.Add("")
 	f.Add(genuine[:len(genuine)/2])

@@ -16,12 +16,11 @@ func (s *Sealer) SealJSON(v any, maxLen int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bp, raw := s.Seal(func(b []byte) []byte { return append(b, payload...) })
-	defer Release(bp)
-	if Encoding.EncodedLen(len(raw)) > maxLen {
-		return "", fmt.Errorf("%w: %d bytes, more than %d", ErrTooLong, Encoding.EncodedLen(len(raw)), maxLen)
+	sealed := s.SealString(payload)
+	if len(sealed) > maxLen {
+		return "", fmt.Errorf("%w: %d bytes, more than %d", ErrTooLong, len(sealed), maxLen)
 	}
-	return EncodeToString(raw), nil
+	return sealed, nil
 }
 
 // OpenJSON opens a value SealJSON made into v. It refuses an empty value

@@ -97,6 +97,20 @@ func New(name string, secrets [][]byte) (*Sealer, error) {
 	return s, nil
 }
 
+// NewSet returns a Sealer for each of names, keyed by secrets as New does:
+// values sealed for one name never open as another's.
+func NewSet(secrets [][]byte, names ...string) ([]*Sealer, error) {
+	sealers := make([]*Sealer, len(names))
+	for i, name := range names {
+		s, err := New(name, secrets)
+		if err != nil {
+			return nil, err
+		}
+		sealers[i] = s
+	}
+	return sealers, nil
+}
+
 // Seal seals, with the first key, the payload that appendPayload appends
 // to its argument, and returns the sealed bytes (before base64) in a
 // pooled buffer, which the caller gives back with Release once it has
@@ -115,6 +129,14 @@ func (s *Sealer) Seal(appendPayload func([]byte) []byte) (buf *[]byte, raw []byt
 	b = append(b[:headSize], sealed...)
 	*bp = b
 	return bp, b
+}
+
+// SealString seals payload with the first key into a value that owns its
+// memory; payload is not retained.
+func (s *Sealer) SealString(payload []byte) string {
+	bp, raw := s.Seal(func(b []byte) []byte { return append(b, payload...) })
+	defer Release(bp)
+	return EncodeToString(raw)
 }
 
 // Release gives back a buffer Seal returned; the bytes in it must not be

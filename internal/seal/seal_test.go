@@ -24,12 +24,7 @@ func mustNew(t testing.TB, name string, secrets ...[]byte) *Sealer {
 	return s
 }
 
-// sealString seals payload into a value.
-func sealString(s *Sealer, payload []byte) string {
-	bp, raw := s.Seal(func(b []byte) []byte { return append(b, payload...) })
-	defer Release(bp)
-	return EncodeToString(raw)
-}
+func sealString(s *Sealer, payload []byte) string { return s.SealString(payload) }
 
 func TestNew(t *testing.T) {
 	tests := []struct {
@@ -49,6 +44,24 @@ func TestNew(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestNewSet(t *testing.T) {
+	sec := secret()
+	set, err := NewSet([][]byte{sec}, "a", "b")
+	if err != nil || len(set) != 2 {
+		t.Fatalf("got %d sealers, %v; want 2", len(set), err)
+	}
+	v := set[0].SealString([]byte("x"))
+	if p, _, err := mustNew(t, "a", sec).Open(v); err != nil || string(p) != "x" {
+		t.Fatalf("a value of the set's first sealer: got %q, %v", p, err)
+	}
+	if _, _, err := set[1].Open(v); err == nil {
+		t.Fatal("a value of one name opens under another")
+	}
+	if _, err := NewSet([][]byte{make([]byte, 8)}, "a"); !errors.Is(err, ErrSecret) {
+		t.Fatalf("got %v, want ErrSecret", err)
 	}
 }
 
