@@ -3,11 +3,11 @@ package sessionkit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
+
+	"github.com/sessionkit/sessionkit/internal/guard"
 )
 
 // Callbacks are the hooks named after the useSession() callbacks of the
@@ -90,17 +90,8 @@ type hooks struct {
 }
 
 // safely runs f, recovering and logging a panic; ok: f returned normally.
-func (h *hooks) safely(ctx context.Context, name string, f func()) (ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok = false
-			// Not the panic's value: it could hold tokens.
-			h.log.ErrorContext(ctx, "sessionkit: callback panicked",
-				"callback", name, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-		}
-	}()
-	f()
-	return true
+func (h *hooks) safely(ctx context.Context, name string, f func()) bool {
+	return guard.Run(ctx, h.log, name, f)
 }
 
 // session fires cb, when set, with a copy of s.
