@@ -33,8 +33,7 @@ const sourceRef Source = "store-ref"
 
 type credKey = credcache.CredKey
 
-// newCredCache returns a cache of at most budget bytes, nil for a budget
-// of 0 or less.
+// newCredCache returns a cache of budget bytes, nil for 0 or less.
 func newCredCache(budget int) *credCache {
 	return (*credCache)(credcache.NewVerified[cacheValue](budget))
 }
@@ -52,9 +51,7 @@ func (c *credCache) get(src Source, gen uint64, ck credKey, now time.Time) *Sess
 	return e.session
 }
 
-// put caches a copy of s, verified by src with generation gen from the
-// credential keyed ck, until until; the copy is made only if the cache
-// admits the entry.
+// put caches a copy of s, made only if the cache admits the entry.
 func (c *credCache) put(src Source, gen uint64, ck credKey, s *Session, until, now time.Time) {
 	c.v().Put(string(src), gen, ck, entryOverhead+ck.Len, until, now, func() cacheValue {
 		return cacheValue{session: s.Clone()}
@@ -67,8 +64,7 @@ func (c *credCache) getRef(ck credKey, now time.Time) (cookieRef, bool) {
 	return e.ref, ok
 }
 
-// putRef caches the reference of the store-backed cookie keyed ck until
-// until.
+// putRef caches the reference of the store-backed cookie keyed ck.
 func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
 	c.v().Put(string(sourceRef), 0, ck, refEntryBytes+len(ref.ID), until, now, func() cacheValue {
 		return cacheValue{ref: ref}
@@ -77,8 +73,7 @@ func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
 
 func (c *credCache) evict(parts []string) { c.v().Delete(parts) }
 
-// cacheUntil is how long a verified session may be served from the cache:
-// until it stops being active on its own.
+// cacheUntil is when s stops being active on its own.
 func cacheUntil(s *Session) time.Time {
 	until := s.ExpireAt
 	if !s.AbandonAt.IsZero() && (until.IsZero() || s.AbandonAt.Before(until)) {

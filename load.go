@@ -64,9 +64,8 @@ func (d *decoded) own() {
 	}
 }
 
-// load is the middleware's read path: decode r, then, for an active cookie
-// session, record activity and refresh the access token when due, and
-// decide the cookie to re-issue. It writes nothing.
+// load is the middleware's read path: decode r, renew an active cookie
+// session, and decide the cookie to re-issue. It writes nothing.
 func (m *Manager) load(r *http.Request) decoded {
 	d := m.reader.decode(r)
 	if d.st != nil {
@@ -98,9 +97,8 @@ func (m *Manager) renew(ctx context.Context, d *decoded) {
 	}
 }
 
-// renewStored is renew for a store-backed session: activity is recorded in
-// the Store (throttled), a refresh is shared by every instance, and the
-// cookie is re-issued when its generation or key is out of date.
+// renewStored is renew for a store-backed session, whose cookie is
+// re-issued when its generation or key is out of date.
 func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	if d.session == nil || d.session.Status != StatusActive {
 		return
@@ -117,9 +115,8 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 	}
 }
 
-// reader finds a request's credentials, opens or verifies them (through the
-// cache), has a store-backed session loaded, and evaluates its status. It
-// is safe for concurrent use.
+// reader finds a request's credentials, opens or verifies them, and
+// evaluates their session. It is safe for concurrent use.
 type reader struct {
 	now       func() time.Time
 	cookies   *cookieCodec        // nil when Config.Keys is empty
@@ -131,7 +128,6 @@ type reader struct {
 	stored    *storedSessions // nil without a Config.Store
 }
 
-// clientIDs are the client IDs of providers.
 func clientIDs(providers []Provider) []string {
 	ids := make([]string, 0, len(providers))
 	for _, p := range providers {
@@ -232,8 +228,7 @@ func (rd *reader) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bo
 	return rd.openCookie(parts, ck, now), true
 }
 
-// openCookie opens the stateless session cookie made of parts, keyed ck,
-// and caches an active session it holds.
+// openCookie opens a stateless session cookie and caches its session.
 func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decoded) {
 	payload, rotated, err := rd.cookies.open(strings.Join(parts, ""))
 	if err != nil {
@@ -281,8 +276,7 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 	return rd.verifyJWT(ctx, raw, src, gen, ck, now)
 }
 
-// verifyJWT verifies raw, a JWT the cache does not hold under ck, and
-// caches the session it yields.
+// verifyJWT verifies raw and caches the session it yields.
 func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uint64, ck credKey, now time.Time) (d decoded) {
 	claims, err := rd.bearer.VerifyAccessToken(ctx, raw, src == SourceBearer, rd.jwt.RequireAccessTokenType, rd.clientIDs)
 	if err != nil {
@@ -306,8 +300,7 @@ func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uin
 	return expiredOr(s, err)
 }
 
-// runClaimsHook runs Bearer.SessionFromClaims on s; verr is the
-// verifier's verdict on the token's age.
+// runClaimsHook runs Bearer.SessionFromClaims on s; verr is expiredOr's.
 func (rd *reader) runClaimsHook(ctx context.Context, claims map[string]any, s *Session, raw string, src Source, verr error) decoded {
 	var herr error
 	hook := rd.jwt.SessionFromClaims
@@ -321,8 +314,7 @@ func (rd *reader) runClaimsHook(ctx context.Context, claims map[string]any, s *S
 	return expiredOr(s, verr)
 }
 
-// expiredOr is the outcome for a verified JWT session s: expired when the
-// token is valid in every respect but its age.
+// expiredOr is the outcome for a verified JWT: expired when verr says so.
 func expiredOr(s *Session, verr error) decoded {
 	d := decoded{session: s}
 	if verr != nil {
