@@ -64,13 +64,11 @@ type logoutToken struct {
 	ttl           time.Duration // how long the JTI is remembered
 }
 
-// badLogoutToken returns an error wrapping errInvalidLogoutToken.
 func badLogoutToken(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errInvalidLogoutToken, fmt.Sprintf(format, args...))
 }
 
-// logoutListing returns the listing of the sessions lt names: by provider
-// session when it has "sid", by user otherwise.
+// logoutListing returns the listing of the sessions lt names.
 func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) ([]store.Record, error), error) {
 	if lt.SID != "" {
 		l, err := capability[store.ProviderSessionLister](ss.store, "ProviderSessionLister")

@@ -11,19 +11,16 @@ import (
 	"github.com/sessionkit/sessionkit/internal/seal"
 )
 
-// cookieCodec seals sessions into the session cookie (internal/seal, under
-// the configured keys: [0] seals, all open) and reads them back, in chunks
-// when one cookie cannot hold them (internal/cookie).
+// cookieCodec seals sessions into the session cookie (Keys[0] seals, all
+// open) and reads them back, in chunks when one cookie cannot hold them.
 type cookieCodec struct {
 	sealer  *seal.Sealer
 	jar     *cookie.Chunked
 	name    string // prefix included; authenticated with the value
 	maxSize int
-	// flow and tickets seal the sign-in flow cookies and the tickets with
-	// the same keys under names of their own: each has its own derived
-	// keys, and a value of one kind never opens as another. The flow's
-	// name has a space, unlike any cookie name, and the session cookie's
-	// name, so that it opens in no Manager with another cookie name.
+	// flow and tickets seal under names of their own, so that a value of
+	// one kind never opens as another (the flow's name has a space, unlike
+	// any cookie name, and the cookie's name, unlike another Manager's).
 	flow, tickets *seal.Sealer
 }
 
@@ -62,9 +59,7 @@ func (c *cookieCodec) checkSize(raw []byte) error {
 type cookieWrite = cookie.Lines
 
 // sealCookie decides the session cookie holding the payload appendPayload
-// appends (built in the sealing buffer, encoded straight into the
-// Set-Cookie lines), expiring at expires; it expires the cookies of ours in
-// r that it does not replace.
+// appends; it expires the cookies of ours in r that it does not replace.
 func (c *cookieCodec) sealCookie(r *http.Request, appendPayload func([]byte) []byte, expires, now time.Time) (cookieWrite, error) {
 	if expires.IsZero() {
 		return cookieWrite{}, errNoExpiry
@@ -93,8 +88,7 @@ func (c *cookieCodec) sessionCookie(r *http.Request, s *Session, now time.Time) 
 	return c.sealCookie(r, func(b []byte) []byte { return appendPayload(b, s) }, expires, now)
 }
 
-// refCookie decides the cookie that refers to stored session id at
-// generation gen, until s's absolute end.
+// refCookie decides the cookie referring to stored session id at gen.
 func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Session, now time.Time) (cookieWrite, error) {
 	expires := s.AbandonAt
 	if expires.IsZero() {
@@ -105,9 +99,8 @@ func (c *cookieCodec) refCookie(r *http.Request, id string, gen uint64, s *Sessi
 
 var errNoExpiry = errors.New("sessionkit: session has no expiry")
 
-// read finds the parts of the session cookie's sealed value in r, into f
-// (the caller's, so that scanning does not allocate). present reports some
-// cookie of ours; err wraps ErrInvalidCookie when it cannot be a session.
+// read finds the parts of the session cookie in r, into f (the caller's:
+// no allocation). err wraps ErrInvalidCookie when it cannot be a session.
 func (c *cookieCodec) read(r *http.Request, f *cookie.Found) (parts []string, present bool, err error) {
 	c.jar.Scan(r, f)
 	parts, present, err = f.Parts(c.maxSize)

@@ -285,7 +285,7 @@ func TestFaultsTokenEndpoint(t *testing.T) {
 			// request stops waiting at RefreshTimeout, the exchange goes
 			// on): let it end before the provider heals, or the next
 			// request would join it and fail with it.
-			m.refresher.wait()
+			m.refresher.cookies.Wait()
 			srv.inject("/token", nil)
 			clk.Advance(refresh.BackoffMin)
 			c, fired, _ = refreshStep(t, m, rec, jar)

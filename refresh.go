@@ -42,8 +42,8 @@ var (
 )
 
 // refresher runs the refreshes of a Manager's sessions: one flight per
-// refresh token (cookie sessions) or per stored session, and the outcomes
-// of recent exchanges. It is safe for concurrent use.
+// refresh token (cookie sessions) or per stored session. It is safe for
+// concurrent use.
 type refresher struct {
 	ctx              context.Context // the Manager's: ends at Close
 	now              func() time.Time
@@ -88,12 +88,6 @@ func (rf *refresher) close() {
 	rf.stored.Close()
 }
 
-// wait blocks until the refreshes running now have ended.
-func (rf *refresher) wait() {
-	rf.cookies.Wait()
-	rf.stored.Wait()
-}
-
 // due reports whether s should be refreshed at now: an active cookie
 // session with a refresh token of a known provider whose access token is
 // due (refresh.Due).
@@ -102,8 +96,8 @@ func (rf *refresher) due(s *Session, now time.Time) bool {
 		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
 }
 
-// refreshInput is what a refresh needs of a session, copied so that the
-// refresh never reads a session a handler may be changing.
+// refreshInput is a copy of what a refresh needs of a session, which a
+// handler may be changing.
 type refreshInput struct {
 	provider, userID string
 	token            oauth2.Token
@@ -168,8 +162,7 @@ type storedResult struct {
 	updated    atomic.Bool
 }
 
-// storedDue is due, after the backoff of a transient failure that any
-// instance saw.
+// storedDue is due, after any instance's backoff.
 func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 	return rf.due(s, now) && !now.Before(st.meta.RetryAt)
 }
@@ -233,9 +226,8 @@ func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error
 	})
 }
 
-// refreshedElsewhere loads session id: it is the outcome when in's refresh
-// token needs no exchange (another instance refreshed it, or the session is
-// over); otherwise it is returned as loaded.
+// refreshedElsewhere loads session id: the outcome when in's refresh token
+// needs no exchange (refreshed elsewhere, or the session is over).
 func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refreshInput) (*storedResult, loaded, error) {
 	s, st, err := rf.sessions.load(ctx, id, true)
 	if err != nil {
@@ -276,8 +268,7 @@ func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInp
 	return &storedResult{session: s, st: *st, refreshErr: refreshErr, fresh: xerr == nil}, nil
 }
 
-// record puts an exchange's outcome into the stored session s and its
-// meta, and returns the refresh error to report.
+// record puts an exchange's outcome into the stored session s and its meta.
 func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *refreshResult, xerr error) error {
 	d := decoded{session: s}
 	if xerr == nil {
@@ -325,8 +316,7 @@ func (rf *refresher) exchangeRefreshToken(ctx context.Context, in refreshInput) 
 	return res, nil
 }
 
-// redeemRefreshToken sends in's refresh token to its provider, through
-// Provider.Refresh when set.
+// redeemRefreshToken exchanges in's refresh token (Provider.Refresh if set).
 func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*oauth2.Token, error) {
 	p, err := rf.providers.get(in.provider)
 	var rp *resolvedProvider
