@@ -13,16 +13,14 @@ import (
 )
 
 // backChannelLogout serves POST {BasePath}/backchannel-logout (OpenID
-// Connect Back-Channel Logout 1.0): it verifies logoutToken as
-// verifyLogoutToken describes, consumes its "jti" in the Store (a token is
-// accepted once), and signs out the accounts it names: the sign-ins through
-// its provider whose ID token carried its "sid" (and whose user is its
-// "sub", when it has both), or with "sub" alone every sign-in of that user
-// through that provider. A session left with no account is revoked.
-//
-// The Store must be a store.Consumer, and a store.ProviderSessionLister for
-// a token with "sid" or a store.UserLister for "sub" alone; otherwise the
-// error wraps ErrNotConfigured and nothing is consumed. Other errors wrap
+// Connect Back-Channel Logout 1.0): it verifies logoutToken, consumes its
+// "jti" (a token is accepted once), and signs out the sign-ins through its
+// provider whose ID token carried its "sid" (and whose user is its "sub",
+// if set), or with "sub" alone every sign-in of that user through that
+// provider. A session left with no account is revoked. Without the Store
+// capabilities it needs (store.Consumer, and store.ProviderSessionLister
+// for "sid" or store.UserLister for "sub"), the error wraps
+// ErrNotConfigured and nothing is consumed; other errors wrap
 // ErrInvalidToken or ErrStoreUnavailable.
 func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) error {
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")

@@ -24,10 +24,9 @@ type Callbacks struct {
 	// signed out, nil if the request carried no valid one.
 	OnSignOut func(ctx context.Context, s *Session)
 
-	// OnSessionUpdate fires with the new snapshot after UpdateSession
-	// re-wrote a session, and once per successful access-token refresh (for
-	// the first request that applies it); not for re-issues that change no
-	// data (key rotation, idle-timeout sliding).
+	// OnSessionUpdate fires with the new snapshot after UpdateSession, and
+	// once per successful refresh (for the first request that applies it);
+	// not for re-issues that change no data (key rotation, idle sliding).
 	OnSessionUpdate func(ctx context.Context, s *Session)
 
 	// OnSessionExpired fires when a cookie session is decoded that is no
@@ -36,28 +35,24 @@ type Callbacks struct {
 	OnSessionExpired func(ctx context.Context, s *Session)
 
 	// OnTokenTheftDetected fires, with a Config.Store, when a request
-	// presents a session cookie of an older generation more than 30
-	// seconds after it was re-issued (refresh, update): someone copied it.
-	// The session is revoked before the callback runs, so both the user and
-	// the copier must sign in again; OnSessionExpired fires too.
+	// presents a superseded session cookie over 30 s after its re-issue
+	// (refresh, update): someone copied it. The session is revoked first:
+	// the user and the copier must sign in again. OnSessionExpired fires too.
 	OnTokenTheftDetected func(ctx context.Context, s *Session)
 
 	// OnAccessTokenExpired fires when an active cookie session is decoded
-	// whose access token has expired (AccessTokenExpiresAt has passed) and
-	// could not be refreshed. The session stays active.
+	// whose access token expired unrefreshed. The session stays active.
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded
-	// that carries a token error (s.Error is RefreshAccessTokenError after
-	// a failed refresh). err wraps ErrRefreshFailed; on the request that
-	// saw the refresh fail (or skipped a retry during its backoff) it holds
-	// the cause too, and wraps ErrRefreshTokenInvalid when the provider
-	// refused the refresh token, unlike a transient failure, which is
-	// retried on a later request.
+	// with s.Error set (RefreshAccessTokenError). err wraps ErrRefreshFailed;
+	// on the request that saw the refresh fail (or skipped a retry in its
+	// backoff) it holds the cause too, which wraps ErrRefreshTokenInvalid
+	// when the provider refused the refresh token (not retried).
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
-	// OnIdTokenExpired fires when an active cookie session is decoded whose
-	// ID token has expired (IDTokenExpiresAt has passed).
+	// OnIdTokenExpired fires when an active cookie session is decoded with
+	// an expired ID token.
 	OnIdTokenExpired func(ctx context.Context, s *Session)
 
 	// OnIdTokenError fires when SignIn or a refresh rejects an ID token; err
@@ -144,8 +139,7 @@ func (h *hooks) noSession(ctx context.Context, err error) {
 	}
 }
 
-// active fires the callbacks of an active cookie session: its refresh, its
-// token error, and the expiry of its tokens.
+// active fires the callbacks of an active cookie session.
 func (h *hooks) active(ctx context.Context, d decoded) {
 	s, now := d.session, d.now
 	if d.updated {
@@ -167,5 +161,5 @@ func (h *hooks) active(ctx context.Context, d decoded) {
 	}
 }
 
-// lapsed reports whether the expiry exp is set and not after now.
+// lapsed reports whether exp is set and not after now.
 func lapsed(exp, now time.Time) bool { return !exp.IsZero() && !now.Before(exp) }

@@ -117,8 +117,7 @@ func (c *cookieCodec) parts(r *http.Request) ([]string, bool) {
 	return parts, present && err == nil
 }
 
-// open authenticates and decrypts a cookie value into memory of its own;
-// reissue reports that a key other than the first opened it.
+// open opens a cookie value; reissue: a key other than the first opened it.
 func (c *cookieCodec) open(value string) (payload []byte, reissue bool, err error) {
 	p, key, err := c.sealer.Open(value)
 	if err != nil {

@@ -138,11 +138,10 @@ func clientIDs(providers []Provider) []string {
 	return ids
 }
 
-// decode reads r's credentials, in order: the session cookie, an
-// "Authorization: Bearer" JWT or, without an Authorization header, the JWT
-// cookie. The first active session wins; failing that, the first inactive
-// session; then the first error; then ErrNoSession. The other refused
-// credentials go to rejected.
+// decode reads r's credentials in order: the session cookie, then a bearer
+// JWT or, without an Authorization header, the JWT cookie. The first active
+// session wins, else the first inactive one, else the first error, else
+// ErrNoSession; the other refusals go to rejected.
 func (rd *reader) decode(r *http.Request) decoded {
 	var p picker
 	now := rd.now()

@@ -110,11 +110,10 @@ func refreshInputOf(s *Session) refreshInput {
 
 func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.token.RefreshToken) }
 
-// refresh refreshes the access token of d's cookie session and updates d:
-// the tokens, or Error, and whether the cookie must be re-written. It never
-// fails the request, and waits no longer than RefreshTimeout or the
-// request's context. A success is remembered while the new access token
-// lives: a request with a cookie of before the rotation gets the new tokens.
+// refresh refreshes the access token of d's cookie session, never failing
+// the request nor waiting beyond RefreshTimeout or its context. A success
+// is remembered while the new access token lives: a request with a cookie
+// of before the rotation gets the new tokens.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	res, fresh, err := rf.cookies.Do(ctx, in.key(), func() (*refreshResult, refresh.Key, time.Time, error) {
@@ -167,10 +166,9 @@ func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 	return rf.due(s, now) && !now.Before(st.meta.RetryAt)
 }
 
-// refreshStored refreshes d's stored session once across every instance
-// sharing the Store: the requests of a process share one flight, the flight
-// that takes the Store's lock refreshes and saves, and the others poll the
-// Store for its result. A request waits at most RefreshTimeout.
+// refreshStored refreshes d's stored session once across the instances: the
+// requests of a process share one flight, the flight that takes the Store's
+// lock refreshes and saves, and the others poll the Store for its result.
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	s, id := d.session, d.st.id
 	in := refreshInputOf(s)
@@ -241,16 +239,14 @@ func (rf *refresher) refreshedElsewhere(ctx context.Context, id string, in refre
 	return nil, loaded{s, st}, nil
 }
 
-// refreshLocked refreshes session id, holding its refresh lock, unless
-// someone already did, and saves the outcome.
+// refreshLocked refreshes session id and saves it, holding the lock.
 func (rf *refresher) refreshLocked(ctx context.Context, id string, in refreshInput) (*storedResult, error) {
 	done, cur, err := rf.refreshedElsewhere(ctx, id, in)
 	if done != nil || err != nil {
 		return done, err
 	}
 	res, xerr := rf.exchangeRefreshToken(ctx, in)
-	// Saved even if ctx is nearly done: the provider may have rotated the
-	// refresh token.
+	// Saved even if ctx ends: the provider may have rotated the token.
 	sctx, cancel := context.WithTimeout(rf.ctx, saveTimeout)
 	defer cancel()
 	var refreshErr error
@@ -348,7 +344,7 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 }
 
 // apply puts res's tokens into d's session; OnSessionUpdate fires for the
-// first request that applies res.
+// first request applying res.
 func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	s := d.session
 	tok := res.token
