@@ -32,4 +32,3 @@ var (
 func (m *Manager) BackChannelLogout(ctx context.Context, logoutToken string) error {
 	return m.backChannelLogout(ctx, logoutToken)
 }
-
