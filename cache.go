@@ -44,8 +44,7 @@ func (c *credCache) v() *credcache.Verified[cacheValue] {
 
 func (c *credCache) key(parts []string) credKey { return c.v().Key(parts) }
 
-// get returns the session cached for the credential keyed ck, verified by
-// src with key-set generation gen.
+// get returns the session cached for ck by src with key-set generation gen.
 func (c *credCache) get(src Source, gen uint64, ck credKey, now time.Time) *Session {
 	e, _ := c.v().Get(string(src), gen, ck, now)
 	return e.session

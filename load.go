@@ -188,8 +188,7 @@ func (p *picker) consider(d decoded) {
 	}
 }
 
-// decodeBearer decodes r's bearer JWT or, without an Authorization header,
-// its JWT cookie. ok is false when r has neither.
+// decodeBearer decodes r's bearer JWT or JWT cookie; ok: r has either.
 func (rd *reader) decodeBearer(r *http.Request, now time.Time) (d decoded, ok bool) {
 	tok, err := bearerToken(r)
 	switch {
