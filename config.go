@@ -339,7 +339,7 @@ func (c *JWTConfig) withDefaults(field string) (*JWTConfig, error) {
 	}
 	vc := j.verifierConfig()
 	if fe := vc.Check(); fe != nil {
-		return nil, &ConfigError{Field: field + "." + fe.Field, Reason: fe.Reason, Err: fe.Err}
+		return nil, fieldConfigErr(field+".", fe)
 	}
 	if j.CookieName != "" && !cookie.ValidName(j.CookieName) {
 		return nil, configErr(field+".CookieName", "%q is not a valid cookie name", j.CookieName)
@@ -435,7 +435,7 @@ func (s *settings) validateKeys() error {
 // validateCookie checks the session cookie's name and attributes.
 func (s *settings) validateCookie() error {
 	if ae := cookie.CheckAttrs(s.CookieName, s.CookiePath, s.CookieDomain, s.CookieSameSite, !s.InsecureCookies); ae != nil {
-		return configErr("Cookie"+ae.Attr, "%s", ae.Reason)
+		return fieldConfigErr("Cookie", ae)
 	}
 	if s.MaxCookieSize < 4096 {
 		return configErr("MaxCookieSize", "must be at least 4096 bytes, got %d", s.MaxCookieSize)

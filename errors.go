@@ -3,6 +3,9 @@ package sessionkit
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/sessionkit/sessionkit/internal/fielderr"
 )
 
 // Sentinel errors. Callers branch on them with errors.Is; the errors the
@@ -73,6 +76,17 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// fieldConfigErr reports a field an internal check refused as a
+// *ConfigError, its path prefixed by prefix; an error of another kind is
+// reported under the prefix alone.
+func fieldConfigErr(prefix string, err error) error {
+	var fe *fielderr.Error
+	if !errors.As(err, &fe) {
+		return &ConfigError{Field: strings.TrimSuffix(prefix, "."), Reason: "refused", Err: err}
+	}
+	return &ConfigError{Field: prefix + fe.Field, Reason: fe.Reason, Err: fe.Err}
+}
 
 func configErr(field, format string, args ...any) error {
 	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}

@@ -146,7 +146,7 @@ func newMinter(c *TokenConfig, s *settings, h *hooks) (*minter, error) {
 	for name, t := range c.Templates {
 		tpl := mint.Template{Lifetime: t.Lifetime, Audience: t.Audience, Fields: t.Fields, Static: t.Static}
 		if te := tpl.Check(func(f string) bool { return templateFields[f] != nil }); te != nil {
-			return nil, &ConfigError{Field: fmt.Sprintf("Tokens.Templates[%q].%s", name, te.Field), Reason: te.Reason, Err: te.Err}
+			return nil, fieldConfigErr(fmt.Sprintf("Tokens.Templates[%q].", name), te)
 		}
 		mt.templates[name] = tokenTemplate{Template: tpl, claims: t.Claims}
 	}
@@ -164,14 +164,10 @@ func newSigner(keys []StaticKey) (*mint.Signer, error) {
 		mk[i] = mint.Key{ID: k.ID, Signer: k.Key}
 	}
 	signer, err := mint.NewSigner(mk)
-	var ke *mint.KeyError
-	switch {
-	case err == nil:
-		return signer, nil
-	case errors.As(err, &ke):
-		return nil, &ConfigError{Field: fmt.Sprintf("Tokens.Keys[%d].%s", ke.Index, ke.Field), Reason: ke.Reason, Err: ke.Err}
+	if err != nil {
+		return nil, fieldConfigErr("Tokens.", err)
 	}
-	return nil, &ConfigError{Field: "Tokens.Keys", Reason: "unusable signing keys", Err: err}
+	return signer, nil
 }
 
 // fingerprint identifies the state of a session tokens are minted from, so

@@ -1,7 +1,8 @@
 package cookie
 
 import (
-	"fmt"
+	"github.com/sessionkit/sessionkit/internal/fielderr"
+
 	"net"
 	"net/http"
 	"strings"
@@ -67,43 +68,32 @@ func ValidPath(p string) bool {
 	return true
 }
 
-// AttrError reports a cookie attribute that CheckAttrs refuses.
-type AttrError struct {
-	// Attr is the attribute at fault: "Name", "Path", "Domain" or
-	// "SameSite".
-	Attr string
-	// Reason says what is wrong, for a person.
-	Reason string
-}
-
-// Error names the attribute and the reason.
-func (e *AttrError) Error() string { return e.Attr + ": " + e.Reason }
-
 // CheckAttrs refuses a configured cookie's name (before any prefix Name
 // adds) and attributes where net/http would silently drop them or a
-// browser would refuse the cookie. It returns the first fault, or nil.
-func CheckAttrs(name, path, domain string, sameSite http.SameSite, secure bool) *AttrError {
+// browser would refuse the cookie. It returns the first fault, naming the
+// attribute ("Name", "Path", "Domain" or "SameSite"), or nil.
+func CheckAttrs(name, path, domain string, sameSite http.SameSite, secure bool) *fielderr.Error {
 	lower := strings.ToLower(name)
 	switch {
 	case !ValidName(name):
-		return &AttrError{"Name", fmt.Sprintf("%q is not a valid cookie name", name)}
+		return fielderr.New("Name", "%q is not a valid cookie name", name)
 	case strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-"):
-		return &AttrError{"Name", "must not carry the __Host- or __Secure- prefix: the Manager adds it"}
+		return fielderr.New("Name", "must not carry the __Host- or __Secure- prefix: the Manager adds it")
 	case len(name) > 256:
-		return &AttrError{"Name", "must be at most 256 bytes"}
+		return fielderr.New("Name", "must be at most 256 bytes")
 	case !strings.HasPrefix(path, "/") || !ValidPath(path) || len(path) > 1024:
-		return &AttrError{"Path", fmt.Sprintf("%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", path)}
+		return fielderr.New("Path", "%q must start with /, hold only printable ASCII other than ';' (net/http would silently drop the rest) and be at most 1024 bytes", path)
 	case domain != "" && !ValidDomain(domain):
-		return &AttrError{"Domain", fmt.Sprintf("%q is not a valid domain (net/http would silently drop it)", domain)}
+		return fielderr.New("Domain", "%q is not a valid domain (net/http would silently drop it)", domain)
 	}
 	switch sameSite {
 	case http.SameSiteLaxMode, http.SameSiteStrictMode:
 	case http.SameSiteNoneMode:
 		if !secure {
-			return &AttrError{"SameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies"}
+			return fielderr.New("SameSite", "SameSite=None requires Secure cookies; it cannot be combined with InsecureCookies")
 		}
 	default:
-		return &AttrError{"SameSite", fmt.Sprintf("unknown value %d", sameSite)}
+		return fielderr.New("SameSite", "unknown value %d", sameSite)
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func TestCheckAttrs(t *testing.T) {
 			got := ""
 			ae := CheckAttrs(tt.a.name, tt.a.path, tt.a.domain, tt.a.sameSite, tt.a.secure)
 			if ae != nil {
-				got = ae.Attr
+				got = ae.Field
 			}
 			if got != tt.want {
 				t.Errorf("CheckAttrs: got %q (%v), want %q", got, ae, tt.want)

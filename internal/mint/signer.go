@@ -1,6 +1,8 @@
 package mint
 
 import (
+	"github.com/sessionkit/sessionkit/internal/fielderr"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -25,29 +27,6 @@ type Key struct {
 	Signer any
 }
 
-// KeyError reports a Key that a Signer cannot use.
-type KeyError struct {
-	// Index is the key's position in the list given to NewSigner.
-	Index int
-	// Field is the Key field at fault: "ID" or "Key".
-	Field string
-	// Reason says what is wrong, for a person.
-	Reason string
-	// Err is the underlying error, if any.
-	Err error
-}
-
-// Error returns the reason, with the underlying error when there is one.
-func (e *KeyError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("signing key %d: %s: %s: %v", e.Index, e.Field, e.Reason, e.Err)
-	}
-	return fmt.Sprintf("signing key %d: %s: %s", e.Index, e.Field, e.Reason)
-}
-
-// Unwrap returns the underlying error.
-func (e *KeyError) Unwrap() error { return e.Err }
-
 // signingKey is a validated Key.
 type signingKey struct {
 	id     string
@@ -65,22 +44,23 @@ type Signer struct {
 }
 
 // NewSigner validates keys (at least one) and returns their Signer. An
-// unusable key is reported as a *KeyError.
+// unusable key is reported as a *fielderr.Error naming it by its index
+// ("Keys[1].Key").
 func NewSigner(keys []Key) (*Signer, error) {
 	if len(keys) == 0 {
-		return nil, &KeyError{Field: "Keys", Reason: "at least one signing key is required"}
+		return nil, fielderr.New("Keys", "at least one signing key is required")
 	}
 	s := &Signer{}
 	seen := map[string]bool{}
 	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
 	for i, k := range keys {
 		if k.ID == "" || seen[k.ID] {
-			return nil, &KeyError{Index: i, Field: "ID", Reason: "must be set and unique"}
+			return nil, fielderr.New(fmt.Sprintf("Keys[%d].ID", i), "must be set and unique")
 		}
 		seen[k.ID] = true
 		sk, jwk, err := validate(k)
 		if err != nil {
-			err.Index = i
+			err.Field = fmt.Sprintf("Keys[%d].%s", i, err.Field)
 			return nil, err
 		}
 		s.keys = append(s.keys, sk)
@@ -88,14 +68,14 @@ func NewSigner(keys []Key) (*Signer, error) {
 	}
 	var err error
 	if s.jwks, err = json.Marshal(set); err != nil {
-		return nil, &KeyError{Field: "Keys", Reason: "the JWK Set does not encode", Err: err}
+		return nil, fielderr.Wrap("Keys", "the JWK Set does not encode", err)
 	}
 	return s, nil
 }
 
 // validate checks k's key and returns it with its algorithm and the JWK of
 // its public half.
-func validate(k Key) (signingKey, jwkset.JWKMarshal, *KeyError) {
+func validate(k Key) (signingKey, jwkset.JWKMarshal, *fielderr.Error) {
 	sk := signingKey{id: k.ID}
 	var bad string
 	switch key := k.Signer.(type) {
@@ -105,7 +85,7 @@ func validate(k Key) (signingKey, jwkset.JWKMarshal, *KeyError) {
 		sk.signer, sk.method, bad = key, jwt.SigningMethodES256, cond(key.Curve != elliptic.P256(), "ECDSA keys must be on P-256 (ES256)")
 		if bad == "" {
 			if _, err := key.PublicKey.ECDH(); err != nil {
-				return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: "invalid ECDSA key", Err: err}
+				return sk, jwkset.JWKMarshal{}, fielderr.Wrap("Key", "invalid ECDSA key", err)
 			}
 		}
 	case *rsa.PrivateKey:
@@ -114,12 +94,12 @@ func validate(k Key) (signingKey, jwkset.JWKMarshal, *KeyError) {
 		bad = fmt.Sprintf("must be an ed25519.PrivateKey, a P-256 *ecdsa.PrivateKey or an *rsa.PrivateKey, got %T", k.Signer)
 	}
 	if bad != "" {
-		return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: bad}
+		return sk, jwkset.JWKMarshal{}, fielderr.New("Key", "%s", bad)
 	}
 	jwk, err := jwkset.NewJWKFromKey(sk.signer.Public(), jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
 		ALG: jwkset.ALG(sk.method.Alg()), KID: k.ID, USE: jwkset.UseSig}})
 	if err != nil {
-		return sk, jwkset.JWKMarshal{}, &KeyError{Field: "Key", Reason: "cannot be published as a JWK", Err: err}
+		return sk, jwkset.JWKMarshal{}, fielderr.Wrap("Key", "cannot be published as a JWK", err)
 	}
 	return sk, jwk.Marshal(), nil
 }

@@ -1,6 +1,8 @@
 package mint
 
 import (
+	"github.com/sessionkit/sessionkit/internal/fielderr"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -63,27 +65,26 @@ func TestNewSignerRefuses(t *testing.T) {
 	tests := []struct {
 		name      string
 		keys      []Key
-		wantIndex int
 		wantField string
 	}{
-		{"no key", nil, 0, "Keys"},
-		{"no ID", []Key{{Signer: ed}}, 0, "ID"},
-		{"duplicate ID", []Key{{ID: "a", Signer: ed}, {ID: "a", Signer: ec}}, 1, "ID"},
-		{"short ed25519 key", []Key{{ID: "a", Signer: ed[:32]}}, 0, "Key"},
-		{"P-384", []Key{{ID: "a", Signer: ed}, {ID: "b", Signer: p384}}, 1, "Key"},
-		{"RSA 1024", []Key{{ID: "a", Signer: small}}, 0, "Key"},
-		{"unsupported kind", []Key{{ID: "a", Signer: opaqueSigner{ed}}}, 0, "Key"},
-		{"no key at all", []Key{{ID: "a"}}, 0, "Key"},
+		{"no key", nil, "Keys"},
+		{"no ID", []Key{{Signer: ed}}, "Keys[0].ID"},
+		{"duplicate ID", []Key{{ID: "a", Signer: ed}, {ID: "a", Signer: ec}}, "Keys[1].ID"},
+		{"short ed25519 key", []Key{{ID: "a", Signer: ed[:32]}}, "Keys[0].Key"},
+		{"P-384", []Key{{ID: "a", Signer: ed}, {ID: "b", Signer: p384}}, "Keys[1].Key"},
+		{"RSA 1024", []Key{{ID: "a", Signer: small}}, "Keys[0].Key"},
+		{"unsupported kind", []Key{{ID: "a", Signer: opaqueSigner{ed}}}, "Keys[0].Key"},
+		{"no key at all", []Key{{ID: "a"}}, "Keys[0].Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := NewSigner(tt.keys)
-			var ke *KeyError
+			var ke *fielderr.Error
 			if !errors.As(err, &ke) {
-				t.Fatalf("got %v, %v; want a *KeyError", s, err)
+				t.Fatalf("got %v, %v; want a *fielderr.Error", s, err)
 			}
-			if ke.Index != tt.wantIndex || ke.Field != tt.wantField {
-				t.Errorf("got key %d field %q (%v), want key %d field %q", ke.Index, ke.Field, err, tt.wantIndex, tt.wantField)
+			if ke.Field != tt.wantField {
+				t.Errorf("got field %q (%v), want %q", ke.Field, err, tt.wantField)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package mint
 
 import (
+	"github.com/sessionkit/sessionkit/internal/fielderr"
+
 	"encoding/json"
 	"fmt"
 	"time"
@@ -35,65 +37,40 @@ type Template struct {
 	Static map[string]any
 }
 
-// TemplateError reports a Template field that Check refuses.
-type TemplateError struct {
-	// Field is the field's path in Template, such as "Audience[0]".
-	Field string
-	// Reason says what is wrong, for a person.
-	Reason string
-	// Err is the underlying error, if any.
-	Err error
-}
-
-// Error names the field and the reason.
-func (e *TemplateError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Field, e.Reason, e.Err)
-	}
-	return e.Field + ": " + e.Reason
-}
-
-// Unwrap returns the underlying error.
-func (e *TemplateError) Unwrap() error { return e.Err }
-
-func templateErr(field, format string, args ...any) *TemplateError {
-	return &TemplateError{Field: field, Reason: fmt.Sprintf(format, args...)}
-}
-
 // Check applies the default lifetime and validates t: an audience (a
 // token without "aud" is accepted by every service that trusts the JWK
 // Set), a lifetime between 1 s and 24 h, no reserved claim, Fields that
 // name only session fields known reports, Static values that encode to
 // JSON. It returns the first fault, or nil.
-func (t *Template) Check(known func(field string) bool) *TemplateError {
+func (t *Template) Check(known func(field string) bool) *fielderr.Error {
 	if len(t.Audience) == 0 {
-		return templateErr("Audience", "is required: a token without \"aud\" is accepted by every service that trusts the JWK Set")
+		return fielderr.New("Audience", "is required: a token without \"aud\" is accepted by every service that trusts the JWK Set")
 	}
 	for i, a := range t.Audience {
 		if a == "" {
-			return templateErr(fmt.Sprintf("Audience[%d]", i), "must not be empty")
+			return fielderr.New(fmt.Sprintf("Audience[%d]", i), "must not be empty")
 		}
 	}
 	if t.Lifetime == 0 {
 		t.Lifetime = DefaultLifetime
 	}
 	if t.Lifetime < minLifetime || t.Lifetime > maxLifetime {
-		return templateErr("Lifetime", "must be between %s and %s, got %s", minLifetime, maxLifetime, t.Lifetime)
+		return fielderr.New("Lifetime", "must be between %s and %s, got %s", minLifetime, maxLifetime, t.Lifetime)
 	}
 	for claim, f := range t.Fields {
 		if reserved[claim] {
-			return templateErr("Fields", "claim %q is set by the Manager", claim)
+			return fielderr.New("Fields", "claim %q is set by the Manager", claim)
 		}
 		if !known(f) {
-			return templateErr("Fields", "claim %q names unknown session field %q", claim, f)
+			return fielderr.New("Fields", "claim %q names unknown session field %q", claim, f)
 		}
 	}
 	for claim, v := range t.Static {
 		if reserved[claim] {
-			return templateErr("Static", "claim %q is set by the Manager", claim)
+			return fielderr.New("Static", "claim %q is set by the Manager", claim)
 		}
 		if _, err := json.Marshal(v); err != nil {
-			return &TemplateError{Field: "Static", Reason: fmt.Sprintf("claim %q does not encode to JSON", claim), Err: err}
+			return fielderr.Wrap("Static", fmt.Sprintf("claim %q does not encode to JSON", claim), err)
 		}
 	}
 	return nil
