@@ -78,7 +78,8 @@ type Verifier struct {
 	cfg       Config
 	parser    *jwt.Parser
 	validator *jwt.Validator
-	jwks      *keySet // nil without JWKSURLs
+	noExp     *jwt.Validator // validator without exp required: VerifyLogoutToken
+	jwks      *keySet        // nil without JWKSURLs
 }
 
 // New returns a Verifier for cfg. With JWK Set URLs it starts fetching
@@ -95,7 +96,6 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithIssuedAt(),
-		jwt.WithExpirationRequired(),
 	}
 	if !cfg.SkipIssuerCheck {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -103,7 +103,8 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if !cfg.SkipAudienceCheck {
 		opts = append(opts, jwt.WithAudience(cfg.Audience...))
 	}
-	v.validator = jwt.NewValidator(opts...)
+	v.noExp = jwt.NewValidator(opts...)
+	v.validator = jwt.NewValidator(append(opts, jwt.WithExpirationRequired())...)
 	if len(cfg.JWKSURLs) > 0 {
 		jwks, err := newKeySet(ctx, &cfg)
 		if err != nil {
@@ -159,12 +160,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (claims jwt.MapClaims
 		return nil, "", err
 	}
 	typ, _ = tok.Header["typ"].(string)
-	claims, err = v.checkClaims(claims)
+	claims, err = v.checkClaims(claims, v.validator)
 	return claims, typ, err
 }
 
-// checkClaims validates the claims of a token whose signature verified.
-func (v *Verifier) checkClaims(claims jwt.MapClaims) (jwt.MapClaims, error) {
+// checkClaims validates with validator the claims of a token whose
+// signature verified.
+func (v *Verifier) checkClaims(claims jwt.MapClaims, validator *jwt.Validator) (jwt.MapClaims, error) {
 	// jwt/v5 turns a NumericDate past 2^63 ns into a time that wraps: such
 	// an nbf or iat would pass. No real token carries one.
 	for _, name := range [...]string{"exp", "nbf", "iat"} {
@@ -179,7 +181,7 @@ func (v *Verifier) checkClaims(claims jwt.MapClaims) (jwt.MapClaims, error) {
 		}
 	}
 	// Only a token that passes every other check is reported as expired.
-	if err := v.validator.Validate(claims); err != nil {
+	if err := validator.Validate(claims); err != nil {
 		if onlyExpired(err) {
 			return claims, ErrExpired
 		}
@@ -206,6 +208,11 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw, nonce string) (jwt.Ma
 	if err != nil {
 		return nil, err
 	}
+	return v.idTokenClaims(claims, nonce)
+}
+
+// idTokenClaims checks azp and the nonce of verified ID token claims.
+func (v *Verifier) idTokenClaims(claims jwt.MapClaims, nonce string) (jwt.MapClaims, error) {
 	aud, _ := claims.GetAudience()
 	azp, hasAZP := claims["azp"].(string)
 	if (len(aud) > 1 && !hasAZP) || (hasAZP && !slices.Contains(v.cfg.Audience, azp) && !v.cfg.SkipAudienceCheck) {

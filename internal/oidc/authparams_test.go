@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,52 @@ func TestPassThrough(t *testing.T) {
 				if got.Has(k) {
 					t.Errorf("%s: got %q, want it absent", k, got.Get(k))
 				}
+			}
+		})
+	}
+}
+
+func TestAuthParams(t *testing.T) {
+	const idp = "https://idp.example"
+	offline := []string{"openid", "offline_access"}
+	tests := []struct {
+		name       string
+		issuer     string
+		scopes     []string
+		q          url.Values
+		wantScope  string
+		wantPrompt string
+		wantAccess string
+	}{
+		{"no offline access", idp, []string{"openid"}, nil, "openid", "", ""},
+		{"offline access asks for consent", idp, offline, nil, "openid offline_access", "consent", ""},
+		{"consent added to the request's prompt", idp, offline, url.Values{"prompt": {"login"}}, "openid offline_access", "login consent", ""},
+		{"consent kept once", idp, offline, url.Values{"prompt": {"consent login"}}, "openid offline_access", "consent login", ""},
+		{"prompt none left alone", idp, offline, url.Values{"prompt": {"none"}}, "openid offline_access", "none", ""},
+		{"Google: access_type, no offline_access scope", googleIssuer, offline, nil, "openid", "consent", "offline"},
+		{"Google without offline access", googleIssuer, []string{"openid"}, nil, "openid", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := slices.Clone(tt.scopes)
+			scopes, opts := AuthParams(tt.issuer, tt.scopes, tt.q)
+			conf := &oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: "https://idp.example/auth"}, Scopes: scopes}
+			u, err := url.Parse(conf.AuthCodeURL("s", opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			if got := q.Get("scope"); got != tt.wantScope {
+				t.Errorf("scope: got %q, want %q", got, tt.wantScope)
+			}
+			if got := q.Get("prompt"); got != tt.wantPrompt {
+				t.Errorf("prompt: got %q, want %q", got, tt.wantPrompt)
+			}
+			if got := q.Get("access_type"); got != tt.wantAccess {
+				t.Errorf("access_type: got %q, want %q", got, tt.wantAccess)
+			}
+			if !slices.Equal(in, tt.scopes) {
+				t.Errorf("the configured scopes changed: got %v, want %v", tt.scopes, in)
 			}
 		})
 	}

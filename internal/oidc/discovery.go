@@ -28,6 +28,8 @@ type Document struct {
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	// ResponseIss: the provider puts "iss" in its authorization responses (RFC 9207).
+	ResponseIss bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // Endpoints are a provider's configured issuer and endpoints; an empty
@@ -66,6 +68,7 @@ func Resolve(ctx context.Context, client *http.Client, e Endpoints) (Document, e
 	meta.EndSessionEndpoint = d.EndSessionEndpoint
 	meta.CodeChallengeMethods = d.CodeChallengeMethods
 	meta.TokenAuthMethods = d.TokenAuthMethods
+	meta.ResponseIss = d.ResponseIss
 	if meta.TokenAuthMethods == nil {
 		meta.TokenAuthMethods = []string{"client_secret_basic"} // the default of Discovery 1.0, section 3
 	}

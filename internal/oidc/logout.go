@@ -17,6 +17,10 @@ const (
 	maxJTIMemory = 7 * 24 * time.Hour
 )
 
+// LogoutTokenMaxAge is how old, by its "iat", a logout token without "exp"
+// may be when its provider allows such tokens.
+const LogoutTokenMaxAge = 2 * time.Minute
+
 // Logout is what a verified back-channel logout token says.
 type Logout struct {
 	SID, Sub string // at least one is set
@@ -62,11 +66,14 @@ func LogoutClaims(claims jwt.MapClaims) (Logout, error) {
 
 // JTIMemory is how long the "jti" of a logout token with these claims must
 // be remembered to refuse its replay: until it expires, leeway included,
-// within a minute and a week.
+// within a minute and a week. A token without "exp" expires
+// LogoutTokenMaxAge after its "iat".
 func JTIMemory(claims jwt.MapClaims, leeway time.Duration, now time.Time) time.Duration {
-	exp, _ := claims.GetExpirationTime()
-	if exp == nil {
-		return minJTIMemory
+	var until time.Time
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		until = exp.Time
+	} else if iat, _ := claims.GetIssuedAt(); iat != nil {
+		until = iat.Add(LogoutTokenMaxAge)
 	}
-	return min(max(exp.Sub(now)+leeway, minJTIMemory), maxJTIMemory)
+	return min(max(until.Sub(now)+leeway, minJTIMemory), maxJTIMemory)
 }

@@ -51,18 +51,24 @@ func TestJTIMemory(t *testing.T) {
 	tests := []struct {
 		name string
 		exp  any // nil: no exp claim
+		iat  time.Time
 		want time.Duration
 	}{
-		{"no exp", nil, time.Minute},
-		{"soon", float64(now.Add(10 * time.Second).Unix()), time.Minute},
-		{"in an hour", float64(now.Add(time.Hour).Unix()), time.Hour + 5*time.Second},
-		{"in a year", float64(now.Add(365 * 24 * time.Hour).Unix()), 7 * 24 * time.Hour},
+		{"no exp, issued now", nil, now, 2*time.Minute + 5*time.Second},
+		{"no exp, issued 90 s ago", nil, now.Add(-90 * time.Second), time.Minute},
+		{"no exp, no iat", nil, time.Time{}, time.Minute},
+		{"soon", float64(now.Add(10 * time.Second).Unix()), now, time.Minute},
+		{"in an hour", float64(now.Add(time.Hour).Unix()), now, time.Hour + 5*time.Second},
+		{"in a year", float64(now.Add(365 * 24 * time.Hour).Unix()), now, 7 * 24 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := logoutClaims(func(c jwt.MapClaims) {
 				if tt.exp != nil {
 					c["exp"] = tt.exp
+				}
+				if delete(c, "iat"); !tt.iat.IsZero() {
+					c["iat"] = float64(tt.iat.Unix())
 				}
 			})
 			if got := JTIMemory(c, 5*time.Second, now); got != tt.want {

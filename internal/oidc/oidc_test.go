@@ -137,13 +137,17 @@ func TestFetchUserInfo(t *testing.T) {
 		body    any
 		wantSub string
 		wantErr error
+		idSub   string // the ID token's sub, if any
 	}{
-		{"sub", 0, map[string]any{"sub": "u1", "id": 7}, "u1", nil},
-		{"numeric id", 0, map[string]any{"id": 12345678901}, "12345678901", nil},
-		{"string id", 0, map[string]any{"id": "abc"}, "abc", nil},
-		{"fractional id", 0, map[string]any{"id": 1.5}, "", ErrNoSubject},
-		{"nothing", 0, map[string]any{"name": "Ada"}, "", ErrNoSubject},
-		{"401", http.StatusUnauthorized, map[string]any{"sub": "u1"}, "", nil},
+		{"sub", 0, map[string]any{"sub": "u1", "id": 7}, "u1", nil, ""},
+		{"numeric id", 0, map[string]any{"id": 12345678901}, "12345678901", nil, ""},
+		{"string id", 0, map[string]any{"id": "abc"}, "abc", nil, ""},
+		{"fractional id", 0, map[string]any{"id": 1.5}, "", ErrNoSubject, ""},
+		{"nothing", 0, map[string]any{"name": "Ada"}, "", ErrNoSubject, ""},
+		{"401", http.StatusUnauthorized, map[string]any{"sub": "u1"}, "", nil, ""},
+		{"the ID token's sub", 0, map[string]any{"sub": "u1"}, "u1", nil, "u1"},
+		{"another sub than the ID token's", 0, map[string]any{"sub": "u2"}, "", ErrSubjectMismatch, "u1"},
+		{"an id where the ID token has a sub", 0, map[string]any{"id": "u1"}, "", ErrSubjectMismatch, "u1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +160,7 @@ func TestFetchUserInfo(t *testing.T) {
 				_ = json.NewEncoder(w).Encode(tt.body)
 			}))
 			defer srv.Close()
-			_, sub, err := FetchUserInfo(context.Background(), srv.Client(), srv.URL+"/?k=s3cr3t", &oauth2.Token{AccessToken: "at-1"})
+			_, sub, err := FetchUserInfo(context.Background(), srv.Client(), srv.URL+"/?k=s3cr3t", &oauth2.Token{AccessToken: "at-1"}, tt.idSub)
 			if auth != "Bearer at-1" {
 				t.Errorf("Authorization: got %q", auth)
 			}
