@@ -85,8 +85,9 @@ func (ss *storedSessions) logoutListing(lt logoutToken) (func(context.Context) (
 
 // verifyLogoutToken verifies raw with the keys of the provider whose Issuer
 // is its "iss", as that provider's ID tokens (signature, iss, aud =
-// ClientID, azp, exp), and checks the claims of a logout token: "iat",
-// "jti", the back-channel logout event, "sid" or "sub", no "nonce".
+// ClientID, azp, exp unless AllowLogoutTokenWithoutExp), and checks the
+// claims of a logout token: "iat", "jti", the back-channel logout event,
+// "sid" or "sub", no "nonce".
 func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, now time.Time) (logoutToken, error) {
 	if raw == "" || len(raw) > jwtverify.MaxTokenLen {
 		return logoutToken{}, badLogoutToken("missing or too long")
@@ -107,9 +108,13 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	if rp.idToken == nil {
 		return logoutToken{}, badLogoutToken("provider %q has no keys to verify it with", p.cfg.ID)
 	}
-	claims, err := rp.verifyIDToken(ctx, raw, "")
+	var maxAge time.Duration // exp required
+	if p.cfg.AllowLogoutTokenWithoutExp {
+		maxAge = oidc.LogoutTokenMaxAge
+	}
+	claims, err := rp.idToken.VerifyLogoutToken(ctx, raw, maxAge)
 	if err != nil {
-		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, err)
+		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, tokenErr(err))
 	}
 	said, err := oidc.LogoutClaims(claims)
 	if err != nil {

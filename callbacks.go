@@ -41,11 +41,12 @@ type Callbacks struct {
 	OnTokenTheftDetected func(ctx context.Context, s *Session)
 
 	// OnAccessTokenExpired fires when an active cookie session is decoded
-	// whose access token expired unrefreshed. The session stays active.
+	// whose access token expired unrefreshed. The session stays active;
+	// without a refresh token its Error is RefreshAccessTokenError.
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded
-	// with s.Error set (RefreshAccessTokenError). err wraps ErrRefreshFailed;
+	// with s.Error set by a failed refresh (RefreshAccessTokenError): err wraps ErrRefreshFailed;
 	// on the request that saw the refresh fail (or skipped a retry in its
 	// backoff) it holds the cause too, which wraps ErrRefreshTokenInvalid
 	// when the provider refused the refresh token (not retried).
@@ -145,7 +146,7 @@ func (h *hooks) active(ctx context.Context, d decoded) {
 	if d.updated {
 		h.session(ctx, "OnSessionUpdate", h.cb.OnSessionUpdate, s)
 	}
-	if s.Error != "" && h.cb.OnAccessTokenError != nil {
+	if s.Error != "" && h.cb.OnAccessTokenError != nil && d.refreshErr != errNoRefreshToken { // that one: OnAccessTokenExpired
 		err := d.refreshErr
 		if err == nil {
 			err = errRefreshRecorded

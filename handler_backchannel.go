@@ -29,6 +29,7 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
 	case errors.Is(err, errInvalidLogoutToken):
+		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: back-channel logout token refused", "reason", err.Error())
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the logout token is invalid"})
 	default:
 		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: back-channel logout failed", "error", err.Error())

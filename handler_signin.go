@@ -140,7 +140,9 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 		Expires:  h.m.cfg.Now().Add(signInStateLifetime).Unix(),
 		Add:      extra.Get("addAccount") == "true",
 	}
-	opts := append(ar.Options(), oidc.PassThrough(extra)...)
+	scopes, params := oidc.AuthParams(rp.meta.Issuer, conf.Scopes, extra)
+	conf.Scopes = scopes
+	opts := append(ar.Options(), params...)
 	name, _ := h.flows.Name(f.State)
 	value, err := h.flows.Seal(name, f)
 	if errors.Is(err, flow.ErrTooLarge) {
@@ -154,15 +156,24 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 }
 
 // finishSignIn handles the provider's redirect back: it checks the state
-// against the flow cookie, exchanges the code with the PKCE verifier,
-// signs the user in (which verifies the ID token and its nonce) and
-// returns where to send the browser.
+// against the flow cookie and the issuer (RFC 9207), exchanges the code
+// with the PKCE verifier, signs the user in (which verifies the ID token
+// and its nonce) and returns where to send the browser.
 func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id string) (string, *handlerError) {
 	f, p, herr := h.callbackFlow(w, r, id)
 	if herr != nil {
 		return "", herr
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
+	defer cancel()
+	rp, err := p.resolve(ctx)
+	if err != nil {
+		return "", providerDown(id)
+	}
 	q := r.URL.Query()
+	if err := rp.meta.CheckResponseIssuer(q); err != nil {
+		return "", invalidCheck(err)
+	}
 	if herr := providerRefused(q.Get("error")); herr != nil {
 		return "", herr
 	}
@@ -170,9 +181,7 @@ func (h *authHandler) finishSignIn(w http.ResponseWriter, r *http.Request, id st
 	if code == "" {
 		return "", invalidCheck(errNoCode)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)
-	defer cancel()
-	params, herr := h.redeemCode(ctx, f, p, code)
+	params, herr := h.redeemCode(ctx, f, p, rp, code)
 	if herr != nil {
 		return "", herr
 	}
@@ -201,14 +210,9 @@ func providerRefused(e string) *handlerError {
 
 // redeemCode exchanges the authorization code of flow f with provider p,
 // with the flow's PKCE verifier, and returns what SignIn needs: the tokens
-// and, from a provider that sends no ID token, the user read from its
-// userinfo endpoint.
-func (h *authHandler) redeemCode(ctx context.Context, f *flow.State, p *provider, code string) (SignInParams, *handlerError) {
+// and, as Provider.UserInfo says, the user read from its userinfo endpoint.
+func (h *authHandler) redeemCode(ctx context.Context, f *flow.State, p *provider, rp *resolvedProvider, code string) (SignInParams, *handlerError) {
 	id := f.Provider
-	rp, err := p.resolve(ctx)
-	if err != nil {
-		return SignInParams{}, providerDown(id)
-	}
 	conf := rp.oauth2
 	conf.RedirectURL = f.Redirect
 	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, oidc.ExchangeOptions(f.Verifier)...)
@@ -219,9 +223,13 @@ func (h *authHandler) redeemCode(ctx context.Context, f *flow.State, p *provider
 		}
 		return SignInParams{}, providerDown(id)
 	}
+	if tok.RefreshToken == "" && oidc.WantsOffline(conf.Scopes) {
+		h.m.cfg.Logger.WarnContext(ctx, "sessionkit: offline access was asked for and no refresh token granted; the session cannot be refreshed", "provider", id)
+	}
 	params := SignInParams{Token: tok, Nonce: f.Nonce, Provider: id}
-	if raw, _ := tok.Extra("id_token").(string); raw == "" && rp.meta.UserInfoEndpoint != "" {
-		u, err := h.m.fetchUserInfo(ctx, rp.meta.UserInfoEndpoint, tok)
+	raw, _ := tok.Extra("id_token").(string)
+	if need, sub := oidc.NeedsUserInfo(p.cfg.UserInfo, raw, conf.Scopes); need && rp.meta.UserInfoEndpoint != "" {
+		u, err := h.m.fetchUserInfo(ctx, rp.meta.UserInfoEndpoint, tok, sub)
 		if err != nil {
 			return SignInParams{}, &handlerError{http.StatusBadGateway, "OAuthProfile", fmt.Sprintf("the user info of provider %q could not be read", id)}
 		}

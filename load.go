@@ -160,6 +160,7 @@ func (rd *reader) decode(r *http.Request) decoded {
 		d = p.best
 	}
 	d.now = now
+	markUnrefreshable(&d)
 	for _, e := range p.rejected {
 		if e != d.err {
 			d.rejected = append(d.rejected, e)

@@ -40,7 +40,10 @@ type Provider struct {
 	ClientSecret string
 	// Scopes are requested at sign-in. Default "openid", "profile",
 	// "email" for an OpenID Connect provider, none otherwise. Add
-	// "offline_access" (or what the provider wants) to get a refresh token.
+	// "offline_access" to get a refresh token: sign-in then sends
+	// prompt=consent (OpenID Connect Core 11), or to Google (issuer
+	// https://accounts.google.com) access_type=offline in its place, and
+	// logs a warning when none is granted.
 	Scopes []string
 
 	// AuthURL is the authorization endpoint. Default: discovered.
@@ -49,6 +52,11 @@ type Provider struct {
 	TokenURL string
 	// UserInfoURL is the userinfo endpoint. Default: discovered.
 	UserInfoURL string
+	// UserInfo is when sign-in reads the user from UserInfoURL: "" when
+	// there is no ID token or it lacks a claim the scopes ask for ("name"
+	// for "profile", "email" for "email"), as with oidc-provider; "always";
+	// or "never". Its answer must name the ID token's "sub".
+	UserInfo string
 	// JWKSURL is where the keys that sign ID tokens are. Default:
 	// discovered. Without one, a token response holding an ID token is
 	// refused.
@@ -64,6 +72,10 @@ type Provider struct {
 	// the asymmetric algorithms of JWTConfig.Algorithms. ID token times
 	// are checked with a leeway of 5 s.
 	IDTokenAlgorithms []string
+	// AllowLogoutTokenWithoutExp accepts back-channel logout tokens
+	// without "exp" (which Ory Hydra omits) issued, by "iat", within the
+	// last 2 minutes; "jti" is still never accepted twice.
+	AllowLogoutTokenWithoutExp bool
 
 	// Refresh, when set, replaces the standard refresh_token grant for
 	// providers that need more. It receives the provider's OAuth
@@ -98,6 +110,9 @@ func (p *Provider) validate(field string) error {
 	}
 	if name, reason, err := p.endpoints().Check(); name != "" {
 		return &ConfigError{Field: field + "." + name, Reason: reason, Err: err}
+	}
+	if !oidc.ValidUserInfoMode(p.UserInfo) {
+		return configErr(field+".UserInfo", `%q must be "", "always" or "never"`, p.UserInfo)
 	}
 	for _, alg := range p.IDTokenAlgorithms {
 		if f := jwtverify.AlgFamily(alg); f == "" || f == jwtverify.FamilyOct {
@@ -204,10 +219,10 @@ func (r *resolvedProvider) verifyIDToken(ctx context.Context, raw, nonce string)
 	return claims, nil
 }
 
-// fetchUserInfo reads the user from a plain OAuth 2.0 provider's userinfo
-// endpoint, for token responses without an ID token.
-func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth2.Token) (*User, error) {
-	claims, sub, err := oidc.FetchUserInfo(ctx, m.client, endpoint, tok)
+// fetchUserInfo reads the user from a userinfo endpoint; a set wantSub is
+// the ID token's "sub", which the answer must name.
+func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth2.Token, wantSub string) (*User, error) {
+	claims, sub, err := oidc.FetchUserInfo(ctx, m.client, endpoint, tok, wantSub)
 	if err != nil {
 		return nil, fmt.Errorf("sessionkit: %w", err)
 	}

@@ -39,6 +39,7 @@ var (
 	errRefreshRecorded = fmt.Errorf("%w: recorded in the session by an earlier request", ErrRefreshFailed)
 	errRefreshWait     = refresh.ErrLockWait // the refresh did not finish within RefreshTimeout
 	errSubjectChanged  = errors.New("the refreshed ID token names another subject")
+	errNoRefreshToken  = fmt.Errorf("%w: the access token expired and the session has no refresh token", ErrRefreshFailed)
 )
 
 // refresher runs the refreshes of a Manager's sessions: one flight per
@@ -94,6 +95,19 @@ func (rf *refresher) close() {
 func (rf *refresher) due(s *Session, now time.Time) bool {
 	return s.RefreshToken != "" && s.Source == SourceCookie && s.Status == StatusActive &&
 		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
+}
+
+// markUnrefreshable sets Error on d's active cookie session whose access
+// token has expired with no refresh token to renew it, as Auth.js's
+// refresh guide does, so that the client sees it.
+func markUnrefreshable(d *decoded) {
+	s := d.session
+	if s == nil || s.Source != SourceCookie || s.Status != StatusActive || s.Error != "" || s.RefreshToken != "" ||
+		s.AccessToken == "" || !lapsed(s.AccessTokenExpiresAt, d.now) {
+		return
+	}
+	d.own()
+	d.session.Error, d.refreshErr = RefreshAccessTokenError, errNoRefreshToken
 }
 
 // refreshInput is a copy of what a refresh needs of a session, which a
@@ -350,7 +364,7 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	tok := res.token
 	s.AccessToken = tok.AccessToken
 	s.TokenType = tok.Type()
-	s.AccessTokenExpiresAt = tok.Expiry.UTC()
+	s.AccessTokenExpiresAt = tok.Expiry.UTC().Truncate(time.Second)
 	s.RefreshToken = tok.RefreshToken
 	if res.idToken != "" {
 		s.IDToken, s.IDTokenExpiresAt = res.idToken, res.idExp

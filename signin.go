@@ -144,7 +144,7 @@ func (v *verbs) signInTokens(ctx context.Context, in *SignIn, p SignInParams, no
 	t := p.Token
 	in.AccessToken = t.AccessToken
 	in.TokenType = t.Type()
-	in.AccessTokenExpiresAt = t.Expiry.UTC()
+	in.AccessTokenExpiresAt = t.Expiry.UTC().Truncate(time.Second) // whole seconds, as the cookie keeps them
 	in.AccessTokenIssuedAt = now
 	in.RefreshToken = t.RefreshToken
 	raw, _ := t.Extra("id_token").(string)
