@@ -9,8 +9,10 @@
 // fresh RSA key, a JWK Set, userinfo and refresh-token rotation are
 // zitadel's. devoidc adds configurable token lifetimes, refresh-token reuse
 // detection (replaying a rotated refresh token revokes the whole token
-// family, as Auth0 and Okta do), a login page or automatic login, and
-// counters of token-endpoint calls for tests.
+// family, as Auth0 and Okta do), a login page or automatic login, counters
+// of token-endpoint calls and a record of authorization requests for tests,
+// back-channel logout tokens, and the behaviours of other providers that
+// clients must cope with (see Config).
 //
 // devoidc MUST NOT be used in production: users, passwords and tokens live
 // in memory and the login page trusts whoever clicks.
@@ -76,6 +78,16 @@ type Config struct {
 	// AutoLogin, when set, is the Username signed in at once, without a
 	// login page (for tests). Default: a page with one button per user.
 	AutoLogin string
+	// IDTokenWithoutProfile keeps the profile and email claims out of ID
+	// tokens, at the userinfo endpoint only, as oidc-provider does.
+	IDTokenWithoutProfile bool
+	// AuthorizationResponseIss puts "iss" in authorization responses and
+	// advertises it in discovery (RFC 9207).
+	AuthorizationResponseIss bool
+	// OfflineAccessNeedsConsent drops the offline_access scope of an
+	// authorization request whose prompt lacks "consent", as OpenID Connect
+	// Core 11 lets a provider do: no refresh token is then issued.
+	OfflineAccessNeedsConsent bool
 }
 
 // DefaultUsers are the accounts of a provider configured without Users.
@@ -96,6 +108,7 @@ type Provider struct {
 
 	codeCalls    atomic.Int64
 	refreshCalls atomic.Int64
+	ext          extensions
 }
 
 // New returns a provider for issuer, the URL it is served at (scheme, host
@@ -137,10 +150,12 @@ func New(issuer string, cfg Config) (*Provider, error) {
 		clients[c.ID] = storage.WebClient(c.ID, c.Secret, c.RedirectURIs...)
 	}
 	p := &Provider{issuer: u.Scheme + "://" + u.Host, users: cfg.Users}
+	p.ext.cfg = cfg
 	p.store = &rotatingStore{
 		Storage:   storage.NewStorageWithClients(users, clients),
 		accessTTL: cfg.AccessTokenTTL,
 		idTTL:     cfg.IDTokenTTL,
+		noProfile: cfg.IDTokenWithoutProfile,
 		retired:   map[string]string{},
 		current:   map[string]string{},
 		family:    map[string]string{},
@@ -181,6 +196,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.refreshCalls.Add(1)
 		}
 	}
+	w, r = p.extend(w, r)
 	p.handler.ServeHTTP(w, r)
 }
 
@@ -244,6 +260,7 @@ func (u userStore) ExampleClientID() string                     { return "servic
 type rotatingStore struct {
 	*storage.Storage
 	accessTTL, idTTL time.Duration
+	noProfile        bool // IDTokenWithoutProfile
 
 	mu      sync.Mutex
 	retired map[string]string // rotated-out refresh token -> family
@@ -254,19 +271,20 @@ type rotatingStore struct {
 
 type devClient struct {
 	op.Client
-	idTTL time.Duration
+	idTTL     time.Duration
+	noProfile bool
 }
 
 func (c devClient) LoginURL(id string) string            { return "/login?id=" + url.QueryEscape(id) }
 func (c devClient) IDTokenLifetime() time.Duration       { return c.idTTL }
-func (c devClient) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c devClient) IDTokenUserinfoClaimsAssertion() bool { return !c.noProfile }
 
 func (s *rotatingStore) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.Storage.GetClientByClientID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return devClient{Client: c, idTTL: s.idTTL}, nil
+	return devClient{Client: c, idTTL: s.idTTL, noProfile: s.noProfile}, nil
 }
 
 // completeLogin marks auth request id as authenticated by username.

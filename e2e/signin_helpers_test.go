@@ -33,6 +33,7 @@ type signInApp struct {
 type appOptions struct {
 	autoLogin string                     // devoidc's AutoLogin; default "ada"
 	config    func(c *sessionkit.Config) // changes to the Manager's Config
+	idp       func(c *devoidc.Config)    // changes to devoidc's Config
 }
 
 // startApp starts devoidc and an application that mounts Handler at
@@ -45,10 +46,14 @@ func startApp(t *testing.T, o appOptions) *signInApp {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	a := &signInApp{srv: srv, URL: "http://" + srv.Listener.Addr().String()}
-	idp, err := devoidc.Listen("127.0.0.1:0", devoidc.Config{
+	idpCfg := devoidc.Config{
 		Clients:   []devoidc.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{a.URL + "/api/auth/callback/oidc"}}},
 		AutoLogin: o.autoLogin,
-	})
+	}
+	if o.idp != nil {
+		o.idp(&idpCfg)
+	}
+	idp, err := devoidc.Listen("127.0.0.1:0", idpCfg)
 	if err != nil {
 		srv.Close()
 		t.Fatal(err)
