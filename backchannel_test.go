@@ -1,6 +1,7 @@
 package sessionkit_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -79,16 +80,20 @@ func logoutClaims(mod func(jwt.MapClaims)) jwt.MapClaims {
 
 // newBCLManager returns a Manager on a memstore whose provider is idp,
 // closed when t ends.
-func newBCLManager(t testing.TB, idp *bclProvider) *sessionkit.Manager {
+func newBCLManager(t testing.TB, idp *bclProvider, mods ...func(*sessionkit.Config)) *sessionkit.Manager {
 	t.Helper()
 	keys := []byte(rand.Text() + rand.Text())
-	m, err := sessionkit.New(sessionkit.Config{
+	cfg := sessionkit.Config{
 		Keys:   [][]byte{keys},
 		Store:  newMemStore(t),
 		Logger: slog.New(slog.DiscardHandler),
 		Providers: []sessionkit.Provider{{ID: "oidc", Issuer: bclIssuer, ClientID: bclClientID,
 			AuthURL: bclIssuer + "/authorize", TokenURL: bclIssuer + "/token", JWKSURL: idp.jwks.URL}},
-	})
+	}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	m, err := sessionkit.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +158,7 @@ func TestBackChannelLogout(t *testing.T) {
 		{"no jti", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "jti") })), http.StatusBadRequest},
 		{"no iat", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "iat") })), http.StatusBadRequest},
 		{"expired", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), http.StatusBadRequest},
+		{"no exp, not allowed", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "exp") })), http.StatusBadRequest},
 		{"not a JWT", "garbage", http.StatusBadRequest},
 		{"missing", "", http.StatusBadRequest},
 	}
@@ -264,5 +270,48 @@ func TestBackChannelLogoutNeedsStore(t *testing.T) {
 		if err := f(); !errors.Is(err, sessionkit.ErrNotConfigured) {
 			t.Fatalf("got %v, want ErrNotConfigured", err)
 		}
+	}
+}
+
+// With AllowLogoutTokenWithoutExp, a logout token without exp is accepted
+// while its iat is recent, once; a refused one is logged with its reason.
+func TestBackChannelLogoutWithoutExp(t *testing.T) {
+	idp := newBCLProvider(t)
+	var logs bytes.Buffer
+	m := newBCLManager(t, idp, func(c *sessionkit.Config) {
+		c.Providers[0].AllowLogoutTokenWithoutExp = true
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	h := m.Handler()
+	noExp := func(iat time.Time) string {
+		return sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "exp"); c["iat"] = iat.Unix() }))
+	}
+	recent := noExp(time.Now().Add(-time.Minute))
+	tests := []struct {
+		name, token string
+		want        int
+		reason      string // in the log of a refusal
+	}{
+		{"recent iat", recent, http.StatusOK, ""},
+		{"replayed", recent, http.StatusBadRequest, "replayed"},
+		{"iat too old", noExp(time.Now().Add(-3 * time.Minute)), http.StatusBadRequest, "no exp and its iat is missing or too old"},
+		{"no iat", sign(t, idp.key, logoutClaims(func(c jwt.MapClaims) { delete(c, "exp"); delete(c, "iat") })), http.StatusBadRequest, "iat"},
+		{"with exp", sign(t, idp.key, logoutClaims(nil)), http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.Reset()
+			rec := postLogout(h, tt.token)
+			if rec.Code != tt.want {
+				t.Fatalf("status: got %d, want %d (%s)", rec.Code, tt.want, rec.Body)
+			}
+			got := logs.String()
+			if tt.reason != "" && (!strings.Contains(got, "logout token refused") || !strings.Contains(got, tt.reason)) {
+				t.Fatalf("log: got %q, want the refusal with %q", got, tt.reason)
+			}
+			if strings.Contains(got, tt.token[len(tt.token)-20:]) {
+				t.Fatal("the log holds the token")
+			}
+		})
 	}
 }

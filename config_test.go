@@ -72,6 +72,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"provider http issuer", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.Issuer = "http://idp.example" })}}, "Providers[0].Issuer"},
 		{"provider bad token URL", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.TokenURL = "/token" })}}, "Providers[0].TokenURL"},
 		{"provider HMAC alg", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.IDTokenAlgorithms = []string{"HS256"} })}}, "Providers[0].IDTokenAlgorithms"},
+		{"provider UserInfo", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.UserInfo = "sometimes" })}}, "Providers[0].UserInfo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
