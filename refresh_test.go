@@ -418,3 +418,44 @@ func oidcRefreshManager(t *testing.T, clk *testclock.Clock, jwksURL, tokenURL st
 	m := mustNew(t, cfg)
 	return m, signInCookies(t, m, SignInParams{Token: tokenOf("at-1", "rt-1", t0), Provider: "oidc", User: &User{ID: "u"}})
 }
+
+// An active cookie session whose access token expired with no refresh
+// token to renew it carries RefreshAccessTokenError; others are left alone.
+func TestMarkUnrefreshable(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	base := func(mod func(*Session)) *Session {
+		s := &Session{Status: StatusActive, Source: SourceCookie,
+			SignIn: SignIn{AccessToken: "at", AccessTokenExpiresAt: now.Add(-time.Second)}}
+		if mod != nil {
+			mod(s)
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		s    *Session
+		want string
+	}{
+		{"expired, no refresh token", base(nil), RefreshAccessTokenError},
+		{"expired, refresh token", base(func(s *Session) { s.RefreshToken = "rt" }), ""},
+		{"not expired", base(func(s *Session) { s.AccessTokenExpiresAt = now.Add(time.Minute) }), ""},
+		{"no expiry known", base(func(s *Session) { s.AccessTokenExpiresAt = time.Time{} }), ""},
+		{"no access token", base(func(s *Session) { s.AccessToken = "" }), ""},
+		{"bearer", base(func(s *Session) { s.Source = SourceBearer }), ""},
+		{"ended", base(func(s *Session) { s.Status = StatusEnded }), ""},
+		{"another error kept", base(func(s *Session) { s.Error = "X" }), "X"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig := tt.s
+			d := decoded{session: tt.s, shared: true, now: now}
+			markUnrefreshable(&d)
+			if d.session.Error != tt.want {
+				t.Fatalf("Error: got %q, want %q", d.session.Error, tt.want)
+			}
+			if tt.want == RefreshAccessTokenError && (orig.Error != "" || d.refreshErr != errNoRefreshToken) {
+				t.Fatalf("shared session changed (%q) or cause %v; want a copy marked, errNoRefreshToken", orig.Error, d.refreshErr)
+			}
+		})
+	}
+}
