@@ -108,11 +108,7 @@ func verifyLogoutToken(ctx context.Context, providers []*provider, raw string, n
 	if rp.idToken == nil {
 		return logoutToken{}, badLogoutToken("provider %q has no keys to verify it with", p.cfg.ID)
 	}
-	var maxAge time.Duration // exp required
-	if p.cfg.AllowLogoutTokenWithoutExp {
-		maxAge = oidc.LogoutTokenMaxAge
-	}
-	claims, err := rp.idToken.VerifyLogoutToken(ctx, raw, maxAge)
+	claims, err := rp.idToken.VerifyLogoutToken(ctx, raw, oidc.NoExpMaxAge(p.cfg.AllowLogoutTokenWithoutExp))
 	if err != nil {
 		return logoutToken{}, fmt.Errorf("%w: %w", errInvalidLogoutToken, tokenErr(err))
 	}

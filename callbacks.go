@@ -46,10 +46,10 @@ type Callbacks struct {
 	OnAccessTokenExpired func(ctx context.Context, s *Session)
 
 	// OnAccessTokenError fires when an active cookie session is decoded
-	// with s.Error set by a failed refresh (RefreshAccessTokenError): err wraps ErrRefreshFailed;
-	// on the request that saw the refresh fail (or skipped a retry in its
-	// backoff) it holds the cause too, which wraps ErrRefreshTokenInvalid
-	// when the provider refused the refresh token (not retried).
+	// with s.Error set by a failed refresh (RefreshAccessTokenError). err
+	// wraps ErrRefreshFailed; on the request that saw the refresh fail (or
+	// skipped a retry in its backoff) it holds the cause too, which wraps
+	// ErrRefreshTokenInvalid when the provider refused it (not retried).
 	OnAccessTokenError func(ctx context.Context, s *Session, err error)
 
 	// OnIdTokenExpired fires when an active cookie session is decoded with
@@ -146,7 +146,7 @@ func (h *hooks) active(ctx context.Context, d decoded) {
 	if d.updated {
 		h.session(ctx, "OnSessionUpdate", h.cb.OnSessionUpdate, s)
 	}
-	if s.Error != "" && h.cb.OnAccessTokenError != nil && d.refreshErr != errNoRefreshToken { // that one: OnAccessTokenExpired
+	if s.Error != "" && h.cb.OnAccessTokenError != nil && d.refreshErr != errNoRefreshToken { // OnAccessTokenExpired tells
 		err := d.refreshErr
 		if err == nil {
 			err = errRefreshRecorded

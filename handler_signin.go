@@ -13,7 +13,6 @@ import (
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/page"
 	"github.com/sessionkit/sessionkit/internal/redirect"
-	"golang.org/x/oauth2"
 )
 
 // GET {BasePath}/signin, GET and POST /signin/{id}, GET /callback/{id} and
@@ -216,11 +215,10 @@ func (h *authHandler) redeemCode(ctx context.Context, f *flow.State, p *provider
 	conf := rp.oauth2
 	conf.RedirectURL = f.Redirect
 	tok, err := conf.Exchange(h.m.oauthContext(ctx), code, oidc.ExchangeOptions(f.Verifier)...)
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
-			return SignInParams{}, &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
-		}
+	switch {
+	case oidc.ClientError(err):
+		return SignInParams{}, &handlerError{http.StatusBadRequest, "OAuthCallback", errCodeRefused.Error()}
+	case err != nil:
 		return SignInParams{}, providerDown(id)
 	}
 	if tok.RefreshToken == "" && oidc.WantsOffline(conf.Scopes) {

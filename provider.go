@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"golang.org/x/oauth2"
@@ -39,10 +38,9 @@ type Provider struct {
 	// ClientSecret is the OAuth client secret; empty for a public client.
 	ClientSecret string
 	// Scopes are requested at sign-in. Default "openid", "profile",
-	// "email" for an OpenID Connect provider, none otherwise. Add
-	// "offline_access" to get a refresh token: sign-in then sends
-	// prompt=consent (OpenID Connect Core 11), or to Google (issuer
-	// https://accounts.google.com) access_type=offline in its place, and
+	// "email" for an OpenID Connect provider, none otherwise. With
+	// "offline_access" (for a refresh token) sign-in sends prompt=consent
+	// (OpenID Connect Core 11), to Google access_type=offline instead, and
 	// logs a warning when none is granted.
 	Scopes []string
 
@@ -64,8 +62,7 @@ type Provider struct {
 	// AuthStyle is how the client authenticates at the token endpoint.
 	// Default: HTTP Basic (which RFC 6749 requires of every server), or
 	// the form when discovery lists client_secret_post and not
-	// client_secret_basic; never auto-detection, which would send a
-	// refused request again, and with it a refresh token or a code.
+	// client_secret_basic; never auto-detection (it resends secrets).
 	AuthStyle oauth2.AuthStyle
 
 	// IDTokenAlgorithms is the allow-list of ID token "alg" values. Default:
@@ -140,10 +137,7 @@ type resolvedProvider struct {
 
 // provider returns the configured provider with the given ID.
 func (m *Manager) provider(id string) (*provider, error) {
-	if p := m.findProvider(id); p != nil {
-		return p, nil
-	}
-	return nil, fmt.Errorf("%w %q", ErrUnknownProvider, id)
+	return providerLookup(m.findProvider).get(id)
 }
 
 // findProvider returns the configured provider with the given ID, or nil.
@@ -207,16 +201,6 @@ func (p *provider) startIDTokenVerifier(jwksURL string) (*jwtverify.Verifier, er
 		return nil, err
 	}
 	return p.m.startVerifier(jc, p.field)
-}
-
-// verifyIDToken verifies raw as an ID token of this provider; its errors
-// wrap ErrInvalidToken.
-func (r *resolvedProvider) verifyIDToken(ctx context.Context, raw, nonce string) (jwt.MapClaims, error) {
-	claims, err := r.idToken.VerifyIDToken(ctx, raw, nonce)
-	if err != nil {
-		return nil, tokenErr(err)
-	}
-	return claims, nil
 }
 
 // fetchUserInfo reads the user from a userinfo endpoint; a set wantSub is

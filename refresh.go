@@ -97,17 +97,14 @@ func (rf *refresher) due(s *Session, now time.Time) bool {
 		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
 }
 
-// markUnrefreshable sets Error on d's active cookie session whose access
-// token has expired with no refresh token to renew it, as Auth.js's
-// refresh guide does, so that the client sees it.
+// markUnrefreshable sets Error, as Auth.js's refresh guide does, on d's
+// active cookie session whose access token expired with no refresh token.
 func markUnrefreshable(d *decoded) {
-	s := d.session
-	if s == nil || s.Source != SourceCookie || s.Status != StatusActive || s.Error != "" || s.RefreshToken != "" ||
-		s.AccessToken == "" || !lapsed(s.AccessTokenExpiresAt, d.now) {
-		return
+	if s := d.session; s != nil && s.Source == SourceCookie && s.Status == StatusActive && s.Error == "" &&
+		s.RefreshToken == "" && s.AccessToken != "" && lapsed(s.AccessTokenExpiresAt, d.now) {
+		d.own()
+		d.session.Error, d.refreshErr = RefreshAccessTokenError, errNoRefreshToken
 	}
-	d.own()
-	d.session.Error, d.refreshErr = RefreshAccessTokenError, errNoRefreshToken
 }
 
 // refreshInput is a copy of what a refresh needs of a session, which a

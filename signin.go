@@ -175,9 +175,9 @@ func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce str
 	if rp.idToken == nil {
 		return User{}, time.Time{}, "", fmt.Errorf("%w: provider %q has no JWKS URL to verify it with", errInvalidIDToken, id)
 	}
-	claims, err := rp.verifyIDToken(ctx, raw, nonce)
+	claims, err := rp.idToken.VerifyIDToken(ctx, raw, nonce)
 	if err != nil {
-		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", errInvalidIDToken, err)
+		return User{}, time.Time{}, "", fmt.Errorf("%w: %w", errInvalidIDToken, tokenErr(err))
 	}
 	user = userFromClaims(claims)
 	if user.ID == "" {

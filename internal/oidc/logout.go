@@ -21,6 +21,15 @@ const (
 // may be when its provider allows such tokens.
 const LogoutTokenMaxAge = 2 * time.Minute
 
+// NoExpMaxAge is how old a logout token without "exp" may be:
+// LogoutTokenMaxAge when such tokens are allowed, else 0 ("exp" required).
+func NoExpMaxAge(allowed bool) time.Duration {
+	if allowed {
+		return LogoutTokenMaxAge
+	}
+	return 0
+}
+
 // Logout is what a verified back-channel logout token says.
 type Logout struct {
 	SID, Sub string // at least one is set

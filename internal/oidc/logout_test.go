@@ -100,3 +100,12 @@ func TestUnverifiedIssuer(t *testing.T) {
 		}
 	}
 }
+
+func TestNoExpMaxAge(t *testing.T) {
+	if got := NoExpMaxAge(true); got != LogoutTokenMaxAge {
+		t.Errorf("allowed: got %v, want %v", got, LogoutTokenMaxAge)
+	}
+	if got := NoExpMaxAge(false); got != 0 {
+		t.Errorf("not allowed: got %v, want 0", got)
+	}
+}

@@ -42,6 +42,13 @@ func GrantRefused(err error) bool {
 	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
 }
 
+// ClientError reports whether err is a token endpoint's answer with a 4xx
+// status: a refusal of what the client sent, not a failure of the server.
+func ClientError(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500
+}
+
 // RedactTokenError drops the response body that an *oauth2.RetrieveError
 // quotes in its message, which may echo credentials, keeping the status
 // and the OAuth error code. Other errors are returned as they are.

@@ -150,3 +150,25 @@ func TestRefresh(t *testing.T) {
 		})
 	}
 }
+
+func TestClientError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"400", &oauth2.RetrieveError{Response: &http.Response{StatusCode: http.StatusBadRequest}}, true},
+		{"401 wrapped", fmt.Errorf("x: %w", &oauth2.RetrieveError{Response: &http.Response{StatusCode: http.StatusUnauthorized}}), true},
+		{"500", &oauth2.RetrieveError{Response: &http.Response{StatusCode: http.StatusInternalServerError}}, false},
+		{"no response", &oauth2.RetrieveError{}, false},
+		{"another error", errors.New("dial"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ClientError(tt.err); got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
