@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/credcache"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // The cache's memory budget: by default about 8,000 typical 3 KB stateless
@@ -81,21 +82,8 @@ func cacheUntil(s *Session) time.Time {
 	return until
 }
 
-// CacheStats is a snapshot of the verified-credential cache's counters,
-// as Manager.CacheStats returns them. A request makes one lookup: for a
-// stateless cookie or a JWT its session, for a store-backed cookie its
-// reference (the record itself is read from the Store).
-type CacheStats struct {
-	Entries int    // entries held, expired ones not yet reclaimed included
-	Bytes   int64  // their estimated sizes, summed, within Config.CacheBytes
-	Hits    uint64 // lookups that found a valid entry
-	Misses  uint64 // lookups that did not
-}
-
-// CacheStats returns the counters of the verified-credential cache, all
-// zero when it is off. A low share of hits while Bytes is near
-// Config.CacheBytes says the budget holds fewer sessions than come back.
-func (m *Manager) CacheStats() CacheStats {
-	st := m.cache.v().Stats()
-	return CacheStats{Entries: st.Entries, Bytes: st.Bytes, Hits: st.Hits, Misses: st.Misses}
+// stats reads the cache's counters for observe.Gauges.Cache.
+func (c *credCache) stats() observe.CacheStats {
+	st := c.v().Stats()
+	return observe.CacheStats{Entries: st.Entries, Bytes: st.Bytes, Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions}
 }

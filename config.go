@@ -17,6 +17,7 @@ import (
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/redirect"
 	"github.com/sessionkit/sessionkit/internal/seal"
+	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -142,7 +143,7 @@ type Config struct {
 	// record is still read from the Store). When full, a credential is
 	// admitted only if presented more often of late than the entry it would
 	// replace, so one-time credentials or more sessions than the budget
-	// holds cost a lookup more than no cache. Manager.CacheStats tells
+	// holds cost a lookup more than no cache. observe.Gauges.Cache tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 
@@ -154,15 +155,22 @@ type Config struct {
 	// and query. Default BasePath + "/signin".
 	SignInURL string
 
-	// HTTPClient makes the outgoing requests (JWK Sets, discovery, token
-	// and userinfo endpoints). Default: a client with FetchTimeout as its
-	// timeout. Responses larger than 1 MiB are refused either way.
+	// HTTPClient makes every outgoing request: discovery, JWK Sets, the
+	// token endpoint (code exchange, refresh), userinfo and revocation; a
+	// request's context derives from the one that caused it, or from the
+	// Manager's for background fetches. Default: a client with
+	// FetchTimeout as its timeout. Responses over 1 MiB are refused.
 	HTTPClient *http.Client
 	// FetchTimeout bounds each outgoing request. Default 10 s.
 	FetchTimeout time.Duration
 
 	// Callbacks are fired as the Manager observes sign-ins, expiries and errors.
 	Callbacks Callbacks
+
+	// Observer receives the Manager's metrics and trace events (see
+	// package observe; the module sessionkit/otel implements it for
+	// OpenTelemetry). Default nil: nothing is observed.
+	Observer *observe.Observer
 
 	// Logger receives the library's few log lines (a recovered panic in a
 	// callback, a failed JWKS refresh). It never receives a credential.

@@ -51,6 +51,7 @@ type decoded struct {
 	shared     bool        // session is the cache's: own copies it before any change
 	st         *storeState // a store-backed session's stored state
 	theft      bool        // a superseded cookie was presented; the session was revoked for it
+	grace      bool        // a superseded cookie within its grace window: its successor is re-issued
 	now        time.Time   // when decoded (renewed after a refresh): the clock is read once
 	write      cookieWrite // the cookie to re-issue, which the middleware applies,
 	writeErr   error       // or why it could not be sealed

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // ErrSignInNotFound means the session holds no sign-in with the given ID.
@@ -34,6 +36,7 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 	if err != nil {
 		return nil, cw, err
 	}
+	v.hooks.obs.Event(r.Context(), observe.EventSignIn)
 	v.hooks.session(r.Context(), "OnSignIn", v.hooks.cb.OnSignIn, s)
 	return s, cw, nil
 }

@@ -12,8 +12,10 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/obs"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/refresh"
+	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -50,6 +52,7 @@ type refresher struct {
 	now              func() time.Time
 	log              *slog.Logger
 	hooks            *hooks
+	obs              *obs.Hooks
 	leeway, exchange time.Duration // Config.RefreshLeeway; the bound of one exchange
 	providers        providerLookup
 	oauthContext     func(context.Context) context.Context // carries the Manager's HTTP client
@@ -75,7 +78,7 @@ func newRefresher(m *Manager) *refresher {
 		log.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
 	}
 	return &refresher{
-		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
+		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks, obs: m.obs,
 		leeway: m.cfg.RefreshLeeway, exchange: refresh.ExchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
 		providers: m.findProvider, oauthContext: m.oauthContext, sessions: m.stored,
 		cookies: refresh.NewFlights[*refreshResult](m.cfg.RefreshTimeout, onPanic, m.cfg.Now, permanent),
@@ -128,7 +131,7 @@ func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	res, fresh, err := rf.cookies.Do(ctx, in.key(), func() (*refreshResult, refresh.Key, time.Time, error) {
-		xctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
+		xctx, cancel := context.WithTimeout(rf.obs.Detach(ctx, rf.ctx), rf.exchange)
 		defer cancel()
 		res, err := rf.exchangeRefreshToken(xctx, in)
 		if err != nil {
@@ -139,6 +142,7 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	switch {
 	case err == nil:
 		rf.apply(d, res)
+		rf.shared(ctx, d)
 	case !fresh: // failed a moment ago: not asked again before the backoff
 		rf.fail(d, err, false)
 	case errors.Is(err, refresh.ErrAbandoned):
@@ -183,7 +187,7 @@ func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	s, id := d.session, d.st.id
 	in := refreshInputOf(s)
-	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(id, in) })
+	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(rf.obs.Detach(ctx, rf.ctx), id, in) })
 	switch {
 	case errors.Is(err, refresh.ErrAbandoned):
 		// The client gave up; the refresh goes on for the others.
@@ -205,14 +209,17 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 		d.refreshErr = res.refreshErr
 		d.reissue = d.reissue || st.meta.Gen != st.cookieGen
 		d.updated = res.fresh && res.updated.CompareAndSwap(false, true)
+		if d.session.AccessToken != s.AccessToken {
+			rf.shared(ctx, d)
+		}
 	}
 }
 
 // runStored takes the refresh lock and refreshes, or waits for the holder's
 // result. The lock is the refresh token's: a session that moves to a new ID
 // mid-refresh keeps its refresh token, which must be exchanged once.
-func (rf *refresher) runStored(id string, in refreshInput) (*storedResult, error) {
-	ctx, cancel := context.WithTimeout(rf.ctx, rf.exchange)
+func (rf *refresher) runStored(base context.Context, id string, in refreshInput) (*storedResult, error) {
+	ctx, cancel := context.WithTimeout(base, rf.exchange)
 	defer cancel()
 	key := in.key()
 	lockKey := "refresh:" + hex.EncodeToString(key[:])
@@ -344,7 +351,9 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 			return tok, err
 		}
 	}
-	tok, err := oidc.Refresh(rf.oauthContext(ctx), &conf, &in.token, exchange)
+	start := time.Now()
+	tok, err := oidc.Refresh(observe.WithCall(rf.oauthContext(ctx), observe.CallRefresh), &conf, &in.token, exchange)
+	rf.obs.Refresh(ctx, obs.RefreshOutcome(err, errors.Is(err, oidc.ErrGrantRefused)), time.Since(start))
 	switch {
 	case errors.Is(err, oidc.ErrGrantRefused):
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
@@ -376,6 +385,13 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	d.reissue = true
 	if res.updated.CompareAndSwap(false, true) {
 		d.updated = true
+	}
+}
+
+// shared reports a request that applied tokens another one refreshed.
+func (rf *refresher) shared(ctx context.Context, d *decoded) {
+	if !d.updated {
+		rf.obs.Refresh(ctx, observe.RefreshShared, 0)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/record"
+	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -78,6 +79,7 @@ func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, 
 	if err != nil {
 		return nil, cw, err
 	}
+	v.hooks.obs.Event(ctx, observe.EventSignIn)
 	v.hooks.session(ctx, "OnSignIn", v.hooks.cb.OnSignIn, s)
 	return s, cw, nil
 }
@@ -224,6 +226,9 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 	cw := v.cookies.jar.Clearing(r)
 	if s != nil && serr == nil && v.store != nil {
 		s.Status = StatusEnded
+	}
+	if s != nil {
+		v.hooks.obs.Event(r.Context(), observe.EventSignOut)
 	}
 	v.hooks.session(r.Context(), "OnSignOut", v.hooks.cb.OnSignOut, s)
 	return cw, serr

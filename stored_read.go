@@ -53,7 +53,8 @@ func (ss *storedSessions) checkGeneration(ctx context.Context, d *decoded, gen u
 		ss.revokeStolen(ctx, d, now)
 		return false
 	}
-	d.reissue = d.reissue || gen < st.meta.Gen
+	d.grace = gen < st.meta.Gen
+	d.reissue = d.reissue || d.grace
 	return true
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -141,6 +142,7 @@ func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cook
 	if err != nil {
 		return nil, cw, err
 	}
+	m.obs.Event(ctx, observe.EventTicketRedeemed)
 	if pl.Actor != nil {
 		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation session started", "actor", pl.Actor.Subject, "user", pl.User.ID)
 	}

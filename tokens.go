@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/mint"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // The token cache's bounds (see TokenConfig).
@@ -229,6 +230,7 @@ func (mt *minter) token(ctx context.Context, s *Session, template string, now ti
 	if err != nil {
 		return "", err
 	}
+	mt.hooks.obs.Event(ctx, observe.EventTokenMinted)
 	if caching {
 		mt.cache.Put(s.ID, fp, template, raw, exp.Add(-min(tokenCacheLeeway, t.Lifetime/2)), now)
 	}

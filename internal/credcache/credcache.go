@@ -144,14 +144,15 @@ type Cache[V any] struct {
 }
 
 type shard[V any] struct {
-	mu    sync.RWMutex
-	index map[Key]int32
-	slots []slot[V]
-	hand  int
-	used  atomic.Int64 // bytes held; written under mu
-	freq  sketch
-	hits  atomic.Uint64
-	miss  atomic.Uint64
+	mu      sync.RWMutex
+	index   map[Key]int32
+	slots   []slot[V]
+	hand    int
+	used    atomic.Int64 // bytes held; written under mu
+	freq    sketch
+	hits    atomic.Uint64
+	miss    atomic.Uint64
+	evicted atomic.Uint64 // valid entries dropped for room
 }
 
 type slot[V any] struct {
@@ -300,8 +301,15 @@ func (sh *shard[V]) victim(now int64) int {
 	return sh.hand
 }
 
-// evict removes the victim. sh.mu must be held, and the shard not empty.
-func (sh *shard[V]) evict(now int64) { sh.remove(sh.victim(now)) }
+// evict removes the victim, counting it unless it had expired. sh.mu
+// must be held, and the shard not empty.
+func (sh *shard[V]) evict(now int64) {
+	i := sh.victim(now)
+	if sh.slots[i].until > now {
+		sh.evicted.Add(1)
+	}
+	sh.remove(i)
+}
 
 // remove drops slot i, moving the last slot into its place. sh.mu must be
 // held.
@@ -321,10 +329,11 @@ func (sh *shard[V]) remove(i int) {
 
 // Stats is a snapshot of a Cache's counters.
 type Stats struct {
-	Entries int    // entries held, expired ones not yet reclaimed included
-	Bytes   int64  // their declared sizes, summed
-	Hits    uint64 // Gets that found a valid entry
-	Misses  uint64 // Gets that did not
+	Entries   int    // entries held, expired ones not yet reclaimed included
+	Bytes     int64  // their declared sizes, summed
+	Hits      uint64 // Gets that found a valid entry
+	Misses    uint64 // Gets that did not
+	Evictions uint64 // valid entries dropped to make room for others
 }
 
 // Stats returns the cache's counters. The zero Stats for a nil Cache.
@@ -341,6 +350,7 @@ func (c *Cache[V]) Stats() Stats {
 		st.Bytes += sh.used.Load()
 		st.Hits += sh.hits.Load()
 		st.Misses += sh.miss.Load()
+		st.Evictions += sh.evicted.Load()
 	}
 	return st
 }

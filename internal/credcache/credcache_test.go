@@ -126,6 +126,9 @@ func TestCacheStaysWithinBudget(t *testing.T) {
 	if st.Bytes > budget || st.Bytes != int64(st.Entries*size) || st.Entries == 0 {
 		t.Fatalf("got %+v, want at most %d bytes in entries of %d", st, budget, size)
 	}
+	if st.Evictions == 0 || st.Evictions > uint64(1000-st.Entries) {
+		t.Fatalf("got %d evictions of 1000 keys with %d held, want some, at most the keys not held", st.Evictions, st.Entries)
+	}
 	for i := range c.shards {
 		sh := &c.shards[i]
 		if len(sh.index) != len(sh.slots) {
@@ -204,8 +207,8 @@ func TestCacheReclaimsExpired(t *testing.T) {
 			c.Put(h.Sum([]string{fmt.Sprint("new", i)}), 10, later.Add(time.Hour), later, func() int { return i })
 		}
 	}
-	if st := c.Stats(); st.Entries != 200 {
-		t.Fatalf("got %d entries, want the 200 live ones only", st.Entries)
+	if st := c.Stats(); st.Entries != 200 || st.Evictions != 0 {
+		t.Fatalf("got %d entries, %d evictions, want the 200 live ones only, none evicted (the rest expired)", st.Entries, st.Evictions)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // keySet holds the keys of one or more JWK Set URLs. It fetches them in
@@ -37,6 +38,8 @@ type keySet struct {
 	limiter *rate.Limiter
 	logger  *slog.Logger
 	name    string
+	// onUnknown is Config.OnUnknownKey.
+	onUnknown func()
 
 	store *jwkset.MemoryJWKSet
 	kf    keyfunc.Keyfunc
@@ -64,16 +67,17 @@ var errJWKSStatus = errors.New("unexpected HTTP status")
 
 func newKeySet(ctx context.Context, cfg *Config) (*keySet, error) {
 	k := &keySet{
-		ctx:     ctx,
-		urls:    cfg.JWKSURLs,
-		client:  cfg.Client,
-		timeout: cfg.FetchTimeout,
-		every:   cfg.RefreshInterval,
-		limiter: rate.NewLimiter(rate.Every(cfg.MinRefreshInterval), 1),
-		logger:  cfg.Logger,
-		name:    cfg.Name,
-		store:   jwkset.NewMemoryStorage(),
-		perURL:  map[string][]jwkset.JWK{},
+		ctx:       ctx,
+		urls:      cfg.JWKSURLs,
+		client:    cfg.Client,
+		timeout:   cfg.FetchTimeout,
+		every:     cfg.RefreshInterval,
+		limiter:   rate.NewLimiter(rate.Every(cfg.MinRefreshInterval), 1),
+		logger:    cfg.Logger,
+		name:      cfg.Name,
+		onUnknown: cfg.OnUnknownKey,
+		store:     jwkset.NewMemoryStorage(),
+		perURL:    map[string][]jwkset.JWK{},
 	}
 	if k.client == nil {
 		k.client = http.DefaultClient
@@ -158,6 +162,9 @@ func (k *keySet) joinOrStart() chan struct{} {
 	if !k.limiter.Allow() {
 		return nil
 	}
+	if k.onUnknown != nil {
+		k.onUnknown()
+	}
 	return k.startLocked()
 }
 
@@ -181,6 +188,17 @@ func (k *keySet) startLocked() chan struct{} {
 		close(done)
 	}()
 	return done
+}
+
+// count returns how many keys are held.
+func (k *keySet) count() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, keys := range k.perURL {
+		n += len(keys)
+	}
+	return n
 }
 
 // running returns the channel of the running fetch, or nil.
@@ -240,7 +258,7 @@ func (k *keySet) replace(ctx context.Context, fresh []fetchResult) {
 }
 
 func (k *keySet) fetch(ctx context.Context, u string) ([]jwkset.JWK, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(observe.WithCall(ctx, observe.CallJWKS), http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,9 @@ type Config struct {
 	Name string
 	// Now is the clock the time claims are checked against.
 	Now func() time.Time
+	// OnUnknownKey, if set, is called as a token naming a key not held
+	// starts a fetch of the JWK Sets.
+	OnUnknownKey func()
 }
 
 // Verifier verifies JWTs against one Config. It is safe for concurrent use.
@@ -123,6 +126,14 @@ func (v *Verifier) Generation() uint64 {
 		return 0
 	}
 	return v.jwks.gen.Load()
+}
+
+// Keys reports how many keys the verifier's JWK Sets gave it.
+func (v *Verifier) Keys() int {
+	if v.jwks == nil {
+		return 0
+	}
+	return v.jwks.count()
 }
 
 // Wait stops new fetches and blocks until the background work has ended;

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // Document is the part of an OpenID Provider Metadata document this
@@ -97,7 +98,7 @@ func Fetch(ctx context.Context, client *http.Client, e Endpoints) (*Document, er
 
 // get fetches and decodes the document at u.
 func get(ctx context.Context, client *http.Client, u string) (*Document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(observe.WithCall(ctx, observe.CallDiscovery), http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}

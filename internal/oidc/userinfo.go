@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // Errors of FetchUserInfo's answer.
@@ -72,7 +73,7 @@ func NeedsUserInfo(mode, idToken string, scopes []string) (need bool, sub string
 // wantSub set, the answer's "sub" must equal it (OpenID Connect Core
 // 5.3.2): ErrSubjectMismatch otherwise.
 func FetchUserInfo(ctx context.Context, client *http.Client, endpoint string, tok *oauth2.Token, wantSub string) (claims map[string]any, subject string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	req, err := http.NewRequestWithContext(observe.WithCall(ctx, observe.CallUserInfo), http.MethodGet, endpoint, nil)
 	if err != nil {
 		return nil, "", err
 	}
