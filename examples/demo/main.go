@@ -268,7 +268,12 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	observer, metrics, err := newMetrics()
+	if err != nil {
+		return nil, err
+	}
 	d.m, err = sessionkit.New(sessionkit.Config{
+		Observer:        observer,
 		Keys:            [][]byte{keys},
 		Store:           store,
 		URL:             d.URL,
@@ -299,7 +304,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.srv = o.timeouts.server(canonicalHost(u.Host, newHandler(d.m, sp)))
+	d.srv = o.timeouts.server(canonicalHost(u.Host, newHandler(d.m, sp, metrics)))
 	ok = true
 	return d, nil
 }
@@ -365,10 +370,11 @@ func (d *demo) Close() {
 	d.tr.CloseIdleConnections()
 }
 
-// newHandler is the demo's whole HTTP surface.
-func newHandler(m *sessionkit.Manager, sp *sessionsPage) http.Handler {
+// newHandler is the demo's whole HTTP surface; metrics serves /metrics.
+func newHandler(m *sessionkit.Manager, sp *sessionsPage, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", m.Handler())
+	mux.Handle("GET /metrics", metrics)
 	app := http.NewServeMux()
 	mux.Handle("/", pageHeaders(app))
 	app.HandleFunc("GET /static/home.js", serveScript(homeScript))

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 
 	"github.com/sessionkit/sessionkit"
@@ -104,12 +105,13 @@ func parseSizes(s string, big bool) ([]int, error) {
 // fixture is one store at one N: the users' requests and two Managers
 // (default cache, cache off) sharing keys and store.
 type fixture struct {
-	reqs     []*http.Request
-	managers []*sessionkit.Manager // as settings names them
-	settings []string
-	storeB   float64 // the store's heap bytes a session
-	base     uint64  // the heap once signed in, before any request
-	close    func()
+	reqs       []*http.Request
+	managers   []*sessionkit.Manager       // as settings names them
+	cacheStats []func() observe.CacheStats // each Manager's cache counters, by its Observer
+	settings   []string
+	storeB     float64 // the store's heap bytes a session
+	base       uint64  // the heap once signed in, before any request
+	close      func()
 }
 
 func runStore(store string, n int, dists []string, d time.Duration, rounds int, fits bool) error {
@@ -122,7 +124,7 @@ func runStore(store string, n int, dists []string, d time.Duration, rounds int, 
 		runs := make([][]result, len(f.managers))
 		for range max(rounds, 1) {
 			for i := range runs {
-				runs[i] = append(runs[i], measure(f, f.managers[i], dist, d))
+				runs[i] = append(runs[i], measure(f, f.managers[i], f.cacheStats[i], dist, d))
 			}
 		}
 		for i, name := range f.settings {
@@ -160,12 +162,17 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 		f.settings = append(f.settings, "fits")
 	}
 	for _, cache := range budgets {
-		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache, Now: frozen})
+		// The cache's counters are read through the Observer's gauges; an
+		// Observer with no other hook adds nothing to the read path.
+		var g observe.Gauges
+		o := &observe.Observer{Register: func(mg observe.Gauges) func() { g = mg; return nil }}
+		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache, Now: frozen, Observer: o})
 		if err != nil {
 			closeStore()
 			return nil, err
 		}
 		f.managers = append(f.managers, m)
+		f.cacheStats = append(f.cacheStats, g.Cache)
 	}
 	f.close = func() {
 		for _, m := range f.managers {
@@ -263,7 +270,7 @@ func picker(dist string, n int) func() int {
 	return func() int { return r.IntN(n) }
 }
 
-func measure(f *fixture, m *sessionkit.Manager, dist string, d time.Duration) result {
+func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats, dist string, d time.Duration) result {
 	var sink *sessionkit.Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sink, _ = sessionkit.FromContext(r.Context())
@@ -276,7 +283,7 @@ func measure(f *fixture, m *sessionkit.Manager, dist string, d time.Duration) re
 	if sink == nil || sink.Status != sessionkit.StatusActive {
 		log.Fatal("scale: no active session")
 	}
-	st0 := m.CacheStats()
+	st0 := cache()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	c0, t0 := cputime.Process(), time.Now()
@@ -289,7 +296,7 @@ func measure(f *fixture, m *sessionkit.Manager, dist string, d time.Duration) re
 	}
 	wall, cpu := time.Since(t0), cputime.Process()-c0
 	runtime.ReadMemStats(&ms1)
-	st1 := m.CacheStats()
+	st1 := cache()
 	r := result{
 		wall:   float64(wall.Microseconds()) / float64(ops),
 		cpu:    float64(cpu.Microseconds()) / float64(ops),
