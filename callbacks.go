@@ -139,6 +139,15 @@ func (h *hooks) decoded(ctx context.Context, d decoded) {
 
 // observe reports d's outcome, and the theft or grace it met, to the Observer.
 func (h *hooks) observe(ctx context.Context, d *decoded) {
+	if d.theft {
+		h.obs.Event(ctx, observe.EventTheft)
+	}
+	if d.grace {
+		h.obs.Event(ctx, observe.EventSuccessorGrace)
+	}
+	if !h.obs.Reading() {
+		return
+	}
 	r := observe.Read{Outcome: observe.OutcomeInvalid, Source: observe.SourceBearer}
 	switch s := d.session; {
 	case s != nil:
@@ -154,12 +163,6 @@ func (h *hooks) observe(ctx context.Context, d *decoded) {
 		r.Source = observe.SourceCookie
 	}
 	h.obs.Read(ctx, r)
-	if d.theft {
-		h.obs.Event(ctx, observe.EventTheft)
-	}
-	if d.grace {
-		h.obs.Event(ctx, observe.EventSuccessorGrace)
-	}
 }
 
 // noSession reports why a request has no session: a Store failure is

@@ -144,3 +144,7 @@ func RefreshOutcome(err error, dead bool) observe.RefreshOutcome {
 	}
 	return observe.RefreshFailedTransient
 }
+
+// Reading reports whether the Observer has a Read hook, so that a read's
+// outcome is worked out only for one.
+func (h *Hooks) Reading() bool { return h != nil && h.o.Read != nil }
