@@ -9,7 +9,6 @@ import (
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/record"
-	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -43,7 +42,7 @@ func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) err
 	if !first {
 		return badLogoutToken("replayed (jti seen before)")
 	}
-	m.obs.Event(ctx, observe.EventBackchannelLogout)
+	m.hooks.obs.BackchannelLogout(ctx)
 	recs, err := list(ctx)
 	if err != nil {
 		return storeErr(err)

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/credcache"
-	"github.com/sessionkit/sessionkit/observe"
 )
 
 // The cache's memory budget: by default about 8,000 typical 3 KB stateless
@@ -80,10 +79,4 @@ func cacheUntil(s *Session) time.Time {
 		until = s.AbandonAt
 	}
 	return until
-}
-
-// stats reads the cache's counters for observe.Gauges.Cache.
-func (c *credCache) stats() observe.CacheStats {
-	st := c.v().Stats()
-	return observe.CacheStats{Entries: st.Entries, Bytes: st.Bytes, Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions}
 }

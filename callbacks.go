@@ -5,12 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/guard"
 	"github.com/sessionkit/sessionkit/internal/obs"
-	"github.com/sessionkit/sessionkit/observe"
 )
 
 // Callbacks are the hooks named after the useSession() callbacks of the
@@ -114,7 +112,11 @@ func (h *hooks) err(ctx context.Context, name string, cb func(context.Context, e
 // decoded fires the callbacks that describe a freshly decoded request.
 func (h *hooks) decoded(ctx context.Context, d decoded) {
 	if h.obs != nil {
-		h.observe(ctx, &d)
+		var src Source
+		if d.session != nil {
+			src = d.session.Source
+		}
+		h.obs.Decoded(ctx, string(src), d.err, d.theft, d.grace)
 	}
 	for _, e := range d.rejected {
 		h.err(ctx, "OnJwtError", h.cb.OnJwtError, e)
@@ -135,34 +137,6 @@ func (h *hooks) decoded(ctx context.Context, d decoded) {
 	default:
 		h.active(ctx, d)
 	}
-}
-
-// observe reports d's outcome, and the theft or grace it met, to the Observer.
-func (h *hooks) observe(ctx context.Context, d *decoded) {
-	if d.theft {
-		h.obs.Event(ctx, observe.EventTheft)
-	}
-	if d.grace {
-		h.obs.Event(ctx, observe.EventSuccessorGrace)
-	}
-	if !h.obs.Reading() {
-		return
-	}
-	r := observe.Read{Outcome: observe.OutcomeInvalid, Source: observe.SourceBearer}
-	switch s := d.session; {
-	case s != nil:
-		r.Outcome, r.Source = observe.OutcomeExpired, observe.Source(1+slices.Index([]Source{SourceCookie, SourceBearer, SourceJWTCookie}, s.Source))
-		if s.Status == StatusActive {
-			r.Outcome = observe.OutcomeActive
-		}
-	case d.err == ErrNoSession:
-		r = observe.Read{}
-	case errors.Is(d.err, ErrStoreUnavailable):
-		r = observe.Read{Outcome: observe.OutcomeStoreUnavailable, Source: observe.SourceCookie}
-	case errors.Is(d.err, ErrInvalidCookie):
-		r.Source = observe.SourceCookie
-	}
-	h.obs.Read(ctx, r)
 }
 
 // noSession reports why a request has no session: a Store failure is

@@ -11,7 +11,6 @@ import (
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/obs"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
-	"github.com/sessionkit/sessionkit/observe"
 )
 
 // Manager decodes, verifies and issues sessions. Create one with New and
@@ -32,7 +31,6 @@ type Manager struct {
 	// usedStates records finished sign-in callbacks when there is no Store.
 	usedStates *flow.Used
 	client     *http.Client // size-limited, for every outgoing request
-	obs        *obs.Hooks   // nil without Config.Observer
 	ctx        context.Context
 	cancel     context.CancelFunc
 	unregister func() // undoes Observer.Register
@@ -52,10 +50,9 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := obs.New(s.Observer, s.Logger)
+	o := obs.New(s.Observer, s.Logger, obs.Sentinels{NoSession: ErrNoSession, StoreDown: ErrStoreUnavailable, BadCookie: ErrInvalidCookie})
 	s.Store = o.Store(s.Store) // every operation observed, the capabilities kept
-	m := &Manager{cfg: s, obs: o, client: safeurl.Client(o.Client(s.HTTPClient, s.FetchTimeout), s.FetchTimeout),
-		usedStates: flow.NewUsed(flow.MaxUsed)}
+	m := &Manager{cfg: s, client: safeurl.Client(o.Client(s.HTTPClient, s.FetchTimeout), s.FetchTimeout), usedStates: flow.NewUsed(flow.MaxUsed)}
 	m.hooks = &hooks{cb: &m.cfg.Callbacks, log: m.cfg.Logger, obs: o}
 	if s.Tokens != nil {
 		if m.minter, err = newMinter(s.Tokens, &s, m.hooks); err != nil {
@@ -69,6 +66,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.cache = newCredCache(s.CacheBytes)
+	m.unregister = o.Register(m.cache.v().Stats)
 	m.stored = newStoredSessions(&s, m.cache, m.cookies)
 	m.refresher = newRefresher(m)
 	for i, p := range s.Providers {
@@ -86,7 +84,6 @@ func New(cfg Config) (*Manager, error) {
 		m.reader.stored = m.stored
 	}
 	m.verbs = newVerbs(m)
-	m.unregister = o.Register(observe.Gauges{Cache: m.cache.stats, Keys: m.keys})
 	return m, nil
 }
 
@@ -104,23 +101,14 @@ func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifi
 	vc.Logger = m.cfg.Logger
 	vc.Name = field
 	vc.Now = m.cfg.Now
-	vc.OnUnknownKey = func() { m.obs.Event(m.ctx, observe.EventUnknownKey) }
+	vc.OnUnknownKey = m.hooks.obs.UnknownKey
 	v, err := jwtverify.New(m.ctx, vc)
 	if err != nil {
 		return nil, &ConfigError{Field: field + ".JWKSURLs", Reason: "cannot build the key set", Err: err}
 	}
 	m.verifiers = append(m.verifiers, v)
+	m.hooks.obs.AddKeys(v.Keys)
 	return v, nil
-}
-
-// keys counts the verification keys the JWK Sets gave the Manager.
-func (m *Manager) keys() (n int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, v := range m.verifiers {
-		n += v.Keys()
-	}
-	return n
 }
 
 var errManagerClosed = errors.New("sessionkit: manager closed")
@@ -134,9 +122,7 @@ func (m *Manager) Close() error {
 	verifiers := m.verifiers
 	m.mu.Unlock()
 	m.cancel()
-	if m.unregister != nil {
-		m.unregister()
-	}
+	m.unregister()
 	m.refresher.close()
 	for _, v := range verifiers {
 		v.Wait()

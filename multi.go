@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"time"
-
-	"github.com/sessionkit/sessionkit/observe"
 )
 
 // ErrSignInNotFound means the session holds no sign-in with the given ID.
@@ -36,7 +34,7 @@ func (v *verbs) addSignIn(r *http.Request, p SignInParams) (*Session, cookieWrit
 	if err != nil {
 		return nil, cw, err
 	}
-	v.hooks.obs.Event(r.Context(), observe.EventSignIn)
+	v.hooks.obs.SignIn(r.Context())
 	v.hooks.session(r.Context(), "OnSignIn", v.hooks.cb.OnSignIn, s)
 	return s, cw, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/oidc"
-	"github.com/sessionkit/sessionkit/observe"
 	"golang.org/x/oauth2"
 )
 
@@ -219,5 +218,5 @@ func (m *Manager) fetchUserInfo(ctx context.Context, endpoint string, tok *oauth
 // oauthContext returns ctx carrying the Manager's size-limited HTTP client
 // for golang.org/x/oauth2, its requests marked as token-endpoint calls.
 func (m *Manager) oauthContext(ctx context.Context) context.Context {
-	return context.WithValue(observe.WithCall(ctx, observe.CallToken), oauth2.HTTPClient, m.client)
+	return context.WithValue(m.hooks.obs.TokenCall(ctx), oauth2.HTTPClient, m.client)
 }

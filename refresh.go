@@ -12,10 +12,8 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/sessionkit/sessionkit/internal/obs"
 	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/refresh"
-	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -52,7 +50,6 @@ type refresher struct {
 	now              func() time.Time
 	log              *slog.Logger
 	hooks            *hooks
-	obs              *obs.Hooks
 	leeway, exchange time.Duration // Config.RefreshLeeway; the bound of one exchange
 	providers        providerLookup
 	oauthContext     func(context.Context) context.Context // carries the Manager's HTTP client
@@ -78,7 +75,7 @@ func newRefresher(m *Manager) *refresher {
 		log.Error("sessionkit: refresh panicked", "panic_type", fmt.Sprintf("%T", p))
 	}
 	return &refresher{
-		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks, obs: m.obs,
+		ctx: m.ctx, now: m.cfg.Now, log: log, hooks: m.hooks,
 		leeway: m.cfg.RefreshLeeway, exchange: refresh.ExchangeTimeout(m.cfg.FetchTimeout, m.cfg.RefreshTimeout),
 		providers: m.findProvider, oauthContext: m.oauthContext, sessions: m.stored,
 		cookies: refresh.NewFlights[*refreshResult](m.cfg.RefreshTimeout, onPanic, m.cfg.Now, permanent),
@@ -131,7 +128,7 @@ func (in refreshInput) key() refresh.Key { return refresh.KeyOf(in.provider, in.
 func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	in := refreshInputOf(d.session)
 	res, fresh, err := rf.cookies.Do(ctx, in.key(), func() (*refreshResult, refresh.Key, time.Time, error) {
-		xctx, cancel := context.WithTimeout(rf.obs.Detach(ctx, rf.ctx), rf.exchange)
+		xctx, cancel := context.WithTimeout(rf.hooks.obs.Detach(ctx, rf.ctx), rf.exchange)
 		defer cancel()
 		res, err := rf.exchangeRefreshToken(xctx, in)
 		if err != nil {
@@ -142,7 +139,7 @@ func (rf *refresher) refresh(ctx context.Context, d *decoded) {
 	switch {
 	case err == nil:
 		rf.apply(d, res)
-		rf.shared(ctx, d)
+		rf.hooks.obs.Shared(ctx, !d.updated)
 	case !fresh: // failed a moment ago: not asked again before the backoff
 		rf.fail(d, err, false)
 	case errors.Is(err, refresh.ErrAbandoned):
@@ -187,7 +184,7 @@ func (rf *refresher) storedDue(s *Session, st *storeState, now time.Time) bool {
 func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 	s, id := d.session, d.st.id
 	in := refreshInputOf(s)
-	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(rf.obs.Detach(ctx, rf.ctx), id, in) })
+	res, err := rf.stored.Do(ctx, id, func() (*storedResult, error) { return rf.runStored(rf.hooks.obs.Detach(ctx, rf.ctx), id, in) })
 	switch {
 	case errors.Is(err, refresh.ErrAbandoned):
 		// The client gave up; the refresh goes on for the others.
@@ -209,9 +206,7 @@ func (rf *refresher) refreshStored(ctx context.Context, d *decoded) {
 		d.refreshErr = res.refreshErr
 		d.reissue = d.reissue || st.meta.Gen != st.cookieGen
 		d.updated = res.fresh && res.updated.CompareAndSwap(false, true)
-		if d.session.AccessToken != s.AccessToken {
-			rf.shared(ctx, d)
-		}
+		rf.hooks.obs.Shared(ctx, !d.updated && d.session.AccessToken != s.AccessToken)
 	}
 }
 
@@ -352,8 +347,8 @@ func (rf *refresher) redeemRefreshToken(ctx context.Context, in refreshInput) (*
 		}
 	}
 	start := time.Now()
-	tok, err := oidc.Refresh(observe.WithCall(rf.oauthContext(ctx), observe.CallRefresh), &conf, &in.token, exchange)
-	rf.obs.Refresh(ctx, obs.RefreshOutcome(err, errors.Is(err, oidc.ErrGrantRefused)), time.Since(start))
+	tok, err := oidc.Refresh(rf.hooks.obs.RefreshCall(rf.oauthContext(ctx)), &conf, &in.token, exchange)
+	rf.hooks.obs.Exchanged(ctx, start, err, errors.Is(err, oidc.ErrGrantRefused))
 	switch {
 	case errors.Is(err, oidc.ErrGrantRefused):
 		return nil, fmt.Errorf("%w: %w", ErrRefreshFailed, ErrRefreshTokenInvalid)
@@ -385,13 +380,6 @@ func (rf *refresher) apply(d *decoded, res *refreshResult) {
 	d.reissue = true
 	if res.updated.CompareAndSwap(false, true) {
 		d.updated = true
-	}
-}
-
-// shared reports a request that applied tokens another one refreshed.
-func (rf *refresher) shared(ctx context.Context, d *decoded) {
-	if !d.updated {
-		rf.obs.Refresh(ctx, observe.RefreshShared, 0)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/record"
-	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -79,7 +78,7 @@ func (v *verbs) signIn(r *http.Request, p SignInParams) (*Session, cookieWrite, 
 	if err != nil {
 		return nil, cw, err
 	}
-	v.hooks.obs.Event(ctx, observe.EventSignIn)
+	v.hooks.obs.SignIn(ctx)
 	v.hooks.session(ctx, "OnSignIn", v.hooks.cb.OnSignIn, s)
 	return s, cw, nil
 }
@@ -227,9 +226,7 @@ func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
 	if s != nil && serr == nil && v.store != nil {
 		s.Status = StatusEnded
 	}
-	if s != nil {
-		v.hooks.obs.Event(r.Context(), observe.EventSignOut)
-	}
+	v.hooks.obs.SignOut(r.Context(), s != nil)
 	v.hooks.session(r.Context(), "OnSignOut", v.hooks.cb.OnSignOut, s)
 	return cw, serr
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
 )
 
@@ -142,7 +141,7 @@ func (m *Manager) exchangeTicket(r *http.Request, ticket string) (*Session, cook
 	if err != nil {
 		return nil, cw, err
 	}
-	m.obs.Event(ctx, observe.EventTicketRedeemed)
+	m.hooks.obs.TicketRedeemed(ctx)
 	if pl.Actor != nil {
 		m.cfg.Logger.InfoContext(ctx, "sessionkit: impersonation session started", "actor", pl.Actor.Subject, "user", pl.User.ID)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/mint"
-	"github.com/sessionkit/sessionkit/observe"
 )
 
 // The token cache's bounds (see TokenConfig).
@@ -230,7 +229,7 @@ func (mt *minter) token(ctx context.Context, s *Session, template string, now ti
 	if err != nil {
 		return "", err
 	}
-	mt.hooks.obs.Event(ctx, observe.EventTokenMinted)
+	mt.hooks.obs.TokenMinted(ctx)
 	if caching {
 		mt.cache.Put(s.ID, fp, template, raw, exp.Add(-min(tokenCacheLeeway, t.Lifetime/2)), now)
 	}
