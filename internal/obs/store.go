@@ -138,11 +138,14 @@ func combine(fs uint8, b *base, u *userLister, p *sidLister, l *locker, c *consu
 	return b
 }
 
+// base wraps a Store's three methods; the other types, one optional
+// interface each.
 type base struct {
 	s store.Store
 	h *Hooks
 }
 
+// Load is the Store's Load, observed.
 func (b *base) Load(ctx context.Context, id string) (store.Record, error) {
 	ctx, done := b.h.store(ctx, observe.StoreLoad)
 	r, err := b.s.Load(ctx, id)
@@ -150,6 +153,7 @@ func (b *base) Load(ctx context.Context, id string) (store.Record, error) {
 	return r, err
 }
 
+// Save is the Store's Save, observed.
 func (b *base) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	ctx, done := b.h.store(ctx, observe.StoreSave)
 	v, err := b.s.Save(ctx, rec)
@@ -157,6 +161,7 @@ func (b *base) Save(ctx context.Context, rec store.Record) (uint64, error) {
 	return v, err
 }
 
+// Delete is the Store's Delete, observed.
 func (b *base) Delete(ctx context.Context, id string) error {
 	ctx, done := b.h.store(ctx, observe.StoreDelete)
 	err := b.s.Delete(ctx, id)
@@ -169,6 +174,7 @@ type userLister struct {
 	h *Hooks
 }
 
+// ListByUser is the Store's ListByUser, observed.
 func (u *userLister) ListByUser(ctx context.Context, userID string) ([]store.Record, error) {
 	ctx, done := u.h.store(ctx, observe.StoreListByUser)
 	rs, err := u.s.ListByUser(ctx, userID)
@@ -181,6 +187,7 @@ type sidLister struct {
 	h *Hooks
 }
 
+// ListByProviderSession is the Store's ListByProviderSession, observed.
 func (p *sidLister) ListByProviderSession(ctx context.Context, sid string) ([]store.Record, error) {
 	ctx, done := p.h.store(ctx, observe.StoreListByProviderSession)
 	rs, err := p.s.ListByProviderSession(ctx, sid)
@@ -193,6 +200,7 @@ type locker struct {
 	h *Hooks
 }
 
+// Lock is the Store's Lock, observed, and returns its unlock, observed.
 func (l *locker) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
 	lctx, done := l.h.store(ctx, observe.StoreLock)
 	unlock, err := l.s.Lock(lctx, key, ttl)
@@ -213,6 +221,7 @@ type consumer struct {
 	h *Hooks
 }
 
+// Consume is the Store's Consume, observed.
 func (c *consumer) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	ctx, done := c.h.store(ctx, observe.StoreConsume)
 	first, err := c.s.Consume(ctx, key, ttl)
