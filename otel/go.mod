@@ -3,6 +3,7 @@ module github.com/sessionkit/sessionkit/otel
 go 1.26.0
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/sessionkit/sessionkit v0.0.0-00010101000000-000000000000
 	github.com/sessionkit/sessionkit/devoidc v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/otel v1.47.0
@@ -22,7 +23,6 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.6 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/securecookie v1.1.2 // indirect
 	github.com/muhlemmer/gu v0.3.1 // indirect
