@@ -62,7 +62,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			name string
 			req  *http.Request
 		}{{"cookie_cached_noread", benchCookie(b, m)}, {"bearer_eddsa_cached_noread", bearer}} {
-			b.Run(c.name+"/"+o.name, func(b *testing.B) {
+			b.Run(c.name+"/obs="+o.name, func(b *testing.B) {
 				w := &discard{h: http.Header{}}
 				requireActive(b, m, c.req) // and fills the cache
 				b.ReportAllocs()
