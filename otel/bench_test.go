@@ -3,6 +3,8 @@ package otel_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/sessionkit/sessionkit"
 	"github.com/sessionkit/sessionkit/internal/cputime"
+	"github.com/sessionkit/sessionkit/internal/obs"
 	"github.com/sessionkit/sessionkit/observe"
 	sotel "github.com/sessionkit/sessionkit/otel"
 )
@@ -73,6 +76,29 @@ func BenchmarkMiddleware(b *testing.B) {
 				cputime.ReportPerOp(b, c0)
 			})
 		}
+	}
+}
+
+// BenchmarkDecoded measures what an Observer adds to every request: the
+// call the read path makes once a request is decoded (an active cookie
+// session), with no Observer, on OpenTelemetry's no-op providers, and on
+// the SDK with a manual reader.
+func BenchmarkDecoded(b *testing.B) {
+	noop, _ := sotel.New(sotel.Options{})
+	sdk, _ := sotel.New(sotel.Options{MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))})
+	errNone := errors.New("none")
+	for _, o := range []struct {
+		name string
+		obs  *observe.Observer
+	}{{"none", nil}, {"noop", noop}, {"sdk", sdk}} {
+		h := obs.New(o.obs, slog.Default(), obs.Sentinels{NoSession: errNone})
+		b.Run("obs="+o.name, func(b *testing.B) {
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				h.Decoded(ctx, "cookie", nil, false, false)
+			}
+		})
 	}
 }
 

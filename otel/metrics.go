@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -29,14 +30,18 @@ const (
 // measurement allocates nothing.
 type instruments struct {
 	meter      metric.Meter
-	reads      metric.Int64Counter
+	reads      metric.Int64ObservableCounter
 	refreshes  metric.Int64Counter
 	refreshDur metric.Float64Histogram
 	events     metric.Int64Counter
 	storeDur   metric.Float64Histogram
 	callDur    metric.Float64Histogram
 
-	readOpts    [observe.Outcomes][observe.Sources][]metric.AddOption
+	// readCount counts the reads, the one event of every request, in
+	// atomics that a callback reports at collection: a request pays an
+	// atomic add, not a measurement through the SDK.
+	readCount   [observe.Outcomes][observe.Sources]atomic.Int64
+	readOpts    [observe.Outcomes][observe.Sources]metric.ObserveOption
 	refreshOpts [observe.RefreshOutcomes][]metric.AddOption
 	refreshRec  [observe.RefreshOutcomes][]metric.RecordOption
 	eventOpts   [observe.Events][]metric.AddOption
@@ -48,8 +53,8 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 func newInstruments(m metric.Meter) (*instruments, error) {
 	ins := &instruments{meter: m}
 	var errs [6]error
-	ins.reads, errs[0] = m.Int64Counter("sessionkit.session.reads", metric.WithUnit("{request}"),
-		metric.WithDescription("Requests whose session credentials were read, by outcome and source."))
+	ins.reads, errs[0] = m.Int64ObservableCounter("sessionkit.session.reads", metric.WithUnit("{request}"),
+		metric.WithDescription("Requests whose session credentials were read, by outcome and source."), metric.WithInt64Callback(ins.observeReads))
 	ins.refreshes, errs[1] = m.Int64Counter("sessionkit.refreshes", metric.WithUnit("{refresh}"),
 		metric.WithDescription("Access token refreshes, by outcome (shared: applied from another request's or instance's)."))
 	ins.refreshDur, errs[2] = m.Float64Histogram("sessionkit.refresh.duration", metric.WithUnit("s"),
@@ -71,7 +76,7 @@ func (ins *instruments) buildOptions() {
 	for o := range observe.Outcomes {
 		for s := range observe.Sources {
 			set := attribute.NewSet(keyOutcome.String(observe.Outcome(o).String()), keySource.String(observe.Source(s).String()))
-			ins.readOpts[o][s] = []metric.AddOption{metric.WithAttributeSet(set)}
+			ins.readOpts[o][s] = metric.WithAttributeSet(set)
 		}
 	}
 	for o := range observe.RefreshOutcomes {
@@ -83,10 +88,22 @@ func (ins *instruments) buildOptions() {
 	}
 }
 
-func (ins *instruments) read(ctx context.Context, e observe.Read) {
+func (ins *instruments) read(_ context.Context, e observe.Read) {
 	if int(e.Outcome) < observe.Outcomes && int(e.Source) < observe.Sources {
-		ins.reads.Add(ctx, 1, ins.readOpts[e.Outcome][e.Source]...)
+		ins.readCount[e.Outcome][e.Source].Add(1)
 	}
+}
+
+// observeReads reports the read counts, those not zero.
+func (ins *instruments) observeReads(_ context.Context, o metric.Int64Observer) error {
+	for i := range ins.readCount {
+		for j := range ins.readCount[i] {
+			if n := ins.readCount[i][j].Load(); n > 0 {
+				o.Observe(n, ins.readOpts[i][j])
+			}
+		}
+	}
+	return nil
 }
 
 func (ins *instruments) refresh(ctx context.Context, e observe.Refresh) {

@@ -89,10 +89,13 @@ func (h *Hooks) classify(src string, err error) observe.Read {
 
 // source maps a session's Source, named as observe names its Sources.
 func source(src string) observe.Source {
-	for s := observe.SourceCookie; int(s) < observe.Sources; s++ {
-		if s.String() == src {
-			return s
-		}
+	switch src {
+	case "cookie":
+		return observe.SourceCookie
+	case "bearer":
+		return observe.SourceBearer
+	case "jwt_cookie":
+		return observe.SourceJWTCookie
 	}
 	return observe.SourceNone
 }
