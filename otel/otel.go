@@ -20,15 +20,15 @@
 //	sessionkit.cache.entries, .usage      gauges {entry}, By  observed
 //	sessionkit.keys                       gauge {key}         observed
 //
-// The reads, one a request, are counted in atomics that the meter reads at
-// collection, so that the read path costs the same with the SDK as
-// without. Attributes are bounded enumerations: no user, session ID or token is
-// ever recorded. Spans: one per outgoing request ("sessionkit {call}",
+// The reads, one a request, are counted in atomics that the meter reads
+// at collection, so that the read path costs the same with the SDK as
+// without. Attributes are bounded enumerations: no user, session ID or
+// token is ever recorded. Spans: one per outgoing request ("sessionkit {call}",
 // a client span, a child of the request's span; the shared refresh of
 // several requests is a child of the first one's), and one per Store
 // operation ("sessionkit.store {operation}"). Store errors other than
-// store.ErrNotFound and store.ErrConflict set error.type and the span's
-// error status.
+// store.ErrNotFound, store.ErrConflict and store.ErrLocked set error.type
+// and the span's error status.
 //
 // An Observer reads the gauges of the Manager it is set in; give each
 // Manager its own.
