@@ -41,7 +41,15 @@ func (h *Hooks) Store(s store.Store) store.Store {
 // combine returns the wrapper made of b and the capabilities whose bits
 // are set in fs (1 u, 2 p, 4 l, 8 c).
 func combine(fs uint8, b *base, u *userLister, p *sidLister, l *locker, c *consumer) store.Store {
-	switch fs {
+	switch fs >> 2 {
+	case 1:
+		return withLocker(fs&3, b, u, p, l)
+	case 2:
+		return withConsumer(fs&3, b, u, p, c)
+	case 3:
+		return withBoth(fs&3, b, u, p, l, c)
+	}
+	switch fs & 3 {
 	case 1:
 		return struct {
 			*base
@@ -58,75 +66,87 @@ func combine(fs uint8, b *base, u *userLister, p *sidLister, l *locker, c *consu
 			*userLister
 			*sidLister
 		}{b, u, p}
-	case 4:
-		return struct {
-			*base
-			*locker
-		}{b, l}
-	case 5:
+	}
+	return b
+}
+
+// withLocker is combine for a Locker that is not a Consumer; ls holds
+// the listers' bits.
+func withLocker(ls uint8, b *base, u *userLister, p *sidLister, l *locker) store.Store {
+	switch ls {
+	case 1:
 		return struct {
 			*base
 			*userLister
 			*locker
 		}{b, u, l}
-	case 6:
+	case 2:
 		return struct {
 			*base
 			*sidLister
 			*locker
 		}{b, p, l}
-	case 7:
+	case 3:
 		return struct {
 			*base
 			*userLister
 			*sidLister
 			*locker
 		}{b, u, p, l}
-	case 8:
-		return struct {
-			*base
-			*consumer
-		}{b, c}
-	case 9:
+	}
+	return struct {
+		*base
+		*locker
+	}{b, l}
+}
+
+// withConsumer is combine for a Consumer that is not a Locker.
+func withConsumer(ls uint8, b *base, u *userLister, p *sidLister, c *consumer) store.Store {
+	switch ls {
+	case 1:
 		return struct {
 			*base
 			*userLister
 			*consumer
 		}{b, u, c}
-	case 10:
+	case 2:
 		return struct {
 			*base
 			*sidLister
 			*consumer
 		}{b, p, c}
-	case 11:
+	case 3:
 		return struct {
 			*base
 			*userLister
 			*sidLister
 			*consumer
 		}{b, u, p, c}
-	case 12:
-		return struct {
-			*base
-			*locker
-			*consumer
-		}{b, l, c}
-	case 13:
+	}
+	return struct {
+		*base
+		*consumer
+	}{b, c}
+}
+
+// withBoth is combine for a Locker and Consumer.
+func withBoth(ls uint8, b *base, u *userLister, p *sidLister, l *locker, c *consumer) store.Store {
+	switch ls {
+	case 1:
 		return struct {
 			*base
 			*userLister
 			*locker
 			*consumer
 		}{b, u, l, c}
-	case 14:
+	case 2:
 		return struct {
 			*base
 			*sidLister
 			*locker
 			*consumer
 		}{b, p, l, c}
-	case 15:
+	case 3:
 		return struct {
 			*base
 			*userLister
@@ -135,7 +155,11 @@ func combine(fs uint8, b *base, u *userLister, p *sidLister, l *locker, c *consu
 			*consumer
 		}{b, u, p, l, c}
 	}
-	return b
+	return struct {
+		*base
+		*locker
+		*consumer
+	}{b, l, c}
 }
 
 // base wraps a Store's three methods; the other types, one optional

@@ -143,9 +143,23 @@ func heap() uint64 {
 	return ms.HeapAlloc
 }
 
+// addManager adds a Manager of cfg, whose cache counters are read through
+// its Observer's gauges (an Observer with no other hook adds nothing to
+// the read path).
+func (f *fixture) addManager(cfg sessionkit.Config) error {
+	var g observe.Gauges
+	cfg.Observer = &observe.Observer{Register: func(mg observe.Gauges) func() { g = mg; return nil }}
+	m, err := sessionkit.New(cfg)
+	if err != nil {
+		return err
+	}
+	f.managers = append(f.managers, m)
+	f.cacheStats = append(f.cacheStats, g.Cache)
+	return nil
+}
+
 func newFixture(store string, n int, fits bool) (*fixture, error) {
-	keys := [][]byte{random(32)}
-	f := &fixture{}
+	keys, f := [][]byte{random(32)}, &fixture{}
 	st, closeStore, err := openStore(store, n)
 	if err != nil {
 		return nil, err
@@ -162,17 +176,10 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 		f.settings = append(f.settings, "fits")
 	}
 	for _, cache := range budgets {
-		// The cache's counters are read through the Observer's gauges; an
-		// Observer with no other hook adds nothing to the read path.
-		var g observe.Gauges
-		o := &observe.Observer{Register: func(mg observe.Gauges) func() { g = mg; return nil }}
-		m, err := sessionkit.New(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache, Now: frozen, Observer: o})
-		if err != nil {
+		if err := f.addManager(sessionkit.Config{Keys: keys, Store: st, CacheBytes: cache, Now: frozen}); err != nil {
 			closeStore()
 			return nil, err
 		}
-		f.managers = append(f.managers, m)
-		f.cacheStats = append(f.cacheStats, g.Cache)
 	}
 	f.close = func() {
 		for _, m := range f.managers {
