@@ -15,6 +15,9 @@
 // to change), so that the home page shows refreshes happen; it is for
 // development only and MUST NOT be used in production.
 //
+// GET /metrics serves sessionkit's metrics in Prometheus's text format
+// (docs/observability.md has the queries to start with).
+//
 // Environment:
 //
 //	SESSIONKIT_ADDR                 listen address (default 127.0.0.1:8080)
