@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,7 +72,13 @@ func TestKeySetWaitHonoursRequestContext(t *testing.T) {
 // at once, without a fetch.
 func TestKeySetUnknownKIDRateLimited(t *testing.T) {
 	jwks := newJWKSServer(t, rsaSigner())
-	v := mustVerifier(t, testConfig(testclock.New(t0), jwks.URL))
+	cfg := testConfig(testclock.New(t0), jwks.URL)
+	var unknown atomic.Int32
+	cfg.OnUnknownKey = func() { unknown.Add(1) }
+	v := mustVerifier(t, cfg)
+	if got := v.Keys(); got != 1 {
+		t.Errorf("keys held: got %d, want 1", got)
+	}
 	start := jwks.Hits.Load()
 	for i := 0; i < 5; i++ {
 		if err := verifyErr(v, signer{KID: "unknown", Alg: "RS256", Key: rsaKeyOnce()}.Mint(t, claimsFor(t0))); err == nil {
@@ -80,6 +87,9 @@ func TestKeySetUnknownKIDRateLimited(t *testing.T) {
 	}
 	if got := jwks.Hits.Load() - start; got != 1 {
 		t.Errorf("fetches: got %d, want 1", got)
+	}
+	if got := unknown.Load(); got != 1 {
+		t.Errorf("OnUnknownKey: got %d calls, want 1, for the one fetch", got)
 	}
 }
 
