@@ -27,6 +27,8 @@ type Document struct {
 	UserInfoEndpoint      string   `json:"userinfo_endpoint"`
 	JWKSURI               string   `json:"jwks_uri"`
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
+	RevocationEndpoint    string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint string   `json:"introspection_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 	// ResponseIss: the provider puts "iss" in its authorization responses (RFC 9207).
@@ -41,16 +43,27 @@ type Endpoints struct {
 	TokenURL    string
 	UserInfoURL string
 	JWKSURL     string
+	// IntrospectionURL is the introspection endpoint: a URL, Discover for
+	// the discovered one, or empty for none.
+	IntrospectionURL string
 }
+
+// Discover as Endpoints.IntrospectionURL takes the endpoint from discovery.
+const Discover = "discovery"
 
 // Resolve returns the provider's metadata: the endpoints configured, the
 // others discovered from Issuer + "/.well-known/openid-configuration" when
-// there is an issuer and the authorization, token or JWKS endpoint is left
-// to discovery. Without a discovery document, TokenAuthMethods is nil.
+// there is an issuer and the authorization, token, JWKS or introspection
+// endpoint is left to discovery. Without a discovery document,
+// TokenAuthMethods is nil and there is no end-session or revocation
+// endpoint.
 func Resolve(ctx context.Context, client *http.Client, e Endpoints) (Document, error) {
 	meta := Document{Issuer: e.Issuer, AuthorizationEndpoint: e.AuthURL, TokenEndpoint: e.TokenURL,
 		UserInfoEndpoint: e.UserInfoURL, JWKSURI: e.JWKSURL}
-	if e.Issuer == "" || (e.AuthURL != "" && e.TokenURL != "" && e.JWKSURL != "") {
+	if e.IntrospectionURL != Discover {
+		meta.IntrospectionEndpoint = e.IntrospectionURL
+	}
+	if e.Issuer == "" || (e.AuthURL != "" && e.TokenURL != "" && e.JWKSURL != "" && e.IntrospectionURL != Discover) {
 		return meta, nil
 	}
 	d, err := Fetch(ctx, client, e)
@@ -66,7 +79,10 @@ func Resolve(ctx context.Context, client *http.Client, e Endpoints) (Document, e
 	set(&meta.TokenEndpoint, d.TokenEndpoint)
 	set(&meta.UserInfoEndpoint, d.UserInfoEndpoint)
 	set(&meta.JWKSURI, d.JWKSURI)
-	meta.EndSessionEndpoint = d.EndSessionEndpoint
+	meta.EndSessionEndpoint, meta.RevocationEndpoint = d.EndSessionEndpoint, d.RevocationEndpoint
+	if e.IntrospectionURL == Discover {
+		meta.IntrospectionEndpoint = d.IntrospectionEndpoint
+	}
 	meta.CodeChallengeMethods = d.CodeChallengeMethods
 	meta.TokenAuthMethods = d.TokenAuthMethods
 	meta.ResponseIss = d.ResponseIss
@@ -132,6 +148,8 @@ func (d *Document) checkEndpoints(e Endpoints) error {
 		{"jwks_uri", &d.JWKSURI, e.JWKSURL != "", true},
 		{"userinfo_endpoint", &d.UserInfoEndpoint, false, false},
 		{"end_session_endpoint", &d.EndSessionEndpoint, false, false},
+		{"revocation_endpoint", &d.RevocationEndpoint, false, false},
+		{"introspection_endpoint", &d.IntrospectionEndpoint, e.IntrospectionURL != Discover, false},
 	}
 	for _, u := range urls {
 		switch {
@@ -179,9 +197,12 @@ func (e Endpoints) Check() (field, reason string, err error) {
 	if e.Issuer == "" && (e.AuthURL == "" || e.TokenURL == "") {
 		return "Issuer", "is required unless AuthURL and TokenURL are both set", nil
 	}
+	if e.Issuer == "" && e.IntrospectionURL == Discover {
+		return "IntrospectionURL", "cannot be discovered without an Issuer", nil
+	}
 	for _, u := range [...]struct{ field, raw string }{{"Issuer", e.Issuer}, {"AuthURL", e.AuthURL},
-		{"TokenURL", e.TokenURL}, {"UserInfoURL", e.UserInfoURL}, {"JWKSURL", e.JWKSURL}} {
-		if u.raw == "" {
+		{"TokenURL", e.TokenURL}, {"UserInfoURL", e.UserInfoURL}, {"JWKSURL", e.JWKSURL}, {"IntrospectionURL", e.IntrospectionURL}} {
+		if u.raw == "" || u.raw == Discover {
 			continue
 		}
 		if err := safeurl.Check(u.raw); err != nil {

@@ -1,0 +1,141 @@
+// Package introspect verifies opaque access tokens by asking their
+// providers (OAuth 2.0 Token Introspection, RFC 7662): one question per
+// token at a time, answers that a token is not active remembered briefly,
+// and the questions of a process bounded by a rate limit. Remembering the
+// active ones is the caller's: it caches what it builds from them.
+package introspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/sessionkit/sessionkit/internal/credcache"
+	"github.com/sessionkit/sessionkit/internal/oidc"
+	"github.com/sessionkit/sessionkit/internal/refresh"
+)
+
+// The bounds of what a Verifier remembers and asks.
+const (
+	// MaxActiveAge is the longest an active answer may be relied on
+	// (Result.Until), however late the token expires: a token revoked at
+	// the provider is refused at most this long after.
+	MaxActiveAge = time.Minute
+	// InactiveAge is how long an inactive answer is remembered.
+	InactiveAge = 10 * time.Second
+	// PerSecond is how many introspections a Verifier sends a second, in
+	// bursts of as many.
+	PerSecond = 100
+	// inactiveBytes is the memory budget of the inactive answers.
+	inactiveBytes = 1 << 20
+	inactiveEntry = 64
+)
+
+// Errors of Verify. The caller wraps them in its own, which names the
+// library.
+var (
+	// ErrInactive: every provider said the token is not active.
+	ErrInactive = errors.New("the token is not active")
+	// ErrLimited: the rate limit refused a new introspection.
+	ErrLimited = errors.New("too many token introspections")
+)
+
+// Endpoint resolves a provider's introspection endpoint and the client
+// authentication it takes.
+type Endpoint func(ctx context.Context) (url string, auth oidc.ClientAuth, err error)
+
+// Result is an active token's introspection.
+type Result struct {
+	Claims map[string]any // the answer's members, "active" left out; shared, read-only
+	Until  time.Time      // when to ask again: the token's exp, within MaxActiveAge
+}
+
+// Verifier verifies opaque tokens at its endpoints, in order: the first
+// that says a token is active wins. It is safe for concurrent use.
+type Verifier struct {
+	ctx       context.Context // ends at Close: the flights' parent
+	cancel    context.CancelFunc
+	endpoints []Endpoint
+	client    *http.Client
+	timeout   time.Duration
+	now       func() time.Time
+	flights   *refresh.Group[Result]
+	hash      credcache.Hasher
+	inactive  *credcache.Cache[struct{}]
+	limit     *rate.Limiter
+}
+
+// New returns a Verifier asking endpoints through client; each question
+// and each caller's wait is bounded by timeout.
+func New(endpoints []Endpoint, client *http.Client, timeout time.Duration, now func() time.Time) *Verifier {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Verifier{ctx: ctx, cancel: cancel, endpoints: endpoints, client: client, timeout: timeout, now: now,
+		flights: refresh.NewGroup[Result](timeout, nil), hash: credcache.NewHasher(),
+		inactive: credcache.New[struct{}](inactiveBytes), limit: rate.NewLimiter(PerSecond, PerSecond)}
+}
+
+// Close cancels the running introspections and waits for them to end.
+func (v *Verifier) Close() {
+	v.cancel()
+	v.flights.Close()
+}
+
+// Verify returns the introspection of token: a Result when active,
+// ErrInactive (remembered InactiveAge) when not, or why no provider could
+// say (ErrLimited, refresh.ErrWaitTimeout, refresh.ErrAbandoned, a
+// provider's failure).
+func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
+	k := v.hash.Sum([]string{token})
+	if _, ok := v.inactive.Get(k, v.now()); ok {
+		return Result{}, ErrInactive
+	}
+	return v.flights.Do(ctx, fmt.Sprint(k), func() (Result, error) {
+		if !v.limit.Allow() {
+			return Result{}, ErrLimited
+		}
+		ictx, cancel := context.WithTimeout(v.ctx, v.timeout)
+		defer cancel()
+		r, err := v.ask(ictx, token)
+		if errors.Is(err, ErrInactive) {
+			now := v.now()
+			v.inactive.Put(k, inactiveEntry, now.Add(InactiveAge), now, func() struct{} { return struct{}{} })
+		}
+		return r, err
+	})
+}
+
+// ask asks each endpoint in turn until one says token is active.
+func (v *Verifier) ask(ctx context.Context, token string) (Result, error) {
+	var errs []error
+	for _, e := range v.endpoints {
+		endpoint, auth, err := e(ctx)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		in, err := oidc.Introspect(ctx, v.client, endpoint, auth, token)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case in.Active:
+			return Result{Claims: in.Claims, Until: v.until(in.Expiry)}, nil
+		}
+	}
+	if len(errs) > 0 {
+		return Result{}, errors.Join(errs...)
+	}
+	return Result{}, ErrInactive
+}
+
+// until is when an active answer for a token expiring at exp runs out.
+func (v *Verifier) until(exp time.Time) time.Time {
+	limit := v.now().Add(MaxActiveAge)
+	if exp.IsZero() || exp.After(limit) {
+		return limit
+	}
+	return exp
+}

@@ -1,0 +1,185 @@
+package introspect
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sessionkit/sessionkit/internal/oidc"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// provider answers introspections from its table of active tokens, each
+// after delay, counting them.
+type provider struct {
+	*httptest.Server
+	calls  atomic.Int32
+	mu     sync.Mutex
+	active map[string]string // token -> the answer's JSON
+}
+
+func newProvider(t *testing.T, delay time.Duration, active map[string]string) *provider {
+	t.Helper()
+	p := &provider{active: active}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.calls.Add(1)
+		time.Sleep(delay)
+		p.mu.Lock()
+		body, ok := p.active[r.PostFormValue("token")]
+		p.mu.Unlock()
+		if !ok {
+			body = `{"active":false}`
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *provider) endpoint() Endpoint {
+	return func(context.Context) (string, oidc.ClientAuth, error) { return p.URL, oidc.ClientAuth{ID: "api"}, nil }
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestVerify(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	soon := clk.t.Add(20 * time.Second).Unix()
+	late := clk.t.Add(time.Hour).Unix()
+	p := newProvider(t, 0, map[string]string{
+		"soon": `{"active":true,"sub":"u1","exp":` + itoa(soon) + `}`,
+		"late": `{"active":true,"sub":"u2","exp":` + itoa(late) + `}`,
+	})
+	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, clk.now)
+	defer v.Close()
+	tests := []struct {
+		name      string
+		token     string
+		wantUntil time.Time
+		wantErr   error
+	}{
+		{name: "active until exp", token: "soon", wantUntil: time.Unix(soon, 0)},
+		{name: "active within the maximum", token: "late", wantUntil: clk.t.Add(MaxActiveAge)},
+		{name: "inactive", token: "nope", wantErr: ErrInactive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := v.Verify(context.Background(), tt.token)
+			if !errors.Is(err, tt.wantErr) || !r.Until.Equal(tt.wantUntil) {
+				t.Fatalf("got %+v, %v; want until %v, %v", r, err, tt.wantUntil, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestVerifyRemembersInactiveBriefly(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	p := newProvider(t, 0, map[string]string{})
+	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, clk.now)
+	defer v.Close()
+	for range 3 {
+		if _, err := v.Verify(context.Background(), "tok"); !errors.Is(err, ErrInactive) {
+			t.Fatalf("got %v, want ErrInactive", err)
+		}
+	}
+	if n := p.calls.Load(); n != 1 {
+		t.Fatalf("within InactiveAge: got %d introspections, want 1", n)
+	}
+	p.mu.Lock()
+	p.active["tok"] = `{"active":true,"sub":"u1"}`
+	p.mu.Unlock()
+	clk.add(InactiveAge)
+	if _, err := v.Verify(context.Background(), "tok"); err != nil {
+		t.Fatalf("after InactiveAge: got %v, want the active answer", err)
+	}
+}
+
+func TestVerifyOneFlightPerToken(t *testing.T) {
+	p := newProvider(t, 100*time.Millisecond, map[string]string{"tok": `{"active":true,"sub":"u1"}`})
+	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, time.Now)
+	defer v.Close()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if r, err := v.Verify(context.Background(), "tok"); err != nil || r.Claims["sub"] != "u1" {
+				t.Errorf("got %+v, %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := p.calls.Load(); n != 1 {
+		t.Fatalf("got %d introspections, want 1", n)
+	}
+}
+
+func TestVerifyEndpointsInOrder(t *testing.T) {
+	a := newProvider(t, 0, map[string]string{})
+	b := newProvider(t, 0, map[string]string{"tok": `{"active":true,"sub":"at-b"}`})
+	broken := func(context.Context) (string, oidc.ClientAuth, error) {
+		return "", oidc.ClientAuth{}, errors.New("discovery failed")
+	}
+	tests := []struct {
+		name      string
+		endpoints []Endpoint
+		wantSub   any
+		wantErr   bool
+	}{
+		{name: "the second knows it", endpoints: []Endpoint{a.endpoint(), b.endpoint()}, wantSub: "at-b"},
+		{name: "a broken one is passed", endpoints: []Endpoint{broken, b.endpoint()}, wantSub: "at-b"},
+		{name: "no answer is not inactive", endpoints: []Endpoint{a.endpoint(), broken}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := New(tt.endpoints, http.DefaultClient, 5*time.Second, time.Now)
+			defer v.Close()
+			r, err := v.Verify(context.Background(), "tok")
+			if (err != nil) != tt.wantErr || errors.Is(err, ErrInactive) || r.Claims["sub"] != tt.wantSub {
+				t.Fatalf("got %+v, %v; want sub %v, error %v (not ErrInactive)", r, err, tt.wantSub, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestVerifyRateLimit(t *testing.T) {
+	p := newProvider(t, 0, map[string]string{})
+	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, time.Now)
+	defer v.Close()
+	limited := 0
+	for i := range PerSecond + 20 {
+		if _, err := v.Verify(context.Background(), "tok-"+itoa(int64(i))); errors.Is(err, ErrLimited) {
+			limited++
+		}
+	}
+	if limited == 0 || int(p.calls.Load()) > PerSecond+50 {
+		t.Fatalf("got %d refused and %d sent, want some refused and at most about %d sent", limited, p.calls.Load(), PerSecond)
+	}
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
