@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"cmp"
 	"net/http"
 
 	"github.com/sessionkit/sessionkit/internal/page"
@@ -25,9 +26,14 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 		}
 		return
 	}
-	if err := h.m.SignOut(w, r); err != nil {
+	s, cw, err := h.m.verbs.signOut(r)
+	cw.Apply(w.Header())
+	if err != nil {
 		h.fail(w, r, &handlerError{http.StatusInternalServerError, "SignOutError", "the session could not be cleared"}, wantJSON)
 		return
+	}
+	if s != nil { // on to the provider's end-session endpoint, which returns to cb
+		cb = cmp.Or(h.m.endSessionURL(r.Context(), s, cb), cb)
 	}
 	h.redirect(w, r, cb, wantJSON)
 }

@@ -26,7 +26,7 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, p SignInParams)
 // and the error, wrapping ErrStoreUnavailable, is returned. A bearer JWT
 // cannot be signed out: it stays valid until it expires.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
-	cw, err := m.verbs.signOut(r)
+	_, cw, err := m.verbs.signOut(r)
 	cw.Apply(w.Header())
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/cookie"
+	"github.com/sessionkit/sessionkit/internal/introspect"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 )
 
@@ -121,8 +122,9 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 type reader struct {
 	now       func() time.Time
 	cookies   *cookieCodec        // nil when Config.Keys is empty
-	bearer    *jwtverify.Verifier // nil without Config.Bearer
-	jwt       *JWTConfig          // Config.Bearer with its defaults; nil without it
+	bearer    *jwtverify.Verifier  // nil without Config.Bearer
+	opaque    *introspect.Verifier // nil without a Provider.IntrospectionURL
+	jwt       *JWTConfig           // Config.Bearer with its defaults; nil without it
 	cache     *credCache          // nil when disabled
 	hooks     *hooks
 	clientIDs []string        // the audience of the providers' ID tokens
@@ -151,7 +153,7 @@ func (rd *reader) decode(r *http.Request) decoded {
 			p.consider(d)
 		}
 	}
-	if rd.bearer != nil && !p.won {
+	if (rd.bearer != nil || rd.opaque != nil) && !p.won {
 		if d, ok := rd.decodeBearer(r, now); ok {
 			p.consider(d)
 		}
@@ -190,15 +192,17 @@ func (p *picker) consider(d decoded) {
 	}
 }
 
-// decodeBearer decodes r's bearer JWT or JWT cookie; ok: r has either.
+// decodeBearer decodes r's bearer token or JWT cookie; ok: r has either.
 func (rd *reader) decodeBearer(r *http.Request, now time.Time) (d decoded, ok bool) {
 	tok, err := bearerToken(r)
 	switch {
 	case err != nil:
 		return decoded{err: err}, true
-	case tok != "":
+	case tok != "" && rd.opaque != nil && strings.Count(tok, ".") != 2:
+		return rd.decodeOpaque(r.Context(), tok, now), true
+	case tok != "" && rd.bearer != nil:
 		return rd.decodeJWT(r.Context(), tok, SourceBearer, now), true
-	case rd.jwt.CookieName != "" && len(r.Header["Authorization"]) == 0:
+	case rd.jwt != nil && rd.jwt.CookieName != "" && len(r.Header["Authorization"]) == 0:
 		if c, err := r.Cookie(rd.jwt.CookieName); err == nil && c.Value != "" {
 			return rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now), true
 		}
@@ -274,6 +278,26 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 	}
 	return rd.verifyJWT(ctx, raw, src, gen, ck, now)
+}
+
+// decodeOpaque verifies a bearer token that is not a JWT by introspection,
+// or finds it in the cache (with gen 0: a JWT's key never matches).
+func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) decoded {
+	ck := rd.cache.key([]string{raw})
+	s := rd.cache.get(SourceBearer, 0, ck, now)
+	if s == nil {
+		res, err := rd.opaque.Verify(ctx, raw)
+		if err != nil {
+			return decoded{err: fmt.Errorf("%w: %w", ErrInvalidToken, err)}
+		}
+		s = sessionFromClaims(res.Claims, raw, SourceBearer, now)
+		rd.cache.put(SourceBearer, 0, ck, s, res.Until, now)
+	}
+	if rd.jwt != nil && rd.jwt.SessionFromClaims != nil {
+		c := s.Clone()
+		return rd.runClaimsHook(ctx, c.Claims(), c, raw, SourceBearer, nil)
+	}
+	return decoded{session: s, shared: true}
 }
 
 // verifyJWT verifies raw and caches the session it yields.

@@ -8,8 +8,10 @@ import (
 	"sync"
 
 	"github.com/sessionkit/sessionkit/internal/flow"
+	"github.com/sessionkit/sessionkit/internal/introspect"
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
 	"github.com/sessionkit/sessionkit/internal/obs"
+	"github.com/sessionkit/sessionkit/internal/oidc"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 )
 
@@ -31,6 +33,7 @@ type Manager struct {
 	// usedStates records finished sign-in callbacks when there is no Store.
 	usedStates *flow.Used
 	client     *http.Client // size-limited, for every outgoing request
+	revoker    *oidc.Revoker
 	ctx        context.Context
 	cancel     context.CancelFunc
 	unregister func() // undoes Observer.Register
@@ -68,6 +71,7 @@ func New(cfg Config) (*Manager, error) {
 	m.cache = newCredCache(s.CacheBytes)
 	m.unregister = o.Register(m.cache.v().Stats)
 	m.stored = newStoredSessions(&s, m.cache, m.cookies)
+	m.revoker, m.stored.revoke = oidc.NewRevoker(m.client, s.FetchTimeout, s.Logger), m.revokeRefreshTokens
 	m.refresher = newRefresher(m)
 	for i, p := range s.Providers {
 		m.providers = append(m.providers, &provider{cfg: p, m: m, field: fmt.Sprintf("Providers[%d]", i)})
@@ -79,7 +83,7 @@ func New(cfg Config) (*Manager, error) {
 		}
 	}
 	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache,
-		hooks: m.hooks, clientIDs: clientIDs(m.cfg.Providers)}
+		hooks: m.hooks, clientIDs: clientIDs(m.cfg.Providers), opaque: m.introspector()}
 	if m.cfg.Store != nil {
 		m.reader.stored = m.stored
 	}
@@ -111,6 +115,21 @@ func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifi
 	return v, nil
 }
 
+// introspector verifies opaque bearer tokens at the providers with an
+// IntrospectionURL; nil without one.
+func (m *Manager) introspector() *introspect.Verifier {
+	var eps []introspect.Endpoint
+	for _, p := range m.providers {
+		if p.cfg.IntrospectionURL != "" {
+			eps = append(eps, p.endpoint(func(d *oidc.Document) string { return d.IntrospectionEndpoint }))
+		}
+	}
+	if eps == nil {
+		return nil
+	}
+	return introspect.New(eps, m.client, m.cfg.FetchTimeout, m.cfg.Now)
+}
+
 var errManagerClosed = errors.New("sessionkit: manager closed")
 
 // Close stops the Manager's background work (JWKS refreshes) and waits
@@ -121,9 +140,11 @@ func (m *Manager) Close() error {
 	m.closed = true
 	verifiers := m.verifiers
 	m.mu.Unlock()
+	m.revoker.Close()
 	m.cancel()
 	m.unregister()
 	m.refresher.close()
+	m.reader.opaque.Close()
 	for _, v := range verifiers {
 		v.Wait()
 	}

@@ -61,7 +61,7 @@ func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, e
 		return nil
 	}, false)
 	if errors.Is(err, errLastSignIn) {
-		cw, err = v.signOut(r)
+		_, cw, err = v.signOut(r)
 		return nil, cw, err
 	}
 	return s, cw, err

@@ -206,29 +206,29 @@ func mergeUser(dst, src *User) {
 	dst.PhoneVerified = dst.PhoneVerified || src.PhoneVerified
 }
 
-// signOut is SignOut.
-func (v *verbs) signOut(r *http.Request) (cookieWrite, error) {
+// signOut is SignOut; s is the session it ended, or nil.
+func (v *verbs) signOut(r *http.Request) (s *Session, cw cookieWrite, serr error) {
 	if v.cookies == nil {
-		return cookieWrite{}, errCookiesDisabled
+		return nil, cookieWrite{}, errCookiesDisabled
 	}
-	s := v.signedOut(r)
-	if s != nil {
+	if s = v.signedOut(r); s != nil {
 		v.minter.forget(s.ID)
 	}
-	var serr error
 	if parts, ok := v.cookies.parts(r); ok {
 		if v.store != nil {
-			serr = v.endStored(r.Context(), parts)
+			serr = v.endStored(r.Context(), parts) // revokes its refresh tokens
 		}
 		v.sessions.cache.evict(parts)
 	}
-	cw := v.cookies.jar.Clearing(r)
+	cw = v.cookies.jar.Clearing(r)
 	if s != nil && serr == nil && v.store != nil {
 		s.Status = StatusEnded
+	} else if s != nil && v.store == nil {
+		v.sessions.revoke(s.heldSignIns())
 	}
 	v.hooks.obs.SignOut(r.Context(), s != nil)
 	v.hooks.session(r.Context(), "OnSignOut", v.hooks.cb.OnSignOut, s)
-	return cw, serr
+	return s, cw, serr
 }
 
 // signedOut is r's cookie session, its own copy, or nil.

@@ -46,6 +46,7 @@ type storedSessions struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	idle    time.Duration // Config.IdleTimeout
+	revoke  func(ended []SignIn)
 }
 
 func newStoredSessions(cfg *settings, cache *credCache, cookies *cookieCodec) *storedSessions {
@@ -218,7 +219,7 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	s, st = cur.s, cur.st
 	now := ss.now()
 	s.Status = statusAt(s, now)
-	prev := st.meta
+	prev, held := st.meta, s.heldSignIns()
 	changed, err := f(s, &st.meta, now)
 	if err != nil || !changed {
 		return s, st, true, err
@@ -230,6 +231,7 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	}
 	switch {
 	case err == nil:
+		ss.revoke(s.ended(held))
 		return s, st, true, nil
 	case errors.Is(err, store.ErrConflict):
 		return nil, nil, false, nil

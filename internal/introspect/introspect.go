@@ -78,8 +78,12 @@ func New(endpoints []Endpoint, client *http.Client, timeout time.Duration, now f
 		inactive: credcache.New[struct{}](inactiveBytes), limit: rate.NewLimiter(PerSecond, PerSecond)}
 }
 
-// Close cancels the running introspections and waits for them to end.
+// Close cancels the running introspections and waits for them to end. A
+// nil Verifier does nothing.
 func (v *Verifier) Close() {
+	if v == nil {
+		return
+	}
 	v.cancel()
 	v.flights.Close()
 }
