@@ -62,6 +62,9 @@ type Client struct {
 	// RedirectURIs must match the authorization request's redirect_uri
 	// exactly; http URIs are accepted.
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are where end_session may send the browser
+	// back to (post_logout_redirect_uri), matched exactly.
+	PostLogoutRedirectURIs []string
 }
 
 // Config configures a Provider.
@@ -88,6 +91,10 @@ type Config struct {
 	// authorization request whose prompt lacks "consent", as OpenID Connect
 	// Core 11 lets a provider do: no refresh token is then issued.
 	OfflineAccessNeedsConsent bool
+	// RememberLogin, when set, keeps a browser signed in at the provider
+	// (a cookie): its later authorization requests skip the login page,
+	// unless they ask prompt=login or select_account, until end_session.
+	RememberLogin bool
 }
 
 // DefaultUsers are the accounts of a provider configured without Users.
@@ -109,6 +116,7 @@ type Provider struct {
 	codeCalls    atomic.Int64
 	refreshCalls atomic.Int64
 	ext          extensions
+	received     received
 }
 
 // New returns a provider for issuer, the URL it is served at (scheme, host
@@ -152,14 +160,20 @@ func New(issuer string, cfg Config) (*Provider, error) {
 	p := &Provider{issuer: u.Scheme + "://" + u.Host, users: cfg.Users}
 	p.ext.cfg = cfg
 	p.store = &rotatingStore{
-		Storage:   storage.NewStorageWithClients(users, clients),
-		accessTTL: cfg.AccessTokenTTL,
-		idTTL:     cfg.IDTokenTTL,
-		noProfile: cfg.IDTokenWithoutProfile,
-		retired:   map[string]string{},
-		current:   map[string]string{},
-		family:    map[string]string{},
-		client:    map[string]string{},
+		Storage:    storage.NewStorageWithClients(users, clients),
+		accessTTL:  cfg.AccessTokenTTL,
+		idTTL:      cfg.IDTokenTTL,
+		noProfile:  cfg.IDTokenWithoutProfile,
+		retired:    map[string]string{},
+		current:    map[string]string{},
+		family:     map[string]string{},
+		client:     map[string]string{},
+		users:      users,
+		logins:     logins{remember: cfg.RememberLogin, user: map[string]string{}},
+		postLogout: map[string][]string{},
+	}
+	for _, c := range cfg.Clients {
+		p.store.postLogout[c.ID] = c.PostLogoutRedirectURIs
 	}
 	opCfg := &op.Config{
 		CryptoKey:             sha256.Sum256([]byte(p.issuer + " devoidc")),
@@ -177,7 +191,11 @@ func New(issuer string, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("devoidc: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) { p.login(w, r, cfg.AutoLogin) })
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		if !p.store.resumeLogin(w, r) {
+			p.login(w, r, cfg.AutoLogin)
+		}
+	})
 	mux.Handle("/", provider)
 	p.handler = mux
 	return p, nil
@@ -188,6 +206,7 @@ func (p *Provider) Issuer() string { return p.issuer }
 
 // ServeHTTP serves the provider's endpoints.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.received.record(r)
 	if r.URL.Path == "/oauth/token" && r.Method == http.MethodPost {
 		switch r.PostFormValue("grant_type") {
 		case "authorization_code":
@@ -243,6 +262,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request, auto string) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	p.store.rememberLogin(w, username)
 	http.Redirect(w, r, "/authorize/callback?id="+url.QueryEscape(id), http.StatusFound)
 }
 
@@ -262,6 +282,10 @@ type rotatingStore struct {
 	accessTTL, idTTL time.Duration
 	noProfile        bool // IDTokenWithoutProfile
 
+	users      userStore
+	logins     logins
+	postLogout map[string][]string // client ID -> post-logout redirect URIs
+
 	mu      sync.Mutex
 	retired map[string]string // rotated-out refresh token -> family
 	current map[string]string // family -> live refresh token
@@ -271,9 +295,12 @@ type rotatingStore struct {
 
 type devClient struct {
 	op.Client
-	idTTL     time.Duration
-	noProfile bool
+	idTTL      time.Duration
+	noProfile  bool
+	postLogout []string
 }
+
+func (c devClient) PostLogoutRedirectURIs() []string { return c.postLogout }
 
 func (c devClient) LoginURL(id string) string            { return "/login?id=" + url.QueryEscape(id) }
 func (c devClient) IDTokenLifetime() time.Duration       { return c.idTTL }
@@ -284,7 +311,7 @@ func (s *rotatingStore) GetClientByClientID(ctx context.Context, id string) (op.
 	if err != nil {
 		return nil, err
 	}
-	return devClient{Client: c, idTTL: s.idTTL, noProfile: s.noProfile}, nil
+	return devClient{Client: c, idTTL: s.idTTL, noProfile: s.noProfile, postLogout: s.postLogout[id]}, nil
 }
 
 // completeLogin marks auth request id as authenticated by username.
