@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sessionkit/sessionkit/devoidc"
 )
 
 // chromium finds a Chromium or Chrome binary.
@@ -37,11 +39,12 @@ const browserTokenTTL = "4s"
 // page sends it to sign in, it picks Ada on devoidc's login page, sees the
 // protected page and the home page, the client page's polling shows the
 // session, /api/me answers it, reloading the home page refreshes the
-// access token, and it signs out.
+// access token, and it signs out, at the provider too: signing in again
+// shows the provider's login page, which a remembered login would skip.
 func TestBrowser(t *testing.T) {
 	bin, ok := chromium()
 	requireTool(t, ok, "Chromium is not installed (apt-get install chromium)")
-	d := startDemoWith(t, options{devTokenTTL: browserTokenTTL}) // devoidc shows its login page
+	d := startDemoWith(t, options{devTokenTTL: browserTokenTTL, logout: true}) // devoidc shows its login page
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
@@ -258,8 +261,24 @@ func TestBrowser(t *testing.T) {
 	do("sign out", chromedp.Navigate(d.URL+"/"), chromedp.Click(css("a#signout")),
 		chromedp.WaitVisible(css("button#signout")), chromedp.Click(css("button#signout")),
 		chromedp.WaitVisible(css("#signed-out")))
+	if loc := location(); !strings.HasPrefix(loc, d.URL+"/?state=") {
+		t.Fatalf("after sign-out: got %s, want the provider to have sent the browser back to %s/ with the state", loc, d.URL)
+	}
+	if got := d.idp.Received(devoidc.EndSessionPath); len(got) != 1 || got[0].Get("id_token_hint") == "" {
+		t.Fatalf("the provider's end-session requests: got %v, want one with an id_token_hint", got)
+	}
 	do("poll the session signed out", chromedp.Navigate(d.URL+"/client"), pollStatus("unauthenticated"))
 	do("open the protected page signed out", chromedp.Navigate(d.URL+"/protected"), chromedp.WaitVisible(css("#signin-oidc")))
+	do("sign in again", chromedp.Click(css("#signin-oidc")), chromedp.WaitVisible(css("#login-ada")))
+	if loc := location(); !strings.HasPrefix(loc, d.Issuer+"/login") {
+		t.Fatalf("signing in again: got %s, want the provider's login page", loc)
+	}
+	// Both accounts' refresh tokens were revoked at the provider.
+	for deadline := time.Now().Add(5 * time.Second); len(d.idp.Received(devoidc.RevocationPath)) < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("revocations at the provider: got %d, want 2", len(d.idp.Received(devoidc.RevocationPath)))
+		}
+	}
 }
 
 // The demo's look, as the stylesheet static/demo.css sets it.

@@ -87,6 +87,7 @@ func main() {
 		redisURL:     os.Getenv("SESSIONKIT_REDIS_URL"),
 		store:        os.Getenv("SESSIONKIT_STORE"),
 		devTokenTTL:  os.Getenv("SESSIONKIT_DEV_TOKEN_TTL"),
+		logout:       os.Getenv("SESSIONKIT_OIDC_LOGOUT") == "true",
 	}); err != nil {
 		logger.Error("demo stopped", "error", err)
 		os.Exit(1)
@@ -104,6 +105,7 @@ type options struct {
 	redisURL                       string // SESSIONKIT_REDIS_URL
 	redisPrefix                    string // redisstore's key prefix (tests); default redisstore.DefaultPrefix
 	timeouts                       serverTimeouts
+	logout                         bool // SESSIONKIT_OIDC_LOGOUT=true: sign-out signs out at the provider too
 }
 
 // serverTimeouts bound how long a client may hold a connection: reading the
@@ -221,13 +223,15 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	keys := []byte(secret)
 	provider := sessionkit.Provider{ID: "oidc", Name: "OpenID Connect",
 		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
-		Scopes: []string{"openid", "profile", "email", "offline_access"}}
+		Scopes: []string{"openid", "profile", "email", "offline_access"}, Logout: o.logout, IntrospectionURL: "discovery"}
 	if o.issuer == "" {
 		provider.Name, provider.ClientID, provider.ClientSecret = "Development provider (devoidc)", "demo", rand.Text()
 		d.idp, err = devoidc.Listen("127.0.0.1:0", devoidc.Config{
-			Clients:        []devoidc.Client{{ID: provider.ClientID, Secret: provider.ClientSecret, RedirectURIs: []string{d.URL + "/api/auth/callback/oidc"}}},
+			Clients: []devoidc.Client{{ID: provider.ClientID, Secret: provider.ClientSecret,
+				RedirectURIs: []string{d.URL + "/api/auth/callback/oidc"}, PostLogoutRedirectURIs: []string{d.URL + "/"}}},
 			AccessTokenTTL: ttl,
 			AutoLogin:      o.autoLogin,
+			RememberLogin:  true, // as real providers do: signing in again skips the login page
 		})
 		if err != nil {
 			return nil, err
@@ -248,11 +252,10 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	logger.Info("sessions", "kept_in", storeName)
 	client := &http.Client{Transport: d.tr, Timeout: 10 * time.Second}
 
-	// /api/me also accepts the provider's JWT access tokens as bearer
-	// credentials: RFC 9068 tokens only (typ at+jwt) whose audience is this
-	// client, never its ID tokens. devoidc, like many providers, issues
-	// opaque access tokens, which the bearer path refuses: with it, /api/me
-	// answers cookie sessions only.
+	// /api/me also accepts the provider's access tokens as bearer
+	// credentials: JWTs of RFC 9068 only (typ at+jwt) whose audience is this
+	// client, never its ID tokens; opaque ones (devoidc's, as many
+	// providers') by introspection at the provider.
 	var bearer *sessionkit.JWTConfig
 	if jwks, err := discoverJWKS(ctx, client, provider.Issuer); err != nil {
 		logger.Warn("bearer tokens disabled: the provider's JWKS could not be discovered", "error", err)

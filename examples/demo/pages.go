@@ -111,7 +111,7 @@ refreshes it once half its lifetime has passed (or it expires within a minute). 
 {{if eq .ID $.S.SignIn.ID}}<span class="active-account">(active)</span>{{else}}<form class="auth-post inline" method="post" action="/api/auth/switch">
 <input type="hidden" name="signInId" value="{{.ID}}"><button type="submit" class="switch-account secondary">Switch to this account</button></form>{{end}}</li>
 {{end}}</ul>
-<p><a id="add-account" href="/api/auth/signin/oidc?addAccount=true&amp;callbackUrl=%2F">Add another account</a> ·
+<p><a id="add-account" href="/api/auth/signin/oidc?addAccount=true&amp;prompt=select_account&amp;callbackUrl=%2F">Add another account</a> ·
 <a id="signout" href="/api/auth/signout?callbackUrl=%2F">Sign out</a></p>
 </section>
 <script src="/static/home.js"></script>

@@ -1,0 +1,170 @@
+package sessionkit
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// providerEndpoints is a provider's discovery document, revocation and
+// introspection endpoints, recording the forms they receive.
+type providerEndpoints struct {
+	*httptest.Server
+	mu       sync.Mutex
+	forms    map[string][]url.Values // path -> forms received
+	active   map[string]string       // token -> introspection answer
+	endpoint map[string]string       // extra discovery members
+}
+
+func newProviderEndpoints(t *testing.T, endpoint map[string]string, active map[string]string) *providerEndpoints {
+	t.Helper()
+	p := &providerEndpoints{forms: map[string][]url.Values{}, active: active, endpoint: endpoint}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			doc := goodDoc(p.URL).(map[string]any)
+			for k, v := range p.endpoint {
+				doc[k] = p.URL + v
+			}
+			_ = json.NewEncoder(w).Encode(doc)
+			return
+		}
+		_ = r.ParseForm()
+		p.mu.Lock()
+		p.forms[r.URL.Path] = append(p.forms[r.URL.Path], r.PostForm)
+		body, ok := p.active[r.PostForm.Get("token")]
+		p.mu.Unlock()
+		if !ok {
+			body = `{"active":false}`
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *providerEndpoints) received(path string) []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]url.Values(nil), p.forms[path]...)
+}
+
+// signOutJSON posts a sign-out as next-auth's client does and returns the
+// URL answered.
+func signOutJSON(t *testing.T, m *Manager, cookies []*http.Cookie, callback string) string {
+	t.Helper()
+	req := requestWith("https://app.example/api/auth/csrf", cookies)
+	rec := serve(m.Handler(), req)
+	var csrf struct{ CSRFToken string }
+	_ = json.Unmarshal(rec.Body.Bytes(), &csrf)
+	cookies = append(cookies, rec.Result().Cookies()...)
+	form := url.Values{"csrfToken": {csrf.CSRFToken}, "callbackUrl": {callback}, "json": {"true"}}
+	req = httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/signout", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://app.example")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	rec = serve(m.Handler(), req)
+	var v struct{ URL string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("sign-out: got %d %s", rec.Code, rec.Body)
+	}
+	return v.URL
+}
+
+func TestSignOutAtTheProviderAndRevocation(t *testing.T) {
+	tests := []struct {
+		name       string
+		logout     bool
+		endpoints  map[string]string
+		wantEnd    bool
+		wantRevoke bool
+	}{
+		{name: "logout and revocation", logout: true, endpoints: map[string]string{"end_session_endpoint": "/logout", "revocation_endpoint": "/revoke"}, wantEnd: true, wantRevoke: true},
+		{name: "logout off", endpoints: map[string]string{"end_session_endpoint": "/logout"}},
+		{name: "no end-session endpoint", logout: true, endpoints: map[string]string{"revocation_endpoint": "/revoke"}, wantRevoke: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProviderEndpoints(t, tt.endpoints, nil)
+			cfg := testConfig(newClock(), "")
+			cfg.URL = "https://app.example"
+			cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "app", ClientSecret: "s", Logout: tt.logout}}
+			m := mustNew(t, cfg)
+			cookies := signInCookies(t, m, SignInParams{Provider: "oidc", User: &User{ID: "u1"},
+				Token: &oauth2.Token{AccessToken: "at", RefreshToken: "rt-1", Expiry: t0.Add(time.Hour)}})
+			got := signOutJSON(t, m, cookies, "/bye")
+			if !tt.wantEnd {
+				if got != "https://app.example/bye" {
+					t.Fatalf("sign-out URL: got %q, want the callback", got)
+				}
+			} else {
+				u, _ := url.Parse(got)
+				q := u.Query()
+				if !strings.HasPrefix(got, p.URL+"/logout?") || q.Get("client_id") != "app" || q.Get("post_logout_redirect_uri") != "https://app.example/bye" || q.Get("state") == "" || q.Has("id_token_hint") {
+					t.Fatalf("sign-out URL: got %q, want the end-session endpoint's", got)
+				}
+			}
+			m.revoker.Wait()
+			revoked := p.received("/revoke")
+			if tt.wantRevoke != (len(revoked) == 1) || (tt.wantRevoke && revoked[0].Get("token") != "rt-1") {
+				t.Fatalf("revocations: got %v, want one of rt-1: %v", revoked, tt.wantRevoke)
+			}
+		})
+	}
+}
+
+func TestOpaqueBearerByIntrospection(t *testing.T) {
+	clk := newClock()
+	exp := t0.Add(30 * time.Minute).Unix()
+	p := newProviderEndpoints(t, map[string]string{"introspection_endpoint": "/introspect"}, map[string]string{
+		"opaque-1": `{"active":true,"sub":"u1","email":"u1@example.com","exp":` + jsonNum(exp) + `}`,
+	})
+	cfg := testConfig(clk, "")
+	cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "api", ClientSecret: "s", IntrospectionURL: "discovery"}}
+	m := mustNew(t, cfg)
+	var c capture
+	h := m.Require(c.handler(m))
+	call := func(tok string) int {
+		req := httptest.NewRequest(http.MethodGet, "https://app.example/api", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return serve(h, req).Code
+	}
+	if code := call("opaque-1"); code != http.StatusOK {
+		t.Fatalf("active token: got %d, want 200", code)
+	}
+	s := c.session
+	if s.Source != SourceBearer || s.User.ID != "u1" || s.User.Email != "u1@example.com" || s.JWT != "opaque-1" || s.AccessToken != "opaque-1" ||
+		!s.ExpireAt.Equal(time.Unix(exp, 0)) || s.Claims()["sub"] != "u1" {
+		t.Fatalf("session: got %+v", s)
+	}
+	call("opaque-1")
+	if n := len(p.received("/introspect")); n != 1 {
+		t.Fatalf("a cached token: got %d introspections, want 1", n)
+	}
+	clk.Advance(time.Minute)
+	call("opaque-1")
+	if n := len(p.received("/introspect")); n != 2 {
+		t.Fatalf("past a minute: got %d introspections, want 2", n)
+	}
+	for _, tok := range []string{"opaque-unknown", "opaque-unknown"} {
+		if code := call(tok); code != http.StatusUnauthorized {
+			t.Fatalf("inactive token: got %d, want 401", code)
+		}
+	}
+	if n := len(p.received("/introspect")); n != 3 {
+		t.Fatalf("an inactive token twice: got %d introspections, want 3", n)
+	}
+	if code := call("a.b.c"); code != http.StatusUnauthorized || len(p.received("/introspect")) != 3 {
+		t.Fatalf("a JWT without Config.Bearer: got %d, and introspected", code)
+	}
+}
+
+func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
