@@ -121,11 +121,11 @@ func (m *Manager) renewStored(r *http.Request, d *decoded) {
 // evaluates their session. It is safe for concurrent use.
 type reader struct {
 	now       func() time.Time
-	cookies   *cookieCodec        // nil when Config.Keys is empty
+	cookies   *cookieCodec         // nil when Config.Keys is empty
 	bearer    *jwtverify.Verifier  // nil without Config.Bearer
 	opaque    *introspect.Verifier // nil without a Provider.IntrospectionURL
 	jwt       *JWTConfig           // Config.Bearer with its defaults; nil without it
-	cache     *credCache          // nil when disabled
+	cache     *credCache           // nil when disabled
 	hooks     *hooks
 	clientIDs []string        // the audience of the providers' ID tokens
 	stored    *storedSessions // nil without a Config.Store
