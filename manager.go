@@ -82,8 +82,14 @@ func New(cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
-	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache,
-		hooks: m.hooks, clientIDs: clientIDs(m.cfg.Providers), opaque: m.introspector()}
+	var introspected []introspect.Endpoint
+	for _, p := range m.providers {
+		if p.cfg.IntrospectionURL != "" {
+			introspected = append(introspected, p.endpoint(func(d *oidc.Document) string { return d.IntrospectionEndpoint }))
+		}
+	}
+	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache, hooks: m.hooks,
+		clientIDs: clientIDs(m.cfg.Providers), opaque: introspect.New(introspected, m.client, m.cfg.FetchTimeout, m.cfg.Now)}
 	if m.cfg.Store != nil {
 		m.reader.stored = m.stored
 	}
@@ -113,21 +119,6 @@ func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifi
 	m.verifiers = append(m.verifiers, v)
 	m.hooks.obs.AddKeys(v.Keys)
 	return v, nil
-}
-
-// introspector verifies opaque bearer tokens at the providers with an
-// IntrospectionURL; nil without one.
-func (m *Manager) introspector() *introspect.Verifier {
-	var eps []introspect.Endpoint
-	for _, p := range m.providers {
-		if p.cfg.IntrospectionURL != "" {
-			eps = append(eps, p.endpoint(func(d *oidc.Document) string { return d.IntrospectionEndpoint }))
-		}
-	}
-	if eps == nil {
-		return nil
-	}
-	return introspect.New(eps, m.client, m.cfg.FetchTimeout, m.cfg.Now)
 }
 
 var errManagerClosed = errors.New("sessionkit: manager closed")

@@ -21,14 +21,10 @@ import (
 // "/.well-known/openid-configuration" on first use (not in New), and a
 // failed discovery is retried after 10 s, on a later request. A plain
 // OAuth 2.0 provider sets AuthURL and TokenURL instead of Issuer.
-// Endpoints set explicitly win over discovered ones.
-//
-// When a session or one of its sign-ins ends (sign-out; with a Store also
-// Revoke, RevokeUser, a stolen cookie, back-channel logout), its refresh
-// token is revoked (RFC 7009) at the discovered revocation_endpoint, in the
-// background within FetchTimeout; a failure is logged. A provider without
-// one, or not discovered (AuthURL, TokenURL and JWKSURL all set), is sent
-// nothing.
+// Endpoints set explicitly win over discovered ones. A sign-in that ends
+// (sign-out; with a Store also Revoke, RevokeUser, theft, back-channel
+// logout) has its refresh token revoked (RFC 7009) in the background at the
+// discovered revocation_endpoint; none is without discovery.
 type Provider struct {
 	// ID names the provider in URLs ({BasePath}/signin/{ID}) and in
 	// Session.Provider: 1 to 32 characters of a-z, 0-9, '-' and '_'.
@@ -66,20 +62,17 @@ type Provider struct {
 	// discovered. Without one, a token response holding an ID token is
 	// refused.
 	JWKSURL string
-	// Logout, when set, signs the user out at the provider too (OpenID
-	// Connect RP-Initiated Logout 1.0; Auth0, Keycloak, Okta, Hydra): after
-	// ending the session, sign-out sends the browser to the discovered
-	// end_session_endpoint with id_token_hint, client_id, state and the
-	// sign-out's callbackUrl as post_logout_redirect_uri, which the
-	// provider must have registered. Without the endpoint it does nothing.
+	// Logout signs the user out at the provider too (RP-Initiated Logout;
+	// Auth0, Keycloak, Okta, Hydra): sign-out then sends the browser to the
+	// discovered end_session_endpoint, if any, with id_token_hint,
+	// client_id, state and callbackUrl as post_logout_redirect_uri, which
+	// the provider must have registered.
 	Logout bool
-	// IntrospectionURL, when set, verifies bearer tokens that are not JWTs
-	// (the opaque access tokens of Hydra, oidc-provider, Keycloak and
-	// others) by introspection (RFC 7662) at this URL, or at the discovered
-	// endpoint for "discovery", with the client's credentials. A token
-	// answered active is a bearer session as a JWT's, cached until its exp
-	// and at most 1 minute; an inactive one is refused and remembered 10 s.
-	// Each token is introspected once at a time, at most 100 a second.
+	// IntrospectionURL verifies bearer tokens that are not JWTs (opaque
+	// ones: Hydra, oidc-provider) by introspection (RFC 7662) here, or at
+	// the discovered endpoint for "discovery". Active: a bearer session as a
+	// JWT's, cached until exp, at most 1 min; inactive: 401, kept 10 s. One
+	// introspection per token at a time, at most 100 a second.
 	IntrospectionURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
 	// Default: HTTP Basic (which RFC 6749 requires of every server), or
@@ -237,16 +230,11 @@ func (m *Manager) revokeRefreshTokens(ended []SignIn) {
 // endSessionURL is where sign-out sends the browser to end s's sign-in at
 // its provider too, back to back (Provider.Logout); "" for none.
 func (m *Manager) endSessionURL(ctx context.Context, s *Session, back string) string {
-	p := m.findProvider(s.Provider)
-	if p == nil || !p.cfg.Logout {
-		return ""
+	if p := m.findProvider(s.Provider); p != nil && p.cfg.Logout {
+		end, _, _ := p.endpoint(func(d *oidc.Document) string { return d.EndSessionEndpoint })(ctx)
+		return oidc.EndSession{IDTokenHint: s.IDToken, ClientID: p.cfg.ClientID, PostLogoutRedirectURI: back}.URL(end)
 	}
-	r, err := p.resolve(ctx)
-	if err != nil || r.meta.EndSessionEndpoint == "" {
-		return ""
-	}
-	u, _ := oidc.EndSession{IDTokenHint: s.IDToken, ClientID: p.cfg.ClientID, PostLogoutRedirectURI: back}.URL(r.meta.EndSessionEndpoint)
-	return u
+	return ""
 }
 
 // startIDTokenVerifier starts the verifier of the provider's ID tokens,

@@ -268,21 +268,12 @@ func (s *Session) hasSignIn(id string) bool {
 	return id != "" && (s.SignIn.ID == id || slices.ContainsFunc(s.OtherSignIns, func(in SignIn) bool { return in.ID == id }))
 }
 
-// heldSignIns are the sign-ins of an active s holding a refresh token.
-func (s *Session) heldSignIns() []SignIn {
-	if s.Status != StatusActive {
-		return nil
-	}
-	return slices.DeleteFunc(s.SignIns(), func(in SignIn) bool { return in.RefreshToken == "" })
-}
-
-// ended are the sign-ins of held that s no longer holds active. A replaced
-// session's stay: the new one may share their grant at the provider.
+// ended are the sign-ins of held, s's when active, that s no longer holds
+// active; none when replaced: the new session may share their grants.
 func (s *Session) ended(held []SignIn) []SignIn {
-	if s.Status == StatusReplaced {
-		return nil
-	}
-	return slices.DeleteFunc(held, func(in SignIn) bool { return s.Status == StatusActive && s.hasSignIn(in.ID) })
+	return slices.DeleteFunc(held, func(in SignIn) bool {
+		return s.Status == StatusReplaced || (s.Status == StatusActive && s.hasSignIn(in.ID))
+	})
 }
 
 // validSignIns reports ErrInvalidSession unless every sign-in has its own ID.

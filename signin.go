@@ -223,8 +223,8 @@ func (v *verbs) signOut(r *http.Request) (s *Session, cw cookieWrite, serr error
 	cw = v.cookies.jar.Clearing(r)
 	if s != nil && serr == nil && v.store != nil {
 		s.Status = StatusEnded
-	} else if s != nil && v.store == nil {
-		v.sessions.revoke(s.heldSignIns())
+	} else if s != nil && v.store == nil && s.Status == StatusActive {
+		v.sessions.revoke(s.SignIns())
 	}
 	v.hooks.obs.SignOut(r.Context(), s != nil)
 	v.hooks.session(r.Context(), "OnSignOut", v.hooks.cb.OnSignOut, s)

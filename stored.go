@@ -219,7 +219,10 @@ func (ss *storedSessions) mutateOnce(ctx context.Context, cur *loaded, f mutatio
 	s, st = cur.s, cur.st
 	now := ss.now()
 	s.Status = statusAt(s, now)
-	prev, held := st.meta, s.heldSignIns()
+	prev, held := st.meta, []SignIn(nil)
+	if s.Status == StatusActive {
+		held = s.SignIns()
+	}
 	changed, err := f(s, &st.meta, now)
 	if err != nil || !changed {
 		return s, st, true, err

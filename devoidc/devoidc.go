@@ -207,6 +207,9 @@ func (p *Provider) Issuer() string { return p.issuer }
 // ServeHTTP serves the provider's endpoints.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.received.record(r)
+	if r.URL.Path == EndSessionPath {
+		p.store.forgetLogin(w, r)
+	}
 	if r.URL.Path == "/oauth/token" && r.Method == http.MethodPost {
 		switch r.PostFormValue("grant_type") {
 		case "authorization_code":

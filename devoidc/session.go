@@ -33,6 +33,18 @@ func (s *rotatingStore) rememberLogin(w http.ResponseWriter, username string) {
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
+// forgetLogin ends the login of r's browser at the provider (end_session).
+func (s *rotatingStore) forgetLogin(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil {
+		return
+	}
+	s.logins.mu.Lock()
+	delete(s.logins.user, c.Value)
+	s.logins.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/", MaxAge: -1})
+}
+
 // resumeLogin completes the auth request of a GET /login at once for a
 // browser signed in at the provider, unless the request asked to prompt;
 // it reports whether it answered.
@@ -59,8 +71,8 @@ func (s *rotatingStore) resumeLogin(w http.ResponseWriter, r *http.Request) bool
 	return true
 }
 
-// TerminateSession ends the user's login at the provider (end_session),
-// and the tokens of the client, as the example storage does.
+// TerminateSession ends the user's logins at the provider in every browser
+// (end_session), and the tokens of the client, as the example storage does.
 func (s *rotatingStore) TerminateSession(ctx context.Context, userID, clientID string) error {
 	s.logins.mu.Lock()
 	for v, username := range s.logins.user {

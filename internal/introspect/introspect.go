@@ -69,9 +69,12 @@ type Verifier struct {
 	limit     *rate.Limiter
 }
 
-// New returns a Verifier asking endpoints through client; each question
-// and each caller's wait is bounded by timeout.
+// New returns a Verifier asking endpoints through client, or nil without
+// endpoints; each question and each caller's wait is bounded by timeout.
 func New(endpoints []Endpoint, client *http.Client, timeout time.Duration, now func() time.Time) *Verifier {
+	if len(endpoints) == 0 {
+		return nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Verifier{ctx: ctx, cancel: cancel, endpoints: endpoints, client: client, timeout: timeout, now: now,
 		flights: refresh.NewGroup[Result](timeout, nil), hash: credcache.NewHasher(),

@@ -113,11 +113,12 @@ type EndSession struct {
 }
 
 // URL is the end-session endpoint's URL carrying e's parameters and a new
-// random state; parameters of the endpoint's own query are kept.
-func (e EndSession) URL(endpoint string) (string, error) {
+// random state; parameters of the endpoint's own query are kept. It is ""
+// for an empty or invalid endpoint.
+func (e EndSession) URL(endpoint string) string {
 	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "", errors.New("end session: invalid endpoint URL")
+	if endpoint == "" || err != nil {
+		return ""
 	}
 	q := u.Query()
 	for k, v := range map[string]string{"id_token_hint": e.IDTokenHint, "client_id": e.ClientID,
@@ -127,5 +128,5 @@ func (e EndSession) URL(endpoint string) (string, error) {
 		}
 	}
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return u.String()
 }

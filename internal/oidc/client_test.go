@@ -117,17 +117,17 @@ func TestIntrospect(t *testing.T) {
 
 func TestEndSessionURL(t *testing.T) {
 	e := EndSession{IDTokenHint: "idt", ClientID: "app", PostLogoutRedirectURI: "https://app.example/bye?x=1"}
-	raw, err := e.URL("https://idp.example/logout?tenant=t1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := e.URL("https://idp.example/logout?tenant=t1")
 	u, _ := url.Parse(raw)
 	q := u.Query()
 	if u.Host != "idp.example" || u.Path != "/logout" || q.Get("tenant") != "t1" || q.Get("id_token_hint") != "idt" ||
 		q.Get("client_id") != "app" || q.Get("post_logout_redirect_uri") != e.PostLogoutRedirectURI || len(q.Get("state")) < 16 {
 		t.Fatalf("got %s", raw)
 	}
-	raw2, _ := EndSession{ClientID: "app"}.URL("https://idp.example/logout")
+	if got := e.URL(""); got != "" {
+		t.Fatalf("without an endpoint: got %q, want none", got)
+	}
+	raw2 := EndSession{ClientID: "app"}.URL("https://idp.example/logout")
 	if q2, _ := url.ParseQuery(strings.SplitN(raw2, "?", 2)[1]); q2.Has("id_token_hint") || q2.Get("state") == q.Get("state") {
 		t.Fatalf("without a hint: got %s", raw2)
 	}
