@@ -9,10 +9,11 @@
 // fresh RSA key, a JWK Set, userinfo and refresh-token rotation are
 // zitadel's. devoidc adds configurable token lifetimes, refresh-token reuse
 // detection (replaying a rotated refresh token revokes the whole token
-// family, as Auth0 and Okta do), a login page or automatic login, counters
-// of token-endpoint calls and a record of authorization requests for tests,
-// back-channel logout tokens, and the behaviours of other providers that
-// clients must cope with (see Config).
+// family, as Auth0 and Okta do), a login page or automatic login, a
+// remembered login that end_session ends, counters of token-endpoint calls
+// and a record of authorization, revocation, introspection and end-session
+// requests for tests, back-channel logout tokens, and the behaviours of
+// other providers that clients must cope with (see Config).
 //
 // devoidc MUST NOT be used in production: users, passwords and tokens live
 // in memory and the login page trusts whoever clicks.
