@@ -106,11 +106,7 @@ func (m *Manager) startVerifier(cfg *JWTConfig, field string) (*jwtverify.Verifi
 		return nil, errManagerClosed
 	}
 	vc := cfg.verifierConfig()
-	vc.FetchTimeout = m.cfg.FetchTimeout
-	vc.Client = m.client
-	vc.Logger = m.cfg.Logger
-	vc.Name = field
-	vc.Now = m.cfg.Now
+	vc.FetchTimeout, vc.Client, vc.Logger, vc.Name, vc.Now = m.cfg.FetchTimeout, m.client, m.cfg.Logger, field, m.cfg.Now
 	vc.OnUnknownKey = m.hooks.obs.UnknownKey
 	v, err := jwtverify.New(m.ctx, vc)
 	if err != nil {

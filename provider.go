@@ -62,17 +62,13 @@ type Provider struct {
 	// discovered. Without one, a token response holding an ID token is
 	// refused.
 	JWKSURL string
-	// Logout signs the user out at the provider too (RP-Initiated Logout;
-	// Auth0, Keycloak, Okta, Hydra): sign-out then sends the browser to the
-	// discovered end_session_endpoint, if any, with id_token_hint,
-	// client_id, state and callbackUrl as post_logout_redirect_uri, which
-	// the provider must have registered.
+	// Logout signs out at the provider too (RP-Initiated Logout; Auth0,
+	// Keycloak, Okta, Hydra): sign-out goes on to the discovered
+	// end_session_endpoint, if any, back to callbackUrl (to register there).
 	Logout bool
-	// IntrospectionURL verifies bearer tokens that are not JWTs (opaque
-	// ones: Hydra, oidc-provider) by introspection (RFC 7662) here, or at
-	// the discovered endpoint for "discovery". Active: a bearer session as a
-	// JWT's, cached until exp, at most 1 min; inactive: 401, kept 10 s. One
-	// introspection per token at a time, at most 100 a second.
+	// IntrospectionURL verifies opaque bearer tokens (Hydra, oidc-provider)
+	// by introspection (RFC 7662) here, or at the discovered endpoint for
+	// "discovery"; active answers are cached until exp, 1 minute at most.
 	IntrospectionURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
 	// Default: HTTP Basic (which RFC 6749 requires of every server), or

@@ -258,7 +258,8 @@ func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeSt
 	nst.version = v
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancel()
-	if err := ss.writeStub(wctx, s, st, prev, now); err != nil {
+	stub := store.Record{ID: st.id, UserID: s.User.ID, Version: st.version, ExpireAt: record.StubExpiry(recordExpiry(s), now)}
+	if err := record.WriteStub(wctx, ss.store, stub, record.Moved{To: s.ID, Gen: prev.Gen, From: prev.AcceptedFrom(now), MovedAt: now}); err != nil {
 		if derr := ss.store.Delete(wctx, s.ID); derr != nil {
 			ss.logger.WarnContext(ctx, "sessionkit: removing the record of a failed session move failed", "error", derr.Error())
 		}
@@ -268,25 +269,6 @@ func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeSt
 	return nst, nil
 }
 
-// writeStub turns st's record into a stub forwarding to s, moved at now.
-func (ss *storedSessions) writeStub(ctx context.Context, s *Session, st *storeState, prev storeMeta, now time.Time) error {
-	_, err := ss.store.Save(ctx, store.Record{
-		ID:       st.id,
-		UserID:   s.User.ID,
-		Version:  st.version,
-		ExpireAt: record.StubExpiry(recordExpiry(s), now),
-		Data:     record.AppendMoved(nil, record.Moved{To: s.ID, Gen: prev.Gen, From: prev.AcceptedFrom(now), MovedAt: now}),
-	})
-	if err != nil && !errors.Is(err, store.ErrConflict) {
-		// The write may have landed all the same (a reply lost).
-		_, _, lerr := ss.loadRecord(ctx, st.id)
-		var mv *errMoved
-		if errors.As(lerr, &mv) && mv.To == s.ID {
-			return nil
-		}
-	}
-	return err
-}
 
 // lock takes the Store's lock named key for at most ttl (store.Locker);
 // without one every caller gets it, and only in-process flights join.
