@@ -269,7 +269,6 @@ func (ss *storedSessions) moveState(ctx context.Context, s *Session, st *storeSt
 	return nst, nil
 }
 
-
 // lock takes the Store's lock named key for at most ttl (store.Locker);
 // without one every caller gets it, and only in-process flights join.
 func (ss *storedSessions) lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error) {
