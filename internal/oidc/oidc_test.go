@@ -43,6 +43,12 @@ func doc(mod func(m map[string]any)) func(string) any {
 	}
 }
 
+// withEndpoints adds revocation, introspection and end-session endpoints.
+func withEndpoints(m map[string]any) {
+	base := strings.TrimSuffix(m["token_endpoint"].(string), "/token")
+	m["revocation_endpoint"], m["introspection_endpoint"], m["end_session_endpoint"] = base+"/revoke", base+"/introspect", base+"/logout"
+}
+
 func TestResolve(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -80,6 +86,26 @@ func TestResolve(t *testing.T) {
 		{name: "jwks over plain http", doc: doc(func(m map[string]any) { m["jwks_uri"] = "http://idp.example/jwks" }), wantErr: "jwks_uri"},
 		{name: "userinfo not a URL", doc: doc(func(m map[string]any) { m["userinfo_endpoint"] = "/userinfo" }), wantErr: "userinfo_endpoint"},
 		{name: "not JSON", doc: func(string) any { return "<html>" }, wantErr: "malformed"},
+		{name: "revocation and end session discovered, introspection not asked", doc: doc(withEndpoints), check: func(t *testing.T, base string, d Document) {
+			if d.RevocationEndpoint != base+"/revoke" || d.EndSessionEndpoint != base+"/logout" || d.IntrospectionEndpoint != "" {
+				t.Errorf("got %+v", d)
+			}
+		}},
+		{name: "introspection discovered", doc: doc(withEndpoints), set: func(base string) Endpoints {
+			return Endpoints{Issuer: base, AuthURL: base + "/a", TokenURL: base + "/t", JWKSURL: base + "/k", IntrospectionURL: Discover}
+		}, check: func(t *testing.T, base string, d Document) {
+			if d.IntrospectionEndpoint != base+"/introspect" || d.TokenEndpoint != base+"/t" {
+				t.Errorf("got %+v", d)
+			}
+		}},
+		{name: "introspection configured wins", doc: doc(withEndpoints), set: func(base string) Endpoints {
+			return Endpoints{Issuer: base, IntrospectionURL: "https://admin.example/introspect"}
+		}, check: func(t *testing.T, base string, d Document) {
+			if d.IntrospectionEndpoint != "https://admin.example/introspect" || d.RevocationEndpoint != base+"/revoke" {
+				t.Errorf("got %+v", d)
+			}
+		}},
+		{name: "revocation over plain http", doc: doc(func(m map[string]any) { m["revocation_endpoint"] = "http://idp.example/revoke" }), wantErr: "revocation_endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,6 +255,10 @@ func TestEndpointsCheck(t *testing.T) {
 		{"http issuer", Endpoints{Issuer: "http://idp.example"}, "Issuer"},
 		{"relative token URL", Endpoints{Issuer: "https://idp.example", TokenURL: "/token"}, "TokenURL"},
 		{"bad JWKS URL", Endpoints{Issuer: "https://idp.example", JWKSURL: "ftp://idp.example/k"}, "JWKSURL"},
+		{"introspection discovered", Endpoints{Issuer: "https://idp.example", IntrospectionURL: Discover}, ""},
+		{"introspection URL", Endpoints{Issuer: "https://idp.example", IntrospectionURL: "https://admin.example/i"}, ""},
+		{"bad introspection URL", Endpoints{Issuer: "https://idp.example", IntrospectionURL: "admin:4445"}, "IntrospectionURL"},
+		{"introspection discovered without issuer", Endpoints{AuthURL: "https://idp.example/a", TokenURL: "https://idp.example/t", IntrospectionURL: Discover}, "IntrospectionURL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
