@@ -31,6 +31,8 @@
 //	                                cookie: stateless cookies even with SESSIONKIT_REDIS_URL
 //	SESSIONKIT_DEV_TOKEN_TTL        devoidc's access token lifetime, a Go duration of at
 //	                                least 2s (default 1m); ignored with a real provider
+//	SESSIONKIT_OIDC_LOGOUT          true: signing out signs out at the provider too
+//	                                (Provider.Logout; register <URL>/ as post-logout URI)
 //
 // A request refreshes the access token once it expires within a minute
 // (Config.RefreshLeeway), but not before half its lifetime has passed: 30 s
