@@ -225,7 +225,7 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	keys := []byte(secret)
 	provider := sessionkit.Provider{ID: "oidc", Name: "OpenID Connect",
 		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
-		Scopes: []string{"openid", "profile", "email", "offline_access"}, Logout: o.logout, IntrospectionURL: "discovery"}
+		Scopes: []string{"openid", "profile", "email", "offline_access"}, Logout: o.logout}
 	if o.issuer == "" {
 		provider.Name, provider.ClientID, provider.ClientSecret = "Development provider (devoidc)", "demo", rand.Text()
 		d.idp, err = devoidc.Listen("127.0.0.1:0", devoidc.Config{
@@ -254,10 +254,11 @@ func start(ctx context.Context, logger *slog.Logger, o options) (*demo, error) {
 	logger.Info("sessions", "kept_in", storeName)
 	client := &http.Client{Transport: d.tr, Timeout: 10 * time.Second}
 
-	// /api/me also accepts the provider's access tokens as bearer
-	// credentials: JWTs of RFC 9068 only (typ at+jwt) whose audience is this
-	// client, never its ID tokens; opaque ones (devoidc's, as many
-	// providers') by introspection at the provider.
+	// /api/me also accepts the provider's JWT access tokens as bearer
+	// credentials: RFC 9068 tokens only (typ at+jwt) whose audience is this
+	// client, never its ID tokens. devoidc, like many providers, issues
+	// opaque access tokens, which the bearer path refuses: with it, /api/me
+	// answers cookie sessions only.
 	var bearer *sessionkit.JWTConfig
 	if jwks, err := discoverJWKS(ctx, client, provider.Issuer); err != nil {
 		logger.Warn("bearer tokens disabled: the provider's JWKS could not be discovered", "error", err)
