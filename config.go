@@ -403,7 +403,7 @@ func (s *settings) applyDefaults() {
 // in their defaults on a copy of the caller's slice.
 func (s *settings) providerDefaults() error {
 	s.Providers = slices.Clone(s.Providers)
-	seen := map[string]bool{}
+	seen, introspecting := map[string]bool{}, ""
 	for i := range s.Providers {
 		p := &s.Providers[i]
 		field := fmt.Sprintf("Providers[%d]", i)
@@ -414,6 +414,14 @@ func (s *settings) providerDefaults() error {
 			return configErr(field+".ID", "%q is used twice", p.ID)
 		}
 		seen[p.ID] = true
+		// An opaque token names no issuer: with two introspecting
+		// providers, one would be shown the other's tokens.
+		if p.IntrospectionURL != "" && introspecting != "" {
+			return configErr(field+".IntrospectionURL", "only one provider may introspect bearer tokens (%q does)", introspecting)
+		}
+		if p.IntrospectionURL != "" {
+			introspecting = p.ID
+		}
 		p.Name = cmp.Or(p.Name, p.ID)
 		p.Scopes = slices.Clone(p.Scopes)
 		p.IDTokenAlgorithms = slices.Clone(p.IDTokenAlgorithms)

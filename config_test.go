@@ -73,6 +73,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"provider bad token URL", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.TokenURL = "/token" })}}, "Providers[0].TokenURL"},
 		{"provider HMAC alg", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.IDTokenAlgorithms = []string{"HS256"} })}}, "Providers[0].IDTokenAlgorithms"},
 		{"provider UserInfo", Config{Keys: [][]byte{good}, Providers: []Provider{prov(func(p *Provider) { p.UserInfo = "sometimes" })}}, "Providers[0].UserInfo"},
+		{"two introspecting providers", Config{Keys: [][]byte{good}, Providers: []Provider{
+			prov(func(p *Provider) { p.IntrospectionURL = "discovery" }),
+			prov(func(p *Provider) { p.ID, p.IntrospectionURL = "other", "discovery" })}}, "Providers[1].IntrospectionURL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,6 +69,7 @@ type Provider struct {
 	// IntrospectionURL verifies opaque bearer tokens (Hydra, oidc-provider)
 	// by introspection (RFC 7662) here, or at the discovered endpoint for
 	// "discovery"; active answers are cached until exp, 1 minute at most.
+	// At most one Provider may set it: an opaque token names no issuer.
 	IntrospectionURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
 	// Default: HTTP Basic (which RFC 6749 requires of every server), or
