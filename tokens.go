@@ -17,15 +17,10 @@ const (
 	tokenCacheSessions = 10000
 )
 
-// Errors of GetToken.
-var (
-	// ErrUnknownTemplate means GetToken was asked for a template that
-	// TokenConfig.Templates does not hold.
-	ErrUnknownTemplate = errors.New("sessionkit: unknown token template")
-	// ErrTemplate means a template's Claims function failed or returned a
-	// claim the Manager sets itself.
-	ErrTemplate = errors.New("sessionkit: token template failed")
-)
+// ErrTemplate means GetToken could not mint a token from the template:
+// TokenConfig.Templates does not hold it, or its Claims function failed or
+// returned a claim the Manager sets itself.
+var ErrTemplate = errors.New("sessionkit: token template failed")
 
 // TokenConfig configures the short-lived JWTs that GetToken mints and GET
 // {BasePath}/token serves (Clerk's getToken({template})), and the JWK Set
@@ -252,7 +247,7 @@ func (mt *minter) template(s *Session, name string) (tokenTemplate, error) {
 	}
 	t, ok := mt.templates[name]
 	if !ok {
-		return tokenTemplate{}, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
+		return tokenTemplate{}, fmt.Errorf("%w: no template %q", ErrTemplate, name)
 	}
 	return t, nil
 }

@@ -232,7 +232,7 @@ func TestGetTokenErrors(t *testing.T) {
 		{"no session", m, nil, "api", ErrNoSession},
 		{"expired", m, &Session{ID: "s", Status: StatusExpired, SignIn: SignIn{User: User{ID: "u1"}}}, "api", ErrSessionExpired},
 		{"ended", m, &Session{ID: "s", Status: StatusEnded, SignIn: SignIn{User: User{ID: "u1"}}}, "api", ErrSessionExpired},
-		{"unknown template", m, live, "nope", ErrUnknownTemplate},
+		{"unknown template", m, live, "nope", ErrTemplate},
 		{"reserved claim", m, live, "bad", ErrTemplate},
 		{"not configured", plain, live, "api", errTokensDisabled},
 	}
