@@ -287,8 +287,11 @@ func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) d
 	s := rd.cache.get(SourceBearer, 0, ck, now)
 	if s == nil {
 		res, err := rd.opaque.Verify(ctx, raw)
-		if err != nil {
+		switch {
+		case errors.Is(err, introspect.ErrInactive) || errors.Is(err, introspect.ErrRefused):
 			return decoded{err: fmt.Errorf("%w: %w", ErrInvalidToken, err)}
+		case err != nil: // the provider could not say: no answer is not a "no"
+			return decoded{err: fmt.Errorf("%w: token introspection: %w", ErrProviderUnavailable, err)}
 		}
 		s = sessionFromClaims(res.Claims, raw, SourceBearer, now)
 		rd.cache.put(SourceBearer, 0, ck, s, res.Until, now)

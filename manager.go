@@ -83,13 +83,18 @@ func New(cfg Config) (*Manager, error) {
 		}
 	}
 	var introspected []introspect.Endpoint
+	var policy introspect.Policy // the one introspecting provider's tokens, for this client or Bearer.Audience
 	for _, p := range m.providers {
 		if p.cfg.IntrospectionURL != "" {
 			introspected = append(introspected, p.endpoint(func(d *oidc.Document) string { return d.IntrospectionEndpoint }))
+			policy = introspect.Policy{Issuer: p.cfg.Issuer, Audiences: []string{p.cfg.ClientID}}
+			if s.bearer != nil {
+				policy.Audiences = append(policy.Audiences, s.bearer.Audience...)
+			}
 		}
 	}
 	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache, hooks: m.hooks,
-		clientIDs: clientIDs(m.cfg.Providers), opaque: introspect.New(introspected, m.client, m.cfg.FetchTimeout, m.cfg.Now)}
+		clientIDs: clientIDs(m.cfg.Providers), opaque: introspect.New(introspected, policy, m.client, m.cfg.FetchTimeout, m.cfg.Now)}
 	if m.cfg.Store != nil {
 		m.reader.stored = m.stored
 	}

@@ -70,6 +70,10 @@ type Provider struct {
 	// by introspection (RFC 7662) here, or at the discovered endpoint for
 	// "discovery"; active answers are cached until exp, 1 minute at most.
 	// At most one Provider may set it: an opaque token names no issuer.
+	// A token is accepted when the answer names a subject, an access token
+	// (token_type, token_use), this issuer (iss) and, as client_id or in
+	// aud, ClientID or one of Bearer.Audience. No answer (a failure, the
+	// limit of 100 introspections a second) answers 503, not 401.
 	IntrospectionURL string
 	// AuthStyle is how the client authenticates at the token endpoint.
 	// Default: HTTP Basic (which RFC 6749 requires of every server), or

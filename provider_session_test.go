@@ -125,7 +125,9 @@ func TestOpaqueBearerByIntrospection(t *testing.T) {
 	clk := newClock()
 	exp := t0.Add(30 * time.Minute).Unix()
 	p := newProviderEndpoints(t, map[string]string{"introspection_endpoint": "/introspect"}, map[string]string{
-		"opaque-1": `{"active":true,"sub":"u1","email":"u1@example.com","exp":` + jsonNum(exp) + `}`,
+		"opaque-1":      `{"active":true,"client_id":"api","sub":"u1","email":"u1@example.com","exp":` + jsonNum(exp) + `}`,
+		"opaque-theirs": `{"active":true,"client_id":"another-app","aud":"https://other-api","sub":"u1","exp":` + jsonNum(exp) + `}`,
+		"opaque-rt":     `{"active":true,"client_id":"api","token_use":"refresh_token","sub":"u1","exp":` + jsonNum(exp) + `}`,
 	})
 	cfg := testConfig(clk, "")
 	cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "api", ClientSecret: "s", IntrospectionURL: "discovery"}}
@@ -164,6 +166,13 @@ func TestOpaqueBearerByIntrospection(t *testing.T) {
 	}
 	if code := call("a.b.c"); code != http.StatusUnauthorized || len(p.received("/introspect")) != 3 {
 		t.Fatalf("a JWT without Config.Bearer: got %d, and introspected", code)
+	}
+	// Active at the provider, but another client's token, or a refresh
+	// token: refused.
+	for _, tok := range []string{"opaque-theirs", "opaque-rt"} {
+		if code := call(tok); code != http.StatusUnauthorized {
+			t.Fatalf("%s: got %d, want 401", tok, code)
+		}
 	}
 }
 

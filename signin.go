@@ -196,14 +196,21 @@ func (find providerLookup) verifyIDToken(ctx context.Context, id, raw, nonce str
 
 // mergeUser copies the non-empty fields of src over dst.
 func mergeUser(dst, src *User) {
+	email, phone := dst.Email, dst.PhoneNumber
 	d := dst.strings()
 	for i, f := range src.strings() {
 		if *f != "" {
 			*d[i] = *f
 		}
 	}
-	dst.EmailVerified = dst.EmailVerified || src.EmailVerified
-	dst.PhoneVerified = dst.PhoneVerified || src.PhoneVerified
+	// A verified flag follows the value it vouches for: src's when src
+	// replaced it, dst's when both name the same one.
+	if src.Email != "" {
+		dst.EmailVerified = src.EmailVerified || (dst.EmailVerified && src.Email == email)
+	}
+	if src.PhoneNumber != "" {
+		dst.PhoneVerified = src.PhoneVerified || (dst.PhoneVerified && src.PhoneNumber == phone)
+	}
 }
 
 // signOut is SignOut; s is the session it ended, or nil.

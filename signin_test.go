@@ -337,3 +337,26 @@ func TestSignOutClearsChunksIssuedByRefresh(t *testing.T) {
 		t.Errorf("still signed in after POST /signout (user %q)", c.session.User.ID)
 	}
 }
+
+func TestMergeUserVerifiedFollowsItsValue(t *testing.T) {
+	tests := []struct {
+		name         string
+		dst, src     User
+		wantEmail    string
+		wantVerified bool
+	}{
+		{"another email, unverified", User{Email: "a@corp.example", EmailVerified: true}, User{Email: "x@evil.example"}, "x@evil.example", false},
+		{"another email, verified", User{Email: "a@corp.example"}, User{Email: "b@corp.example", EmailVerified: true}, "b@corp.example", true},
+		{"the same email", User{Email: "a@corp.example", EmailVerified: true}, User{Email: "a@corp.example"}, "a@corp.example", true},
+		{"no email in src", User{Email: "a@corp.example", EmailVerified: true}, User{Name: "A"}, "a@corp.example", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := tt.dst
+			mergeUser(&dst, &tt.src)
+			if dst.Email != tt.wantEmail || dst.EmailVerified != tt.wantVerified {
+				t.Fatalf("got %q verified %v, want %q verified %v", dst.Email, dst.EmailVerified, tt.wantEmail, tt.wantVerified)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -42,7 +43,64 @@ var (
 	ErrInactive = errors.New("the token is not active")
 	// ErrLimited: the rate limit refused a new introspection.
 	ErrLimited = errors.New("too many token introspections")
+	// ErrRefused: the token is active but Policy refuses it (another
+	// client's or another service's token, a refresh token, no subject).
+	ErrRefused = errors.New("the token is not an access token for this service")
 )
+
+// Policy is what an active answer must say for its token to be accepted:
+// a subject ("sub"); when they are present, an access token's
+// "token_type" or "token_use", and Issuer's "iss"; and one of Audiences
+// in "aud" or as "client_id" (RFC 7662 section 4: an introspection
+// endpoint answers for every token the provider issued, to any client).
+type Policy struct {
+	Issuer    string   // "" accepts any "iss"
+	Audiences []string // at least one must match
+}
+
+// Check returns ErrRefused, with the reason, when claims do not satisfy p.
+func (p Policy) Check(claims map[string]any) error {
+	str := func(k string) string { s, _ := claims[k].(string); return s }
+	switch {
+	case str("sub") == "":
+		return fmt.Errorf("%w: no sub", ErrRefused)
+	case !accessTokenType(str("token_type")) || !accessTokenType(str("token_use")):
+		return fmt.Errorf("%w: not an access token", ErrRefused)
+	case p.Issuer != "" && str("iss") != "" && str("iss") != p.Issuer:
+		return fmt.Errorf("%w: another issuer", ErrRefused)
+	}
+	for _, a := range p.Audiences {
+		if a != "" && (str("client_id") == a || hasAudience(claims["aud"], a)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: meant for another audience", ErrRefused)
+}
+
+// accessTokenType reports whether a token_type or token_use value (""
+// when absent) may name an access token.
+func accessTokenType(v string) bool {
+	switch strings.ToLower(v) {
+	case "", "bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token":
+		return true
+	}
+	return false
+}
+
+// hasAudience reports whether aud, a string or an array of them, names a.
+func hasAudience(aud any, a string) bool {
+	switch aud := aud.(type) {
+	case string:
+		return aud == a
+	case []any:
+		for _, x := range aud {
+			if x == a {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Endpoint resolves a provider's introspection endpoint and the client
 // authentication it takes.
@@ -60,6 +118,7 @@ type Verifier struct {
 	ctx       context.Context // ends at Close: the flights' parent
 	cancel    context.CancelFunc
 	endpoints []Endpoint
+	policy    Policy
 	client    *http.Client
 	timeout   time.Duration
 	now       func() time.Time
@@ -69,14 +128,15 @@ type Verifier struct {
 	limit     *rate.Limiter
 }
 
-// New returns a Verifier asking endpoints through client, or nil without
-// endpoints; each question and each caller's wait is bounded by timeout.
-func New(endpoints []Endpoint, client *http.Client, timeout time.Duration, now func() time.Time) *Verifier {
+// New returns a Verifier asking endpoints through client and accepting
+// what policy accepts, or nil without endpoints; each question and each
+// caller's wait is bounded by timeout.
+func New(endpoints []Endpoint, policy Policy, client *http.Client, timeout time.Duration, now func() time.Time) *Verifier {
 	if len(endpoints) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Verifier{ctx: ctx, cancel: cancel, endpoints: endpoints, client: client, timeout: timeout, now: now,
+	return &Verifier{ctx: ctx, cancel: cancel, endpoints: endpoints, policy: policy, client: client, timeout: timeout, now: now,
 		flights: refresh.NewGroup[Result](timeout, nil), hash: credcache.NewHasher(),
 		inactive: credcache.New[struct{}](inactiveBytes), limit: rate.NewLimiter(PerSecond, PerSecond)}
 }
@@ -91,10 +151,10 @@ func (v *Verifier) Close() {
 	v.flights.Close()
 }
 
-// Verify returns the introspection of token: a Result when active,
-// ErrInactive (remembered InactiveAge) when not, or why no provider could
-// say (ErrLimited, refresh.ErrWaitTimeout, refresh.ErrAbandoned, a
-// provider's failure).
+// Verify returns the introspection of token: a Result when active and
+// accepted by the Policy, ErrInactive or ErrRefused (either remembered
+// InactiveAge) when not, or why no provider could say (ErrLimited,
+// refresh.ErrWaitTimeout, refresh.ErrAbandoned, a provider's failure).
 func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
 	k := v.hash.Sum([]string{token})
 	if _, ok := v.inactive.Get(k, v.now()); ok {
@@ -107,7 +167,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
 		ictx, cancel := context.WithTimeout(v.ctx, v.timeout)
 		defer cancel()
 		r, err := v.ask(ictx, token)
-		if errors.Is(err, ErrInactive) {
+		if err == nil {
+			if err = v.policy.Check(r.Claims); err != nil {
+				r = Result{}
+			}
+		}
+		if errors.Is(err, ErrInactive) || errors.Is(err, ErrRefused) {
 			now := v.now()
 			v.inactive.Put(k, inactiveEntry, now.Add(InactiveAge), now, func() struct{} { return struct{}{} })
 		}

@@ -17,6 +17,36 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+var testPolicy = Policy{Issuer: "https://idp.example", Audiences: []string{"api", "https://api.example"}}
+
+func TestPolicy(t *testing.T) {
+	tests := []struct {
+		name   string
+		claims map[string]any
+		ok     bool
+	}{
+		{"our client's token", map[string]any{"sub": "u", "client_id": "api"}, true},
+		{"our audience", map[string]any{"sub": "u", "client_id": "spa", "aud": []any{"https://api.example"}}, true},
+		{"our audience as a string", map[string]any{"sub": "u", "aud": "api"}, true},
+		{"access token types", map[string]any{"sub": "u", "client_id": "api", "token_type": "Bearer", "token_use": "access_token"}, true},
+		{"our issuer", map[string]any{"sub": "u", "client_id": "api", "iss": "https://idp.example"}, true},
+		{"another client and audience", map[string]any{"sub": "u", "client_id": "someone-else", "aud": "https://other-api"}, false},
+		{"no audience at all", map[string]any{"sub": "u"}, false},
+		{"a refresh token", map[string]any{"sub": "u", "client_id": "api", "token_use": "refresh_token"}, false},
+		{"a refresh token type", map[string]any{"sub": "u", "client_id": "api", "token_type": "refresh_token"}, false},
+		{"no subject (a machine token)", map[string]any{"client_id": "api"}, false},
+		{"another issuer", map[string]any{"sub": "u", "client_id": "api", "iss": "https://evil.example"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := testPolicy.Check(tt.claims)
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrRefused)) {
+				t.Fatalf("got %v, want accepted %v", err, tt.ok)
+			}
+		})
+	}
+}
+
 // provider answers introspections from its table of active tokens, each
 // after delay, counting them.
 type provider struct {
@@ -65,10 +95,10 @@ func TestVerify(t *testing.T) {
 	soon := clk.t.Add(20 * time.Second).Unix()
 	late := clk.t.Add(time.Hour).Unix()
 	p := newProvider(t, 0, map[string]string{
-		"soon": `{"active":true,"sub":"u1","exp":` + itoa(soon) + `}`,
-		"late": `{"active":true,"sub":"u2","exp":` + itoa(late) + `}`,
+		"soon": `{"active":true,"client_id":"api","sub":"u1","exp":` + itoa(soon) + `}`,
+		"late": `{"active":true,"client_id":"api","sub":"u2","exp":` + itoa(late) + `}`,
 	})
-	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, clk.now)
+	v := New([]Endpoint{p.endpoint()}, testPolicy, p.Client(), 5*time.Second, clk.now)
 	defer v.Close()
 	tests := []struct {
 		name      string
@@ -93,7 +123,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyRemembersInactiveBriefly(t *testing.T) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	p := newProvider(t, 0, map[string]string{})
-	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, clk.now)
+	v := New([]Endpoint{p.endpoint()}, testPolicy, p.Client(), 5*time.Second, clk.now)
 	defer v.Close()
 	for range 3 {
 		if _, err := v.Verify(context.Background(), "tok"); !errors.Is(err, ErrInactive) {
@@ -104,7 +134,7 @@ func TestVerifyRemembersInactiveBriefly(t *testing.T) {
 		t.Fatalf("within InactiveAge: got %d introspections, want 1", n)
 	}
 	p.mu.Lock()
-	p.active["tok"] = `{"active":true,"sub":"u1"}`
+	p.active["tok"] = `{"active":true,"client_id":"api","sub":"u1"}`
 	p.mu.Unlock()
 	clk.add(InactiveAge)
 	if _, err := v.Verify(context.Background(), "tok"); err != nil {
@@ -113,8 +143,8 @@ func TestVerifyRemembersInactiveBriefly(t *testing.T) {
 }
 
 func TestVerifyOneFlightPerToken(t *testing.T) {
-	p := newProvider(t, 100*time.Millisecond, map[string]string{"tok": `{"active":true,"sub":"u1"}`})
-	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, time.Now)
+	p := newProvider(t, 100*time.Millisecond, map[string]string{"tok": `{"active":true,"client_id":"api","sub":"u1"}`})
+	v := New([]Endpoint{p.endpoint()}, testPolicy, p.Client(), 5*time.Second, time.Now)
 	defer v.Close()
 	var wg sync.WaitGroup
 	for range 8 {
@@ -132,7 +162,7 @@ func TestVerifyOneFlightPerToken(t *testing.T) {
 
 func TestVerifyEndpointsInOrder(t *testing.T) {
 	a := newProvider(t, 0, map[string]string{})
-	b := newProvider(t, 0, map[string]string{"tok": `{"active":true,"sub":"at-b"}`})
+	b := newProvider(t, 0, map[string]string{"tok": `{"active":true,"client_id":"api","sub":"at-b"}`})
 	broken := func(context.Context) (string, oidc.ClientAuth, error) {
 		return "", oidc.ClientAuth{}, errors.New("discovery failed")
 	}
@@ -148,7 +178,7 @@ func TestVerifyEndpointsInOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := New(tt.endpoints, http.DefaultClient, 5*time.Second, time.Now)
+			v := New(tt.endpoints, testPolicy, http.DefaultClient, 5*time.Second, time.Now)
 			defer v.Close()
 			r, err := v.Verify(context.Background(), "tok")
 			if (err != nil) != tt.wantErr || errors.Is(err, ErrInactive) || r.Claims["sub"] != tt.wantSub {
@@ -160,7 +190,7 @@ func TestVerifyEndpointsInOrder(t *testing.T) {
 
 func TestVerifyRateLimit(t *testing.T) {
 	p := newProvider(t, 0, map[string]string{})
-	v := New([]Endpoint{p.endpoint()}, p.Client(), 5*time.Second, time.Now)
+	v := New([]Endpoint{p.endpoint()}, testPolicy, p.Client(), 5*time.Second, time.Now)
 	defer v.Close()
 	limited := 0
 	for i := range PerSecond + 20 {
@@ -182,4 +212,23 @@ func itoa(n int64) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+func TestVerifyRefusesWhatPolicyRefuses(t *testing.T) {
+	p := newProvider(t, 0, map[string]string{
+		"theirs":  `{"active":true,"sub":"victim","client_id":"someone-else","aud":"https://other-api"}`,
+		"refresh": `{"active":true,"sub":"victim","client_id":"api","token_use":"refresh_token"}`,
+	})
+	v := New([]Endpoint{p.endpoint()}, testPolicy, p.Client(), 5*time.Second, time.Now)
+	defer v.Close()
+	for i, tok := range []string{"theirs", "refresh", "theirs"} {
+		r, err := v.Verify(context.Background(), tok)
+		// The repeat is answered from the remembered refusal.
+		if want := ErrRefused; (i < 2 && !errors.Is(err, want)) || err == nil || r.Claims != nil {
+			t.Fatalf("%s: got %+v, %v; want a refusal", tok, r, err)
+		}
+	}
+	if n := p.calls.Load(); n != 2 {
+		t.Fatalf("introspections: got %d, want 2 (a refusal is remembered)", n)
+	}
 }

@@ -190,15 +190,36 @@ func (h *Hooks) Detach(from, to context.Context) (out context.Context) {
 	return h.o.Detach(from, to)
 }
 
-// Transport returns base wrapped by the Observer's Transport, if any.
-func (h *Hooks) Transport(base http.RoundTripper) http.RoundTripper {
+// Transport returns base wrapped by the Observer's Transport, if any; a
+// request whose wrapper panics fails with an error instead.
+func (h *Hooks) Transport(base http.RoundTripper) (rt http.RoundTripper) {
 	if h == nil || h.o.Transport == nil {
 		return base
 	}
+	rt = base
+	defer h.recovered(context.Background(), "Transport")
 	if t := h.o.Transport(base); t != nil {
-		return t
+		return safeTransport{t, h}
 	}
 	return base
+}
+
+// safeTransport is an Observer's RoundTripper whose panics are recovered.
+type safeTransport struct {
+	rt http.RoundTripper
+	h  *Hooks
+}
+
+var errTransportPanicked = errors.New("sessionkit: Observer.Transport panicked")
+
+func (t safeTransport) RoundTrip(r *http.Request) (resp *http.Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.h.log.ErrorContext(r.Context(), "sessionkit: Observer.Transport panicked", "panic_type", fmt.Sprintf("%T", p))
+			resp, err = nil, errTransportPanicked
+		}
+	}()
+	return t.rt.RoundTrip(r)
 }
 
 // Register hands the Observer the gauges of a cache whose counters stats

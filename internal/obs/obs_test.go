@@ -125,6 +125,30 @@ func TestPanickingHookIsRecovered(t *testing.T) {
 	}
 }
 
+func TestPanickingTransportIsRecovered(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	panicky := func(http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(*http.Request) (*http.Response, error) { panic("secret value") })
+	}
+	h := New(&observe.Observer{Transport: panicky}, log, sentinels)
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/", nil)
+	if resp, err := h.Transport(http.DefaultTransport).RoundTrip(req); err == nil || resp != nil {
+		t.Fatalf("got %v, %v; want an error", resp, err)
+	}
+	if out := buf.String(); !strings.Contains(out, "Observer.Transport panicked") || strings.Contains(out, "secret value") {
+		t.Fatalf("got log %q, want the panic's type, never its value", out)
+	}
+	h = New(&observe.Observer{Transport: func(http.RoundTripper) http.RoundTripper { panic("wrap") }}, log, sentinels)
+	if got := h.Transport(http.DefaultTransport); got != http.DefaultTransport {
+		t.Fatalf("a Transport hook that panics: got %v, want the base", got)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestRegisterSumsKeys(t *testing.T) {
 	var g observe.Gauges
 	h := New(&observe.Observer{Register: func(mg observe.Gauges) func() { g = mg; return nil }}, slog.Default(), sentinels)

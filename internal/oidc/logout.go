@@ -51,8 +51,14 @@ func UnverifiedIssuer(raw string) (string, error) {
 // one (an "iat", the back-channel logout event, no "nonce", a "sid" or
 // "sub", a "jti") and returns what it says.
 func LogoutClaims(claims jwt.MapClaims) (Logout, error) {
-	if iat, _ := claims.GetIssuedAt(); iat == nil {
+	iat, _ := claims.GetIssuedAt()
+	if iat == nil {
 		return Logout{}, errors.New("no iat")
+	}
+	// Its jti is remembered a week at most: a token that lives longer
+	// could be replayed after that.
+	if exp, _ := claims.GetExpirationTime(); exp != nil && exp.Sub(iat.Time) > maxJTIMemory {
+		return Logout{}, errors.New("a logout token must not live longer than a week")
 	}
 	events, _ := claims["events"].(map[string]any)
 	if _, ok := events[backChannelEvent].(map[string]any); !ok {

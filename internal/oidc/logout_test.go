@@ -28,6 +28,8 @@ func TestLogoutClaims(t *testing.T) {
 		{"sid alone", func(c jwt.MapClaims) { delete(c, "sub") }, Logout{SID: "s1", JTI: "j1"}},
 		{"sub alone", func(c jwt.MapClaims) { delete(c, "sid") }, Logout{Sub: "u1", JTI: "j1"}},
 		{"no iat", func(c jwt.MapClaims) { delete(c, "iat") }, Logout{}},
+		{"lives a week", func(c jwt.MapClaims) { c["exp"] = float64(1e9 + 7*24*3600) }, Logout{SID: "s1", Sub: "u1", JTI: "j1"}},
+		{"lives longer than a week", func(c jwt.MapClaims) { c["exp"] = float64(1e9 + 7*24*3600 + 1) }, Logout{}},
 		{"no events", func(c jwt.MapClaims) { delete(c, "events") }, Logout{}},
 		{"another event", func(c jwt.MapClaims) { c["events"] = map[string]any{"x": map[string]any{}} }, Logout{}},
 		{"event not an object", func(c jwt.MapClaims) { c["events"] = map[string]any{backChannelEvent: "x"} }, Logout{}},
