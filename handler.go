@@ -1,11 +1,10 @@
 package sessionkit
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/csrf"
 	"github.com/sessionkit/sessionkit/internal/flow"
 	"github.com/sessionkit/sessionkit/internal/page"
@@ -175,13 +174,7 @@ var (
 )
 
 func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Cache-Control", "private, no-cache, no-store")
-	hd.Set("Pragma", "no-cache")
-	hd.Set("Expires", "0")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Add("Vary", "Cookie")
-
+	page.NoStore(w.Header())
 	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
 	if !ok || !strings.HasPrefix(rest, "/") {
 		h.fail(w, r, errNotFound, true)
@@ -256,7 +249,7 @@ func (h *authHandler) callbackURL(r *http.Request, raw, def string) (string, *ha
 // 200 and {"url": u}.
 func (h *authHandler) redirect(w http.ResponseWriter, r *http.Request, u string, wantJSON bool) {
 	if wantJSON {
-		writeJSON(w, http.StatusOK, map[string]string{"url": u})
+		page.WriteJSON(w, http.StatusOK, map[string]string{"url": u})
 		return
 	}
 	http.Redirect(w, r, u, http.StatusFound)
@@ -265,60 +258,28 @@ func (h *authHandler) redirect(w http.ResponseWriter, r *http.Request, u string,
 // failRedirect answers a failed POST /signin or /signout: with JSON the
 // error carries the URL of the page to show (next-auth's clients read
 // "url"), otherwise the error page.
-func (h *authHandler) failRedirect(w http.ResponseWriter, r *http.Request, e *handlerError, page string, wantJSON bool) {
+func (h *authHandler) failRedirect(w http.ResponseWriter, r *http.Request, e *handlerError, to string, wantJSON bool) {
 	if !wantJSON {
 		h.fail(w, r, e, false)
 		return
 	}
-	writeJSON(w, e.status, map[string]string{"url": h.originOf(r).String() + h.base + page, "error": e.code, "message": e.message})
+	page.WriteJSON(w, e.status, map[string]string{"url": h.originOf(r).String() + h.base + to, "error": e.code, "message": e.message})
 }
 
 // fail answers e as JSON for API requests (or when forced), as an HTML
 // page otherwise.
 func (h *authHandler) fail(w http.ResponseWriter, r *http.Request, e *handlerError, forceJSON bool) {
 	if forceJSON || page.IsAPI(r) {
-		writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
+		page.WriteJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
 		return
 	}
-	h.render(w, e.status, page.Error{Status: e.status, StatusText: http.StatusText(e.status),
+	page.Render(w, e.status, page.Error{Status: e.status, StatusText: http.StatusText(e.status),
 		Code: e.code, Message: e.message, SignIn: h.base + "/signin"})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// setCookie sets one of the handler's own cookies: host-only, Path "/",
-// HttpOnly, SameSite=Lax, Secure unless Config.InsecureCookies. maxAge 0
-// makes a browser-session cookie, a negative one expires it.
+// setCookie sets one of the handler's own cookies (cookie.Own).
 func (h *authHandler) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
-	switch {
-	case maxAge > 0:
-		c.Expires = h.m.cfg.Now().Add(time.Duration(maxAge) * time.Second).UTC()
-	case maxAge < 0:
-		c.Expires = time.Unix(1, 0)
-	}
-	http.SetCookie(w, c)
+	http.SetCookie(w, cookie.Own(name, value, maxAge, h.secure, h.m.cfg.Now()))
 }
 
 func (h *authHandler) expireCookie(w http.ResponseWriter, name string) { h.setCookie(w, name, "", -1) }
-
-// render answers with an HTML page, under a policy that lets it load
-// nothing and be framed nowhere.
-func (h *authHandler) render(w http.ResponseWriter, status int, p interface{ HTML() ([]byte, error) }) {
-	b, err := p.HTML()
-	if err != nil {
-		http.Error(w, "template error", http.StatusInternalServerError)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/sessionkit/sessionkit/internal/page"
 	"github.com/sessionkit/sessionkit/internal/postbody"
 )
 
@@ -21,7 +22,7 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, postbody.MaxBytes)
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the body is not a form"})
+		page.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the body is not a form"})
 		return
 	}
 	err := h.m.backChannelLogout(r.Context(), r.PostForm.Get("logout_token"))
@@ -30,9 +31,9 @@ func (h *authHandler) backchannelLogout(w http.ResponseWriter, r *http.Request, 
 		w.WriteHeader(http.StatusOK)
 	case errors.Is(err, errInvalidLogoutToken):
 		h.m.cfg.Logger.WarnContext(r.Context(), "sessionkit: back-channel logout token refused", "reason", err.Error())
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the logout token is invalid"})
+		page.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "the logout token is invalid"})
 	default:
 		h.m.cfg.Logger.ErrorContext(r.Context(), "sessionkit: back-channel logout failed", "error", err.Error())
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "logout_failed", "error_description": "the sessions could not be revoked"})
+		page.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "logout_failed", "error_description": "the sessions could not be revoked"})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/internal/authjs"
+	"github.com/sessionkit/sessionkit/internal/page"
 )
 
 // GET and POST {BasePath}/session, GET /csrf and GET /providers: the
@@ -57,11 +58,11 @@ func (h *authHandler) clientSession(s *Session) authjs.Session[Actor] {
 func (h *authHandler) writeSession(w http.ResponseWriter, s *Session) {
 	switch {
 	case s != nil && s.Status == StatusActive:
-		writeJSON(w, http.StatusOK, h.clientSession(s))
+		page.WriteJSON(w, http.StatusOK, h.clientSession(s))
 	case h.m.cfg.NullSession:
-		writeJSON(w, http.StatusOK, nil)
+		page.WriteJSON(w, http.StatusOK, nil)
 	default:
-		writeJSON(w, http.StatusOK, struct{}{})
+		page.WriteJSON(w, http.StatusOK, struct{}{})
 	}
 }
 
@@ -105,7 +106,7 @@ func (h *authHandler) postSession(w http.ResponseWriter, r *http.Request, _ stri
 var errHookPanicked = errors.New("sessionkit: UpdateFromClient panicked")
 
 func (h *authHandler) getCSRF(w http.ResponseWriter, r *http.Request, _ string) {
-	writeJSON(w, http.StatusOK, map[string]string{"csrfToken": h.csrfToken(w, r)})
+	page.WriteJSON(w, http.StatusOK, map[string]string{"csrfToken": h.csrfToken(w, r)})
 }
 
 // csrfToken returns the token of r's CSRF cookie, or issues a new one and

@@ -82,12 +82,12 @@ func (h *authHandler) signInPage(w http.ResponseWriter, r *http.Request, _ strin
 	case q.Get("error") != "":
 		msg = "Sign-in failed (" + page.SanitizeCode(q.Get("error")) + "). Please try again."
 	}
-	h.render(w, http.StatusOK, page.SignIn{Providers: h.providerList(r), CSRFToken: h.csrfToken(w, r), Callback: cb, Error: msg})
+	page.Render(w, http.StatusOK, page.SignIn{Providers: h.providerList(r), CSRFToken: h.csrfToken(w, r), Callback: cb, Error: msg})
 }
 
 func (h *authHandler) errorPage(w http.ResponseWriter, r *http.Request, _ string) {
 	code := page.SanitizeCode(r.URL.Query().Get("error"))
-	h.render(w, http.StatusBadRequest, page.Error{Status: http.StatusBadRequest, StatusText: "Sign-in error",
+	page.Render(w, http.StatusBadRequest, page.Error{Status: http.StatusBadRequest, StatusText: "Sign-in error",
 		Code: code, Message: "Sign-in failed (" + code + ").", SignIn: h.base + "/signin"})
 }
 

@@ -44,5 +44,5 @@ func (h *authHandler) signOutPage(w http.ResponseWriter, r *http.Request, _ stri
 		h.fail(w, r, herr, false)
 		return
 	}
-	h.render(w, http.StatusOK, page.SignOut{Action: h.base + "/signout", CSRFToken: h.csrfToken(w, r), Callback: cb})
+	page.Render(w, http.StatusOK, page.SignOut{Action: h.base + "/signout", CSRFToken: h.csrfToken(w, r), Callback: cb})
 }

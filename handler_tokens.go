@@ -1,6 +1,10 @@
 package sessionkit
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/sessionkit/sessionkit/internal/page"
+)
 
 // GET {BasePath}/token and GET {BasePath}/jwks.json: the tokens of
 // Config.Tokens and the keys that verify them.
@@ -37,7 +41,7 @@ func (h *authHandler) getToken(w http.ResponseWriter, r *http.Request, _ string)
 		h.fail(w, r, &handlerError{http.StatusInternalServerError, "TokenError", "the token could not be minted"}, true)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"jwt": raw})
+	page.WriteJSON(w, http.StatusOK, map[string]string{"jwt": raw})
 }
 
 // getJWKS serves the JWK Set of Config.Tokens' public keys.

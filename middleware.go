@@ -111,7 +111,7 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrStoreUnavailable) {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "the session store is unavailable"})
+		page.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "the session store is unavailable"})
 		return
 	}
 	if !page.IsAPI(r) {
@@ -138,7 +138,7 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	page.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
 func hasBearerHeader(r *http.Request) bool {

@@ -202,3 +202,17 @@ func (c *Chunked) Clearing(r *http.Request) Lines {
 func stringOf(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
+
+// Own is a single cookie of the caller's own (not chunked): host-only, Path
+// "/", HttpOnly, SameSite=Lax, Secure when secure. maxAge 0 makes a
+// browser-session cookie, a negative one expires it; now dates Expires.
+func Own(name, value string, maxAge int, secure bool, now time.Time) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
+	switch {
+	case maxAge > 0:
+		c.Expires = now.Add(time.Duration(maxAge) * time.Second).UTC()
+	case maxAge < 0:
+		c.Expires = time.Unix(1, 0)
+	}
+	return c
+}
