@@ -1,14 +1,12 @@
 package sessionkit
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -437,13 +435,8 @@ func (s *settings) validateKeys() error {
 	if len(s.Keys) == 0 && s.Bearer == nil {
 		return configErr("Keys", "at least one key is required (or set Config.Bearer for bearer-only sessions)")
 	}
-	for i, k := range s.Keys {
-		if len(k) < seal.MinSecret {
-			return configErr(fmt.Sprintf("Keys[%d]", i), "must be at least %d bytes, got %d", seal.MinSecret, len(k))
-		}
-		if len(bytes.Trim(k, "\x00")) == 0 {
-			return configErr(fmt.Sprintf("Keys[%d]", i), "must not be all zero bytes")
-		}
+	if fe := seal.CheckSecrets(s.Keys); fe != nil {
+		return fieldConfigErr("Keys", fe)
 	}
 	return nil
 }
@@ -478,22 +471,8 @@ func (s *settings) validateDurations() error {
 
 // validateURLs checks BasePath, SignInURL, URL and SignOutRedirect.
 func (s *settings) validateURLs() error {
-	if !strings.HasPrefix(s.BasePath, "/") && s.BasePath != "" {
-		return configErr("BasePath", "%q must start with /", s.BasePath)
-	}
-	if u, err := url.Parse(s.SignInURL); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
-		return configErr("SignInURL", "%q is not a valid http(s) URL or path", s.SignInURL)
-	}
-	origin := redirect.NewOrigin("http", "sessionkit.invalid")
-	if s.URL != "" {
-		o, err := redirect.ParseOrigin(s.URL)
-		if err != nil {
-			return &ConfigError{Field: "URL", Reason: "must be the application's http(s) origin, such as https://app.example", Err: err}
-		}
-		origin = o
-	}
-	if _, err := redirect.Resolve(s.SignOutRedirect, origin); err != nil {
-		return &ConfigError{Field: "SignOutRedirect", Reason: "must be a path on this site, or a URL on Config.URL's origin", Err: err}
+	if fe := redirect.CheckConfig(s.BasePath, s.SignInURL, s.URL, s.SignOutRedirect); fe != nil {
+		return fieldConfigErr("", fe)
 	}
 	return nil
 }
