@@ -2,7 +2,6 @@ package sessionkit
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"time"
@@ -14,13 +13,9 @@ import (
 // The flow cookies (internal/flow) of the sign-ins in progress, and the
 // record that makes each serve one callback.
 
-// Errors of the callback, each answered with a 4xx.
-var (
-	errNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
-	errStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
-	errFlowProvider  = errors.New("the callback names another provider than the sign-in that was started")
-	errStateUsed     = errors.New("this sign-in has already been finished: start again")
-)
+// errStateUsed: the flow served a callback before (flow.ErrNoFlow and
+// its siblings tell the others); each is answered with 400.
+var errStateUsed = errors.New("this sign-in has already been finished: start again")
 
 // makeRoom clears the flow cookies of r that flow.Cookies.Prune gives up
 // before a sign-in starts, and reports whether it may start.
@@ -36,25 +31,16 @@ func (h *authHandler) makeRoom(w http.ResponseWriter, r *http.Request, crossSite
 // flow cookie named after its state, which it expires (one callback,
 // whatever its outcome), whose state it matches and then consumes.
 func (h *authHandler) callbackFlow(w http.ResponseWriter, r *http.Request, id string) (*flow.State, *provider, *handlerError) {
-	state := r.URL.Query().Get("state")
-	var f *flow.State
-	ok := false
-	if name, named := h.flows.Name(state); named {
-		if c, err := r.Cookie(name); err == nil {
-			f, ok = h.flows.Open(name, c.Value)
-		}
+	f, name, ferr := h.flows.Find(r, id, r.URL.Query().Get("state"))
+	if name != "" {
 		h.expireCookie(w, name)
 	}
 	p, err := h.m.provider(id)
 	switch {
 	case err != nil:
 		return nil, nil, unknownProvider(id)
-	case !ok:
-		return nil, nil, invalidCheck(errNoFlow)
-	case f.Provider != id:
-		return nil, nil, invalidCheck(errFlowProvider)
-	case subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1:
-		return nil, nil, invalidCheck(errStateMismatch)
+	case ferr != nil:
+		return nil, nil, invalidCheck(ferr)
 	}
 	if herr := h.consumeState(r.Context(), f); herr != nil {
 		return nil, nil, herr

@@ -7,6 +7,7 @@ package flow
 import (
 	"bytes"
 	"cmp"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -47,6 +48,13 @@ const (
 // ErrTooLarge is Seal's error for a State (mostly its Callback) that would
 // not fit in a cookie.
 var ErrTooLarge = errors.New("the callbackUrl is too long to carry through the sign-in")
+
+// Find's errors: why a callback finishes no sign-in of this browser.
+var (
+	ErrNoFlow        = errors.New("no sign-in is in progress in this browser (its state cookie is missing or expired): start again")
+	ErrStateMismatch = errors.New("the state parameter does not match this browser's sign-in (started again elsewhere, or forged)")
+	ErrProvider      = errors.New("the callback names another provider than the sign-in that was started")
+)
 
 // Cookies seals and opens the flow cookies of one cookie name.
 type Cookies struct {
@@ -108,6 +116,29 @@ func (c *Cookies) Open(name, value string) (*State, bool) {
 		return nil, false
 	}
 	return &f, true
+}
+
+// Find opens the flow cookie of r that a callback of provider with state
+// finishes, and returns its name ("" for none), which the caller expires
+// whatever the outcome: one callback per sign-in. The state is compared in
+// constant time.
+func (c *Cookies) Find(r *http.Request, provider, state string) (f *State, name string, err error) {
+	ok := false
+	if n, named := c.Name(state); named {
+		if ck, err := r.Cookie(n); err == nil {
+			f, ok = c.Open(n, ck.Value)
+		}
+		name = n
+	}
+	switch {
+	case !ok:
+		return nil, name, ErrNoFlow
+	case f.Provider != provider:
+		return nil, name, ErrProvider
+	case subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1:
+		return nil, name, ErrStateMismatch
+	}
+	return f, name, nil
 }
 
 // Prune makes room for one more sign-in among the flow cookies of a

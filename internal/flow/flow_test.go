@@ -149,3 +149,44 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("same-site, full: got %v, %v; want the oldest (%s) expired and room", expire, room, jar[0].Name)
 	}
 }
+
+func TestFind(t *testing.T) {
+	clk := testclock.New(t0)
+	c := newCookies(t, clk, key())
+	state := rand.Text()
+	name, _ := c.Name(state)
+	v, err := c.Seal(name, &State{Provider: "oidc", State: state, Callback: "/", Expires: t0.Add(lifetime).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameKey := state[:keyLen] + strings.Repeat("A", len(state)-keyLen)
+	tests := []struct {
+		name      string
+		provider  string
+		state     string
+		cookie    bool
+		wantName  string
+		wantError error
+	}{
+		{"found", "oidc", state, true, name, nil},
+		{"no cookie", "oidc", state, false, name, ErrNoFlow},
+		{"state not ours", "oidc", "short", true, "", ErrNoFlow},
+		{"other provider", "github", state, true, name, ErrProvider},
+		{"same name, other state", "oidc", sameKey, true, name, ErrStateMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodGet, "/callback", nil)
+			if tt.cookie {
+				r.AddCookie(&http.Cookie{Name: name, Value: v})
+			}
+			f, gotName, err := c.Find(r, tt.provider, tt.state)
+			if err != tt.wantError || gotName != tt.wantName {
+				t.Fatalf("got %q, %v; want %q, %v", gotName, err, tt.wantName, tt.wantError)
+			}
+			if err == nil && f.State != state {
+				t.Fatalf("got state %q, want %q", f.State, state)
+			}
+		})
+	}
+}
