@@ -107,10 +107,9 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 // deny writes Require's default response for a request without an active
 // session.
 func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
-	h := w.Header()
 	if errors.Is(err, ErrStoreUnavailable) {
-		h.Set("Cache-Control", "no-store")
-		h.Set("Retry-After", "5")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Retry-After", "5")
 		page.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "the session store is unavailable"})
 		return
 	}
@@ -132,20 +131,6 @@ func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrInvalidCookie):
 		code, desc = "invalid_session", "the session cookie is invalid"
 	}
-	h.Set("WWW-Authenticate", "Bearer")
-	if (code == "invalid_token" || code == "invalid_request") && hasBearerHeader(r) {
-		h.Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
-	}
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	page.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
-func hasBearerHeader(r *http.Request) bool {
-	for _, v := range r.Header["Authorization"] {
-		if _, ok := jwtverify.BearerCredentials(v); ok {
-			return true
-		}
-	}
-	return false
+	named := (code == "invalid_token" || code == "invalid_request") && jwtverify.HasBearer(r)
+	page.Unauthorized(w, status, code, desc, named)
 }

@@ -68,3 +68,14 @@ func isB64Token(s string) bool {
 	}
 	return true
 }
+
+// HasBearer reports whether r has an Authorization header of the Bearer
+// scheme, well-formed or not.
+func HasBearer(r *http.Request) bool {
+	for _, v := range r.Header["Authorization"] {
+		if _, ok := BearerCredentials(v); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -2,6 +2,7 @@ package jwtverify
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -73,5 +74,28 @@ func TestBearerCredentials(t *testing.T) {
 		if rest, ok := BearerCredentials(tt.v); rest != tt.rest || ok != tt.ok {
 			t.Errorf("BearerCredentials(%q): got %q, %v; want %q, %v", tt.v, rest, ok, tt.rest, tt.ok)
 		}
+	}
+}
+
+func TestHasBearer(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		want   bool
+	}{
+		{"none", nil, false},
+		{"basic", []string{"Basic dXNlcg=="}, false},
+		{"bearer", []string{"Bearer abc"}, true},
+		{"malformed bearer", []string{"bearer"}, true},
+		{"second header", []string{"Basic x", "Bearer y"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header["Authorization"] = tt.values
+			if got := HasBearer(r); got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

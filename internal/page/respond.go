@@ -41,3 +41,18 @@ func NoStore(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Add("Vary", "Cookie")
 }
+
+// Unauthorized answers an API request that has no valid credential with
+// status, "WWW-Authenticate: Bearer" (RFC 6750; with code and desc as its
+// error and error_description when named) and the JSON body {"error":
+// code, "error_description": desc}, never cached.
+func Unauthorized(w http.ResponseWriter, status int, code, desc string, named bool) {
+	h := w.Header()
+	h.Set("WWW-Authenticate", "Bearer")
+	if named {
+		h.Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}

@@ -72,3 +72,32 @@ func TestNoStore(t *testing.T) {
 		t.Errorf("Vary: got %q, want [Accept Cookie]", got)
 	}
 }
+
+func TestUnauthorized(t *testing.T) {
+	tests := []struct {
+		name      string
+		named     bool
+		wantChall string
+	}{
+		{"plain", false, "Bearer"},
+		{"named", true, `Bearer error="invalid_token", error_description="the token is invalid"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			Unauthorized(rec, http.StatusUnauthorized, "invalid_token", "the token is invalid", tt.named)
+			if rec.Code != http.StatusUnauthorized {
+				t.Fatalf("status: got %d, want 401", rec.Code)
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.wantChall {
+				t.Errorf("WWW-Authenticate: got %q, want %q", got, tt.wantChall)
+			}
+			if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control: got %q, want no-store", got)
+			}
+			if got := strings.TrimSpace(rec.Body.String()); got != `{"error":"invalid_token","error_description":"the token is invalid"}` {
+				t.Errorf("body: got %s", got)
+			}
+		})
+	}
+}
