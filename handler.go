@@ -2,13 +2,13 @@ package sessionkit
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/sessionkit/sessionkit/internal/cookie"
 	"github.com/sessionkit/sessionkit/internal/csrf"
 	"github.com/sessionkit/sessionkit/internal/flow"
 	"github.com/sessionkit/sessionkit/internal/page"
 	"github.com/sessionkit/sessionkit/internal/redirect"
+	"github.com/sessionkit/sessionkit/internal/route"
 )
 
 // Handler returns the session endpoints, compatible with the REST API that
@@ -122,7 +122,7 @@ type authHandler struct {
 	flows      *flow.Cookies    // nil without cookie keys
 	csrfCookie string
 	secure     bool
-	routes     map[string]route
+	routes     map[string]route.Route
 }
 
 // handlerError is an answer to a request that failed.
@@ -136,35 +136,24 @@ func (e *handlerError) Error() string { return "sessionkit: " + e.message }
 
 var errCSRFAnswer = &handlerError{http.StatusForbidden, "MissingCSRF", csrf.ErrRefused.Error()[len("sessionkit: "):]}
 
-// endpoint serves one method of a route; arg is the path segment after the
-// action ("/signin/{arg}"), empty for routes without one.
-type endpoint func(w http.ResponseWriter, r *http.Request, arg string)
-
-// route is what an action of Handler answers to.
-type route struct {
-	get, post endpoint
-	cookies   bool // needs cookie keys
-}
-
-// routeTable maps each action, with "/*" appended for the routes that take an
-// argument, to its route.
-func (h *authHandler) routeTable() map[string]route {
-	return map[string]route{
-		"session":            {get: h.getSession, post: h.postSession},
-		"csrf":               {get: h.getCSRF, cookies: true},
-		"providers":          {get: h.getProviders},
-		"signin":             {get: h.signInPage, cookies: true},
-		"signin/*":           {get: h.getSignIn, post: h.postSignIn, cookies: true},
-		"callback/*":         {get: h.callback, cookies: true},
-		"signout":            {get: h.signOutPage, post: h.postSignOut, cookies: true},
-		"error":              {get: h.errorPage},
-		"backchannel-logout": {post: h.backchannelLogout},
-		"token":              {get: h.getToken},
-		"jwks.json":          {get: h.getJWKS},
-		"exchange":           {post: h.postExchange, cookies: true},
-		"switch":             {post: h.postSwitch, cookies: true},
-		"organization":       {post: h.postScope(ScopeOrganization), cookies: true},
-		"workspace":          {post: h.postScope(ScopeWorkspace), cookies: true},
+// routeTable is Handler's routes (see route.Match).
+func (h *authHandler) routeTable() map[string]route.Route {
+	return map[string]route.Route{
+		"session":            {Get: h.getSession, Post: h.postSession},
+		"csrf":               {Get: h.getCSRF, Cookies: true},
+		"providers":          {Get: h.getProviders},
+		"signin":             {Get: h.signInPage, Cookies: true},
+		"signin/*":           {Get: h.getSignIn, Post: h.postSignIn, Cookies: true},
+		"callback/*":         {Get: h.callback, Cookies: true},
+		"signout":            {Get: h.signOutPage, Post: h.postSignOut, Cookies: true},
+		"error":              {Get: h.errorPage},
+		"backchannel-logout": {Post: h.backchannelLogout},
+		"token":              {Get: h.getToken},
+		"jwks.json":          {Get: h.getJWKS},
+		"exchange":           {Post: h.postExchange, Cookies: true},
+		"switch":             {Post: h.postSwitch, Cookies: true},
+		"organization":       {Post: h.postScope(ScopeOrganization), Cookies: true},
+		"workspace":          {Post: h.postScope(ScopeWorkspace), Cookies: true},
 	}
 }
 
@@ -175,21 +164,13 @@ var (
 
 func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page.NoStore(w.Header())
-	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
-	if !ok || !strings.HasPrefix(rest, "/") {
-		h.fail(w, r, errNotFound, true)
-		return
-	}
-	action, arg, _ := strings.Cut(rest[1:], "/")
-	key := action
-	if arg != "" {
-		key += "/*"
-	}
-	rt, ok := h.routes[key]
+	rt, arg, o := route.Match(h.routes, h.base, r.URL.Path)
 	switch {
-	case !ok || strings.Contains(arg, "/"):
+	case o == route.Outside:
+		h.fail(w, r, errNotFound, true)
+	case o == route.Unknown:
 		h.fail(w, r, errNotFound, false)
-	case rt.cookies && h.csrf == nil:
+	case rt.Cookies && h.csrf == nil:
 		h.fail(w, r, errNoCookies, false)
 	default:
 		h.serveMethod(w, r, rt, arg)
@@ -197,27 +178,13 @@ func (h *authHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveMethod runs the endpoint of rt for r's method, or answers 405.
-func (h *authHandler) serveMethod(w http.ResponseWriter, r *http.Request, rt route, arg string) {
-	var f endpoint
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		f = rt.get
-	case http.MethodPost:
-		f = rt.post
-	}
-	if f != nil {
+func (h *authHandler) serveMethod(w http.ResponseWriter, r *http.Request, rt route.Route, arg string) {
+	if f, allow := rt.For(r.Method); f != nil {
 		f(w, r, arg)
-		return
+	} else {
+		w.Header().Set("Allow", allow)
+		h.fail(w, r, &handlerError{http.StatusMethodNotAllowed, "UnknownAction", "method not allowed"}, false)
 	}
-	allow := []string{}
-	if rt.get != nil {
-		allow = append(allow, "GET", "HEAD")
-	}
-	if rt.post != nil {
-		allow = append(allow, "POST")
-	}
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	h.fail(w, r, &handlerError{http.StatusMethodNotAllowed, "UnknownAction", "method not allowed"}, false)
 }
 
 // originOf is the application's origin: Config.URL, or the request's.

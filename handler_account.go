@@ -3,6 +3,8 @@ package sessionkit
 import (
 	"errors"
 	"net/http"
+
+	"github.com/sessionkit/sessionkit/internal/route"
 )
 
 // POST {BasePath}/switch, /organization, /workspace and /exchange: the
@@ -29,7 +31,7 @@ func (h *authHandler) postSwitch(w http.ResponseWriter, r *http.Request, _ strin
 
 // postScope is the endpoint of SwitchScope for kind, with the form's
 // organizationId or workspaceId.
-func (h *authHandler) postScope(kind ScopeKind) endpoint {
+func (h *authHandler) postScope(kind ScopeKind) route.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, _ string) {
 		b, ok := h.checkedBody(w, r)
 		if !ok {
