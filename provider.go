@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/jwtverify"
@@ -100,8 +99,6 @@ type Provider struct {
 	Refresh func(ctx context.Context, conf *oauth2.Config, current *oauth2.Token) (*oauth2.Token, error)
 }
 
-var providerIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
-
 // discoveryRetry is the least time between a provider's failed discovery
 // and the next attempt.
 const discoveryRetry = 10 * time.Second
@@ -115,22 +112,8 @@ var ErrUnknownProvider = errors.New("sessionkit: unknown provider")
 
 // validate checks p, the provider at field.
 func (p *Provider) validate(field string) error {
-	if !providerIDPattern.MatchString(p.ID) {
-		return configErr(field+".ID", "%q must be 1 to 32 characters of a-z, 0-9, '-' and '_'", p.ID)
-	}
-	if p.ClientID == "" {
-		return configErr(field+".ClientID", "is required")
-	}
-	if name, reason, err := p.endpoints().Check(); name != "" {
-		return &ConfigError{Field: field + "." + name, Reason: reason, Err: err}
-	}
-	if !oidc.ValidUserInfoMode(p.UserInfo) {
-		return configErr(field+".UserInfo", `%q must be "", "always" or "never"`, p.UserInfo)
-	}
-	for _, alg := range p.IDTokenAlgorithms {
-		if f := jwtverify.AlgFamily(alg); f == "" || f == jwtverify.FamilyOct {
-			return configErr(field+".IDTokenAlgorithms", "%q is not an asymmetric JWS algorithm", alg)
-		}
+	if fe := oidc.CheckProvider(p.ID, p.ClientID, p.endpoints(), p.UserInfo, p.IDTokenAlgorithms); fe != nil {
+		return fieldConfigErr(field+".", fe)
 	}
 	return nil
 }
