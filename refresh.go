@@ -282,13 +282,11 @@ func (rf *refresher) record(s *Session, meta *storeMeta, now time.Time, res *ref
 	d := decoded{session: s}
 	if xerr == nil {
 		rf.apply(&d, res)
-		meta.Advance(now)
-		meta.Failures, meta.RetryAt = 0, time.Time{}
+		meta.Refreshed(now)
 	} else {
 		rf.fail(&d, xerr, true)
 		if !permanent(xerr) {
-			meta.Failures++
-			meta.RetryAt = now.Add(refresh.Backoff(meta.Failures))
+			meta.RefreshFailed(now, refresh.Backoff)
 		}
 	}
 	return d.refreshErr

@@ -80,6 +80,20 @@ func (m *Meta) Advance(now time.Time) {
 	m.Seen = false
 }
 
+// Refreshed records a refresh that succeeded at now: a new generation,
+// and no failures to back off from.
+func (m *Meta) Refreshed(now time.Time) {
+	m.Advance(now)
+	m.Failures, m.RetryAt = 0, time.Time{}
+}
+
+// RefreshFailed records a refresh that failed transiently at now: one more
+// failure, and no retry before now + backoff(Failures).
+func (m *Meta) RefreshFailed(now time.Time, backoff func(failures uint64) time.Duration) {
+	m.Failures++
+	m.RetryAt = now.Add(backoff(m.Failures))
+}
+
 // AcceptedFrom is the oldest generation whose cookie is accepted at now
 // (and brought up to date): Floor while the current generation is in its
 // grace window or unseen, otherwise Gen alone. An older cookie is a copy.

@@ -162,3 +162,18 @@ func TestVisit(t *testing.T) {
 		t.Fatalf("due visit: got %+v, want generation 2, unseen", m)
 	}
 }
+
+func TestRefreshOutcome(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	backoff := func(n uint64) time.Duration { return time.Duration(n) * time.Minute }
+	m := New(t0)
+	m.RefreshFailed(t0, backoff)
+	m.RefreshFailed(t0.Add(time.Second), backoff)
+	if m.Failures != 2 || !m.RetryAt.Equal(t0.Add(time.Second+2*time.Minute)) {
+		t.Fatalf("after two failures: got %d, %v; want 2, %v", m.Failures, m.RetryAt, t0.Add(time.Second+2*time.Minute))
+	}
+	m.Refreshed(t0.Add(time.Hour))
+	if m.Failures != 0 || !m.RetryAt.IsZero() || m.Gen != 2 || m.Seen || !m.RotatedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after a success: got %+v, want no failures and generation 2, unseen, rotated at +1h", m)
+	}
+}
