@@ -112,10 +112,8 @@ func (h *authHandler) getCSRF(w http.ResponseWriter, r *http.Request, _ string) 
 // csrfToken returns the token of r's CSRF cookie, or issues a new one and
 // sets its cookie on w.
 func (h *authHandler) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(h.csrfCookie); err == nil {
-		if t, ok := h.csrf.TokenFrom(c.Value); ok {
-			return t
-		}
+	if t, ok := h.csrf.RequestToken(r, h.csrfCookie); ok {
+		return t
 	}
 	token, value := h.csrf.Issue()
 	h.setCookie(w, h.csrfCookie, value, 0)
@@ -124,11 +122,7 @@ func (h *authHandler) csrfToken(w http.ResponseWriter, r *http.Request) string {
 
 // csrfOK runs both CSRF checks on a POST.
 func (h *authHandler) csrfOK(r *http.Request, submitted string) bool {
-	cookie := ""
-	if c, err := r.Cookie(h.csrfCookie); err == nil {
-		cookie = c.Value
-	}
-	return h.csrf.Check(r, cookie, submitted) == nil
+	return h.csrf.CheckRequest(r, h.csrfCookie, submitted) == nil
 }
 
 func (h *authHandler) providerList(r *http.Request) []authjs.Provider {

@@ -105,6 +105,25 @@ func (g *Guard) Check(r *http.Request, cookie, submitted string) error {
 	return nil
 }
 
+// RequestToken is TokenFrom for the value of r's cookie called name.
+func (g *Guard) RequestToken(r *http.Request, name string) (string, bool) {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return g.TokenFrom(c.Value)
+}
+
+// CheckRequest is Check with the value of r's cookie called name (none:
+// refused).
+func (g *Guard) CheckRequest(r *http.Request, name, submitted string) error {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ErrRefused
+	}
+	return g.Check(r, c.Value, submitted)
+}
+
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -119,3 +119,38 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestRequestCookie(t *testing.T) {
+	g, err := New([][]byte{key()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, value := g.Issue()
+	tests := []struct {
+		name      string
+		cookie    *http.Cookie
+		submitted string
+		wantToken bool
+		wantOK    bool
+	}{
+		{"matching", &http.Cookie{Name: "csrf", Value: value}, token, true, true},
+		{"wrong token", &http.Cookie{Name: "csrf", Value: value}, strings.Repeat("0", len(token)), true, false},
+		{"other cookie", &http.Cookie{Name: "other", Value: value}, token, false, false},
+		{"no cookie", nil, token, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/signout", nil)
+			if tt.cookie != nil {
+				r.AddCookie(tt.cookie)
+			}
+			got, ok := g.RequestToken(r, "csrf")
+			if ok != tt.wantToken || (ok && got != token) {
+				t.Errorf("RequestToken: got %q, %v; want found %v", got, ok, tt.wantToken)
+			}
+			if err := g.CheckRequest(r, "csrf", tt.submitted); (err == nil) != tt.wantOK {
+				t.Errorf("CheckRequest: got %v, want ok %v", err, tt.wantOK)
+			}
+		})
+	}
+}
