@@ -95,13 +95,13 @@ func (m *Manager) Handler() http.Handler {
 		o, _ := redirect.ParseOrigin(m.cfg.URL) // validated by New
 		h.origin, trusted = &o, o.String()
 	}
-	prefix := "__Host-"
-	if m.cfg.InsecureCookies {
-		prefix = ""
+	// The handler's own cookies are host-only: "__Host-" unless insecure.
+	own := func(suffix string) string {
+		return cookie.Name(m.cfg.CookieName+suffix, "", "/", m.cfg.InsecureCookies)
 	}
-	h.csrfCookie = prefix + m.cfg.CookieName + ".csrf-token"
+	h.csrfCookie = own(".csrf-token")
 	if m.cookies != nil {
-		h.flows = &flow.Cookies{Sealer: m.cookies.flow, Prefix: prefix + m.cfg.CookieName + ".oauth-state", Now: m.cfg.Now}
+		h.flows = &flow.Cookies{Sealer: m.cookies.flow, Prefix: own(".oauth-state"), Now: m.cfg.Now}
 		g, err := csrf.New(m.cfg.Keys, trusted)
 		if err != nil { // cannot happen: keys and origin were validated
 			m.cfg.Logger.Error("sessionkit: the CSRF guard could not be set up; cookie endpoints are disabled", "error", err.Error())
@@ -192,11 +192,7 @@ func (h *authHandler) originOf(r *http.Request) redirect.Origin {
 	if h.origin != nil {
 		return *h.origin
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return redirect.NewOrigin(scheme, r.Host)
+	return redirect.OfRequest(r)
 }
 
 // callbackURL validates raw (def when empty) against the app's origin.

@@ -26,7 +26,7 @@ func (h *authHandler) getSignIn(w http.ResponseWriter, r *http.Request, id strin
 		h.fail(w, r, herr, false)
 		return
 	}
-	if isCrossSite(r) {
+	if page.IsCrossSite(r) {
 		// A link on another site may start a sign-in, but not choose
 		// how the provider signs the user in, nor add an account.
 		q = nil
@@ -99,13 +99,6 @@ var (
 	errTooManyFlows = errors.New("other sign-ins are in progress in this browser: finish one, or start from this site's sign-in page")
 )
 
-// isCrossSite reports whether the browser says r comes from another site
-// (Sec-Fetch-Site: cross-site). Requests without the header (older
-// browsers, non-browser clients) count as same-site.
-func isCrossSite(r *http.Request) bool {
-	return r.Header.Get("Sec-Fetch-Site") == "cross-site"
-}
-
 // startSignIn begins the authorization-code flow with provider id: it
 // seals state, nonce and PKCE verifier into a flow cookie of its own and
 // returns the provider's authorization URL. extra holds what the request
@@ -116,7 +109,7 @@ func (h *authHandler) startSignIn(w http.ResponseWriter, r *http.Request, id, ca
 	if err != nil {
 		return "", unknownProvider(id)
 	}
-	if !h.makeRoom(w, r, isCrossSite(r)) {
+	if !h.makeRoom(w, r, page.IsCrossSite(r)) {
 		return "", &handlerError{http.StatusConflict, "SignInInProgress", errTooManyFlows.Error()}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.m.cfg.FetchTimeout)

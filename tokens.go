@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/mint"
@@ -128,13 +127,7 @@ func newMinter(c *TokenConfig, s *settings, h *hooks) (*minter, error) {
 		return nil, err
 	}
 	mt := &minter{signer: signer, cache: mint.NewCache(cmp.Or(c.maxCachedSessions, tokenCacheSessions)),
-		templates: map[string]tokenTemplate{}, issuer: c.Issuer, hooks: h}
-	if mt.issuer == "" {
-		mt.issuer = "sessionkit"
-		if s.URL != "" {
-			mt.issuer = strings.TrimRight(s.URL, "/") + s.BasePath
-		}
-	}
+		templates: map[string]tokenTemplate{}, issuer: cmp.Or(c.Issuer, mint.DefaultIssuer(s.URL, s.BasePath)), hooks: h}
 	if _, ok := c.Templates[""]; !ok {
 		mt.templates[""] = tokenTemplate{Template: mint.Template{Lifetime: mint.DefaultLifetime, Audience: []string{mt.issuer}}}
 	}
@@ -148,12 +141,9 @@ func newMinter(c *TokenConfig, s *settings, h *hooks) (*minter, error) {
 	return mt, nil
 }
 
-// newSigner checks the signing keys and returns their signer, or a
-// *ConfigError naming the key at fault.
+// newSigner checks the signing keys (at least one) and returns their
+// signer, or a *ConfigError naming the key at fault.
 func newSigner(keys []StaticKey) (*mint.Signer, error) {
-	if len(keys) == 0 {
-		return nil, configErr("Tokens.Keys", "at least one signing key is required")
-	}
 	mk := make([]mint.Key, len(keys))
 	for i, k := range keys {
 		mk[i] = mint.Key{ID: k.ID, Signer: k.Key}

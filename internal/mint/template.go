@@ -5,6 +5,7 @@ import (
 
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,16 @@ const (
 	minLifetime     = time.Second
 	maxLifetime     = 24 * time.Hour
 )
+
+// DefaultIssuer is the "iss" of tokens when none is configured: the
+// application's URL (without a trailing slash) and base path, or
+// "sessionkit" without a URL.
+func DefaultIssuer(appURL, basePath string) string {
+	if appURL == "" {
+		return "sessionkit"
+	}
+	return strings.TrimRight(appURL, "/") + basePath
+}
 
 // reserved are the claims the minter sets itself, which no template may.
 var reserved = map[string]bool{"sub": true, "sid": true, "iss": true, "aud": true, "iat": true,

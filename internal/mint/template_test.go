@@ -59,3 +59,16 @@ func TestTemplateClaims(t *testing.T) {
 		t.Errorf("Scope.Set: got act %v, want sub admin", claims["act"])
 	}
 }
+
+func TestDefaultIssuer(t *testing.T) {
+	tests := []struct{ url, base, want string }{
+		{"", "/api/auth", "sessionkit"},
+		{"https://app.example", "/api/auth", "https://app.example/api/auth"},
+		{"https://app.example/", "/auth", "https://app.example/auth"},
+	}
+	for _, tt := range tests {
+		if got := DefaultIssuer(tt.url, tt.base); got != tt.want {
+			t.Errorf("DefaultIssuer(%q, %q): got %q, want %q", tt.url, tt.base, got, tt.want)
+		}
+	}
+}

@@ -121,3 +121,10 @@ func IsAPI(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return accept != "" && !strings.Contains(accept, "text/html")
 }
+
+// IsCrossSite reports whether the browser says r comes from another site
+// (Sec-Fetch-Site: cross-site). Requests without the header (older
+// browsers, non-browser clients) count as same-site.
+func IsCrossSite(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Site") == "cross-site"
+}

@@ -81,3 +81,18 @@ func TestHTML(t *testing.T) {
 		})
 	}
 }
+
+func TestIsCrossSite(t *testing.T) {
+	for _, tt := range []struct {
+		site string
+		want bool
+	}{{"", false}, {"same-origin", false}, {"same-site", false}, {"none", false}, {"cross-site", true}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tt.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tt.site)
+		}
+		if got := IsCrossSite(r); got != tt.want {
+			t.Errorf("Sec-Fetch-Site %q: got %v, want %v", tt.site, got, tt.want)
+		}
+	}
+}

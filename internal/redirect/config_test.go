@@ -1,6 +1,10 @@
 package redirect
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 func TestCheckConfig(t *testing.T) {
 	tests := []struct {
@@ -28,5 +32,19 @@ func TestCheckConfig(t *testing.T) {
 				t.Fatalf("got field %q (%v), want %q", got, fe, tt.wantField)
 			}
 		})
+	}
+}
+
+func TestOfRequest(t *testing.T) {
+	plain := httptest.NewRequest("GET", "http://app.example:8080/x", nil)
+	secure := httptest.NewRequest("GET", "https://App.Example:443/x", nil)
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		want string
+	}{{"plain", plain, "http://app.example:8080"}, {"tls", secure, "https://app.example"}} {
+		if got := OfRequest(tt.r).String(); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

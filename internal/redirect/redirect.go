@@ -7,6 +7,7 @@ package redirect
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -61,6 +62,16 @@ func NewOrigin(scheme, host string) Origin {
 		host = strings.TrimSuffix(host, ":443")
 	}
 	return Origin{scheme: scheme, host: host}
+}
+
+// OfRequest is the origin r was sent to: https over TLS, else http, and
+// its Host header.
+func OfRequest(r *http.Request) Origin {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return NewOrigin(scheme, r.Host)
 }
 
 // Resolve returns the absolute URL on origin that raw names, or an error
