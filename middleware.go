@@ -79,8 +79,9 @@ func (m *Manager) reissued(ctx context.Context, w http.ResponseWriter, err error
 //   - a malformed Authorization header with 400 and error="invalid_request"
 //     (RFC 6750);
 //   - any request with 503 and a JSON body when the Config.Store failed
-//     (ErrStoreUnavailable): the Manager fails closed, without a session,
-//     but does not send the user to sign in again.
+//     (ErrStoreUnavailable) or token introspection got no answer
+//     (ErrProviderUnavailable): the Manager fails closed, without a
+//     session, but does not send the user to sign in again.
 func (m *Manager) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = m.attach(w, r)
@@ -107,10 +108,14 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 // deny writes Require's default response for a request without an active
 // session.
 func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ErrStoreUnavailable) {
+	if unavailable := errors.Is(err, ErrStoreUnavailable); unavailable || errors.Is(err, ErrProviderUnavailable) {
+		desc := "the session store is unavailable"
+		if !unavailable {
+			desc = "the identity provider could not verify the token"
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Retry-After", "5")
-		page.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "the session store is unavailable"})
+		page.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": desc})
 		return
 	}
 	if !page.IsAPI(r) {

@@ -40,8 +40,11 @@ func newProviderEndpoints(t *testing.T, endpoint map[string]string, active map[s
 		p.forms[r.URL.Path] = append(p.forms[r.URL.Path], r.PostForm)
 		body, ok := p.active[r.PostForm.Get("token")]
 		p.mu.Unlock()
-		if !ok {
+		switch {
+		case !ok:
 			body = `{"active":false}`
+		case body == "500": // the endpoint fails
+			w.WriteHeader(http.StatusInternalServerError)
 		}
 		_, _ = w.Write([]byte(body))
 	}))
@@ -128,6 +131,7 @@ func TestOpaqueBearerByIntrospection(t *testing.T) {
 		"opaque-1":      `{"active":true,"client_id":"api","sub":"u1","email":"u1@example.com","exp":` + jsonNum(exp) + `}`,
 		"opaque-theirs": `{"active":true,"client_id":"another-app","aud":"https://other-api","sub":"u1","exp":` + jsonNum(exp) + `}`,
 		"opaque-rt":     `{"active":true,"client_id":"api","token_use":"refresh_token","sub":"u1","exp":` + jsonNum(exp) + `}`,
+		"opaque-down":   "500",
 	})
 	cfg := testConfig(clk, "")
 	cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "api", ClientSecret: "s", IntrospectionURL: "discovery"}}
@@ -173,6 +177,10 @@ func TestOpaqueBearerByIntrospection(t *testing.T) {
 		if code := call(tok); code != http.StatusUnauthorized {
 			t.Fatalf("%s: got %d, want 401", tok, code)
 		}
+	}
+	// No answer is not a "no": 503, as for a Store outage.
+	if code := call("opaque-down"); code != http.StatusServiceUnavailable {
+		t.Fatalf("introspection endpoint failing: got %d, want 503", code)
 	}
 }
 
