@@ -13,14 +13,14 @@ import (
 )
 
 // backChannelLogout serves POST {BasePath}/backchannel-logout (OpenID
-// Connect Back-Channel Logout 1.0): it verifies logoutToken, consumes its
-// "jti" (a token is accepted once), and signs out the sign-ins through its
-// provider whose ID token carried its "sid" (and whose user is its "sub",
-// if set), or with "sub" alone every sign-in of that user through that
-// provider. A session left with no account is revoked. Without the Store
-// capabilities it needs (store.Consumer, and store.ProviderSessionLister
-// for "sid" or store.UserLister for "sub"), the error wraps
-// ErrNotConfigured and nothing is consumed; other errors wrap
+// Connect Back-Channel Logout 1.0): it verifies logoutToken, signs out the
+// sign-ins through its provider whose ID token carried its "sid" (and
+// whose user is its "sub", if set), or with "sub" alone every sign-in of
+// that user through that provider, then consumes its "jti" (a token is
+// accepted once). A session left with no account is revoked. Without the
+// Store capabilities it needs (store.Consumer, and
+// store.ProviderSessionLister for "sid" or store.UserLister for "sub"),
+// the error wraps ErrNotConfigured and nothing is done; other errors wrap
 // ErrInvalidToken or ErrStoreUnavailable.
 func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) error {
 	consumer, err := capability[store.Consumer](m.cfg.Store, "Consumer")
@@ -35,6 +35,24 @@ func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) err
 	if err != nil {
 		return err
 	}
+	m.hooks.obs.BackchannelLogout(ctx)
+	recs, err := list(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	psid := record.ProviderSessionID(lt.iss, lt.SID)
+	err = m.stored.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
+		if in.Provider != lt.provider || (lt.Sub != "" && in.User.ID != lt.Sub) {
+			return false
+		}
+		return lt.SID == "" || slices.Contains(meta.PSIDs, ownedPSID{SignIn: in.ID, ID: psid})
+	})
+	if err != nil {
+		return err
+	}
+	// The jti is consumed once the sign-out is done, so that the
+	// provider's retry after a failure is not taken for a replay; a
+	// replay signs out again only what its token names, then is refused.
 	first, err := consumer.Consume(ctx, "backchannel-logout:"+lt.iss+" "+lt.JTI, lt.ttl)
 	if err != nil {
 		return storeErr(err)
@@ -42,18 +60,7 @@ func (m *Manager) backChannelLogout(ctx context.Context, logoutToken string) err
 	if !first {
 		return badLogoutToken("replayed (jti seen before)")
 	}
-	m.hooks.obs.BackchannelLogout(ctx)
-	recs, err := list(ctx)
-	if err != nil {
-		return storeErr(err)
-	}
-	psid := record.ProviderSessionID(lt.iss, lt.SID)
-	return m.stored.signOutAccounts(ctx, recs, func(meta *storeMeta, in *SignIn) bool {
-		if in.Provider != lt.provider || (lt.Sub != "" && in.User.ID != lt.Sub) {
-			return false
-		}
-		return lt.SID == "" || slices.Contains(meta.PSIDs, ownedPSID{SignIn: in.ID, ID: psid})
-	})
+	return nil
 }
 
 // logoutToken is what a verified logout token says.

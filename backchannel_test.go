@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit"
+	"github.com/sessionkit/sessionkit/memstore"
+	"github.com/sessionkit/sessionkit/store"
 )
 
 const (
@@ -313,5 +316,56 @@ func TestBackChannelLogoutWithoutExp(t *testing.T) {
 				t.Fatal("the log holds the token")
 			}
 		})
+	}
+}
+
+// listDownStore is a memstore whose ListByProviderSession fails while down
+// is set.
+type listDownStore struct {
+	*memstore.Store
+	down atomic.Bool
+}
+
+func (s *listDownStore) ListByProviderSession(ctx context.Context, psid string) ([]store.Record, error) {
+	if s.down.Load() {
+		return nil, errors.New("dial tcp 127.0.0.1:6379: connection refused")
+	}
+	return s.Store.ListByProviderSession(ctx, psid)
+}
+
+// A logout the Store failed to carry out is carried out by the provider's
+// retry of the same token, which is not taken for a replay; a replay after
+// it is refused.
+func TestBackChannelLogoutRetryAfterStoreFailure(t *testing.T) {
+	idp := newBCLProvider(t)
+	backend := &listDownStore{Store: newMemStore(t)}
+	m := newBCLManager(t, idp, func(c *sessionkit.Config) { c.Store = backend })
+	now := time.Now()
+	idt := sign(t, idp.key, jwt.MapClaims{"iss": bclIssuer, "aud": bclClientID, "sub": "user-1", "sid": "idp-sid-1",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	tok := (&oauth2.Token{AccessToken: "at", TokenType: "Bearer"}).WithExtra(map[string]any{"id_token": idt})
+	rec := httptest.NewRecorder()
+	if _, err := m.AddSignIn(rec, cookieRequest(nil), sessionkit.SignInParams{Provider: "oidc", Token: tok}); err != nil {
+		t.Fatalf("AddSignIn: %v", err)
+	}
+	cookies := rec.Result().Cookies()
+	logout := sign(t, idp.key, logoutClaims(nil))
+	backend.down.Store(true)
+	// Section 2.8: a failed logout answers 400; the provider may retry.
+	if got := postLogout(m.Handler(), logout); got.Code != http.StatusBadRequest || !strings.Contains(got.Body.String(), "logout_failed") {
+		t.Fatalf("with the store down: got %d %s, want 400 logout_failed", got.Code, got.Body)
+	}
+	if _, err := m.GetServerSession(cookieRequest(cookies)); err != nil {
+		t.Fatalf("the session ended although the logout failed: %v", err)
+	}
+	backend.down.Store(false)
+	if got := postLogout(m.Handler(), logout).Code; got != http.StatusOK {
+		t.Fatalf("the provider's retry: got %d, want 200", got)
+	}
+	if s, err := m.GetServerSession(cookieRequest(cookies)); err == nil {
+		t.Fatalf("the session is still active after the retry: %+v", s.Status)
+	}
+	if got := postLogout(m.Handler(), logout).Code; got != http.StatusBadRequest {
+		t.Fatalf("a replay: got %d, want 400", got)
 	}
 }
