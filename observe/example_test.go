@@ -19,7 +19,7 @@ func ExampleObserver() {
 	var signIns atomic.Int64
 	m, err := sessionkit.New(sessionkit.Config{
 		Keys:            [][]byte{[]byte("0123456789abcdef0123456789abcdef")}, // use 32 random bytes
-		InsecureCookies: true,                                                  // plain http on localhost
+		InsecureCookies: true,                                                 // plain http on localhost
 		Logger:          slog.New(slog.DiscardHandler),
 		Observer: &observe.Observer{
 			Read: func(_ context.Context, e observe.Read) { reads[e.Outcome].Add(1) },
