@@ -83,12 +83,23 @@ func TestBrowser(t *testing.T) {
 		}
 		return loc
 	}
-	pollStatus := func(want string) chromedp.Action[chromedp.Void] {
+	// poll waits until expr is true; a poll interrupted because the page's
+	// JavaScript context was replaced (it navigated or reloaded) is tried
+	// again.
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := chromedp.Poll[bool](`document.getElementById("status").textContent === "`+want+`"`,
-				chromedp.WithPollingTimeout(20*time.Second))(ctx, tg)
-			return chromedp.Void{}, err
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)))(ctx, tg)
+				if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+					return chromedp.Void{}, err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 		}
+	}
+	pollStatus := func(want string) chromedp.Action[chromedp.Void] {
+		return poll(`document.getElementById("status").textContent === "` + want + `"`)
 	}
 	type css = chromedp.CSS
 
@@ -120,17 +131,7 @@ func TestBrowser(t *testing.T) {
 	// back to Ada's, whose organization is kept.
 	waitFor := func(what, expr string) {
 		t.Helper()
-		// The page reloads after a switch, which interrupts a poll: retry.
-		do(what, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)))(ctx, tg)
-				if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-					return chromedp.Void{}, err
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		})
+		do(what, poll(expr)) // the page reloads after a switch
 	}
 	const orgIs = `document.getElementById("organization")?.textContent === `
 	do("switch to org_globex", chromedp.Click(css("#org-org_globex")))
