@@ -50,8 +50,12 @@ func (v *verbs) switchSignIn(r *http.Request, id string) (*Session, cookieWrite,
 }
 
 // signOutOne is SignOutOne: when the last sign-in leaves, it signs out.
+// Without a Store it revokes the refresh token of the sign-in it drops (a
+// stored session's save does).
 func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, error) {
+	var gone []SignIn
 	s, cw, err := v.update(r, func(s *Session) error {
+		gone = slices.DeleteFunc(s.SignIns(), func(in SignIn) bool { return in.ID != id })
 		switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return in.ID == id }); {
 		case dropped == 0:
 			return ErrSignInNotFound
@@ -63,6 +67,9 @@ func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, e
 	if errors.Is(err, errLastSignIn) {
 		_, cw, err = v.signOut(r)
 		return nil, cw, err
+	}
+	if err == nil && v.store == nil {
+		v.sessions.revoke(gone)
 	}
 	return s, cw, err
 }

@@ -185,3 +185,28 @@ func TestOpaqueBearerByIntrospection(t *testing.T) {
 }
 
 func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// A stateless session that drops one of its sign-ins revokes that
+// sign-in's refresh token, and only it.
+func TestSignOutOneRevokesItsRefreshToken(t *testing.T) {
+	p := newProviderEndpoints(t, map[string]string{"revocation_endpoint": "/revoke"}, nil)
+	cfg := testConfig(newClock(), "")
+	cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "app", ClientSecret: "s"}}
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{Provider: "oidc", User: &User{ID: "u1"},
+		Token: &oauth2.Token{AccessToken: "at-1", RefreshToken: "rt-1", Expiry: t0.Add(time.Hour)}})
+	rec := httptest.NewRecorder()
+	s, err := m.AddSignIn(rec, requestWith("https://app.example/", cookies), SignInParams{Provider: "oidc", User: &User{ID: "u2"},
+		Token: &oauth2.Token{AccessToken: "at-2", RefreshToken: "rt-2", Expiry: t0.Add(time.Hour)}})
+	if err != nil {
+		t.Fatalf("AddSignIn: %v", err)
+	}
+	first := s.OtherSignIns[0].ID
+	if _, err := m.SignOutOne(httptest.NewRecorder(), requestWith("https://app.example/", rec.Result().Cookies()), first); err != nil {
+		t.Fatalf("SignOutOne: %v", err)
+	}
+	m.revoker.Wait()
+	if got := p.received("/revoke"); len(got) != 1 || got[0].Get("token") != "rt-1" {
+		t.Fatalf("revocations: got %v, want rt-1's alone", got)
+	}
+}
