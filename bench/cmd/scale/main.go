@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sessionkit/sessionkit/observe"
 	"github.com/sessionkit/sessionkit/store"
@@ -56,6 +57,7 @@ func main() {
 	stores := flag.String("stores", "stateless,memstore,redis", "comma-separated stores; redis only with SESSIONKIT_REDIS_URL")
 	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
 	rounds := flag.Int("rounds", 3, "rounds of each cell, alternating between cache settings; medians reported")
+	hot := flag.Bool("hot", false, "copy each request's Cookie header into a reused buffer just before serving it, as a server reads it from its socket, instead of reading the pre-built request's (cold at large N)")
 	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each); the heap columns then count its cache in every row")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -80,7 +82,7 @@ func main() {
 			continue
 		}
 		for _, n := range sizes {
-			if err := runStore(store, n, strings.Split(*dists, ","), *dur, *rounds, *fits); err != nil {
+			if err := runStore(store, n, strings.Split(*dists, ","), *dur, *rounds, *fits, *hot); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -106,6 +108,8 @@ func parseSizes(s string, big bool) ([]int, error) {
 // (default cache, cache off) sharing keys and store.
 type fixture struct {
 	reqs       []*http.Request
+	cookies    []string                    // each request's Cookie header
+	hot        bool                        // serve each request from a copy of its header just made
 	managers   []*sessionkit.Manager       // as settings names them
 	cacheStats []func() observe.CacheStats // each Manager's cache counters, by its Observer
 	settings   []string
@@ -114,11 +118,12 @@ type fixture struct {
 	close      func()
 }
 
-func runStore(store string, n int, dists []string, d time.Duration, rounds int, fits bool) error {
+func runStore(store string, n int, dists []string, d time.Duration, rounds int, fits, hot bool) error {
 	f, err := newFixture(store, n, fits)
 	if err != nil {
 		return err
 	}
+	f.hot = hot
 	defer f.close()
 	for _, dist := range dists {
 		runs := make([][]result, len(f.managers))
@@ -201,6 +206,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	if store != "redis" { // Redis holds its records in its own process
 		f.storeB = math.Max(0, float64(int64(heap())-int64(h0)-int64(cookieBytes))/float64(n))
 	}
+	f.cookies = cookies
 	f.reqs = make([]*http.Request, n)
 	for i, c := range cookies {
 		r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
@@ -277,6 +283,26 @@ func picker(dist string, n int) func() int {
 	return func() int { return r.IntN(n) }
 }
 
+// server returns what serves user i's request through h: the pre-built
+// request, or with f.hot one request whose Cookie header is a copy of
+// user i's, made in a reused buffer just before (as a server's read from
+// its socket leaves the bytes in the CPU's caches). h keeps no reference
+// to the header past the request, so the buffer can be reused.
+func (f *fixture) server(h http.Handler, w http.ResponseWriter) func(i int) {
+	if !f.hot {
+		return func(i int) { h.ServeHTTP(w, f.reqs[i]) }
+	}
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	hdr := []string{""}
+	r.Header["Cookie"] = hdr
+	buf := make([]byte, 0, 16<<10)
+	return func(i int) {
+		buf = append(buf[:0], f.cookies[i]...)
+		hdr[0] = unsafe.String(unsafe.SliceData(buf), len(buf))
+		h.ServeHTTP(w, r)
+	}
+}
+
 func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats, dist string, d time.Duration) result {
 	var sink *sessionkit.Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -284,8 +310,9 @@ func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats,
 	}))
 	w := &discard{h: http.Header{}}
 	pick := picker(dist, len(f.reqs))
+	serve := f.server(h, w)
 	for range min(2*len(f.reqs), 200_000) {
-		h.ServeHTTP(w, f.reqs[pick()])
+		serve(pick())
 	}
 	if sink == nil || sink.Status != sessionkit.StatusActive {
 		log.Fatal("scale: no active session")
@@ -297,7 +324,7 @@ func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats,
 	ops := 0
 	for time.Since(t0) < d {
 		for range 256 {
-			h.ServeHTTP(w, f.reqs[pick()])
+			serve(pick())
 		}
 		ops += 256
 	}
