@@ -15,7 +15,7 @@ var (
 	eventNames   = []string{"sign_in", "sign_out", "backchannel_logout", "theft_detected", "ticket_redeemed",
 		"token_minted", "successor_grace", "unknown_key_refetch"}
 	storeOpNames = []string{"load", "save", "delete", "list_by_user", "list_by_provider_session", "lock", "unlock", "consume"}
-	callNames    = []string{"other", "discovery", "jwks", "token", "refresh", "userinfo", "revocation"}
+	callNames    = []string{"other", "discovery", "jwks", "token", "refresh", "userinfo", "revocation", "introspection"}
 )
 
 // String returns o's snake-case name, as metric attributes carry it.
@@ -44,5 +44,5 @@ const (
 	RefreshOutcomes = 4
 	Events          = 8
 	StoreOps        = 8
-	Calls           = 7
+	Calls           = 8
 )

@@ -169,6 +169,7 @@ const (
 	CallRefresh  // a refresh token's exchange
 	CallUserInfo // the userinfo endpoint
 	CallRevocation
+	CallIntrospection
 )
 
 type callKey struct{}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessionkit/internal/safeurl"
+	"github.com/sessionkit/sessionkit/observe"
 )
 
 // ClientAuth is how a client authenticates at a provider's token,
@@ -59,6 +60,7 @@ func (a ClientAuth) post(ctx context.Context, client *http.Client, endpoint stri
 // Revoke asks the revocation endpoint (RFC 7009) to revoke the refresh
 // token. A provider that answers 200 has revoked it, or never knew it.
 func Revoke(ctx context.Context, client *http.Client, endpoint string, a ClientAuth, refreshToken string) error {
+	ctx = observe.WithCall(ctx, observe.CallRevocation)
 	resp, err := a.post(ctx, client, endpoint, url.Values{"token": {refreshToken}, "token_type_hint": {"refresh_token"}})
 	if err != nil {
 		return fmt.Errorf("revocation: %w", err)
@@ -83,6 +85,7 @@ type Introspection struct {
 
 // Introspect asks the introspection endpoint (RFC 7662) about token.
 func Introspect(ctx context.Context, client *http.Client, endpoint string, a ClientAuth, token string) (Introspection, error) {
+	ctx = observe.WithCall(ctx, observe.CallIntrospection)
 	resp, err := a.post(ctx, client, endpoint, url.Values{"token": {token}, "token_type_hint": {"access_token"}})
 	if err != nil {
 		return Introspection{}, fmt.Errorf("introspection: %w", err)

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/observe"
 	"golang.org/x/oauth2"
 )
 
@@ -180,5 +182,30 @@ func TestRevokerBoundsTime(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close waited past the revocation's time bound")
+	}
+}
+
+// recordCalls is a RoundTripper that records the purpose of each request.
+type recordCalls struct {
+	base  http.RoundTripper
+	calls []observe.Call
+}
+
+func (r *recordCalls) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.calls = append(r.calls, observe.CallOf(req.Context()))
+	return r.base.RoundTrip(req)
+}
+
+func TestRevokeAndIntrospectMarkTheirCalls(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"active":false}`))
+	}))
+	defer srv.Close()
+	rec := &recordCalls{base: srv.Client().Transport}
+	client := &http.Client{Transport: rec}
+	_ = Revoke(context.Background(), client, srv.URL, ClientAuth{ID: "app"}, "rt")
+	_, _ = Introspect(context.Background(), client, srv.URL, ClientAuth{ID: "app"}, "at")
+	if want := []observe.Call{observe.CallRevocation, observe.CallIntrospection}; !slices.Equal(rec.calls, want) {
+		t.Fatalf("calls: got %v, want %v", rec.calls, want)
 	}
 }
