@@ -15,12 +15,13 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 		return
 	}
 	if b.SignInID != "" {
-		s, err := h.m.SignOutOne(w, r, b.SignInID)
+		s, ended, cw, err := h.m.verbs.signOutOne(r, b.SignInID)
+		cw.Apply(w.Header())
 		switch {
 		case err != nil:
 			h.failSwitch(w, r, err)
 		case s == nil: // the last sign-in: the session is over
-			h.redirect(w, r, cb, wantJSON)
+			h.redirect(w, r, h.afterSignOut(r, ended, cb), wantJSON)
 		default:
 			h.writeSession(w, s)
 		}
@@ -29,13 +30,21 @@ func (h *authHandler) postSignOut(w http.ResponseWriter, r *http.Request, _ stri
 	s, cw, err := h.m.verbs.signOut(r)
 	cw.Apply(w.Header())
 	if err != nil {
-		h.fail(w, r, &handlerError{http.StatusInternalServerError, "SignOutError", "the session could not be cleared"}, wantJSON)
+		h.fail(w, r, errSignOut, wantJSON)
 		return
 	}
-	if s != nil { // on to the provider's end-session endpoint, which returns to cb
-		cb = cmp.Or(h.m.endSessionURL(r.Context(), s, cb), cb)
+	h.redirect(w, r, h.afterSignOut(r, s, cb), wantJSON)
+}
+
+var errSignOut = &handlerError{http.StatusInternalServerError, "SignOutError", "the session could not be cleared"}
+
+// afterSignOut is where a sign-out that ended s goes: on to the provider's
+// end-session endpoint, which returns to cb, or to cb itself.
+func (h *authHandler) afterSignOut(r *http.Request, s *Session, cb string) string {
+	if s == nil {
+		return cb
 	}
-	h.redirect(w, r, cb, wantJSON)
+	return cmp.Or(h.m.endSessionURL(r.Context(), s, cb), cb)
 }
 
 func (h *authHandler) signOutPage(w http.ResponseWriter, r *http.Request, _ string) {

@@ -106,7 +106,7 @@ func (m *Manager) SwitchSignIn(w http.ResponseWriter, r *http.Request, id string
 // SignOutOne returns a nil session. It returns an error wrapping
 // ErrSignInNotFound when the session holds no such sign-in.
 func (m *Manager) SignOutOne(w http.ResponseWriter, r *http.Request, id string) (*Session, error) {
-	s, cw, err := m.verbs.signOutOne(r, id)
+	s, _, cw, err := m.verbs.signOutOne(r, id)
 	cw.Apply(w.Header())
 	return s, err
 }

@@ -49,12 +49,13 @@ func (v *verbs) switchSignIn(r *http.Request, id string) (*Session, cookieWrite,
 	}, false)
 }
 
-// signOutOne is SignOutOne: when the last sign-in leaves, it signs out.
-// Without a Store it revokes the refresh token of the sign-in it drops (a
-// stored session's save does).
-func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, error) {
+// signOutOne is SignOutOne: when the last sign-in leaves, it signs out,
+// and ended is the session that ended (s is then nil). Without a Store it
+// revokes the refresh token of the sign-in it drops (a stored session's
+// save does).
+func (v *verbs) signOutOne(r *http.Request, id string) (s, ended *Session, cw cookieWrite, err error) {
 	var gone []SignIn
-	s, cw, err := v.update(r, func(s *Session) error {
+	s, cw, err = v.update(r, func(s *Session) error {
 		gone = slices.DeleteFunc(s.SignIns(), func(in SignIn) bool { return in.ID != id })
 		switch dropped, left := s.dropSignIns(func(in *SignIn) bool { return in.ID == id }); {
 		case dropped == 0:
@@ -65,11 +66,11 @@ func (v *verbs) signOutOne(r *http.Request, id string) (*Session, cookieWrite, e
 		return nil
 	}, false)
 	if errors.Is(err, errLastSignIn) {
-		_, cw, err = v.signOut(r)
-		return nil, cw, err
+		ended, cw, err = v.signOut(r)
+		return nil, ended, cw, err
 	}
 	if err == nil && v.store == nil {
 		v.sessions.revoke(gone)
 	}
-	return s, cw, err
+	return s, nil, cw, err
 }

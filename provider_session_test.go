@@ -62,12 +62,19 @@ func (p *providerEndpoints) received(path string) []url.Values {
 // URL answered.
 func signOutJSON(t *testing.T, m *Manager, cookies []*http.Cookie, callback string) string {
 	t.Helper()
+	return signOutJSONWith(t, m, cookies, url.Values{"callbackUrl": {callback}})
+}
+
+// signOutJSONWith is signOutJSON posting form's fields too.
+func signOutJSONWith(t *testing.T, m *Manager, cookies []*http.Cookie, form url.Values) string {
+	t.Helper()
 	req := requestWith("https://app.example/api/auth/csrf", cookies)
 	rec := serve(m.Handler(), req)
 	var csrf struct{ CSRFToken string }
 	_ = json.Unmarshal(rec.Body.Bytes(), &csrf)
 	cookies = append(cookies, rec.Result().Cookies()...)
-	form := url.Values{"csrfToken": {csrf.CSRFToken}, "callbackUrl": {callback}, "json": {"true"}}
+	form.Set("csrfToken", csrf.CSRFToken)
+	form.Set("json", "true")
 	req = httptest.NewRequest(http.MethodPost, "https://app.example/api/auth/signout", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://app.example")
@@ -208,5 +215,25 @@ func TestSignOutOneRevokesItsRefreshToken(t *testing.T) {
 	m.revoker.Wait()
 	if got := p.received("/revoke"); len(got) != 1 || got[0].Get("token") != "rt-1" {
 		t.Fatalf("revocations: got %v, want rt-1's alone", got)
+	}
+}
+
+// Signing out the last account by its ID ends the session as a sign-out
+// does, and goes on to the provider's end-session endpoint too.
+func TestSignOutLastAccountGoesToTheProvider(t *testing.T) {
+	p := newProviderEndpoints(t, map[string]string{"end_session_endpoint": "/logout"}, nil)
+	cfg := testConfig(newClock(), "")
+	cfg.URL = "https://app.example"
+	cfg.Providers = []Provider{{ID: "oidc", Issuer: p.URL, ClientID: "app", ClientSecret: "s", Logout: true}}
+	m := mustNew(t, cfg)
+	rec := httptest.NewRecorder()
+	s, err := m.SignIn(rec, httptest.NewRequest(http.MethodGet, "https://app.example/", nil), SignInParams{Provider: "oidc", User: &User{ID: "u1"},
+		Token: &oauth2.Token{AccessToken: "at", Expiry: t0.Add(time.Hour)}})
+	if err != nil {
+		t.Fatalf("SignIn: %v", err)
+	}
+	got := signOutJSONWith(t, m, rec.Result().Cookies(), url.Values{"callbackUrl": {"/bye"}, "signInId": {s.SignIn.ID}})
+	if !strings.HasPrefix(got, p.URL+"/logout?") || !strings.Contains(got, url.QueryEscape("https://app.example/bye")) {
+		t.Fatalf("sign-out URL: got %q, want the end-session endpoint's, back to /bye", got)
 	}
 }
