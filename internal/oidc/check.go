@@ -21,8 +21,8 @@ func CheckProvider(id, clientID string, e Endpoints, userInfo string, idTokenAlg
 	if clientID == "" {
 		return fielderr.New("ClientID", "is required")
 	}
-	if name, reason, err := e.Check(); name != "" {
-		return fielderr.Wrap(name, reason, err)
+	if fe := e.Check(); fe != nil {
+		return fe
 	}
 	if !ValidUserInfoMode(userInfo) {
 		return fielderr.New("UserInfo", `%q must be "", "always" or "never"`, userInfo)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sessionkit/sessionkit/internal/fielderr"
 	"github.com/sessionkit/sessionkit/internal/safeurl"
 	"github.com/sessionkit/sessionkit/observe"
 )
@@ -191,14 +192,13 @@ func (d *Document) AuthStyle(style oauth2.AuthStyle) oauth2.AuthStyle {
 
 // Check validates the configured endpoints: an issuer, unless both the
 // authorization and token endpoints are set, and URLs that safeurl
-// accepts. At a fault it returns the name of the Endpoints field, the
-// reason and the underlying error, if any; otherwise "".
-func (e Endpoints) Check() (field, reason string, err error) {
+// accepts. At a fault it names the Endpoints field; otherwise nil.
+func (e Endpoints) Check() *fielderr.Error {
 	if e.Issuer == "" && (e.AuthURL == "" || e.TokenURL == "") {
-		return "Issuer", "is required unless AuthURL and TokenURL are both set", nil
+		return fielderr.New("Issuer", "is required unless AuthURL and TokenURL are both set")
 	}
 	if e.Issuer == "" && e.IntrospectionURL == Discover {
-		return "IntrospectionURL", "cannot be discovered without an Issuer", nil
+		return fielderr.New("IntrospectionURL", "cannot be discovered without an Issuer")
 	}
 	for _, u := range [...]struct{ field, raw string }{{"Issuer", e.Issuer}, {"AuthURL", e.AuthURL},
 		{"TokenURL", e.TokenURL}, {"UserInfoURL", e.UserInfoURL}, {"JWKSURL", e.JWKSURL}, {"IntrospectionURL", e.IntrospectionURL}} {
@@ -206,10 +206,10 @@ func (e Endpoints) Check() (field, reason string, err error) {
 			continue
 		}
 		if err := safeurl.Check(u.raw); err != nil {
-			return u.field, "invalid URL", err
+			return fielderr.Wrap(u.field, "invalid URL", err)
 		}
 	}
-	return "", "", nil
+	return nil
 }
 
 // OAuth2 is the client configuration of a client of the provider d

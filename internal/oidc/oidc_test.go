@@ -262,8 +262,12 @@ func TestEndpointsCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, reason, _ := tt.e.Check(); got != tt.want {
-				t.Errorf("Check: got %q (%s), want %q", got, reason, tt.want)
+			got := ""
+			if fe := tt.e.Check(); fe != nil {
+				got = fe.Field
+			}
+			if got != tt.want {
+				t.Errorf("Check: got %q (%v), want %q", got, tt.e.Check(), tt.want)
 			}
 		})
 	}
