@@ -110,7 +110,7 @@ func (h *hooks) err(ctx context.Context, name string, cb func(context.Context, e
 }
 
 // decoded fires the callbacks that describe a freshly decoded request.
-func (h *hooks) decoded(ctx context.Context, d decoded) {
+func (h *hooks) decoded(ctx context.Context, d *decoded) {
 	if h.obs != nil {
 		var src Source
 		if d.session != nil {
@@ -150,7 +150,7 @@ func (h *hooks) noSession(ctx context.Context, err error) {
 }
 
 // active fires the callbacks of an active cookie session.
-func (h *hooks) active(ctx context.Context, d decoded) {
+func (h *hooks) active(ctx context.Context, d *decoded) {
 	s, now := d.session, d.now
 	if d.updated {
 		h.session(ctx, "OnSessionUpdate", h.cb.OnSessionUpdate, s)

@@ -35,9 +35,10 @@ func (rd *reader) serverSession(r *http.Request) (*Session, error) {
 	if st := stateFrom(r.Context()); st != nil {
 		return st.load(), st.err
 	}
-	d := rd.decode(r)
+	var d decoded
+	rd.decode(r, &d)
 	d.own()
-	rd.hooks.decoded(r.Context(), d)
+	rd.hooks.decoded(r.Context(), &d)
 	return d.session, d.err
 }
 
@@ -66,21 +67,20 @@ func (d *decoded) own() {
 	}
 }
 
-// load is the middleware's read path: decode r, renew an active cookie
-// session, and decide the cookie to re-issue. It writes nothing.
-func (m *Manager) load(r *http.Request) decoded {
-	d := m.reader.decode(r)
+// load is the middleware's read path: decode r into d, renew an active
+// cookie session, and decide the cookie to re-issue. It writes nothing.
+func (m *Manager) load(r *http.Request, d *decoded) {
+	m.reader.decode(r, d)
 	if d.st != nil {
-		m.renewStored(r, &d)
-		return d
+		m.renewStored(r, d)
+		return
 	}
 	if d.session != nil && d.session.Status == StatusActive && d.session.Source == SourceCookie {
-		m.renew(r.Context(), &d)
+		m.renew(r.Context(), d)
 	}
 	if d.reissue {
 		d.write, d.writeErr = m.cookies.sessionCookie(r, d.session, m.cfg.Now())
 	}
-	return d
 }
 
 // renew records activity on d's stateless session and refreshes its access
@@ -141,95 +141,104 @@ func clientIDs(providers []Provider) []string {
 	return ids
 }
 
-// decode reads r's credentials in order: the session cookie, then a bearer
-// JWT or, without an Authorization header, the JWT cookie. The first active
-// session wins, else the first inactive one, else the first error, else
-// ErrNoSession; the other refusals go to rejected.
-func (rd *reader) decode(r *http.Request) decoded {
-	var p picker
-	now := rd.now()
-	if rd.cookies != nil {
-		if d, ok := rd.decodeCookie(r, now); ok {
-			p.consider(d)
-		}
+// decode reads r's credentials into d, in order: the session cookie, then
+// a bearer JWT or, without an Authorization header, the JWT cookie. The
+// first active session wins, else the first inactive one, else the first
+// error, else ErrNoSession; the other refusals go to rejected.
+func (rd *reader) decode(r *http.Request, d *decoded) {
+	var (
+		best                   *decoded // nil until a credential is found
+		fromCookie, fromBearer decoded
+		rejected               []error
+		now                    = rd.now()
+	)
+	if rd.cookies != nil && rd.decodeCookie(r, now, &fromCookie) {
+		best = pick(best, &fromCookie, &rejected)
 	}
-	if (rd.bearer != nil || rd.opaque != nil) && !p.won {
-		if d, ok := rd.decodeBearer(r, now); ok {
-			p.consider(d)
-		}
+	if (rd.bearer != nil || rd.opaque != nil) && !activeIn(best) && rd.decodeBearer(r, now, &fromBearer) {
+		best = pick(best, &fromBearer, &rejected)
 	}
-	d := decoded{err: ErrNoSession}
-	if p.have {
-		d = p.best
+	if best != nil {
+		*d = *best
+	} else {
+		*d = decoded{err: ErrNoSession}
 	}
 	d.now = now
-	markUnrefreshable(&d)
-	for _, e := range p.rejected {
+	markUnrefreshable(d)
+	for _, e := range rejected {
 		if e != d.err {
 			d.rejected = append(d.rejected, e)
 		}
 	}
-	return d
 }
 
-// picker keeps decode's best outcome and the credentials refused outright.
-type picker struct {
-	best      decoded
-	have, won bool // won: best is an active session
-	rejected  []error
-}
-
-func (p *picker) consider(d decoded) {
+// pick returns the better of decode's outcomes best (nil for none yet) and
+// d, the earlier winning a tie, and adds d's error to rejected when it was
+// refused outright.
+func pick(best, d *decoded, rejected *[]error) *decoded {
 	if d.session == nil && d.err != nil {
-		p.rejected = append(p.rejected, d.err)
+		*rejected = append(*rejected, d.err)
 	}
 	switch {
-	case p.won:
-	case d.session != nil && d.session.Status == StatusActive:
-		p.best, p.have, p.won = d, true, true
-	case !p.have || (p.best.session == nil && d.session != nil):
-		p.best, p.have = d, true
+	case activeIn(best):
+		return best
+	case activeIn(d):
+		return d
+	case best == nil || (best.session == nil && d.session != nil):
+		return d
 	}
+	return best
 }
 
-// decodeBearer decodes r's bearer token or JWT cookie; ok: r has either.
-func (rd *reader) decodeBearer(r *http.Request, now time.Time) (d decoded, ok bool) {
+// activeIn reports whether d holds an active session.
+func activeIn(d *decoded) bool {
+	return d != nil && d.session != nil && d.session.Status == StatusActive
+}
+
+// decodeBearer decodes r's bearer token or JWT cookie into d, and reports
+// whether r has either.
+func (rd *reader) decodeBearer(r *http.Request, now time.Time, d *decoded) bool {
 	tok, err := bearerToken(r)
 	switch {
 	case err != nil:
-		return decoded{err: err}, true
+		d.err = err
 	case tok != "" && rd.opaque != nil && strings.Count(tok, ".") != 2:
-		return rd.decodeOpaque(r.Context(), tok, now), true
+		*d = rd.decodeOpaque(r.Context(), tok, now)
 	case tok != "" && rd.bearer != nil:
-		return rd.decodeJWT(r.Context(), tok, SourceBearer, now), true
+		rd.decodeJWT(r.Context(), tok, SourceBearer, now, d)
 	case rd.jwt != nil && rd.jwt.CookieName != "" && len(r.Header["Authorization"]) == 0:
-		if c, err := r.Cookie(rd.jwt.CookieName); err == nil && c.Value != "" {
-			return rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now), true
+		c, err := r.Cookie(rd.jwt.CookieName)
+		if err != nil || c.Value == "" {
+			return false
 		}
+		rd.decodeJWT(r.Context(), c.Value, SourceJWTCookie, now, d)
+	default:
+		return false
 	}
-	return d, false
+	return true
 }
 
-// decodeCookie reads the session cookie. ok is false when r has none.
-func (rd *reader) decodeCookie(r *http.Request, now time.Time) (d decoded, ok bool) {
+// decodeCookie reads the session cookie into d, and reports whether r has
+// one.
+func (rd *reader) decodeCookie(r *http.Request, now time.Time, d *decoded) bool {
 	var found cookie.Found
 	parts, present, err := rd.cookies.read(r, &found)
-	if !present {
-		return d, false
-	}
-	if err != nil {
+	switch {
+	case !present:
+		return false
+	case err != nil:
 		d.err = err
-		return d, true
+	case rd.stored != nil:
+		*d = rd.stored.decodeStoredCookie(r.Context(), parts, now)
+	default:
+		ck := rd.cache.key(parts)
+		if s := rd.cache.get(SourceCookie, 0, ck, now); s != nil && statusAt(s, now) == StatusActive {
+			d.session, d.shared = s, true
+		} else {
+			*d = rd.openCookie(parts, ck, now)
+		}
 	}
-	if rd.stored != nil {
-		return rd.stored.decodeStoredCookie(r.Context(), parts, now), true
-	}
-	ck := rd.cache.key(parts)
-	if s := rd.cache.get(SourceCookie, 0, ck, now); s != nil && statusAt(s, now) == StatusActive {
-		d.session, d.shared = s, true
-		return d, true
-	}
-	return rd.openCookie(parts, ck, now), true
+	return true
 }
 
 // openCookie opens a stateless session cookie and caches its session.
@@ -263,21 +272,23 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 	return d
 }
 
-// decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the cache.
-func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time) decoded {
+// decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the
+// cache, into d.
+func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time, d *decoded) {
 	gen := rd.bearer.Generation()
 	ck := rd.cache.key([]string{raw})
-	if s := rd.cache.get(src, gen, ck, now); s != nil {
-		hook := rd.jwt.SessionFromClaims
-		if hook == nil {
-			return decoded{session: s, shared: true}
-		}
+	s := rd.cache.get(src, gen, ck, now)
+	switch {
+	case s == nil:
+		*d = rd.verifyJWT(ctx, raw, src, gen, ck, now)
+	case rd.jwt.SessionFromClaims == nil:
+		d.session, d.shared = s, true
+	default:
 		// The hook may now reject a token it accepted (a deny-list): it
 		// runs on every request, on a copy of the session before any hook.
 		c := s.Clone()
-		return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
+		*d = rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 	}
-	return rd.verifyJWT(ctx, raw, src, gen, ck, now)
 }
 
 // decodeOpaque verifies a bearer token that is not a JWT by introspection,

@@ -38,12 +38,13 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 	if stateFrom(r.Context()) != nil {
 		return r
 	}
-	d := m.load(r)
+	var d decoded
+	m.load(r, &d)
 	if !d.write.IsZero() || d.writeErr != nil {
 		d.write.Apply(w.Header())
 		m.reissued(r.Context(), w, d.writeErr)
 	}
-	m.hooks.decoded(r.Context(), d)
+	m.hooks.decoded(r.Context(), &d)
 	return r.WithContext(withState(r.Context(), d.session, d.shared, d.err))
 }
 

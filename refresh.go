@@ -94,7 +94,7 @@ func (rf *refresher) close() {
 // due (refresh.Due).
 func (rf *refresher) due(s *Session, now time.Time) bool {
 	return s.RefreshToken != "" && s.Source == SourceCookie && s.Status == StatusActive &&
-		refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now) && rf.providers(s.Provider) != nil
+		rf.providers(s.Provider) != nil && refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now)
 }
 
 // markUnrefreshable sets Error, as Auth.js's refresh guide does, on d's

@@ -243,7 +243,7 @@ func (v *verbs) signedOut(r *http.Request) *Session {
 	var s *Session
 	if st := stateFrom(r.Context()); st != nil {
 		s = st.load()
-	} else if d, ok := v.reader.decodeCookie(r, v.now()); ok {
+	} else if d := (decoded{}); v.reader.decodeCookie(r, v.now(), &d) {
 		d.own() // from the verified-credential cache, shared: its Status is set by signOut
 		s = d.session
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +222,8 @@ func TestScanParts(t *testing.T) {
 		{"no chunk 0", []string{n + ".1=b"}, 100, nil, true, ErrMissingChunk},
 		{"only empty values", []string{n + ".0=; " + n + ".1="}, 100, nil, false, nil},
 		{"an empty whole value", []string{n + "="}, 100, nil, false, nil},
+		{"the most chunks", []string{manyChunks(n, MaxChunks)}, 1000, chunkValues(MaxChunks), true, nil},
+		{"chunks up to a gap past the eighth", []string{manyChunks(n, 12) + "; " + n + ".20=x"}, 1000, chunkValues(12), true, nil},
 		{"a chunk index past MaxChunks", []string{n + ".64=x"}, 100, nil, false, nil},
 		{"leading zero is not a chunk", []string{n + ".01=x"}, 100, nil, false, nil},
 		{"signed index is not a chunk", []string{n + ".+1=x"}, 100, nil, false, nil},
@@ -241,6 +244,25 @@ func TestScanParts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyChunks is a Cookie header with chunks 0 to n-1 of name, each value
+// its index, listed last first.
+func manyChunks(name string, n int) string {
+	parts := make([]string, 0, n)
+	for i := n - 1; i >= 0; i-- {
+		parts = append(parts, name+"."+strconv.Itoa(i)+"="+strconv.Itoa(i))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// chunkValues are manyChunks' values in order.
+func chunkValues(n int) []string {
+	v := make([]string, n)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
 }
 
 // Scanning a request's cookies and finding the parts allocate nothing.

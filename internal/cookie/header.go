@@ -42,9 +42,9 @@ func (l *Lines) expireStale(r *http.Request, keep []string) {
 	if f.whole != "" && !slices.Contains(keep, c.name) {
 		l.expire(c.name)
 	}
-	for i, v := range f.chunks[:f.nchunks] {
+	for i := range f.nchunks {
 		cn := c.name + "." + strconv.Itoa(i)
-		if v != "" && !slices.Contains(keep, cn) {
+		if *f.slot(i) != "" && !slices.Contains(keep, cn) {
 			l.expire(cn)
 		}
 	}

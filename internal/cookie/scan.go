@@ -9,14 +9,19 @@ import (
 
 // Found is what Scan found of the cookie in a request.
 type Found struct {
-	one       [1]string         // backs parts for an unchunked cookie
-	whole     string            // value of the unchunked cookie, if any
-	chunks    [MaxChunks]string // values of name.0, name.1, ... by index; "" where missing
-	nchunks   int               // 1 + the highest index seen
-	present   bool              // some cookie of ours was there
-	wholeSeen bool              // the unchunked cookie was there, maybe empty
-	size      int               // bytes of our cookie values
+	one       [1]string            // backs parts for an unchunked cookie
+	whole     string               // value of the unchunked cookie, if any
+	chunks    [inlineChunks]string // values of name.0 to name.7 by index; "" where missing
+	more      []string             // values of name.8 and up, made when one is seen
+	nchunks   int                  // 1 + the highest index seen
+	present   bool                 // some cookie of ours was there
+	wholeSeen bool                 // the unchunked cookie was there, maybe empty
+	size      int                  // bytes of our cookie values
 }
+
+// inlineChunks is how many chunks Found holds without allocating: a
+// Found is declared on every request, so it is kept small to clear.
+const inlineChunks = 8
 
 // Scan finds the cookie and its chunks among r's cookies, into f (which
 // the caller declares, so that scanning allocates nothing). For a name
@@ -57,10 +62,22 @@ func (f *Found) add(rest, v string) {
 		return // not a chunk we ever write
 	}
 	f.nchunks = max(f.nchunks, idx+1)
-	if f.chunks[idx] == "" {
-		f.chunks[idx] = v
+	slot := f.slot(idx)
+	if *slot == "" {
+		*slot = v
 		f.size += len(v)
 	}
+}
+
+// slot is where the value of chunk idx < MaxChunks goes.
+func (f *Found) slot(idx int) *string {
+	if idx < inlineChunks {
+		return &f.chunks[idx]
+	}
+	if f.more == nil {
+		f.more = make([]string, MaxChunks-inlineChunks)
+	}
+	return &f.more[idx-inlineChunks]
 }
 
 // Parts returns the pieces of the cookie found, in order: the unchunked
@@ -81,8 +98,8 @@ func (f *Found) Parts(maxSize int) (parts []string, present bool, err error) {
 		return f.one[:], true, nil
 	}
 	n, size := 0, 0
-	for n < f.nchunks && f.chunks[n] != "" {
-		size += len(f.chunks[n])
+	for n < f.nchunks && *f.slot(n) != "" {
+		size += len(*f.slot(n))
 		n++
 	}
 	switch {
@@ -93,7 +110,10 @@ func (f *Found) Parts(maxSize int) (parts []string, present bool, err error) {
 	case size > maxSize:
 		return nil, true, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrTooLarge, size, maxSize)
 	}
-	return f.chunks[:n], true, nil
+	if n <= inlineChunks {
+		return f.chunks[:n], true, nil
+	}
+	return append(f.chunks[:inlineChunks:inlineChunks], f.more[:n-inlineChunks]...), true, nil
 }
 
 // chunkIndex parses ".N" (N decimal, no sign, no leading zeros).
