@@ -1,6 +1,7 @@
 package credcache
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -60,5 +61,72 @@ func TestVerifiedDisabled(t *testing.T) {
 	c.Delete([]string{"x"})
 	if st := c.Stats(); st != (Stats{}) {
 		t.Fatalf("got %+v, want zero stats", st)
+	}
+}
+
+// serve runs the reader's use of a Verified for the credential cred: a
+// lookup, and on a miss a Put. It reports whether the request hit and
+// whether it skipped the cache.
+func serve(c *Verified[string], cred string) (hit, skipped bool) {
+	k := c.Key([]string{cred})
+	if _, ok := c.Get("cookie", 0, k, t0); ok {
+		return true, false
+	}
+	c.Put("cookie", 0, k, 100, t0.Add(time.Hour), t0, val("v"))
+	return false, k.skip
+}
+
+// A full cache that requests spread over far more credentials than it
+// holds steps aside, so that most requests compute no key and pay no
+// lookup; once requests come back to credentials it can hold, it returns.
+func TestVerifiedStepsAsideWhileItCannotPay(t *testing.T) {
+	c := NewVerified[string](16 << 10) // about 160 entries of 100 bytes
+	for i := range 200_000 {
+		serve(c, fmt.Sprintf("user-%06d", i%50_000))
+	}
+	if !c.Aside() {
+		t.Fatalf("still in the way after 200,000 requests over 50,000 credentials (%+v)", c.Stats())
+	}
+	skipped := 0
+	for i := range 16_000 {
+		if _, s := serve(c, fmt.Sprintf("user-%06d", i)); s {
+			skipped++
+		}
+	}
+	if skipped < 14_000 || skipped == 16_000 {
+		t.Fatalf("%d of 16,000 requests skipped the cache while aside, want about 15 in 16", skipped)
+	}
+
+	hits := 0
+	for i := range 200_000 {
+		if h, _ := serve(c, fmt.Sprintf("hot-%d", i%20)); h && i >= 150_000 {
+			hits++
+		}
+	}
+	if c.Aside() || hits < 49_000 {
+		t.Fatalf("aside %v, %d hits in the last 50,000 requests over 20 credentials; want back, nearly all", c.Aside(), hits)
+	}
+}
+
+// Lookups of credentials that never verify (never offered with Put) do
+// not count: a flood of them cannot push a full cache aside.
+func TestVerifiedGarbageDoesNotMoveTheGate(t *testing.T) {
+	c := NewVerified[string](16 << 10) // about 160 entries of 100 bytes
+	user := func(i int) string { return fmt.Sprintf("user-%03d", i*7919%200) }
+	for i := range 20_000 { // 200 users, most of them held
+		serve(c, user(i))
+	}
+	if !c.entries.full() || c.Aside() {
+		t.Fatalf("setup: full %v, aside %v; want a full cache in use", c.entries.full(), c.Aside())
+	}
+	for i := range 200_000 {
+		if i%100 == 0 {
+			serve(c, user(i))
+			continue
+		}
+		c.Get("cookie", 0, c.Key([]string{fmt.Sprintf("garbage-%d", i)}), t0)
+	}
+	if c.Aside() {
+		t.Fatal("garbage lookups pushed the cache aside")
 	}
 }
