@@ -57,7 +57,7 @@ func main() {
 	stores := flag.String("stores", "stateless,memstore,redis", "comma-separated stores; redis only with SESSIONKIT_REDIS_URL")
 	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
 	rounds := flag.Int("rounds", 3, "rounds of each cell, alternating between cache settings; medians reported")
-	hot := flag.Bool("hot", false, "copy each request's Cookie header into a reused buffer just before serving it, as a server reads it from its socket, instead of reading the pre-built request's (cold at large N)")
+	hot := flag.Bool("hot", false, "copy each request's Cookie header into a reused buffer just before serving it, as a server reads it from its socket, instead of reading the pre-built request's (cold at large N); the copy's own cost, measured alone, is subtracted")
 	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each); the heap columns then count its cache in every row")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -129,7 +129,12 @@ func runStore(store string, n int, dists []string, d time.Duration, rounds int, 
 		runs := make([][]result, len(f.managers))
 		for range max(rounds, 1) {
 			for i := range runs {
-				runs[i] = append(runs[i], measure(f, f.managers[i], f.cacheStats[i], dist, d))
+				// Labelled, so that -cpuprofile can be read one cell at a time
+				// (go tool pprof -tagfocus cache=fits).
+				labels := pprof.Labels("cache", f.settings[i], "dist", dist, "n", strconv.Itoa(n))
+				pprof.Do(context.Background(), labels, func(context.Context) {
+					runs[i] = append(runs[i], measure(f, f.managers[i], f.cacheStats[i], dist, d))
+				})
 			}
 		}
 		for i, name := range f.settings {
@@ -215,14 +220,27 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	}
 	// One request a user through the cache-off Manager: a store-backed
 	// session's first request records that its cookie was seen (a write),
-	// which would otherwise fall on whichever cell comes first.
-	w := &discard{h: http.Header{}}
-	noop := f.managers[1].Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	for _, r := range f.reqs {
-		noop.ServeHTTP(w, r)
-	}
+	// which would otherwise fall on whichever cell comes first. Then one
+	// through each cached Manager, so that a cache that can hold every
+	// session starts with all of them (the heap columns count the caches
+	// from here).
+	f.serveAll(f.managers[1])
 	f.base = heap()
+	f.serveAll(f.managers[0])
+	f.serveAll(f.managers[2:]...)
+	runtime.GC() // so that no cycle over the caches just filled runs into the first cell
 	return f, nil
+}
+
+// serveAll serves one request of every user through each of ms.
+func (f *fixture) serveAll(ms ...*sessionkit.Manager) {
+	w := &discard{h: http.Header{}}
+	for _, m := range ms {
+		noop := m.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		for _, r := range f.reqs {
+			noop.ServeHTTP(w, r)
+		}
+	}
 }
 
 // openStore returns the store named store for n sessions (nil for
@@ -286,8 +304,9 @@ func picker(dist string, n int) func() int {
 // server returns what serves user i's request through h: the pre-built
 // request, or with f.hot one request whose Cookie header is a copy of
 // user i's, made in a reused buffer just before (as a server's read from
-// its socket leaves the bytes in the CPU's caches). h keeps no reference
-// to the header past the request, so the buffer can be reused.
+// its socket leaves the bytes in the CPU's caches; measure subtracts the
+// copy's cost). h keeps no reference to the header past the request, so
+// the buffer can be reused. With f.hot and a nil h it only copies.
 func (f *fixture) server(h http.Handler, w http.ResponseWriter) func(i int) {
 	if !f.hot {
 		return func(i int) { h.ServeHTTP(w, f.reqs[i]) }
@@ -299,8 +318,26 @@ func (f *fixture) server(h http.Handler, w http.ResponseWriter) func(i int) {
 	return func(i int) {
 		buf = append(buf[:0], f.cookies[i]...)
 		hdr[0] = unsafe.String(unsafe.SliceData(buf), len(buf))
-		h.ServeHTTP(w, r)
+		if h != nil {
+			h.ServeHTTP(w, r)
+		}
 	}
+}
+
+// copyCost is, with f.hot, the wall and CPU time a request spends copying
+// its Cookie header (which a server pays before any handler runs, reading
+// the request): ops copies of headers drawn from dist, with no handler.
+// measure subtracts it. Zero without f.hot.
+func (f *fixture) copyCost(dist string, ops int) (wall, cpu time.Duration) {
+	if !f.hot {
+		return 0, 0
+	}
+	pick, serve := picker(dist, len(f.reqs)), f.server(nil, nil)
+	c0, t0 := cputime.Process(), time.Now()
+	for range ops {
+		serve(pick())
+	}
+	return time.Since(t0), cputime.Process() - c0
 }
 
 func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats, dist string, d time.Duration) result {
@@ -331,6 +368,8 @@ func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats,
 	wall, cpu := time.Since(t0), cputime.Process()-c0
 	runtime.ReadMemStats(&ms1)
 	st1 := cache()
+	copyWall, copyCPU := f.copyCost(dist, ops)
+	wall, cpu = wall-copyWall, cpu-copyCPU
 	r := result{
 		wall:   float64(wall.Microseconds()) / float64(ops),
 		cpu:    float64(cpu.Microseconds()) / float64(ops),
