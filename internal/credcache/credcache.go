@@ -147,7 +147,7 @@ type Cache[V any] struct {
 
 type shard[V any] struct {
 	mu      sync.RWMutex
-	index   map[Key]int32
+	index   index
 	slots   []slot[V]
 	hand    int
 	used    atomic.Int64 // bytes held; written under mu
@@ -176,7 +176,6 @@ func New[V any](budget int) *Cache[V] {
 	c := &Cache[V]{budget: max(int64(budget)/shardCount, 1)}
 	counters := int64(c.budget) / sketchSlotBytes
 	for i := range c.shards {
-		c.shards[i].index = make(map[Key]int32)
 		c.shards[i].freq = newSketch(counters)
 	}
 	return c
@@ -191,7 +190,7 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 	}
 	sh := c.shard(k)
 	sh.mu.RLock()
-	if i, found := sh.index[k]; found {
+	if i, found := sh.index.get(k, sh.keyAt); found {
 		s := &sh.slots[i]
 		if now.UnixNano() < s.until {
 			v, ok = s.val, true
@@ -229,13 +228,13 @@ func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool 
 	defer sh.mu.Unlock()
 	nowNS := now.UnixNano()
 	sh.sweep(nowNS)
-	if i, found := sh.index[k]; found {
+	if i, found := sh.index.get(k, sh.keyAt); found {
 		sh.remove(int(i))
 	}
 	for sh.used.Load()+int64(size) > c.budget && len(sh.slots) > 0 {
 		sh.evict(nowNS)
 	}
-	sh.index[k] = int32(len(sh.slots))
+	sh.index.set(k, int32(len(sh.slots)))
 	sh.slots = append(sh.slots, slot[V]{key: k, until: until.UnixNano(), size: int64(size), val: v})
 	sh.used.Add(int64(size))
 	return true
@@ -251,7 +250,7 @@ func (sh *shard[V]) admit(k Key, size, budget, now int64) bool {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if _, held := sh.index[k]; held || len(sh.slots) == 0 {
+	if _, held := sh.index.get(k, sh.keyAt); held || len(sh.slots) == 0 {
 		return true
 	}
 	v := &sh.slots[sh.victim(now)]
@@ -265,7 +264,7 @@ func (c *Cache[V]) Delete(k Key) {
 	}
 	sh := c.shard(k)
 	sh.mu.Lock()
-	if i, found := sh.index[k]; found {
+	if i, found := sh.index.get(k, sh.keyAt); found {
 		sh.remove(int(i))
 	}
 	sh.mu.Unlock()
@@ -315,16 +314,19 @@ func (sh *shard[V]) evict(now int64) {
 	sh.remove(i)
 }
 
+// keyAt returns the Key of slot i, for the index.
+func (sh *shard[V]) keyAt(i int32) Key { return sh.slots[i].key }
+
 // remove drops slot i, moving the last slot into its place. sh.mu must be
 // held.
 func (sh *shard[V]) remove(i int) {
 	s := &sh.slots[i]
 	sh.used.Add(-s.size)
-	delete(sh.index, s.key)
+	sh.index.remove(s.key, sh.keyAt)
 	last := len(sh.slots) - 1
 	if i != last {
 		*s = sh.slots[last]
-		sh.index[s.key] = int32(i)
+		sh.index.move(s.key, int32(i), sh.keyAt)
 	}
 	var zero slot[V]
 	sh.slots[last] = zero // let the collector have the value

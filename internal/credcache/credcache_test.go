@@ -2,6 +2,7 @@ package credcache
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -131,12 +132,12 @@ func TestCacheStaysWithinBudget(t *testing.T) {
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		if len(sh.index) != len(sh.slots) {
-			t.Fatalf("shard %d: %d indexed, %d slots", i, len(sh.index), len(sh.slots))
+		if sh.index.n != len(sh.slots) {
+			t.Fatalf("shard %d: %d indexed, %d slots", i, sh.index.n, len(sh.slots))
 		}
 		for j, s := range sh.slots {
-			if sh.index[s.key] != int32(j) {
-				t.Fatalf("shard %d: slot %d indexed at %d", i, j, sh.index[s.key])
+			if at, _ := sh.index.get(s.key, sh.keyAt); at != int32(j) {
+				t.Fatalf("shard %d: slot %d indexed at %d", i, j, at)
 			}
 		}
 	}
@@ -310,6 +311,29 @@ func BenchmarkHasherSum(b *testing.B) {
 			b.SetBytes(int64(len(cred)))
 			for b.Loop() {
 				_ = h.Sum(bc.parts)
+			}
+		})
+	}
+}
+
+// BenchmarkGetHitMany looks up keys drawn at random from n held ones, as
+// requests spread over n sessions do: at large n the shard's index and
+// slots are cold in memory.
+func BenchmarkGetHitMany(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			c := New[int](n * 2048)
+			h := NewHasher()
+			keys := make([]Key, n)
+			for i := range keys {
+				keys[i] = h.Sum([]string{fmt.Sprint("cred-", i)})
+				c.Put(keys[i], 1024, t0.Add(time.Hour), t0, func() int { return i })
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				if _, ok := c.Get(keys[r.IntN(n)], t0); !ok {
+					b.Fatal("miss")
+				}
 			}
 		})
 	}
