@@ -4,10 +4,11 @@
 // same credential comes back, without the decryption or signature check.
 //
 // Every operation does a bounded amount of work, whatever the number of
-// entries: a lookup is a hash and a map read under a shard's read lock; an
-// insert evicts with a CLOCK hand that looks at a bounded number of slots;
-// expired entries are reclaimed by that same hand as inserts move it, so no
-// goroutine runs in the background and nothing needs closing.
+// entries: a lookup is a hash and an index read under a shard's read
+// lock; an insert evicts with a CLOCK hand that looks at a bounded number
+// of slots; expired entries are reclaimed by that same hand as inserts
+// move it, so no goroutine runs in the background and nothing needs
+// closing.
 //
 // While a shard has room, every key is admitted at once: a credential
 // presented twice is served from the cache the second time. Once a shard
