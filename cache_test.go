@@ -26,11 +26,11 @@ func TestCacheServesRepeatRequests(t *testing.T) {
 	clk := newClock()
 	m := mustNew(t, testConfig(clk, ""))
 	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at", "rt", t0.Add(time.Hour)), User: &User{ID: "u"}})
-	if m.cache.get(SourceCookie, 0, m.cache.key(cookieParts(t, m, cookies)), clk.Now()) != nil {
+	if m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
 		t.Fatal("cached before any request")
 	}
 	first := through(m, requestWith("https://app.example/", cookies))
-	cached := m.cache.get(SourceCookie, 0, m.cache.key(cookieParts(t, m, cookies)), clk.Now())
+	cached := m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
 	if cached == nil {
 		t.Fatal("not cached after a request")
 	}
@@ -73,7 +73,7 @@ func TestCacheSignOutEvicts(t *testing.T) {
 		}
 	}), requestWith("https://app.example/", cookies))
 	_ = rec
-	if m.cache.get(SourceCookie, 0, m.cache.key(cookieParts(t, m, cookies)), clk.Now()) != nil {
+	if m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
 		t.Fatal("the signed-out cookie is still cached")
 	}
 }
@@ -83,7 +83,7 @@ func TestCacheSignOutEvicts(t *testing.T) {
 func TestCacheSharedSessionIsNeverChanged(t *testing.T) {
 	m, clk, cookies := idleSession(t, time.Hour)
 	through(m, requestWith("https://app.example/", cookies))
-	cached := m.cache.get(SourceCookie, 0, m.cache.key(cookieParts(t, m, cookies)), clk.Now())
+	cached := m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
 	if cached == nil {
 		t.Fatal("not cached")
 	}
@@ -105,7 +105,7 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 		t.Fatal("valid token refused")
 	}
 	gen := f.m.bearer.Generation()
-	if f.m.cache.get(SourceBearer, gen, f.m.cache.key([]string{raw}), f.clk.Now()) == nil {
+	if f.m.cache.get(SourceBearer, gen, f.m.cache.key(SourceBearer, []string{raw}), f.clk.Now()) == nil {
 		t.Fatal("not cached")
 	}
 	// The provider drops the key; a token with an unknown kid makes the
@@ -125,24 +125,24 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 func TestCacheEntryChecks(t *testing.T) {
 	c := newCredCache(64 << 10)
 	s := &Session{Status: StatusActive}
-	c.put(SourceBearer, 0, c.key([]string{"short-lived"}), s, t0.Add(time.Second), t0)
-	c.put(SourceCookie, 0, c.key([]string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
-	c.putRef(c.key([]string{"a-ref"}), cookieRef{ID: "sid"}, t0.Add(time.Hour), t0)
+	c.put(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), s, t0.Add(time.Second), t0)
+	c.put(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
+	c.putRef(c.key(sourceRef, []string{"a-ref"}), cookieRef{ID: "sid"}, t0.Add(time.Hour), t0)
 	tests := []struct {
 		name string
 		got  bool
 		want bool
 	}{
-		{"same credential", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0) != nil, true},
-		{"the same chunks", c.get(SourceCookie, 0, c.key([]string{"chunk-0", "chunk-1"}), t0) != nil, true},
-		{"the same bytes cut elsewhere: a miss", c.get(SourceCookie, 0, c.key([]string{"chunk-", "0chunk-1"}), t0) != nil, false},
-		{"a copy, not the caller's session", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0) == s, false},
-		{"at its expiry", c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0.Add(time.Second)) != nil, false},
-		{"another source", c.get(SourceJWTCookie, 0, c.key([]string{"short-lived"}), t0) != nil, false},
-		{"another key generation", c.get(SourceBearer, 1, c.key([]string{"short-lived"}), t0) != nil, false},
-		{"another credential", c.get(SourceBearer, 0, c.key([]string{"short-livee"}), t0) != nil, false},
-		{"a session entry as a reference", func() bool { _, ok := c.getRef(c.key([]string{"short-lived"}), t0); return ok }(), false},
-		{"a reference", func() bool { r, ok := c.getRef(c.key([]string{"a-ref"}), t0); return ok && r.ID == "sid" }(), true},
+		{"same credential", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, true},
+		{"the same chunks", c.get(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), t0) != nil, true},
+		{"the same bytes cut elsewhere: a miss", c.get(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-", "0chunk-1"}), t0) != nil, false},
+		{"a copy, not the caller's session", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) == s, false},
+		{"at its expiry", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0.Add(time.Second)) != nil, false},
+		{"another source", c.get(SourceJWTCookie, 0, c.key(SourceJWTCookie, []string{"short-lived"}), t0) != nil, false},
+		{"another key generation", c.get(SourceBearer, 1, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, false},
+		{"another credential", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-livee"}), t0) != nil, false},
+		{"a session entry as a reference", func() bool { _, ok := c.getRef(c.key(sourceRef, []string{"short-lived"}), t0); return ok }(), false},
+		{"a reference", func() bool { r, ok := c.getRef(c.key(sourceRef, []string{"a-ref"}), t0); return ok && r.ID == "sid" }(), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestCacheEntryChecks(t *testing.T) {
 		})
 	}
 	c.evict([]string{"short-lived"})
-	if c.get(SourceBearer, 0, c.key([]string{"short-lived"}), t0) != nil {
+	if c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil {
 		t.Fatal("served after evict")
 	}
 }

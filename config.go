@@ -140,9 +140,11 @@ type Config struct {
 	// about 8,000 3 KB stateless cookies or 200,000 store-backed ones (the
 	// record is still read from the Store). When full, a credential is
 	// admitted only if presented more often of late than the entry it would
-	// replace; and while the cache is full and fewer than one credential
-	// in 32 that verified was found in it (requests spread evenly over many
-	// more sessions than it holds), 15 requests in 16 skip it, so that it
+	// replace; and while the cache is full and too few credentials of a
+	// kind that verified were found in it (requests spread evenly over many
+	// more sessions than it holds) — fewer than 1 in 8 stateless cookies,
+	// 3 in 4 store-backed ones, 1 in 32 bearer tokens, each measured by
+	// what a hit saves — 15 requests of that kind in 16 skip it, so that it
 	// costs next to nothing over no cache. observe.Gauges.Cache tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int

@@ -231,7 +231,7 @@ func (rd *reader) decodeCookie(r *http.Request, now time.Time, d *decoded) bool 
 	case rd.stored != nil:
 		*d = rd.stored.decodeStoredCookie(r.Context(), parts, now)
 	default:
-		ck := rd.cache.key(parts)
+		ck := rd.cache.key(SourceCookie, parts)
 		if s := rd.cache.get(SourceCookie, 0, ck, now); s != nil && statusAt(s, now) == StatusActive {
 			d.session, d.shared = s, true
 		} else {
@@ -276,7 +276,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 // cache, into d.
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time, d *decoded) {
 	gen := rd.bearer.Generation()
-	ck := rd.cache.key([]string{raw})
+	ck := rd.cache.key(src, []string{raw})
 	s := rd.cache.get(src, gen, ck, now)
 	switch {
 	case s == nil:
@@ -294,7 +294,7 @@ func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now tim
 // decodeOpaque verifies a bearer token that is not a JWT by introspection,
 // or finds it in the cache (with gen 0: a JWT's key never matches).
 func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) decoded {
-	ck := rd.cache.key([]string{raw})
+	ck := rd.cache.key(SourceBearer, []string{raw})
 	s := rd.cache.get(SourceBearer, 0, ck, now)
 	if s == nil {
 		res, err := rd.opaque.Verify(ctx, raw)

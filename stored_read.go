@@ -169,7 +169,7 @@ func (ss *storedSessions) touchStored(ctx context.Context, d *decoded, now time.
 // verified-credential cache or by opening it and caching it (unless it was
 // sealed with an old key: rotated, to be sealed again).
 func (ss *storedSessions) openRef(parts []string, now time.Time) (ref cookieRef, rotated bool, err error) {
-	ck := ss.cache.key(parts)
+	ck := ss.cache.key(sourceRef, parts)
 	if ref, ok := ss.cache.getRef(ck, now); ok {
 		return ref, false, nil
 	}

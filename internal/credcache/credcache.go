@@ -22,8 +22,8 @@
 // set (requests spread evenly over more credentials than it holds), a
 // candidate seldom beats the entry it would replace, so a miss costs a
 // lookup and a few counter updates, not a copy and an eviction. Verified
-// goes further in that case: while fewer than one verified credential in
-// 32 is found, it steps aside for all but one request in 16 (see gate).
+// goes further in that case: while too few of a kind of credential are
+// found, it steps aside for all but one of its requests in 16 (see gate).
 package credcache
 
 import (
@@ -155,7 +155,6 @@ type shard[V any] struct {
 	freq    sketch
 	hits    atomic.Uint64
 	miss    atomic.Uint64
-	offers  atomic.Uint64 // Puts
 	evicted atomic.Uint64 // valid entries dropped for room
 }
 
@@ -219,7 +218,6 @@ func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool 
 		return false
 	}
 	sh := c.shard(k)
-	sh.offers.Add(1)
 	sh.freq.add(k)
 	if !sh.admit(k, int64(size), c.budget, now.UnixNano()) {
 		return false
@@ -332,15 +330,6 @@ func (sh *shard[V]) remove(i int) {
 	var zero slot[V]
 	sh.slots[last] = zero // let the collector have the value
 	sh.slots = sh.slots[:last]
-}
-
-// offered returns how many Gets hit and how many Puts were made, since New.
-func (c *Cache[V]) offered() (hits, offers uint64) {
-	for i := range c.shards {
-		hits += c.shards[i].hits.Load()
-		offers += c.shards[i].offers.Load()
-	}
-	return hits, offers
 }
 
 // full reports whether the entries' sizes add up to more than 7/8 of the

@@ -6,26 +6,30 @@ import (
 	"sync/atomic"
 )
 
-// A gate lets a Verified step aside while it cannot pay for itself. When
-// the cache is full and few of the credentials that verified were found
-// in it (requests spread evenly over many more credentials than it
-// holds), every request pays for a key, a lookup and a refused insert,
-// and the rare hit saves less than that. While aside, one request in
-// sampleEvery still computes its key and uses the cache; the others skip
-// it, and their credentials are verified as with no cache at all.
+// A gate lets a Verified step aside, for one tag, while caching its
+// credentials cannot pay. When the cache is full and too few of the tag's
+// credentials that verified were found in it (requests spread evenly over
+// many more credentials than it holds), every request pays for a key, a
+// lookup and a refused insert, and the rare hit saves less than that: how
+// rare is rare depends on what a hit saves (a signature check is worth a
+// hundred lookups; opening a 100-byte cookie, about one), hence a
+// threshold a tag. While aside, one request in sampleEvery still computes
+// its key and uses the cache; the others skip it, and their credentials
+// are verified as with no cache at all.
 //
-// The gate reviews the hit ratio of the credentials offered to the cache
-// (a lookup that hit, or a Put after a miss) over at least reviewAfter of
-// them since its last review: it steps aside when the cache is full and
-// fewer than one in minHitRatio hit, and back when more do or the cache
-// has room. A lookup that misses, or any lookup while aside, starts a
-// review with probability 1/reviewOdds; a hit does not, so that the path
-// of a hit costs nothing more. Credentials that fail verification are
+// The gate reviews the hit ratio of the tag's credentials offered to the
+// cache (a lookup that hit, or a Put after a miss) over at least
+// reviewAfter of them since its last review: it steps aside when the
+// cache is full and the ratio is below the tag's MinHitRatio, and back
+// when it is not. A lookup that misses, or any lookup while aside, starts
+// a review with probability 1/reviewOdds; a hit does not, so that the
+// path of a hit costs nothing more. Credentials that fail verification are
 // never offered: a client sending garbage cannot move the gate.
 type gate struct {
 	aside  atomic.Bool
+	min    float64    // Tag.MinHitRatio
 	review sync.Mutex // held by the one running review; others skip theirs
-	hits   uint64     // counters at the last review, under review
+	hits   uint64     // counts at the last review, under review
 	offers uint64
 }
 
@@ -33,7 +37,8 @@ const (
 	sampleEvery = 16
 	reviewOdds  = 256
 	reviewAfter = 512
-	minHitRatio = 32 // aside below one hit in this many offers
+	// maxTags is how many tags a Verified gates.
+	maxTags = 4
 )
 
 // skip reports whether this request leaves the cache alone.
@@ -41,8 +46,8 @@ func (g *gate) skip() bool {
 	return g.aside.Load() && rand.Uint32()%sampleEvery != 0
 }
 
-// maybeReview runs a review with probability 1/reviewOdds, reading the
-// cache's counters with counts and fullness with full.
+// maybeReview runs a review with probability 1/reviewOdds, from the tag's
+// counts since New and whether the cache is full.
 func (g *gate) maybeReview(counts func() (hits, offers uint64), full func() bool) {
 	if rand.Uint32()%reviewOdds != 0 || !g.review.TryLock() {
 		return
@@ -54,5 +59,26 @@ func (g *gate) maybeReview(counts func() (hits, offers uint64), full func() bool
 		return
 	}
 	g.hits, g.offers = hits, offers
-	g.aside.Store(full() && dh*minHitRatio < dh+do)
+	g.aside.Store(full() && float64(dh) < g.min*float64(dh+do))
+}
+
+// tally counts a Verified's hits and offers by tag, striped by key so that
+// concurrent requests seldom write the same cache line.
+type tally struct {
+	stripes [shardCount]struct {
+		hits, offers [maxTags]atomic.Uint64
+		_            [64]byte
+	}
+}
+
+func (t *tally) hit(k Key, tag int)   { t.stripes[k.lo%shardCount].hits[tag].Add(1) }
+func (t *tally) offer(k Key, tag int) { t.stripes[k.lo%shardCount].offers[tag].Add(1) }
+
+// sums returns the hits and offers of tag since New.
+func (t *tally) sums(tag int) (hits, offers uint64) {
+	for i := range t.stripes {
+		hits += t.stripes[i].hits[tag].Load()
+		offers += t.stripes[i].offers[tag].Load()
+	}
+	return hits, offers
 }

@@ -11,15 +11,27 @@ import "time"
 // verified it and the generation of the keys it used, and answers only a
 // lookup with the same tag and generation.
 //
-// While the cache cannot pay for itself (full, and seldom hit: see gate),
-// most requests skip it: Key returns a key that Get and Put ignore.
+// While caching a tag's credentials cannot pay (the cache full, and too
+// few of them found: see gate), most requests of that tag skip it: Key
+// returns a key that Get and Put ignore.
 //
 // It is safe for concurrent use; a nil *Verified is a disabled cache that
 // holds nothing and computes no keys.
 type Verified[V any] struct {
 	hash    Hasher
 	entries *Cache[tagged[V]]
-	gate    gate
+	tags    []string // by index into gates and the tally
+	gates   [maxTags]gate
+	tally   tally
+}
+
+// Tag names a kind of credential a Verified caches (the decoder that
+// verifies it) and, in MinHitRatio, the share of its lookups that must
+// hit for caching it to pay once the cache is full; below it, the tag's
+// requests mostly skip the cache (see Verified).
+type Tag struct {
+	Name        string
+	MinHitRatio float64
 }
 
 // tagged is an entry of a Verified: its value and how it was verified.
@@ -35,33 +47,52 @@ type tagged[V any] struct {
 type CredKey struct {
 	Key  Key
 	Len  int
+	tag  int // index of the tag, -1 for an undeclared one
 	skip bool
 }
 
 // NewVerified returns a Verified holding at most budget bytes, or nil
-// (disabled) for a budget of 0 or less.
-func NewVerified[V any](budget int) *Verified[V] {
+// (disabled) for a budget of 0 or less. tags (at most four) are gated as
+// their MinHitRatio says; a tag not among them is never gated.
+func NewVerified[V any](budget int, tags ...Tag) *Verified[V] {
 	if budget <= 0 {
 		return nil
 	}
-	return &Verified[V]{hash: NewHasher(), entries: New[tagged[V]](budget)}
+	c := &Verified[V]{hash: NewHasher(), entries: New[tagged[V]](budget)}
+	for i, t := range tags[:min(len(tags), maxTags)] {
+		c.tags = append(c.tags, t.Name)
+		c.gates[i].min = t.MinHitRatio
+	}
+	return c
 }
 
-// Key returns the key of the credential made of parts, a digest of every
-// byte; the zero CredKey for a disabled cache, and a key marked to skip
-// the cache, computing no digest, for a request the gate turns away.
-func (c *Verified[V]) Key(parts []string) CredKey {
+// tagIndex returns the index of tag, or -1.
+func (c *Verified[V]) tagIndex(tag string) int {
+	for i, t := range c.tags {
+		if t == tag {
+			return i
+		}
+	}
+	return -1
+}
+
+// Key returns the key of the credential made of parts, to be verified by
+// the decoder tag: a digest of every byte; the zero CredKey for a disabled
+// cache, and a key marked to skip the cache, computing no digest, for a
+// request the tag's gate turns away.
+func (c *Verified[V]) Key(tag string, parts []string) CredKey {
 	if c == nil {
 		return CredKey{}
 	}
-	if c.gate.skip() {
-		return CredKey{skip: true}
+	t := c.tagIndex(tag)
+	if t >= 0 && c.gates[t].skip() {
+		return CredKey{tag: t, skip: true}
 	}
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
-	return CredKey{Key: c.hash.Sum(parts), Len: n}
+	return CredKey{Key: c.hash.Sum(parts), Len: n, tag: t}
 }
 
 // Get returns the value cached for the credential keyed k, verified by the
@@ -70,18 +101,30 @@ func (c *Verified[V]) Get(tag string, gen uint64, k CredKey, now time.Time) (v V
 	if c == nil || k.skip {
 		return v, false
 	}
-	e, ok := c.entries.Get(k.Key, now)
-	if !ok || c.gate.aside.Load() {
-		c.gate.maybeReview(c.entries.offered, c.entries.full)
+	e, found := c.entries.Get(k.Key, now)
+	if found && e.tag == tag && e.gen == gen {
+		v, ok = e.v, true
 	}
-	if !ok || e.tag != tag || e.gen != gen {
-		return v, false
+	if k.tag < 0 {
+		return v, ok
 	}
-	return e.v, true
+	if g := &c.gates[k.tag]; !ok || g.aside.Load() {
+		g.maybeReview(func() (uint64, uint64) { return c.tally.sums(k.tag) }, c.entries.full)
+	}
+	if ok {
+		c.tally.hit(k.Key, k.tag)
+	}
+	return v, ok
 }
 
-// Aside reports whether the cache is stepping aside (see gate).
-func (c *Verified[V]) Aside() bool { return c != nil && c.gate.aside.Load() }
+// Aside reports whether requests of tag are skipping the cache (see gate).
+func (c *Verified[V]) Aside(tag string) bool {
+	if c == nil {
+		return false
+	}
+	t := c.tagIndex(tag)
+	return t >= 0 && c.gates[t].aside.Load()
+}
 
 // Put caches the value mk makes for the credential keyed k, verified by
 // tag with generation gen, declared to take size bytes, until until. mk
@@ -89,6 +132,9 @@ func (c *Verified[V]) Aside() bool { return c != nil && c.gate.aside.Load() }
 func (c *Verified[V]) Put(tag string, gen uint64, k CredKey, size int, until, now time.Time, mk func() V) {
 	if c == nil || k.skip {
 		return
+	}
+	if k.tag >= 0 {
+		c.tally.offer(k.Key, k.tag)
 	}
 	c.entries.Put(k.Key, size, until, now, func() tagged[V] { return tagged[V]{tag, gen, mk()} })
 }

@@ -2,20 +2,24 @@ package credcache
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
 
 func TestVerified(t *testing.T) {
 	c := NewVerified[string](64 << 10)
-	k := c.Key([]string{"short-lived"})
+	k := c.Key("bearer", []string{"short-lived"})
 	if k.Len != len("short-lived") {
 		t.Fatalf("got length %d, want %d", k.Len, len("short-lived"))
 	}
 	made := 0
 	c.Put("bearer", 3, k, 100, t0.Add(time.Second), t0, func() string { made++; return "v" })
 	get := func(tag string, gen uint64, parts []string, now time.Time) bool {
-		v, ok := c.Get(tag, gen, c.Key(parts), now)
+		v, ok := c.Get(tag, gen, c.Key(tag, parts), now)
+		if !ok && v != "" { // callers may read the value without ok
+			t.Fatalf("a miss returned %q", v)
+		}
 		return ok && v == "v"
 	}
 	tests := []struct {
@@ -53,7 +57,7 @@ func TestVerifiedDisabled(t *testing.T) {
 	if c != nil {
 		t.Fatal("got a cache for a budget of 0, want nil")
 	}
-	k := c.Key([]string{"x"})
+	k := c.Key("t", []string{"x"})
 	c.Put("t", 0, k, 1, t0.Add(time.Hour), t0, func() string { t.Fatal("value made for a disabled cache"); return "" })
 	if _, ok := c.Get("t", 0, k, t0); ok {
 		t.Fatal("a disabled cache served an entry")
@@ -68,7 +72,7 @@ func TestVerifiedDisabled(t *testing.T) {
 // lookup, and on a miss a Put. It reports whether the request hit and
 // whether it skipped the cache.
 func serve(c *Verified[string], cred string) (hit, skipped bool) {
-	k := c.Key([]string{cred})
+	k := c.Key("cookie", []string{cred})
 	if _, ok := c.Get("cookie", 0, k, t0); ok {
 		return true, false
 	}
@@ -80,11 +84,11 @@ func serve(c *Verified[string], cred string) (hit, skipped bool) {
 // holds steps aside, so that most requests compute no key and pay no
 // lookup; once requests come back to credentials it can hold, it returns.
 func TestVerifiedStepsAsideWhileItCannotPay(t *testing.T) {
-	c := NewVerified[string](16 << 10) // about 160 entries of 100 bytes
+	c := NewVerified[string](16<<10, Tag{"cookie", 1.0 / 32}) // about 160 entries of 100 bytes
 	for i := range 200_000 {
 		serve(c, fmt.Sprintf("user-%06d", i%50_000))
 	}
-	if !c.Aside() {
+	if !c.Aside("cookie") {
 		t.Fatalf("still in the way after 200,000 requests over 50,000 credentials (%+v)", c.Stats())
 	}
 	skipped := 0
@@ -103,30 +107,51 @@ func TestVerifiedStepsAsideWhileItCannotPay(t *testing.T) {
 			hits++
 		}
 	}
-	if c.Aside() || hits < 49_000 {
-		t.Fatalf("aside %v, %d hits in the last 50,000 requests over 20 credentials; want back, nearly all", c.Aside(), hits)
+	if c.Aside("cookie") || hits < 49_000 {
+		t.Fatalf("aside %v, %d hits in the last 50,000 requests over 20 credentials; want back, nearly all", c.Aside("cookie"), hits)
 	}
 }
 
 // Lookups of credentials that never verify (never offered with Put) do
 // not count: a flood of them cannot push a full cache aside.
 func TestVerifiedGarbageDoesNotMoveTheGate(t *testing.T) {
-	c := NewVerified[string](16 << 10) // about 160 entries of 100 bytes
+	c := NewVerified[string](16<<10, Tag{"cookie", 1.0 / 32}) // about 160 entries of 100 bytes
 	user := func(i int) string { return fmt.Sprintf("user-%03d", i*7919%200) }
 	for i := range 20_000 { // 200 users, most of them held
 		serve(c, user(i))
 	}
-	if !c.entries.full() || c.Aside() {
-		t.Fatalf("setup: full %v, aside %v; want a full cache in use", c.entries.full(), c.Aside())
+	if !c.entries.full() || c.Aside("cookie") {
+		t.Fatalf("setup: full %v, aside %v; want a full cache in use", c.entries.full(), c.Aside("cookie"))
 	}
 	for i := range 200_000 {
 		if i%100 == 0 {
 			serve(c, user(i))
 			continue
 		}
-		c.Get("cookie", 0, c.Key([]string{fmt.Sprintf("garbage-%d", i)}), t0)
+		c.Get("cookie", 0, c.Key("cookie", []string{fmt.Sprintf("garbage-%d", i)}), t0)
 	}
-	if c.Aside() {
+	if c.Aside("cookie") {
 		t.Fatal("garbage lookups pushed the cache aside")
+	}
+}
+
+// Each tag has its own gate: with the same share of hits, a tag whose hits
+// save little (a high MinHitRatio) steps aside while one whose hits save
+// much stays.
+func TestVerifiedGatesEachTag(t *testing.T) {
+	c := NewVerified[string](16<<10, Tag{"ref", 0.75}, Tag{"bearer", 1.0 / 32}) // about 160 entries
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 400_000 {
+		tag := []string{"ref", "bearer"}[r.IntN(2)]
+		k := c.Key(tag, []string{fmt.Sprintf("%s-%03d", tag, r.IntN(200))})
+		if _, ok := c.Get(tag, 0, k, t0); !ok {
+			c.Put(tag, 0, k, 100, t0.Add(time.Hour), t0, val("v"))
+		}
+	}
+	if !c.Aside("ref") || c.Aside("bearer") {
+		t.Fatalf("aside: ref %v, bearer %v; want true, false (%+v)", c.Aside("ref"), c.Aside("bearer"), c.Stats())
+	}
+	if c.Aside("undeclared") {
+		t.Fatal("an undeclared tag is gated")
 	}
 }
