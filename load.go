@@ -195,8 +195,8 @@ func activeIn(d *decoded) bool {
 	return d != nil && d.session != nil && d.session.Status == StatusActive
 }
 
-// decodeBearer decodes r's bearer token or JWT cookie into d, and reports
-// whether r has either.
+// decodeBearer decodes r's bearer token or JWT cookie into d, which must
+// be zero, and reports whether r has either.
 func (rd *reader) decodeBearer(r *http.Request, now time.Time, d *decoded) bool {
 	tok, err := bearerToken(r)
 	switch {
@@ -218,8 +218,8 @@ func (rd *reader) decodeBearer(r *http.Request, now time.Time, d *decoded) bool 
 	return true
 }
 
-// decodeCookie reads the session cookie into d, and reports whether r has
-// one.
+// decodeCookie reads the session cookie into d, which must be zero, and
+// reports whether r has one.
 func (rd *reader) decodeCookie(r *http.Request, now time.Time, d *decoded) bool {
 	var found cookie.Found
 	parts, present, err := rd.cookies.read(r, &found)
@@ -273,7 +273,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 }
 
 // decodeJWT verifies a bearer JWT or JWT cookie, or finds it in the
-// cache, into d.
+// cache, into d, which must be zero.
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time, d *decoded) {
 	gen := rd.bearer.Generation()
 	ck := rd.cache.key(src, []string{raw})

@@ -24,9 +24,10 @@ type Found struct {
 const inlineChunks = 8
 
 // Scan finds the cookie and its chunks among r's cookies, into f (which
-// the caller declares, so that scanning allocates nothing). For a name
-// sent twice (a stale cookie with another Path or Domain) the first one
-// wins, as browsers send the most specific path first.
+// the caller declares, so that scanning allocates nothing for a cookie of
+// up to 8 chunks). For a name sent twice (a stale cookie with another Path
+// or Domain) the first one wins, as browsers send the most specific path
+// first.
 func (c *Chunked) Scan(r *http.Request, f *Found) {
 	for _, line := range r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {

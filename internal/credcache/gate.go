@@ -24,7 +24,9 @@ import (
 // when it is not. A lookup that misses, or any lookup while aside, starts
 // a review with probability 1/reviewOdds; a hit does not, so that the
 // path of a hit costs nothing more. Credentials that fail verification are
-// never offered: a client sending garbage cannot move the gate.
+// never offered: a client sending garbage cannot move the gate. A client
+// replaying many valid credentials of its own can push it aside, which
+// costs every request of that kind what no cache would, no more.
 type gate struct {
 	aside  atomic.Bool
 	min    float64    // Tag.MinHitRatio

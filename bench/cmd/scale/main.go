@@ -7,8 +7,10 @@
 // s=1.1 (Z), through a Manager with the default verified-credential cache
 // and through one with the cache off, and prints a table: wall and CPU
 // microseconds a request, allocations a request, the cache's hit ratio
-// (lookups), and the server's heap bytes a session (the store's records
-// and the cache's entries, over N) beside the cache's bytes an entry.
+// (of its lookups: while it steps aside, only one request in 16 makes
+// one), and the server's heap bytes a session (the store's records and
+// the cache's entries once filled, over N) beside the cache's bytes an
+// entry.
 //
 // Each measurement runs a warm-up of min(2N, 200k) requests, then -d;
 // each cell is measured -rounds times, alternating between the cache
@@ -58,7 +60,7 @@ func main() {
 	dists := flag.String("dist", "uniform,zipf", "comma-separated distributions")
 	rounds := flag.Int("rounds", 3, "rounds of each cell, alternating between cache settings; medians reported")
 	hot := flag.Bool("hot", false, "copy each request's Cookie header into a reused buffer just before serving it, as a server reads it from its socket, instead of reading the pre-built request's (cold at large N); the copy's own cost, measured alone, is subtracted")
-	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each); the heap columns then count its cache in every row")
+	fits := flag.Bool("fits", false, "add a cache setting whose budget holds every session (8 KiB each)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *prof != "" {
@@ -113,8 +115,8 @@ type fixture struct {
 	managers   []*sessionkit.Manager       // as settings names them
 	cacheStats []func() observe.CacheStats // each Manager's cache counters, by its Observer
 	settings   []string
-	storeB     float64 // the store's heap bytes a session
-	base       uint64  // the heap once signed in, before any request
+	storeB     float64   // the store's heap bytes a session
+	cacheB     []float64 // each Manager's cache's heap bytes, once filled
 	close      func()
 }
 
@@ -133,7 +135,7 @@ func runStore(store string, n int, dists []string, d time.Duration, rounds int, 
 				// (go tool pprof -tagfocus cache=fits).
 				labels := pprof.Labels("cache", f.settings[i], "dist", dist, "n", strconv.Itoa(n))
 				pprof.Do(context.Background(), labels, func(context.Context) {
-					runs[i] = append(runs[i], measure(f, f.managers[i], f.cacheStats[i], dist, d))
+					runs[i] = append(runs[i], measure(f, i, dist, d))
 				})
 			}
 		}
@@ -224,11 +226,18 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	// through each cached Manager, so that a cache that can hold every
 	// session starts with all of them (the heap columns count the caches
 	// from here).
+	// Each cache's heap is what filling it added.
 	f.serveAll(f.managers[1])
-	f.base = heap()
-	f.serveAll(f.managers[0])
-	f.serveAll(f.managers[2:]...)
-	runtime.GC() // so that no cycle over the caches just filled runs into the first cell
+	f.cacheB = make([]float64, len(f.managers))
+	before := heap()
+	for i, m := range f.managers {
+		if i != 1 {
+			f.serveAll(m)
+			after := heap() // a collection: none over the caches just filled runs into a cell
+			f.cacheB[i] = math.Max(0, float64(int64(after)-int64(before)))
+			before = after
+		}
+	}
 	return f, nil
 }
 
@@ -326,8 +335,10 @@ func (f *fixture) server(h http.Handler, w http.ResponseWriter) func(i int) {
 
 // copyCost is, with f.hot, the wall and CPU time a request spends copying
 // its Cookie header (which a server pays before any handler runs, reading
-// the request): ops copies of headers drawn from dist, with no handler.
-// measure subtracts it. Zero without f.hot.
+// the request) and drawing its user: ops draws from dist and copies, with
+// no handler. measure subtracts it, so -hot rows count the Middleware and
+// handler alone (a copy timed alone runs in warmer caches than between
+// requests: the subtraction errs low). Zero without f.hot.
 func (f *fixture) copyCost(dist string, ops int) (wall, cpu time.Duration) {
 	if !f.hot {
 		return 0, 0
@@ -340,7 +351,8 @@ func (f *fixture) copyCost(dist string, ops int) (wall, cpu time.Duration) {
 	return time.Since(t0), cputime.Process() - c0
 }
 
-func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats, dist string, d time.Duration) result {
+func measure(f *fixture, i int, dist string, d time.Duration) result {
+	m, cache := f.managers[i], f.cacheStats[i]
 	var sink *sessionkit.Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sink, _ = sessionkit.FromContext(r.Context())
@@ -379,8 +391,8 @@ func measure(f *fixture, m *sessionkit.Manager, cache func() observe.CacheStats,
 	if lookups := (st1.Hits - st0.Hits) + (st1.Misses - st0.Misses); lookups > 0 {
 		r.hits = fmt.Sprintf("%.3f", float64(st1.Hits-st0.Hits)/float64(lookups))
 	}
-	if grown := int64(heap()) - int64(f.base); st1.Entries > 0 {
-		r.cacheB = float64(max(grown, 0))
+	if st1.Entries > 0 {
+		r.cacheB = f.cacheB[i]
 		r.perEntry = fmt.Sprintf("%.0f", r.cacheB/float64(st1.Entries))
 	}
 	return r
