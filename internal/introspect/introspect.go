@@ -161,7 +161,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
 		return Result{}, ErrInactive
 	}
 	return v.flights.Do(ctx, fmt.Sprint(k), func() (Result, error) {
-		if !v.limit.Allow() {
+		if !v.limit.AllowN(v.now(), 1) { // the Verifier's clock, not the wall's
 			return Result{}, ErrLimited
 		}
 		ictx, cancel := context.WithTimeout(v.ctx, v.timeout)
