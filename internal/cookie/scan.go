@@ -99,9 +99,12 @@ func (f *Found) Parts(maxSize int) (parts []string, present bool, err error) {
 		return f.one[:], true, nil
 	}
 	n, size := 0, 0
-	for n < f.nchunks && *f.slot(n) != "" {
-		size += len(*f.slot(n))
-		n++
+	for ; n < f.nchunks; n++ {
+		v := *f.slot(n)
+		if v == "" {
+			break
+		}
+		size += len(v)
 	}
 	switch {
 	case n == 0 && f.size == 0:
