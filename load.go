@@ -277,18 +277,23 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time, d *decoded) {
 	gen := rd.bearer.Generation()
 	ck := rd.cache.key(src, []string{raw})
-	s := rd.cache.get(src, gen, ck, now)
-	switch {
-	case s == nil:
-		*d = rd.verifyJWT(ctx, raw, src, gen, ck, now)
-	case rd.jwt.SessionFromClaims == nil:
-		d.session, d.shared = s, true
-	default:
-		// The hook may now reject a token it accepted (a deny-list): it
-		// runs on every request, on a copy of the session before any hook.
-		c := s.Clone()
-		*d = rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
+	if s := rd.cache.get(src, gen, ck, now); s != nil {
+		*d = rd.verified(ctx, s, raw, src)
+		return
 	}
+	*d = rd.verifyJWT(ctx, raw, src, gen, ck, now)
+}
+
+// verified is the outcome for a token whose cached session is s: s itself,
+// shared, or, with a Bearer.SessionFromClaims hook, the hook's verdict on
+// a copy. The hook may now reject a token it accepted (a deny-list): it
+// runs on every request, on a copy of the session before any hook.
+func (rd *reader) verified(ctx context.Context, s *Session, raw string, src Source) decoded {
+	if rd.jwt == nil || rd.jwt.SessionFromClaims == nil {
+		return decoded{session: s, shared: true}
+	}
+	c := s.Clone()
+	return rd.runClaimsHook(ctx, c.Claims(), c, raw, src, nil)
 }
 
 // decodeOpaque verifies a bearer token that is not a JWT by introspection,
@@ -307,11 +312,7 @@ func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) d
 		s = sessionFromClaims(res.Claims, raw, SourceBearer, now)
 		rd.cache.put(SourceBearer, 0, ck, s, res.Until, now)
 	}
-	if rd.jwt != nil && rd.jwt.SessionFromClaims != nil {
-		c := s.Clone()
-		return rd.runClaimsHook(ctx, c.Claims(), c, raw, SourceBearer, nil)
-	}
-	return decoded{session: s, shared: true}
+	return rd.verified(ctx, s, raw, SourceBearer)
 }
 
 // verifyJWT verifies raw and caches the session it yields.

@@ -29,6 +29,7 @@ package credcache
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,14 @@ import (
 // Key identifies a credential in a Cache: a 128-bit digest computed by a
 // Hasher under two secret random seeds. The zero Key is valid.
 type Key struct{ hi, lo uint64 }
+
+// String returns k in hexadecimal, as a map key or a flight's name.
+func (k Key) String() string {
+	b := make([]byte, 0, 32)
+	b = strconv.AppendUint(b, k.hi, 16)
+	b = append(b, '.')
+	return string(strconv.AppendUint(b, k.lo, 16))
+}
 
 // tailBytes is how many trailing bytes of a credential the second half of
 // its Key reads.

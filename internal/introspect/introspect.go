@@ -160,7 +160,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
 	if _, ok := v.inactive.Get(k, v.now()); ok {
 		return Result{}, ErrInactive
 	}
-	return v.flights.Do(ctx, fmt.Sprint(k), func() (Result, error) {
+	return v.flights.Do(ctx, k.String(), func() (Result, error) {
 		if !v.limit.AllowN(v.now(), 1) { // the Verifier's clock, not the wall's
 			return Result{}, ErrLimited
 		}

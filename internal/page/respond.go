@@ -48,9 +48,10 @@ func NoStore(h http.Header) {
 // code, "error_description": desc}, never cached.
 func Unauthorized(w http.ResponseWriter, status int, code, desc string, named bool) {
 	h := w.Header()
-	h.Set("WWW-Authenticate", "Bearer")
 	if named {
 		h.Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
+	} else {
+		h.Set("WWW-Authenticate", "Bearer")
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
