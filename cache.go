@@ -4,13 +4,14 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/credcache"
+	"github.com/sessionkit/sessionkit/internal/refresh"
 )
 
 // The cache's memory budget: by default about 8,000 typical 3 KB stateless
 // cookies or 200,000 store-backed cookies' references. A session entry
 // counts its credential's length (as long as the session's strings) plus
-// entryOverhead (the structs, the cache's slot and index); a reference
-// entry its session ID plus refEntryBytes.
+// entryOverhead (the session's structs and its cell in the cache's table);
+// a reference entry its session ID plus refEntryBytes (its cell).
 const (
 	defaultCacheBytes = 32 << 20
 	entryOverhead     = 1024
@@ -27,6 +28,7 @@ type credCache credcache.Verified[cacheValue]
 type cacheValue struct {
 	session *Session
 	ref     cookieRef
+	calm    int64 // unix nanoseconds; see calmUntil
 }
 
 const sourceRef Source = "store-ref"
@@ -59,33 +61,83 @@ func (c *credCache) v() *credcache.Verified[cacheValue] {
 // key returns the key of the credential made of parts, read by src.
 func (c *credCache) key(src Source, parts []string) credKey { return c.v().Key(string(src), parts) }
 
-// get returns the session cached for ck by src with key-set generation gen.
-func (c *credCache) get(src Source, gen uint64, ck credKey, now time.Time) *Session {
-	e, _ := c.v().Get(string(src), gen, ck, now)
-	return e.session
+// get returns the session cached for ck with key-set generation gen.
+func (c *credCache) get(gen uint64, ck credKey, now time.Time) *Session {
+	s, _ := c.lookup(gen, ck, now)
+	return s
+}
+
+// lookup is get that also reports whether the session is calm at now:
+// before the calm time it was put with.
+func (c *credCache) lookup(gen uint64, ck credKey, now time.Time) (s *Session, calm bool) {
+	e, _ := c.v().Get(gen, ck, now)
+	return e.session, now.UnixNano() < e.calm
 }
 
 // put caches a copy of s, made only if the cache admits the entry.
-func (c *credCache) put(src Source, gen uint64, ck credKey, s *Session, until, now time.Time) {
-	c.v().Put(string(src), gen, ck, entryOverhead+ck.Len, until, now, func() cacheValue {
-		return cacheValue{session: s.Clone()}
+func (c *credCache) put(gen uint64, ck credKey, s *Session, until, now time.Time) {
+	c.putCalm(gen, ck, s, until, now, time.Time{})
+}
+
+// putCalm is put for a session calm until calm (see calmUntil; zero for
+// never).
+func (c *credCache) putCalm(gen uint64, ck credKey, s *Session, until, now, calm time.Time) {
+	var calmNS int64
+	if !calm.IsZero() {
+		calmNS = calm.UnixNano()
+	}
+	c.v().Put(gen, ck, entryOverhead+ck.Len, until, now, func() cacheValue {
+		return cacheValue{session: s.Clone(), calm: calmNS}
 	})
 }
 
 // getRef returns the reference cached for the store-backed cookie keyed ck.
 func (c *credCache) getRef(ck credKey, now time.Time) (cookieRef, bool) {
-	e, ok := c.v().Get(string(sourceRef), 0, ck, now)
+	e, ok := c.v().Get(0, ck, now)
 	return e.ref, ok
 }
 
 // putRef caches the reference of the store-backed cookie keyed ck.
 func (c *credCache) putRef(ck credKey, ref cookieRef, until, now time.Time) {
-	c.v().Put(string(sourceRef), 0, ck, refEntryBytes+len(ref.ID), until, now, func() cacheValue {
+	c.v().Put(0, ck, refEntryBytes+len(ref.ID), until, now, func() cacheValue {
 		return cacheValue{ref: ref}
 	})
 }
 
 func (c *credCache) evict(parts []string) { c.v().Delete(parts) }
+
+// calmUntil returns until when the active cookie session s, as cached,
+// needs nothing but serving: it stays active, no refresh or activity
+// record falls due, and no callback about it fires (a token lapsing, an
+// Error to report). Zero when something may be needed at once. Before it,
+// a request that finds s in the cache reads none of its fields: the
+// checks that would tell are the ones this sums up.
+func (m *Manager) calmUntil(s *Session) time.Time {
+	if s.Status != StatusActive || s.Source != SourceCookie || s.Error != "" {
+		return time.Time{}
+	}
+	t := cacheUntil(s)
+	earlier := func(u time.Time) {
+		if !u.IsZero() && u.Before(t) {
+			t = u
+		}
+	}
+	if s.AccessToken != "" {
+		earlier(s.AccessTokenExpiresAt) // OnAccessTokenExpired; markUnrefreshable
+	}
+	if s.IDToken != "" {
+		earlier(s.IDTokenExpiresAt) // OnIdTokenExpired
+	}
+	if m.cfg.IdleTimeout > 0 {
+		earlier(s.LastActiveAt.Add(m.stored.touchInterval())) // renew's activity record
+	}
+	if s.RefreshToken != "" && m.refresher.providers(s.Provider) != nil {
+		if at, ok := refresh.DueAt(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, m.refresher.leeway); ok {
+			earlier(at)
+		}
+	}
+	return t
+}
 
 // cacheUntil is when s stops being active on its own.
 func cacheUntil(s *Session) time.Time {

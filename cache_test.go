@@ -1,6 +1,7 @@
 package sessionkit
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -26,11 +27,11 @@ func TestCacheServesRepeatRequests(t *testing.T) {
 	clk := newClock()
 	m := mustNew(t, testConfig(clk, ""))
 	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at", "rt", t0.Add(time.Hour)), User: &User{ID: "u"}})
-	if m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
+	if m.cache.get(0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
 		t.Fatal("cached before any request")
 	}
 	first := through(m, requestWith("https://app.example/", cookies))
-	cached := m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
+	cached := m.cache.get(0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
 	if cached == nil {
 		t.Fatal("not cached after a request")
 	}
@@ -73,7 +74,7 @@ func TestCacheSignOutEvicts(t *testing.T) {
 		}
 	}), requestWith("https://app.example/", cookies))
 	_ = rec
-	if m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
+	if m.cache.get(0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) != nil {
 		t.Fatal("the signed-out cookie is still cached")
 	}
 }
@@ -83,7 +84,7 @@ func TestCacheSignOutEvicts(t *testing.T) {
 func TestCacheSharedSessionIsNeverChanged(t *testing.T) {
 	m, clk, cookies := idleSession(t, time.Hour)
 	through(m, requestWith("https://app.example/", cookies))
-	cached := m.cache.get(SourceCookie, 0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
+	cached := m.cache.get(0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now())
 	if cached == nil {
 		t.Fatal("not cached")
 	}
@@ -105,7 +106,7 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 		t.Fatal("valid token refused")
 	}
 	gen := f.m.bearer.Generation()
-	if f.m.cache.get(SourceBearer, gen, f.m.cache.key(SourceBearer, []string{raw}), f.clk.Now()) == nil {
+	if f.m.cache.get(gen, f.m.cache.key(SourceBearer, []string{raw}), f.clk.Now()) == nil {
 		t.Fatal("not cached")
 	}
 	// The provider drops the key; a token with an unknown kid makes the
@@ -125,22 +126,22 @@ func TestCacheBearerDroppedOnKeyRotation(t *testing.T) {
 func TestCacheEntryChecks(t *testing.T) {
 	c := newCredCache(64 << 10)
 	s := &Session{Status: StatusActive}
-	c.put(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), s, t0.Add(time.Second), t0)
-	c.put(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
+	c.put(0, c.key(SourceBearer, []string{"short-lived"}), s, t0.Add(time.Second), t0)
+	c.put(0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), s, t0.Add(time.Second), t0)
 	c.putRef(c.key(sourceRef, []string{"a-ref"}), cookieRef{ID: "sid"}, t0.Add(time.Hour), t0)
 	tests := []struct {
 		name string
 		got  bool
 		want bool
 	}{
-		{"same credential", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, true},
-		{"the same chunks", c.get(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), t0) != nil, true},
-		{"the same bytes cut elsewhere: a miss", c.get(SourceCookie, 0, c.key(SourceCookie, []string{"chunk-", "0chunk-1"}), t0) != nil, false},
-		{"a copy, not the caller's session", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) == s, false},
-		{"at its expiry", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0.Add(time.Second)) != nil, false},
-		{"another source", c.get(SourceJWTCookie, 0, c.key(SourceJWTCookie, []string{"short-lived"}), t0) != nil, false},
-		{"another key generation", c.get(SourceBearer, 1, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, false},
-		{"another credential", c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-livee"}), t0) != nil, false},
+		{"same credential", c.get(0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, true},
+		{"the same chunks", c.get(0, c.key(SourceCookie, []string{"chunk-0", "chunk-1"}), t0) != nil, true},
+		{"the same bytes cut elsewhere: a miss", c.get(0, c.key(SourceCookie, []string{"chunk-", "0chunk-1"}), t0) != nil, false},
+		{"a copy, not the caller's session", c.get(0, c.key(SourceBearer, []string{"short-lived"}), t0) == s, false},
+		{"at its expiry", c.get(0, c.key(SourceBearer, []string{"short-lived"}), t0.Add(time.Second)) != nil, false},
+		{"another source", c.get(0, c.key(SourceJWTCookie, []string{"short-lived"}), t0) != nil, false},
+		{"another key generation", c.get(1, c.key(SourceBearer, []string{"short-lived"}), t0) != nil, false},
+		{"another credential", c.get(0, c.key(SourceBearer, []string{"short-livee"}), t0) != nil, false},
 		{"a session entry as a reference", func() bool { _, ok := c.getRef(c.key(sourceRef, []string{"short-lived"}), t0); return ok }(), false},
 		{"a reference", func() bool { r, ok := c.getRef(c.key(sourceRef, []string{"a-ref"}), t0); return ok && r.ID == "sid" }(), true},
 	}
@@ -152,7 +153,7 @@ func TestCacheEntryChecks(t *testing.T) {
 		})
 	}
 	c.evict([]string{"short-lived"})
-	if c.get(SourceBearer, 0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil {
+	if c.get(0, c.key(SourceBearer, []string{"short-lived"}), t0) != nil {
 		t.Fatal("served after evict")
 	}
 }
@@ -300,3 +301,109 @@ type revokedErr struct{}
 func (revokedErr) Error() string { return "revoked" }
 
 var errRevokedTest = revokedErr{}
+
+// Before calmUntil, a cached cookie session needs nothing that the read
+// path would check: it is active, no refresh or activity record is due,
+// markUnrefreshable leaves it alone and no token-lapse callback would
+// fire. At calmUntil, short of its end of life, one of those is due.
+func TestCalmUntilSumsUpTheChecks(t *testing.T) {
+	clk := newClock()
+	now0 := clk.Now()
+	at := func(m int) time.Time { return now0.Add(time.Duration(m) * time.Minute) }
+	times := []time.Time{{}, at(-90), at(-10), at(5), at(20), at(45), at(90), at(200)}
+	calm, tight := 0, 0
+	for _, idle := range []time.Duration{0, 30 * time.Minute} {
+		cfg := testConfig(clk, "")
+		cfg.IdleTimeout = idle
+		cfg.RefreshLeeway = 10 * time.Minute
+		cfg.Providers = []Provider{{ID: "oidc", ClientID: testClientID, AuthURL: testIssuer + "/authorize", TokenURL: testIssuer + "/token"}}
+		m := mustNew(t, cfg)
+		for i := range 4096 {
+			pick := func(n int) int { return i >> (2 * n) & 3 } // the i-th combination of the fields below
+			s := &Session{Status: StatusActive, Source: SourceCookie, ExpireAt: at(120), AbandonAt: at(600)}
+			s.AccessToken = []string{"", "at", "at", "at"}[pick(0)]
+			s.AccessTokenExpiresAt = times[pick(1)*2+pick(0)%2]
+			s.RefreshToken = []string{"", "rt"}[pick(2)%2]
+			s.Provider = []string{"oidc", "other"}[pick(2)/2]
+			s.IDToken = []string{"", "idt"}[pick(3)%2]
+			s.IDTokenExpiresAt = times[pick(3)/2*4+pick(4)]
+			s.LastActiveAt = times[pick(5)*2]
+			if pick(5) == 3 {
+				s.AccessTokenIssuedAt = at(-5)
+			}
+			until := m.calmUntil(s)
+			needs := func(now time.Time) []string {
+				var why []string
+				if statusAt(s, now) != StatusActive {
+					why = append(why, "not active")
+				}
+				if m.refresher.due(s, now) {
+					why = append(why, "refresh due")
+				}
+				if idle > 0 && now.Sub(s.LastActiveAt) >= m.stored.touchInterval() {
+					why = append(why, "activity record due")
+				}
+				d := decoded{session: s, shared: true, now: now}
+				if markUnrefreshable(&d); d.session.Error != "" {
+					why = append(why, "marked unrefreshable")
+				}
+				if s.AccessToken != "" && lapsed(s.AccessTokenExpiresAt, now) || s.IDToken != "" && lapsed(s.IDTokenExpiresAt, now) {
+					why = append(why, "a token lapsed")
+				}
+				return why
+			}
+			for _, now := range times[1:] {
+				if now.Before(until) {
+					calm++
+					if why := needs(now); len(why) > 0 {
+						t.Fatalf("idle %v, session %+v: calm until %v, but at %v: %v", idle, s, until, now, why)
+					}
+				}
+			}
+			if !until.IsZero() && until.Before(cacheUntil(s)) {
+				tight++
+				if len(needs(until)) == 0 {
+					t.Fatalf("idle %v, session %+v: calm until %v, and nothing is due then", idle, s, until)
+				}
+			}
+		}
+	}
+	if calm == 0 || tight == 0 {
+		t.Fatalf("%d calm checks, %d calm times before the end of life; want some of each", calm, tight)
+	}
+	m := mustNew(t, testConfig(clk, ""))
+	for _, s := range []*Session{
+		{Status: StatusActive, Source: SourceBearer, ExpireAt: at(60)},
+		{Status: StatusActive, Source: SourceCookie, ExpireAt: at(60), Error: RefreshAccessTokenError},
+		{Status: StatusEnded, Source: SourceCookie, ExpireAt: at(60)},
+	} {
+		if !m.calmUntil(s).IsZero() {
+			t.Fatalf("session %+v is calm", s)
+		}
+	}
+}
+
+// A session served from the cache still has its access token's lapse
+// reported when the clock passes it, though nothing else changed: the
+// calm time it was cached with ends there.
+func TestCachedSessionReportsALapsedToken(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig(clk, "")
+	var fired atomic.Int32
+	cfg.Callbacks.OnAccessTokenExpired = func(context.Context, *Session) { fired.Add(1) }
+	m := mustNew(t, cfg)
+	cookies := signInCookies(t, m, SignInParams{Token: tokenOf("at", "", clk.Now().Add(10*time.Minute)), User: &User{ID: "u"}})
+	for range 2 {
+		if s := through(m, requestWith("https://app.example/", cookies)); s == nil || s.Status != StatusActive || s.Error != "" || fired.Load() != 0 {
+			t.Fatalf("before the lapse: got %+v, %d callbacks; want an active session and none", s, fired.Load())
+		}
+	}
+	if m.cache.get(0, m.cache.key(SourceCookie, cookieParts(t, m, cookies)), clk.Now()) == nil {
+		t.Fatal("not cached")
+	}
+	clk.Advance(11 * time.Minute)
+	s := through(m, requestWith("https://app.example/", cookies))
+	if s == nil || s.Status != StatusActive || s.Error != RefreshAccessTokenError || fired.Load() != 1 {
+		t.Fatalf("after the lapse: got %+v, %d callbacks; want an active session marked %s and one", s, fired.Load(), RefreshAccessTokenError)
+	}
+}

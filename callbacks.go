@@ -113,13 +113,19 @@ func (h *hooks) err(ctx context.Context, name string, cb func(context.Context, e
 func (h *hooks) decoded(ctx context.Context, d *decoded) {
 	if h.obs != nil {
 		var src Source
-		if d.session != nil {
+		switch {
+		case d.calm:
+			src = SourceCookie
+		case d.session != nil:
 			src = d.session.Source
 		}
 		h.obs.Decoded(ctx, string(src), d.err, d.theft, d.grace)
 	}
 	for _, e := range d.rejected {
 		h.err(ctx, "OnJwtError", h.cb.OnJwtError, e)
+	}
+	if d.calm { // no callback fires for it: see calmUntil
+		return
 	}
 	s := d.session
 	switch {

@@ -51,6 +51,7 @@ type decoded struct {
 	refreshErr error       // why refreshing the access token failed
 	updated    bool        // the first request to apply a refresh: OnSessionUpdate fires
 	shared     bool        // session is the cache's: own copies it before any change
+	calm       bool        // session is an active cookie session that needs nothing now (see calmUntil)
 	st         *storeState // a store-backed session's stored state
 	theft      bool        // a superseded cookie was presented; the session was revoked for it
 	grace      bool        // a superseded cookie within its grace window: its successor is re-issued
@@ -71,6 +72,9 @@ func (d *decoded) own() {
 // cookie session, and decide the cookie to re-issue. It writes nothing.
 func (m *Manager) load(r *http.Request, d *decoded) {
 	m.reader.decode(r, d)
+	if d.calm {
+		return
+	}
 	if d.st != nil {
 		m.renewStored(r, d)
 		return
@@ -129,6 +133,7 @@ type reader struct {
 	hooks     *hooks
 	clientIDs []string        // the audience of the providers' ID tokens
 	stored    *storedSessions // nil without a Config.Store
+	calm      func(*Session) time.Time // Manager.calmUntil
 }
 
 func clientIDs(providers []Provider) []string {
@@ -164,7 +169,9 @@ func (rd *reader) decode(r *http.Request, d *decoded) {
 		*d = decoded{err: ErrNoSession}
 	}
 	d.now = now
-	markUnrefreshable(d)
+	if !d.calm {
+		markUnrefreshable(d)
+	}
 	for _, e := range rejected {
 		if e != d.err {
 			d.rejected = append(d.rejected, e)
@@ -192,7 +199,7 @@ func pick(best, d *decoded, rejected *[]error) *decoded {
 
 // activeIn reports whether d holds an active session.
 func activeIn(d *decoded) bool {
-	return d != nil && d.session != nil && d.session.Status == StatusActive
+	return d != nil && (d.calm || d.session != nil && d.session.Status == StatusActive)
 }
 
 // decodeBearer decodes r's bearer token or JWT cookie into d, which must
@@ -232,9 +239,12 @@ func (rd *reader) decodeCookie(r *http.Request, now time.Time, d *decoded) bool 
 		*d = rd.stored.decodeStoredCookie(r.Context(), parts, now)
 	default:
 		ck := rd.cache.key(SourceCookie, parts)
-		if s := rd.cache.get(SourceCookie, 0, ck, now); s != nil && statusAt(s, now) == StatusActive {
+		switch s, calm := rd.cache.lookup(0, ck, now); {
+		case calm:
+			d.session, d.shared, d.calm = s, true, true
+		case s != nil && statusAt(s, now) == StatusActive:
 			d.session, d.shared = s, true
-		} else {
+		default:
 			*d = rd.openCookie(parts, ck, now)
 		}
 	}
@@ -262,7 +272,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 	switch s.Status {
 	case StatusActive:
 		if !rotated { // a cookie sealed with an old key is re-issued, not cached
-			rd.cache.put(SourceCookie, 0, ck, s, cacheUntil(s), now)
+			rd.cache.putCalm(0, ck, s, cacheUntil(s), now, rd.calm(s))
 		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired
@@ -277,7 +287,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 func (rd *reader) decodeJWT(ctx context.Context, raw string, src Source, now time.Time, d *decoded) {
 	gen := rd.bearer.Generation()
 	ck := rd.cache.key(src, []string{raw})
-	if s := rd.cache.get(src, gen, ck, now); s != nil {
+	if s := rd.cache.get(gen, ck, now); s != nil {
 		*d = rd.verified(ctx, s, raw, src)
 		return
 	}
@@ -300,7 +310,7 @@ func (rd *reader) verified(ctx context.Context, s *Session, raw string, src Sour
 // or finds it in the cache (with gen 0: a JWT's key never matches).
 func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) decoded {
 	ck := rd.cache.key(SourceBearer, []string{raw})
-	s := rd.cache.get(SourceBearer, 0, ck, now)
+	s := rd.cache.get(0, ck, now)
 	if s == nil {
 		res, err := rd.opaque.Verify(ctx, raw)
 		switch {
@@ -310,7 +320,7 @@ func (rd *reader) decodeOpaque(ctx context.Context, raw string, now time.Time) d
 			return decoded{err: fmt.Errorf("%w: token introspection: %w", ErrProviderUnavailable, err)}
 		}
 		s = sessionFromClaims(res.Claims, raw, SourceBearer, now)
-		rd.cache.put(SourceBearer, 0, ck, s, res.Until, now)
+		rd.cache.put(0, ck, s, res.Until, now)
 	}
 	return rd.verified(ctx, s, raw, SourceBearer)
 }
@@ -328,7 +338,7 @@ func (rd *reader) verifyJWT(ctx context.Context, raw string, src Source, gen uin
 	s := sessionFromClaims(claims, raw, src, now)
 	if err == nil && rd.cache != nil {
 		// Cached as verified, before the hook, until the token's own exp.
-		rd.cache.put(src, gen, ck, s, s.ExpireAt, now)
+		rd.cache.put(gen, ck, s, s.ExpireAt, now)
 	} else { // no one else holds claims: Claims need not copy them
 		s.JWTPayload.b.Adopt(claims)
 	}

@@ -94,7 +94,8 @@ func New(cfg Config) (*Manager, error) {
 		}
 	}
 	m.reader = &reader{now: m.cfg.Now, cookies: m.cookies, bearer: m.bearer, jwt: m.cfg.bearer, cache: m.cache, hooks: m.hooks,
-		clientIDs: clientIDs(m.cfg.Providers), opaque: introspect.New(introspected, policy, m.client, m.cfg.FetchTimeout, m.cfg.Now)}
+		clientIDs: clientIDs(m.cfg.Providers), opaque: introspect.New(introspected, policy, m.client, m.cfg.FetchTimeout, m.cfg.Now),
+		calm: m.calmUntil}
 	if m.cfg.Store != nil {
 		m.reader.stored = m.stored
 	}

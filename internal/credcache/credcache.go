@@ -4,11 +4,12 @@
 // same credential comes back, without the decryption or signature check.
 //
 // Every operation does a bounded amount of work, whatever the number of
-// entries: a lookup is a hash and an index read under a shard's read
-// lock; an insert evicts with a CLOCK hand that looks at a bounded number
-// of slots; expired entries are reclaimed by that same hand as inserts
-// move it, so no goroutine runs in the background and nothing needs
-// closing.
+// entries (a table's growth aside, which doubles it: amortised): a lookup
+// is a hash and a read of the table cell it points to, where the entry's
+// value is held inline, under a shard's read lock; an insert evicts with a
+// CLOCK hand that looks at a bounded number of entries; expired entries
+// are reclaimed by that same hand as inserts move it, so no goroutine runs
+// in the background and nothing needs closing.
 //
 // While a shard has room, every key is admitted at once: a credential
 // presented twice is served from the cache the second time. Once a shard
@@ -133,11 +134,11 @@ func appendTail(b []byte, parts []string) []byte {
 
 const (
 	shardCount = 16
-	// clockSpan is the most slots the CLOCK hand passes over to find a
-	// victim; past it, the slot under the hand goes whether it was used
+	// clockSpan is the most entries the CLOCK hand passes over to find a
+	// victim; past it, the entry under the hand goes whether it was used
 	// or not.
 	clockSpan = 16
-	// sweepStep is how many slots each insert inspects for expiry,
+	// sweepStep is how many entries each insert inspects for expiry,
 	// beyond what eviction needs, so that expired entries are reclaimed
 	// even while the cache has room.
 	sweepStep = 2
@@ -157,22 +158,13 @@ type Cache[V any] struct {
 
 type shard[V any] struct {
 	mu      sync.RWMutex
-	index   index
-	slots   []slot[V]
-	hand    int
+	table   table[V]
+	hand    int          // a cell of table
 	used    atomic.Int64 // bytes held; written under mu
 	freq    sketch
 	hits    atomic.Uint64
 	miss    atomic.Uint64
 	evicted atomic.Uint64 // valid entries dropped for room
-}
-
-type slot[V any] struct {
-	key   Key
-	until int64 // unix nanoseconds: not served at or after
-	size  int64
-	ref   uint32 // atomic: read since the hand last passed
-	val   V
 }
 
 // New returns a cache that holds entries of at most budget bytes in all,
@@ -199,12 +191,12 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 	}
 	sh := c.shard(k)
 	sh.mu.RLock()
-	if i, found := sh.index.get(k, sh.keyAt); found {
-		s := &sh.slots[i]
-		if now.UnixNano() < s.until {
-			v, ok = s.val, true
-			if atomic.LoadUint32(&s.ref) == 0 {
-				atomic.StoreUint32(&s.ref, 1)
+	if p := sh.table.find(k); p >= 0 {
+		e := &sh.table.cells[p]
+		if now.UnixNano() < e.until {
+			v, ok = e.val, true
+			if atomic.LoadUint32(&e.ref) == 0 {
+				atomic.StoreUint32(&e.ref, 1)
 				sh.freq.add(k)
 			}
 		}
@@ -223,27 +215,27 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 // admitted, outside the cache's locks: it can make the copy that the
 // cache is to hold. A key already held gets the new value.
 func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool {
-	if c == nil || int64(size) > c.budget || !now.Before(until) {
+	untilNS, nowNS := until.UnixNano(), now.UnixNano()
+	if c == nil || int64(size) > c.budget || untilNS <= max(nowNS, 0) {
 		return false
 	}
 	sh := c.shard(k)
 	sh.freq.add(k)
-	if !sh.admit(k, int64(size), c.budget, now.UnixNano()) {
+	if !sh.admit(k, int64(size), c.budget, nowNS) {
 		return false
 	}
 	v := mk()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	nowNS := now.UnixNano()
+	sh.shrink()
 	sh.sweep(nowNS)
-	if i, found := sh.index.get(k, sh.keyAt); found {
-		sh.remove(int(i))
+	if p := sh.table.find(k); p >= 0 {
+		sh.remove(p)
 	}
-	for sh.used.Load()+int64(size) > c.budget && len(sh.slots) > 0 {
+	for sh.used.Load()+int64(size) > c.budget && sh.table.n > 0 {
 		sh.evict(nowNS)
 	}
-	sh.index.set(k, int32(len(sh.slots)))
-	sh.slots = append(sh.slots, slot[V]{key: k, until: until.UnixNano(), size: int64(size), val: v})
+	sh.table.insert(entry[V]{key: k, until: untilNS, size: int32(size), val: v})
 	sh.used.Add(int64(size))
 	return true
 }
@@ -258,10 +250,11 @@ func (sh *shard[V]) admit(k Key, size, budget, now int64) bool {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if _, held := sh.index.get(k, sh.keyAt); held || len(sh.slots) == 0 {
+	if sh.table.n == 0 || sh.table.find(k) >= 0 {
 		return true
 	}
-	v := &sh.slots[sh.victim(now)]
+	sh.shrink()
+	v := &sh.table.cells[sh.victim(now)]
 	return v.until <= now || sh.freq.estimate(k) > sh.freq.estimate(v.key)
 }
 
@@ -272,73 +265,77 @@ func (c *Cache[V]) Delete(k Key) {
 	}
 	sh := c.shard(k)
 	sh.mu.Lock()
-	if i, found := sh.index.get(k, sh.keyAt); found {
-		sh.remove(int(i))
+	if p := sh.table.find(k); p >= 0 {
+		sh.remove(p)
 	}
 	sh.mu.Unlock()
 }
 
-// sweep moves the hand over sweepStep slots, reclaiming expired ones.
-// sh.mu must be held.
-func (sh *shard[V]) sweep(now int64) {
-	for range sweepStep {
-		if len(sh.slots) == 0 {
-			return
-		}
-		sh.hand %= len(sh.slots)
-		if sh.slots[sh.hand].until <= now {
-			sh.remove(sh.hand) // the hand now points at the slot moved in
-			continue
-		}
-		sh.hand++
+// shrink shrinks a sparse table (see table.shrink), so that the hand
+// passes few empty cells. sh.mu must be held.
+func (sh *shard[V]) shrink() {
+	if sh.table.shrink() {
+		sh.hand = 0
 	}
 }
 
-// victim moves the hand to the entry to evict next, and returns its
-// index: the first expired or unreferenced one the hand finds within
-// clockSpan slots, clearing the reference bits it passes, or else the one
-// under the hand. sh.mu must be held, and the shard not empty.
+// next moves the hand to the first cell in use from where it is, and
+// returns it. sh.mu must be held, and the shard not empty.
+func (sh *shard[V]) next() int {
+	cells := sh.table.cells
+	h := sh.hand & (len(cells) - 1)
+	for cells[h].until == 0 {
+		h = (h + 1) & (len(cells) - 1)
+	}
+	sh.hand = h
+	return h
+}
+
+// sweep moves the hand over sweepStep entries, reclaiming expired ones.
+// sh.mu must be held.
+func (sh *shard[V]) sweep(now int64) {
+	for range sweepStep {
+		if sh.table.n == 0 {
+			return
+		}
+		if p := sh.next(); sh.table.cells[p].until <= now {
+			sh.remove(p) // the cell may now hold an entry shifted back
+		} else {
+			sh.hand++
+		}
+	}
+}
+
+// victim moves the hand to the entry to evict next, and returns its cell:
+// the first expired or unreferenced one the hand finds within clockSpan
+// entries, clearing the reference bits it passes, or else the one under
+// the hand. sh.mu must be held, and the shard not empty.
 func (sh *shard[V]) victim(now int64) int {
 	for range clockSpan {
-		sh.hand %= len(sh.slots)
-		s := &sh.slots[sh.hand]
-		if s.until <= now || atomic.LoadUint32(&s.ref) == 0 {
+		e := &sh.table.cells[sh.next()]
+		if e.until <= now || atomic.LoadUint32(&e.ref) == 0 {
 			break
 		}
-		atomic.StoreUint32(&s.ref, 0)
+		atomic.StoreUint32(&e.ref, 0)
 		sh.hand++
 	}
-	sh.hand %= len(sh.slots)
-	return sh.hand
+	return sh.next()
 }
 
 // evict removes the victim, counting it unless it had expired. sh.mu
 // must be held, and the shard not empty.
 func (sh *shard[V]) evict(now int64) {
-	i := sh.victim(now)
-	if sh.slots[i].until > now {
+	p := sh.victim(now)
+	if sh.table.cells[p].until > now {
 		sh.evicted.Add(1)
 	}
-	sh.remove(i)
+	sh.remove(p)
 }
 
-// keyAt returns the Key of slot i, for the index.
-func (sh *shard[V]) keyAt(i int32) Key { return sh.slots[i].key }
-
-// remove drops slot i, moving the last slot into its place. sh.mu must be
-// held.
-func (sh *shard[V]) remove(i int) {
-	s := &sh.slots[i]
-	sh.used.Add(-s.size)
-	sh.index.remove(s.key, sh.keyAt)
-	last := len(sh.slots) - 1
-	if i != last {
-		*s = sh.slots[last]
-		sh.index.move(s.key, int32(i), sh.keyAt)
-	}
-	var zero slot[V]
-	sh.slots[last] = zero // let the collector have the value
-	sh.slots = sh.slots[:last]
+// remove drops the entry in cell p. sh.mu must be held.
+func (sh *shard[V]) remove(p int) {
+	sh.used.Add(-int64(sh.table.cells[p].size))
+	sh.table.remove(p)
 }
 
 // full reports whether the entries' sizes add up to more than 7/8 of the
@@ -369,7 +366,7 @@ func (c *Cache[V]) Stats() Stats {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.RLock()
-		st.Entries += len(sh.slots)
+		st.Entries += sh.table.n
 		sh.mu.RUnlock()
 		st.Bytes += sh.used.Load()
 		st.Hits += sh.hits.Load()

@@ -132,13 +132,17 @@ func TestCacheStaysWithinBudget(t *testing.T) {
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		if sh.index.n != len(sh.slots) {
-			t.Fatalf("shard %d: %d indexed, %d slots", i, sh.index.n, len(sh.slots))
-		}
-		for j, s := range sh.slots {
-			if at, _ := sh.index.get(s.key, sh.keyAt); at != int32(j) {
-				t.Fatalf("shard %d: slot %d indexed at %d", i, j, at)
+		var bytes int64
+		for p := range sh.table.cells {
+			if e := &sh.table.cells[p]; e.until != 0 {
+				bytes += int64(e.size)
+				if sh.table.find(e.key) != p {
+					t.Fatalf("shard %d: cell %d's key found elsewhere", i, p)
+				}
 			}
+		}
+		if bytes != sh.used.Load() {
+			t.Fatalf("shard %d: cells hold %d bytes, %d counted", i, bytes, sh.used.Load())
 		}
 	}
 }
@@ -204,7 +208,7 @@ func TestCacheReclaimsExpired(t *testing.T) {
 	}
 	later := t0.Add(time.Minute)
 	// Reclaiming is amortised over inserts (each moves its shard's hand
-	// two slots, and a replacement moves a slot under it), so how many
+	// two entries, and a removal can shift an entry under it), so how many
 	// rounds it takes depends on the seeds' spread over the shards; a few
 	// suffice, and nothing live is ever evicted to make room.
 	rounds := 0
@@ -316,25 +320,33 @@ func BenchmarkHasherSum(b *testing.B) {
 	}
 }
 
-// BenchmarkGetHitMany looks up keys drawn at random from n held ones, as
-// requests spread over n sessions do: at large n the shard's index and
-// slots are cold in memory.
-func BenchmarkGetHitMany(b *testing.B) {
+// BenchmarkGetMany looks up keys drawn at random, as requests spread
+// over n sessions do, in a cache that holds n: held ones (hit) and others
+// (miss, which probes to an empty cell). At large n the shards' tables
+// are cold in memory.
+func BenchmarkGetMany(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			c := New[int](n * 2048)
-			h := NewHasher()
-			keys := make([]Key, n)
-			for i := range keys {
-				keys[i] = h.Sum([]string{fmt.Sprint("cred-", i)})
-				c.Put(keys[i], 1024, t0.Add(time.Hour), t0, func() int { return i })
-			}
-			r := rand.New(rand.NewPCG(1, 2))
-			for b.Loop() {
-				if _, ok := c.Get(keys[r.IntN(n)], t0); !ok {
-					b.Fatal("miss")
+		c := New[int](n * 2048)
+		h := NewHasher()
+		held, other := make([]Key, n), make([]Key, n)
+		for i := range held {
+			held[i] = h.Sum([]string{fmt.Sprint("cred-", i)})
+			other[i] = h.Sum([]string{fmt.Sprint("other-", i)})
+			c.Put(held[i], 1024, t0.Add(time.Hour), t0, func() int { return i })
+		}
+		for _, bc := range []struct {
+			name string
+			keys []Key
+			hit  bool
+		}{{"hit", held, true}, {"miss", other, false}} {
+			b.Run(fmt.Sprint(bc.name, "/", n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				for b.Loop() {
+					if _, ok := c.Get(bc.keys[r.IntN(n)], t0); ok != bc.hit {
+						b.Fatalf("hit %v, want %v", ok, bc.hit)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -8,7 +8,8 @@ import "time"
 // credential's bytes: an entry does not hold the credential, and a
 // credential that differs from a cached one in any byte misses (see
 // Hasher.Sum for the odds). Each entry is tagged with the decoder that
-// verified it and the generation of the keys it used, and answers only a
+// verified it (one of the Tags the Verified was made with: it caches no
+// other) and the generation of the keys it used, and answers only a
 // lookup with the same tag and generation.
 //
 // While caching a tag's credentials cannot pay (the cache full, and too
@@ -36,24 +37,25 @@ type Tag struct {
 
 // tagged is an entry of a Verified: its value and how it was verified.
 type tagged[V any] struct {
-	tag string
+	tag uint8 // index into tags
 	gen uint64
 	v   V
 }
 
 // CredKey is a credential's Key and length, computed once for a request's
-// lookup and, on a miss, its insertion; or, for a request that skips the
-// cache, a mark that makes Get miss and Put do nothing.
+// lookup and, on a miss, its insertion, with the tag of the decoder that
+// verifies it; or, for a request that skips the cache, a mark that makes
+// Get miss and Put do nothing.
 type CredKey struct {
 	Key  Key
 	Len  int
-	tag  int // index of the tag, -1 for an undeclared one
+	tag  uint8 // index into tags
 	skip bool
 }
 
 // NewVerified returns a Verified holding at most budget bytes, or nil
-// (disabled) for a budget of 0 or less. tags (at most four) are gated as
-// their MinHitRatio says; a tag not among them is never gated.
+// (disabled) for a budget of 0 or less, that caches credentials of tags
+// (at most four), each gated as its MinHitRatio says (0: never).
 func NewVerified[V any](budget int, tags ...Tag) *Verified[V] {
 	if budget <= 0 {
 		return nil
@@ -79,40 +81,40 @@ func (c *Verified[V]) tagIndex(tag string) int {
 // Key returns the key of the credential made of parts, to be verified by
 // the decoder tag: a digest of every byte; the zero CredKey for a disabled
 // cache, and a key marked to skip the cache, computing no digest, for a
-// request the tag's gate turns away.
+// tag not declared or a request the tag's gate turns away.
 func (c *Verified[V]) Key(tag string, parts []string) CredKey {
 	if c == nil {
 		return CredKey{}
 	}
 	t := c.tagIndex(tag)
-	if t >= 0 && c.gates[t].skip() {
-		return CredKey{tag: t, skip: true}
+	if t < 0 {
+		return CredKey{skip: true}
+	}
+	if c.gates[t].skip() {
+		return CredKey{tag: uint8(t), skip: true}
 	}
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
-	return CredKey{Key: c.hash.Sum(parts), Len: n, tag: t}
+	return CredKey{Key: c.hash.Sum(parts), Len: n, tag: uint8(t)}
 }
 
-// Get returns the value cached for the credential keyed k, verified by the
-// decoder tag with key generation gen, if it is still valid at now.
-func (c *Verified[V]) Get(tag string, gen uint64, k CredKey, now time.Time) (v V, ok bool) {
+// Get returns the value cached for the credential keyed k, verified with
+// key generation gen by k's decoder, if it is still valid at now.
+func (c *Verified[V]) Get(gen uint64, k CredKey, now time.Time) (v V, ok bool) {
 	if c == nil || k.skip {
 		return v, false
 	}
 	e, found := c.entries.Get(k.Key, now)
-	if found && e.tag == tag && e.gen == gen {
+	if found && e.tag == k.tag && e.gen == gen {
 		v, ok = e.v, true
 	}
-	if k.tag < 0 {
-		return v, ok
-	}
 	if g := &c.gates[k.tag]; !ok || g.aside.Load() {
-		g.maybeReview(func() (uint64, uint64) { return c.tally.sums(k.tag) }, c.entries.full)
+		g.maybeReview(func() (uint64, uint64) { return c.tally.sums(int(k.tag)) }, c.entries.full)
 	}
 	if ok {
-		c.tally.hit(k.Key, k.tag)
+		c.tally.hit(k.Key, int(k.tag))
 	}
 	return v, ok
 }
@@ -126,17 +128,15 @@ func (c *Verified[V]) Aside(tag string) bool {
 	return t >= 0 && c.gates[t].aside.Load()
 }
 
-// Put caches the value mk makes for the credential keyed k, verified by
-// tag with generation gen, declared to take size bytes, until until. mk
-// runs only if the cache admits the entry.
-func (c *Verified[V]) Put(tag string, gen uint64, k CredKey, size int, until, now time.Time, mk func() V) {
+// Put caches the value mk makes for the credential keyed k, verified with
+// key generation gen by k's decoder, declared to take size bytes, until
+// until. mk runs only if the cache admits the entry.
+func (c *Verified[V]) Put(gen uint64, k CredKey, size int, until, now time.Time, mk func() V) {
 	if c == nil || k.skip {
 		return
 	}
-	if k.tag >= 0 {
-		c.tally.offer(k.Key, k.tag)
-	}
-	c.entries.Put(k.Key, size, until, now, func() tagged[V] { return tagged[V]{tag, gen, mk()} })
+	c.tally.offer(k.Key, int(k.tag))
+	c.entries.Put(k.Key, size, until, now, func() tagged[V] { return tagged[V]{k.tag, gen, mk()} })
 }
 
 // Delete forgets the credential made of parts.

@@ -8,15 +8,15 @@ import (
 )
 
 func TestVerified(t *testing.T) {
-	c := NewVerified[string](64 << 10)
+	c := NewVerified[string](64<<10, Tag{Name: "bearer"}, Tag{Name: "cookie"})
 	k := c.Key("bearer", []string{"short-lived"})
 	if k.Len != len("short-lived") {
 		t.Fatalf("got length %d, want %d", k.Len, len("short-lived"))
 	}
 	made := 0
-	c.Put("bearer", 3, k, 100, t0.Add(time.Second), t0, func() string { made++; return "v" })
+	c.Put(3, k, 100, t0.Add(time.Second), t0, func() string { made++; return "v" })
 	get := func(tag string, gen uint64, parts []string, now time.Time) bool {
-		v, ok := c.Get(tag, gen, c.Key(tag, parts), now)
+		v, ok := c.Get(gen, c.Key(tag, parts), now)
 		if !ok && v != "" { // callers may read the value without ok
 			t.Fatalf("a miss returned %q", v)
 		}
@@ -32,6 +32,7 @@ func TestVerified(t *testing.T) {
 		{"another tag", get("cookie", 3, []string{"short-lived"}, t0), false},
 		{"another generation", get("bearer", 4, []string{"short-lived"}, t0), false},
 		{"another credential", get("bearer", 3, []string{"short-livee"}, t0), false},
+		{"an undeclared tag", get("jwt", 3, []string{"short-lived"}, t0), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,8 +59,8 @@ func TestVerifiedDisabled(t *testing.T) {
 		t.Fatal("got a cache for a budget of 0, want nil")
 	}
 	k := c.Key("t", []string{"x"})
-	c.Put("t", 0, k, 1, t0.Add(time.Hour), t0, func() string { t.Fatal("value made for a disabled cache"); return "" })
-	if _, ok := c.Get("t", 0, k, t0); ok {
+	c.Put(0, k, 1, t0.Add(time.Hour), t0, func() string { t.Fatal("value made for a disabled cache"); return "" })
+	if _, ok := c.Get(0, k, t0); ok {
 		t.Fatal("a disabled cache served an entry")
 	}
 	c.Delete([]string{"x"})
@@ -73,10 +74,10 @@ func TestVerifiedDisabled(t *testing.T) {
 // whether it skipped the cache.
 func serve(c *Verified[string], cred string) (hit, skipped bool) {
 	k := c.Key("cookie", []string{cred})
-	if _, ok := c.Get("cookie", 0, k, t0); ok {
+	if _, ok := c.Get(0, k, t0); ok {
 		return true, false
 	}
-	c.Put("cookie", 0, k, 100, t0.Add(time.Hour), t0, val("v"))
+	c.Put(0, k, 100, t0.Add(time.Hour), t0, val("v"))
 	return false, k.skip
 }
 
@@ -128,7 +129,7 @@ func TestVerifiedGarbageDoesNotMoveTheGate(t *testing.T) {
 			serve(c, user(i))
 			continue
 		}
-		c.Get("cookie", 0, c.Key("cookie", []string{fmt.Sprintf("garbage-%d", i)}), t0)
+		c.Get(0, c.Key("cookie", []string{fmt.Sprintf("garbage-%d", i)}), t0)
 	}
 	if c.Aside("cookie") {
 		t.Fatal("garbage lookups pushed the cache aside")
@@ -144,8 +145,8 @@ func TestVerifiedGatesEachTag(t *testing.T) {
 	for range 400_000 {
 		tag := []string{"ref", "bearer"}[r.IntN(2)]
 		k := c.Key(tag, []string{fmt.Sprintf("%s-%03d", tag, r.IntN(200))})
-		if _, ok := c.Get(tag, 0, k, t0); !ok {
-			c.Put(tag, 0, k, 100, t0.Add(time.Hour), t0, val("v"))
+		if _, ok := c.Get(0, k, t0); !ok {
+			c.Put(0, k, 100, t0.Add(time.Hour), t0, val("v"))
 		}
 	}
 	if !c.Aside("ref") || c.Aside("bearer") {

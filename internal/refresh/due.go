@@ -8,11 +8,18 @@ import "time"
 // short-lived token is not refreshed on every request. A negative leeway
 // never refreshes.
 func Due(expiry, issued time.Time, leeway time.Duration, now time.Time) bool {
+	at, ok := DueAt(expiry, issued, leeway)
+	return ok && !now.Before(at)
+}
+
+// DueAt returns when Due becomes true for the token, and false when it
+// never does.
+func DueAt(expiry, issued time.Time, leeway time.Duration) (time.Time, bool) {
 	if leeway < 0 || expiry.IsZero() {
-		return false
+		return time.Time{}, false
 	}
 	if !issued.IsZero() {
 		leeway = min(leeway, max(expiry.Sub(issued)/2, 0))
 	}
-	return !now.Before(expiry.Add(-leeway))
+	return expiry.Add(-leeway), true
 }

@@ -28,6 +28,10 @@ func TestDue(t *testing.T) {
 			if got := Due(exp, tt.issued, tt.leeway, tt.now); got != tt.want {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
+			at, ok := DueAt(exp, tt.issued, tt.leeway)
+			if ok != (tt.leeway >= 0) || ok && (Due(exp, tt.issued, tt.leeway, at.Add(-time.Nanosecond)) || !Due(exp, tt.issued, tt.leeway, at)) {
+				t.Fatalf("DueAt: %v, %v; not where Due turns true", at, ok)
+			}
 		})
 	}
 	if Due(time.Time{}, time.Time{}, time.Minute, t0) {
