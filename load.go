@@ -131,8 +131,8 @@ type reader struct {
 	jwt       *JWTConfig           // Config.Bearer with its defaults; nil without it
 	cache     *credCache           // nil when disabled
 	hooks     *hooks
-	clientIDs []string        // the audience of the providers' ID tokens
-	stored    *storedSessions // nil without a Config.Store
+	clientIDs []string                 // the audience of the providers' ID tokens
+	stored    *storedSessions          // nil without a Config.Store
 	calm      func(*Session) time.Time // Manager.calmUntil
 }
 
