@@ -8,14 +8,14 @@ import (
 )
 
 // The cache's memory budget: by default about 8,000 typical 3 KB stateless
-// cookies or 200,000 store-backed cookies' references. A session entry
+// cookies or 160,000 store-backed cookies' references. A session entry
 // counts its credential's length (as long as the session's strings) plus
 // entryOverhead (the session's structs and its cell in the cache's table);
 // a reference entry its session ID plus refEntryBytes (its cell).
 const (
 	defaultCacheBytes = 32 << 20
 	entryOverhead     = 1024
-	refEntryBytes     = 128
+	refEntryBytes     = 160
 )
 
 // credCache is the verified-credential cache; nil when disabled. A cached
@@ -70,8 +70,8 @@ func (c *credCache) get(gen uint64, ck credKey, now time.Time) *Session {
 // lookup is get that also reports whether the session is calm at now:
 // before the calm time it was put with.
 func (c *credCache) lookup(gen uint64, ck credKey, now time.Time) (s *Session, calm bool) {
-	e, _ := c.v().Get(gen, ck, now)
-	return e.session, now.UnixNano() < e.calm
+	e, ok := c.v().Get(gen, ck, now)
+	return e.session, ok && now.UnixNano() < e.calm
 }
 
 // put caches a copy of s, made only if the cache admits the entry.
@@ -79,12 +79,12 @@ func (c *credCache) put(gen uint64, ck credKey, s *Session, until, now time.Time
 	c.putCalm(gen, ck, s, until, now, time.Time{})
 }
 
-// putCalm is put for a session calm until calm (see calmUntil; zero for
-// never).
+// putCalm is put for a session calm until calm (see calmUntil; zero, or
+// any time before 1970, for never).
 func (c *credCache) putCalm(gen uint64, ck credKey, s *Session, until, now, calm time.Time) {
 	var calmNS int64
-	if !calm.IsZero() {
-		calmNS = calm.UnixNano()
+	if calm.After(time.Unix(0, 0)) {
+		calmNS = calm.UnixNano() // after 2262 it may come out earlier, never later
 	}
 	c.v().Put(gen, ck, entryOverhead+ck.Len, until, now, func() cacheValue {
 		return cacheValue{session: s.Clone(), calm: calmNS}

@@ -407,3 +407,19 @@ func TestCachedSessionReportsALapsedToken(t *testing.T) {
 		t.Fatalf("after the lapse: got %+v, %d callbacks; want an active session marked %s and one", s, fired.Load(), RefreshAccessTokenError)
 	}
 }
+
+// Calm is a property of an entry found: a miss is never calm, whatever the
+// clock reads, and a calm time before 1970 is no calm time.
+func TestCalmNeedsAnEntry(t *testing.T) {
+	c := newCredCache(64 << 10)
+	before1970 := time.Unix(-1000, 0)
+	if s, calm := c.lookup(0, c.key(SourceCookie, []string{"absent"}), before1970); s != nil || calm {
+		t.Fatalf("a miss: got %v, calm %v", s, calm)
+	}
+	s := &Session{Status: StatusActive, Source: SourceCookie}
+	ck := c.key(SourceCookie, []string{"present"})
+	c.putCalm(0, ck, s, t0.Add(time.Hour), t0, time.Unix(-1, 0))
+	if got, calm := c.lookup(0, ck, t0); got == nil || calm {
+		t.Fatalf("calm before 1970: got %v, calm %v; want the entry, not calm", got, calm)
+	}
+}

@@ -137,7 +137,7 @@ type Config struct {
 	// still gets its own copy. Default 32 MiB; negative turns it off.
 	//
 	// An entry counts the credential's length plus 1 KiB: the default holds
-	// about 8,000 3 KB stateless cookies or 200,000 store-backed ones (the
+	// about 8,000 3 KB stateless cookies or 160,000 store-backed ones (the
 	// record is still read from the Store). When full, a credential is
 	// admitted only if presented more often of late than the entry it would
 	// replace; and while the cache is full and too few credentials of a

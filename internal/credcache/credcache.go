@@ -4,7 +4,8 @@
 // same credential comes back, without the decryption or signature check.
 //
 // Every operation does a bounded amount of work, whatever the number of
-// entries (a table's growth aside, which doubles it: amortised): a lookup
+// entries (amortised: a table that doubles or halves moves its entries
+// once): a lookup
 // is a hash and a read of the table cell it points to, where the entry's
 // value is held inline, under a shard's read lock; an insert evicts with a
 // CLOCK hand that looks at a bounded number of entries; expired entries
@@ -30,6 +31,7 @@ package credcache
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -216,7 +218,7 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 // cache is to hold. A key already held gets the new value.
 func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool {
 	untilNS, nowNS := until.UnixNano(), now.UnixNano()
-	if c == nil || int64(size) > c.budget || untilNS <= max(nowNS, 0) {
+	if c == nil || int64(size) > min(c.budget, math.MaxInt32) || untilNS <= max(nowNS, 0) {
 		return false
 	}
 	sh := c.shard(k)

@@ -6,9 +6,9 @@ package credcache
 // more often than not, nothing past the cache lines that follow it, where
 // the whole Key is compared and the value read. A cell whose until is 0
 // is empty. Deletion shifts the cells that follow back into the hole, so
-// that no tombstones build up. The table grows past 3/4 full and shrinks
-// below 1/16, so a CLOCK hand walking it passes a bounded number of empty
-// cells per entry.
+// that no tombstones build up. The table grows past 3/4 full and, at the
+// start of an insert, shrinks below 1/16, so that a CLOCK hand walking it
+// passes, on average, at most about 16 empty cells per entry.
 type table[V any] struct {
 	cells []entry[V]
 	n     int // cells in use
