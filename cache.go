@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/credcache"
-	"github.com/sessionkit/sessionkit/internal/refresh"
 )
 
 // The cache's memory budget: by default about 8,000 typical 3 KB stateless
@@ -76,18 +75,21 @@ func (c *credCache) lookup(gen uint64, ck credKey, now time.Time) (s *Session, c
 
 // put caches a copy of s, made only if the cache admits the entry.
 func (c *credCache) put(gen uint64, ck credKey, s *Session, until, now time.Time) {
-	c.putCalm(gen, ck, s, until, now, time.Time{})
+	c.putCalm(gen, ck, s, until, now, nil)
 }
 
-// putCalm is put for a session calm until calm (see calmUntil; zero, or
-// any time before 1970, for never).
-func (c *credCache) putCalm(gen uint64, ck credKey, s *Session, until, now, calm time.Time) {
-	var calmNS int64
-	if calm.After(time.Unix(0, 0)) {
-		calmNS = calm.UnixNano() // after 2262 it may come out earlier, never later
-	}
+// putCalm is put for a session that is calm until calm(s) (see
+// calmUntil; zero, or any time before 1970, for never), which runs only if
+// the cache admits the entry; a nil calm for never.
+func (c *credCache) putCalm(gen uint64, ck credKey, s *Session, until, now time.Time, calm func(*Session) time.Time) {
 	c.v().Put(gen, ck, entryOverhead+ck.Len, until, now, func() cacheValue {
-		return cacheValue{session: s.Clone(), calm: calmNS}
+		v := cacheValue{session: s.Clone()}
+		if calm != nil {
+			if t := calm(s); t.After(time.Unix(0, 0)) {
+				v.calm = t.UnixNano() // after 2262 it may come out earlier, never later
+			}
+		}
+		return v
 	})
 }
 
@@ -131,10 +133,8 @@ func (m *Manager) calmUntil(s *Session) time.Time {
 	if m.cfg.IdleTimeout > 0 {
 		earlier(s.LastActiveAt.Add(m.stored.touchInterval())) // renew's activity record
 	}
-	if s.RefreshToken != "" && m.refresher.providers(s.Provider) != nil {
-		if at, ok := refresh.DueAt(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, m.refresher.leeway); ok {
-			earlier(at)
-		}
+	if at, ok := m.refresher.dueAt(s); ok {
+		earlier(at) // refresher.due
 	}
 	return t
 }

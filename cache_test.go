@@ -418,7 +418,7 @@ func TestCalmNeedsAnEntry(t *testing.T) {
 	}
 	s := &Session{Status: StatusActive, Source: SourceCookie}
 	ck := c.key(SourceCookie, []string{"present"})
-	c.putCalm(0, ck, s, t0.Add(time.Hour), t0, time.Unix(-1, 0))
+	c.putCalm(0, ck, s, t0.Add(time.Hour), t0, func(*Session) time.Time { return time.Unix(-1, 0) })
 	if got, calm := c.lookup(0, ck, t0); got == nil || calm {
 		t.Fatalf("calm before 1970: got %v, calm %v; want the entry, not calm", got, calm)
 	}

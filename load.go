@@ -272,7 +272,7 @@ func (rd *reader) openCookie(parts []string, ck credKey, now time.Time) (d decod
 	switch s.Status {
 	case StatusActive:
 		if !rotated { // a cookie sealed with an old key is re-issued, not cached
-			rd.cache.putCalm(0, ck, s, cacheUntil(s), now, rd.calm(s))
+			rd.cache.putCalm(0, ck, s, cacheUntil(s), now, rd.calm)
 		}
 	case StatusExpired, StatusAbandoned:
 		d.err = ErrSessionExpired

@@ -90,11 +90,23 @@ func (rf *refresher) close() {
 }
 
 // due reports whether s should be refreshed at now: an active cookie
-// session with a refresh token of a known provider whose access token is
-// due (refresh.Due).
+// session whose refresh falls due by then (dueAt).
 func (rf *refresher) due(s *Session, now time.Time) bool {
-	return s.RefreshToken != "" && s.Source == SourceCookie && s.Status == StatusActive &&
-		rf.providers(s.Provider) != nil && refresh.Due(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway, now)
+	if s.Source != SourceCookie || s.Status != StatusActive {
+		return false
+	}
+	at, ok := rf.dueAt(s)
+	return ok && !now.Before(at)
+}
+
+// dueAt returns when s's access token falls due for refresh
+// (refresh.DueAt), and false when it never does here: no refresh token,
+// or no configured provider to refresh it.
+func (rf *refresher) dueAt(s *Session) (time.Time, bool) {
+	if s.RefreshToken == "" || rf.providers(s.Provider) == nil {
+		return time.Time{}, false
+	}
+	return refresh.DueAt(s.AccessTokenExpiresAt, s.AccessTokenIssuedAt, rf.leeway)
 }
 
 // markUnrefreshable sets Error, as Auth.js's refresh guide does, on d's

@@ -9,7 +9,8 @@ func name(names []string, i int) string {
 }
 
 // The names, one for each value: arrays of each enumeration's count, so
-// that a value added without its name does not compile.
+// that a name too many does not compile; TestEveryValueIsNamed finds one
+// missing.
 var (
 	outcomeNames = [Outcomes]string{"none", "active", "expired", "invalid", "store_unavailable"}
 	sourceNames  = [Sources]string{"none", "cookie", "bearer", "jwt_cookie"}

@@ -5,12 +5,12 @@
 //
 // Every operation does a bounded amount of work, whatever the number of
 // entries (amortised: a table that doubles or halves moves its entries
-// once): a lookup
-// is a hash and a read of the table cell it points to, where the entry's
-// value is held inline, under a shard's read lock; an insert evicts with a
-// CLOCK hand that looks at a bounded number of entries; expired entries
-// are reclaimed by that same hand as inserts move it, so no goroutine runs
-// in the background and nothing needs closing.
+// once): a lookup is a hash and a read of the table cell it points to,
+// where the entry's value is held inline, under a shard's read lock; an
+// insert evicts with a CLOCK hand that looks at a bounded number of
+// entries; expired entries are reclaimed by that same hand as inserts
+// move it, so no goroutine runs in the background and nothing needs
+// closing.
 //
 // While a shard has room, every key is admitted at once: a credential
 // presented twice is served from the cache the second time. Once a shard
