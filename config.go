@@ -144,8 +144,9 @@ type Config struct {
 	// kind that verified were found in it (requests spread evenly over many
 	// more sessions than it holds) — fewer than 1 in 8 stateless cookies,
 	// 3 in 4 store-backed ones, 1 in 32 bearer tokens, each measured by
-	// what a hit saves — 15 requests of that kind in 16 skip it, so that it
-	// costs next to nothing over no cache. observe.Gauges.Cache tells
+	// what a hit saves — 63 requests of that kind in 64 skip it, so that it
+	// costs next to nothing over no cache, and the 64th looks its credential
+	// up, admitting it only once seen twice. observe.Gauges.Cache tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 

@@ -25,7 +25,7 @@
 // candidate seldom beats the entry it would replace, so a miss costs a
 // lookup and a few counter updates, not a copy and an eviction. Verified
 // goes further in that case: while too few of a kind of credential are
-// found, it steps aside for all but one of its requests in 16 (see gate).
+// found, it steps aside for all but one of its requests in 64 (see gate).
 package credcache
 
 import (
@@ -217,13 +217,18 @@ func (c *Cache[V]) Get(k Key, now time.Time) (v V, ok bool) {
 // admitted, outside the cache's locks: it can make the copy that the
 // cache is to hold. A key already held gets the new value.
 func (c *Cache[V]) Put(k Key, size int, until, now time.Time, mk func() V) bool {
+	return c.put(k, size, until, now, false, mk)
+}
+
+// put is Put; with force, a key is admitted whatever the sketch says.
+func (c *Cache[V]) put(k Key, size int, until, now time.Time, force bool, mk func() V) bool {
 	untilNS, nowNS := until.UnixNano(), now.UnixNano()
 	if c == nil || int64(size) > min(c.budget, math.MaxInt32) || untilNS <= max(nowNS, 0) {
 		return false
 	}
 	sh := c.shard(k)
 	sh.freq.add(k)
-	if !sh.admit(k, int64(size), c.budget, nowNS) {
+	if !force && !sh.admit(k, int64(size), c.budget, nowNS) {
 		return false
 	}
 	v := mk()

@@ -14,29 +14,43 @@ import (
 // rare is rare depends on what a hit saves (a signature check is worth a
 // hundred lookups; opening a 100-byte cookie, about one), hence a
 // threshold a tag. While aside, one request in sampleEvery still computes
-// its key and uses the cache; the others skip it, and their credentials
-// are verified as with no cache at all.
+// its key and looks it up; the others skip the cache, and their
+// credentials are verified as with no cache at all. A sampled credential
+// that misses enters the cache only if an earlier sample saw it too (a
+// small table of recent samples' keys, seen): traffic spread over far
+// more credentials than the cache holds seldom repeats within it, so such
+// a sample costs its key, a lookup and a write to seen, and none of the
+// sketch, the shard's lock or an eviction; a credential that has become
+// frequent is seen again within a few samples and admitted at once, so
+// that its hits show in the next review.
 //
 // The gate reviews the hit ratio of the tag's credentials offered to the
 // cache (a lookup that hit, or a Put after a miss) over at least
 // reviewAfter of them since its last review: it steps aside when the
 // cache is full and the ratio is below the tag's MinHitRatio, and back
-// when it is not. A lookup that misses, or any lookup while aside, starts
-// a review with probability 1/reviewOdds; a hit does not, so that the
-// path of a hit costs nothing more. Credentials that fail verification are
-// never offered: a client sending garbage cannot move the gate. A client
-// replaying many valid credentials of its own can push it aside, which
-// costs every request of that kind what no cache would, no more.
+// when it is not. A lookup that misses starts a review with probability
+// 1/reviewOdds, and any lookup while aside with probability
+// sampleEvery/reviewOdds, so that reviews come as often a request either
+// way; a hit while in does not, so that the path of a hit costs nothing
+// more. Credentials that fail verification are never offered: a client
+// sending garbage cannot move the gate. A client replaying many valid
+// credentials of its own can push it aside, which costs every request of
+// that kind what no cache would, no more.
 type gate struct {
 	aside  atomic.Bool
 	min    float64    // Tag.MinHitRatio
 	review sync.Mutex // held by the one running review; others skip theirs
 	hits   uint64     // counts at the last review, under review
 	offers uint64
+	seen   []atomic.Uint64 // seenSlots fingerprints of sampled keys; nil if min is 0
 }
 
 const (
-	sampleEvery = 16
+	sampleEvery = 64
+	// seenSlots is how many recent samples' keys a gate remembers (each
+	// in a slot picked by the key, so that a slot keeps its key for about
+	// seenSlots samples).
+	seenSlots   = 4096
 	reviewOdds  = 256
 	reviewAfter = 512
 	// maxTags is how many tags a Verified gates.
@@ -48,10 +62,20 @@ func (g *gate) skip() bool {
 	return g.aside.Load() && rand.Uint32()%sampleEvery != 0
 }
 
-// maybeReview runs a review with probability 1/reviewOdds, from the tag's
-// counts since New and whether the cache is full.
+// seenBefore reports whether an earlier sample saw k, and remembers k.
+func (g *gate) seenBefore(k Key) bool {
+	fp := k.hi | 1 // never 0, the empty slot
+	return g.seen[(k.lo>>32)&(seenSlots-1)].Swap(fp) == fp
+}
+
+// maybeReview runs a review with the odds above, from the tag's counts
+// since New and whether the cache is full.
 func (g *gate) maybeReview(counts func() (hits, offers uint64), full func() bool) {
-	if rand.Uint32()%reviewOdds != 0 || !g.review.TryLock() {
+	odds := uint32(reviewOdds)
+	if g.aside.Load() {
+		odds = reviewOdds / sampleEvery // as often a request as a miss while in
+	}
+	if rand.Uint32()%odds != 0 || !g.review.TryLock() {
 		return
 	}
 	defer g.review.Unlock()

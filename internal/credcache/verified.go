@@ -1,6 +1,9 @@
 package credcache
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Verified remembers what credentials that verified yielded, so that a
 // credential presented again skips its decryption or signature check and
@@ -64,6 +67,9 @@ func NewVerified[V any](budget int, tags ...Tag) *Verified[V] {
 	for i, t := range tags[:min(len(tags), maxTags)] {
 		c.tags = append(c.tags, t.Name)
 		c.gates[i].min = t.MinHitRatio
+		if t.MinHitRatio > 0 {
+			c.gates[i].seen = make([]atomic.Uint64, seenSlots)
+		}
 	}
 	return c
 }
@@ -130,13 +136,20 @@ func (c *Verified[V]) Aside(tag string) bool {
 
 // Put caches the value mk makes for the credential keyed k, verified with
 // key generation gen by k's decoder, declared to take size bytes, until
-// until. mk runs only if the cache admits the entry.
+// until. mk runs only if the cache admits the entry: while k's tag is
+// aside, only a credential an earlier sample saw, and then at once (see
+// gate); otherwise as Cache.Put does.
 func (c *Verified[V]) Put(gen uint64, k CredKey, size int, until, now time.Time, mk func() V) {
 	if c == nil || k.skip {
 		return
 	}
 	c.tally.offer(k.Key, int(k.tag))
-	c.entries.Put(k.Key, size, until, now, func() tagged[V] { return tagged[V]{k.tag, gen, mk()} })
+	g := &c.gates[k.tag]
+	aside := g.aside.Load()
+	if aside && !g.seenBefore(k.Key) {
+		return
+	}
+	c.entries.put(k.Key, size, until, now, aside, func() tagged[V] { return tagged[V]{k.tag, gen, mk()} })
 }
 
 // Delete forgets the credential made of parts.

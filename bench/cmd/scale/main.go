@@ -7,7 +7,7 @@
 // s=1.1 (Z), through a Manager with the default verified-credential cache
 // and through one with the cache off, and prints a table: wall and CPU
 // microseconds a request, allocations a request, the cache's hit ratio
-// (of its lookups: while it steps aside, only one request in 16 makes
+// (of its lookups: while it steps aside, only one request in 64 makes
 // one), and the server's heap bytes a session (the store's records and
 // the cache's entries once filled, over N) beside the cache's bytes an
 // entry.
