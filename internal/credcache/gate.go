@@ -30,9 +30,9 @@ import (
 // cache is full and the ratio is below the tag's MinHitRatio, and back
 // when it is not. A lookup that misses starts a review with probability
 // 1/reviewOdds, and any lookup while aside with probability
-// sampleEvery/reviewOdds, so that reviews come as often a request either
-// way; a hit while in does not, so that the path of a hit costs nothing
-// more. Credentials that fail verification are never offered: a client
+// 1/asideReviewOdds (a review about every thousand requests, so that one
+// comes soon after the samples since the last one reach reviewAfter); a
+// hit while in does not, so that the path of a hit costs nothing more. Credentials that fail verification are never offered: a client
 // sending garbage cannot move the gate. A client replaying many valid
 // credentials of its own can push it aside, which costs every request of
 // that kind what no cache would, no more.
@@ -50,9 +50,10 @@ const (
 	// seenSlots is how many recent samples' keys a gate remembers (each
 	// in a slot picked by the key, so that a slot keeps its key for about
 	// seenSlots samples).
-	seenSlots   = 4096
-	reviewOdds  = 256
-	reviewAfter = 512
+	seenSlots       = 4096
+	reviewOdds      = 256
+	asideReviewOdds = 16
+	reviewAfter     = 512
 	// maxTags is how many tags a Verified gates.
 	maxTags = 4
 )
@@ -73,7 +74,7 @@ func (g *gate) seenBefore(k Key) bool {
 func (g *gate) maybeReview(counts func() (hits, offers uint64), full func() bool) {
 	odds := uint32(reviewOdds)
 	if g.aside.Load() {
-		odds = reviewOdds / sampleEvery // as often a request as a miss while in
+		odds = asideReviewOdds
 	}
 	if rand.Uint32()%odds != 0 || !g.review.TryLock() {
 		return
