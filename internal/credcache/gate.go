@@ -32,10 +32,11 @@ import (
 // 1/reviewOdds, and any lookup while aside with probability
 // 1/asideReviewOdds (a review about every thousand requests, so that one
 // comes soon after the samples since the last one reach reviewAfter); a
-// hit while in does not, so that the path of a hit costs nothing more. Credentials that fail verification are never offered: a client
-// sending garbage cannot move the gate. A client replaying many valid
-// credentials of its own can push it aside, which costs every request of
-// that kind what no cache would, no more.
+// hit while in does not, so that the path of a hit costs nothing more.
+// Credentials that fail verification are never offered: a client sending
+// garbage cannot move the gate. A client replaying many valid credentials
+// of its own can push it aside, which costs every request of that kind
+// what no cache would, no more.
 type gate struct {
 	aside  atomic.Bool
 	min    float64    // Tag.MinHitRatio
