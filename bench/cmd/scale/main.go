@@ -14,8 +14,10 @@
 //
 // Each measurement runs a warm-up of min(2N, 200k) requests, then -d;
 // each cell is measured -rounds times, alternating between the cache
-// settings, and its median wall and CPU times are printed. The program
-// stops by itself.
+// settings, and its median wall and CPU times are printed, and for each
+// cache setting but off the median over rounds of its CPU time ÷ off's in
+// the same round (a machine whose speed drifts over minutes moves both
+// cells of a round alike). The program stops by itself.
 //
 //	go run ./bench/cmd/scale                   # N = 1, 1k, 10k, 100k; 3 rounds of 1 s a cell
 //	go run ./bench/cmd/scale -big -d 2s        # and N = 1M
@@ -77,8 +79,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%-10s %-4s %-9s %-8s %9s %9s %7s %6s %11s %11s\n",
-		"store", "dist", "N", "cache", "wall µs", "CPU µs", "allocs", "hits", "heap B/ses", "B/entry")
+	fmt.Printf("%-10s %-4s %-9s %-8s %9s %9s %7s %6s %11s %11s %6s\n",
+		"store", "dist", "N", "cache", "wall µs", "CPU µs", "allocs", "hits", "heap B/ses", "B/entry", "÷off")
 	for _, store := range strings.Split(*stores, ",") {
 		if store == "redis" && os.Getenv("SESSIONKIT_REDIS_URL") == "" {
 			continue
@@ -120,6 +122,9 @@ type fixture struct {
 	close      func()
 }
 
+// off is the index of the cache-off setting in fixture.settings.
+const off = 1
+
 func runStore(store string, n int, dists []string, d time.Duration, rounds int, fits, hot bool) error {
 	f, err := newFixture(store, n, fits)
 	if err != nil {
@@ -147,8 +152,8 @@ func runStore(store string, n int, dists []string, d time.Duration, rounds int, 
 		}
 		for i, name := range f.settings {
 			r := median(runs[i])
-			fmt.Printf("%-10s %-4s %-9d %-8s %9.2f %9.2f %7.1f %6s %11.0f %11s\n",
-				store, dist[:1], n, name, r.wall, r.cpu, r.allocs, r.hits, f.storeB+r.cacheB/float64(n), r.perEntry)
+			fmt.Printf("%-10s %-4s %-9d %-8s %9.2f %9.2f %7.1f %6s %11.0f %11s %6s\n",
+				store, dist[:1], n, name, r.wall, r.cpu, r.allocs, r.hits, f.storeB+r.cacheB/float64(n), r.perEntry, pairedRatio(runs[i], runs[off]))
 		}
 	}
 	return nil
@@ -187,7 +192,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	// measurement, and none falls on one cache setting more than another.
 	start := time.Now()
 	frozen := func() time.Time { return start }
-	budgets := []int{0, -1}
+	budgets := []int{0, -1} // as off says
 	f.settings = []string{"default", "off"}
 	if fits {
 		budgets = append(budgets, n*8<<10)
@@ -209,7 +214,7 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	cookies := make([]string, n)
 	cookieBytes := 0
 	for i := range cookies {
-		c, err := signin.Cookie(f.managers[1], fmt.Sprintf("user_%07d", i))
+		c, err := signin.Cookie(f.managers[off], fmt.Sprintf("user_%07d", i))
 		if err != nil {
 			return nil, err
 		}
@@ -233,11 +238,11 @@ func newFixture(store string, n int, fits bool) (*fixture, error) {
 	// session starts with all of them (the heap columns count the caches
 	// from here).
 	// Each cache's heap is what filling it added.
-	f.serveAll(f.managers[1])
+	f.serveAll(f.managers[off])
 	f.cacheB = make([]float64, len(f.managers))
 	before := heap()
 	for i, m := range f.managers {
-		if i != 1 {
+		if i != off {
 			f.serveAll(m)
 			after := heap() // a collection: none over the caches just filled runs into a cell
 			f.cacheB[i] = math.Max(0, float64(int64(after)-int64(before)))
@@ -282,6 +287,20 @@ type result struct {
 	wall, cpu, allocs float64
 	hits, perEntry    string
 	cacheB            float64
+}
+
+// pairedRatio returns the median over rounds of rs's CPU time ÷ offs's in
+// the same round, or "-" for the off setting itself.
+func pairedRatio(rs, offs []result) string {
+	if &rs[0] == &offs[0] {
+		return "-"
+	}
+	ratios := make([]float64, len(rs))
+	for i := range rs {
+		ratios[i] = rs[i].cpu / offs[i].cpu
+	}
+	slices.Sort(ratios)
+	return fmt.Sprintf("%.2f", ratios[len(ratios)/2])
 }
 
 // median returns the last of rs with the median wall and CPU times of all.
