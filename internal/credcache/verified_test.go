@@ -154,6 +154,8 @@ func TestVerifiedAsideSamplesLeaveTheCacheAlone(t *testing.T) {
 	}
 }
 
+// Lookups of credentials that never verify (never offered with Put) do
+// not count: a flood of them cannot push a full cache aside.
 func TestVerifiedGarbageDoesNotMoveTheGate(t *testing.T) {
 	c := NewVerified[string](16<<10, Tag{"cookie", 1.0 / 32}) // about 160 entries of 100 bytes
 	user := func(i int) string { return fmt.Sprintf("user-%03d", i*7919%200) }
