@@ -14,7 +14,8 @@
 //
 // Each measurement runs a warm-up of min(2N, 200k) requests, then -d;
 // each cell is measured -rounds times, alternating between the cache
-// settings, and its median wall and CPU times are printed, and for each
+// settings (in reverse order every other round), and its median wall and
+// CPU times are printed, and for each
 // cache setting but off the median over rounds of its CPU time ÷ off's in
 // the same round (a machine whose speed drifts over minutes moves both
 // cells of a round alike). The program stops by itself.
@@ -140,8 +141,12 @@ func runStore(store string, n int, dists []string, d time.Duration, rounds int, 
 	}
 	for _, dist := range dists {
 		runs := make([][]result, len(f.managers))
-		for range max(rounds, 1) {
-			for i := range runs {
+		for round := range max(rounds, 1) {
+			for j := range runs {
+				i := j // every other round in reverse order, so that no setting always runs first
+				if round%2 == 1 {
+					i = len(runs) - 1 - j
+				}
 				// Labelled, so that -cpuprofile can be read one cell at a time
 				// (go tool pprof -tagfocus cache=fits).
 				labels := pprof.Labels("cache", f.settings[i], "dist", dist, "n", strconv.Itoa(n))
