@@ -15,10 +15,10 @@
 // Each measurement runs a warm-up of min(2N, 200k) requests, then -d;
 // each cell is measured -rounds times, alternating between the cache
 // settings (in reverse order every other round), and its median wall and
-// CPU times are printed, and for each
-// cache setting but off the median over rounds of its CPU time ÷ off's in
-// the same round (a machine whose speed drifts over minutes moves both
-// cells of a round alike). The program stops by itself.
+// CPU times are printed, and for each cache setting but off the median
+// over rounds of its CPU time ÷ off's in the same round (a machine whose
+// speed drifts over minutes moves both cells of a round alike). The
+// program stops by itself.
 //
 //	go run ./bench/cmd/scale                   # N = 1, 1k, 10k, 100k; 3 rounds of 1 s a cell
 //	go run ./bench/cmd/scale -big -d 2s        # and N = 1M
