@@ -145,8 +145,9 @@ type Config struct {
 	// more sessions than it holds) — fewer than 1 in 8 stateless cookies,
 	// 3 in 4 store-backed ones, 1 in 32 bearer tokens, each measured by
 	// what a hit saves — 63 requests of that kind in 64 skip it, so that it
-	// costs next to nothing over no cache, and the 64th looks its credential
-	// up, admitting it only once seen twice. observe.Gauges.Cache tells
+	// costs next to nothing over no cache; the 64th looks its credential
+	// up, and on a miss caches it only if one of the last few thousand such
+	// requests presented it too (then whatever the entry it replaces). observe.Gauges.Cache tells
 	// whether the budget holds the sessions that come back.
 	CacheBytes int
 

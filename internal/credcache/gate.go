@@ -20,9 +20,11 @@ import (
 // small table of recent samples' keys, seen): traffic spread over far
 // more credentials than the cache holds seldom repeats within it, so such
 // a sample costs its key, a lookup and a write to seen, and none of the
-// sketch, the shard's lock or an eviction; a credential that has become
-// frequent is seen again within a few samples and admitted at once, so
-// that its hits show in the next review.
+// sketch, the shard's write lock or an eviction. A credential that has
+// become frequent is seen again within a few samples and admitted without
+// the sketch's say (which, bumped only by samples while aside, still
+// counts the entries from before), so that its hits show in the next
+// review.
 //
 // The gate reviews the hit ratio of the tag's credentials offered to the
 // cache (a lookup that hit, or a Put after a miss) over at least
@@ -43,7 +45,7 @@ type gate struct {
 	review sync.Mutex // held by the one running review; others skip theirs
 	hits   uint64     // counts at the last review, under review
 	offers uint64
-	seen   []atomic.Uint64 // seenSlots fingerprints of sampled keys; nil if min is 0
+	seen   []atomic.Uint64 // seenSlots fingerprints of sampled keys; nil if never aside (min <= 0)
 }
 
 const (

@@ -137,8 +137,8 @@ func (c *Verified[V]) Aside(tag string) bool {
 // Put caches the value mk makes for the credential keyed k, verified with
 // key generation gen by k's decoder, declared to take size bytes, until
 // until. mk runs only if the cache admits the entry: while k's tag is
-// aside, only a credential an earlier sample saw, and then at once (see
-// gate); otherwise as Cache.Put does.
+// aside, only a credential that a recent sample saw too, and then whatever
+// the sketch says (see gate); otherwise as Cache.Put does.
 func (c *Verified[V]) Put(gen uint64, k CredKey, size int, until, now time.Time, mk func() V) {
 	if c == nil || k.skip {
 		return

@@ -115,8 +115,8 @@ func TestVerifiedStepsAsideWhileItCannotPay(t *testing.T) {
 			hits++
 		}
 	}
-	if back < 0 || back > 60_000 || hits < 39_000 {
-		t.Fatalf("back after %d requests over 20 credentials (want within 60,000, -1: never), then %d hits of 40,000 (want nearly all)", back, hits)
+	if back < 0 || back > 50_000 || hits < 39_000 {
+		t.Fatalf("back after %d requests over 20 credentials (want within 50,000, -1: never), then %d hits of 40,000 (want nearly all)", back, hits)
 	}
 }
 
@@ -152,6 +152,37 @@ func TestVerifiedAsideSamplesLeaveTheCacheAlone(t *testing.T) {
 	if !c.Aside("cookie") {
 		t.Fatal("new credentials, each presented once, brought the cache back")
 	}
+}
+
+// While aside, a credential the samples see twice is admitted even where
+// the sketch would refuse it: its counts, bumped only by samples, may
+// still hold the entries from before at their most.
+func TestVerifiedAsideAdmitsPastTheSketch(t *testing.T) {
+	c := NewVerified[string](16<<10, Tag{"cookie", 1.0 / 32}) // about 160 entries of 100 bytes
+	for i := range 400 {
+		serve(c, fmt.Sprintf("user-%03d", i))
+	}
+	for i := range c.entries.shards { // every count at its most, and the next halving far
+		sh := &c.entries.shards[i]
+		for w := range sh.freq.words {
+			sh.freq.words[w].Store(^uint64(0))
+		}
+		sh.freq.bumps.Store(1)
+	}
+	for range 20 {
+		if hit, _ := serve(c, "while-in"); hit {
+			t.Fatal("setup: the sketch admitted a newcomer into a full cache")
+		}
+	}
+	g := &c.gates[0]
+	g.hits, g.offers = c.tally.sums(0) // a review window from here
+	g.aside.Store(true)
+	for range 64 * 40 {
+		if hit, _ := serve(c, "while-aside"); hit {
+			return
+		}
+	}
+	t.Fatalf("a credential presented %d times while aside never entered (%+v)", 64*40, c.Stats())
 }
 
 // Lookups of credentials that never verify (never offered with Put) do
