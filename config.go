@@ -147,8 +147,9 @@ type Config struct {
 	// what a hit saves — 63 requests of that kind in 64 skip it, so that it
 	// costs next to nothing over no cache; the 64th looks its credential
 	// up, and on a miss caches it only if one of the last few thousand such
-	// requests presented it too (then whatever the entry it replaces). observe.Gauges.Cache tells
-	// whether the budget holds the sessions that come back.
+	// requests presented it too (then whatever the entry it replaces).
+	// observe.Gauges.Cache tells whether the budget holds the sessions that
+	// come back.
 	CacheBytes int
 
 	// BasePath is where Handler's session endpoints are mounted. Default

@@ -44,24 +44,23 @@ func (t *table[V]) find(k Key) int {
 }
 
 // insert puts e, whose Key is not held and whose until is not 0, in the
-// first empty cell from its home on, and returns where. It grows the
-// table first if e would fill it past 3/4: positions held before change.
-func (t *table[V]) insert(e entry[V]) int {
+// first empty cell from its home on. It grows the table first if e would
+// fill it past 3/4: positions held before change.
+func (t *table[V]) insert(e entry[V]) {
 	if 4*(t.n+1) > 3*len(t.cells) {
 		t.resize(max(2*len(t.cells), minCells))
 	}
 	t.n++
-	return t.place(e)
+	t.place(e)
 }
 
-func (t *table[V]) place(e entry[V]) int {
+func (t *table[V]) place(e entry[V]) {
 	m := t.mask()
 	p := e.key.hi & m
 	for t.cells[p].until != 0 {
 		p = (p + 1) & m
 	}
 	t.cells[p] = e
-	return int(p)
 }
 
 // shrink halves the table while it is less than 1/16 full, and reports
